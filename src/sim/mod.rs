@@ -1,0 +1,1 @@
+//! Loopback simulator of the OTC pieces the hook talks to.

@@ -1,5 +1,24 @@
 //! otc-acme-hook: ACME DNS-01 hooks for Open Telekom Cloud DNS, signed with
 //! the temporary credentials of an ECS agency.
+//!
+//! One module per concern: [`sign`] (pure signer), [`credentials`] (the chain
+//! of sources), [`http`] (transport), [`signed`] (signed calls), [`dns_api`]
+//! (the DNS backend seam and OTC's implementation), [`zone`] and [`txt`]
+//! (pure name and TXT-set logic), [`hook`] (auth/cleanup flows), [`cli`],
+//! [`error`], and [`sim`] (the simulator).
 #![forbid(unsafe_code)]
 
+pub mod api_cmd;
+pub mod cli;
+pub mod clock;
+pub mod credentials;
+pub mod dns_api;
+pub mod error;
+pub mod hook;
+pub mod http;
+pub mod report;
+pub mod sign;
+pub mod signed;
 pub mod sim;
+pub mod txt;
+pub mod zone;

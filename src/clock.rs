@@ -1,0 +1,75 @@
+//! Time, injected: the flows read the clock and sleep only through this trait,
+//! so tests run them on a fake clock.
+
+use std::cell::Cell;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub trait Clock {
+    /// Wall-clock time (signing dates, skew).
+    fn now(&self) -> SystemTime;
+    /// Time since an arbitrary fixed start, never going back (deadlines, polling).
+    fn elapsed(&self) -> Duration;
+    fn sleep(&self, d: Duration);
+
+    fn unix_secs(&self) -> i64 {
+        match self.now().duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs() as i64,
+            Err(e) => -(e.duration().as_secs() as i64),
+        }
+    }
+}
+
+/// The real clock.
+pub struct SystemClock {
+    start: std::time::Instant,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock {
+            start: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+    fn sleep(&self, d: Duration) {
+        std::thread::sleep(d)
+    }
+}
+
+/// A clock that only moves when slept on; for tests.
+pub struct FakeClock {
+    pub start: SystemTime,
+    pub offset: Cell<Duration>,
+    pub sleeps: Cell<u32>,
+}
+
+impl FakeClock {
+    pub fn new(unix_secs: u64) -> Self {
+        FakeClock {
+            start: UNIX_EPOCH + Duration::from_secs(unix_secs),
+            offset: Cell::new(Duration::ZERO),
+            sleeps: Cell::new(0),
+        }
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> SystemTime {
+        self.start + self.offset.get()
+    }
+    fn elapsed(&self) -> Duration {
+        self.offset.get()
+    }
+    fn sleep(&self, d: Duration) {
+        self.offset.set(self.offset.get() + d);
+        self.sleeps.set(self.sleeps.get() + 1);
+    }
+}

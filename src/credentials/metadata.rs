@@ -1,0 +1,239 @@
+//! ECS metadata: the temporary AK/SK + security token of the VM's agency.
+
+use serde::Deserialize;
+
+use super::{Credentials, Secret};
+use crate::error::{Error, Result};
+use crate::http::{Transport, TransportError, Url};
+
+/// The default metadata URL of an ECS.
+pub const DEFAULT_URL: &str = "http://169.254.169.254/openstack/latest/securitykey";
+
+const AGENCY_HINT: &str = "attach an IAM agency with the DNS Administrator role to this ECS \
+(console: ECS > the server > Modify agency), or set OS_ACCESS_KEY and OS_SECRET_KEY";
+
+#[derive(Deserialize)]
+struct Envelope {
+    credential: Wire,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    access: String,
+    secret: String,
+    securitytoken: String,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+/// Parses the `securitykey` document. Errors never quote the body (it holds secrets).
+pub fn parse(body: &[u8]) -> std::result::Result<Credentials, String> {
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "unexpected answer (not a credential document: {})",
+            e.classify_name()
+        )
+    })?;
+    let w = env.credential;
+    if w.access.is_empty() || w.secret.is_empty() || w.securitytoken.is_empty() {
+        return Err("credential document has an empty field".into());
+    }
+    let mut c = Credentials::new(
+        w.access,
+        Secret::new(w.secret),
+        Some(Secret::new(w.securitytoken)),
+    );
+    c.source = "ECS metadata";
+    c.expires_at = w.expires_at;
+    Ok(c)
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "i/o",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "missing or wrong fields",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
+}
+
+/// The optional metadata-token handshake: `Some(token)` on 200, `None` when
+/// the service does not offer it (404, 405, 503, connection refused).
+fn session_token(t: &dyn Transport, url: &Url) -> Result<Option<String>> {
+    let token_url = format!("{}/meta-data/latest/api/token", url.origin());
+    let headers = [(
+        "X-Metadata-Token-Ttl-Seconds".to_string(),
+        "21600".to_string(),
+    )];
+    match t.send("PUT", &token_url, &headers, b"") {
+        Ok(r) if r.status == 200 => {
+            let tok = String::from_utf8_lossy(&r.body).trim().to_string();
+            Ok((!tok.is_empty()).then_some(tok))
+        }
+        Ok(r) if matches!(r.status, 404 | 405 | 503) => Ok(None),
+        Ok(r) => Err(Error::failed(
+            "credentials",
+            format!(
+                "metadata token request to {token_url} answered HTTP {}",
+                r.status
+            ),
+        )
+        .hint(AGENCY_HINT)),
+        Err(TransportError::Refused(_)) => Ok(None),
+        Err(e) => Err(unreachable(url, &e)),
+    }
+}
+
+fn unreachable(url: &Url, e: &TransportError) -> Error {
+    Error::failed(
+        "credentials",
+        format!(
+            "ECS metadata service at {} did not answer: {e}",
+            url.origin()
+        ),
+    )
+    .hint(AGENCY_HINT)
+}
+
+/// Fetches the agency's temporary credentials.
+pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Credentials> {
+    let token = session_token(t, url)?;
+    let mut headers = Vec::new();
+    if let Some(tok) = token {
+        headers.push(("X-Metadata-Token".to_string(), tok));
+    }
+    let full = format!("{}{}", url.origin(), url.path);
+    let resp = t
+        .send("GET", &full, &headers, b"")
+        .map_err(|e| unreachable(url, &e))?;
+    if resp.status != 200 {
+        // A non-200 body is an error text ("Please configure Cloud Service Agency first"), no secret.
+        let snippet: String = String::from_utf8_lossy(&resp.body)
+            .chars()
+            .take(160)
+            .collect();
+        return Err(Error::failed(
+            "credentials",
+            format!(
+                "ECS metadata answered HTTP {} ({}); no agency credentials",
+                resp.status,
+                snippet.trim()
+            ),
+        )
+        .hint(AGENCY_HINT));
+    }
+    parse(&resp.body)
+        .map_err(|m| Error::failed("credentials", format!("ECS metadata: {m}")).hint(AGENCY_HINT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Response;
+    use std::cell::RefCell;
+
+    /// Answers from a script and records what was asked.
+    struct Script {
+        answers: RefCell<Vec<std::result::Result<Response, TransportError>>>,
+        seen: RefCell<Vec<(String, String, Vec<(String, String)>)>>,
+    }
+    impl Script {
+        fn new(a: Vec<std::result::Result<Response, TransportError>>) -> Self {
+            Script {
+                answers: RefCell::new(a),
+                seen: RefCell::default(),
+            }
+        }
+    }
+    impl Transport for Script {
+        fn send(
+            &self,
+            m: &str,
+            u: &str,
+            h: &[(String, String)],
+            _: &[u8],
+        ) -> std::result::Result<Response, TransportError> {
+            self.seen
+                .borrow_mut()
+                .push((m.into(), u.into(), h.to_vec()));
+            self.answers.borrow_mut().remove(0)
+        }
+    }
+    fn resp(status: u16, body: &str) -> std::result::Result<Response, TransportError> {
+        Ok(Response {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        })
+    }
+    const DOC: &str = r#"{"credential":{"access":"TMPAK","secret":"TMPSK","securitytoken":"TMPTOK","expires_at":"2020-01-08T03:50:07.574000Z"}}"#;
+
+    #[test]
+    fn token_handshake_then_get() {
+        let t = Script::new(vec![resp(200, "mdtoken\n"), resp(200, DOC)]);
+        let url = Url::parse("http://127.0.0.1:8/openstack/latest/securitykey").unwrap();
+        let c = fetch(&t, &url).unwrap();
+        assert_eq!(
+            (c.access(), c.secret(), c.token()),
+            ("TMPAK", "TMPSK", Some("TMPTOK"))
+        );
+        let seen = t.seen.borrow();
+        assert_eq!(seen[0].0, "PUT");
+        assert_eq!(seen[0].1, "http://127.0.0.1:8/meta-data/latest/api/token");
+        assert_eq!(seen[0].2[0].1, "21600");
+        assert_eq!(seen[1].1, "http://127.0.0.1:8/openstack/latest/securitykey");
+        assert_eq!(
+            seen[1].2,
+            vec![("X-Metadata-Token".into(), "mdtoken".into())]
+        );
+    }
+
+    #[test]
+    fn token_not_offered_goes_on_without() {
+        for first in [
+            resp(404, ""),
+            resp(405, ""),
+            resp(503, ""),
+            Err(TransportError::Refused("x".into())),
+        ] {
+            let t = Script::new(vec![first, resp(200, DOC)]);
+            let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
+            fetch(&t, &url).unwrap();
+            assert!(t.seen.borrow()[1].2.is_empty());
+        }
+    }
+
+    #[test]
+    fn other_token_answer_is_an_error() {
+        let t = Script::new(vec![resp(500, "")]);
+        let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
+        let e = fetch(&t, &url).unwrap_err();
+        assert!(e.to_string().contains("attach an IAM agency"), "{e}");
+    }
+
+    #[test]
+    fn no_agency_names_the_fix_and_never_echoes_secrets() {
+        let t = Script::new(vec![
+            resp(404, ""),
+            resp(401, "Please configure Cloud Service Agency first"),
+        ]);
+        let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
+        let e = fetch(&t, &url).unwrap_err().to_string();
+        assert!(
+            e.contains("HTTP 401") && e.contains("attach an IAM agency"),
+            "{e}"
+        );
+        // A 200 with a body we can't use: the body is not quoted.
+        let t = Script::new(vec![
+            resp(404, ""),
+            resp(200, r#"{"credential":{"access":"A","secret":"LEAKME"}}"#),
+        ]);
+        let e = fetch(&t, &url).unwrap_err().to_string();
+        assert!(!e.contains("LEAKME"), "{e}");
+    }
+}

@@ -1,0 +1,334 @@
+//! The hook flows: `auth` adds our value to the TXT set, `cleanup` removes
+//! exactly our value. Every other value of the set survives every path.
+
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::dns_api::{ApiError, DnsBackend, RecordSet, Zone};
+use crate::error::{Error, Result};
+use crate::report::Report;
+use crate::txt::{self, Removal};
+use crate::zone;
+
+/// Description of the recordsets we create.
+pub const DESCRIPTION: &str = "ACME DNS-01 challenge; managed by otc-acme-hook";
+
+/// Re-reads after a conflict before giving up (each one follows a real change by someone else).
+const MAX_ROUNDS: u32 = 8;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// TTL of a recordset we create (existing sets keep theirs).
+    pub ttl: u32,
+    /// Forced zone name, instead of discovery.
+    pub zone: Option<String>,
+    /// How long to wait for a set to become `ACTIVE`.
+    pub timeout: Duration,
+    /// Interval between API polls (at most one request per second).
+    pub poll: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            ttl: 300,
+            zone: None,
+            timeout: Duration::from_secs(300),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The flows, over a backend, a clock and a report.
+pub struct Hook<'a> {
+    pub api: &'a dyn DnsBackend,
+    pub clock: &'a dyn Clock,
+    pub report: &'a Report,
+    pub settings: Settings,
+}
+
+/// Where a value was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub zone: Zone,
+    pub name: String,
+    pub set: RecordSet,
+}
+
+fn api_err(step: &'static str, what: &str, e: ApiError) -> Error {
+    let hint = e.hint();
+    let err = Error::failed(step, format!("{what}: {e}"));
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
+}
+
+impl Hook<'_> {
+    /// The public zone that holds `fqdn`: forced by name, or the longest suffix match.
+    pub fn find_zone(&self, step: &'static str, fqdn: &str) -> Result<Zone> {
+        if let Some(forced) = &self.settings.zone {
+            let want = zone::absolute(forced);
+            let zones = self
+                .api
+                .public_zones(want.trim_end_matches('.'))
+                .map_err(|e| api_err(step, "listing zones", e))?;
+            let z = zones
+                .into_iter()
+                .find(|z| zone::absolute(&z.name) == want)
+                .ok_or_else(|| {
+                    Error::failed(
+                        step,
+                        format!("no public zone named {want} in {}", self.api.name()),
+                    )
+                    .hint("check --zone / OTC_ZONE, or drop it to let the zone be found")
+                })?;
+            if !zone::candidate_zones(fqdn).contains(&want) {
+                return Err(
+                    Error::failed(step, format!("{fqdn} does not lie in zone {want}"))
+                        .hint("check --zone / OTC_ZONE"),
+                );
+            }
+            return Ok(z);
+        }
+        let zones = self
+            .api
+            .public_zones(&zone::listing_filter(fqdn))
+            .map_err(|e| api_err(step, "listing zones", e))?;
+        let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+        let best = zone::best_zone(fqdn, names.iter().copied()).map(str::to_string);
+        match best {
+            Some(b) => {
+                let z = zones
+                    .into_iter()
+                    .find(|z| z.name == b)
+                    .expect("best zone comes from the list");
+                self.report.verbose(format!(
+                    "{fqdn} lies in public zone {} (id {})",
+                    z.name, z.id
+                ));
+                Ok(z)
+            }
+            None => {
+                let tried = zone::candidate_zones(fqdn);
+                Err(Error::failed(
+                    step,
+                    format!(
+                        "no public zone holds {fqdn} (tried {})",
+                        tried[1..].join(", ")
+                    ),
+                )
+                .hint("create the zone in the DNS service of this account, or name it with --zone"))
+            }
+        }
+    }
+
+    /// Polls one set until it is `ACTIVE`; `None` when it disappeared.
+    pub fn wait_active(
+        &self,
+        step: &'static str,
+        zone: &Zone,
+        id: &str,
+    ) -> Result<Option<RecordSet>> {
+        let start = self.clock.elapsed();
+        let mut last_said = start;
+        loop {
+            let set = self
+                .api
+                .get(zone, id)
+                .map_err(|e| api_err(step, "reading the recordset", e))?;
+            let Some(set) = set else { return Ok(None) };
+            if set.is_active() {
+                return Ok(Some(set));
+            }
+            if set.status() == "ERROR" {
+                return Err(Error::failed(
+                    step,
+                    format!(
+                        "recordset {} in zone {} is in status ERROR",
+                        set.name, zone.name
+                    ),
+                )
+                .hint("look at the recordset in the DNS console; the service could not apply it"));
+            }
+            let waited = self.clock.elapsed() - start;
+            if waited >= self.settings.timeout {
+                return Err(Error::failed(
+                    step,
+                    format!(
+                        "recordset {} still {} after {}s",
+                        set.name,
+                        set.status(),
+                        waited.as_secs()
+                    ),
+                )
+                .hint("raise --propagation-timeout, or check the DNS service status"));
+            }
+            if self.clock.elapsed() - last_said >= Duration::from_secs(5) {
+                last_said = self.clock.elapsed();
+                self.report.info(format!(
+                    "waiting for {} to become ACTIVE ({}, {}s so far)",
+                    set.name,
+                    set.status(),
+                    waited.as_secs()
+                ));
+            } else {
+                self.report
+                    .verbose(format!("{} is {}; polling again", set.name, set.status()));
+            }
+            self.clock.sleep(self.settings.poll);
+        }
+    }
+
+    /// Adds `value` to the TXT set at `fqdn` and waits until the set is `ACTIVE`
+    /// and holds it.
+    pub fn auth(&self, fqdn: &str, value: &str) -> Result<Written> {
+        const STEP: &str = "auth";
+        let zone = self.find_zone(STEP, fqdn)?;
+        for _ in 0..MAX_ROUNDS {
+            let found = self
+                .api
+                .find_txt(&zone, fqdn)
+                .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
+            let set = match found {
+                None => {
+                    let records = [txt::quote(value)];
+                    match self
+                        .api
+                        .create_txt(&zone, fqdn, self.settings.ttl, &records, DESCRIPTION)
+                    {
+                        Ok(set) => {
+                            self.report.info(format!(
+                                "added TXT value {value} at {fqdn} in zone {} (new recordset)",
+                                zone.name
+                            ));
+                            set
+                        }
+                        // The set appeared meanwhile (another hook): re-read and add.
+                        Err(e) if e.is_exists() => {
+                            if self.api.find_txt(&zone, fqdn).ok().flatten().is_none() {
+                                return Err(api_err(STEP, &format!("creating {fqdn}"), e).hint(
+                                    "another record type (e.g. a CNAME) occupies this name; remove it or delegate the challenge",
+                                ));
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(api_err(STEP, &format!("creating {fqdn}"), e)),
+                    }
+                }
+                Some(set) if set.is_pending() => {
+                    self.report.verbose(format!(
+                        "{fqdn} is {}; waiting before changing it",
+                        set.status()
+                    ));
+                    self.wait_active(STEP, &zone, &set.id)?;
+                    continue;
+                }
+                Some(set) => match txt::add(&set.records, value) {
+                    None => {
+                        self.report
+                            .info(format!("TXT value {value} already present at {fqdn}"));
+                        set
+                    }
+                    Some(records) => match self.api.update_records(&zone, &set, &records) {
+                        Ok(updated) => {
+                            self.report.info(format!(
+                                "added TXT value {value} at {fqdn} in zone {} ({} values)",
+                                zone.name,
+                                records.len()
+                            ));
+                            updated
+                        }
+                        Err(e) if e.is_not_steady() => {
+                            self.wait_active(STEP, &zone, &set.id)?;
+                            continue;
+                        }
+                        Err(e) if e.code() == Some("DNS.0313") => continue,
+                        Err(e) => return Err(api_err(STEP, &format!("updating {fqdn}"), e)),
+                    },
+                },
+            };
+            // Done only when the set is ACTIVE and still holds our value (a
+            // concurrent writer may have replaced the records meanwhile).
+            match self.wait_active(STEP, &zone, &set.id)? {
+                Some(active) if txt::contains(&active.records, value) => {
+                    return Ok(Written {
+                        zone,
+                        name: fqdn.to_string(),
+                        set: active,
+                    });
+                }
+                _ => {
+                    self.report
+                        .info(format!("{fqdn} changed under us; adding the value again"));
+                }
+            }
+        }
+        Err(Error::failed(
+            STEP,
+            format!("{fqdn} kept changing under us; gave up after {MAX_ROUNDS} rounds"),
+        )
+        .hint("another process is editing this recordset; retry later"))
+    }
+
+    /// Removes exactly `value` from the TXT set at `fqdn`; deletes the set only
+    /// when ours was its last value. Absent value or set: success.
+    pub fn cleanup(&self, fqdn: &str, value: &str) -> Result<()> {
+        const STEP: &str = "cleanup";
+        let zone = self.find_zone(STEP, fqdn)?;
+        for _ in 0..MAX_ROUNDS {
+            let found = self
+                .api
+                .find_txt(&zone, fqdn)
+                .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
+            let Some(set) = found else {
+                self.report
+                    .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
+                return Ok(());
+            };
+            if !txt::contains(&set.records, value) {
+                self.report.info(format!(
+                    "TXT value {value} not present at {fqdn}; nothing to remove"
+                ));
+                return Ok(());
+            }
+            if set.is_pending() {
+                self.report.verbose(format!(
+                    "{fqdn} is {}; waiting before changing it",
+                    set.status()
+                ));
+                self.wait_active(STEP, &zone, &set.id)?;
+                continue;
+            }
+            let result = match txt::remove(&set.records, value) {
+                Removal::Absent => return Ok(()),
+                Removal::Update(rest) => self.api.update_records(&zone, &set, &rest).map(|_| {
+                    self.report.info(format!(
+                        "removed TXT value {value} from {fqdn} in zone {} ({} values left)",
+                        zone.name,
+                        rest.len()
+                    ))
+                }),
+                Removal::DeleteSet => self.api.delete(&zone, &set).map(|_| {
+                    self.report.info(format!(
+                        "removed TXT value {value} from {fqdn} in zone {} (last value: recordset deleted)",
+                        zone.name
+                    ))
+                }),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_not_steady() => {
+                    self.wait_active(STEP, &zone, &set.id)?;
+                }
+                Err(e) if e.code() == Some("DNS.0313") => {}
+                Err(e) => return Err(api_err(STEP, &format!("changing {fqdn}"), e)),
+            }
+        }
+        Err(Error::failed(
+            STEP,
+            format!("{fqdn} kept changing under us; gave up after {MAX_ROUNDS} rounds"),
+        )
+        .hint("another process is editing this recordset; retry later"))
+    }
+}

@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# End-to-end: real certbot (from the test venv) gets a certificate from a real ACME server
+# (Debian's pebble) for example.test, *.example.test and www.nested.example.test, with
+# otc-acme-hook as its --manual DNS-01 hook, against otc-sim (OTC DNS API + metadata +
+# authoritative DNS, all on loopback). pebble validates by asking otc-sim's DNS.
+#
+# Asserts: certbot exits 0; the certificate's SANs are exactly those three names and it
+# chains to pebble's root; afterwards otc-sim holds no _acme-challenge TXT value but the
+# foreign "foreign-keep" (ttl 600), which is still there.
+#
+# Needs: scripts/install-test-deps.sh, and `cargo build --bins`.
+# Environment:
+#   OTC_ACME_HOOK   hook binary (default target/debug/otc-acme-hook, from the repo root)
+#   OTC_SIM         simulator binary (default target/debug/otc-sim)
+#   OTC_TEST_VENV   certbot venv (default $HOME/.cache/otc-acme-hook/venv)
+#   OTC_E2E_SEED    seed JSON for otc-sim, format of src/sim/seed.rs
+#                   (default tests/e2e/certbot-pebble.seed.json)
+#   OTC_E2E_CERTBOT_TIMEOUT  seconds certbot may take (default 300)
+#   OTC_E2E_KEEP_TMP=1       keep the temp dir (logs, certs) for inspection
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+repo_root=$(cd "$here/../.." && pwd)
+
+e2e_init e2e-certbot-pebble
+tmp=$E2E_TMP
+
+# Absolute path: given values relative to the current directory, defaults to the repo root.
+abs_from() {
+    case $2 in
+        /*) printf '%s\n' "$2" ;;
+        *) printf '%s/%s\n' "$1" "$2" ;;
+    esac
+}
+hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
+sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
+venv=${OTC_TEST_VENV:-$HOME/.cache/otc-acme-hook/venv}
+seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$here/certbot-pebble.seed.json}")
+certbot_timeout=${OTC_E2E_CERTBOT_TIMEOUT:-300}
+
+expected_names=(example.test '*.example.test' www.nested.example.test)
+foreign_value=foreign-keep
+foreign_name=_acme-challenge.example.test.
+foreign_zone=example.test.
+foreign_ttl=600
+
+failures=()
+sim_http=""
+pebble_pid=""
+sim_pid=""
+
+diagnostics() {
+    e2e_dump "$tmp/certbot.out" "certbot stdout"
+    e2e_dump "$tmp/certbot.err" "certbot stderr"
+    e2e_dump "$tmp/certbot/logs/letsencrypt.log" "certbot letsencrypt.log"
+    e2e_dump "$tmp/pebble.out" "pebble stdout"
+    e2e_dump "$tmp/pebble.err" "pebble stderr"
+    e2e_dump "$tmp/sim.out" "otc-sim stdout"
+    e2e_dump "$tmp/sim.err" "otc-sim stderr"
+    if [ -n "$sim_http" ] && [ -n "$sim_pid" ] && e2e_alive "$sim_pid"; then
+        curl -sS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log.json" 2>&1 || true
+        curl -sS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-final.json" 2>&1 || true
+    fi
+    e2e_dump "$tmp/sim-log.json" "otc-sim GET /_sim/log"
+    e2e_dump "$tmp/sim-state-final.json" "otc-sim GET /_sim/state"
+}
+
+# Stop now: report, print the closing line, exit 1.
+abort() {
+    e2e_log "FAIL: $*"
+    diagnostics
+    e2e_result 0 1 || exit 1
+}
+
+check() { # check MESSAGE: record a failed assertion, go on
+    e2e_log "FAIL: $*"
+    failures+=("$*")
+}
+
+# --- prerequisites -----------------------------------------------------------
+for bin in "$hook" "$sim"; do
+    [ -x "$bin" ] || abort "$bin is not an executable (run cargo build --bins, or set OTC_ACME_HOOK/OTC_SIM)"
+done
+[ -x "$venv/bin/certbot" ] || abort "no certbot in $venv (run scripts/install-test-deps.sh)"
+for cmd in pebble openssl curl python3; do
+    command -v "$cmd" >/dev/null 2>&1 || abort "$cmd not found (run scripts/install-test-deps.sh)"
+done
+[ -r "$seed_template" ] || abort "seed $seed_template not readable"
+
+cd "$tmp"
+
+# --- a throwaway CA and pebble's TLS certificate -------------------------------
+# pebble's package ships no certificates. certbot trusts pebble's HTTPS through
+# REQUESTS_CA_BUNDLE=ca.pem; the certificates pebble *issues* come from a root pebble
+# makes anew at every start (GET https://<management>/roots/0).
+e2e_log "making a test CA and pebble's TLS certificate in $tmp"
+(
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout ca.key -out ca.pem -days 2 -subj "/CN=otc-acme-hook e2e test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout pebble-key.pem -out pebble.csr -subj "/CN=localhost"
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+        "extendedKeyUsage=serverAuth" >pebble-ext.cnf
+    openssl x509 -req -in pebble.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -out pebble-cert.pem -days 2 -extfile pebble-ext.cnf
+    openssl verify -CAfile ca.pem pebble-cert.pem
+) >"$tmp/openssl.log" 2>&1 || { e2e_dump "$tmp/openssl.log"; abort "openssl could not make the test certificates"; }
+
+# --- otc-sim -------------------------------------------------------------------
+cp "$seed_template" "$tmp/seed.json"
+e2e_log "starting $sim serve --seed seed.json"
+e2e_start sim "$sim" serve --seed "$tmp/seed.json"
+sim_pid=$E2E_LAST_PID
+
+ready=""
+for _ in $(seq 1 300); do
+    if [ -s "$tmp/sim.out" ]; then
+        ready=$(head -n 1 "$tmp/sim.out")
+        case $ready in *'}'*) break ;; esac
+    fi
+    e2e_alive "$sim_pid" || abort "otc-sim exited before printing its ready line"
+    sleep 0.1
+done
+[ -n "$ready" ] || abort "otc-sim printed no ready line within 30 s"
+addrs=$(printf '%s\n' "$ready" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.readline())
+print(d["http"], d["dns"])
+') || abort "cannot parse otc-sim ready line: $ready"
+read -r sim_http sim_dns <<<"$addrs"
+sim_dns_port=${sim_dns##*:}
+e2e_log "otc-sim ready: http=$sim_http dns=$sim_dns"
+
+curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-initial.json" \
+    || abort "GET http://$sim_http/_sim/state failed"
+
+# --- pebble --------------------------------------------------------------------
+pebble_port=$(e2e_free_port)
+pebble_mgmt_port=$(e2e_free_port)
+pebble_http_port=$(e2e_free_port)
+pebble_tls_port=$(e2e_free_port)
+cat >"$tmp/pebble-config.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$pebble_port",
+    "managementListenAddress": "127.0.0.1:$pebble_mgmt_port",
+    "certificate": "$tmp/pebble-cert.pem",
+    "privateKey": "$tmp/pebble-key.pem",
+    "httpPort": $pebble_http_port,
+    "tlsPort": $pebble_tls_port,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+EOF
+directory="https://localhost:$pebble_port/dir"
+e2e_log "starting pebble on 127.0.0.1:$pebble_port (management $pebble_mgmt_port), -dnsserver 127.0.0.1:$sim_dns_port"
+e2e_start pebble env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+    pebble -config "$tmp/pebble-config.json" -dnsserver "127.0.0.1:$sim_dns_port"
+pebble_pid=$E2E_LAST_PID
+up=""
+for _ in $(seq 1 300); do
+    if curl -fsS --max-time 2 --cacert "$tmp/ca.pem" "$directory" >"$tmp/pebble-dir.json" 2>/dev/null; then
+        up=1
+        break
+    fi
+    e2e_alive "$pebble_pid" || abort "pebble exited during start-up"
+    sleep 0.1
+done
+[ -n "$up" ] || abort "pebble's directory $directory did not answer within 30 s"
+curl -fsS --max-time 5 --cacert "$tmp/ca.pem" "https://127.0.0.1:$pebble_mgmt_port/roots/0" \
+    >"$tmp/pebble-root.pem" || abort "cannot fetch pebble's root from its management interface"
+
+# --- certbot -------------------------------------------------------------------
+mkdir -p "$tmp/home" "$tmp/certbot/config" "$tmp/certbot/work" "$tmp/certbot/logs"
+hook_q=$(printf '%q' "$hook")
+certbot_args=(
+    certonly --non-interactive --agree-tos --register-unsafely-without-email
+    --server "$directory"
+    --config-dir "$tmp/certbot/config" --work-dir "$tmp/certbot/work" --logs-dir "$tmp/certbot/logs"
+    --cert-name e2e
+    --manual --preferred-challenges dns
+    --manual-auth-hook "$hook_q auth"
+    --manual-cleanup-hook "$hook_q cleanup"
+)
+for name in "${expected_names[@]}"; do certbot_args+=(-d "$name"); done
+
+e2e_log "running certbot ${certbot_args[*]}"
+E2E_TIMEOUT=$certbot_timeout e2e_start certbot \
+    env -i \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME="$tmp/home" \
+    REQUESTS_CA_BUNDLE="$tmp/ca.pem" \
+    OTC_DNS_ENDPOINT="http://$sim_http" \
+    OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey" \
+    OTC_NAMESERVER_PORT="$sim_dns_port" \
+    "$venv/bin/certbot" "${certbot_args[@]}"
+certbot_pid=$E2E_LAST_PID
+certbot_rc=0
+wait "$certbot_pid" || certbot_rc=$?
+e2e_log "certbot exited $certbot_rc"
+
+# --- assertions ----------------------------------------------------------------
+cert="$tmp/certbot/config/live/e2e/cert.pem"
+chain="$tmp/certbot/config/live/e2e/chain.pem"
+if [ "$certbot_rc" -eq 124 ] || [ "$certbot_rc" -eq 137 ]; then
+    check "certbot did not finish within ${certbot_timeout}s (exit $certbot_rc)"
+elif [ "$certbot_rc" -ne 0 ]; then
+    check "certbot exited $certbot_rc"
+elif [ ! -s "$cert" ]; then
+    check "certbot exited 0 but wrote no $cert"
+else
+    got=$(openssl x509 -in "$cert" -noout -ext subjectAltName \
+        | tail -n +2 | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' | sort)
+    want=$(for name in "${expected_names[@]}"; do printf 'DNS:%s\n' "$name"; done | sort)
+    if [ "$got" != "$want" ]; then
+        check "certificate SANs are [$(echo "$got" | paste -sd' ')], want [$(echo "$want" | paste -sd' ')]"
+    else
+        e2e_log "ok: SANs $(echo "$got" | paste -sd' ')"
+    fi
+    if openssl verify -CAfile "$tmp/pebble-root.pem" -untrusted "$chain" "$cert" >"$tmp/verify.log" 2>&1; then
+        e2e_log "ok: certificate chains to this pebble's root"
+    else
+        check "certificate does not verify against pebble's root: $(cat "$tmp/verify.log")"
+    fi
+fi
+
+# otc-sim's state after certbot: every challenge value gone (a delete may still be
+# pending for pending_delay_ms, so look again for a few seconds), the foreign value kept.
+cat >"$tmp/check-state.py" <<'EOF'
+import json, sys
+
+state_file, foreign_value, foreign_name, foreign_zone, foreign_ttl = sys.argv[1:6]
+state = json.load(open(state_file))
+problems, foreign = [], []
+for zone in state.get("zones", []):
+    zname = zone.get("name")
+    for rs in zone.get("recordsets", []):
+        name = rs.get("name", "")
+        if rs.get("type") != "TXT" or not name.lower().startswith("_acme-challenge."):
+            continue
+        records = rs.get("records") or []
+        if not records:
+            problems.append(f"empty TXT set {name} in zone {zname} (status {rs.get('status')})")
+        for rec in records:
+            value = rec[1:-1] if len(rec) >= 2 and rec[0] == rec[-1] == '"' else rec
+            if value == foreign_value:
+                foreign.append((zname, name, rs.get("ttl"), records, rs.get("status")))
+            else:
+                problems.append(f"leftover value {rec!r} at {name} in zone {zname} "
+                                f"(recordset {rs.get('id')}, status {rs.get('status')})")
+want = (foreign_zone, foreign_name, int(foreign_ttl))
+if len(foreign) != 1:
+    problems.append(f"foreign value {foreign_value!r}: expected once, found {foreign}")
+else:
+    zname, name, ttl, records, status = foreign[0]
+    if (zname, name, ttl) != want:
+        problems.append(f"foreign value is at {(zname, name, ttl)}, want {want}")
+    if status not in (None, "ACTIVE"):
+        problems.append(f"foreign recordset status {status}, want ACTIVE")
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+EOF
+state_ok=""
+for _ in $(seq 1 50); do
+    if ! e2e_alive "$sim_pid"; then
+        echo "otc-sim is no longer running" >"$tmp/state-problems.txt"
+        break
+    fi
+    if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-after.json" 2>"$tmp/state-problems.txt" \
+        && python3 "$tmp/check-state.py" "$tmp/sim-state-after.json" \
+            "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl" >"$tmp/state-problems.txt" 2>&1; then
+        state_ok=1
+        break
+    fi
+    sleep 0.2
+done
+if [ -n "$state_ok" ]; then
+    e2e_log "ok: no challenge value left in otc-sim; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
+else
+    check "otc-sim state after certbot (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"
+fi
+
+if [ "${#failures[@]}" -ne 0 ]; then
+    diagnostics
+    e2e_log "${#failures[@]} assertion(s) failed:"
+    printf '  - %s\n' "${failures[@]}" >&2
+    e2e_result 0 1 || exit 1
+fi
+e2e_result 1 0

@@ -138,6 +138,15 @@ e2e_log "otc-sim ready: http=$sim_http dns=$sim_dns"
 
 curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-initial.json" \
     || abort "GET http://$sim_http/_sim/state failed"
+# Diagnostic only (pebble's validation is the real test): does otc-sim's DNS serve the seed?
+if command -v dig >/dev/null 2>&1; then
+    seen=$(dig @127.0.0.1 -p "$sim_dns_port" +time=2 +tries=1 +norec +short \
+        "$foreign_name" TXT 2>&1 | paste -sd' ' || true)
+    case $seen in
+        *"\"$foreign_value\""*) e2e_log "otc-sim DNS serves the seeded $foreign_name TXT: $seen" ;;
+        *) e2e_log "warning: otc-sim DNS answers $foreign_name TXT with [$seen], not \"$foreign_value\"" ;;
+    esac
+fi
 
 # --- pebble --------------------------------------------------------------------
 pebble_port=$(e2e_free_port)

@@ -9,15 +9,17 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::certbot::{CertbotEnv, Flow, Mode};
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{self, Secret, Source, StaticKeys, metadata};
 use crate::dns_api::otc::{DEFAULT_ENDPOINT, OtcDns};
 use crate::error::{Error, Result};
 use crate::hook::{self, Hook};
 use crate::http::{Timeouts, Transport, UreqTransport, Url};
+use crate::propagation::{self, Checker, net::NetDns};
 use crate::report::{Level, Report};
 use crate::signed::SignedClient;
-use crate::{txt, zone};
+use crate::zone;
 
 const AFTER_HELP: &str = "\
 Credentials, first found wins: --ak/--sk/--token, then OS_ACCESS_KEY / OS_SECRET_KEY /
@@ -112,6 +114,48 @@ pub struct Global {
     #[arg(long = "http-timeout", env = "OTC_HTTP_TIMEOUT", global = true, value_name = "SECONDS",
           default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub http_timeout: u64,
+    /// Authoritative nameserver to check instead of the zone's (repeatable): HOST, HOST:PORT or [V6]:PORT
+    #[arg(long = "nameserver", env = "OTC_NAMESERVERS", global = true, value_name = "HOST[:PORT]",
+          value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub nameserver: Vec<String>,
+    /// Port on which the discovered nameservers are asked
+    #[arg(
+        long = "nameserver-port",
+        env = "OTC_NAMESERVER_PORT",
+        global = true,
+        value_name = "PORT",
+        default_value_t = 53
+    )]
+    pub nameserver_port: u16,
+    /// Recursive resolver for finding NS names when the API names none (default: the system's)
+    #[arg(
+        long = "resolver",
+        env = "OTC_RESOLVER",
+        global = true,
+        value_name = "HOST[:PORT]"
+    )]
+    pub resolver: Option<String>,
+    /// Don't ask the nameservers; trust the API's ACTIVE status (for networks that block port 53)
+    #[arg(long = "no-dns-check", env = "OTC_NO_DNS_CHECK", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub no_dns_check: bool,
+    /// Extra wait after every nameserver serves the values, seconds
+    #[arg(
+        long = "settle",
+        env = "OTC_SETTLE",
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 0
+    )]
+    pub settle: u64,
+    /// Don't follow a CNAME at _acme-challenge (write the TXT right there)
+    #[arg(long = "no-cname", env = "OTC_NO_CNAME", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub no_cname: bool,
+    /// Wait in every auth hook for its own value, instead of once on certbot's last challenge
+    #[arg(long = "no-wait-once", env = "OTC_NO_WAIT_ONCE", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub no_wait_once: bool,
     /// More detail on stderr
     #[arg(short = 'v', long = "verbose", env = "OTC_VERBOSE", global = true,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue,
@@ -154,6 +198,8 @@ pub struct Options {
     pub project_id: Option<String>,
     pub dns_endpoint: Url,
     pub hook: hook::Settings,
+    pub propagation: propagation::Settings,
+    pub mode: Mode,
     pub http_timeout: Duration,
     pub level: Level,
     /// Warnings to print once the report exists.
@@ -205,6 +251,14 @@ impl Options {
                 "--dns-endpoint must not carry a query string",
             ));
         }
+        for spec in &g.nameserver {
+            propagation::parse_host_port(spec, 53)
+                .map_err(|e| Error::rejected("config", format!("--nameserver {e}")))?;
+        }
+        if let Some(r) = nonblank(g.resolver.clone()) {
+            propagation::parse_host_port(&r, 53)
+                .map_err(|e| Error::rejected("config", format!("--resolver {e}")))?;
+        }
         let zone = match nonblank(g.zone.clone()) {
             Some(z) => Some(
                 zone::normalize_domain(&z)
@@ -228,6 +282,24 @@ impl Options {
                 zone,
                 timeout: Duration::from_secs(g.propagation_timeout),
                 ..hook::Settings::default()
+            },
+            propagation: propagation::Settings {
+                nameservers: g
+                    .nameserver
+                    .iter()
+                    .filter(|n| !n.trim().is_empty())
+                    .cloned()
+                    .collect(),
+                port: g.nameserver_port,
+                resolver: nonblank(g.resolver.clone()),
+                timeout: Duration::from_secs(g.propagation_timeout),
+                settle: Duration::from_secs(g.settle),
+                ..propagation::Settings::default()
+            },
+            mode: Mode {
+                dns_check: !g.no_dns_check,
+                cname: !g.no_cname,
+                wait_once: !g.no_wait_once,
             },
             http_timeout: Duration::from_secs(g.http_timeout),
             level,
@@ -253,36 +325,6 @@ fn find_source(m: &ArgMatches, id: &str) -> Option<ValueSource> {
     None
 }
 
-/// The ACME challenge given by certbot's environment.
-pub struct Challenge {
-    pub fqdn: String,
-    pub value: String,
-}
-
-fn certbot_challenge(env: &HashMap<String, String>) -> Result<Challenge> {
-    let domain = env.get("CERTBOT_DOMAIN").map(String::as_str).unwrap_or("");
-    if domain.trim().is_empty() {
-        return Err(Error::rejected("input", "CERTBOT_DOMAIN is not set")
-            .hint("run this as certbot's --manual-auth-hook / --manual-cleanup-hook"));
-    }
-    let domain = zone::normalize_domain(domain)
-        .map_err(|e| Error::rejected("input", format!("CERTBOT_DOMAIN: {e}")))?;
-    let value = env
-        .get("CERTBOT_VALIDATION")
-        .map(String::as_str)
-        .unwrap_or("");
-    if value.is_empty() {
-        return Err(Error::rejected("input", "CERTBOT_VALIDATION is not set")
-            .hint("run this as certbot's --manual-auth-hook / --manual-cleanup-hook"));
-    }
-    txt::validate_value(value)
-        .map_err(|e| Error::rejected("input", format!("CERTBOT_VALIDATION: {e}")))?;
-    Ok(Challenge {
-        fqdn: zone::challenge_name(&domain),
-        value: value.to_string(),
-    })
-}
-
 /// Everything a run needs from the outside world, injected.
 pub struct World {
     pub env: HashMap<String, String>,
@@ -293,6 +335,11 @@ pub struct World {
 }
 
 impl World {
+    /// The system resolver configuration (for the NS fallback only).
+    pub fn resolv_conf(&self) -> String {
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+    }
+
     pub fn real() -> World {
         World {
             env: std::env::vars_os()
@@ -345,27 +392,33 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
         report.warn(w);
     }
     match cli.command {
-        Command::Auth => {
-            let ch = certbot_challenge(&world.env)?;
+        Command::Auth | Command::Cleanup => {
+            let env = CertbotEnv::from_env(&world.env)?;
             let dns = connect(&opts, &world, &report)?;
-            let hook = Hook {
-                api: &dns,
-                clock: world.clock.as_ref(),
-                report: &report,
-                settings: opts.hook.clone(),
+            let query = NetDns {
+                timeout: Duration::from_secs(2),
             };
-            hook.auth(&ch.fqdn, &ch.value).map(|_| ())
-        }
-        Command::Cleanup => {
-            let ch = certbot_challenge(&world.env)?;
-            let dns = connect(&opts, &world, &report)?;
-            let hook = Hook {
-                api: &dns,
-                clock: world.clock.as_ref(),
-                report: &report,
-                settings: opts.hook.clone(),
+            let flow = Flow {
+                hook: Hook {
+                    api: &dns,
+                    clock: world.clock.as_ref(),
+                    report: &report,
+                    settings: opts.hook.clone(),
+                },
+                checker: Checker {
+                    dns: &query,
+                    clock: world.clock.as_ref(),
+                    report: &report,
+                    settings: opts.propagation.clone(),
+                    resolv_conf: world.resolv_conf(),
+                },
+                mode: opts.mode,
             };
-            hook.cleanup(&ch.fqdn, &ch.value)
+            if matches!(cli.command, Command::Auth) {
+                flow.auth(&env)
+            } else {
+                flow.cleanup(&env)
+            }
         }
         Command::Api(args) => crate::api_cmd::run(&args, &opts, &mut world, &report),
     }

@@ -180,9 +180,10 @@ impl Hook<'_> {
         }
     }
 
-    /// Adds `value` to the TXT set at `fqdn` and waits until the set is `ACTIVE`
-    /// and holds it.
-    pub fn auth(&self, fqdn: &str, value: &str) -> Result<Written> {
+    /// Adds `value` to the TXT set at `fqdn`; with `wait`, returns once the set
+    /// is `ACTIVE` and holds it (without, only a `PENDING_*` set is waited for,
+    /// since it can't be changed before).
+    pub fn auth(&self, fqdn: &str, value: &str, wait: bool) -> Result<Written> {
         const STEP: &str = "auth";
         let zone = self.find_zone(STEP, fqdn)?;
         for _ in 0..MAX_ROUNDS {
@@ -248,6 +249,13 @@ impl Hook<'_> {
                     },
                 },
             };
+            if !wait {
+                return Ok(Written {
+                    zone,
+                    name: fqdn.to_string(),
+                    set,
+                });
+            }
             // Done only when the set is ACTIVE and still holds our value (a
             // concurrent writer may have replaced the records meanwhile).
             match self.wait_active(STEP, &zone, &set.id)? {

@@ -35,7 +35,7 @@ pub enum TransportError {
 impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TransportError::Refused(m) => write!(f, "connection refused ({m})"),
+            TransportError::Refused(_) => f.write_str("connection refused"),
             TransportError::Timeout(m) => write!(f, "timed out ({m})"),
             TransportError::Other(m) => f.write_str(m),
         }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_cmd;
+pub mod certbot;
 pub mod cli;
 pub mod clock;
 pub mod credentials;
@@ -16,6 +17,7 @@ pub mod dns_api;
 pub mod error;
 pub mod hook;
 pub mod http;
+pub mod propagation;
 pub mod report;
 pub mod sign;
 pub mod signed;

@@ -1,0 +1,552 @@
+//! Propagation: wait until every authoritative nameserver of the zone serves
+//! the values, asking each one directly (never the system resolver, which on
+//! an ECS may answer from a private zone of the same name).
+
+pub mod net;
+pub mod wire;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::dns_api::{DnsBackend, Zone};
+use crate::error::{Error, Result};
+use crate::report::Report;
+use net::{DnsQuery, QueryError};
+use wire::QType;
+
+/// A nameserver as given by `--nameserver`, or found for a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nameserver {
+    /// Host name or address, as given (for messages).
+    pub name: String,
+    pub addrs: Vec<SocketAddr>,
+}
+
+/// Splits `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address.
+pub fn parse_host_port(
+    spec: &str,
+    default_port: u16,
+) -> std::result::Result<(String, u16), String> {
+    let s = spec.trim();
+    if s.is_empty() {
+        return Err("empty nameserver".into());
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, tail) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("{spec:?}: missing ']'"))?;
+        let port = match tail.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| format!("{spec:?}: bad port"))?,
+            None if tail.is_empty() => default_port,
+            None => return Err(format!("{spec:?}: expected [V6]:PORT")),
+        };
+        return Ok((host.to_string(), port));
+    }
+    if s.matches(':').count() > 1 {
+        // A bare IPv6 address: no port.
+        return Ok((s.to_string(), default_port));
+    }
+    match s.split_once(':') {
+        Some((h, p)) => Ok((
+            h.to_string(),
+            p.parse().map_err(|_| format!("{spec:?}: bad port"))?,
+        )),
+        None => Ok((s.to_string(), default_port)),
+    }
+}
+
+/// Resolves a host with the system resolver (addresses only; fine for
+/// finding public nameservers).
+pub fn resolve_host(host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, String> {
+    let h = host.trim_end_matches('.');
+    if let Ok(ip) = h.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let mut addrs: Vec<SocketAddr> = (h, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve nameserver {host}: {e}"))?
+        .collect();
+    addrs.sort();
+    addrs.dedup();
+    if addrs.is_empty() {
+        return Err(format!("nameserver {host} has no address"));
+    }
+    Ok(addrs)
+}
+
+/// The system's first resolver, from resolv.conf text.
+pub fn resolv_conf_server(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.starts_with(';'))
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some("nameserver")).then(|| w.next().map(str::to_string))?
+        })
+}
+
+/// One name whose values must be served by every nameserver in `nameservers`.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub values: Vec<String>,
+    pub nameservers: Vec<Nameserver>,
+}
+
+/// Settings of the authoritative check.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--nameserver`: replaces discovery.
+    pub nameservers: Vec<String>,
+    /// Port for discovered nameservers.
+    pub port: u16,
+    /// `--resolver HOST[:PORT]`, for the NS fallback; else the system's.
+    pub resolver: Option<String>,
+    pub timeout: Duration,
+    pub settle: Duration,
+    /// First DNS poll interval; grows to `max_interval`.
+    pub interval: Duration,
+    pub max_interval: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            nameservers: Vec::new(),
+            port: 53,
+            resolver: None,
+            timeout: Duration::from_secs(300),
+            settle: Duration::ZERO,
+            interval: Duration::from_millis(200),
+            max_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+pub struct Checker<'a> {
+    pub dns: &'a dyn DnsQuery,
+    pub clock: &'a dyn Clock,
+    pub report: &'a Report,
+    pub settings: Settings,
+    /// resolv.conf text, for the NS fallback (injected so tests don't read /etc).
+    pub resolv_conf: String,
+}
+
+fn perr(cause: impl Into<String>) -> Error {
+    Error::failed("propagation", cause)
+}
+
+impl Checker<'_> {
+    /// The nameservers to ask for `zone`: the `--nameserver` list, else the
+    /// API's, else NS through the recursive resolver.
+    pub fn nameservers(&self, api: &dyn DnsBackend, zone: &Zone) -> Result<Vec<Nameserver>> {
+        if !self.settings.nameservers.is_empty() {
+            return self
+                .settings
+                .nameservers
+                .iter()
+                .map(|spec| {
+                    let (h, p) = parse_host_port(spec, 53)
+                        .map_err(|e| Error::rejected("config", format!("--nameserver {e}")))?;
+                    Ok(Nameserver {
+                        name: spec.clone(),
+                        addrs: resolve_host(&h, p).map_err(perr)?,
+                    })
+                })
+                .collect();
+        }
+        let names = match api.nameservers(zone) {
+            Ok(n) if !n.is_empty() => n,
+            Ok(_) | Err(_) => {
+                self.report.verbose(format!(
+                    "the API named no nameservers for {}; asking the resolver for NS",
+                    zone.name
+                ));
+                self.ns_from_resolver(&zone.name)?
+            }
+        };
+        let mut out = Vec::new();
+        for n in names {
+            match resolve_host(&n, self.settings.port) {
+                Ok(addrs) => out.push(Nameserver { name: n, addrs }),
+                Err(e) => {
+                    return Err(perr(e).hint(
+                        "check this host's resolver, or name the servers with --nameserver",
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolver_addr(&self) -> Result<SocketAddr> {
+        let spec = match &self.settings.resolver {
+            Some(r) => r.clone(),
+            None => resolv_conf_server(&self.resolv_conf).ok_or_else(|| {
+                perr("no resolver in /etc/resolv.conf").hint("name one with --resolver")
+            })?,
+        };
+        let (h, p) = parse_host_port(&spec, 53)
+            .map_err(|e| Error::rejected("config", format!("--resolver {e}")))?;
+        resolve_host(&h, p)
+            .map_err(perr)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| perr("resolver has no address"))
+    }
+
+    /// NS names of `zone` through the recursive resolver.
+    pub fn ns_from_resolver(&self, zone: &str) -> Result<Vec<String>> {
+        let server = self.resolver_addr()?;
+        let a = self
+            .dns
+            .ask(server, zone, QType::Ns, true)
+            .map_err(|e| perr(format!("NS query for {zone} at resolver {server}: {e}")))?;
+        if a.ns.is_empty() {
+            return Err(perr(format!(
+                "resolver {server} knows no NS for {zone} ({})",
+                a.rcode
+            ))
+            .hint("check the zone's delegation, or name the servers with --nameserver"));
+        }
+        Ok(a.ns)
+    }
+
+    /// Follows a CNAME chain at `name`, asking the authoritative servers of the
+    /// zone that holds each link. Returns the final name and its zone.
+    pub fn follow_cname(
+        &self,
+        api: &dyn DnsBackend,
+        find_zone: &dyn Fn(&str) -> Result<Zone>,
+        name: &str,
+    ) -> Result<(String, Zone)> {
+        let mut current = name.to_string();
+        let mut seen = vec![current.clone()];
+        let mut zone = find_zone(&current)?;
+        for _ in 0..8 {
+            let servers = self.nameservers(api, &zone)?;
+            let mut target = None;
+            let mut asked = false;
+            'ask: for ns in &servers {
+                for addr in &ns.addrs {
+                    match self.dns.ask(*addr, &current, QType::Cname, false) {
+                        Ok(a) => {
+                            asked = true;
+                            target = a.cname;
+                            break 'ask;
+                        }
+                        Err(e) => self.report.verbose(format!("CNAME query at {addr}: {e}")),
+                    }
+                }
+            }
+            if !asked {
+                return Err(perr(format!(
+                    "no nameserver of {} answered for {current}",
+                    zone.name
+                ))
+                .hint("check that port 53 is reachable, or pass --no-cname"));
+            }
+            let Some(t) = target else {
+                return Ok((current, zone));
+            };
+            if seen.contains(&t) {
+                return Err(Error::failed(
+                    "cname",
+                    format!("CNAME loop at {t} (from {name})"),
+                ));
+            }
+            self.report.info(format!(
+                "{current} is a CNAME to {t}; writing the value there"
+            ));
+            zone = find_zone(&t).map_err(|e| {
+                Error::failed(
+                    "cname",
+                    format!(
+                        "{current} is a CNAME to {t}, which lies in none of our public zones ({})",
+                        e.cause
+                    ),
+                )
+                .hint("point the CNAME into a zone of this account, or pass --no-cname")
+            })?;
+            seen.push(t.clone());
+            current = t;
+        }
+        Err(Error::failed(
+            "cname",
+            format!("CNAME chain from {name} is longer than 8 links"),
+        ))
+    }
+
+    /// Waits until every nameserver of every target serves all its values.
+    pub fn wait(&self, targets: &[Target]) -> Result<()> {
+        let start = self.clock.elapsed();
+        // (target index, nameserver index) still to be seen serving.
+        let mut pending: Vec<(usize, usize)> = Vec::new();
+        for (ti, t) in targets.iter().enumerate() {
+            for ni in 0..t.nameservers.len() {
+                pending.push((ti, ni));
+            }
+        }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut interval = self.settings.interval;
+        let mut last_said = start;
+        let mut last_miss = String::new();
+        let mut any_reached = false;
+        loop {
+            let mut still = Vec::new();
+            for &(ti, ni) in &pending {
+                let t = &targets[ti];
+                let ns = &t.nameservers[ni];
+                let mut reached = false;
+                let mut served = false;
+                for addr in &ns.addrs {
+                    match self.dns.ask(*addr, &t.name, QType::Txt, false) {
+                        Ok(a) => {
+                            reached = true;
+                            let missing: Vec<&String> =
+                                t.values.iter().filter(|v| !a.txt.contains(v)).collect();
+                            self.report.verbose(format!(
+                                "{} ({addr}) {}: {} TXT at {}, {} of ours missing",
+                                ns.name,
+                                a.rcode,
+                                a.txt.len(),
+                                t.name,
+                                missing.len()
+                            ));
+                            if missing.is_empty() {
+                                served = true;
+                                break;
+                            }
+                            last_miss = format!(
+                                "{} ({addr}) does not serve {:?} at {}",
+                                ns.name, missing[0], t.name
+                            );
+                        }
+                        Err(QueryError::Unreachable(m)) => {
+                            self.report.verbose(format!("skipping unreachable {m}"));
+                        }
+                        Err(QueryError::Failed(m)) => {
+                            reached = true;
+                            last_miss = format!("{} did not answer for {}: {m}", ns.name, t.name);
+                            self.report.verbose(&last_miss);
+                        }
+                    }
+                }
+                any_reached |= reached;
+                if !reached {
+                    // No address of this server is reachable from here: skipped, not waited for.
+                    self.report.info(format!(
+                        "cannot reach nameserver {} from this host; not waiting for it",
+                        ns.name
+                    ));
+                    continue;
+                }
+                if !served {
+                    still.push((ti, ni));
+                }
+            }
+            pending = still;
+            let waited = self.clock.elapsed() - start;
+            if pending.is_empty() {
+                if !any_reached {
+                    return Err(perr("no nameserver could be reached from this host")
+                        .hint("if port 53 is blocked here, pass --no-dns-check"));
+                }
+                self.report.info(format!(
+                    "all nameservers serve the challenge values ({:.1}s)",
+                    waited.as_secs_f64()
+                ));
+                if !self.settings.settle.is_zero() {
+                    self.report
+                        .info(format!("settling for {}s", self.settings.settle.as_secs()));
+                    self.clock.sleep(self.settings.settle);
+                }
+                return Ok(());
+            }
+            if waited >= self.settings.timeout {
+                return Err(perr(format!("after {}s, {last_miss}", waited.as_secs()))
+                    .hint("raise --propagation-timeout, or check the zone's delegation with `otc-acme-hook check`"));
+            }
+            if self.clock.elapsed() - last_said >= Duration::from_secs(5) {
+                last_said = self.clock.elapsed();
+                let (ti, ni) = pending[0];
+                self.report.info(format!(
+                    "waiting for {} nameserver answer(s), e.g. {} for {} ({}s so far)",
+                    pending.len(),
+                    targets[ti].nameservers[ni].name,
+                    targets[ti].name,
+                    waited.as_secs()
+                ));
+            }
+            self.clock.sleep(interval);
+            interval = (interval.mul_f64(1.5)).min(self.settings.max_interval);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::report::{Capture, Level};
+    use std::cell::Cell;
+    use wire::Answer;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(
+            parse_host_port("ns1.example.", 53).unwrap(),
+            ("ns1.example.".into(), 53)
+        );
+        assert_eq!(
+            parse_host_port("127.0.0.1:5353", 53).unwrap(),
+            ("127.0.0.1".into(), 5353)
+        );
+        assert_eq!(
+            parse_host_port("[::1]:5353", 53).unwrap(),
+            ("::1".into(), 5353)
+        );
+        assert_eq!(parse_host_port("::1", 53).unwrap(), ("::1".into(), 53));
+        assert!(parse_host_port("h:x", 53).is_err());
+        assert!(parse_host_port("[::1", 53).is_err());
+    }
+
+    #[test]
+    fn resolv_conf() {
+        assert_eq!(
+            resolv_conf_server("# c\nsearch x\nnameserver 10.0.0.2\nnameserver 1.1.1.1\n")
+                .as_deref(),
+            Some("10.0.0.2")
+        );
+        assert_eq!(resolv_conf_server("search x\n"), None);
+    }
+
+    /// Serves the value from the third query on; the v6 address is unreachable.
+    struct Slow {
+        calls: Cell<u32>,
+    }
+    impl DnsQuery for Slow {
+        fn ask(
+            &self,
+            server: SocketAddr,
+            _: &str,
+            _: QType,
+            _: bool,
+        ) -> std::result::Result<Answer, QueryError> {
+            if server.is_ipv6() {
+                return Err(QueryError::Unreachable("no v6".into()));
+            }
+            self.calls.set(self.calls.get() + 1);
+            let txt = if self.calls.get() >= 3 {
+                vec!["ours".to_string(), "other".to_string()]
+            } else {
+                vec!["other".to_string()]
+            };
+            Ok(Answer {
+                rcode: "NOERROR".into(),
+                txt,
+                ..Answer::default()
+            })
+        }
+    }
+
+    fn checker<'a>(
+        dns: &'a dyn DnsQuery,
+        clock: &'a FakeClock,
+        report: &'a Report,
+        timeout: u64,
+    ) -> Checker<'a> {
+        Checker {
+            dns,
+            clock,
+            report,
+            settings: Settings {
+                timeout: Duration::from_secs(timeout),
+                ..Settings::default()
+            },
+            resolv_conf: String::new(),
+        }
+    }
+
+    fn target() -> Vec<Target> {
+        vec![Target {
+            name: "_acme-challenge.example.test.".into(),
+            values: vec!["ours".into()],
+            nameservers: vec![Nameserver {
+                name: "ns1.".into(),
+                addrs: vec!["[::1]:53".parse().unwrap(), "127.0.0.1:53".parse().unwrap()],
+            }],
+        }]
+    }
+
+    #[test]
+    fn waits_until_served_with_backoff() {
+        let dns = Slow {
+            calls: Cell::new(0),
+        };
+        let clock = FakeClock::new(1_700_000_000);
+        let cap = Capture::default();
+        let report = Report::new(Level::Normal, Box::new(cap.clone()));
+        checker(&dns, &clock, &report, 10).wait(&target()).unwrap();
+        assert_eq!(dns.calls.get(), 3);
+        // 200 ms then 300 ms.
+        assert_eq!(clock.elapsed(), Duration::from_millis(500));
+        assert!(cap.text().contains("all nameservers serve"));
+    }
+
+    #[test]
+    fn timeout_names_server_and_value() {
+        struct Never;
+        impl DnsQuery for Never {
+            fn ask(
+                &self,
+                _: SocketAddr,
+                _: &str,
+                _: QType,
+                _: bool,
+            ) -> std::result::Result<Answer, QueryError> {
+                Ok(Answer {
+                    rcode: "NXDOMAIN".into(),
+                    ..Answer::default()
+                })
+            }
+        }
+        let clock = FakeClock::new(1_700_000_000);
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        let e = checker(&Never, &clock, &report, 3)
+            .wait(&target())
+            .unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("ns1.")
+                && s.contains("\"ours\"")
+                && s.contains("_acme-challenge.example.test."),
+            "{s}"
+        );
+        assert!(
+            clock.elapsed() >= Duration::from_secs(3) && clock.elapsed() < Duration::from_secs(4)
+        );
+    }
+
+    #[test]
+    fn all_unreachable_is_an_error() {
+        struct Down;
+        impl DnsQuery for Down {
+            fn ask(
+                &self,
+                _: SocketAddr,
+                _: &str,
+                _: QType,
+                _: bool,
+            ) -> std::result::Result<Answer, QueryError> {
+                Err(QueryError::Unreachable("down".into()))
+            }
+        }
+        let clock = FakeClock::new(0);
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        assert!(checker(&Down, &clock, &report, 3).wait(&target()).is_err());
+    }
+}

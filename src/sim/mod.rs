@@ -1,1 +1,550 @@
-//! Loopback simulator of the OTC pieces the hook talks to.
+//! Loopback simulator of the OTC pieces the hook talks to: the ECS metadata
+//! service, the DNS v2 API (with SDK-HMAC-SHA256 checking) and the
+//! authoritative DNS of the public zones (UDP and TCP).
+//!
+//! Start it with [`Sim::start`]; everything runs on background threads until
+//! [`Sim::shutdown`] or drop. The HTTP server also answers control requests
+//! under `/_sim/` (unsigned, never logged):
+//!
+//! - `GET /_sim/state`: zones and record sets as the API sees them, what DNS
+//!   serves, access keys (never secrets), config.
+//! - `GET /_sim/log`: `{"requests":[...],"served":[...]}`.
+//! - `GET|POST /_sim/config`: read or merge runtime settings and queue faults.
+//! - `POST /_sim/reset-log`: empty the log.
+//!
+//! OTC behaviour reproduced (otc-api.md): fuzzy zone/record set name filters,
+//! pagination with `links.next`, `PENDING_*` states and `DNS.0314` while
+//! pending, `DNS.0312` for duplicate name+type and CNAME conflicts, quoted TXT
+//! values (`DNS.0308`), TTL 300.. (`DNS.0319`), the 500 record set quota
+//! (`DNS.0403`), the 15-minute signature window (`APIG.0303`), the lockout
+//! after more than 5 consecutive failures of one AK, 429 `APIG.0308`
+//! throttling (as a fault), and a propagation delay before DNS serves a change.
+
+mod api;
+mod clock;
+mod control;
+mod creds;
+mod dns;
+mod http;
+mod metadata;
+mod seed;
+mod state;
+mod verify;
+mod world;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+pub use seed::{Seed, SeedCredential, SeedMetadata, SeedRecordSet, SeedZone, TokenMode, ZoneType};
+
+use dns::DnsServer;
+use http::HttpServer;
+use world::{Shared, World};
+
+/// How to start a [`Sim`].
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Starting data. Defaults to [`Seed::default`] (no zones, no keys).
+    pub seed: Seed,
+    /// Where the HTTP server listens. Defaults to `127.0.0.1:0` (any free port).
+    pub http_addr: SocketAddr,
+    /// Where the DNS server listens, UDP and TCP on one port. Defaults to `127.0.0.1:0`.
+    pub dns_addr: SocketAddr,
+}
+
+impl Default for SimOptions {
+    fn default() -> SimOptions {
+        let any_port = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        SimOptions {
+            seed: Seed::default(),
+            http_addr: any_port,
+            dns_addr: any_port,
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops all threads and frees the ports.
+pub struct Sim {
+    // Each server stops and joins its threads when dropped.
+    http: Option<HttpServer>,
+    dns: Option<DnsServer>,
+    shared: Arc<Shared>,
+}
+
+impl Sim {
+    /// Validates the seed, binds the ports, starts the servers, and returns
+    /// once both accept connections.
+    pub fn start(opts: SimOptions) -> anyhow::Result<Sim> {
+        let clock = clock::Clock::new();
+        let world = World::from_seed(&opts.seed, &clock.now(0))?;
+        let listener = HttpServer::bind(opts.http_addr)?;
+        let (udp, tcp) = dns::bind(opts.dns_addr)?;
+        let base_url = format!("http://{}", http::connectable(listener.local_addr()?));
+        let shared = Arc::new(Shared::new(world, clock, base_url));
+        // Listeners are bound already, so clients can connect as soon as we return.
+        let http = HttpServer::start(listener, shared.clone())?;
+        let dns = DnsServer::start(udp, tcp, shared.clone())?;
+        Ok(Sim {
+            shared,
+            http: Some(http),
+            dns: Some(dns),
+        })
+    }
+
+    /// Address of the HTTP server (metadata, DNS API, control).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.as_ref().map_or(unbound(), HttpServer::addr)
+    }
+
+    /// Address of the authoritative DNS; the same port serves UDP and TCP.
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns.as_ref().map_or(unbound(), DnsServer::addr)
+    }
+
+    /// `http://127.0.0.1:PORT` (an unspecified bind address becomes loopback).
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The metadata credential endpoint, `base_url() + "/openstack/latest/securitykey"`.
+    pub fn metadata_url(&self) -> String {
+        format!("{}{}", self.base_url(), metadata::SECURITYKEY_PATH)
+    }
+
+    /// Same document as `GET /_sim/state`.
+    pub fn state_json(&self) -> serde_json::Value {
+        let (world, now) = self.shared.lock();
+        world.state_json(&now)
+    }
+
+    /// Same document as `GET /_sim/log`.
+    pub fn log_json(&self) -> serde_json::Value {
+        let (world, _) = self.shared.lock();
+        world.log.to_json()
+    }
+
+    /// Every secret the simulator knows or handed out: seed secret keys,
+    /// issued secret keys and security tokens, metadata session tokens. For
+    /// tests that check no output leaks one.
+    pub fn secrets(&self) -> Vec<String> {
+        let (world, _) = self.shared.lock();
+        world.creds.secrets()
+    }
+
+    /// Stops all threads and frees the ports (dropping does the same).
+    pub fn shutdown(self) {}
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.http.take();
+        self.dns.take();
+    }
+}
+
+fn unbound() -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use simple_dns::rdata::RData;
+    use simple_dns::{CLASS, Name, Packet, PacketFlag, Question, RCODE, TYPE};
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, UdpSocket};
+    use std::time::{Duration, Instant};
+
+    /// Status, lower-cased headers, body.
+    type Answer = (u16, Vec<(String, String)>, String);
+
+    /// A minimal HTTP/1.1 exchange on a fresh connection.
+    /// Returns `None` if the server closed the connection without answering.
+    fn http(
+        sim: &Sim,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: &str,
+    ) -> Option<Answer> {
+        let mut s = TcpStream::connect(sim.http_addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut req = format!(
+            "{method} {url} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            req.push_str(&format!("Host: {}\r\n", sim.http_addr()));
+        }
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        if raw.is_empty() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Some((status, headers, body.to_string()))
+    }
+
+    fn get_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A request signed with this module's own verifier helpers.
+    fn signed(sim: &Sim, method: &str, url: &str, body: &str, cred: &Value) -> (u16, Value) {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut headers = vec![("Host".to_string(), sim.http_addr().to_string())];
+        if !body.is_empty() {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        let parts = verify::Parts {
+            method,
+            raw_path: path,
+            raw_query: query,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let date = httpdate_now_sdk();
+        let headers = verify::sign_for_test(
+            &parts,
+            cred["access"].as_str().unwrap(),
+            cred["secret"].as_str().unwrap(),
+            cred["securitytoken"].as_str(),
+            &date,
+        );
+        let (status, _, body) = http(sim, method, url, &headers, body).unwrap();
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
+    fn httpdate_now_sdk() -> String {
+        let now = clock::Clock::new().now(0);
+        clock::format_sdk_date(now.sim_secs())
+    }
+
+    fn dns_query(name: &str, qtype: TYPE) -> Vec<u8> {
+        let mut q = Packet::new_query(7);
+        q.questions.push(Question::new(
+            Name::new_unchecked(name),
+            qtype.into(),
+            CLASS::IN.into(),
+            false,
+        ));
+        q.build_bytes_vec().unwrap()
+    }
+
+    fn udp_ask(sim: &Sim, name: &str) -> Vec<u8> {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        sock.send_to(&dns_query(name, TYPE::TXT), sim.dns_addr())
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let (n, _) = sock.recv_from(&mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn tcp_ask(sim: &Sim, name: &str) -> Vec<u8> {
+        let mut s = TcpStream::connect(sim.dns_addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let q = dns_query(name, TYPE::TXT);
+        let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&q);
+        s.write_all(&framed).unwrap();
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).unwrap();
+        let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
+        s.read_exact(&mut msg).unwrap();
+        msg
+    }
+
+    fn txt_count(bytes: &[u8]) -> (RCODE, bool, usize) {
+        let p = Packet::parse(bytes).unwrap();
+        let n = p
+            .answers
+            .iter()
+            .filter(|a| matches!(a.rdata, RData::TXT(_)))
+            .count();
+        (p.rcode(), p.has_flags(PacketFlag::TRUNCATION), n)
+    }
+
+    fn demo_sim() -> Sim {
+        let mut seed = Seed::demo();
+        seed.pending_delay_ms = 0;
+        seed.propagation_delay_ms = 300;
+        seed.zones[0].id = Some("zone-public".into());
+        Sim::start(SimOptions {
+            seed,
+            ..SimOptions::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn end_to_end_on_loopback() {
+        let sim = demo_sim();
+        assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+        assert_eq!(
+            sim.metadata_url(),
+            format!("{}/openstack/latest/securitykey", sim.base_url())
+        );
+
+        // Metadata: token, then credentials.
+        let ttl = [(
+            "X-Metadata-Token-Ttl-Seconds".to_string(),
+            "21600".to_string(),
+        )];
+        let (status, headers, token) =
+            http(&sim, "PUT", "/meta-data/latest/api/token", &ttl, "").unwrap();
+        assert_eq!(status, 200);
+        assert!(get_header(&headers, "date").is_some());
+        let tok = [("X-Metadata-Token".to_string(), token)];
+        let (status, headers, body) =
+            http(&sim, "GET", "/openstack/latest/securitykey", &tok, "").unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(
+            get_header(&headers, "content-type"),
+            Some("application/json")
+        );
+        let cred: Value = serde_json::from_str(&body).unwrap();
+        let cred = cred["credential"].clone();
+
+        // Signed API calls with the temporary credential.
+        let (status, zones) = signed(&sim, "GET", "/v2/zones?name=example.test.", "", &cred);
+        assert_eq!(status, 200, "{zones}");
+        assert_eq!(zones["metadata"]["total_count"], 2);
+        let create = r#"{"name":"_acme-challenge.example.test.","type":"TXT","ttl":300,"records":["\"keep-me\"","\"new-value\""]}"#;
+        let (status, err) = signed(
+            &sim,
+            "POST",
+            "/v2/zones/zone-public/recordsets",
+            create,
+            &cred,
+        );
+        assert_eq!((status, err["code"].as_str()), (400, Some("DNS.0312")));
+        let (_, list) = signed(
+            &sim,
+            "GET",
+            "/v2/zones/zone-public/recordsets?name=_acme-challenge.example.test.&type=TXT",
+            "",
+            &cred,
+        );
+        let id = list["recordsets"][0]["id"].as_str().unwrap().to_string();
+        let update = r#"{"name":"_acme-challenge.example.test.","type":"TXT","ttl":600,"records":["\"keep-me\"","\"new-value\""]}"#;
+        let (status, rs) = signed(
+            &sim,
+            "PUT",
+            &format!("/v2/zones/zone-public/recordsets/{id}"),
+            update,
+            &cred,
+        );
+        assert_eq!(
+            (status, rs["status"].as_str()),
+            (202, Some("PENDING_UPDATE")),
+            "{rs}"
+        );
+
+        // DNS over UDP: the old value until the change has propagated.
+        assert_eq!(
+            txt_count(&udp_ask(&sim, "_acme-challenge.example.test.")),
+            (RCODE::NoError, false, 1)
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while txt_count(&udp_ask(&sim, "_acme-challenge.example.test.")).2 != 2 {
+            assert!(Instant::now() < deadline, "change never served");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            txt_count(&tcp_ask(&sim, "_acme-challenge.example.test.")),
+            (RCODE::NoError, false, 2)
+        );
+        assert_eq!(
+            txt_count(&udp_ask(&sim, "missing.example.test.")).0,
+            RCODE::NameError
+        );
+
+        // The log has each request, access keys but no secrets, and the served change.
+        let secrets = sim.secrets();
+        assert!(secrets.contains(&cred["secret"].as_str().unwrap().to_string()));
+        let log = sim.log_json();
+        let text = log.to_string();
+        assert!(!text.contains(cred["secret"].as_str().unwrap()));
+        assert!(!text.contains(cred["securitytoken"].as_str().unwrap()));
+        let requests = log["requests"].as_array().unwrap();
+        assert_eq!(requests.len(), 6);
+        assert_eq!(requests[1]["access_key"], cred["access"]);
+        assert_eq!(requests[3]["code"], "DNS.0312");
+        let served = log["served"].as_array().unwrap();
+        assert_eq!(served.len(), 1);
+        assert_eq!(
+            served[0]["records"],
+            json!(["\"keep-me\"", "\"new-value\""])
+        );
+        let put_t = requests[5]["t_ms"].as_i64().unwrap();
+        let served_t = served[0]["t_ms"].as_i64().unwrap();
+        assert!(
+            (served_t - put_t - 300).abs() < 100,
+            "served at accept + delay: {put_t} {served_t}"
+        );
+
+        // Control endpoints over HTTP agree with the library calls.
+        let (status, _, body) = http(&sim, "GET", "/_sim/state", &[], "").unwrap();
+        assert_eq!(status, 200);
+        let state: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(state["zones"], sim.state_json()["zones"]);
+        let (status, _, _) = http(&sim, "POST", "/_sim/reset-log", &[], "").unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(sim.log_json()["requests"], json!([]));
+        sim.shutdown();
+    }
+
+    #[test]
+    fn faults_and_clock_offset_over_http() {
+        let sim = demo_sim();
+        let config = r#"{"faults":[
+            {"kind":"reset","path_prefix":"/openstack/"},
+            {"kind":"429","retry_after":2,"path_prefix":"/openstack/"},
+            {"kind":"garbage","path_prefix":"/openstack/"},
+            {"kind":"slow","ms":200,"path_prefix":"/openstack/"}
+        ], "clock_offset_secs": 3600}"#;
+        let (status, _, body) = http(&sim, "POST", "/_sim/config", &[], config).unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["faults"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+
+        let url = "/openstack/latest/securitykey";
+        assert!(
+            http(&sim, "GET", url, &[], "").is_none(),
+            "reset: closed without an answer"
+        );
+        let (status, headers, body) = http(&sim, "GET", url, &[], "").unwrap();
+        assert_eq!(
+            (status, get_header(&headers, "retry-after")),
+            (429, Some("2"))
+        );
+        assert!(body.contains("APIG.0308"));
+        let (status, _, body) = http(&sim, "GET", url, &[], "").unwrap();
+        assert_eq!((status, body.as_str()), (200, "<html>oops</html>"));
+        let started = Instant::now();
+        let (status, headers, body) = http(&sim, "GET", url, &[], "").unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert_eq!(status, 200);
+
+        // The simulated clock runs an hour ahead: Date and expires_at follow it.
+        let date = httpdate::parse_http_date(get_header(&headers, "date").unwrap()).unwrap();
+        let ahead = date
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        assert!(ahead > Duration::from_secs(3500), "{ahead:?}");
+        let cred: Value = serde_json::from_str(&body).unwrap();
+        // Signed with the real clock, an hour behind the server: refused.
+        let (status, err) = signed(&sim, "GET", "/v2/zones", "", &cred["credential"]);
+        assert_eq!(
+            (status, err["error_code"].as_str()),
+            (401, Some("APIG.0303"))
+        );
+
+        let faults: Vec<_> = sim.log_json()["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["fault"].as_str().map(str::to_string),
+                    r["status"].as_u64(),
+                )
+            })
+            .collect();
+        assert_eq!(faults[0], (Some("reset".to_string()), None));
+        assert_eq!(faults[1], (Some("429".to_string()), Some(429)));
+        assert_eq!(faults[4], (None, Some(401)));
+
+        let (status, _, body) = http(&sim, "POST", "/_sim/config", &[], r#"{"bogus":1}"#).unwrap();
+        assert_eq!(status, 400, "{body}");
+        let (status, _, _) = http(&sim, "GET", "/nowhere", &[], "").unwrap();
+        assert_eq!(status, 404);
+    }
+
+    #[test]
+    fn big_answers_truncate_over_udp_and_fit_over_tcp() {
+        let mut seed = Seed::demo();
+        let values: Vec<String> = (0..20)
+            .map(|i| format!("\"{i:02}{}\"", "v".repeat(100)))
+            .collect();
+        seed.zones[0].records.push(SeedRecordSet {
+            id: None,
+            name: "big.example.test.".into(),
+            rtype: "TXT".into(),
+            ttl: 300,
+            records: values,
+            description: None,
+        });
+        let sim = Sim::start(SimOptions {
+            seed,
+            ..SimOptions::default()
+        })
+        .unwrap();
+        assert_eq!(
+            txt_count(&udp_ask(&sim, "big.example.test.")),
+            (RCODE::NoError, true, 0)
+        );
+        assert_eq!(
+            txt_count(&tcp_ask(&sim, "big.example.test.")),
+            (RCODE::NoError, false, 20)
+        );
+    }
+
+    #[test]
+    fn shutdown_frees_the_ports() {
+        let sim = demo_sim();
+        let (http_addr, dns_addr) = (sim.http_addr(), sim.dns_addr());
+        drop(sim);
+        let seed = Seed::demo();
+        let again = Sim::start(SimOptions {
+            seed,
+            http_addr,
+            dns_addr,
+        })
+        .unwrap();
+        assert_eq!((again.http_addr(), again.dns_addr()), (http_addr, dns_addr));
+    }
+
+    #[test]
+    fn invalid_seed_is_refused() {
+        let mut seed = Seed::demo();
+        seed.zones[0].records[0].records = vec!["unquoted".into()];
+        let err = Sim::start(SimOptions {
+            seed,
+            ..SimOptions::default()
+        })
+        .err()
+        .unwrap();
+        assert!(format!("{err:#}").contains("quotation mark"), "{err:#}");
+    }
+}

@@ -1,0 +1,113 @@
+//! `otc-sim`: runs the loopback OTC simulator (ECS metadata, DNS v2 API,
+//! authoritative DNS) for tests and for trying the hook without a cloud.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use otc_acme_hook::sim::{Seed, Sim, SimOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "otc-sim",
+    version,
+    about = "Loopback simulator of Open Telekom Cloud: ECS metadata, DNS v2 API, authoritative DNS",
+    long_about = "Loopback simulator of Open Telekom Cloud for testing otc-acme-hook.\n\n\
+        One HTTP port serves the ECS metadata service (/openstack/latest/securitykey), the DNS v2 \
+        API (/v2/..., SDK-HMAC-SHA256 signatures checked) and control endpoints (/_sim/state, \
+        /_sim/log, /_sim/config, /_sim/reset-log). One more port serves the public zones as an \
+        authoritative DNS server over UDP and TCP."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the simulator and run until killed.
+    ///
+    /// When ready, prints one JSON line to stdout with the bound addresses,
+    /// e.g. {"http":"127.0.0.1:41234","dns":"127.0.0.1:41235"}.
+    Serve {
+        /// Seed file (JSON) with credentials, zones, record sets and delays.
+        /// Without it, the built-in demo seed is used (see `otc-sim print-seed`).
+        #[arg(long, value_name = "FILE")]
+        seed: Option<PathBuf>,
+        /// Address of the HTTP server (metadata, DNS API, control); port 0 picks a free port.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+        http: SocketAddr,
+        /// Address of the authoritative DNS server (UDP and TCP on one port); port 0 picks a free port.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+        dns: SocketAddr,
+    },
+    /// Print the built-in demo seed, a starting point for your own seed file.
+    PrintSeed,
+    /// Walk through an ACME DNS-01 challenge against the simulator (not yet implemented).
+    Demo,
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { seed, http, dns } => {
+            let seed = match seed {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read seed file {}", path.display()))?;
+                    Seed::from_json(&text)
+                        .with_context(|| format!("seed file {}", path.display()))?
+                }
+                None => Seed::demo(),
+            };
+            let sim = Sim::start(SimOptions {
+                seed,
+                http_addr: http,
+                dns_addr: dns,
+            })?;
+            let ready = serde_json::json!({
+                "http": sim.http_addr().to_string(),
+                "dns": sim.dns_addr().to_string(),
+            });
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{ready}")?;
+            out.flush()?;
+            drop(out);
+            // Serve until the process is killed; the servers run on their own threads.
+            loop {
+                std::thread::park();
+            }
+        }
+        Command::PrintSeed => {
+            println!("{}", serde_json::to_string_pretty(&Seed::demo())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            eprintln!("otc-sim demo: not yet implemented");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("otc-sim: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,460 @@
+//! Runtime knobs (`/_sim/config`), the fault queue, the request/served log,
+//! and the `/_sim/` control endpoints. Control requests are never logged and
+//! never hit faults.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::clock::Now;
+use super::http::{Req, Resp};
+use super::seed::{Seed, TokenMode};
+use super::world::World;
+
+/// Entries kept per log list; a long-running `otc-sim serve` must not grow without bound.
+const LOG_CAP: usize = 10_000;
+
+/// Settings that `POST /_sim/config` may change while running.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Config {
+    pub pending_delay_ms: u64,
+    pub propagation_delay_ms: u64,
+    /// Shifts the simulated clock: signature window, `Date`, `expires_at`.
+    pub clock_offset_secs: i64,
+    /// Both metadata endpoints answer 503.
+    pub metadata_down: bool,
+    pub metadata_enabled: bool,
+    pub metadata_token: TokenMode,
+    pub page_size: usize,
+    pub credential_ttl_secs: u64,
+    /// Lock an access key after more than 5 consecutive failures, as OTC does.
+    pub ak_lockout: bool,
+    /// Faults still to be served, in order.
+    pub faults: VecDeque<Fault>,
+}
+
+impl Config {
+    pub fn from_seed(seed: &Seed) -> Config {
+        Config {
+            pending_delay_ms: seed.pending_delay_ms,
+            propagation_delay_ms: seed.propagation_delay_ms,
+            clock_offset_secs: 0,
+            metadata_down: false,
+            metadata_enabled: seed.metadata.enabled,
+            metadata_token: seed.metadata.token,
+            page_size: seed.page_size.max(1),
+            credential_ttl_secs: seed.credential_ttl_secs,
+            ak_lockout: true,
+            faults: VecDeque::new(),
+        }
+    }
+
+    /// Merges a `POST /_sim/config` body; nothing changes if any part is invalid.
+    pub fn apply(&mut self, body: &[u8]) -> Result<(), String> {
+        let patch: ConfigPatch =
+            serde_json::from_slice(body).map_err(|e| format!("invalid config: {e}"))?;
+        let mut next = self.clone();
+        if let Some(v) = patch.pending_delay_ms {
+            next.pending_delay_ms = v;
+        }
+        if let Some(v) = patch.propagation_delay_ms {
+            next.propagation_delay_ms = v;
+        }
+        if let Some(v) = patch.clock_offset_secs {
+            next.clock_offset_secs = v;
+        }
+        if let Some(v) = patch.metadata_down {
+            next.metadata_down = v;
+        }
+        if let Some(v) = patch.metadata_enabled {
+            next.metadata_enabled = v;
+        }
+        if let Some(v) = patch.metadata_token {
+            next.metadata_token = v;
+        }
+        if let Some(v) = patch.page_size {
+            if v == 0 {
+                return Err("page_size must be at least 1".to_string());
+            }
+            next.page_size = v;
+        }
+        if let Some(v) = patch.credential_ttl_secs {
+            next.credential_ttl_secs = v;
+        }
+        if let Some(v) = patch.ak_lockout {
+            next.ak_lockout = v;
+        }
+        for mut fault in patch.faults.unwrap_or_default() {
+            fault.validate()?;
+            next.faults.push_back(fault);
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// The first queued fault matching this request, with one use consumed.
+    pub fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
+        let idx = self.faults.iter().position(|f| f.matches(method, path))?;
+        let fault = self.faults.get_mut(idx)?;
+        fault.count -= 1;
+        let taken = fault.clone();
+        if fault.count == 0 {
+            self.faults.remove(idx);
+        }
+        Some(taken)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigPatch {
+    pending_delay_ms: Option<u64>,
+    propagation_delay_ms: Option<u64>,
+    clock_offset_secs: Option<i64>,
+    metadata_down: Option<bool>,
+    metadata_enabled: Option<bool>,
+    metadata_token: Option<TokenMode>,
+    page_size: Option<usize>,
+    credential_ttl_secs: Option<u64>,
+    ak_lockout: Option<bool>,
+    faults: Option<Vec<Fault>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) enum FaultKind {
+    /// 429 with `Retry-After` and the gateway's `APIG.0308` body.
+    #[serde(rename = "429")]
+    Throttle,
+    /// Any status with a `{"code","message"}` body.
+    #[serde(rename = "status")]
+    Status,
+    /// Waits `ms`, then answers normally.
+    #[serde(rename = "slow")]
+    Slow,
+    /// 200 with an HTML body.
+    #[serde(rename = "garbage")]
+    Garbage,
+    /// Closes the connection without answering.
+    #[serde(rename = "reset")]
+    Reset,
+}
+
+impl FaultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Throttle => "429",
+            FaultKind::Status => "status",
+            FaultKind::Slow => "slow",
+            FaultKind::Garbage => "garbage",
+            FaultKind::Reset => "reset",
+        }
+    }
+}
+
+/// One queued fault, in the JSON shape `POST /_sim/config` takes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Fault {
+    pub kind: FaultKind,
+    /// Matching requests it still applies to.
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// `429`: seconds in `Retry-After` (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// `status`: the HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// `slow`: the delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
+    /// `status`: body `code` (default `SIM.FAULT`), e.g. `DNS.0014` for flow control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// `status`: body `message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    fn validate(&mut self) -> Result<(), String> {
+        if self.count == 0 {
+            return Err("fault count must be at least 1".to_string());
+        }
+        match self.kind {
+            FaultKind::Throttle => {
+                self.retry_after.get_or_insert(1);
+            }
+            FaultKind::Status => match self.status {
+                Some(s) if (200..=599).contains(&s) => {}
+                _ => return Err("a 'status' fault needs \"status\": 200..599".to_string()),
+            },
+            FaultKind::Slow => match self.ms {
+                Some(ms) if ms <= 600_000 => {}
+                _ => return Err("a 'slow' fault needs \"ms\": 0..600000".to_string()),
+            },
+            FaultKind::Garbage | FaultKind::Reset => {}
+        }
+        Ok(())
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.path_prefix
+            .as_ref()
+            .is_none_or(|p| path.starts_with(p.as_str()))
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+    }
+
+    /// The answer a fault gives in place of the real one; `None` for
+    /// `slow` (answer normally) and `reset` (no answer at all).
+    pub fn response(&self) -> Option<Resp> {
+        match self.kind {
+            FaultKind::Throttle => {
+                let mut r = Resp::json(
+                    429,
+                    &json!({"error_code": "APIG.0308", "error_msg": "The request is throttled."}),
+                );
+                r.headers.push((
+                    "Retry-After".to_string(),
+                    self.retry_after.unwrap_or(1).to_string(),
+                ));
+                Some(r)
+            }
+            FaultKind::Status => {
+                let status = self.status.unwrap_or(500);
+                Some(Resp::json(
+                    status,
+                    &json!({
+                        "code": self.code.as_deref().unwrap_or("SIM.FAULT"),
+                        "message": self.message.clone().unwrap_or_else(|| format!("injected fault: HTTP {status}")),
+                    }),
+                ))
+            }
+            FaultKind::Garbage => Some(Resp::text(200, "text/html", "<html>oops</html>")),
+            FaultKind::Slow | FaultKind::Reset => None,
+        }
+    }
+}
+
+/// One non-control HTTP request. Never holds secrets or tokens.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RequestEntry {
+    pub t_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// `null` when the connection was reset without an answer.
+    pub status: Option<u16>,
+    /// The AK the request was signed with, or the one the metadata service issued.
+    pub access_key: Option<String>,
+    /// The error code of an error answer (`DNS.0312`, `APIG.0301`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
+}
+
+/// A change that began to be served by the authoritative DNS.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ServedEntry {
+    /// Real time the change became visible, not when someone noticed.
+    pub t_ms: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// API form (TXT values quoted); empty for a deletion.
+    pub records: Vec<String>,
+    /// `create`, `update` or `delete`.
+    pub change: &'static str,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Log {
+    requests: VecDeque<RequestEntry>,
+    served: VecDeque<ServedEntry>,
+}
+
+impl Log {
+    pub fn request(&mut self, entry: RequestEntry) {
+        if self.requests.len() == LOG_CAP {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(entry);
+    }
+
+    pub fn served(&mut self, entry: ServedEntry) {
+        if self.served.len() == LOG_CAP {
+            self.served.pop_front();
+        }
+        self.served.push_back(entry);
+    }
+
+    pub fn clear(&mut self) {
+        self.requests.clear();
+        self.served.clear();
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"requests": self.requests, "served": self.served})
+    }
+}
+
+const HELP: &str = "control endpoints: GET /_sim/state, GET /_sim/log, GET|POST /_sim/config, POST /_sim/reset-log";
+
+/// Serves `/_sim/...`.
+pub(crate) fn handle(world: &mut World, now: &Now, req: &Req) -> Resp {
+    let path = req.raw_path.trim_end_matches('/');
+    match (req.method.as_str(), path) {
+        ("GET", "/_sim/state") => Resp::json(200, &world.state_json(now)),
+        ("GET", "/_sim/log") => Resp::json(200, &world.log.to_json()),
+        ("GET", "/_sim/config") => Resp::json(200, &config_json(&world.config)),
+        ("POST", "/_sim/config") => match world.config.apply(&req.body) {
+            Ok(()) => Resp::json(200, &config_json(&world.config)),
+            Err(e) => Resp::json(400, &json!({"code": "SIM.0400", "message": e})),
+        },
+        ("POST", "/_sim/reset-log") => {
+            world.log.clear();
+            Resp::json(200, &json!({"ok": true}))
+        }
+        _ => Resp::json(404, &json!({"code": "SIM.0404", "message": HELP})),
+    }
+}
+
+pub(crate) fn config_json(config: &Config) -> Value {
+    serde_json::to_value(config).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_seed(&Seed::default())
+    }
+
+    #[test]
+    fn apply_merges_and_rejects_atomically() {
+        let mut c = config();
+        c.apply(br#"{"pending_delay_ms": 7, "clock_offset_secs": -1200, "metadata_down": true}"#)
+            .unwrap();
+        assert_eq!(
+            (c.pending_delay_ms, c.clock_offset_secs, c.metadata_down),
+            (7, -1200, true)
+        );
+        assert_eq!(c.page_size, 500, "untouched");
+        for bad in [
+            &br#"{"pending_delay_ms": 1, "typo": 1}"#[..],
+            br#"{"page_size": 0}"#,
+            br#"{"faults": [{"kind": "status"}]}"#,
+            br#"{"faults": [{"kind": "slow"}]}"#,
+            br#"{"faults": [{"kind": "explode"}]}"#,
+            br#"{"faults": [{"kind": "reset", "count": 0}]}"#,
+            b"not json",
+        ] {
+            let before = c.clone();
+            assert!(c.apply(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert_eq!(c.pending_delay_ms, before.pending_delay_ms);
+            assert_eq!(c.faults, before.faults);
+        }
+    }
+
+    #[test]
+    fn faults_are_consumed_in_order_by_matching_requests() {
+        let mut c = config();
+        c.apply(
+            br#"{"faults": [
+                {"kind": "429", "count": 2, "path_prefix": "/v2/", "method": "put"},
+                {"kind": "status", "status": 503},
+                {"kind": "reset", "path_prefix": "/openstack/"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.faults[0].retry_after, Some(1), "default filled in");
+        let kind = |c: &mut Config, m: &str, p: &str| c.take_fault(m, p).map(|f| f.kind);
+        assert_eq!(
+            kind(&mut c, "GET", "/openstack/latest/securitykey"),
+            Some(FaultKind::Status)
+        );
+        assert_eq!(
+            kind(&mut c, "PUT", "/v2/zones/z/recordsets/r"),
+            Some(FaultKind::Throttle)
+        );
+        assert_eq!(kind(&mut c, "GET", "/v2/zones"), None);
+        assert_eq!(
+            kind(&mut c, "PUT", "/v2/zones/z/recordsets/r"),
+            Some(FaultKind::Throttle)
+        );
+        assert_eq!(kind(&mut c, "PUT", "/v2/zones/z/recordsets/r"), None);
+        assert_eq!(
+            kind(&mut c, "GET", "/openstack/latest/securitykey"),
+            Some(FaultKind::Reset)
+        );
+        assert!(c.faults.is_empty());
+    }
+
+    #[test]
+    fn fault_responses() {
+        let mut c = config();
+        c.apply(br#"{"faults": [{"kind": "429", "retry_after": 3}, {"kind": "garbage"}, {"kind": "status", "status": 403, "code": "DNS.0014"}]}"#)
+            .unwrap();
+        let r = c.take_fault("GET", "/").unwrap().response().unwrap();
+        assert_eq!(r.status, 429);
+        assert!(
+            r.headers
+                .contains(&("Retry-After".to_string(), "3".to_string()))
+        );
+        assert!(String::from_utf8_lossy(&r.body).contains("APIG.0308"));
+        let r = c.take_fault("GET", "/").unwrap().response().unwrap();
+        assert_eq!((r.status, r.content_type), (200, "text/html"));
+        let r = c.take_fault("GET", "/").unwrap().response().unwrap();
+        assert_eq!(r.status, 403);
+        assert!(String::from_utf8_lossy(&r.body).contains("DNS.0014"));
+    }
+
+    #[test]
+    fn config_json_round_trips_faults() {
+        let mut c = config();
+        c.apply(br#"{"faults": [{"kind": "slow", "ms": 10, "count": 2}]}"#)
+            .unwrap();
+        let v = config_json(&c);
+        assert_eq!(
+            v["faults"][0],
+            json!({"kind": "slow", "ms": 10, "count": 2})
+        );
+        assert_eq!(v["metadata_token"], "optional");
+    }
+
+    #[test]
+    fn log_is_capped() {
+        let mut log = Log::default();
+        for i in 0..LOG_CAP + 5 {
+            log.request(RequestEntry {
+                t_ms: i as i64,
+                method: "GET".into(),
+                path: "/".into(),
+                query: String::new(),
+                status: Some(200),
+                access_key: None,
+                code: None,
+                fault: None,
+            });
+        }
+        let v = log.to_json();
+        assert_eq!(v["requests"].as_array().unwrap().len(), LOG_CAP);
+        assert_eq!(v["requests"][0]["t_ms"], 5);
+        log.clear();
+        assert_eq!(log.to_json(), json!({"requests": [], "served": []}));
+    }
+}

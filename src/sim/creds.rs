@@ -1,0 +1,319 @@
+//! Access keys the simulated gateway accepts: the seed's permanent keys and
+//! every temporary key the metadata service issued; metadata session tokens;
+//! and the gateway's lockout after repeated failures.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::clock::{self, Now};
+use super::seed::SeedCredential;
+use super::verify::{self, AuthFailure, KeyInfo, KeyKind, Parts};
+
+/// More than this many consecutive failures lock an access key (OTC: 5).
+const LOCK_AFTER_FAILURES: u32 = 5;
+const LOCK_SECS: i64 = 5 * 60;
+/// Expired temporary keys are kept this long so a late request gets
+/// "expired" rather than "unknown key".
+const KEEP_EXPIRED_SECS: i64 = 24 * 3600;
+
+/// A temporary credential as the metadata service hands it out.
+#[derive(Clone)]
+pub(crate) struct TempCredential {
+    pub access: String,
+    pub secret: String,
+    pub token: String,
+    /// Simulated time, microseconds since the epoch.
+    pub expires_at_us: i64,
+}
+
+impl std::fmt::Debug for TempCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TempCredential")
+            .field("access", &self.access)
+            .field("expires_at_us", &self.expires_at_us)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Failures {
+    consecutive: u32,
+    locked_until_secs: Option<i64>,
+}
+
+#[derive(Default)]
+pub(crate) struct Creds {
+    permanent: Vec<SeedCredential>,
+    temporary: HashMap<String, TempCredential>,
+    failures: HashMap<String, Failures>,
+    /// Metadata session token -> expiry (simulated seconds).
+    metadata_tokens: HashMap<String, i64>,
+}
+
+impl Creds {
+    pub fn new(permanent: &[SeedCredential]) -> Creds {
+        Creds {
+            permanent: permanent.to_vec(),
+            ..Creds::default()
+        }
+    }
+
+    /// Issues fresh temporary credentials valid for `ttl_secs` of simulated time.
+    pub fn issue(&mut self, now: &Now, ttl_secs: u64) -> TempCredential {
+        let ttl_us = i64::try_from(ttl_secs).unwrap_or(i64::MAX / 2_000_000) * 1_000_000;
+        let cred = TempCredential {
+            access: clock::random_string(clock::UPPER_ALNUM, 20),
+            secret: clock::random_string(clock::ALNUM, 40),
+            token: format!("gQ{}", clock::random_string(clock::TOKEN_CHARS, 510)),
+            expires_at_us: now.sim_us.saturating_add(ttl_us),
+        };
+        let cutoff = now.sim_us - KEEP_EXPIRED_SECS * 1_000_000;
+        self.temporary.retain(|_, c| c.expires_at_us > cutoff);
+        self.temporary.insert(cred.access.clone(), cred.clone());
+        cred
+    }
+
+    fn lookup(&self, access: &str) -> Option<KeyInfo> {
+        if let Some(p) = self.permanent.iter().find(|c| c.access == access) {
+            return Some(KeyInfo {
+                secret: p.secret.clone(),
+                kind: KeyKind::Permanent,
+            });
+        }
+        self.temporary.get(access).map(|t| KeyInfo {
+            secret: t.secret.clone(),
+            kind: KeyKind::Temporary {
+                token: t.token.clone(),
+                expires_at_secs: t.expires_at_us.div_euclid(1_000_000),
+            },
+        })
+    }
+
+    /// Verifies a signed request; with `lockout`, applies the gateway's
+    /// "more than 5 consecutive failures lock the key for 5 minutes".
+    pub fn authenticate(
+        &mut self,
+        parts: &Parts<'_>,
+        now: &Now,
+        lockout: bool,
+    ) -> Result<String, AuthFailure> {
+        let now_secs = now.sim_secs();
+        let named = verify::header(parts.headers, "authorization")
+            .and_then(|v| verify::parse_authorization(v).ok())
+            .map(|a| a.access);
+        if let Some(ak) = &named {
+            let locked = self
+                .failures
+                .get(ak)
+                .and_then(|f| f.locked_until_secs)
+                .filter(|until| *until > now_secs);
+            if let (true, Some(until)) = (lockout, locked) {
+                return Err(AuthFailure {
+                    code: "APIG.0301",
+                    message: format!(
+                        "Incorrect IAM authentication information: the access key is locked after more than {LOCK_AFTER_FAILURES} consecutive authentication failures, until {}",
+                        clock::format_sdk_date(until)
+                    ),
+                    access: Some(ak.clone()),
+                    known_key: true,
+                });
+            }
+        }
+        match verify::verify(parts, now_secs, |ak| self.lookup(ak)) {
+            Ok(ak) => {
+                self.failures.remove(&ak);
+                Ok(ak)
+            }
+            Err(failure) => {
+                if let (true, Some(ak)) = (failure.known_key, &failure.access) {
+                    let f = self.failures.entry(ak.clone()).or_default();
+                    f.consecutive += 1;
+                    if lockout && f.consecutive > LOCK_AFTER_FAILURES {
+                        f.consecutive = 0;
+                        f.locked_until_secs = Some(now_secs + LOCK_SECS);
+                    }
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    pub fn issue_metadata_token(&mut self, now: &Now, ttl_secs: i64) -> String {
+        let now_secs = now.sim_secs();
+        self.metadata_tokens.retain(|_, exp| *exp > now_secs);
+        let token = clock::random_string(clock::TOKEN_CHARS, 56);
+        self.metadata_tokens
+            .insert(token.clone(), now_secs.saturating_add(ttl_secs));
+        token
+    }
+
+    pub fn metadata_token_valid(&self, token: &str, now: &Now) -> bool {
+        self.metadata_tokens
+            .get(token)
+            .is_some_and(|exp| *exp > now.sim_secs())
+    }
+
+    /// Every secret key and token known or issued, for leak checks in tests.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.permanent.iter().map(|c| c.secret.clone()).collect();
+        for t in self.temporary.values() {
+            out.push(t.secret.clone());
+            out.push(t.token.clone());
+        }
+        out.extend(self.metadata_tokens.keys().cloned());
+        out
+    }
+
+    /// Access keys only, never secrets or tokens.
+    pub fn state_json(&self, now: &Now) -> Value {
+        let mut temporary: Vec<&TempCredential> = self.temporary.values().collect();
+        temporary.sort_by_key(|t| t.expires_at_us);
+        let now_secs = now.sim_secs();
+        let mut locked: Vec<Value> = self
+            .failures
+            .iter()
+            .filter_map(|(ak, f)| {
+                f.locked_until_secs
+                    .filter(|u| *u > now_secs)
+                    .map(|u| json!({"access": ak, "until": clock::format_sdk_date(u)}))
+            })
+            .collect();
+        locked.sort_by(|a, b| a["access"].as_str().cmp(&b["access"].as_str()));
+        json!({
+            "permanent": self.permanent.iter().map(|c| c.access.as_str()).collect::<Vec<_>>(),
+            "temporary": temporary.iter().map(|t| json!({
+                "access": t.access,
+                "expires_at": clock::format_rfc3339_micros(t.expires_at_us),
+                "expired": t.expires_at_us <= now.sim_us,
+            })).collect::<Vec<_>>(),
+            "locked": locked,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(access: &str, secret: &str, token: Option<&str>, now: &Now) -> Vec<(String, String)> {
+        let headers = vec![("Host".to_string(), "127.0.0.1:1".to_string())];
+        let parts = Parts {
+            method: "GET",
+            raw_path: "/v2/zones",
+            raw_query: "",
+            headers: &headers,
+            body: b"",
+        };
+        verify::sign_for_test(
+            &parts,
+            access,
+            secret,
+            token,
+            &clock::format_sdk_date(now.sim_secs()),
+        )
+    }
+
+    fn auth(c: &mut Creds, headers: &[(String, String)], now: &Now) -> Result<String, AuthFailure> {
+        let parts = Parts {
+            method: "GET",
+            raw_path: "/v2/zones",
+            raw_query: "",
+            headers,
+            body: b"",
+        };
+        c.authenticate(&parts, now, true)
+    }
+
+    #[test]
+    fn issued_credentials_work_until_they_expire() {
+        let mut c = Creds::new(&[]);
+        let now = Now::at(0);
+        let t = c.issue(&now, 3600);
+        assert_eq!(t.access.len(), 20);
+        assert!(
+            t.access
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
+        assert_eq!(t.secret.len(), 40);
+        assert!(t.token.len() > 200);
+        assert_ne!(c.issue(&now, 3600).access, t.access, "fresh on every call");
+
+        let h = signed(&t.access, &t.secret, Some(&t.token), &now);
+        assert_eq!(auth(&mut c, &h, &now), Ok(t.access.clone()));
+
+        let later = Now {
+            sim_us: now.sim_us + 3600 * 1_000_000,
+            ..now
+        };
+        let h = signed(&t.access, &t.secret, Some(&t.token), &later);
+        let err = auth(&mut c, &h, &later).unwrap_err();
+        assert!(err.message.contains("expired"), "{}", err.message);
+    }
+
+    #[test]
+    fn repeated_failures_lock_the_key() {
+        let perm = SeedCredential {
+            access: "AKPERM".into(),
+            secret: "good".into(),
+        };
+        let mut c = Creds::new(std::slice::from_ref(&perm));
+        let now = Now::at(0);
+        let bad = signed("AKPERM", "bad", None, &now);
+        let good = signed("AKPERM", "good", None, &now);
+        for _ in 0..5 {
+            assert!(auth(&mut c, &bad, &now).is_err());
+        }
+        // Five failures then a success: the count starts over.
+        assert!(auth(&mut c, &good, &now).is_ok());
+        for _ in 0..6 {
+            assert!(auth(&mut c, &bad, &now).is_err());
+        }
+        let err = auth(&mut c, &good, &now).unwrap_err();
+        assert!(err.message.contains("locked"), "{}", err.message);
+        assert_eq!(c.state_json(&now)["locked"][0]["access"], "AKPERM");
+
+        let after = Now {
+            sim_us: now.sim_us + 301 * 1_000_000,
+            ..now
+        };
+        let good = signed("AKPERM", "good", None, &after);
+        assert!(
+            auth(&mut c, &good, &after).is_ok(),
+            "lock lifts after 5 minutes"
+        );
+    }
+
+    #[test]
+    fn metadata_tokens_expire() {
+        let mut c = Creds::new(&[]);
+        let now = Now::at(0);
+        let t = c.issue_metadata_token(&now, 10);
+        assert!(c.metadata_token_valid(&t, &now));
+        assert!(!c.metadata_token_valid("other", &now));
+        let later = Now {
+            sim_us: now.sim_us + 10_000_000,
+            ..now
+        };
+        assert!(!c.metadata_token_valid(&t, &later));
+    }
+
+    #[test]
+    fn state_never_shows_secrets() {
+        let mut c = Creds::new(&[SeedCredential {
+            access: "AKPERM".into(),
+            secret: "topsecret".into(),
+        }]);
+        let t = c.issue(&Now::at(0), 60);
+        let text = c.state_json(&Now::at(0)).to_string();
+        assert!(text.contains(&t.access));
+        assert!(
+            !text.contains(&t.secret) && !text.contains(&t.token) && !text.contains("topsecret")
+        );
+        assert!(!format!("{t:?}").contains(&t.secret));
+        let secrets = c.secrets();
+        assert!(secrets.contains(&t.secret) && secrets.contains(&t.token));
+        assert!(secrets.contains(&"topsecret".to_string()));
+    }
+}

@@ -67,10 +67,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 http_addr: http,
                 dns_addr: dns,
             })?;
-            let ready = serde_json::json!({
-                "http": sim.http_addr().to_string(),
-                "dns": sim.dns_addr().to_string(),
-            });
+            // Written by hand to keep the documented key order (http, then dns).
+            let ready = format!(
+                r#"{{"http":"{}","dns":"{}"}}"#,
+                sim.http_addr(),
+                sim.dns_addr()
+            );
             let mut out = std::io::stdout().lock();
             writeln!(out, "{ready}")?;
             out.flush()?;

@@ -36,7 +36,8 @@ impl Now {
     /// Real wall time (ms since the epoch) at which monotonic instant `mono_ms` happened
     /// or will happen; used to stamp events with the time they *became* true.
     pub fn real_ms_at(&self, mono_ms: u64) -> i64 {
-        self.real_ms - (self.mono_ms as i64 - mono_ms as i64)
+        let ago = i128::from(self.mono_ms) - i128::from(mono_ms);
+        i64::try_from(i128::from(self.real_ms) - ago).unwrap_or(self.real_ms)
     }
 
     /// The epoch on every clock; for building state outside a running simulator.
@@ -175,14 +176,15 @@ pub(crate) fn format_api_timestamp(us: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}")
 }
 
-/// `SystemTime` for a simulated time, for the HTTP `Date` header.
+/// Latest time an HTTP date can carry (httpdate panics at year 10000).
+const MAX_HTTP_DATE_US: i64 = 253_402_300_799 * 1_000_000;
+
+/// `SystemTime` for a simulated time, for the HTTP `Date` header; clamped to
+/// what an HTTP date can express (1970..9999) because the offset comes from
+/// the control API.
 pub(crate) fn system_time(us: i64) -> SystemTime {
-    let mag = std::time::Duration::from_micros(us.unsigned_abs());
-    if us >= 0 {
-        UNIX_EPOCH + mag
-    } else {
-        UNIX_EPOCH - mag
-    }
+    let us = us.clamp(0, MAX_HTTP_DATE_US);
+    UNIX_EPOCH + std::time::Duration::from_micros(us.unsigned_abs())
 }
 
 /// 32 unpredictable bytes.
@@ -262,6 +264,17 @@ mod tests {
         assert_eq!(format_rfc3339_micros(us), "2024-01-02T03:04:05.123456Z");
         assert_eq!(format_api_timestamp(us), "2024-01-02T03:04:05.123");
         assert_eq!(format_rfc3339_micros(-1), "1969-12-31T23:59:59.999999Z");
+    }
+
+    #[test]
+    fn http_dates_never_panic() {
+        for us in [i64::MIN, -1, 0, i64::MAX] {
+            let _ = httpdate::fmt_http_date(system_time(us));
+        }
+        assert_eq!(
+            system_time(1_000_000),
+            UNIX_EPOCH + std::time::Duration::from_secs(1)
+        );
     }
 
     #[test]

@@ -14,6 +14,10 @@ use super::world::World;
 
 /// Entries kept per log list; a long-running `otc-sim serve` must not grow without bound.
 const LOG_CAP: usize = 10_000;
+/// About 30 years: plenty for clock-skew tests, far from calendar edge cases.
+const MAX_CLOCK_OFFSET_SECS: i64 = 1_000_000_000;
+/// Ten years; longer makes `expires_at` absurd.
+const MAX_CREDENTIAL_TTL_SECS: u64 = 10 * 366 * 86_400;
 
 /// Settings that `POST /_sim/config` may change while running.
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +66,11 @@ impl Config {
             next.propagation_delay_ms = v;
         }
         if let Some(v) = patch.clock_offset_secs {
+            if v.unsigned_abs() > MAX_CLOCK_OFFSET_SECS.unsigned_abs() {
+                return Err(format!(
+                    "clock_offset_secs must be within ±{MAX_CLOCK_OFFSET_SECS}"
+                ));
+            }
             next.clock_offset_secs = v;
         }
         if let Some(v) = patch.metadata_down {
@@ -80,6 +89,12 @@ impl Config {
             next.page_size = v;
         }
         if let Some(v) = patch.credential_ttl_secs {
+            // 0 is allowed: it issues credentials that are expired at once.
+            if v > MAX_CREDENTIAL_TTL_SECS {
+                return Err(format!(
+                    "credential_ttl_secs must be at most {MAX_CREDENTIAL_TTL_SECS}"
+                ));
+            }
             next.credential_ttl_secs = v;
         }
         if let Some(v) = patch.ak_lockout {
@@ -357,6 +372,7 @@ mod tests {
         for bad in [
             &br#"{"pending_delay_ms": 1, "typo": 1}"#[..],
             br#"{"page_size": 0}"#,
+            br#"{"clock_offset_secs": -9223372036854775808}"#,
             br#"{"faults": [{"kind": "status"}]}"#,
             br#"{"faults": [{"kind": "slow"}]}"#,
             br#"{"faults": [{"kind": "explode"}]}"#,

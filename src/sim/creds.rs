@@ -61,14 +61,16 @@ impl Creds {
 
     /// Issues fresh temporary credentials valid for `ttl_secs` of simulated time.
     pub fn issue(&mut self, now: &Now, ttl_secs: u64) -> TempCredential {
-        let ttl_us = i64::try_from(ttl_secs).unwrap_or(i64::MAX / 2_000_000) * 1_000_000;
+        let ttl_us = i64::try_from(ttl_secs)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1_000_000);
         let cred = TempCredential {
             access: clock::random_string(clock::UPPER_ALNUM, 20),
             secret: clock::random_string(clock::ALNUM, 40),
             token: format!("gQ{}", clock::random_string(clock::TOKEN_CHARS, 510)),
             expires_at_us: now.sim_us.saturating_add(ttl_us),
         };
-        let cutoff = now.sim_us - KEEP_EXPIRED_SECS * 1_000_000;
+        let cutoff = now.sim_us.saturating_sub(KEEP_EXPIRED_SECS * 1_000_000);
         self.temporary.retain(|_, c| c.expires_at_us > cutoff);
         self.temporary.insert(cred.access.clone(), cred.clone());
         cred
@@ -131,7 +133,7 @@ impl Creds {
                     f.consecutive += 1;
                     if lockout && f.consecutive > LOCK_AFTER_FAILURES {
                         f.consecutive = 0;
-                        f.locked_until_secs = Some(now_secs + LOCK_SECS);
+                        f.locked_until_secs = Some(now_secs.saturating_add(LOCK_SECS));
                     }
                 }
                 Err(failure)

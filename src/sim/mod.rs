@@ -2,22 +2,56 @@
 //! service, the DNS v2 API (with SDK-HMAC-SHA256 checking) and the
 //! authoritative DNS of the public zones (UDP and TCP).
 //!
-//! Start it with [`Sim::start`]; everything runs on background threads until
-//! [`Sim::shutdown`] or drop. The HTTP server also answers control requests
-//! under `/_sim/` (unsigned, never logged):
+//! Start it with [`Sim::start`] (or `otc-sim serve`); everything runs on
+//! background threads until [`Sim::shutdown`] or drop.
 //!
-//! - `GET /_sim/state`: zones and record sets as the API sees them, what DNS
-//!   serves, access keys (never secrets), config.
-//! - `GET /_sim/log`: `{"requests":[...],"served":[...]}`.
-//! - `GET|POST /_sim/config`: read or merge runtime settings and queue faults.
+//! # Seed
+//!
+//! [`Seed`] is the starting data, as JSON; every field is optional
+//! (`otc-sim print-seed` prints the demo seed):
+//!
+//! ```json
+//! {"credentials": [{"access": "AKSTATIC...", "secret": "SK..."}],
+//!  "metadata": {"enabled": true, "token": "optional|required|absent"},
+//!  "zones": [{"id": "optional", "name": "example.test.", "zone_type": "public|private",
+//!             "records": [{"name": "_acme-challenge.example.test.", "type": "TXT", "ttl": 600,
+//!                          "records": ["\"value\""], "description": "optional"}]}],
+//!  "nameservers": ["localhost."], "pending_delay_ms": 0, "propagation_delay_ms": 0,
+//!  "page_size": 500, "credential_ttl_secs": 3600, "recordset_quota": 500}
+//! ```
+//!
+//! # HTTP
+//!
+//! One port serves the metadata service (`PUT /meta-data/latest/api/token`,
+//! `GET /openstack/latest/securitykey`), the DNS v2 API (`/v2/zones...`, every
+//! request signed), and the control endpoints (unsigned, never logged, never
+//! hit by faults):
+//!
+//! - `GET /_sim/state`: zones and record sets as the API sees them (`zones`),
+//!   what DNS serves now (`dns`), access keys but no secrets (`credentials`),
+//!   `config`.
+//! - `GET /_sim/log`: `{"requests":[{"t_ms","method","path","query","status",
+//!   "access_key","code"?,"fault"?}], "served":[{"t_ms","name","type","records",
+//!   "change"}]}`. `served` says when each change began to be served by DNS
+//!   (`t_ms` = when it became effective; records in API form, empty for a delete).
+//! - `GET|POST /_sim/config`: read, or merge any of `pending_delay_ms`,
+//!   `propagation_delay_ms`, `clock_offset_secs`, `metadata_down`,
+//!   `metadata_enabled`, `metadata_token`, `page_size`, `credential_ttl_secs`,
+//!   `ak_lockout`, and `faults` (appended to the queue), e.g.
+//!   `{"kind":"429","retry_after":1}`, `{"kind":"status","status":503,"code":"DNS.0014"}`,
+//!   `{"kind":"slow","ms":3000}`, `{"kind":"garbage"}`, `{"kind":"reset"}`, each
+//!   with optional `count` (default 1), `path_prefix` and `method`. Unknown keys
+//!   are refused with 400.
 //! - `POST /_sim/reset-log`: empty the log.
 //!
-//! OTC behaviour reproduced (otc-api.md): fuzzy zone/record set name filters,
-//! pagination with `links.next`, `PENDING_*` states and `DNS.0314` while
-//! pending, `DNS.0312` for duplicate name+type and CNAME conflicts, quoted TXT
-//! values (`DNS.0308`), TTL 300.. (`DNS.0319`), the 500 record set quota
-//! (`DNS.0403`), the 15-minute signature window (`APIG.0303`), the lockout
-//! after more than 5 consecutive failures of one AK, 429 `APIG.0308`
+//! # OTC behaviour reproduced (otc-api.md)
+//!
+//! Fuzzy zone/record set name filters, pagination with `links.next`,
+//! `PENDING_*` states and `DNS.0314` while pending, `DNS.0312` for a duplicate
+//! name+type and for CNAME conflicts, quoted TXT values (`DNS.0308`), TTL
+//! 300.. (`DNS.0319`), the 500 record set quota (`DNS.0403`), the 15-minute
+//! signature window (`APIG.0303`), the lockout of an AK after more than 5
+//! consecutive failures (5 minutes of simulated time), 429 `APIG.0308`
 //! throttling (as a fault), and a propagation delay before DNS serves a change.
 
 mod api;

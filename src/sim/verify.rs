@@ -2,7 +2,7 @@
 //!
 //! Written independently of the product's signer (`src/sign.rs`) on purpose:
 //! if both sides shared code, one canonicalisation bug could hide on both.
-//! Algorithm: `docs/../shared/reference/otc-api.md` §1; checked against every
+//! Algorithm: otc-api.md §1 (the project's OTC reference); checked against every
 //! case of `tests/fixtures/signing-vectors.json`.
 
 use hmac::{Hmac, KeyInit, Mac};

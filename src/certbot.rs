@@ -88,21 +88,20 @@ pub struct Flow<'a> {
 }
 
 impl Flow<'_> {
-    /// The name to write at: `fqdn`, or the end of its CNAME chain.
-    pub fn effective_name(&self, fqdn: &str) -> Result<String> {
+    /// The name to write at (`fqdn`, or the end of its CNAME chain) and its zone.
+    pub fn effective_name(&self, step: &'static str, fqdn: &str) -> Result<(String, Zone)> {
+        // Errors about the name itself belong to the caller's step; CNAME targets say "cname".
+        let find = |n: &str| self.hook.find_zone(step, n);
         if !self.mode.cname || !self.mode.dns_check {
-            return Ok(fqdn.to_string());
+            return Ok((fqdn.to_string(), find(fqdn)?));
         }
-        let find = |n: &str| self.hook.find_zone("cname", n);
-        self.checker
-            .follow_cname(self.hook.api, &find, fqdn)
-            .map(|(name, _)| name)
+        self.checker.follow_cname(self.hook.api, &find, fqdn)
     }
 
     pub fn auth(&self, env: &CertbotEnv) -> Result<()> {
-        let name = self.effective_name(&env.fqdn())?;
+        let (name, zone) = self.effective_name("auth", &env.fqdn())?;
         let later = self.mode.wait_once && env.remaining.is_some_and(|r| r > 0);
-        let written = self.hook.auth(&name, &env.value, !later)?;
+        let written = self.hook.auth(&zone, &name, &env.value, !later)?;
         if later {
             self.hook.report.verbose(format!(
                 "{} more challenge(s) follow; the last one waits for all",
@@ -118,17 +117,18 @@ impl Flow<'_> {
         )];
         if self.mode.wait_once {
             for d in &env.all_domains {
-                let other = match self.effective_name(&zone::challenge_name(d)) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        self.hook.report.verbose(format!("skipping {d}: {e}"));
-                        continue;
-                    }
-                };
+                let (other, other_zone) =
+                    match self.effective_name("auth", &zone::challenge_name(d)) {
+                        Ok(found) => found,
+                        Err(e) => {
+                            self.hook.report.verbose(format!("skipping {d}: {e}"));
+                            continue;
+                        }
+                    };
                 if sets.iter().any(|(_, n, _)| *n == other) {
                     continue;
                 }
-                if let Some(s) = self.active_set(&other)? {
+                if let Some(s) = self.active_set(&other_zone, &other)? {
                     sets.push(s);
                 }
             }
@@ -176,17 +176,9 @@ impl Flow<'_> {
     }
 
     /// Zone, name and values of the TXT set at `name` once it is ACTIVE;
-    /// `None` (said under `-v`) when there is no zone or no set.
-    fn active_set(&self, name: &str) -> Result<Option<(Zone, String, Vec<String>)>> {
-        let z = match self.hook.find_zone("auth", name) {
-            Ok(z) => z,
-            Err(e) => {
-                self.hook
-                    .report
-                    .verbose(format!("skipping {name}: {}", e.cause));
-                return Ok(None);
-            }
-        };
+    /// `None` (said under `-v`) when there is no set.
+    fn active_set(&self, zone: &Zone, name: &str) -> Result<Option<(Zone, String, Vec<String>)>> {
+        let z = zone.clone();
         let set = self
             .hook
             .api
@@ -210,7 +202,7 @@ impl Flow<'_> {
     }
 
     pub fn cleanup(&self, env: &CertbotEnv) -> Result<()> {
-        let name = self.effective_name(&env.fqdn())?;
-        self.hook.cleanup(&name, &env.value)
+        let (name, zone) = self.effective_name("cleanup", &env.fqdn())?;
+        self.hook.cleanup(&zone, &name, &env.value)
     }
 }

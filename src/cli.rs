@@ -395,8 +395,9 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
         Command::Auth | Command::Cleanup => {
             let env = CertbotEnv::from_env(&world.env)?;
             let dns = connect(&opts, &world, &report)?;
+            // Short: a lost datagram is simply asked again on the next poll.
             let query = NetDns {
-                timeout: Duration::from_secs(2),
+                timeout: Duration::from_secs(1),
             };
             let flow = Flow {
                 hook: Hook {

@@ -55,6 +55,14 @@ pub struct Written {
     pub set: RecordSet,
 }
 
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn api_err(step: &'static str, what: &str, e: ApiError) -> Error {
     let hint = e.hint();
     let err = Error::failed(step, format!("{what}: {e}"));
@@ -183,9 +191,9 @@ impl Hook<'_> {
     /// Adds `value` to the TXT set at `fqdn`; with `wait`, returns once the set
     /// is `ACTIVE` and holds it (without, only a `PENDING_*` set is waited for,
     /// since it can't be changed before).
-    pub fn auth(&self, fqdn: &str, value: &str, wait: bool) -> Result<Written> {
+    pub fn auth(&self, zone: &Zone, fqdn: &str, value: &str, wait: bool) -> Result<Written> {
         const STEP: &str = "auth";
-        let zone = self.find_zone(STEP, fqdn)?;
+        let zone = zone.clone();
         for _ in 0..MAX_ROUNDS {
             let found = self
                 .api
@@ -234,9 +242,9 @@ impl Hook<'_> {
                     Some(records) => match self.api.update_records(&zone, &set, &records) {
                         Ok(updated) => {
                             self.report.info(format!(
-                                "added TXT value {value} at {fqdn} in zone {} ({} values)",
+                                "added TXT value {value} at {fqdn} in zone {} ({})",
                                 zone.name,
-                                records.len()
+                                plural(records.len(), "value")
                             ));
                             updated
                         }
@@ -281,13 +289,12 @@ impl Hook<'_> {
 
     /// Removes exactly `value` from the TXT set at `fqdn`; deletes the set only
     /// when ours was its last value. Absent value or set: success.
-    pub fn cleanup(&self, fqdn: &str, value: &str) -> Result<()> {
+    pub fn cleanup(&self, zone: &Zone, fqdn: &str, value: &str) -> Result<()> {
         const STEP: &str = "cleanup";
-        let zone = self.find_zone(STEP, fqdn)?;
         for _ in 0..MAX_ROUNDS {
             let found = self
                 .api
-                .find_txt(&zone, fqdn)
+                .find_txt(zone, fqdn)
                 .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
             let Some(set) = found else {
                 self.report
@@ -305,19 +312,19 @@ impl Hook<'_> {
                     "{fqdn} is {}; waiting before changing it",
                     set.status()
                 ));
-                self.wait_active(STEP, &zone, &set.id)?;
+                self.wait_active(STEP, zone, &set.id)?;
                 continue;
             }
             let result = match txt::remove(&set.records, value) {
                 Removal::Absent => return Ok(()),
-                Removal::Update(rest) => self.api.update_records(&zone, &set, &rest).map(|_| {
+                Removal::Update(rest) => self.api.update_records(zone, &set, &rest).map(|_| {
                     self.report.info(format!(
-                        "removed TXT value {value} from {fqdn} in zone {} ({} values left)",
+                        "removed TXT value {value} from {fqdn} in zone {} ({} left)",
                         zone.name,
-                        rest.len()
+                        plural(rest.len(), "value")
                     ))
                 }),
-                Removal::DeleteSet => self.api.delete(&zone, &set).map(|_| {
+                Removal::DeleteSet => self.api.delete(zone, &set).map(|_| {
                     self.report.info(format!(
                         "removed TXT value {value} from {fqdn} in zone {} (last value: recordset deleted)",
                         zone.name
@@ -327,7 +334,7 @@ impl Hook<'_> {
             match result {
                 Ok(()) => return Ok(()),
                 Err(e) if e.is_not_steady() => {
-                    self.wait_active(STEP, &zone, &set.id)?;
+                    self.wait_active(STEP, zone, &set.id)?;
                 }
                 Err(e) if e.code() == Some("DNS.0313") => {}
                 Err(e) => return Err(api_err(STEP, &format!("changing {fqdn}"), e)),

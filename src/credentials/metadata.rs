@@ -137,10 +137,13 @@ mod tests {
     use crate::http::Response;
     use std::cell::RefCell;
 
+    /// (method, url, headers) of one request.
+    type Seen = (String, String, Vec<(String, String)>);
+
     /// Answers from a script and records what was asked.
     struct Script {
         answers: RefCell<Vec<std::result::Result<Response, TransportError>>>,
-        seen: RefCell<Vec<(String, String, Vec<(String, String)>)>>,
+        seen: RefCell<Vec<Seen>>,
     }
     impl Script {
         fn new(a: Vec<std::result::Result<Response, TransportError>>) -> Self {

@@ -309,9 +309,14 @@ impl Checker<'_> {
                             let missing: Vec<&String> =
                                 t.values.iter().filter(|v| !a.txt.contains(v)).collect();
                             self.report.verbose(format!(
-                                "{} ({addr}) {}: {} TXT at {}, {} of ours missing",
+                                "{} ({addr}) {}{}: {} TXT at {}, {} of ours missing",
                                 ns.name,
                                 a.rcode,
+                                if a.via_tcp {
+                                    " over TCP (UDP answer truncated)"
+                                } else {
+                                    ""
+                                },
                                 a.txt.len(),
                                 t.name,
                                 missing.len()
@@ -368,7 +373,7 @@ impl Checker<'_> {
             }
             if waited >= self.settings.timeout {
                 return Err(perr(format!("after {}s, {last_miss}", waited.as_secs()))
-                    .hint("raise --propagation-timeout, or check the zone's delegation with `otc-acme-hook check`"));
+                    .hint("raise --propagation-timeout, or check that the zone is delegated to these nameservers"));
             }
             if self.clock.elapsed() - last_said >= Duration::from_secs(5) {
                 last_said = self.clock.elapsed();

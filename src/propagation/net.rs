@@ -59,7 +59,13 @@ fn unreachable_kind(e: &std::io::Error) -> bool {
 }
 
 fn io_err(server: SocketAddr, what: &str, e: std::io::Error) -> QueryError {
-    let msg = format!("{server}: {what}: {e}");
+    use std::io::ErrorKind::{TimedOut, WouldBlock};
+    // A read timeout surfaces as WouldBlock on Unix; say what it means.
+    let msg = if matches!(e.kind(), WouldBlock | TimedOut) {
+        format!("{server}: no {what} answer in time")
+    } else {
+        format!("{server}: {what}: {e}")
+    };
     if unreachable_kind(&e) {
         QueryError::Unreachable(msg)
     } else {
@@ -88,9 +94,7 @@ impl NetDns {
         sock.send(msg).map_err(|e| io_err(server, "udp send", e))?;
         let mut buf = vec![0u8; 4096];
         loop {
-            let n = sock
-                .recv(&mut buf)
-                .map_err(|e| io_err(server, "udp receive", e))?;
+            let n = sock.recv(&mut buf).map_err(|e| io_err(server, "UDP", e))?;
             // A stray datagram with another id is ignored, not taken as the answer.
             match wire::parse(&buf[..n], id, name) {
                 Err(e) if e.contains("id mismatch") => continue,
@@ -119,11 +123,11 @@ impl NetDns {
             .map_err(|e| io_err(server, "tcp send", e))?;
         let mut lenb = [0u8; 2];
         s.read_exact(&mut lenb)
-            .map_err(|e| io_err(server, "tcp receive", e))?;
+            .map_err(|e| io_err(server, "TCP", e))?;
         // At most 64 KiB by construction of the length prefix.
         let mut body = vec![0u8; u16::from_be_bytes(lenb) as usize];
         s.read_exact(&mut body)
-            .map_err(|e| io_err(server, "tcp receive", e))?;
+            .map_err(|e| io_err(server, "TCP", e))?;
         wire::parse(&body, id, name).map_err(|e| QueryError::Failed(format!("{server}: {e}")))
     }
 }
@@ -140,7 +144,9 @@ impl DnsQuery for NetDns {
         let msg = wire::query(id, name, qtype, recursion).map_err(QueryError::Failed)?;
         let a = self.udp(server, &msg, id, name)?;
         if a.truncated {
-            return self.tcp(server, &msg, id, name);
+            let mut a = self.tcp(server, &msg, id, name)?;
+            a.via_tcp = true;
+            return Ok(a);
         }
         Ok(a)
     }

@@ -51,6 +51,8 @@ pub fn query(id: u16, name: &str, qtype: QType, recursion: bool) -> Result<Vec<u
 pub struct Answer {
     /// TC: retry over TCP.
     pub truncated: bool,
+    /// The answer came over TCP (after a truncated UDP answer).
+    pub via_tcp: bool,
     pub authoritative: bool,
     /// "NOERROR", "NXDOMAIN", "REFUSED", …
     pub rcode: String,

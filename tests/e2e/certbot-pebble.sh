@@ -113,28 +113,7 @@ e2e_log "making a test CA and pebble's TLS certificate in $tmp"
 
 # --- otc-sim -------------------------------------------------------------------
 cp "$seed_template" "$tmp/seed.json"
-e2e_log "starting $sim serve --seed seed.json"
-e2e_start sim "$sim" serve --seed "$tmp/seed.json"
-sim_pid=$E2E_LAST_PID
-
-ready=""
-for _ in $(seq 1 300); do
-    if [ -s "$tmp/sim.out" ]; then
-        ready=$(head -n 1 "$tmp/sim.out")
-        case $ready in *'}'*) break ;; esac
-    fi
-    e2e_alive "$sim_pid" || abort "otc-sim exited before printing its ready line"
-    sleep 0.1
-done
-[ -n "$ready" ] || abort "otc-sim printed no ready line within 30 s"
-addrs=$(printf '%s\n' "$ready" | python3 -c '
-import json, sys
-d = json.loads(sys.stdin.readline())
-print(d["http"], d["dns"])
-') || abort "cannot parse otc-sim ready line: $ready"
-read -r sim_http sim_dns <<<"$addrs"
-sim_dns_port=${sim_dns##*:}
-e2e_log "otc-sim ready: http=$sim_http dns=$sim_dns"
+e2e_start_sim "$sim" "$tmp/seed.json" || abort "otc-sim did not start"
 
 curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-initial.json" \
     || abort "GET http://$sim_http/_sim/state failed"

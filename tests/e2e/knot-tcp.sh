@@ -10,10 +10,7 @@
 #
 # Environment:
 #   OTC_ACME_HOOK      hook binary (default target/debug/otc-acme-hook, from the repo root)
-#   OTC_DNS_CHECK_CMD  the check, run by bash after substituting {port} (knotd's port) and
-#                      {hook} (the hook path, shell-quoted). Default:
-#                      {hook} dns-check --nameserver 127.0.0.1:{port}
-#                             --name _acme-challenge.big.test. --value our-value-XYZ
+#   OTC_SIM            simulator binary (default target/debug/otc-sim): the DNS API
 #   OTC_E2E_CHECK_TIMEOUT  seconds the check may take (default 120)
 #   OTC_E2E_KEEP_TMP=1     keep the temp dir
 set -euo pipefail
@@ -28,7 +25,6 @@ tmp=$E2E_TMP
 
 hook=${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}
 case $hook in /*) ;; *) hook="$PWD/$hook" ;; esac
-check_template=${OTC_DNS_CHECK_CMD:-'{hook} dns-check --nameserver 127.0.0.1:{port} --name _acme-challenge.big.test. --value our-value-XYZ'}
 check_timeout=${OTC_E2E_CHECK_TIMEOUT:-120}
 
 zone=big.test.
@@ -145,25 +141,39 @@ else
 fi
 
 # --- the check under test -----------------------------------------------------
-hook_q=$(printf '%q' "$hook")
-cmd=${check_template//\{port\}/$port}
-cmd=${cmd//\{hook\}/$hook_q}
-case $check_template in
-    *'{hook}'*) [ -x "$hook" ] || check "$hook is not an executable (run cargo build --bins, or set OTC_ACME_HOOK)" ;;
-esac
-if [ "${#failures[@]}" -eq 0 ]; then
-    e2e_log "running: $cmd"
-    E2E_TIMEOUT=$check_timeout e2e_start check bash -c "$cmd"
-    check_rc=0
-    wait "$E2E_LAST_PID" || check_rc=$?
-    if [ "$check_rc" -eq 0 ]; then
-        e2e_log "ok: check exited 0"
-    elif [ "$check_rc" -eq 124 ] || [ "$check_rc" -eq 137 ]; then
-        check "check did not finish within ${check_timeout}s: $cmd"
-    else
-        check "check exited $check_rc: $cmd"
+# The real hook, with otc-sim as the DNS API (a public zone big.test.) and knotd as the
+# only nameserver to check: auth adds our value through the API, then must read it from
+# knotd, whose answer only fits over TCP.
+sim=${OTC_SIM:-$repo_root/target/debug/otc-sim}
+case $sim in /*) ;; *) sim="$PWD/$sim" ;; esac
+[ -x "$sim" ] || abort "$sim is not an executable (run cargo build --bins, or set OTC_SIM)"
+[ -x "$hook" ] || abort "$hook is not an executable (run cargo build --bins, or set OTC_ACME_HOOK)"
+printf '%s\n' '{"metadata": {"enabled": true}, "zones": [{"name": "big.test.", "zone_type": "public"}]}' >"$tmp/seed.json"
+e2e_start_sim "$sim" "$tmp/seed.json" || abort "otc-sim did not start"
+
+run_hook() { # VALUE EXPECTED_EXIT: auth with VALUE, checked against knotd only
+    local value=$1 want=$2 rc=0
+    env -i PATH="$PATH" \
+        OTC_DNS_ENDPOINT="http://$sim_http" \
+        OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey" \
+        OTC_NAMESERVERS="127.0.0.1:$port" OTC_PROPAGATION_TIMEOUT=3 \
+        CERTBOT_DOMAIN=big.test CERTBOT_VALIDATION="$value" CERTBOT_REMAINING_CHALLENGES=0 \
+        timeout "$check_timeout" "$hook" auth -v >"$tmp/hook-$value.out" 2>"$tmp/hook-$value.err" || rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        e2e_dump "$tmp/hook-$value.err" "hook stderr ($value)"
+        check "auth with $value exited $rc, want $want"
     fi
-fi
+}
+run_hook "$our_value" 0
+grep -q 'over TCP (UDP answer truncated)' "$tmp/hook-$our_value.err" \
+    || check "the hook did not report a TCP retry: $(cat "$tmp/hook-$our_value.err")"
+grep -q 'all nameservers serve' "$tmp/hook-$our_value.err" \
+    || check "the hook did not report the value served"
+# A value knotd does not serve must time out: the check can fail.
+run_hook not-in-knot-zone 1
+grep -q 'does not serve "not-in-knot-zone"' "$tmp/hook-not-in-knot-zone.err" \
+    || check "the timeout does not name the missing value: $(cat "$tmp/hook-not-in-knot-zone.err")"
+e2e_log "ok: the hook read the value from knotd over TCP, and timed out on a missing one"
 
 if [ "${#failures[@]}" -ne 0 ]; then
     diagnostics

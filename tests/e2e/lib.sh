@@ -116,3 +116,29 @@ e2e_result() {
     printf '%s: %d passed, %d failed\n' "$E2E_NAME" "$1" "$2"
     [ "$2" -eq 0 ]
 }
+
+# e2e_start_sim SIM SEED: start `SIM serve --seed SEED`, wait for its ready line, and set
+# sim_pid, sim_http (host:port), sim_dns (host:port) and sim_dns_port.
+e2e_start_sim() {
+    local bin=$1 seed=$2 ready="" addrs
+    e2e_log "starting $bin serve --seed $seed"
+    e2e_start sim "$bin" serve --seed "$seed"
+    sim_pid=$E2E_LAST_PID
+    for _ in $(seq 1 300); do
+        if [ -s "$E2E_TMP/sim.out" ]; then
+            ready=$(head -n 1 "$E2E_TMP/sim.out")
+            case $ready in *'}'*) break ;; esac
+        fi
+        e2e_alive "$sim_pid" || { e2e_log "otc-sim exited before printing its ready line"; return 1; }
+        sleep 0.1
+    done
+    [ -n "$ready" ] || { e2e_log "otc-sim printed no ready line within 30 s"; return 1; }
+    addrs=$(printf '%s\n' "$ready" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.readline())
+print(d["http"], d["dns"])
+') || { e2e_log "cannot parse otc-sim ready line: $ready"; return 1; }
+    read -r sim_http sim_dns <<<"$addrs"
+    sim_dns_port=${sim_dns##*:}
+    e2e_log "otc-sim ready: http=$sim_http dns=$sim_dns"
+}

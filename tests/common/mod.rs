@@ -1,0 +1,163 @@
+//! Shared harness: start the simulator in-process, run the built binary with a
+//! cleared environment against it, and fail if any output carries a secret
+//! the simulator issued.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use otc_acme_hook::sim::{Seed, Sim, SimOptions};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_otc-acme-hook");
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn start(seed: Value) -> Sim {
+    let seed = Seed::from_json(&seed.to_string()).expect("seed parses");
+    Sim::start(SimOptions {
+        seed,
+        ..SimOptions::default()
+    })
+    .expect("simulator starts")
+}
+
+/// A seed with the zones most tests use.
+pub fn base_seed() -> Value {
+    serde_json::json!({
+        "credentials": [{"access": "AKSTATIC000000000001", "secret": "SKstatic-secret-0000000000000000000000001"}],
+        "metadata": {"enabled": true},
+        "zones": [
+            {"name": "example.test.", "zone_type": "public", "records": [
+                {"name": "_acme-challenge.example.test.", "type": "TXT", "ttl": 600,
+                 "records": ["\"foreign-keep\""], "description": "someone else's"},
+                {"name": "example.test.", "type": "TXT", "ttl": 3600, "records": ["\"v=spf1 -all\""]}
+            ]},
+            {"name": "sub.example.test.", "zone_type": "public"},
+            {"name": "example.test.", "zone_type": "private", "records": [
+                {"name": "_acme-challenge.example.test.", "type": "TXT", "ttl": 300, "records": ["\"private-value\""]}
+            ]}
+        ],
+        "pending_delay_ms": 0,
+        "propagation_delay_ms": 0
+    })
+}
+
+/// A command with nothing of the developer's environment, pointed at `sim`.
+pub fn cmd(sim: &Sim) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("OTC_DNS_ENDPOINT", sim.base_url())
+        .env("OTC_METADATA_URL", sim.metadata_url())
+        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+        .env("OTC_PROPAGATION_TIMEOUT", "20")
+        .env("OTC_HTTP_TIMEOUT", "5");
+    c
+}
+
+/// Runs and checks that no secret the simulator knows shows up in the output.
+pub fn run(sim: &Sim, c: &mut Command) -> Run {
+    let out: Output = c.output().expect("binary runs");
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_no_secrets(sim, &r);
+    r
+}
+
+pub fn assert_no_secrets(sim: &Sim, r: &Run) {
+    for s in sim.secrets() {
+        assert!(
+            !r.stdout.contains(&s) && !r.stderr.contains(&s),
+            "a secret leaked into the output:\nstdout: {}\nstderr: {}",
+            r.stdout,
+            r.stderr
+        );
+    }
+}
+
+/// certbot's environment for one challenge.
+pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32, all: &str) -> Run {
+    let mut c = cmd(sim);
+    c.arg(hook)
+        .env("CERTBOT_DOMAIN", domain)
+        .env("CERTBOT_VALIDATION", value)
+        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
+        .env("CERTBOT_ALL_DOMAINS", all);
+    run(sim, &mut c)
+}
+
+/// The TXT values (unquoted) and TTL of a recordset in the simulator's API state.
+pub fn txt_set(sim: &Sim, zone_type: &str, zone: &str, name: &str) -> Option<(Vec<String>, u64)> {
+    let state = sim.state_json();
+    let z = state["zones"]
+        .as_array()?
+        .iter()
+        .find(|z| z["name"] == zone && z["zone_type"] == zone_type)?;
+    let rs = z["recordsets"]
+        .as_array()?
+        .iter()
+        .find(|r| r["name"] == name && r["type"] == "TXT")?;
+    let values = rs["records"]
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().unwrap().trim_matches('"').to_string())
+        .collect();
+    Some((values, rs["ttl"].as_u64().unwrap_or(0)))
+}
+
+/// Requests the simulator logged (method, path, status).
+pub fn requests(sim: &Sim) -> Vec<(String, String, u64)> {
+    sim.log_json()["requests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    (
+                        r["method"].as_str().unwrap_or("").to_string(),
+                        r["path"].as_str().unwrap_or("").to_string(),
+                        r["status"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// POSTs to the simulator's control API.
+pub fn configure(sim: &Sim, body: Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    agent
+        .post(format!("{}/_sim/config", sim.base_url()))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .expect("config accepted");
+}
+
+/// The foreign values every test seeds must be intact.
+pub fn assert_foreign_intact(sim: &Sim) {
+    let (vals, ttl) = txt_set(
+        sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .expect("the foreign set still exists");
+    assert!(vals.contains(&"foreign-keep".to_string()), "{vals:?}");
+    assert_eq!(ttl, 600);
+    let (vals, _) = txt_set(sim, "public", "example.test.", "example.test.").unwrap();
+    assert_eq!(vals, vec!["v=spf1 -all"]);
+    let (vals, _) = txt_set(
+        sim,
+        "private",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec!["private-value"], "private zone touched");
+}

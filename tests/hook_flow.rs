@@ -1,0 +1,509 @@
+//! certbot auth/cleanup against the simulator, with metadata credentials.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const APEX: &str = "apexValue-0001";
+const WILD: &str = "wildValue-0002";
+
+#[test]
+fn apex_and_wildcard_share_one_set_and_cleanup_keeps_the_other() {
+    let sim = start(base_seed());
+    let all = "example.test,*.example.test";
+    let r = certbot(&sim, "auth", "example.test", APEX, 1, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "auth prints nothing on stdout");
+    assert!(
+        r.stderr.contains(
+            "added TXT value apexValue-0001 at _acme-challenge.example.test. in zone example.test."
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = certbot(&sim, "auth", "example.test", WILD, 0, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (vals, ttl) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec!["foreign-keep", APEX, WILD]);
+    assert_eq!(ttl, 600, "the existing set keeps its TTL");
+
+    let r = certbot(&sim, "cleanup", "example.test", APEX, 1, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("removed TXT value apexValue-0001"),
+        "{}",
+        r.stderr
+    );
+    let (vals, _) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec!["foreign-keep", WILD]);
+    let r = certbot(&sim, "cleanup", "example.test", WILD, 0, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_foreign_intact(&sim);
+    let (vals, _) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec!["foreign-keep"]);
+}
+
+#[test]
+fn new_set_is_created_and_deleted_with_its_last_value() {
+    let sim = start(base_seed());
+    let r = certbot(
+        &sim,
+        "auth",
+        "www.example.test",
+        APEX,
+        0,
+        "www.example.test",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("(new recordset)"), "{}", r.stderr);
+    let (vals, ttl) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.www.example.test.",
+    )
+    .unwrap();
+    assert_eq!((vals, ttl), (vec![APEX.to_string()], 300));
+    let r = certbot(
+        &sim,
+        "cleanup",
+        "www.example.test",
+        APEX,
+        0,
+        "www.example.test",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("recordset deleted"), "{}", r.stderr);
+    // Deletion is pending for a moment at most; the set is gone or going.
+    let state = sim.state_json().to_string();
+    assert!(
+        !state.contains(APEX) || state.contains("PENDING_DELETE"),
+        "{state}"
+    );
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn rerun_is_idempotent_and_cleanup_when_gone_succeeds() {
+    let sim = start(base_seed());
+    for _ in 0..2 {
+        let r = certbot(&sim, "auth", "example.test", APEX, 0, "example.test");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let (vals, _) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec!["foreign-keep", APEX], "no duplicate");
+    for _ in 0..2 {
+        let r = certbot(&sim, "cleanup", "example.test", APEX, 0, "example.test");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = certbot(&sim, "cleanup", "nothing.example.test", APEX, 0, "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing to remove"), "{}", r.stderr);
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn nested_zone_wins() {
+    let sim = start(base_seed());
+    let r = certbot(
+        &sim,
+        "auth",
+        "a.sub.example.test",
+        APEX,
+        0,
+        "a.sub.example.test",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in zone sub.example.test."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        txt_set(
+            &sim,
+            "public",
+            "sub.example.test.",
+            "_acme-challenge.a.sub.example.test."
+        )
+        .is_some()
+    );
+    assert!(
+        txt_set(
+            &sim,
+            "public",
+            "example.test.",
+            "_acme-challenge.a.sub.example.test."
+        )
+        .is_none()
+    );
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn zones_over_several_pages_are_followed() {
+    let mut seed = base_seed();
+    seed["page_size"] = json!(2);
+    let zones = seed["zones"].as_array_mut().unwrap();
+    for i in 0..7 {
+        zones.insert(
+            0,
+            json!({"name": format!("z{i}.example.test."), "zone_type": "public"}),
+        );
+    }
+    zones.push(json!({"name": "zz.example.test.", "zone_type": "public"}));
+    let sim = start(seed);
+    let r = certbot(
+        &sim,
+        "auth",
+        "x.zz.example.test",
+        APEX,
+        0,
+        "x.zz.example.test",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in zone zz.example.test."),
+        "{}",
+        r.stderr
+    );
+    let zone_pages = requests(&sim)
+        .iter()
+        .filter(|(m, p, _)| m == "GET" && p == "/v2/zones")
+        .count();
+    assert!(zone_pages >= 5, "expected several pages, got {zone_pages}");
+}
+
+#[test]
+fn pending_sets_are_waited_for() {
+    let mut seed = base_seed();
+    seed["pending_delay_ms"] = json!(1500);
+    let sim = start(seed);
+    let all = "p.example.test,*.p.example.test";
+    // The first auth creates the set (PENDING_CREATE); the second must wait before changing it.
+    let r = certbot(&sim, "auth", "p.example.test", APEX, 1, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = certbot(&sim, "auth", "p.example.test", WILD, 0, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (vals, _) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.p.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec![APEX, WILD]);
+    assert!(
+        !requests(&sim).iter().any(|(_, _, s)| *s == 400),
+        "no DNS.0314 expected: the hook waits for ACTIVE first"
+    );
+    // Back-to-back cleanups on one set: the second waits for the first to settle.
+    for v in [APEX, WILD] {
+        let r = certbot(&sim, "cleanup", "p.example.test", v, 0, all);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let state = sim.state_json().to_string();
+    assert!(
+        !state.contains(WILD) || state.contains("PENDING_DELETE"),
+        "{state}"
+    );
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn forced_zone() {
+    let sim = start(base_seed());
+    let mut c = cmd(&sim);
+    c.args(["auth", "--zone", "example.test"])
+        .env("CERTBOT_DOMAIN", "www.example.test")
+        .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        txt_set(
+            &sim,
+            "public",
+            "example.test.",
+            "_acme-challenge.www.example.test."
+        )
+        .is_some()
+    );
+    // Only the named zone was looked up.
+    let log = sim.log_json().to_string();
+    assert!(log.contains("name=example.test"), "{log}");
+    let mut c = cmd(&sim);
+    c.args(["auth", "--zone", "other.test"])
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("no public zone named other.test."),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn unknown_domain_names_the_zones_tried() {
+    let sim = start(base_seed());
+    let r = certbot(&sim, "auth", "www.other.test", APEX, 0, "");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("otc-acme-hook: auth: no public zone holds _acme-challenge.www.other.test. (tried www.other.test., other.test., test.)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn metadata_down_exits_1_with_the_agency_hint() {
+    let sim = start(base_seed());
+    configure(&sim, json!({"metadata_down": true}));
+    let r = certbot(&sim, "auth", "example.test", APEX, 0, "");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("otc-acme-hook: credentials: "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("attach an IAM agency"), "{}", r.stderr);
+
+    // Nothing listening at all: same hint.
+    let mut c = cmd(&sim);
+    c.arg("auth")
+        .env(
+            "OTC_METADATA_URL",
+            "http://127.0.0.1:1/openstack/latest/securitykey",
+        )
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("attach an IAM agency"), "{}", r.stderr);
+}
+
+#[test]
+fn no_agency_attached() {
+    let mut seed = base_seed();
+    seed["metadata"] = json!({"enabled": false});
+    let sim = start(seed);
+    let r = certbot(&sim, "auth", "example.test", APEX, 0, "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("HTTP 401") && r.stderr.contains("attach an IAM agency"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn static_keys_from_env_are_used() {
+    let sim = start(base_seed());
+    let mut c = cmd(&sim);
+    c.arg("auth")
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env(
+            "OS_ACCESS_SECRET",
+            "SKstatic-secret-0000000000000000000000001",
+        )
+        .env(
+            "OTC_METADATA_URL",
+            "http://127.0.0.1:1/openstack/latest/securitykey",
+        )
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.is_empty() || !r.stderr.contains("warning"),
+        "{}",
+        r.stderr
+    );
+    let log = sim.log_json();
+    let keys: Vec<&str> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["access_key"].as_str())
+        .collect();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| *k == "AKSTATIC000000000001"),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn wrong_secret_key_is_rejected_by_the_simulator() {
+    let sim = start(base_seed());
+    let mut c = cmd(&sim);
+    c.arg("auth")
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env("OS_SECRET_KEY", "SK-wrong-secret")
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("clock"),
+        "the 401 hint names signature and clock: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("SK-wrong-secret"));
+    assert!(requests(&sim).iter().any(|(_, _, s)| *s == 401));
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn secret_flag_warns() {
+    let sim = start(base_seed());
+    let mut c = cmd(&sim);
+    c.args([
+        "auth",
+        "--ak",
+        "AKSTATIC000000000001",
+        "--sk",
+        "SKstatic-secret-0000000000000000000000001",
+    ])
+    .env("CERTBOT_DOMAIN", "example.test")
+    .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: --sk on the command line"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn invalid_input_is_rejected_before_any_network_call() {
+    let sim = start(base_seed());
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
+        (&["auth"], &[]),
+        (&["auth"], &[("CERTBOT_DOMAIN", "example.test")]),
+        (
+            &["auth"],
+            &[
+                ("CERTBOT_DOMAIN", "exa mple.test"),
+                ("CERTBOT_VALIDATION", "x"),
+            ],
+        ),
+        (
+            &["auth"],
+            &[("CERTBOT_DOMAIN", "a..test"), ("CERTBOT_VALIDATION", "x")],
+        ),
+        (
+            &["auth"],
+            &[
+                ("CERTBOT_DOMAIN", "bücher.test"),
+                ("CERTBOT_VALIDATION", "x"),
+            ],
+        ),
+        (
+            &["cleanup"],
+            &[
+                ("CERTBOT_DOMAIN", "example.test"),
+                ("CERTBOT_VALIDATION", "a\"b"),
+            ],
+        ),
+        (
+            &["auth", "--dns-endpoint", "http://dns.example.com"],
+            &[
+                ("CERTBOT_DOMAIN", "example.test"),
+                ("CERTBOT_VALIDATION", "x"),
+            ],
+        ),
+        (
+            &["auth", "--dns-endpoint", "not a url"],
+            &[
+                ("CERTBOT_DOMAIN", "example.test"),
+                ("CERTBOT_VALIDATION", "x"),
+            ],
+        ),
+        (&["auth", "--bogus"], &[]),
+        (&["frobnicate"], &[]),
+    ];
+    for (args, envs) in cases {
+        let mut c = cmd(&sim);
+        c.args(*args).envs(envs.iter().copied());
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 2, "{args:?} {envs:?}: {}", r.stderr);
+    }
+    assert!(
+        requests(&sim).is_empty(),
+        "a rejected run touched the network: {:?}",
+        requests(&sim)
+    );
+}
+
+#[test]
+fn help_with_secrets_in_the_environment_shows_none() {
+    let sim = start(base_seed());
+    for args in [
+        &["--help"][..],
+        &["auth", "--help"],
+        &["api", "--help"],
+        &["help", "cleanup"],
+    ] {
+        let mut c = cmd(&sim);
+        c.args(args)
+            .env("OS_ACCESS_KEY", "AKIDHELPLEAK")
+            .env("OS_SECRET_KEY", "SECRETHELPLEAK")
+            .env("OS_SECURITY_TOKEN", "TOKENHELPLEAK");
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("OS_SECRET_KEY"), "{}", r.stdout);
+        for s in ["AKIDHELPLEAK", "SECRETHELPLEAK", "TOKENHELPLEAK"] {
+            assert!(
+                !r.stdout.contains(s) && !r.stderr.contains(s),
+                "{args:?} printed {s}"
+            );
+        }
+    }
+}
+
+#[test]
+fn verbose_run_prints_no_secret() {
+    let sim = start(base_seed());
+    let mut c = cmd(&sim);
+    c.args(["auth", "-v"])
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", APEX);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("credentials from ECS metadata"),
+        "{}",
+        r.stderr
+    );
+}

@@ -116,7 +116,7 @@ impl Flow<'_> {
             self.values_of(&written.set.records, &env.value),
         )];
         if self.mode.wait_once {
-            for d in &env.all_domains {
+            for d in env.all_domains.iter().filter(|d| **d != env.domain) {
                 let (other, other_zone) =
                     match self.effective_name("auth", &zone::challenge_name(d)) {
                         Ok(found) => found,

@@ -394,7 +394,8 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
     match cli.command {
         Command::Auth | Command::Cleanup => {
             let env = CertbotEnv::from_env(&world.env)?;
-            let dns = connect(&opts, &world, &report)?;
+            let otc = connect(&opts, &world, &report)?;
+            let dns = crate::dns_api::Memo::new(&otc);
             // Short: a lost datagram is simply asked again on the next poll.
             let query = NetDns {
                 timeout: Duration::from_secs(1),

@@ -46,8 +46,13 @@ enum Command {
     },
     /// Print the built-in demo seed, a starting point for your own seed file.
     PrintSeed,
-    /// Walk through an ACME DNS-01 challenge against the simulator (not yet implemented).
-    Demo,
+    /// Walk through a certbot run (apex, wildcard, nested zone, CNAME) with the real
+    /// otc-acme-hook binary against the simulator, printing a transcript.
+    Demo {
+        /// The otc-acme-hook binary (default: the one next to otc-sim)
+        #[arg(long, value_name = "PATH")]
+        hook: Option<PathBuf>,
+    },
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -86,9 +91,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&Seed::demo())?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
-            eprintln!("otc-sim demo: not yet implemented");
-            Ok(ExitCode::FAILURE)
+        Command::Demo { hook } => {
+            let hook = match hook {
+                Some(h) => h,
+                None => std::env::current_exe()?.with_file_name("otc-acme-hook"),
+            };
+            otc_acme_hook::sim::demo::run_demo(&hook, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

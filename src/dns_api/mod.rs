@@ -114,3 +114,74 @@ pub trait DnsBackend {
     ) -> ApiResult<RecordSet>;
     fn delete(&self, zone: &Zone, set: &RecordSet) -> ApiResult<()>;
 }
+
+/// Remembers zone listings and nameservers for one run: they don't change
+/// while a hook runs, and certbot's last hook looks them up for every name.
+pub struct Memo<'a> {
+    inner: &'a dyn DnsBackend,
+    zones: std::cell::RefCell<std::collections::HashMap<String, Vec<Zone>>>,
+    nameservers: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>>,
+}
+
+impl<'a> Memo<'a> {
+    pub fn new(inner: &'a dyn DnsBackend) -> Self {
+        Memo {
+            inner,
+            zones: Default::default(),
+            nameservers: Default::default(),
+        }
+    }
+}
+
+impl DnsBackend for Memo<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn public_zones(&self, filter: &str) -> ApiResult<Vec<Zone>> {
+        if let Some(z) = self.zones.borrow().get(filter) {
+            return Ok(z.clone());
+        }
+        let z = self.inner.public_zones(filter)?;
+        self.zones
+            .borrow_mut()
+            .insert(filter.to_string(), z.clone());
+        Ok(z)
+    }
+    fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        if let Some(n) = self.nameservers.borrow().get(&zone.id) {
+            return Ok(n.clone());
+        }
+        let n = self.inner.nameservers(zone)?;
+        self.nameservers
+            .borrow_mut()
+            .insert(zone.id.clone(), n.clone());
+        Ok(n)
+    }
+    fn find_txt(&self, zone: &Zone, name: &str) -> ApiResult<Option<RecordSet>> {
+        self.inner.find_txt(zone, name)
+    }
+    fn get(&self, zone: &Zone, id: &str) -> ApiResult<Option<RecordSet>> {
+        self.inner.get(zone, id)
+    }
+    fn create_txt(
+        &self,
+        zone: &Zone,
+        name: &str,
+        ttl: u32,
+        records: &[String],
+        description: &str,
+    ) -> ApiResult<RecordSet> {
+        self.inner.create_txt(zone, name, ttl, records, description)
+    }
+    fn update_records(
+        &self,
+        zone: &Zone,
+        set: &RecordSet,
+        records: &[String],
+    ) -> ApiResult<RecordSet> {
+        self.inner.update_records(zone, set, records)
+    }
+    fn delete(&self, zone: &Zone, set: &RecordSet) -> ApiResult<()> {
+        self.inner.delete(zone, set)
+    }
+}

@@ -1,6 +1,7 @@
 //! Access keys the simulated gateway accepts: the seed's permanent keys and
-//! every temporary key the metadata service issued; metadata session tokens;
-//! and the gateway's lockout after repeated failures.
+//! every temporary key issued (by the metadata service, IAM or CCE, each
+//! remembering where it came from); metadata session tokens; and the
+//! gateway's lockout after repeated failures.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,64 @@ const LOCK_SECS: i64 = 5 * 60;
 /// "expired" rather than "unknown key".
 const KEEP_EXPIRED_SECS: i64 = 24 * 3600;
 
-/// A temporary credential as the metadata service hands it out.
+/// Who handed out a temporary credential, and on whose behalf it acts.
+/// Shown in `/_sim/state` as `via` plus the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// ECS metadata service (`via: "metadata"`).
+    Metadata,
+    /// AK/SK-signed `securitytokens` with `assume_role` (`via: "assume_role"`).
+    AssumeRole { agency: String, domain_id: String },
+    /// `securitytokens` with an IAM token from `/v3/auth/tokens` assume_role
+    /// (`via: "token"`): acts as that agency.
+    Token { agency: String, domain_id: String },
+    /// `securitytokens` with an IAM token from the OIDC exchange (`via: "oidc"`).
+    Oidc { idp_id: String, project_id: String },
+    /// CCE pod identity (`via: "cce"`).
+    Cce {
+        project_id: String,
+        cluster_id: String,
+    },
+}
+
+impl Origin {
+    pub fn via(&self) -> &'static str {
+        match self {
+            Origin::Metadata => "metadata",
+            Origin::AssumeRole { .. } => "assume_role",
+            Origin::Token { .. } => "token",
+            Origin::Oidc { .. } => "oidc",
+            Origin::Cce { .. } => "cce",
+        }
+    }
+
+    /// `{"via": ..., details...}` for the state document; nothing secret.
+    fn to_json(&self) -> serde_json::Map<String, Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("via".into(), json!(self.via()));
+        match self {
+            Origin::Metadata => {}
+            Origin::AssumeRole { agency, domain_id } | Origin::Token { agency, domain_id } => {
+                m.insert("agency".into(), json!(agency));
+                m.insert("domain_id".into(), json!(domain_id));
+            }
+            Origin::Oidc { idp_id, project_id } => {
+                m.insert("idp_id".into(), json!(idp_id));
+                m.insert("project_id".into(), json!(project_id));
+            }
+            Origin::Cce {
+                project_id,
+                cluster_id,
+            } => {
+                m.insert("project_id".into(), json!(project_id));
+                m.insert("cluster_id".into(), json!(cluster_id));
+            }
+        }
+        m
+    }
+}
+
+/// A temporary credential as the metadata service, IAM or CCE hands it out.
 #[derive(Clone)]
 pub(crate) struct TempCredential {
     pub access: String,
@@ -25,6 +83,7 @@ pub(crate) struct TempCredential {
     pub token: String,
     /// Simulated time, microseconds since the epoch.
     pub expires_at_us: i64,
+    pub origin: Origin,
 }
 
 impl std::fmt::Debug for TempCredential {
@@ -32,6 +91,7 @@ impl std::fmt::Debug for TempCredential {
         f.debug_struct("TempCredential")
             .field("access", &self.access)
             .field("expires_at_us", &self.expires_at_us)
+            .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }
@@ -60,7 +120,7 @@ impl Creds {
     }
 
     /// Issues fresh temporary credentials valid for `ttl_secs` of simulated time.
-    pub fn issue(&mut self, now: &Now, ttl_secs: u64) -> TempCredential {
+    pub fn issue(&mut self, now: &Now, ttl_secs: u64, origin: Origin) -> TempCredential {
         let ttl_us = i64::try_from(ttl_secs)
             .unwrap_or(i64::MAX)
             .saturating_mul(1_000_000);
@@ -69,6 +129,7 @@ impl Creds {
             secret: clock::random_string(clock::ALNUM, 40),
             token: format!("gQ{}", clock::random_string(clock::TOKEN_CHARS, 510)),
             expires_at_us: now.sim_us.saturating_add(ttl_us),
+            origin,
         };
         let cutoff = now.sim_us.saturating_sub(KEEP_EXPIRED_SECS * 1_000_000);
         self.temporary.retain(|_, c| c.expires_at_us > cutoff);
@@ -184,11 +245,13 @@ impl Creds {
         locked.sort_by(|a, b| a["access"].as_str().cmp(&b["access"].as_str()));
         json!({
             "permanent": self.permanent.iter().map(|c| c.access.as_str()).collect::<Vec<_>>(),
-            "temporary": temporary.iter().map(|t| json!({
-                "access": t.access,
-                "expires_at": clock::format_rfc3339_micros(t.expires_at_us),
-                "expired": t.expires_at_us <= now.sim_us,
-            })).collect::<Vec<_>>(),
+            "temporary": temporary.iter().map(|t| {
+                let mut entry = t.origin.to_json();
+                entry.insert("access".into(), json!(t.access));
+                entry.insert("expires_at".into(), json!(clock::format_rfc3339_micros(t.expires_at_us)));
+                entry.insert("expired".into(), json!(t.expires_at_us <= now.sim_us));
+                Value::Object(entry)
+            }).collect::<Vec<_>>(),
             "locked": locked,
         })
     }
@@ -231,7 +294,7 @@ mod tests {
     fn issued_credentials_work_until_they_expire() {
         let mut c = Creds::new(&[]);
         let now = Now::at(0);
-        let t = c.issue(&now, 3600);
+        let t = c.issue(&now, 3600, Origin::Metadata);
         assert_eq!(t.access.len(), 20);
         assert!(
             t.access
@@ -240,7 +303,7 @@ mod tests {
         );
         assert_eq!(t.secret.len(), 40);
         assert!(t.token.len() > 200);
-        assert_ne!(c.issue(&now, 3600).access, t.access, "fresh on every call");
+        assert_ne!(c.issue(&now, 3600, Origin::Metadata).access, t.access, "fresh on every call");
 
         let h = signed(&t.access, &t.secret, Some(&t.token), &now);
         assert_eq!(auth(&mut c, &h, &now), Ok(t.access.clone()));
@@ -307,8 +370,18 @@ mod tests {
             access: "AKPERM".into(),
             secret: "topsecret".into(),
         }]);
-        let t = c.issue(&Now::at(0), 60);
-        let text = c.state_json(&Now::at(0)).to_string();
+        let t = c.issue(
+            &Now::at(0),
+            60,
+            Origin::AssumeRole {
+                agency: "dns-agency".into(),
+                domain_id: "d1".into(),
+            },
+        );
+        let state = c.state_json(&Now::at(0));
+        assert_eq!(state["temporary"][0]["via"], "assume_role");
+        assert_eq!(state["temporary"][0]["agency"], "dns-agency");
+        let text = state.to_string();
         assert!(text.contains(&t.access));
         assert!(
             !text.contains(&t.secret) && !text.contains(&t.token) && !text.contains("topsecret")

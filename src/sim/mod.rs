@@ -58,6 +58,7 @@ mod api;
 mod clock;
 mod control;
 mod creds;
+pub mod demo;
 mod dns;
 mod http;
 mod metadata;

@@ -1,5 +1,7 @@
 //! The simulator's starting data: credentials, metadata behaviour, zones and
-//! their record sets, delays. Every field is optional; see `Seed::default`.
+//! their record sets, delays, and the identities IAM and CCE accept (agencies,
+//! OIDC identity providers, pod identities). Every field is optional; see
+//! `Seed::default`.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,15 @@ pub struct Seed {
     pub credential_ttl_secs: u64,
     /// Record sets per account before `DNS.0403`. Defaults to 500, as OTC.
     pub recordset_quota: usize,
+    /// Agencies of other accounts that IAM lets a trusted caller assume. Defaults to none.
+    pub agencies: Vec<SeedAgency>,
+    /// OIDC identity providers (OTC CCE workload identity). Defaults to none.
+    pub oidc: Vec<SeedOidc>,
+    /// Service account tokens CCE pod identity accepts. Defaults to none.
+    pub pod_identities: Vec<SeedPodIdentity>,
+    /// Whether `securitytokens` with `assume_role` may be AK/SK-signed (Huawei
+    /// Cloud does it; OTC documents an IAM token only). Defaults to true.
+    pub iam_aksk_assume_role: bool,
 }
 
 impl Default for Seed {
@@ -40,6 +51,10 @@ impl Default for Seed {
             page_size: 500,
             credential_ttl_secs: 3600,
             recordset_quota: 500,
+            agencies: Vec::new(),
+            oidc: Vec::new(),
+            pod_identities: Vec::new(),
+            iam_aksk_assume_role: true,
         }
     }
 }
@@ -57,6 +72,10 @@ impl std::fmt::Debug for Seed {
             .field("page_size", &self.page_size)
             .field("credential_ttl_secs", &self.credential_ttl_secs)
             .field("recordset_quota", &self.recordset_quota)
+            .field("agencies", &self.agencies)
+            .field("oidc", &self.oidc)
+            .field("pod_identities", &self.pod_identities)
+            .field("iam_aksk_assume_role", &self.iam_aksk_assume_role)
             .finish()
     }
 }
@@ -74,6 +93,74 @@ impl std::fmt::Debug for SeedCredential {
         f.debug_struct("SeedCredential")
             .field("access", &self.access)
             .field("secret", &"** redacted **")
+            .finish()
+    }
+}
+
+/// An agency another account (the delegating party, `domain_*`) created for
+/// us: IAM hands out its temporary credentials to the trusted access keys.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAgency {
+    /// Agency name (`agency_name`, alias `xrole_name`).
+    pub name: String,
+    /// Name of the delegating account.
+    pub domain_name: String,
+    /// ID of the delegating account.
+    pub domain_id: String,
+    /// Access keys (permanent, from `credentials`) allowed to assume it;
+    /// `"*"` trusts every key the simulator accepts, temporary ones included.
+    #[serde(default)]
+    pub trusted_access_keys: Vec<String>,
+}
+
+impl SeedAgency {
+    /// Whether `access` may assume this agency.
+    pub(crate) fn trusts(&self, access: &str) -> bool {
+        self.trusted_access_keys
+            .iter()
+            .any(|k| k == "*" || k == access)
+    }
+}
+
+/// An OIDC identity provider of IAM and the one ID token it accepts.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedOidc {
+    /// Sent as `X-Idp-Id`.
+    pub idp_id: String,
+    /// The exact token string accepted (a JWT in real life; never checked as one).
+    pub id_token: String,
+    /// The project the token is scoped to.
+    pub project_id: String,
+}
+
+impl std::fmt::Debug for SeedOidc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedOidc")
+            .field("idp_id", &self.idp_id)
+            .field("id_token", &"** redacted **")
+            .field("project_id", &self.project_id)
+            .finish()
+    }
+}
+
+/// A CCE pod identity association: a service account token and where it is valid.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPodIdentity {
+    /// The service account token (the SDKs' `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`).
+    pub token: String,
+    pub project_id: String,
+    pub cluster_id: String,
+}
+
+impl std::fmt::Debug for SeedPodIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedPodIdentity")
+            .field("token", &"** redacted **")
+            .field("project_id", &self.project_id)
+            .field("cluster_id", &self.cluster_id)
             .finish()
     }
 }
@@ -200,7 +287,64 @@ impl Seed {
                 c.access
             );
         }
+        self.validate_identities()?;
         super::state::Store::from_seed(self, &super::clock::Now::zero())?;
+        Ok(())
+    }
+
+    /// Agencies, OIDC providers and pod identities: non-empty fields, no
+    /// duplicates, and one ID per account name.
+    fn validate_identities(&self) -> anyhow::Result<()> {
+        let blank = |s: &str| s.trim().is_empty();
+        for (i, a) in self.agencies.iter().enumerate() {
+            anyhow::ensure!(
+                !blank(&a.name) && !blank(&a.domain_name) && !blank(&a.domain_id),
+                "seed: agency {i} needs a non-empty name, domain_name and domain_id"
+            );
+            anyhow::ensure!(
+                !a.trusted_access_keys.iter().any(|k| blank(k)),
+                "seed: agency {} has an empty trusted access key",
+                a.name
+            );
+            for o in &self.agencies[..i] {
+                anyhow::ensure!(
+                    (o.domain_name == a.domain_name) == (o.domain_id == a.domain_id),
+                    "seed: account {} / {} conflicts with {} / {} (one ID per account name)",
+                    a.domain_name,
+                    a.domain_id,
+                    o.domain_name,
+                    o.domain_id
+                );
+                anyhow::ensure!(
+                    !(o.name == a.name && o.domain_id == a.domain_id),
+                    "seed: agency {} of account {} is listed twice",
+                    a.name,
+                    a.domain_name
+                );
+            }
+        }
+        for (i, o) in self.oidc.iter().enumerate() {
+            anyhow::ensure!(
+                !blank(&o.idp_id) && !blank(&o.id_token) && !blank(&o.project_id),
+                "seed: oidc entry {i} needs a non-empty idp_id, id_token and project_id"
+            );
+            anyhow::ensure!(
+                !self.oidc[..i]
+                    .iter()
+                    .any(|p| p.idp_id == o.idp_id && p.id_token == o.id_token),
+                "seed: oidc entry {i} repeats an idp_id and id_token"
+            );
+        }
+        for (i, p) in self.pod_identities.iter().enumerate() {
+            anyhow::ensure!(
+                !blank(&p.token) && !blank(&p.project_id) && !blank(&p.cluster_id),
+                "seed: pod identity {i} needs a non-empty token, project_id and cluster_id"
+            );
+            anyhow::ensure!(
+                !self.pod_identities[..i].iter().any(|o| o.token == p.token),
+                "seed: pod identity {i} repeats a token"
+            );
+        }
         Ok(())
     }
 
@@ -222,7 +366,9 @@ impl Seed {
     /// The built-in demo: public `example.test.` (with a foreign TXT value at
     /// `_acme-challenge`, a CNAME'd alias and an A record), the nested public
     /// zone `sub.example.test.`, a private `example.test.` with its own
-    /// challenge value, one permanent key, 500 ms pending, 1 s propagation.
+    /// challenge value, one permanent key, 500 ms pending, 1 s propagation;
+    /// the agency `dns-agency` of account `partner` trusting that key, the
+    /// OIDC provider `cce-idp` and one pod identity.
     pub fn demo() -> Seed {
         let rs = |name: &str, rtype: &str, ttl: i64, records: &[&str], description: &str| {
             SeedRecordSet {
@@ -286,6 +432,22 @@ impl Seed {
             ],
             pending_delay_ms: 500,
             propagation_delay_ms: 1000,
+            agencies: vec![SeedAgency {
+                name: "dns-agency".to_string(),
+                domain_name: "partner".to_string(),
+                domain_id: "d0000000000000000000000000000001".to_string(),
+                trusted_access_keys: vec!["AKDEMOSTATIC0000KEY1".to_string()],
+            }],
+            oidc: vec![SeedOidc {
+                idp_id: "cce-idp".to_string(),
+                id_token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpob29rIn0.demo-signature".to_string(),
+                project_id: "p0000000000000000000000000000001".to_string(),
+            }],
+            pod_identities: vec![SeedPodIdentity {
+                token: "demo-service-account-token-0001".to_string(),
+                project_id: "p0000000000000000000000000000001".to_string(),
+                cluster_id: "c0000000000000000000000000000001".to_string(),
+            }],
             ..Seed::default()
         }
     }
@@ -338,6 +500,15 @@ mod tests {
             r#"{"zones": [{"name": "example.test.", "records": [{"name": "x.example.test.", "type": "TXT", "records": ["unquoted"]}]}]}"#,
             r#"{"zones": [{"name": "example.test."}, {"name": "EXAMPLE.test"}]}"#,
             r#"{"page_size": 0}"#,
+            r#"{"agencies": [{"name": "a", "domain_name": "d"}]}"#,
+            r#"{"agencies": [{"name": "", "domain_name": "d", "domain_id": "1"}]}"#,
+            r#"{"agencies": [{"name": "a", "domain_name": "d", "domain_id": "1", "trusted_access_keys": [""]}]}"#,
+            r#"{"agencies": [{"name": "a", "domain_name": "d", "domain_id": "1"}, {"name": "a", "domain_name": "d", "domain_id": "1"}]}"#,
+            r#"{"agencies": [{"name": "a", "domain_name": "d", "domain_id": "1"}, {"name": "b", "domain_name": "d", "domain_id": "2"}]}"#,
+            r#"{"oidc": [{"idp_id": "i", "id_token": " ", "project_id": "p"}]}"#,
+            r#"{"oidc": [{"idp_id": "i", "id_token": "t", "project_id": "p"}, {"idp_id": "i", "id_token": "t", "project_id": "q"}]}"#,
+            r#"{"pod_identities": [{"token": "t", "project_id": "p"}]}"#,
+            r#"{"pod_identities": [{"token": "t", "project_id": "p", "cluster_id": "c"}, {"token": "t", "project_id": "p", "cluster_id": "d"}]}"#,
         ] {
             assert!(Seed::from_json(bad).is_err(), "{bad}");
         }
@@ -358,12 +529,43 @@ mod tests {
         assert!(names.contains(&("example.test.", ZoneType::Public)));
         assert!(names.contains(&("sub.example.test.", ZoneType::Public)));
         assert!(names.contains(&("example.test.", ZoneType::Private)));
+        assert_eq!(demo.agencies[0].name, "dns-agency");
+        assert!(demo.agencies[0].trusts(&demo.credentials[0].access));
+        assert!(!demo.agencies[0].trusts("AKOTHER"));
+        assert_eq!(demo.oidc[0].idp_id, "cce-idp");
+        assert_eq!(demo.pod_identities.len(), 1);
+        assert!(demo.iam_aksk_assume_role);
+    }
+
+    #[test]
+    fn identity_sections_parse() {
+        let seed = Seed::from_json(
+            r#"{
+              "agencies": [{"name": "dns-agency", "domain_name": "partner",
+                            "domain_id": "d0000000000000000000000000000001",
+                            "trusted_access_keys": ["AKSTATIC"]},
+                           {"name": "open", "domain_name": "partner",
+                            "domain_id": "d0000000000000000000000000000001",
+                            "trusted_access_keys": ["*"]}],
+              "oidc": [{"idp_id": "cce-idp", "id_token": "jwt", "project_id": "p1"}],
+              "pod_identities": [{"token": "sa", "project_id": "p1", "cluster_id": "c1"}],
+              "iam_aksk_assume_role": false
+            }"#,
+        )
+        .unwrap();
+        assert!(!seed.iam_aksk_assume_role);
+        assert!(seed.agencies[1].trusts("AKANY"));
+        assert_eq!(seed.pod_identities[0].cluster_id, "c1");
     }
 
     #[test]
     fn debug_redacts_secrets() {
-        let text = format!("{:?}", Seed::demo());
+        let demo = Seed::demo();
+        let text = format!("{demo:?}");
         assert!(!text.contains("SKdemo"), "{text}");
+        assert!(!text.contains(&demo.oidc[0].id_token), "{text}");
+        assert!(!text.contains(&demo.pod_identities[0].token), "{text}");
+        assert!(text.contains("cce-idp") && text.contains("dns-agency"));
         assert!(text.contains("redacted"));
     }
 }

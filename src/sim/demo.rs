@@ -1,0 +1,223 @@
+//! `otc-sim demo`: starts the simulator and runs the real `otc-acme-hook`
+//! binary as certbot would, printing a readable transcript.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use super::{Seed, Sim, SimOptions};
+use crate::propagation::net::{DnsQuery, NetDns};
+use crate::propagation::wire::QType;
+
+/// One challenge of the simulated certbot run.
+struct Challenge {
+    /// As certbot passes it (`*.` stripped into CERTBOT_DOMAIN).
+    identifier: &'static str,
+    value: &'static str,
+}
+
+const CHALLENGES: [Challenge; 4] = [
+    Challenge {
+        identifier: "example.test",
+        value: "demo-apex-Zp3yQ0kX1s",
+    },
+    Challenge {
+        identifier: "*.example.test",
+        value: "demo-wild-Hk2v9TbW4q",
+    },
+    Challenge {
+        identifier: "www.sub.example.test",
+        value: "demo-nested-Lm8cR5dF7a",
+    },
+    Challenge {
+        identifier: "alias.example.test",
+        value: "demo-cname-Qe6uN1gJ3o",
+    },
+];
+
+fn domain_of(identifier: &str) -> &str {
+    identifier.strip_prefix("*.").unwrap_or(identifier)
+}
+
+/// API requests the simulator logged so far (metadata calls excluded).
+fn api_calls(sim: &Sim) -> usize {
+    sim.log_json()["requests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/v2/")))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn txt_at(dns: SocketAddr, name: &str) -> String {
+    let q = NetDns {
+        timeout: Duration::from_secs(1),
+    };
+    match q.ask(dns, name, QType::Txt, false) {
+        Ok(a) if a.txt.is_empty() => format!("{} (no TXT)", a.rcode),
+        Ok(a) => a.txt.join(", "),
+        Err(e) => format!("no answer: {e}"),
+    }
+}
+
+fn run_hook(
+    hook: &Path,
+    sim: &Sim,
+    action: &str,
+    c: &Challenge,
+    remaining: usize,
+    all: &str,
+) -> anyhow::Result<(bool, String, Duration)> {
+    let start = Instant::now();
+    let out = Command::new(hook)
+        .arg(action)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("OTC_DNS_ENDPOINT", sim.base_url())
+        .env("OTC_METADATA_URL", sim.metadata_url())
+        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+        .env("OTC_PROPAGATION_TIMEOUT", "60")
+        .env("CERTBOT_DOMAIN", domain_of(c.identifier))
+        .env("CERTBOT_VALIDATION", c.value)
+        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
+        .env("CERTBOT_ALL_DOMAINS", all)
+        .output()
+        .with_context(|| format!("cannot run {}", hook.display()))?;
+    Ok((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        start.elapsed(),
+    ))
+}
+
+/// Runs the demo, writing the transcript to `out`.
+pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    if !hook.is_file() {
+        bail!(
+            "otc-acme-hook not found at {} (build it: cargo build --release --bins, or pass --hook PATH)",
+            hook.display()
+        );
+    }
+    let total = Instant::now();
+    let sim = Sim::start(SimOptions {
+        seed: Seed::demo(),
+        ..SimOptions::default()
+    })?;
+    let all = CHALLENGES
+        .iter()
+        .map(|c| c.identifier)
+        .collect::<Vec<_>>()
+        .join(",");
+    writeln!(
+        out,
+        "otc-sim demo: an ACME DNS-01 run, the way certbot drives the hook"
+    )?;
+    writeln!(
+        out,
+        "  simulator: API + metadata http://{}, authoritative DNS {}",
+        sim.http_addr(),
+        sim.dns_addr()
+    )?;
+    writeln!(
+        out,
+        "  zones: example.test. (public, with a foreign TXT \"keep-me\"), sub.example.test. (public, nested),"
+    )?;
+    writeln!(
+        out,
+        "         example.test. (private, same name: must stay untouched)"
+    )?;
+    writeln!(
+        out,
+        "  _acme-challenge.alias.example.test. is a CNAME to _acme-challenge.delegated.example.test."
+    )?;
+    writeln!(
+        out,
+        "  delays: recordsets PENDING for 0.5 s after a change; nameservers serve it 1 s later"
+    )?;
+    writeln!(
+        out,
+        "  credentials: the ECS agency's temporary keys from the metadata service (no key on disk)"
+    )?;
+    writeln!(out, "  certificate names: {all}\n")?;
+
+    let mut per_hook = Vec::new();
+    for (action, title) in [
+        ("auth", "auth hooks (certbot runs them one by one)"),
+        ("cleanup", "cleanup hooks (after validation)"),
+    ] {
+        writeln!(out, "== {title}")?;
+        for (i, c) in CHALLENGES.iter().enumerate() {
+            let remaining = CHALLENGES.len() - 1 - i;
+            let before = api_calls(&sim);
+            let (ok, stderr, took) = run_hook(hook, &sim, action, c, remaining, &all)?;
+            let calls = api_calls(&sim) - before;
+            per_hook.push(calls);
+            writeln!(
+                out,
+                "$ CERTBOT_DOMAIN={} CERTBOT_REMAINING_CHALLENGES={remaining} otc-acme-hook {action}   [{:.2} s, {calls} API calls, exit {}]",
+                domain_of(c.identifier),
+                took.as_secs_f64(),
+                if ok { 0 } else { 1 }
+            )?;
+            for line in stderr.lines() {
+                writeln!(out, "    {line}")?;
+            }
+            if !ok {
+                bail!("the {action} hook failed for {}", c.identifier);
+            }
+        }
+        if action == "cleanup" {
+            // Cleanup doesn't wait for propagation; give the nameserver its delay.
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        writeln!(out, "\n== what the authoritative nameserver serves now")?;
+        for name in [
+            "_acme-challenge.example.test.",
+            "_acme-challenge.www.sub.example.test.",
+            "_acme-challenge.delegated.example.test.",
+        ] {
+            writeln!(out, "    {name}  {}", txt_at(sim.dns_addr(), name))?;
+        }
+        writeln!(out)?;
+    }
+
+    let state = sim.state_json();
+    let private_intact = state["zones"].as_array().is_some_and(|zones| {
+        zones.iter().any(|z| {
+            z["zone_type"] == "private" && z["recordsets"].to_string().contains("private-value")
+        })
+    });
+    let n = per_hook.len().max(1);
+    writeln!(out, "== summary")?;
+    writeln!(
+        out,
+        "    wall time: {:.1} s for {} auth + {} cleanup hooks",
+        total.elapsed().as_secs_f64(),
+        CHALLENGES.len(),
+        CHALLENGES.len()
+    )?;
+    writeln!(
+        out,
+        "    API calls per hook: auth {:?}, cleanup {:?} (mean {:.1})",
+        &per_hook[..CHALLENGES.len()],
+        &per_hook[CHALLENGES.len()..],
+        per_hook.iter().sum::<usize>() as f64 / n as f64
+    )?;
+    writeln!(
+        out,
+        "    foreign value \"keep-me\" still served: {}",
+        txt_at(sim.dns_addr(), "_acme-challenge.example.test.").contains("keep-me")
+    )?;
+    writeln!(out, "    private zone untouched: {private_intact}")?;
+    writeln!(
+        out,
+        "    every request was signed and verified by the simulator; see GET /_sim/log when running `otc-sim serve`"
+    )?;
+    Ok(())
+}

@@ -169,6 +169,13 @@ pub(crate) fn format_rfc3339_micros(us: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:06}Z")
 }
 
+/// RFC 3339 with milliseconds, as CCE writes `expiration` (`2022-09-07T03:27:51.158Z`).
+pub(crate) fn format_rfc3339_millis(us: i64) -> String {
+    let (y, mo, d, h, mi, s) = split(us.div_euclid(1_000_000));
+    let ms = us.rem_euclid(1_000_000) / 1000;
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+}
+
 /// The DNS API's timestamp style (`2017-09-11T13:58:34.393`, no zone).
 pub(crate) fn format_api_timestamp(us: i64) -> String {
     let (y, mo, d, h, mi, s) = split(us.div_euclid(1_000_000));
@@ -263,6 +270,7 @@ mod tests {
         let us = 1_704_164_645_123_456;
         assert_eq!(format_rfc3339_micros(us), "2024-01-02T03:04:05.123456Z");
         assert_eq!(format_api_timestamp(us), "2024-01-02T03:04:05.123");
+        assert_eq!(format_rfc3339_millis(us), "2024-01-02T03:04:05.123Z");
         assert_eq!(format_rfc3339_micros(-1), "1969-12-31T23:59:59.999999Z");
     }
 

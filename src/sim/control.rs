@@ -34,6 +34,9 @@ pub(crate) struct Config {
     pub credential_ttl_secs: u64,
     /// Lock an access key after more than 5 consecutive failures, as OTC does.
     pub ak_lockout: bool,
+    /// `securitytokens` with `assume_role` accepts AK/SK signatures; when
+    /// false it answers 403 (OTC documents the call with an IAM token only).
+    pub iam_aksk_assume_role: bool,
     /// Faults still to be served, in order.
     pub faults: VecDeque<Fault>,
 }
@@ -50,6 +53,7 @@ impl Config {
             page_size: seed.page_size.max(1),
             credential_ttl_secs: seed.credential_ttl_secs,
             ak_lockout: true,
+            iam_aksk_assume_role: seed.iam_aksk_assume_role,
             faults: VecDeque::new(),
         }
     }
@@ -100,6 +104,9 @@ impl Config {
         if let Some(v) = patch.ak_lockout {
             next.ak_lockout = v;
         }
+        if let Some(v) = patch.iam_aksk_assume_role {
+            next.iam_aksk_assume_role = v;
+        }
         for mut fault in patch.faults.unwrap_or_default() {
             fault.validate()?;
             next.faults.push_back(fault);
@@ -133,6 +140,7 @@ struct ConfigPatch {
     page_size: Option<usize>,
     credential_ttl_secs: Option<u64>,
     ak_lockout: Option<bool>,
+    iam_aksk_assume_role: Option<bool>,
     faults: Option<Vec<Fault>>,
 }
 
@@ -274,6 +282,15 @@ pub(crate) struct RequestEntry {
     pub status: Option<u16>,
     /// The AK the request was signed with, or the one the metadata service issued.
     pub access_key: Option<String>,
+    /// How the request authenticated (or tried to): `aksk` (SDK-HMAC-SHA256
+    /// signature), `token` (IAM token in `X-Auth-Token`), `id_token` (OIDC
+    /// exchange), `sa_token` (CCE service account token). Absent for the
+    /// metadata service and unknown paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<&'static str>,
+    /// The temporary access key this request issued (metadata, IAM, CCE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
     /// The error code of an error answer (`DNS.0312`, `APIG.0301`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -369,6 +386,9 @@ mod tests {
             (7, -1200, true)
         );
         assert_eq!(c.page_size, 500, "untouched");
+        assert!(c.iam_aksk_assume_role, "default from the seed");
+        c.apply(br#"{"iam_aksk_assume_role": false}"#).unwrap();
+        assert!(!c.iam_aksk_assume_role);
         for bad in [
             &br#"{"pending_delay_ms": 1, "typo": 1}"#[..],
             br#"{"page_size": 0}"#,
@@ -463,6 +483,8 @@ mod tests {
                 query: String::new(),
                 status: Some(200),
                 access_key: None,
+                auth: None,
+                issued: None,
                 code: None,
                 fault: None,
             });

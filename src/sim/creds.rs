@@ -303,7 +303,11 @@ mod tests {
         );
         assert_eq!(t.secret.len(), 40);
         assert!(t.token.len() > 200);
-        assert_ne!(c.issue(&now, 3600, Origin::Metadata).access, t.access, "fresh on every call");
+        assert_ne!(
+            c.issue(&now, 3600, Origin::Metadata).access,
+            t.access,
+            "fresh on every call"
+        );
 
         let h = signed(&t.access, &t.secret, Some(&t.token), &now);
         assert_eq!(auth(&mut c, &h, &now), Ok(t.access.clone()));

@@ -1,4 +1,4 @@
-//! The HTTP side: one server for metadata, DNS API and control endpoints.
+//! The HTTP side: one server for metadata, DNS API, IAM, CCE and control endpoints.
 //!
 //! Layout: a small TCP relay owns the public port and forwards each
 //! connection to a tiny_http server on a private loopback port. Why the
@@ -22,7 +22,7 @@ use super::clock::{self, Now};
 use super::control::{self, FaultKind, RequestEntry};
 use super::verify::{self, Parts};
 use super::world::Shared;
-use super::{api, metadata};
+use super::{api, cce, iam, metadata};
 
 /// Larger bodies are refused; the API's own are a few hundred bytes.
 const MAX_BODY: u64 = 1 << 20;
@@ -130,6 +130,60 @@ impl Resp {
     }
 }
 
+/// A handler's answer plus what the request log records about it.
+#[derive(Debug)]
+pub(crate) struct Handled {
+    pub resp: Resp,
+    /// The AK the request was signed with (metadata: the AK it issued).
+    pub access_key: Option<String>,
+    /// `aksk`, `token`, `id_token` or `sa_token`; see `RequestEntry::auth`.
+    pub auth: Option<&'static str>,
+    /// The temporary AK the request issued.
+    pub issued: Option<String>,
+}
+
+impl Handled {
+    pub fn new(resp: Resp) -> Handled {
+        Handled {
+            resp,
+            access_key: None,
+            auth: None,
+            issued: None,
+        }
+    }
+}
+
+/// Routes a non-control, non-fault request to its handler.
+fn route(world: &mut super::world::World, now: &Now, req: &Req, base_url: &str) -> Handled {
+    match (req.method.as_str(), req.raw_path.as_str()) {
+        ("PUT", metadata::TOKEN_PATH) => Handled::new(metadata::token(world, now, req)),
+        ("GET", metadata::SECURITYKEY_PATH) => {
+            let (resp, issued) = metadata::securitykey(world, now, req);
+            Handled {
+                access_key: issued.clone(),
+                issued,
+                ..Handled::new(resp)
+            }
+        }
+        ("POST", iam::SECURITYTOKENS_PATH) => iam::securitytokens(world, now, req),
+        ("POST", iam::AUTH_TOKENS_PATH) => iam::auth_tokens(world, now, req),
+        ("POST", iam::ID_TOKEN_PATH) => iam::id_token(world, now, req),
+        ("POST", cce::CONTAINER_PATH) => cce::container(world, now, req),
+        _ if req.raw_path.starts_with("/v2/") => {
+            let (resp, access_key) = api::handle(world, now, req, base_url);
+            Handled {
+                access_key,
+                auth: Some("aksk"),
+                ..Handled::new(resp)
+            }
+        }
+        _ if req.raw_path.starts_with("/api/v3/") => {
+            cce::api(world, now, req).unwrap_or_else(|| Handled::new(api::no_such_api()))
+        }
+        _ => Handled::new(api::no_such_api()),
+    }
+}
+
 /// What to do with a request.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -157,22 +211,16 @@ pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
 
     let (mut world, now) = shared.lock();
     let fault_name = fault.as_ref().map(|f| f.kind.as_str());
-    let (outcome, access_key) = match &fault {
+    let (outcome, handled) = match &fault {
         Some(f) if f.kind == FaultKind::Reset => (Outcome::Reset, None),
         Some(f) if f.kind != FaultKind::Slow => match f.response() {
             Some(r) => (Outcome::Respond(r), None),
             None => (Outcome::Reset, None),
         },
         _ => {
-            let (resp, ak) = match (req.method.as_str(), req.raw_path.as_str()) {
-                ("PUT", metadata::TOKEN_PATH) => (metadata::token(&mut world, &now, req), None),
-                ("GET", metadata::SECURITYKEY_PATH) => metadata::securitykey(&mut world, &now, req),
-                _ if req.raw_path.starts_with("/v2/") => {
-                    api::handle(&mut world, &now, req, &shared.base_url)
-                }
-                _ => (api::no_such_api(), None),
-            };
-            (Outcome::Respond(resp), ak)
+            let mut h = route(&mut world, &now, req, &shared.base_url);
+            let resp = std::mem::replace(&mut h.resp, Resp::text(500, "text/plain", ""));
+            (Outcome::Respond(resp), Some(h))
         }
     };
     let (status, code) = match &outcome {
@@ -185,7 +233,9 @@ pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
         path: req.raw_path.clone(),
         query: req.raw_query.clone(),
         status,
-        access_key,
+        access_key: handled.as_ref().and_then(|h| h.access_key.clone()),
+        auth: handled.as_ref().and_then(|h| h.auth),
+        issued: handled.and_then(|h| h.issued),
         code,
         fault: fault_name,
     });

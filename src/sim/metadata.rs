@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::clock::{self, Now};
+use super::creds::Origin;
 use super::http::{Req, Resp};
 use super::seed::TokenMode;
 use super::world::World;
@@ -74,7 +75,7 @@ pub(crate) fn securitykey(world: &mut World, now: &Now, req: &Req) -> (Resp, Opt
         );
     }
     let ttl = world.config.credential_ttl_secs;
-    let cred = world.creds.issue(now, ttl);
+    let cred = world.creds.issue(now, ttl, Origin::Metadata);
     let body = json!({"credential": {
         "access": cred.access,
         "secret": cred.secret,

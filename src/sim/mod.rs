@@ -1,6 +1,7 @@
 //! Loopback simulator of the OTC pieces the hook talks to: the ECS metadata
-//! service, the DNS v2 API (with SDK-HMAC-SHA256 checking) and the
-//! authoritative DNS of the public zones (UDP and TCP).
+//! service, the DNS v2 API (with SDK-HMAC-SHA256 checking), IAM's agency and
+//! token endpoints, CCE pod identity, and the authoritative DNS of the public
+//! zones (UDP and TCP).
 //!
 //! Start it with [`Sim::start`] (or `otc-sim serve`); everything runs on
 //! background threads until [`Sim::shutdown`] or drop.
@@ -17,32 +18,105 @@
 //!             "records": [{"name": "_acme-challenge.example.test.", "type": "TXT", "ttl": 600,
 //!                          "records": ["\"value\""], "description": "optional"}]}],
 //!  "nameservers": ["localhost."], "pending_delay_ms": 0, "propagation_delay_ms": 0,
-//!  "page_size": 500, "credential_ttl_secs": 3600, "recordset_quota": 500}
+//!  "page_size": 500, "credential_ttl_secs": 3600, "recordset_quota": 500,
+//!  "agencies": [{"name": "dns-agency", "domain_name": "partner",
+//!                "domain_id": "d0000000000000000000000000000001",
+//!                "trusted_access_keys": ["AKSTATIC..."]}],
+//!  "oidc": [{"idp_id": "cce-idp", "id_token": "<exact token string accepted>",
+//!            "project_id": "p0000000000000000000000000000001"}],
+//!  "pod_identities": [{"token": "<service account token>",
+//!                      "project_id": "p0000000000000000000000000000001",
+//!                      "cluster_id": "c0000000000000000000000000000001"}],
+//!  "iam_aksk_assume_role": true}
 //! ```
+//!
+//! - `agencies`: agencies other accounts (`domain_name`/`domain_id`, one ID per
+//!   name) created for us. `trusted_access_keys` lists the keys that may assume
+//!   one; `"*"` trusts every key the simulator accepts, temporary ones too.
+//! - `oidc`: an identity provider of IAM and the one ID token it accepts,
+//!   compared as a string (never parsed as a JWT).
+//! - `pod_identities`: service account tokens CCE accepts, and where.
+//! - `iam_aksk_assume_role` (default true): whether `securitytokens` with
+//!   `assume_role` may be AK/SK-signed.
+//!
+//! The DNS data belongs to one account: keys of any origin see the same zones.
 //!
 //! # HTTP
 //!
-//! One port serves the metadata service (`PUT /meta-data/latest/api/token`,
-//! `GET /openstack/latest/securitykey`), the DNS v2 API (`/v2/zones...`, every
-//! request signed), and the control endpoints (unsigned, never logged, never
-//! hit by faults):
+//! One port serves everything:
 //!
-//! - `GET /_sim/state`: zones and record sets as the API sees them (`zones`),
-//!   what DNS serves now (`dns`), access keys but no secrets (`credentials`),
-//!   `config`.
-//! - `GET /_sim/log`: `{"requests":[{"t_ms","method","path","query","status",
-//!   "access_key","code"?,"fault"?}], "served":[{"t_ms","name","type","records",
-//!   "change"}]}`. `served` says when each change began to be served by DNS
-//!   (`t_ms` = when it became effective; records in API form, empty for a delete).
-//! - `GET|POST /_sim/config`: read, or merge any of `pending_delay_ms`,
-//!   `propagation_delay_ms`, `clock_offset_secs`, `metadata_down`,
-//!   `metadata_enabled`, `metadata_token`, `page_size`, `credential_ttl_secs`,
-//!   `ak_lockout`, and `faults` (appended to the queue), e.g.
-//!   `{"kind":"429","retry_after":1}`, `{"kind":"status","status":503,"code":"DNS.0014"}`,
-//!   `{"kind":"slow","ms":3000}`, `{"kind":"garbage"}`, `{"kind":"reset"}`, each
-//!   with optional `count` (default 1), `path_prefix` and `method`. Unknown keys
-//!   are refused with 400.
-//! - `POST /_sim/reset-log`: empty the log.
+//! - ECS metadata (otc-api.md §3): `PUT /meta-data/latest/api/token`,
+//!   `GET /openstack/latest/securitykey`.
+//! - DNS v2 API (§2): `/v2/zones...`, every request signed.
+//! - IAM (§4, §5), 201 on success:
+//!   - `POST /v3.0/OS-CREDENTIAL/securitytokens`
+//!     `{"auth":{"identity":{"methods":["assume_role"],"assume_role":{"agency_name",
+//!     "domain_name"|"domain_id","duration_seconds"}}}}`, AK/SK-signed →
+//!     `{"credential":{"access","secret","securitytoken","expires_at"}}`.
+//!     `xrole_name` is accepted for `agency_name`. 403 when
+//!     `iam_aksk_assume_role` is off.
+//!   - `POST /v3/auth/tokens` `{"auth":{"identity":{"methods":["assume_role"],
+//!     "assume_role":{"domain_name"|"domain_id","xrole_name"}},"scope":{"project":{"name"}}}}`
+//!     (`agency_name` accepted for `xrole_name`), AK/SK-signed → the agency's
+//!     IAM token in `X-Subject-Token`, body `{"token":{"expires_at","issued_at",
+//!     "methods":["assume_role"],...}}`.
+//!   - `POST /v3.0/OS-AUTH/id-token/tokens`, header `X-Idp-Id`,
+//!     `{"auth":{"id_token":{"id":"<jwt>"},"scope":{"project":{"id"}}}}` (scope
+//!     optional) → IAM token in `X-Subject-Token`, `methods: ["mapped"]`.
+//!   - `POST /v3.0/OS-CREDENTIAL/securitytokens`
+//!     `{"auth":{"identity":{"methods":["token"],"token":{"duration_seconds":900}}}}`
+//!     with `X-Auth-Token: <IAM token>` (or `token.id` in the body), unsigned →
+//!     credentials as above that act as the token's agency or OIDC identity.
+//!
+//!   `duration_seconds`: 900..=86400, default 900, else 400. IAM tokens live
+//!   24 h of simulated time. Errors: Keystone's `{"error":{"code","message","title"}}`
+//!   with 400 (malformed), 401 (unknown/expired IAM token, wrong IdP or ID
+//!   token, or project scope), 403 (caller's key not trusted by the agency;
+//!   AK/SK assume_role switched off), 404 (no such agency in that account);
+//!   a bad signature gets the gateway's 401 (`APIG.0301`/`APIG.0303`).
+//! - CCE pod identity (§5), 200 `{"credentials":{"accessKeyId","secretAccessKey",
+//!   "securityToken","expiration"},"audience":"service.cce.pods"}`, valid
+//!   `credential_ttl_secs`:
+//!   - `POST /cce/pod-credentials` ([`Sim::pod_credentials_url`], for
+//!     `HC_CONTAINER_CREDENTIALS_FULL_URI`), body `{}` or empty, header
+//!     `Authorization: <service account token>`.
+//!   - `POST /api/v3/projects/{project_id}/clusters/{cluster_id}/assume-agency-for-pod-identity`
+//!     `{"token":"<service account token>"}` (no IAM token or signature checked).
+//!
+//!   Errors `{"error_code","error_msg"}`: 400 malformed, 401 unknown token,
+//!   403 token of another project/cluster.
+//! - Control endpoints (unsigned, never logged, never hit by faults):
+//!   - `GET /_sim/state`: zones and record sets as the API sees them (`zones`),
+//!     what DNS serves now (`dns`), `credentials` (`permanent` access keys;
+//!     `temporary`: `{"access","expires_at","expired","via"}` with `via` one of
+//!     `metadata`, `assume_role` (AK/SK securitytokens), `token` (securitytokens
+//!     with an IAM token from `/v3/auth/tokens`), `oidc` (… from the OIDC
+//!     exchange), `cce`, plus `agency`/`domain_id`, `idp_id`/`project_id` or
+//!     `project_id`/`cluster_id`; `locked`), `iam` (`agencies`, `oidc` and
+//!     `pod_identities` without their tokens, `tokens`: issued IAM tokens as
+//!     `{"origin","expires_at","expired",...}` without the token), `config`.
+//!     No secret or token ever appears.
+//!   - `GET /_sim/log`: `{"requests":[{"t_ms","method","path","query","status",
+//!     "access_key","auth"?,"issued"?,"code"?,"fault"?}], "served":[{"t_ms","name",
+//!     "type","records","change"}]}`. `access_key`: the key a request was signed
+//!     with (metadata: the key it issued). `auth`: how the request
+//!     authenticated or tried to — `aksk`, `token` (`X-Auth-Token`), `id_token`
+//!     (OIDC), `sa_token` (CCE); absent for metadata. `issued`: the temporary
+//!     key the request handed out. `served` says when each change began to be
+//!     served by DNS (`t_ms` = when it became effective; records in API form,
+//!     empty for a delete). Each request is logged once, whatever its outcome.
+//!   - `GET|POST /_sim/config`: read, or merge any of `pending_delay_ms`,
+//!     `propagation_delay_ms`, `clock_offset_secs`, `metadata_down`,
+//!     `metadata_enabled`, `metadata_token`, `page_size`, `credential_ttl_secs`,
+//!     `ak_lockout`, `iam_aksk_assume_role`, and `faults` (appended to the
+//!     queue), e.g. `{"kind":"429","retry_after":1}`,
+//!     `{"kind":"status","status":503,"code":"DNS.0014"}`, `{"kind":"slow","ms":3000}`,
+//!     `{"kind":"garbage"}`, `{"kind":"reset"}`, each with optional `count`
+//!     (default 1), `path_prefix` and `method`. Unknown keys are refused with 400.
+//!   - `POST /_sim/reset-log`: empty the log.
+//!
+//! Every answer carries a `Date` header from the simulated clock
+//! (`clock_offset_secs`), errors included.
 //!
 //! # OTC behaviour reproduced (otc-api.md)
 //!
@@ -50,17 +124,21 @@
 //! `PENDING_*` states and `DNS.0314` while pending, `DNS.0312` for a duplicate
 //! name+type and for CNAME conflicts, quoted TXT values (`DNS.0308`), TTL
 //! 300.. (`DNS.0319`), the 500 record set quota (`DNS.0403`), the 15-minute
-//! signature window (`APIG.0303`), the lockout of an AK after more than 5
-//! consecutive failures (5 minutes of simulated time), 429 `APIG.0308`
-//! throttling (as a fault), and a propagation delay before DNS serves a change.
+//! signature window (`APIG.0303`, IAM included), the lockout of an AK after
+//! more than 5 consecutive failures (5 minutes of simulated time, IAM
+//! included), 429 `APIG.0308` throttling (as a fault), a propagation delay
+//! before DNS serves a change, and the two ways from AK/SK to an agency of
+//! another account (§4).
 
 mod api;
+mod cce;
 mod clock;
 mod control;
 mod creds;
 pub mod demo;
 mod dns;
 mod http;
+mod iam;
 mod metadata;
 mod seed;
 mod state;
@@ -70,7 +148,10 @@ mod world;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-pub use seed::{Seed, SeedCredential, SeedMetadata, SeedRecordSet, SeedZone, TokenMode, ZoneType};
+pub use seed::{
+    Seed, SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, SeedRecordSet,
+    SeedZone, TokenMode, ZoneType,
+};
 
 use dns::DnsServer;
 use http::HttpServer;
@@ -158,12 +239,19 @@ impl Sim {
         world.log.to_json()
     }
 
+    /// The CCE pod identity container endpoint, `base_url() + "/cce/pod-credentials"`
+    /// (what `HC_CONTAINER_CREDENTIALS_FULL_URI` points at).
+    pub fn pod_credentials_url(&self) -> String {
+        format!("{}{}", self.base_url(), cce::CONTAINER_PATH)
+    }
+
     /// Every secret the simulator knows or handed out: seed secret keys,
-    /// issued secret keys and security tokens, metadata session tokens. For
-    /// tests that check no output leaks one.
+    /// seeded OIDC ID tokens and service account tokens, issued secret keys
+    /// and security tokens (any origin), metadata session tokens, IAM tokens.
+    /// For tests that check no output leaks one.
     pub fn secrets(&self) -> Vec<String> {
         let (world, _) = self.shared.lock();
-        world.creds.secrets()
+        world.secrets()
     }
 
     /// Stops all threads and frees the ports (dropping does the same).
@@ -250,6 +338,12 @@ mod tests {
 
     /// A request signed with this module's own verifier helpers.
     fn signed(sim: &Sim, method: &str, url: &str, body: &str, cred: &Value) -> (u16, Value) {
+        let (status, _, body) = signed_answer(sim, method, url, body, cred);
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
+    /// Like [`signed`], with the headers and the raw body.
+    fn signed_answer(sim: &Sim, method: &str, url: &str, body: &str, cred: &Value) -> Answer {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let mut headers = vec![("Host".to_string(), sim.http_addr().to_string())];
         if !body.is_empty() {
@@ -270,8 +364,7 @@ mod tests {
             cred["securitytoken"].as_str(),
             &date,
         );
-        let (status, _, body) = http(sim, method, url, &headers, body).unwrap();
-        (status, serde_json::from_str(&body).unwrap())
+        http(sim, method, url, &headers, body).unwrap()
     }
 
     fn httpdate_now_sdk() -> String {
@@ -524,6 +617,278 @@ mod tests {
         assert_eq!(status, 400, "{body}");
         let (status, _, _) = http(&sim, "GET", "/nowhere", &[], "").unwrap();
         assert_eq!(status, 404);
+    }
+
+    /// The credential of an IAM `securitytokens` answer, or a CCE one in the same shape.
+    fn credential_of(body: &str) -> Value {
+        let v: Value = serde_json::from_str(body).unwrap();
+        if let Some(c) = v.get("credentials") {
+            return json!({"access": c["accessKeyId"], "secret": c["secretAccessKey"],
+                          "securitytoken": c["securityToken"]});
+        }
+        v["credential"].clone()
+    }
+
+    fn header_pair(k: &str, v: &str) -> (String, String) {
+        (k.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn every_path_to_temporary_credentials_over_http() {
+        let sim = demo_sim();
+        let seed = Seed::demo();
+        let perm =
+            json!({"access": seed.credentials[0].access, "secret": seed.credentials[0].secret});
+        let json_type = header_pair("Content-Type", "application/json");
+        let mut issued = Vec::new();
+        let mut check_dns = |cred: Value| {
+            let (status, zones) = signed(&sim, "GET", "/v2/zones?name=example.test.", "", &cred);
+            assert_eq!(status, 200, "{zones}");
+            issued.push(cred);
+        };
+
+        // 1. AK/SK-signed assume_role at securitytokens.
+        let assume = json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role":
+            {"agency_name": "dns-agency", "domain_name": "partner", "duration_seconds": 900}}}})
+        .to_string();
+        let (status, _, body) = signed_answer(
+            &sim,
+            "POST",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &assume,
+            &perm,
+        );
+        assert_eq!(status, 201, "{body}");
+        check_dns(credential_of(&body));
+
+        // Switched off: 403, the client must take the token path.
+        let (status, _, _) = http(
+            &sim,
+            "POST",
+            "/_sim/config",
+            &[],
+            r#"{"iam_aksk_assume_role": false}"#,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        let (status, _, body) = signed_answer(
+            &sim,
+            "POST",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &assume,
+            &perm,
+        );
+        assert_eq!(status, 403, "{body}");
+
+        // 2. AK/SK-signed /v3/auth/tokens, then securitytokens with the IAM token.
+        let auth = json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role":
+            {"domain_name": "partner", "xrole_name": "dns-agency"}},
+            "scope": {"project": {"name": "eu-de"}}}})
+        .to_string();
+        let (status, headers, body) = signed_answer(&sim, "POST", "/v3/auth/tokens", &auth, &perm);
+        assert_eq!(status, 201, "{body}");
+        let agency_token = get_header(&headers, "x-subject-token").unwrap().to_string();
+        let exchange =
+            r#"{"auth":{"identity":{"methods":["token"],"token":{"duration_seconds":900}}}}"#;
+        let (status, _, body) = http(
+            &sim,
+            "POST",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &[
+                header_pair("X-Auth-Token", &agency_token),
+                json_type.clone(),
+            ],
+            exchange,
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{body}");
+        check_dns(credential_of(&body));
+
+        // 3. OIDC ID token -> IAM token -> credentials.
+        let oidc = &seed.oidc[0];
+        let id_body = json!({"auth": {"id_token": {"id": oidc.id_token},
+            "scope": {"project": {"id": oidc.project_id}}}})
+        .to_string();
+        let (status, _, _) = http(
+            &sim,
+            "POST",
+            "/v3.0/OS-AUTH/id-token/tokens",
+            &[header_pair("X-Idp-Id", "wrong-idp"), json_type.clone()],
+            &id_body,
+        )
+        .unwrap();
+        assert_eq!(status, 401);
+        let (status, headers, body) = http(
+            &sim,
+            "POST",
+            "/v3.0/OS-AUTH/id-token/tokens",
+            &[header_pair("X-Idp-Id", &oidc.idp_id), json_type.clone()],
+            &id_body,
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{body}");
+        let oidc_token = get_header(&headers, "x-subject-token").unwrap().to_string();
+        let (status, _, body) = http(
+            &sim,
+            "POST",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &[header_pair("X-Auth-Token", &oidc_token), json_type.clone()],
+            exchange,
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{body}");
+        check_dns(credential_of(&body));
+
+        // 4. CCE pod identity, both endpoints.
+        let pod = &seed.pod_identities[0];
+        let url = sim.pod_credentials_url();
+        let path = url.strip_prefix(&sim.base_url()).unwrap();
+        assert_eq!(path, "/cce/pod-credentials");
+        let (status, _, body) = http(
+            &sim,
+            "POST",
+            path,
+            &[header_pair("Authorization", &pod.token), json_type.clone()],
+            "{}",
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        check_dns(credential_of(&body));
+        let (status, _, body) = http(
+            &sim,
+            "POST",
+            &format!(
+                "/api/v3/projects/{}/clusters/{}/assume-agency-for-pod-identity",
+                pod.project_id, pod.cluster_id
+            ),
+            std::slice::from_ref(&json_type),
+            &json!({"token": pod.token}).to_string(),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        check_dns(credential_of(&body));
+
+        // The state says where each key came from.
+        let state = sim.state_json();
+        let via = |ak: &Value| {
+            state["credentials"]["temporary"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["access"] == *ak)
+                .map(|t| t["via"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        let vias: Vec<String> = issued.iter().map(|c| via(&c["access"])).collect();
+        assert_eq!(vias, ["assume_role", "token", "oidc", "cce", "cce"]);
+        assert_eq!(state["iam"]["tokens"].as_array().unwrap().len(), 2);
+
+        // The log tells the paths apart.
+        let log = sim.log_json();
+        let entries: Vec<(String, u64, Option<String>, bool)> = log["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["path"].as_str().unwrap().starts_with("/v2/"))
+            .map(|r| {
+                (
+                    r["path"].as_str().unwrap().to_string(),
+                    r["status"].as_u64().unwrap(),
+                    r["auth"].as_str().map(str::to_string),
+                    r["issued"].is_string(),
+                )
+            })
+            .collect();
+        let st = "/v3.0/OS-CREDENTIAL/securitytokens".to_string();
+        let a = |s: &str| Some(s.to_string());
+        assert_eq!(entries[0], (st.clone(), 201, a("aksk"), true));
+        assert_eq!(entries[1], (st.clone(), 403, a("aksk"), false));
+        assert_eq!(
+            entries[2],
+            ("/v3/auth/tokens".into(), 201, a("aksk"), false)
+        );
+        assert_eq!(entries[3], (st.clone(), 201, a("token"), true));
+        assert_eq!(entries[5].2, a("id_token"));
+        assert_eq!(entries[6], (st, 201, a("token"), true));
+        assert_eq!(entries[7].2, a("sa_token"));
+        assert_eq!(log["requests"][0]["access_key"], perm["access"]);
+        assert_eq!(log["requests"][0]["issued"], issued[0]["access"]);
+
+        // Every secret and token is known to secrets() and shown nowhere.
+        let secrets = sim.secrets();
+        let mut must_know: Vec<String> = vec![
+            agency_token,
+            oidc_token,
+            oidc.id_token.clone(),
+            pod.token.clone(),
+        ];
+        for c in &issued {
+            must_know.push(c["secret"].as_str().unwrap().to_string());
+            must_know.push(c["securitytoken"].as_str().unwrap().to_string());
+        }
+        let shown = format!("{} {}", sim.log_json(), sim.state_json());
+        for s in &must_know {
+            assert!(secrets.contains(s), "secrets() lacks one");
+            assert!(
+                !shown.contains(s.as_str()),
+                "a secret is in the log or state"
+            );
+        }
+        let (_, _, body) = http(&sim, "GET", "/_sim/state", &[], "").unwrap();
+        assert!(must_know.iter().all(|s| !body.contains(s.as_str())));
+    }
+
+    #[test]
+    fn skewed_signatures_get_the_simulated_date_and_one_log_entry() {
+        let sim = demo_sim();
+        let seed = Seed::demo();
+        let perm =
+            json!({"access": seed.credentials[0].access, "secret": seed.credentials[0].secret});
+        let (status, _, _) = http(
+            &sim,
+            "POST",
+            "/_sim/config",
+            &[],
+            r#"{"clock_offset_secs": -1800}"#,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        let assume = json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role":
+            {"agency_name": "dns-agency", "domain_name": "partner"}}}})
+        .to_string();
+        for (method, url, body) in [
+            ("GET", "/v2/zones", ""),
+            (
+                "POST",
+                "/v3.0/OS-CREDENTIAL/securitytokens",
+                assume.as_str(),
+            ),
+            ("POST", "/v3/auth/tokens", assume.as_str()),
+        ] {
+            http(&sim, "POST", "/_sim/reset-log", &[], "").unwrap();
+            let (status, headers, text) = signed_answer(&sim, method, url, body, &perm);
+            let err: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                (status, err["error_code"].as_str()),
+                (401, Some("APIG.0303")),
+                "{url}"
+            );
+            let date = httpdate::parse_http_date(get_header(&headers, "date").unwrap()).unwrap();
+            let behind = std::time::SystemTime::now()
+                .duration_since(date)
+                .unwrap_or_default();
+            assert!(
+                (1790..1810).contains(&behind.as_secs()),
+                "Date follows the simulated clock: {behind:?}"
+            );
+            let log = sim.log_json();
+            let requests = log["requests"].as_array().unwrap();
+            assert_eq!(requests.len(), 1, "{url}: {requests:?}");
+            assert_eq!(requests[0]["status"], 401);
+            assert_eq!(requests[0]["code"], "APIG.0303");
+            assert_eq!(requests[0]["auth"], "aksk");
+            assert_eq!(requests[0]["access_key"], perm["access"]);
+        }
     }
 
     #[test]

@@ -8,12 +8,15 @@ use serde_json::{Value, json};
 use super::clock::{Clock, Now};
 use super::control::{Config, Log, ServedEntry, config_json};
 use super::creds::Creds;
+use super::iam::Identities;
 use super::seed::Seed;
 use super::state::{Delays, Store};
 
 pub(crate) struct World {
     pub store: Store,
     pub creds: Creds,
+    /// Agencies, OIDC providers, pod identities and issued IAM tokens.
+    pub iam: Identities,
     pub config: Config,
     pub log: Log,
     pub nameservers: Vec<String>,
@@ -25,6 +28,7 @@ impl World {
         Ok(World {
             store: Store::from_seed(seed, now)?,
             creds: Creds::new(&seed.credentials),
+            iam: Identities::from_seed(seed),
             config: Config::from_seed(seed),
             log: Log::default(),
             nameservers: seed.normalized_nameservers(),
@@ -53,7 +57,16 @@ impl World {
         }
     }
 
-    /// The `GET /_sim/state` document: API view, DNS view, keys (no secrets), config.
+    /// Every secret known or handed out: secret keys, security tokens,
+    /// metadata session tokens, IAM tokens, seeded ID and service account tokens.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = self.creds.secrets();
+        out.extend(self.iam.secrets());
+        out
+    }
+
+    /// The `GET /_sim/state` document: API view, DNS view, keys (no secrets),
+    /// IAM identities and tokens (no token values), config.
     pub fn state_json(&self, now: &Now) -> Value {
         let zones: Vec<Value> = self
             .store
@@ -98,6 +111,7 @@ impl World {
             "dns": dns,
             "nameservers": self.nameservers,
             "credentials": self.creds.state_json(now),
+            "iam": self.iam.state_json(now),
             "config": config_json(&self.config),
         })
     }

@@ -5,10 +5,12 @@ use std::io::{Read, Write};
 
 use serde_json::Value;
 
-use crate::cli::{ApiArgs, Options, World, signed_client};
+use crate::cli::{ApiArgs, World};
 use crate::error::{Error, Result};
 use crate::http::Url;
+use crate::options::Options;
 use crate::report::Report;
+use crate::session::signed_client;
 use crate::signed::status_error;
 
 /// Field names whose values are credentials (compared case-insensitively).
@@ -69,7 +71,12 @@ fn body(arg: Option<&str>, stdin: &mut dyn Read) -> Result<Option<Vec<u8>>> {
     Ok(Some(serde_json::to_vec(&v).expect("a Value serialises")))
 }
 
-pub fn run(args: &ApiArgs, opts: &Options, world: &mut World, report: &Report) -> Result<()> {
+pub fn run(
+    args: &ApiArgs,
+    opts: &Options,
+    world: &mut World,
+    report: &std::rc::Rc<Report>,
+) -> Result<()> {
     let method = args.method.to_ascii_uppercase();
     let url = target(&args.url, opts)?;
     let body = body(args.body.as_deref(), &mut world.stdin)?;

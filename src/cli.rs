@@ -1,34 +1,36 @@
-//! The command line: clap definition, validation into [`Options`] (all before
-//! any network call), and the subcommands.
+//! The command line: the clap definition, and `main_with`, which parses,
+//! validates into [`Options`](crate::options::Options) (before any network
+//! call), runs the subcommand and prints the one-line error.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::certbot::{CertbotEnv, Flow, Mode};
+use crate::certbot::{CertbotEnv, Flow};
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{self, Secret, Source, StaticKeys, metadata};
-use crate::dns_api::otc::{DEFAULT_ENDPOINT, OtcDns};
-use crate::error::{Error, Result};
-use crate::hook::{self, Hook};
-use crate::http::{Timeouts, Transport, UreqTransport, Url};
-use crate::propagation::{self, Checker, net::NetDns};
-use crate::report::{Level, Report};
-use crate::signed::SignedClient;
-use crate::zone;
+use crate::error::Result;
+use crate::hook::Hook;
+use crate::options::Options;
+use crate::propagation::{Checker, net::NetDns};
+use crate::report::Report;
+use crate::session;
 
 const AFTER_HELP: &str = "\
-Credentials, first found wins: --ak/--sk/--token, then OS_ACCESS_KEY / OS_SECRET_KEY /
-OS_SECURITY_TOKEN, then the ECS metadata service (the agency attached to this VM).
+Credentials, first found wins: --ak/--sk/--token; OS_ACCESS_KEY / OS_SECRET_KEY /
+OS_SECURITY_TOKEN; --credentials-file; a container identity (CCE pod identity, OIDC);
+the ECS metadata service (the agency attached to this VM). --agency-name then assumes
+an agency of another account with them.
 
 certbot:
   certbot certonly --manual --preferred-challenges dns \\
     --manual-auth-hook 'otc-acme-hook auth' --manual-cleanup-hook 'otc-acme-hook cleanup' \\
     -d example.com -d '*.example.com'
+
+Every option is also an environment variable (shown as [env: …]); flags win. Booleans
+take 1/true/yes and 0/false/no; durations are seconds.
 
 Exit codes: 0 ok; 2 rejected before any network call (usage, invalid input or
 configuration); 1 any other failure. Errors are one line on stderr:
@@ -45,117 +47,156 @@ pub struct Cli {
     pub command: Command,
 }
 
+const CREDS: &str = "Credentials";
+const CLOUD: &str = "Cloud and network";
+const DNS: &str = "Records and propagation";
+
 /// Settings shared by every subcommand; allowed before or after it.
 #[derive(Debug, Args)]
 pub struct Global {
     /// Access key (prefer the ECS agency: a key on the command line shows in `ps`)
-    #[arg(
-        short = 'a',
-        long = "ak",
-        env = "OS_ACCESS_KEY",
-        global = true,
-        hide_env_values = true,
-        value_name = "AK"
-    )]
+    #[arg(short = 'a', long = "ak", env = "OS_ACCESS_KEY", global = true, hide_env_values = true,
+          value_name = "AK", help_heading = CREDS)]
     pub ak: Option<String>,
     /// Secret key (also read from OS_ACCESS_SECRET)
-    #[arg(
-        short = 's',
-        long = "sk",
-        env = "OS_SECRET_KEY",
-        global = true,
-        hide_env_values = true,
-        value_name = "SK"
-    )]
+    #[arg(short = 's', long = "sk", env = "OS_SECRET_KEY", global = true, hide_env_values = true,
+          value_name = "SK", help_heading = CREDS)]
     pub sk: Option<String>,
     /// Security token of temporary credentials (also read from OS_ACCESS_TOKEN)
-    #[arg(
-        short = 't',
-        long = "token",
-        env = "OS_SECURITY_TOKEN",
-        global = true,
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
+    #[arg(short = 't', long = "token", env = "OS_SECURITY_TOKEN", global = true, hide_env_values = true,
+          value_name = "TOKEN", help_heading = CREDS)]
     pub token: Option<String>,
-    /// Project id, sent (and signed) as X-Project-Id
-    #[arg(
-        long = "project-id",
-        env = "OS_PROJECT_ID",
-        global = true,
-        value_name = "ID"
-    )]
+    /// Project id, sent (and signed) as X-Project-Id; also the scope of an OIDC identity
+    #[arg(long = "project-id", env = "OS_PROJECT_ID", global = true, value_name = "ID", help_heading = CREDS)]
     pub project_id: Option<String>,
+    /// Use only this credential source (static = flags or environment)
+    #[arg(long = "credentials", env = "OTC_CREDENTIALS", global = true, value_name = "SOURCE",
+          value_parser = ["static", "file", "container", "metadata"], help_heading = CREDS)]
+    pub credentials: Option<String>,
+    /// File of `key = value` lines: access_key, secret_key, [security_token], [project_id]; mode 600
+    #[arg(long = "credentials-file", env = "OTC_CREDENTIALS_FILE", global = true, value_name = "FILE",
+          help_heading = CREDS)]
+    pub credentials_file: Option<String>,
     /// ECS metadata URL of the agency's temporary credentials
     #[arg(short = 'm', long = "metadata-url", env = "OTC_METADATA_URL", global = true, value_name = "URL",
-          default_value = metadata::DEFAULT_URL)]
+          default_value = crate::credentials::metadata::DEFAULT_URL, help_heading = CREDS)]
     pub metadata_url: String,
-    /// DNS API endpoint (public zones live in eu-de for every OTC region)
-    #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL",
-          default_value = DEFAULT_ENDPOINT)]
-    pub dns_endpoint: String,
+    /// Assume this agency of another account with the credentials found
+    #[arg(long = "agency-name", env = "OTC_AGENCY_NAME", global = true, value_name = "NAME", help_heading = CREDS)]
+    pub agency_name: Option<String>,
+    /// Account (domain) name that owns the agency
+    #[arg(long = "agency-domain-name", env = "OTC_AGENCY_DOMAIN_NAME", global = true, value_name = "NAME",
+          help_heading = CREDS)]
+    pub agency_domain_name: Option<String>,
+    /// Account (domain) id that owns the agency
+    #[arg(long = "agency-domain-id", env = "OTC_AGENCY_DOMAIN_ID", global = true, value_name = "ID",
+          help_heading = CREDS)]
+    pub agency_domain_id: Option<String>,
+    /// Lifetime of the agency's temporary credentials, seconds
+    #[arg(long = "agency-duration", env = "OTC_AGENCY_DURATION", global = true, value_name = "SECONDS",
+          default_value_t = 900, value_parser = clap::value_parser!(u32).range(900..=86_400), help_heading = CREDS)]
+    pub agency_duration: u32,
+    /// Project (region) name of OTC's token path for the agency [default: the region]
+    #[arg(long = "project-name", env = "OTC_PROJECT_NAME", global = true, value_name = "NAME", help_heading = CREDS)]
+    pub project_name: Option<String>,
+    /// CCE pod identity: the container credentials URI (Huawei Cloud SDKs' variable)
+    #[arg(long = "container-credentials-uri", env = "HC_CONTAINER_CREDENTIALS_FULL_URI", global = true,
+          value_name = "URL", help_heading = CREDS)]
+    pub container_uri: Option<String>,
+    /// CCE pod identity: file with the token sent as Authorization to that URI
+    #[arg(long = "container-token-file", env = "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", global = true,
+          value_name = "FILE", help_heading = CREDS)]
+    pub container_token_file: Option<String>,
+    /// CCE endpoint of assume-agency-for-pod-identity [default: from --cloud/--region]
+    #[arg(long = "cce-endpoint", env = "OTC_CCE_ENDPOINT", global = true, value_name = "URL", help_heading = CREDS)]
+    pub cce_endpoint: Option<String>,
+    /// CCE pod identity: project id of the cluster
+    #[arg(long = "cce-project-id", env = "OTC_CCE_PROJECT_ID", global = true, value_name = "ID", help_heading = CREDS)]
+    pub cce_project_id: Option<String>,
+    /// CCE pod identity: cluster id
+    #[arg(long = "cce-cluster-id", env = "OTC_CCE_CLUSTER_ID", global = true, value_name = "ID", help_heading = CREDS)]
+    pub cce_cluster_id: Option<String>,
+    /// CCE pod identity: file with the pod's service account token
+    #[arg(long = "cce-token-file", env = "OTC_CCE_TOKEN_FILE", global = true, value_name = "FILE",
+          help_heading = CREDS)]
+    pub cce_token_file: Option<String>,
+    /// OIDC workload identity: the identity provider id in IAM
+    #[arg(long = "idp-id", env = "OTC_IDP_ID", global = true, value_name = "ID", help_heading = CREDS)]
+    pub idp_id: Option<String>,
+    /// OIDC workload identity: file with the projected service account token
+    #[arg(long = "id-token-file", env = "OTC_ID_TOKEN_FILE", global = true, value_name = "FILE",
+          help_heading = CREDS)]
+    pub id_token_file: Option<String>,
+
+    /// Cloud whose default endpoints are used
+    #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = "otc",
+          value_parser = ["otc", "huawei"], help_heading = CLOUD)]
+    pub cloud: String,
+    /// Region of the default endpoints (OTC's public DNS is always in eu-de)
+    #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION", default_value = "eu-de",
+          help_heading = CLOUD)]
+    pub region: String,
+    /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com]
+    #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL", help_heading = CLOUD)]
+    pub dns_endpoint: Option<String>,
+    /// IAM endpoint [default: https://iam.REGION.otc.t-systems.com; huawei: https://iam.REGION.myhuaweicloud.com]
+    #[arg(long = "iam-endpoint", env = "OTC_IAM_ENDPOINT", global = true, value_name = "URL", help_heading = CLOUD)]
+    pub iam_endpoint: Option<String>,
+    /// Extra CA certificates (PEM) to trust besides the system's, e.g. an inspecting proxy's
+    #[arg(long = "ca-file", env = "OTC_CA_FILE", global = true, value_name = "FILE", help_heading = CLOUD)]
+    pub ca_file: Option<String>,
+    /// Timeout of one HTTP request, seconds
+    #[arg(long = "http-timeout", env = "OTC_HTTP_TIMEOUT", global = true, value_name = "SECONDS",
+          default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600), help_heading = CLOUD)]
+    pub http_timeout: u64,
+    /// Extra attempts after throttling, a 5xx or a lost connection
+    #[arg(long = "retries", env = "OTC_RETRIES", global = true, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(0..=20), help_heading = CLOUD)]
+    pub retries: u32,
+    /// Longest a whole run may take, seconds (at least the propagation timeout)
+    #[arg(long = "deadline", env = "OTC_DEADLINE", global = true, value_name = "SECONDS", default_value_t = 900,
+          help_heading = CLOUD)]
+    pub deadline: u64,
+
     /// Use this public zone instead of finding the longest matching one
-    #[arg(long = "zone", env = "OTC_ZONE", global = true, value_name = "ZONE")]
+    #[arg(long = "zone", env = "OTC_ZONE", global = true, value_name = "ZONE", help_heading = DNS)]
     pub zone: Option<String>,
     /// TTL of a TXT recordset we create, seconds (existing sets keep theirs)
     #[arg(long = "ttl", env = "OTC_TTL", global = true, value_name = "SECONDS", default_value_t = 300,
-          value_parser = clap::value_parser!(u32).range(300..=2_147_483_647))]
+          value_parser = clap::value_parser!(u32).range(300..=2_147_483_647), help_heading = DNS)]
     pub ttl: u32,
     /// How long to wait for the change to be live, seconds
-    #[arg(
-        long = "propagation-timeout",
-        env = "OTC_PROPAGATION_TIMEOUT",
-        global = true,
-        value_name = "SECONDS",
-        default_value_t = 300
-    )]
+    #[arg(long = "propagation-timeout", env = "OTC_PROPAGATION_TIMEOUT", global = true, value_name = "SECONDS",
+          default_value_t = 300, help_heading = DNS)]
     pub propagation_timeout: u64,
-    /// Timeout of one HTTP request, seconds
-    #[arg(long = "http-timeout", env = "OTC_HTTP_TIMEOUT", global = true, value_name = "SECONDS",
-          default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub http_timeout: u64,
     /// Authoritative nameserver to check instead of the zone's (repeatable): HOST, HOST:PORT or [V6]:PORT
     #[arg(long = "nameserver", env = "OTC_NAMESERVERS", global = true, value_name = "HOST[:PORT]",
-          value_delimiter = ',', action = clap::ArgAction::Append)]
+          value_delimiter = ',', action = clap::ArgAction::Append, help_heading = DNS)]
     pub nameserver: Vec<String>,
     /// Port on which the discovered nameservers are asked
-    #[arg(
-        long = "nameserver-port",
-        env = "OTC_NAMESERVER_PORT",
-        global = true,
-        value_name = "PORT",
-        default_value_t = 53
-    )]
+    #[arg(long = "nameserver-port", env = "OTC_NAMESERVER_PORT", global = true, value_name = "PORT",
+          default_value_t = 53, help_heading = DNS)]
     pub nameserver_port: u16,
     /// Recursive resolver for finding NS names when the API names none (default: the system's)
-    #[arg(
-        long = "resolver",
-        env = "OTC_RESOLVER",
-        global = true,
-        value_name = "HOST[:PORT]"
-    )]
+    #[arg(long = "resolver", env = "OTC_RESOLVER", global = true, value_name = "HOST[:PORT]", help_heading = DNS)]
     pub resolver: Option<String>,
     /// Don't ask the nameservers; trust the API's ACTIVE status (for networks that block port 53)
-    #[arg(long = "no-dns-check", env = "OTC_NO_DNS_CHECK", global = true,
+    #[arg(long = "no-dns-check", env = "OTC_NO_DNS_CHECK", global = true, help_heading = DNS,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_dns_check: bool,
     /// Extra wait after every nameserver serves the values, seconds
-    #[arg(
-        long = "settle",
-        env = "OTC_SETTLE",
-        global = true,
-        value_name = "SECONDS",
-        default_value_t = 0
-    )]
+    #[arg(long = "settle", env = "OTC_SETTLE", global = true, value_name = "SECONDS", default_value_t = 0,
+          help_heading = DNS)]
     pub settle: u64,
     /// Don't follow a CNAME at _acme-challenge (write the TXT right there)
-    #[arg(long = "no-cname", env = "OTC_NO_CNAME", global = true,
+    #[arg(long = "no-cname", env = "OTC_NO_CNAME", global = true, help_heading = DNS,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_cname: bool,
     /// Wait in every auth hook for its own value, instead of once on certbot's last challenge
-    #[arg(long = "no-wait-once", env = "OTC_NO_WAIT_ONCE", global = true,
+    #[arg(long = "no-wait-once", env = "OTC_NO_WAIT_ONCE", global = true, help_heading = DNS,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_wait_once: bool,
+
     /// More detail on stderr
     #[arg(short = 'v', long = "verbose", env = "OTC_VERBOSE", global = true,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue,
@@ -191,140 +232,6 @@ pub struct ApiArgs {
     pub show_secrets: bool,
 }
 
-/// Validated settings: everything checked before any network call.
-#[derive(Debug)]
-pub struct Options {
-    pub chain: Vec<Source>,
-    pub project_id: Option<String>,
-    pub dns_endpoint: Url,
-    pub hook: hook::Settings,
-    pub propagation: propagation::Settings,
-    pub mode: Mode,
-    pub http_timeout: Duration,
-    pub level: Level,
-    /// Warnings to print once the report exists.
-    pub warnings: Vec<String>,
-}
-
-fn nonblank(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
-}
-
-impl Options {
-    pub fn from_cli(g: &Global, m: &ArgMatches, env: &HashMap<String, String>) -> Result<Options> {
-        let from_flag = |id: &str| find_source(m, id) == Some(ValueSource::CommandLine);
-        let envv = |k: &str| nonblank(env.get(k).cloned());
-        let mut warnings = Vec::new();
-        for (id, flag) in [("sk", "--sk"), ("token", "--token")] {
-            if from_flag(id) {
-                warnings.push(format!(
-                    "{flag} on the command line is visible in `ps` and is stored in certbot's renewal conf; prefer the ECS agency, or OS_SECRET_KEY/OS_SECURITY_TOKEN in a root-only environment"
-                ));
-            }
-        }
-        // The OTC tools' older names are aliases; the OS_SECRET_KEY/OS_SECURITY_TOKEN names win.
-        let access = nonblank(g.ak.clone());
-        let secret = nonblank(g.sk.clone()).or_else(|| envv("OS_ACCESS_SECRET"));
-        let token = nonblank(g.token.clone()).or_else(|| envv("OS_ACCESS_TOKEN"));
-        let origin = if from_flag("ak") || from_flag("sk") {
-            "flags"
-        } else {
-            "environment"
-        };
-        let keys = StaticKeys {
-            access,
-            secret: secret.map(Secret::new),
-            token: token.map(Secret::new),
-            origin,
-        };
-
-        let metadata_url = Url::parse(&g.metadata_url)
-            .map_err(|e| Error::rejected("config", format!("--metadata-url: {e}")))?;
-        let dns_endpoint = Url::parse(&g.dns_endpoint)
-            .map_err(|e| Error::rejected("config", format!("--dns-endpoint: {e}")))?;
-        dns_endpoint
-            .require_tls_unless_loopback("DNS endpoint")
-            .map_err(|e| Error::rejected("config", e))?;
-        if dns_endpoint.query.is_some() {
-            return Err(Error::rejected(
-                "config",
-                "--dns-endpoint must not carry a query string",
-            ));
-        }
-        for spec in &g.nameserver {
-            propagation::parse_host_port(spec, 53)
-                .map_err(|e| Error::rejected("config", format!("--nameserver {e}")))?;
-        }
-        if let Some(r) = nonblank(g.resolver.clone()) {
-            propagation::parse_host_port(&r, 53)
-                .map_err(|e| Error::rejected("config", format!("--resolver {e}")))?;
-        }
-        let zone = match nonblank(g.zone.clone()) {
-            Some(z) => Some(
-                zone::normalize_domain(&z)
-                    .map_err(|e| Error::rejected("config", format!("--zone: {e}")))?,
-            ),
-            None => None,
-        };
-        let level = if g.quiet {
-            Level::Quiet
-        } else if g.verbose {
-            Level::Verbose
-        } else {
-            Level::Normal
-        };
-        Ok(Options {
-            chain: vec![Source::Static(keys), Source::Metadata(metadata_url)],
-            project_id: nonblank(g.project_id.clone()),
-            dns_endpoint,
-            hook: hook::Settings {
-                ttl: g.ttl,
-                zone,
-                timeout: Duration::from_secs(g.propagation_timeout),
-                ..hook::Settings::default()
-            },
-            propagation: propagation::Settings {
-                nameservers: g
-                    .nameserver
-                    .iter()
-                    .filter(|n| !n.trim().is_empty())
-                    .cloned()
-                    .collect(),
-                port: g.nameserver_port,
-                resolver: nonblank(g.resolver.clone()),
-                timeout: Duration::from_secs(g.propagation_timeout),
-                settle: Duration::from_secs(g.settle),
-                ..propagation::Settings::default()
-            },
-            mode: Mode {
-                dns_check: !g.no_dns_check,
-                cname: !g.no_cname,
-                wait_once: !g.no_wait_once,
-            },
-            http_timeout: Duration::from_secs(g.http_timeout),
-            level,
-            warnings,
-        })
-    }
-}
-
-/// Where a (possibly global) argument's value came from.
-fn find_source(m: &ArgMatches, id: &str) -> Option<ValueSource> {
-    if let Some(s) = m.value_source(id) {
-        if s == ValueSource::CommandLine {
-            return Some(s);
-        }
-        // Globals are propagated down; a subcommand may hold the command-line one.
-        if let Some((_, sub)) = m.subcommand()
-            && sub.value_source(id) == Some(ValueSource::CommandLine)
-        {
-            return Some(ValueSource::CommandLine);
-        }
-        return Some(s);
-    }
-    None
-}
-
 /// Everything a run needs from the outside world, injected.
 pub struct World {
     pub env: HashMap<String, String>,
@@ -355,7 +262,6 @@ impl World {
 
 /// Runs the binary: parses `args`, runs, prints the one-line error, returns the exit code.
 pub fn main_with(args: Vec<std::ffi::OsString>, world: World) -> ExitCode {
-    let mut stderr = std::io::stderr();
     let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
@@ -376,25 +282,37 @@ pub fn main_with(args: Vec<std::ffi::OsString>, world: World) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             use std::io::Write;
-            let _ = writeln!(stderr, "otc-acme-hook: {e}");
+            let _ = writeln!(std::io::stderr(), "otc-acme-hook: {e}");
             ExitCode::from(e.exit.code())
         }
     }
 }
 
+/// Ends the process when the whole run takes longer than `deadline`: an
+/// unattended renewal must never hang.
+fn watchdog(deadline: Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(deadline);
+        eprintln!(
+            "otc-acme-hook: deadline: the run took longer than {}s; raise --deadline, or look at the progress lines above",
+            deadline.as_secs()
+        );
+        std::process::exit(1);
+    });
+}
+
 fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
     let opts = Options::from_cli(&cli.global, matches, &world.env)?;
-    let report = Report::new(
-        opts.level,
-        std::mem::replace(&mut world.report_out, Box::new(std::io::sink())),
-    );
+    let out = std::mem::replace(&mut world.report_out, Box::new(std::io::sink()));
+    let report = Rc::new(Report::new(opts.level, out));
     for w in &opts.warnings {
         report.warn(w);
     }
+    watchdog(opts.deadline);
     match cli.command {
         Command::Auth | Command::Cleanup => {
             let env = CertbotEnv::from_env(&world.env)?;
-            let otc = connect(&opts, &world, &report)?;
+            let otc = session::connect(&opts, &world, &report)?;
             let dns = crate::dns_api::Memo::new(&otc);
             // Short: a lost datagram is simply asked again on the next poll.
             let query = NetDns {
@@ -424,50 +342,4 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
         }
         Command::Api(args) => crate::api_cmd::run(&args, &opts, &mut world, &report),
     }
-}
-
-/// The transport for cloud APIs.
-pub fn api_transport(opts: &Options) -> Box<dyn Transport> {
-    Box::new(UreqTransport::new(Timeouts {
-        connect: opts.http_timeout.min(Duration::from_secs(5)),
-        whole: opts.http_timeout,
-    }))
-}
-
-/// Resolves credentials and builds the signed client.
-pub fn signed_client(opts: &Options, world: &World, report: &Report) -> Result<SignedClient> {
-    // Metadata: short timeouts and never a proxy (the transport uses none).
-    let md = UreqTransport::new(Timeouts {
-        connect: Duration::from_secs(1),
-        whole: Duration::from_secs(3),
-    });
-    let creds = credentials::resolve(
-        &opts.chain,
-        &credentials::Ctx {
-            metadata_transport: &md,
-        },
-    )?;
-    report.verbose(format!(
-        "credentials from {} (access key {}{})",
-        creds.source,
-        creds.access_hint(),
-        if creds.is_temporary() {
-            ", temporary"
-        } else {
-            ""
-        }
-    ));
-    Ok(SignedClient::new(
-        api_transport(opts),
-        creds,
-        opts.project_id.clone(),
-        world.clock.clone(),
-    ))
-}
-
-fn connect(opts: &Options, world: &World, report: &Report) -> Result<OtcDns> {
-    Ok(OtcDns::new(
-        signed_client(opts, world, report)?,
-        opts.dns_endpoint.clone(),
-    ))
 }

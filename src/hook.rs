@@ -222,6 +222,14 @@ impl Hook<'_> {
                             }
                             continue;
                         }
+                        // No answer or a 5xx: the POST may have landed. Re-read, never re-POST blindly.
+                        Err(e) if e.is_transient() => {
+                            self.report.info(format!(
+                                "creating {fqdn}: {e}; re-reading before trying again"
+                            ));
+                            self.clock.sleep(self.settings.poll);
+                            continue;
+                        }
                         Err(e) => return Err(api_err(STEP, &format!("creating {fqdn}"), e)),
                     }
                 }

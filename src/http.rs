@@ -60,27 +60,174 @@ pub struct Timeouts {
     pub whole: Duration,
 }
 
-/// A ureq agent: no proxy unless configured, status codes are answers (not
-/// errors) so error bodies can be read, no redirects (a signed request must
-/// not be replayed elsewhere).
+/// Where cloud API requests go: straight, or through an HTTP(S) proxy.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyConfig {
+    /// `HTTPS_PROXY` (or `https_proxy`), e.g. `http://proxy.example:3128`.
+    pub url: Option<String>,
+    /// `NO_PROXY` entries: `*`, host names (matching subdomains too), `.suffix`, IP addresses.
+    pub no_proxy: Vec<String>,
+}
+
+impl ProxyConfig {
+    /// Reads `HTTPS_PROXY`/`https_proxy` and `NO_PROXY`/`no_proxy` from `env` (blank = unset).
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> ProxyConfig {
+        let get = |a: &str, b: &str| env(a).or_else(|| env(b)).filter(|v| !v.trim().is_empty());
+        ProxyConfig {
+            url: get("HTTPS_PROXY", "https_proxy"),
+            no_proxy: get("NO_PROXY", "no_proxy")
+                .map(|v| {
+                    v.split(',')
+                        .map(|e| e.trim().to_ascii_lowercase())
+                        .filter(|e| !e.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether a request to `host` goes through the proxy.
+    pub fn applies_to(&self, host: &str) -> bool {
+        self.url.is_some() && !no_proxy_matches(&self.no_proxy, host)
+    }
+}
+
+/// `NO_PROXY` matching: `*` matches all; `example.com` and `.example.com` match the
+/// host and its subdomains; a port suffix on an entry is ignored.
+pub fn no_proxy_matches(entries: &[String], host: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    entries.iter().any(|e| {
+        if e == "*" {
+            return true;
+        }
+        let e = e.trim_start_matches('[');
+        let e = match e.rsplit_once(']') {
+            Some((h, _)) => h,
+            // host:port, but not a bare IPv6 address
+            None if e.matches(':').count() == 1 => e.split(':').next().unwrap_or(e),
+            None => e,
+        };
+        let bare = e.trim_start_matches("*.").trim_start_matches('.');
+        host == bare || host.ends_with(&format!(".{bare}"))
+    })
+}
+
+/// Which certificates a TLS connection trusts.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Extra PEM bundle (`--ca-file`), e.g. a TLS-inspecting proxy's CA, trusted besides
+    /// the system's store.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// System CA bundles of the common distributions.
+const SYSTEM_BUNDLES: [&str; 4] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+fn pem_certs(bytes: &[u8]) -> Vec<ureq::tls::Certificate<'static>> {
+    ureq::tls::parse_pem(bytes)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Trust {
+    fn tls_config(&self) -> Result<ureq::tls::TlsConfig, TransportError> {
+        use ureq::tls::{RootCerts, TlsConfig};
+        let roots = match &self.ca_file {
+            // The platform verifier reads the system store on the first TLS handshake only.
+            None => RootCerts::PlatformVerifier,
+            Some(path) => {
+                let extra = std::fs::read(path).map_err(|e| {
+                    TransportError::Other(format!("cannot read --ca-file {}: {e}", path.display()))
+                })?;
+                let mut certs = pem_certs(&extra);
+                if certs.is_empty() {
+                    return Err(TransportError::Other(format!(
+                        "--ca-file {} holds no PEM certificate",
+                        path.display()
+                    )));
+                }
+                // ureq takes one root set: the system's bundle plus ours.
+                if let Some(system) = SYSTEM_BUNDLES.iter().find_map(|p| std::fs::read(p).ok()) {
+                    certs.extend(pem_certs(&system));
+                }
+                RootCerts::new_with_certs(&certs)
+            }
+        };
+        Ok(TlsConfig::builder().root_certs(roots).build())
+    }
+}
+
+/// ureq agents built from our configuration: status codes are answers (not
+/// errors) so error bodies can be read, no redirects (a signed request must not
+/// be replayed elsewhere), a proxy only where configured and not excluded.
+/// Agents are made on first use, so an http-only run never loads TLS roots.
 pub struct UreqTransport {
-    agent: ureq::Agent,
+    timeouts: Timeouts,
+    proxy: ProxyConfig,
+    trust: Trust,
+    direct: std::cell::OnceCell<ureq::Agent>,
+    proxied: std::cell::OnceCell<ureq::Agent>,
 }
 
 impl UreqTransport {
+    /// No proxy, ever (the metadata service).
     pub fn new(t: Timeouts) -> Self {
+        Self::with(t, ProxyConfig::default(), Trust::default())
+    }
+
+    pub fn with(timeouts: Timeouts, proxy: ProxyConfig, trust: Trust) -> Self {
+        UreqTransport {
+            timeouts,
+            proxy,
+            trust,
+            direct: Default::default(),
+            proxied: Default::default(),
+        }
+    }
+
+    fn build(&self, proxy: Option<&str>) -> Result<ureq::Agent, TransportError> {
+        let proxy = match proxy {
+            Some(p) => Some(
+                ureq::Proxy::new(p)
+                    .map_err(|e| TransportError::Other(format!("invalid HTTPS_PROXY: {e}")))?,
+            ),
+            // ureq's default agent reads HTTPS_PROXY for every URL, metadata included: not ours.
+            None => None,
+        };
         let config = ureq::Agent::config_builder()
-            .timeout_connect(Some(t.connect))
-            .timeout_global(Some(t.whole))
+            .timeout_connect(Some(self.timeouts.connect))
+            .timeout_global(Some(self.timeouts.whole))
             .http_status_as_error(false)
-            // ureq's default agent reads HTTPS_PROXY for every URL, metadata included.
-            .proxy(None)
+            .proxy(proxy)
             .max_redirects(0)
+            .tls_config(self.trust.tls_config()?)
             .user_agent(concat!("otc-acme-hook/", env!("CARGO_PKG_VERSION")))
             .build();
-        UreqTransport {
-            agent: config.into(),
+        Ok(config.into())
+    }
+
+    fn agent_for(&self, url: &str) -> Result<&ureq::Agent, TransportError> {
+        let host = Url::parse(url).map(|u| u.host).unwrap_or_default();
+        let (cell, proxy) = match &self.proxy.url {
+            Some(p) if self.proxy.applies_to(&host) => (&self.proxied, Some(p.as_str())),
+            _ => (&self.direct, None),
+        };
+        if let Some(a) = cell.get() {
+            return Ok(a);
         }
+        let agent = self.build(proxy)?;
+        Ok(cell.get_or_init(|| agent))
     }
 }
 
@@ -99,7 +246,7 @@ impl Transport for UreqTransport {
         let req = req
             .body(body.to_vec())
             .map_err(|e| TransportError::Other(format!("invalid request: {e}")))?;
-        let mut resp = self.agent.run(req).map_err(classify)?;
+        let mut resp = self.agent_for(url)?.run(req).map_err(classify)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -235,6 +382,30 @@ mod tests {
         let u = Url::parse("http://[::1]:53/").unwrap();
         assert_eq!(u.host_header(), "[::1]:53");
         assert!(u.is_loopback());
+    }
+
+    #[test]
+    fn no_proxy_rules() {
+        let e = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(no_proxy_matches(&e(&["*"]), "dns.example.com"));
+        assert!(no_proxy_matches(&e(&["example.com"]), "dns.example.com"));
+        assert!(no_proxy_matches(&e(&[".example.com"]), "dns.example.com"));
+        assert!(no_proxy_matches(&e(&["example.com:443"]), "example.com"));
+        assert!(!no_proxy_matches(&e(&["example.com"]), "badexample.com"));
+        assert!(no_proxy_matches(&e(&["127.0.0.1"]), "127.0.0.1"));
+        assert!(no_proxy_matches(&e(&["::1"]), "[::1]"));
+        let p = ProxyConfig {
+            url: Some("http://p:3128".into()),
+            no_proxy: e(&["localhost"]),
+        };
+        assert!(p.applies_to("dns.eu-de.otc.t-systems.com"));
+        assert!(!p.applies_to("localhost"));
+        assert!(!ProxyConfig::default().applies_to("x"));
+        let env = |k: &str| (k == "https_proxy").then(|| "http://p:1".to_string());
+        assert_eq!(
+            ProxyConfig::from_env(&env).url.as_deref(),
+            Some("http://p:1")
+        );
     }
 
     #[test]

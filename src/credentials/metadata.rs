@@ -28,6 +28,12 @@ struct Wire {
 
 /// Parses the `securitykey` document. Errors never quote the body (it holds secrets).
 pub fn parse(body: &[u8]) -> std::result::Result<Credentials, String> {
+    parse_as(body, "ECS metadata")
+}
+
+/// Parses a `{"credential":{"access","secret","securitytoken","expires_at"}}`
+/// document (metadata and IAM `securitytokens` share it).
+pub fn parse_as(body: &[u8], source: &'static str) -> std::result::Result<Credentials, String> {
     let env: Envelope = serde_json::from_slice(body).map_err(|e| {
         format!(
             "unexpected answer (not a credential document: {})",
@@ -43,8 +49,9 @@ pub fn parse(body: &[u8]) -> std::result::Result<Credentials, String> {
         Secret::new(w.secret),
         Some(Secret::new(w.securitytoken)),
     );
-    c.source = "ECS metadata";
+    c.source = source;
     c.expires_at = w.expires_at;
+    c.refreshable = true;
     Ok(c)
 }
 

@@ -1,15 +1,21 @@
 //! Credentials and the chain of sources that yields them.
 //!
-//! The chain is data: [`Source`]s tried in a fixed order. A source that is
-//! not configured passes to the next ([`Attempt::NotConfigured`]); one that
-//! is configured but fails stops the chain with its error.
+//! The chain is data: [`Source`]s tried in a fixed order — flags, environment,
+//! credentials file, container identity, ECS metadata. A source that is not
+//! configured passes to the next ([`Attempt::NotConfigured`], its reason kept
+//! for the final message); one that is configured but fails stops the chain
+//! with its error. A delegated agency ([`iam::Agency`]) is applied on top.
 
+pub mod container;
+pub mod file;
+pub mod iam;
 pub mod metadata;
 
 use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::http::{Transport, Url};
+use crate::report::Report;
 
 /// A string that never prints itself.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,6 +46,11 @@ pub struct Credentials {
     /// Where they came from, for `-v` and `check` ("environment", "ECS metadata", …).
     pub source: &'static str,
     pub expires_at: Option<String>,
+    /// A project id that came with them (credentials file).
+    pub project_id: Option<String>,
+    /// Fetched from a service that hands out new ones (metadata, container, agency):
+    /// worth fetching again after a 401.
+    pub refreshable: bool,
 }
 
 impl Credentials {
@@ -50,6 +61,8 @@ impl Credentials {
             token,
             source: "given",
             expires_at: None,
+            project_id: None,
+            refreshable: false,
         }
     }
     pub fn access(&self) -> &str {
@@ -83,20 +96,46 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Static keys as given by flags or environment (already resolved).
+/// Static keys as given by flags or by the environment.
 #[derive(Debug, Clone, Default)]
 pub struct StaticKeys {
     pub access: Option<String>,
     pub secret: Option<Secret>,
     pub token: Option<Secret>,
-    /// "flags" or "environment": said under `-v` and by `check`.
-    pub origin: &'static str,
+}
+
+/// Which sources `--credentials` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Static,
+    File,
+    Container,
+    Metadata,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "static" => Some(Kind::Static),
+            "file" => Some(Kind::File),
+            "container" => Some(Kind::Container),
+            "metadata" => Some(Kind::Metadata),
+            _ => None,
+        }
+    }
 }
 
 /// One credential source of the chain.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Static(StaticKeys),
+    /// `--ak/--sk/--token` on the command line.
+    Flags(StaticKeys),
+    /// `OS_ACCESS_KEY`, `OS_SECRET_KEY`/`OS_ACCESS_SECRET`, `OS_SECURITY_TOKEN`/`OS_ACCESS_TOKEN`.
+    Env(StaticKeys),
+    /// `--credentials-file`: `key = value` lines, owner-only.
+    File(Option<std::path::PathBuf>),
+    /// A container identity (CCE pod identity, OIDC workload identity).
+    Container(Box<container::Config>),
     /// ECS metadata: the temporary credentials of the VM's agency.
     Metadata(Url),
 }
@@ -104,8 +143,20 @@ pub enum Source {
 impl Source {
     pub fn name(&self) -> &'static str {
         match self {
-            Source::Static(_) => "static keys",
+            Source::Flags(_) => "flags",
+            Source::Env(_) => "environment",
+            Source::File(_) => "credentials file",
+            Source::Container(_) => "container identity",
             Source::Metadata(_) => "ECS metadata",
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Source::Flags(_) | Source::Env(_) => Kind::Static,
+            Source::File(_) => Kind::File,
+            Source::Container(_) => Kind::Container,
+            Source::Metadata(_) => Kind::Metadata,
         }
     }
 }
@@ -119,15 +170,24 @@ pub enum Attempt {
 
 /// Side effects the sources need, injected.
 pub struct Ctx<'a> {
-    /// A transport that never uses a proxy, with short timeouts.
+    /// Never a proxy, short timeouts: the link-local metadata service.
     pub metadata_transport: &'a dyn Transport,
+    /// Cloud APIs (IAM, CCE): proxy and trust as configured.
+    pub api_transport: &'a dyn Transport,
+    pub report: &'a Report,
 }
 
 impl Source {
     /// Loads from this source; `Err` is a configured source that failed.
     pub fn load(&self, ctx: &Ctx<'_>) -> Result<Attempt> {
         match self {
-            Source::Static(keys) => load_static(keys),
+            Source::Flags(keys) => load_static(keys, "flags", "--ak/--sk"),
+            Source::Env(keys) => load_static(keys, "environment", "OS_ACCESS_KEY/OS_SECRET_KEY"),
+            Source::File(None) => Ok(Attempt::NotConfigured(
+                "no --credentials-file / OTC_CREDENTIALS_FILE".into(),
+            )),
+            Source::File(Some(path)) => file::load(path).map(Attempt::Loaded),
+            Source::Container(cfg) => container::load(cfg, ctx),
             Source::Metadata(url) => {
                 metadata::fetch(ctx.metadata_transport, url).map(Attempt::Loaded)
             }
@@ -135,49 +195,70 @@ impl Source {
     }
 }
 
-fn load_static(keys: &StaticKeys) -> Result<Attempt> {
+fn load_static(keys: &StaticKeys, origin: &'static str, names: &str) -> Result<Attempt> {
     match (&keys.access, &keys.secret) {
         (None, None) => {
             if keys.token.is_some() {
                 return Err(Error::rejected(
                     "credentials",
-                    "a security token was given without access key and secret key",
+                    format!(
+                        "a security token was given ({origin}) without access key and secret key"
+                    ),
                 )
-                .hint("set OS_ACCESS_KEY and OS_SECRET_KEY too, or drop OS_SECURITY_TOKEN to use the ECS agency"));
+                .hint(
+                    "give the access and secret key too, or drop the token to use the ECS agency",
+                ));
             }
-            Ok(Attempt::NotConfigured(
-                "no --ak/--sk and no OS_ACCESS_KEY/OS_SECRET_KEY".into(),
-            ))
+            Ok(Attempt::NotConfigured(format!("no {names}")))
         }
         (Some(_), None) => Err(Error::rejected(
             "credentials",
-            format!(
-                "an access key was given ({}) but no secret key",
-                keys.origin
-            ),
+            format!("an access key was given ({origin}) but no secret key"),
         )
         .hint("set OS_SECRET_KEY (or --sk), or unset OS_ACCESS_KEY to use the ECS agency")),
         (None, Some(_)) => Err(Error::rejected(
             "credentials",
-            format!("a secret key was given ({}) but no access key", keys.origin),
+            format!("a secret key was given ({origin}) but no access key"),
         )
         .hint("set OS_ACCESS_KEY (or --ak)")),
         (Some(ak), Some(sk)) => {
             let mut c = Credentials::new(ak.clone(), sk.clone(), keys.token.clone());
-            c.source = keys.origin;
+            c.source = origin;
             Ok(Attempt::Loaded(c))
         }
     }
 }
 
-/// Tries each source in order; the first that loads wins.
-pub fn resolve(chain: &[Source], ctx: &Ctx<'_>) -> Result<Credentials> {
+/// Tries each source in order (only those of kind `only`, when forced); the
+/// first that loads wins.
+pub fn resolve(chain: &[Source], only: Option<Kind>, ctx: &Ctx<'_>) -> Result<Credentials> {
     let mut skipped = Vec::new();
     for source in chain {
-        match source.load(ctx)? {
-            Attempt::Loaded(c) => return Ok(c),
-            Attempt::NotConfigured(why) => skipped.push(format!("{}: {why}", source.name())),
+        if only.is_some_and(|k| k != source.kind()) {
+            continue;
         }
+        match source.load(ctx)? {
+            Attempt::Loaded(c) => {
+                ctx.report
+                    .verbose(format!("credentials: {} answered", source.name()));
+                return Ok(c);
+            }
+            Attempt::NotConfigured(why) => {
+                ctx.report
+                    .verbose(format!("credentials: {} skipped ({why})", source.name()));
+                skipped.push(format!("{}: {why}", source.name()));
+            }
+        }
+    }
+    if only.is_some() {
+        return Err(Error::rejected(
+            "credentials",
+            format!(
+                "the source forced by --credentials is not configured ({})",
+                skipped.join("; ")
+            ),
+        )
+        .hint("configure it, or drop --credentials / OTC_CREDENTIALS"));
     }
     Err(Error::failed(
         "credentials",
@@ -190,6 +271,7 @@ pub fn resolve(chain: &[Source], ctx: &Ctx<'_>) -> Result<Credentials> {
 mod tests {
     use super::*;
     use crate::http::{Response, TransportError};
+    use crate::report::Level;
 
     struct NoNet;
     impl Transport for NoNet {
@@ -209,46 +291,77 @@ mod tests {
             access: ak.map(str::to_string),
             secret: sk.map(Secret::new),
             token: tok.map(Secret::new),
-            origin: "environment",
         }
     }
 
+    fn with_ctx<T>(f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        f(&Ctx {
+            metadata_transport: &NoNet,
+            api_transport: &NoNet,
+            report: &report,
+        })
+    }
+
     #[test]
-    fn static_keys_win_and_skip_metadata() {
+    fn flags_win_over_environment_and_skip_metadata() {
         let chain = [
-            Source::Static(keys(Some("AK1"), Some("SK1"), Some("TOK"))),
+            Source::Flags(keys(Some("AKF"), Some("SKF"), None)),
+            Source::Env(keys(Some("AK1"), Some("SK1"), Some("TOK"))),
             Source::Metadata(Url::parse("http://127.0.0.1:9/x").unwrap()),
         ];
-        let c = resolve(
-            &chain,
-            &Ctx {
-                metadata_transport: &NoNet,
-            },
-        )
-        .unwrap();
-        assert_eq!(c.access(), "AK1");
-        assert_eq!(c.token(), Some("TOK"));
-        assert_eq!(c.source, "environment");
+        let c = with_ctx(|ctx| resolve(&chain, None, ctx)).unwrap();
+        assert_eq!((c.access(), c.source), ("AKF", "flags"));
+        let c = with_ctx(|ctx| resolve(&chain[1..], None, ctx)).unwrap();
+        assert_eq!(
+            (c.access(), c.token(), c.source),
+            ("AK1", Some("TOK"), "environment")
+        );
+        assert!(!c.refreshable);
     }
 
     #[test]
     fn half_configured_static_is_rejected() {
-        let ctx = Ctx {
-            metadata_transport: &NoNet,
-        };
-        let e = resolve(&[Source::Static(keys(Some("AK"), None, None))], &ctx).unwrap_err();
+        let e = with_ctx(|ctx| resolve(&[Source::Env(keys(Some("AK"), None, None))], None, ctx))
+            .unwrap_err();
         assert_eq!(e.exit.code(), 2);
-        let e = resolve(&[Source::Static(keys(None, None, Some("T")))], &ctx).unwrap_err();
+        let e = with_ctx(|ctx| resolve(&[Source::Env(keys(None, None, Some("T")))], None, ctx))
+            .unwrap_err();
         assert_eq!(e.exit.code(), 2);
     }
 
     #[test]
-    fn nothing_configured_lists_why() {
-        let ctx = Ctx {
-            metadata_transport: &NoNet,
-        };
-        let e = resolve(&[Source::Static(keys(None, None, None))], &ctx).unwrap_err();
-        assert!(e.to_string().contains("static keys: no --ak/--sk"), "{e}");
+    fn nothing_configured_lists_why_each_source_was_skipped() {
+        let chain = [
+            Source::Flags(StaticKeys::default()),
+            Source::Env(StaticKeys::default()),
+            Source::File(None),
+            Source::Container(Box::default()),
+        ];
+        let e = with_ctx(|ctx| resolve(&chain, None, ctx))
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "flags: no --ak/--sk",
+            "environment: no OS_ACCESS_KEY",
+            "credentials file: no --credentials-file",
+            "container identity: ",
+        ] {
+            assert!(e.contains(part), "{e}");
+        }
+    }
+
+    #[test]
+    fn forcing_a_source_skips_the_others() {
+        let chain = [
+            Source::Env(keys(Some("AK1"), Some("SK1"), None)),
+            Source::File(None),
+        ];
+        let e = with_ctx(|ctx| resolve(&chain, Some(Kind::File), ctx)).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("forced by --credentials"), "{e}");
+        let c = with_ctx(|ctx| resolve(&chain, Some(Kind::Static), ctx)).unwrap();
+        assert_eq!(c.access(), "AK1");
     }
 
     #[test]

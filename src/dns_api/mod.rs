@@ -20,6 +20,8 @@ pub enum ApiError {
     },
     /// A 2xx answer we could not read (e.g. an HTML page from a proxy).
     Decode(String),
+    /// Fresh temporary credentials could not be had after a 401.
+    Credentials(String),
 }
 
 impl ApiError {
@@ -38,6 +40,14 @@ impl ApiError {
     /// The set is in a `PENDING_*` state and can't be changed yet.
     pub fn is_not_steady(&self) -> bool {
         self.code() == Some("DNS.0314")
+    }
+    /// The outcome of a write is unknown (no answer, or a 5xx): re-read before trying again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Transport(_) => true,
+            ApiError::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
     }
     /// The recordset exists already (or another type occupies the name).
     pub fn is_exists(&self) -> bool {
@@ -77,6 +87,9 @@ impl fmt::Display for ApiError {
                 status, message, ..
             } => write!(f, "HTTP {status}: {message}"),
             ApiError::Decode(m) => write!(f, "unreadable answer: {m}"),
+            ApiError::Credentials(m) => {
+                write!(f, "after HTTP 401, fetching fresh credentials: {m}")
+            }
         }
     }
 }

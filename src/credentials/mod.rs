@@ -237,7 +237,21 @@ pub fn resolve(chain: &[Source], only: Option<Kind>, ctx: &Ctx<'_>) -> Result<Cr
         if only.is_some_and(|k| k != source.kind()) {
             continue;
         }
-        match source.load(ctx)? {
+        let attempt = match source.load(ctx) {
+            Ok(a) => a,
+            // The metadata service is the chain's last resort: when it fails too, say why
+            // every source before it was passed over.
+            Err(mut e) if matches!(source, Source::Metadata(_)) && !skipped.is_empty() => {
+                e.cause = format!(
+                    "no credential source answered ({}; ECS metadata: {})",
+                    skipped.join("; "),
+                    e.cause
+                );
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        match attempt {
             Attempt::Loaded(c) => {
                 ctx.report
                     .verbose(format!("credentials: {} answered", source.name()));

@@ -14,12 +14,16 @@ use otc_acme_hook::sim::{Seed, Sim, SimOptions};
 #[command(
     name = "otc-sim",
     version,
-    about = "Loopback simulator of Open Telekom Cloud: ECS metadata, DNS v2 API, authoritative DNS",
+    about = "Loopback simulator of Open Telekom Cloud: ECS metadata, DNS v2 API, IAM agencies, CCE pod identity, authoritative DNS",
     long_about = "Loopback simulator of Open Telekom Cloud for testing otc-acme-hook.\n\n\
         One HTTP port serves the ECS metadata service (/openstack/latest/securitykey), the DNS v2 \
-        API (/v2/..., SDK-HMAC-SHA256 signatures checked) and control endpoints (/_sim/state, \
-        /_sim/log, /_sim/config, /_sim/reset-log). One more port serves the public zones as an \
-        authoritative DNS server over UDP and TCP."
+        API (/v2/..., SDK-HMAC-SHA256 signatures checked), IAM (/v3.0/OS-CREDENTIAL/securitytokens \
+        with assume_role or an IAM token, /v3/auth/tokens assume_role, \
+        /v3.0/OS-AUTH/id-token/tokens for OIDC), CCE pod identity (/cce/pod-credentials, \
+        /api/v3/projects/{p}/clusters/{c}/assume-agency-for-pod-identity) and control endpoints \
+        (/_sim/state, /_sim/log, /_sim/config, /_sim/reset-log). One more port serves the public \
+        zones as an authoritative DNS server over UDP and TCP. The demo seed has one agency \
+        (dns-agency of account partner), one OIDC provider (cce-idp) and one pod identity."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -1,0 +1,978 @@
+//! Benchmark: certbot-style runs of the real `otc-acme-hook` binary against
+//! the in-process simulator, hook overhead, `api GET` against a minimal
+//! Python signed GET, and peak RSS. Prints figures only: targets get a
+//! ✓/✗, nothing is asserted.
+//!
+//! ```text
+//! cargo bench --bench certbot_runs              # everything (~3 min on 2 cores)
+//! cargo bench --bench certbot_runs -- --quick   # N = 1, 5 and fewer repetitions
+//! ```
+//!
+//! Definitions (also printed with the results):
+//! - A run: the auth hook once per challenge, one after the other as certbot
+//!   does, with `CERTBOT_REMAINING_CHALLENGES` counting down to 0 and
+//!   `CERTBOT_ALL_DOMAINS` naming every domain of the run. Then every cleanup
+//!   hook, timed separately. A fresh simulator per run.
+//! - Waiting hooks: the last one in wait-once mode; every one with
+//!   `--no-wait-once`. The waiting phase of a hook runs from its last write
+//!   request (POST/PUT) to its exit.
+//! - Detection lag: a waiting hook's exit minus the moment the simulator's DNS
+//!   began serving the last of the values it waits for (its own value with
+//!   `--no-wait-once`, every value of the run in wait-once mode).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use otc_acme_hook::sim::{Seed, Sim, SimOptions};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_otc-acme-hook");
+const ZONE: &str = "bench.test";
+/// Propagation delay D of the runs.
+const PROPAGATION_MS: u64 = 2000;
+const PENDING_MS: u64 = 500;
+/// Target: wait-once total ≤ D + 1 s.
+const TARGET_TOTAL_MS: f64 = (PROPAGATION_MS + 1000) as f64;
+const TARGET_LAG_MS: f64 = 500.0;
+const TARGET_RATE: usize = 1;
+const TARGET_OVERHEAD_MS: f64 = 15.0;
+const TARGET_SPEEDUP: f64 = 10.0;
+const TARGET_RSS_MIB: f64 = 8.0;
+/// Upper bound on any one hook's wait (the hook's default is 300 s).
+const HOOK_PROPAGATION_TIMEOUT: &str = "30";
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✓" } else { "✗" }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The value at quantile `q` (nearest rank) of `xs`.
+fn quantile(xs: &[f64], q: f64) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn start_sim(propagation_ms: u64, pending_ms: u64) -> Sim {
+    let seed = json!({
+        "metadata": {"enabled": true},
+        "zones": [{"name": format!("{ZONE}."), "zone_type": "public"}],
+        "propagation_delay_ms": propagation_ms,
+        "pending_delay_ms": pending_ms
+    });
+    let seed = Seed::from_json(&seed.to_string()).expect("bench seed parses");
+    Sim::start(SimOptions {
+        seed,
+        ..SimOptions::default()
+    })
+    .expect("simulator starts")
+}
+
+/// The hook with a cleared environment, pointed at `sim`.
+fn hook(sim: &Sim) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("OTC_DNS_ENDPOINT", sim.base_url())
+        .env("OTC_METADATA_URL", sim.metadata_url())
+        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+        .env("OTC_PROPAGATION_TIMEOUT", HOOK_PROPAGATION_TIMEOUT)
+        .stdin(Stdio::null());
+    c
+}
+
+/// An ACME-like validation value: 43 characters, unique per `tag` and `i`.
+fn value(tag: &str, i: usize) -> String {
+    format!("{:A<43}", format!("{tag}-{i:03}-"))
+}
+
+fn describe_failure(what: &str, out: &Output) -> String {
+    format!(
+        "{what} exited {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    )
+}
+
+// ---------------------------------------------------------------- runs
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    WaitOnce,
+    PerHook,
+}
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::WaitOnce => "wait-once",
+            Mode::PerHook => "wait-per-hook",
+        }
+    }
+}
+
+struct Challenge {
+    domain: String,
+    value: String,
+}
+
+/// `n` challenges: `n` distinct names, or `n / 2` names each as apex and
+/// wildcard (adjacent, as `-d a -d '*.a' -d b -d '*.b'`).
+fn challenges(tag: &str, n: usize, pairs: bool) -> (Vec<Challenge>, String) {
+    let mut list = Vec::new();
+    let mut all = Vec::new();
+    if pairs {
+        for j in 0..n / 2 {
+            let d = format!("pair{j}.{ZONE}");
+            for k in 0..2 {
+                list.push(Challenge {
+                    domain: d.clone(),
+                    value: value(tag, 2 * j + k),
+                });
+            }
+            all.push(d.clone());
+            all.push(format!("*.{d}"));
+        }
+    } else {
+        for i in 0..n {
+            let d = format!("name{i}.{ZONE}");
+            list.push(Challenge {
+                domain: d.clone(),
+                value: value(tag, i),
+            });
+            all.push(d);
+        }
+    }
+    (list, all.join(","))
+}
+
+struct HookRun {
+    start_ms: i64,
+    end_ms: i64,
+    wall: Duration,
+}
+
+struct Req {
+    t_ms: i64,
+    method: String,
+    path: String,
+    query: String,
+    status: u64,
+}
+
+impl Req {
+    fn is_metadata(&self) -> bool {
+        self.path.starts_with("/openstack/") || self.path.starts_with("/meta-data/")
+    }
+    fn is_write(&self) -> bool {
+        !self.is_metadata() && matches!(self.method.as_str(), "POST" | "PUT" | "PATCH")
+    }
+}
+
+struct RunResult {
+    mode: Mode,
+    pairs: bool,
+    n: usize,
+    names: usize,
+    total: Duration,
+    api: usize,
+    metadata: usize,
+    non_2xx: usize,
+    /// Busiest 1-s window of API requests in any waiting phase.
+    max_rate: usize,
+    /// Busiest 1-s window of one same request repeated (a poll, or a lookup made
+    /// again) in any waiting phase.
+    poll_rate: usize,
+    /// API requests in the waiting phases, summed.
+    wait_reqs: usize,
+    /// What the waiting phase of the last hook asked, by method and path shape.
+    wait_breakdown: Vec<(String, usize)>,
+    /// When the DNS served the last value of the run, ms after the first hook started.
+    served_all_ms: Option<i64>,
+    /// Worst and last hook's detection lag; `None` if a value was never served.
+    lag_worst: Option<i64>,
+    lag_last: Option<i64>,
+    /// Hooks that exited before DNS served what they waited for.
+    early: usize,
+    /// Cleanup hooks' total ms, "failed", or "—" (not run).
+    cleanup: String,
+    errors: Vec<String>,
+}
+
+fn requests(log: &Value) -> Vec<Req> {
+    log["requests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| Req {
+                    t_ms: r["t_ms"].as_i64().unwrap_or(0),
+                    method: r["method"].as_str().unwrap_or("").to_string(),
+                    path: r["path"].as_str().unwrap_or("").to_string(),
+                    query: r["query"].as_str().unwrap_or("").to_string(),
+                    status: r["status"].as_u64().unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first moment the DNS served `value` (in a TXT set holding it).
+fn first_served(log: &Value, value: &str) -> Option<i64> {
+    let quoted = format!("\"{value}\"");
+    log["served"]
+        .as_array()?
+        .iter()
+        .filter(|e| {
+            e["records"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|v| v.as_str() == Some(&quoted)))
+        })
+        .filter_map(|e| e["t_ms"].as_i64())
+        .min()
+}
+
+/// `/v2/zones/<id>/recordsets/<id>` → `/v2/zones/{id}/recordsets/{id}`.
+fn path_shape(p: &str) -> String {
+    p.split('/')
+        .map(|s| {
+            if s.len() >= 16 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+                "{id}"
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn max_window(times: &[i64], window_ms: i64) -> usize {
+    let mut best = 0;
+    for (i, t) in times.iter().enumerate() {
+        let n = times[i..]
+            .iter()
+            .take_while(|u| **u < t + window_ms)
+            .count();
+        best = best.max(n);
+    }
+    best
+}
+
+/// Runs every cleanup hook; their total wall time if all succeeded and no
+/// TXT set is left (pending deletions count as gone).
+fn cleanups(
+    sim: &Sim,
+    list: &[Challenge],
+    all: &str,
+    errors: &mut Vec<String>,
+) -> Option<Duration> {
+    let n = list.len();
+    let t = Instant::now();
+    let mut ok = true;
+    for (i, ch) in list.iter().enumerate() {
+        let out = hook(sim)
+            .arg("cleanup")
+            .env("CERTBOT_DOMAIN", &ch.domain)
+            .env("CERTBOT_VALIDATION", &ch.value)
+            .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
+            .env("CERTBOT_ALL_DOMAINS", all)
+            .output()
+            .expect("hook runs");
+        if !out.status.success() {
+            ok = false;
+            errors.push(describe_failure(&format!("cleanup {}", ch.domain), &out));
+        }
+    }
+    let took = t.elapsed();
+    let left: Vec<String> = sim.state_json()["zones"]
+        .as_array()
+        .map(|zs| {
+            zs.iter()
+                .filter_map(|z| z["recordsets"].as_array())
+                .flatten()
+                .filter(|r| r["type"] == "TXT" && r["status"] != "PENDING_DELETE")
+                .map(|r| format!("{} {}", r["name"], r["records"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !left.is_empty() {
+        ok = false;
+        errors.push(format!(
+            "TXT set(s) left after all cleanups: {}",
+            left.join("; ")
+        ));
+    }
+    ok.then_some(took)
+}
+
+fn certbot_run(mode: Mode, n: usize, pairs: bool) -> RunResult {
+    let sim = start_sim(PROPAGATION_MS, PENDING_MS);
+    let tag = format!("{}{}{n}", &mode.label()[..6], if pairs { "p" } else { "n" });
+    let (list, all) = challenges(&tag, n, pairs);
+    let mut errors = Vec::new();
+    let mut runs = Vec::new();
+    let t0 = now_ms();
+    for (i, ch) in list.iter().enumerate() {
+        let mut c = hook(&sim);
+        c.arg("auth");
+        if mode == Mode::PerHook {
+            c.arg("--no-wait-once");
+        }
+        c.env("CERTBOT_DOMAIN", &ch.domain)
+            .env("CERTBOT_VALIDATION", &ch.value)
+            .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
+            .env("CERTBOT_ALL_DOMAINS", &all);
+        let start_ms = now_ms();
+        let t = Instant::now();
+        let out = c.output().expect("hook runs");
+        let wall = t.elapsed();
+        let end_ms = now_ms();
+        if !out.status.success() {
+            errors.push(describe_failure(&format!("auth {}", ch.domain), &out));
+        }
+        runs.push(HookRun {
+            start_ms,
+            end_ms,
+            wall,
+        });
+    }
+    let log = sim.log_json();
+    let total: Duration = runs.iter().map(|r| r.wall).sum();
+
+    // Cleanups, timed on their own. The cleanup hook has no wait mode, so
+    // only the wait-once runs time them.
+    let cleanup = if mode == Mode::WaitOnce {
+        cleanups(&sim, &list, &all, &mut errors)
+            .map_or("failed".to_string(), |d| format!("{:.0}", ms(d)))
+    } else {
+        "—".to_string()
+    };
+
+    let reqs = requests(&log);
+    let api: Vec<&Req> = reqs.iter().filter(|r| !r.is_metadata()).collect();
+    let metadata = reqs.len() - api.len();
+    let non_2xx = reqs
+        .iter()
+        .filter(|r| !(200..300).contains(&r.status))
+        .count();
+
+    // Waiting hooks and what each waits for.
+    let waiting: Vec<usize> = match mode {
+        Mode::WaitOnce => vec![list.len() - 1],
+        Mode::PerHook => (0..list.len()).collect(),
+    };
+    let mut max_rate = 0;
+    let mut poll_rate = 0;
+    let mut wait_reqs = 0;
+    let mut wait_breakdown: HashMap<String, usize> = HashMap::new();
+    let mut lags = Vec::new();
+    let mut early = 0;
+    let mut lag_missing = false;
+    for &h in &waiting {
+        let run = &runs[h];
+        // The hook's requests: sequential hooks, so by time.
+        let mine: Vec<&&Req> = api
+            .iter()
+            .filter(|r| r.t_ms >= run.start_ms && r.t_ms <= run.end_ms)
+            .collect();
+        let after = mine.iter().rposition(|r| r.is_write()).map_or(0, |i| i + 1);
+        let phase = &mine[after..];
+        let times: Vec<i64> = phase.iter().map(|r| r.t_ms).collect();
+        max_rate = max_rate.max(max_window(&times, 1000));
+        let mut same: HashMap<(&str, &str, &str), Vec<i64>> = HashMap::new();
+        for r in phase {
+            same.entry((&r.method, &r.path, &r.query))
+                .or_default()
+                .push(r.t_ms);
+        }
+        for ts in same.values() {
+            poll_rate = poll_rate.max(max_window(ts, 1000));
+        }
+        wait_reqs += phase.len();
+        if h == list.len() - 1 {
+            for r in phase {
+                *wait_breakdown
+                    .entry(format!("{} {}", r.method, path_shape(&r.path)))
+                    .or_default() += 1;
+            }
+        }
+        let values: Vec<&str> = match mode {
+            Mode::WaitOnce => list.iter().map(|c| c.value.as_str()).collect(),
+            Mode::PerHook => vec![list[h].value.as_str()],
+        };
+        let served: Option<Vec<i64>> = values.iter().map(|v| first_served(&log, v)).collect();
+        match served.and_then(|s| s.into_iter().max()) {
+            Some(t) => {
+                let lag = run.end_ms - t;
+                if lag < 0 {
+                    early += 1;
+                }
+                lags.push(lag);
+            }
+            None => lag_missing = true,
+        }
+    }
+    let served_all: Option<Vec<i64>> = list.iter().map(|c| first_served(&log, &c.value)).collect();
+    let mut wait_breakdown: Vec<(String, usize)> = wait_breakdown.into_iter().collect();
+    wait_breakdown.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let names = if pairs { n / 2 } else { n };
+    RunResult {
+        mode,
+        pairs,
+        n,
+        names,
+        total,
+        api: api.len(),
+        metadata,
+        non_2xx,
+        max_rate,
+        poll_rate,
+        wait_reqs,
+        wait_breakdown,
+        served_all_ms: served_all.and_then(|s| s.into_iter().max()).map(|t| t - t0),
+        lag_worst: if lag_missing {
+            None
+        } else {
+            lags.iter().copied().max()
+        },
+        lag_last: if lag_missing {
+            None
+        } else {
+            lags.last().copied()
+        },
+        early,
+        cleanup,
+        errors,
+    }
+}
+
+fn print_runs(results: &[RunResult]) {
+    println!(
+        "\n## certbot-style runs (D = {} s propagation, {} s pending)\n",
+        PROPAGATION_MS as f64 / 1000.0,
+        PENDING_MS as f64 / 1000.0
+    );
+    println!(
+        "| mode | challenges | names | total auth ms | ≤ D+1 s | API calls (per hook) | metadata calls | non-2xx | waiting: API reqs | busiest 1 s | ≤ 1/s | repeats/s | ≤ 1/s | all served at ms | detection lag ms (worst / last) | ≤ 0.5 s | cleanup ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in results {
+        let total = ms(r.total);
+        let total_target = match r.mode {
+            Mode::WaitOnce => mark(total <= TARGET_TOTAL_MS).to_string(),
+            Mode::PerHook => "—".to_string(),
+        };
+        let lag = match (r.lag_worst, r.lag_last) {
+            (Some(w), Some(l)) => format!("{w} / {l}"),
+            _ => "never served".to_string(),
+        };
+        let lag_ok = r
+            .lag_worst
+            .is_some_and(|w| w >= 0 && w as f64 <= TARGET_LAG_MS);
+        println!(
+            "| {} | {}{} | {} | {:.0} | {} | {} ({:.1}) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.mode.label(),
+            r.n,
+            if r.pairs { " (apex+wildcard)" } else { "" },
+            r.names,
+            total,
+            total_target,
+            r.api,
+            r.api as f64 / r.n as f64,
+            r.metadata,
+            r.non_2xx,
+            r.wait_reqs,
+            r.max_rate,
+            mark(r.max_rate <= TARGET_RATE),
+            r.poll_rate,
+            mark(r.poll_rate <= TARGET_RATE),
+            r.served_all_ms
+                .map_or("never".to_string(), |t| t.to_string()),
+            lag,
+            mark(lag_ok),
+            r.cleanup,
+        );
+    }
+    println!();
+    println!(
+        "- total auth ms: the auth hooks' wall times summed (start to exit, one after the other). Cleanups are timed separately (last column, all cleanup hooks of the run in order; wait-once runs only, as the cleanup hook has no wait mode) and are not in it."
+    );
+    println!(
+        "- API calls: every logged request but the metadata service's (`/openstack/`, `/meta-data/`), which are counted apart; non-2xx counts both."
+    );
+    println!(
+        "- waiting: the waiting phase of a hook is its API requests after its last POST/PUT, until it exits; waiting hooks are the last one (wait-once) or every one (wait-per-hook). API reqs: all requests in those phases. busiest 1 s: the most of them in any 1-s window (the lookups after the write included). repeats/s: the most times one same request (method, path, query) occurs in any 1-s window: the polling rate, or a lookup made again."
+    );
+    println!(
+        "- all served at: when the simulator's DNS began serving the last value of the run, ms after the first hook started (the floor of a wait-once total)."
+    );
+    println!(
+        "- detection lag: a waiting hook's exit minus the moment DNS began serving the last value it waits for (all of the run's values for wait-once, its own for wait-per-hook); worst over waiting hooks / the last hook. Negative = the hook returned before DNS served."
+    );
+    println!(
+        "- apex+wildcard rows: N/2 names, each challenged twice under the same CERTBOT_DOMAIN (apex, then `*.`) with different values, adjacent as certbot gets them from `-d a -d '*.a' -d b ...`."
+    );
+    for r in results {
+        if !r.wait_breakdown.is_empty() && r.mode == Mode::WaitOnce {
+            let parts: Vec<String> = r
+                .wait_breakdown
+                .iter()
+                .map(|(k, v)| format!("{v}× {k}"))
+                .collect();
+            println!(
+                "- waiting phase of the last hook, {} N={}{}: {}",
+                r.mode.label(),
+                r.n,
+                if r.pairs { " apex+wildcard" } else { "" },
+                parts.join(", ")
+            );
+        }
+    }
+    for r in results {
+        if r.early > 0 {
+            println!(
+                "- **{} N={}{}: {} hook(s) exited before DNS served their values**",
+                r.mode.label(),
+                r.n,
+                if r.pairs { " pairs" } else { "" },
+                r.early
+            );
+        }
+        for e in &r.errors {
+            println!(
+                "- **{} N={}{}: {e}**",
+                r.mode.label(),
+                r.n,
+                if r.pairs { " pairs" } else { "" }
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- overhead
+
+fn hook_overhead(runs: usize) {
+    let sim = start_sim(0, 0);
+    let mut times = Vec::new();
+    let mut failures = Vec::new();
+    let warmup = 3;
+    for i in 0..runs + warmup {
+        let d = format!("ovh{i}.{ZONE}");
+        let mut c = hook(&sim);
+        c.arg("auth")
+            .env("CERTBOT_DOMAIN", &d)
+            .env("CERTBOT_VALIDATION", value("ovh", i))
+            .env("CERTBOT_REMAINING_CHALLENGES", "0")
+            .env("CERTBOT_ALL_DOMAINS", &d);
+        let t = Instant::now();
+        let out = c.output().expect("hook runs");
+        let wall = t.elapsed();
+        if !out.status.success() {
+            failures.push(describe_failure("auth", &out));
+        } else if i >= warmup {
+            times.push(ms(wall));
+        }
+    }
+    let api = requests(&sim.log_json())
+        .iter()
+        .filter(|r| !r.is_metadata())
+        .count();
+    println!("\n## Hook overhead (no delays, loopback)\n");
+    println!("| what | runs | median ms | p90 ms | min ms | max ms | ≤ 15 ms median |");
+    println!("|---|---|---|---|---|---|---|");
+    if times.is_empty() {
+        println!("| auth, fresh name | 0 | — | — | — | — | ✗ |");
+    } else {
+        let med = median(&times);
+        println!(
+            "| auth, fresh name, DNS check on | {} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
+            times.len(),
+            med,
+            quantile(&times, 0.9),
+            quantile(&times, 0.0),
+            quantile(&times, 1.0),
+            mark(med <= TARGET_OVERHEAD_MS)
+        );
+    }
+    println!();
+    println!(
+        "- Process start to exit, measured by the parent around spawn+wait. Each run is a certbot run of one challenge on a fresh name (`CERTBOT_REMAINING_CHALLENGES=0`): zone lookup, read, create, read back until ACTIVE, nameservers, one UDP TXT query. {} warm-up runs not counted; {:.1} API requests per run.",
+        warmup,
+        api as f64 / (runs + warmup) as f64
+    );
+    for f in failures {
+        println!("- **{f}**");
+    }
+}
+
+// ---------------------------------------------------------------- api GET
+
+/// The real interpreter behind `python3` (a pyenv shim would add its own start-up).
+fn python() -> Option<(PathBuf, String)> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, platform; print(sys.executable); print(platform.python_version())",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    let exe = PathBuf::from(lines.next()?.trim());
+    let version = lines.next().unwrap_or("?").trim().to_string();
+    Some((exe, version))
+}
+
+fn py_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/py_signed_get.py")
+}
+
+fn api_cmd(sim: &Sim) -> Command {
+    let mut c = hook(sim);
+    c.args(["api", "GET", "/v2/zones"]);
+    c
+}
+
+fn py_cmd(sim: &Sim, exe: &Path) -> Command {
+    let mut c = Command::new(exe);
+    c.arg(py_script())
+        .arg(sim.base_url())
+        .arg("/v2/zones")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs `c`, returns its wall time if it exited 0 and printed the zone.
+fn timed_ok(c: &mut Command, what: &str) -> Result<f64, String> {
+    let t = Instant::now();
+    let out = c.output().map_err(|e| format!("{what}: {e}"))?;
+    let wall = ms(t.elapsed());
+    if !out.status.success() {
+        return Err(describe_failure(what, &out));
+    }
+    if !String::from_utf8_lossy(&out.stdout).contains(&format!("\"{ZONE}.\"")) {
+        return Err(format!("{what}: the answer does not list {ZONE}."));
+    }
+    Ok(wall)
+}
+
+fn api_get(runs: usize) {
+    println!("\n## `otc-acme-hook api GET /v2/zones` vs Python (stdlib) signed GET\n");
+    let Some((exe, version)) = python() else {
+        println!("not measured: no python3 found");
+        return;
+    };
+    let sim = start_sim(0, 0);
+    let mut rust = Vec::new();
+    let mut py = Vec::new();
+    let mut failures = Vec::new();
+    let warmup = 2;
+    for i in 0..runs + warmup {
+        // Alternate which goes first, so neither always follows the other.
+        for which in if i % 2 == 0 { [0, 1] } else { [1, 0] } {
+            let r = if which == 0 {
+                timed_ok(&mut api_cmd(&sim), "otc-acme-hook api GET")
+            } else {
+                timed_ok(&mut py_cmd(&sim, &exe), "py_signed_get.py")
+            };
+            match r {
+                Ok(t) if i >= warmup => {
+                    if which == 0 {
+                        rust.push(t)
+                    } else {
+                        py.push(t)
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+    // Every Python GET must have been accepted: 200 on a signed request.
+    let py_statuses: Vec<u64> = requests(&sim.log_json())
+        .iter()
+        .filter(|r| r.path == "/v2/zones")
+        .map(|r| r.status)
+        .collect();
+    let all_200 = py_statuses.iter().all(|s| *s == 200);
+    println!("| client | runs | median ms | p90 ms | min ms |");
+    println!("|---|---|---|---|---|");
+    for (name, xs) in [
+        ("otc-acme-hook api GET", &rust),
+        (&*format!("python3 {version} benches/py_signed_get.py"), &py),
+    ] {
+        if xs.is_empty() {
+            println!("| {name} | 0 | — | — | — |");
+        } else {
+            println!(
+                "| {name} | {} | {:.1} | {:.1} | {:.1} |",
+                xs.len(),
+                median(xs),
+                quantile(xs, 0.9),
+                quantile(xs, 0.0)
+            );
+        }
+    }
+    if !rust.is_empty() && !py.is_empty() {
+        let ratio = median(&py) / median(&rust);
+        println!(
+            "\nspeed-up (Python median / hook median): **{ratio:.1}×** — target ≥ {TARGET_SPEEDUP}×: {}",
+            mark(ratio >= TARGET_SPEEDUP)
+        );
+    }
+    println!(
+        "\n- Both: process start to exit, a fresh process each time, run alternately ({warmup} warm-up pairs not counted), both fetching temporary credentials from the simulator's metadata service first (the hook also asks for a metadata session token), then one signed GET. Python interpreter: {} (run directly, not through a shim).",
+        exe.display()
+    );
+    println!(
+        "- Signed GETs answered 200 by the simulator (which checks signatures): {}/{}",
+        py_statuses.iter().filter(|s| **s == 200).count(),
+        py_statuses.len()
+    );
+    if !all_200 {
+        println!("- **some signed GETs were refused**");
+    }
+    for f in failures {
+        println!("- **{f}**");
+    }
+}
+
+// ---------------------------------------------------------------- RSS
+
+/// Peak RSS in KiB of `c` run under GNU time, and whether `c` exited 0.
+/// `clear_env`: `c` starts from a cleared environment (the hook's commands do).
+fn peak_rss_kib(c: &Command, clear_env: bool) -> Result<(u64, bool), String> {
+    let out_file = std::env::temp_dir().join(format!("otc-bench-rss-{}", std::process::id()));
+    let mut t = Command::new("/usr/bin/time");
+    t.arg("-f").arg("%M").arg("-o").arg(&out_file);
+    t.arg(c.get_program()).args(c.get_args());
+    if clear_env {
+        t.env_clear();
+    }
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    t.stdin(Stdio::null());
+    let out = t.output().map_err(|e| format!("/usr/bin/time: {e}"))?;
+    let text = std::fs::read_to_string(&out_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_file);
+    // GNU time writes "Command exited with non-zero status N" before the figure.
+    let kib = text
+        .lines()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .next_back()
+        .ok_or_else(|| format!("no figure from /usr/bin/time: {text:?}"))?;
+    Ok((kib, out.status.success()))
+}
+
+fn gnu_time_available() -> bool {
+    Command::new("/usr/bin/time")
+        .args(["-f", "%M", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// One row of the RSS table.
+struct RssRow {
+    name: &'static str,
+    /// Counted against the 8 MiB target.
+    target: bool,
+    result: Result<Vec<u64>, String>,
+}
+
+fn rss(runs: usize) {
+    println!("\n## Peak RSS (GNU time %M, loopback simulator)\n");
+    if !gnu_time_available() {
+        println!(
+            "not measured: /usr/bin/time (GNU time) is missing; install it with `apt-get install -y time` (scripts/bench.sh does)"
+        );
+        return;
+    }
+    let owned = start_sim(0, 0);
+    let sim = &owned;
+    let py = python();
+    // A TLS endpoint that accepts and hangs up: the hook loads its roots and
+    // starts a handshake, which fails. Shows what an https URL costs.
+    let tls = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let tls_addr = tls.local_addr().expect("local addr");
+    std::thread::spawn(move || {
+        // Bounded: ends after this many connections, or with the process.
+        for s in tls.incoming().take(8 * runs) {
+            drop(s);
+        }
+    });
+    // (name, counts for the target, must exit 0, clears the environment, command)
+    type Make<'a> = Box<dyn Fn(usize) -> Command + 'a>;
+    let mut specs: Vec<(&'static str, bool, bool, bool, Make)> = vec![
+        (
+            "auth (fresh name, DNS check on)",
+            true,
+            true,
+            true,
+            Box::new(|i| {
+                let d = format!("rss{i}.{ZONE}");
+                let mut c = hook(sim);
+                c.arg("auth")
+                    .env("CERTBOT_DOMAIN", &d)
+                    .env("CERTBOT_VALIDATION", value("rss", i))
+                    .env("CERTBOT_REMAINING_CHALLENGES", "0")
+                    .env("CERTBOT_ALL_DOMAINS", &d);
+                c
+            }),
+        ),
+        (
+            "api GET /v2/zones",
+            true,
+            true,
+            true,
+            Box::new(|_| api_cmd(sim)),
+        ),
+        (
+            "api GET https://127.0.0.1:PORT/v2/zones (handshake refused; informational: TLS roots loaded)",
+            false,
+            false,
+            true,
+            Box::new(move |_| {
+                let mut c = hook(sim);
+                c.args(["api", "GET", &format!("https://{tls_addr}/v2/zones")]);
+                c
+            }),
+        ),
+    ];
+    if let Some((exe, _)) = &py {
+        specs.push((
+            "python3 benches/py_signed_get.py (informational)",
+            false,
+            true,
+            false,
+            Box::new(|_| py_cmd(sim, exe)),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (name, target, must_succeed, clear_env, make) in &specs {
+        let mut kibs = Vec::new();
+        let mut err = None;
+        for i in 0..runs {
+            match peak_rss_kib(&make(i), *clear_env) {
+                Ok((k, ok)) if ok || !must_succeed => kibs.push(k),
+                Ok(_) => {
+                    err = Some("the measured command failed".to_string());
+                    break;
+                }
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+            }
+        }
+        rows.push(RssRow {
+            name,
+            target: *target,
+            result: err.map_or(Ok(kibs), Err),
+        });
+    }
+    println!("| process | runs | peak RSS MiB (max) | median MiB | ≤ 8 MiB |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        match row.result {
+            Ok(kibs) if !kibs.is_empty() => {
+                let mibs: Vec<f64> = kibs.iter().map(|k| *k as f64 / 1024.0).collect();
+                let max = quantile(&mibs, 1.0);
+                println!(
+                    "| {} | {} | {:.2} | {:.2} | {} |",
+                    row.name,
+                    mibs.len(),
+                    max,
+                    median(&mibs),
+                    if row.target {
+                        mark(max <= TARGET_RSS_MIB)
+                    } else {
+                        "—"
+                    }
+                );
+            }
+            Ok(_) => println!("| {} | 0 | not measured | — | — |", row.name),
+            Err(e) => println!("| {} | — | not measured ({e}) | — | — |", row.name),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- main
+
+fn main() {
+    // cargo bench passes `--bench`; other harness flags are ignored too.
+    let quick = std::env::args().any(|a| a == "--quick");
+    let ns: &[usize] = if quick { &[1, 5] } else { &[1, 5, 10, 20] };
+    // Apex+wildcard: 20 challenges (10 names) waiting once; 10 (5 names) waiting
+    // per hook, where each challenge costs about D + 0.5 s and 20 would add a minute.
+    let pairs_n = |mode| match (quick, mode) {
+        (true, _) => 4,
+        (false, Mode::WaitOnce) => 20,
+        (false, Mode::PerHook) => 10,
+    };
+    let started = Instant::now();
+
+    println!("# otc-acme-hook benchmark");
+    println!(
+        "\nbinary: {BIN}\nmachine: {} CPU(s) available{}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if quick { "; --quick" } else { "" }
+    );
+
+    let mut results = Vec::new();
+    for mode in [Mode::WaitOnce, Mode::PerHook] {
+        for &n in ns {
+            eprintln!("running {} N={n} ...", mode.label());
+            results.push(certbot_run(mode, n, false));
+        }
+        let p = pairs_n(mode);
+        eprintln!("running {} apex+wildcard, {p} challenges ...", mode.label());
+        results.push(certbot_run(mode, p, true));
+    }
+    print_runs(&results);
+    let _ = std::io::stdout().flush();
+
+    eprintln!("running hook overhead ...");
+    hook_overhead(if quick { 10 } else { 40 });
+    eprintln!("running api GET comparison ...");
+    api_get(if quick { 6 } else { 25 });
+    eprintln!("running peak RSS ...");
+    rss(if quick { 2 } else { 5 });
+
+    println!(
+        "\n(benchmark took {:.0} s; figures only, no target is asserted)",
+        started.elapsed().as_secs_f64()
+    );
+}

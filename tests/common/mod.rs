@@ -161,3 +161,4 @@ pub fn assert_foreign_intact(sim: &Sim) {
     .unwrap();
     assert_eq!(vals, vec!["private-value"], "private zone touched");
 }
+pub mod proxy;

@@ -1,0 +1,396 @@
+//! Every credential source end to end: the DNS calls really carry the derived
+//! credentials (seen in the simulator's log), and proxies are used for the
+//! cloud APIs but never for the metadata service.
+
+mod common;
+
+use common::proxy::Proxy;
+use common::*;
+use otc_acme_hook::sim::Sim;
+use serde_json::{Value, json};
+
+const STATIC_AK: &str = "AKSTATIC000000000001";
+const STATIC_SK: &str = "SKstatic-secret-0000000000000000000000001";
+const POD_TOKEN: &str = "pod-sa-token-0001";
+const OIDC_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.oidc-token-0001.sig";
+
+fn seed() -> Value {
+    let mut s = base_seed();
+    s["agencies"] = json!([{"name": "dns-agency", "domain_name": "partner",
+        "domain_id": "d0000000000000000000000000000001", "trusted_access_keys": ["*"]}]);
+    s["oidc"] = json!([{"idp_id": "cce-idp", "id_token": OIDC_TOKEN, "project_id": "p0000000000000000000000000000001"}]);
+    s["pod_identities"] = json!([{"token": POD_TOKEN, "project_id": "p0000000000000000000000000000001",
+        "cluster_id": "c0000000000000000000000000000001"}]);
+    s
+}
+
+fn log_requests(sim: &Sim) -> Vec<Value> {
+    sim.log_json()["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The access key every DNS API request was signed with (all must agree).
+fn dns_key(sim: &Sim) -> String {
+    let keys: Vec<String> = log_requests(sim)
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/v2/")))
+        .map(|r| r["access_key"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(!keys.is_empty(), "no DNS request logged");
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    keys[0].clone()
+}
+
+/// The temporary access key issued by the request at `path` (the last one).
+fn issued_by(sim: &Sim, path: &str) -> String {
+    log_requests(sim)
+        .iter()
+        .rev()
+        .find(|r| r["path"] == path && r["issued"].is_string())
+        .unwrap_or_else(|| panic!("nothing issued at {path}: {:?}", log_requests(sim)))["issued"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn via(sim: &Sim, ak: &str) -> String {
+    let state = sim.state_json();
+    state["credentials"]["temporary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["access"] == ak || c["access_key"] == ak)
+        .map(|c| c["via"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+fn auth_with(sim: &Sim, args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let mut c = cmd(sim);
+    c.args(["auth", "-v"])
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("OTC_IAM_ENDPOINT", sim.base_url())
+        .env("OTC_CCE_ENDPOINT", sim.base_url())
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", "v-identity");
+    run(sim, &mut c)
+}
+
+const NO_METADATA: (&str, &str) = (
+    "OTC_METADATA_URL",
+    "http://127.0.0.1:1/openstack/latest/securitykey",
+);
+
+#[test]
+fn metadata_credentials_sign_the_dns_calls() {
+    let sim = start(seed());
+    let r = auth_with(&sim, &[], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = dns_key(&sim);
+    assert_eq!(key, issued_by(&sim, "/openstack/latest/securitykey"));
+    assert_eq!(via(&sim, &key), "metadata");
+}
+
+#[test]
+fn flags_and_environment_sign_the_dns_calls() {
+    let sim = start(seed());
+    let r = auth_with(
+        &sim,
+        &["--ak", STATIC_AK, "--sk", STATIC_SK],
+        &[NO_METADATA],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("credentials from flags"), "{}", r.stderr);
+    assert_eq!(dns_key(&sim), STATIC_AK);
+    let sim = start(seed());
+    let r = auth_with(
+        &sim,
+        &[],
+        &[
+            NO_METADATA,
+            ("OS_ACCESS_KEY", STATIC_AK),
+            ("OS_SECRET_KEY", STATIC_SK),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("credentials from environment"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(dns_key(&sim), STATIC_AK);
+}
+
+#[test]
+fn delegated_agency_with_aksk_signed_assume_role() {
+    let sim = start(seed());
+    let r = auth_with(
+        &sim,
+        &[
+            "--agency-name",
+            "dns-agency",
+            "--agency-domain-name",
+            "partner",
+        ],
+        &[
+            NO_METADATA,
+            ("OS_ACCESS_KEY", STATIC_AK),
+            ("OS_SECRET_KEY", STATIC_SK),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("assumed with AK/SK-signed securitytokens (assume_role)"),
+        "{}",
+        r.stderr
+    );
+    let key = dns_key(&sim);
+    assert_ne!(
+        key, STATIC_AK,
+        "DNS calls carry the agency's keys, not the base keys"
+    );
+    assert_eq!(key, issued_by(&sim, "/v3.0/OS-CREDENTIAL/securitytokens"));
+    assert_eq!(via(&sim, &key), "assume_role");
+}
+
+#[test]
+fn delegated_agency_falls_back_to_otc_token_path() {
+    let mut s = seed();
+    s["iam_aksk_assume_role"] = json!(false);
+    let sim = start(s);
+    // Base credentials from metadata this time, agency by domain id.
+    let r = auth_with(
+        &sim,
+        &[
+            "--agency-name",
+            "dns-agency",
+            "--agency-domain-id",
+            "d0000000000000000000000000000001",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("AK/SK securitytokens refused (HTTP 403); trying auth/tokens"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("assumed with auth/tokens (assume_role) then securitytokens (token)"),
+        "{}",
+        r.stderr
+    );
+    let key = dns_key(&sim);
+    assert_eq!(key, issued_by(&sim, "/v3.0/OS-CREDENTIAL/securitytokens"));
+    assert_eq!(via(&sim, &key), "token");
+    assert!(
+        log_requests(&sim)
+            .iter()
+            .any(|r| r["path"] == "/v3/auth/tokens" && r["status"] == 201)
+    );
+}
+
+#[test]
+fn unknown_agency_fails_with_a_hint() {
+    let sim = start(seed());
+    let r = auth_with(
+        &sim,
+        &["--agency-name", "nope", "--agency-domain-name", "partner"],
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    let last = r.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("otc-acme-hook: credentials: IAM assume_role: HTTP 404"),
+        "{last}"
+    );
+    assert!(last.contains("--agency-name"), "{last}");
+}
+
+fn token_file(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("otc-id-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("token");
+    std::fs::write(&p, format!("{content}\n")).unwrap();
+    p
+}
+
+#[test]
+fn cce_pod_identity_through_the_container_credentials_uri() {
+    let sim = start(seed());
+    let file = token_file("hc", POD_TOKEN);
+    let r = auth_with(
+        &sim,
+        &[],
+        &[
+            NO_METADATA,
+            (
+                "HC_CONTAINER_CREDENTIALS_FULL_URI",
+                &sim.pod_credentials_url(),
+            ),
+            (
+                "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                file.to_str().unwrap(),
+            ),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("credentials from container identity"),
+        "{}",
+        r.stderr
+    );
+    let key = dns_key(&sim);
+    assert_eq!(key, issued_by(&sim, "/cce/pod-credentials"));
+    assert_eq!(via(&sim, &key), "cce");
+}
+
+#[test]
+fn cce_pod_identity_through_assume_agency_for_pod_identity() {
+    let sim = start(seed());
+    let file = token_file("cce", POD_TOKEN);
+    let r = auth_with(
+        &sim,
+        &[
+            "--cce-project-id",
+            "p0000000000000000000000000000001",
+            "--cce-cluster-id",
+            "c0000000000000000000000000000001",
+            "--cce-token-file",
+            file.to_str().unwrap(),
+        ],
+        &[NO_METADATA],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = dns_key(&sim);
+    assert_eq!(
+        key,
+        issued_by(
+            &sim,
+            "/api/v3/projects/p0000000000000000000000000000001/clusters/c0000000000000000000000000000001/assume-agency-for-pod-identity"
+        )
+    );
+    assert_eq!(via(&sim, &key), "cce");
+    // A wrong token is an error of the configured source, not a silent fall-through.
+    let bad = token_file("bad", "not-the-token");
+    let r = auth_with(
+        &sim,
+        &[
+            "--cce-project-id",
+            "p0000000000000000000000000000001",
+            "--cce-cluster-id",
+            "c0000000000000000000000000000001",
+        ],
+        &[("OTC_CCE_TOKEN_FILE", bad.to_str().unwrap())],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("CCE assume-agency-for-pod-identity answered HTTP 401"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn oidc_workload_identity() {
+    let sim = start(seed());
+    let file = token_file("oidc", OIDC_TOKEN);
+    let r = auth_with(
+        &sim,
+        &[
+            "--idp-id",
+            "cce-idp",
+            "--id-token-file",
+            file.to_str().unwrap(),
+            "--project-id",
+            "p0000000000000000000000000000001",
+        ],
+        &[NO_METADATA],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("OIDC workload identity via IdP cce-idp"),
+        "{}",
+        r.stderr
+    );
+    let key = dns_key(&sim);
+    assert_eq!(via(&sim, &key), "oidc");
+    // Half configured: refused before any call.
+    let sim = start(seed());
+    let r = auth_with(&sim, &["--idp-id", "cce-idp"], &[NO_METADATA]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(requests(&sim).is_empty());
+}
+
+#[test]
+fn expiring_temporary_credentials_are_fetched_again_once() {
+    let mut s = seed();
+    s["credential_ttl_secs"] = json!(2);
+    let sim = start(s);
+    // The set stays PENDING for 3 s, so the first credentials expire while the hook waits.
+    configure(&sim, json!({"pending_delay_ms": 3000}));
+    let r = auth_with(&sim, &["--no-dns-check"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("HTTP 401: fetched fresh credentials from ECS metadata"),
+        "{}",
+        r.stderr
+    );
+    let metadata_fetches = log_requests(&sim)
+        .iter()
+        .filter(|r| r["path"] == "/openstack/latest/securitykey")
+        .count();
+    assert!(metadata_fetches >= 2, "{metadata_fetches}");
+    assert_eq!(
+        requests(&sim).iter().filter(|(_, _, s)| *s == 401).count(),
+        1
+    );
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn proxy_carries_the_api_but_never_the_metadata_service() {
+    let sim = start(seed());
+    let proxy = Proxy::start();
+    let port = sim.http_addr().port();
+    let mut c = cmd(&sim);
+    c.arg("auth")
+        // Metadata by name, API by address: the proxy's CONNECT lines tell them apart.
+        .env(
+            "OTC_METADATA_URL",
+            format!("http://localhost:{port}/openstack/latest/securitykey"),
+        )
+        .env("HTTPS_PROXY", proxy.url())
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", "v-proxy");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let seen = proxy.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.contains(&format!("127.0.0.1:{port}"))),
+        "API not proxied: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|s| s.contains("localhost")),
+        "metadata went through the proxy: {seen:?}"
+    );
+    // NO_PROXY exempts the API host.
+    let proxy = Proxy::start();
+    let mut c = cmd(&sim);
+    c.arg("auth")
+        .env("HTTPS_PROXY", proxy.url())
+        .env("NO_PROXY", "127.0.0.1")
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", "v-proxy2");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+}

@@ -1,5 +1,6 @@
-//! certbot's `--manual` hook contract: the challenge from the environment,
-//! CNAME delegation, and waiting once per run for every name.
+//! The ACME clients' hook contracts — certbot's `--manual` environment and
+//! lego's `exec` arguments — and the flow they share: CNAME delegation, and
+//! waiting once per certbot run for every name.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,12 @@ use crate::hook::Hook;
 use crate::propagation::{Checker, Nameserver, Target};
 use crate::{txt, zone};
 
-/// What certbot tells a hook through its environment.
+/// One challenge, as an ACME client hands it over.
 #[derive(Debug, Clone)]
-pub struct CertbotEnv {
+pub struct Challenge {
+    /// Where the TXT value goes (absolute, lower-case), before CNAME following.
+    pub fqdn: String,
+    /// The certificate name it validates (for telling it apart in `all_domains`).
     pub domain: String,
     pub value: String,
     /// `CERTBOT_REMAINING_CHALLENGES`; `None` when unset.
@@ -20,9 +24,10 @@ pub struct CertbotEnv {
     pub all_domains: Vec<String>,
 }
 
-impl CertbotEnv {
-    /// Reads and validates; every error is a rejection before any network call.
-    pub fn from_env(env: &HashMap<String, String>) -> Result<CertbotEnv> {
+impl Challenge {
+    /// certbot: reads and validates the environment; every error is a rejection
+    /// before any network call.
+    pub fn from_certbot_env(env: &HashMap<String, String>) -> Result<Challenge> {
         let get = |k: &str| env.get(k).map(String::as_str).unwrap_or("");
         let hint = "run this as certbot's --manual-auth-hook / --manual-cleanup-hook";
         let raw = get("CERTBOT_DOMAIN");
@@ -57,7 +62,8 @@ impl CertbotEnv {
                 all_domains.push(n);
             }
         }
-        Ok(CertbotEnv {
+        Ok(Challenge {
+            fqdn: zone::challenge_name(&domain),
             domain,
             value: value.to_string(),
             remaining,
@@ -65,9 +71,78 @@ impl CertbotEnv {
         })
     }
 
-    pub fn fqdn(&self) -> String {
-        zone::challenge_name(&self.domain)
+    /// lego's `exec` contract, by arity: `FQDN VALUE` (default mode, the fqdn
+    /// with its trailing dot) or `DOMAIN TOKEN KEYAUTH` (RAW mode, after `--`:
+    /// the value is base64url(SHA-256(keyAuth)), unpadded).
+    pub fn from_lego_args(verb: &str, args: &[String]) -> Result<Challenge> {
+        let usage = || {
+            Error::rejected(
+                "input",
+                format!("{verb} takes FQDN VALUE (lego default mode) or -- DOMAIN TOKEN KEYAUTH (lego RAW mode); got {} argument(s)", args.len()),
+            )
+            .hint(format!("for certbot, run `otc-acme-hook {}` with no arguments", if verb == "present" { "auth" } else { verb }))
+        };
+        match args {
+            [fqdn, value] => {
+                let name = zone::normalize_domain(fqdn)
+                    .map_err(|e| Error::rejected("input", format!("FQDN: {e}")))?;
+                txt::validate_value(value)
+                    .map_err(|e| Error::rejected("input", format!("VALUE: {e}")))?;
+                let domain = name
+                    .strip_prefix("_acme-challenge.")
+                    .unwrap_or(&name)
+                    .to_string();
+                Ok(Challenge {
+                    fqdn: format!("{name}."),
+                    domain,
+                    value: value.clone(),
+                    remaining: None,
+                    all_domains: Vec::new(),
+                })
+            }
+            [domain, _token, key_auth] => {
+                let domain = zone::normalize_domain(domain)
+                    .map_err(|e| Error::rejected("input", format!("DOMAIN: {e}")))?;
+                if key_auth.is_empty() {
+                    return Err(Error::rejected("input", "KEYAUTH is empty"));
+                }
+                Ok(Challenge {
+                    fqdn: zone::challenge_name(&domain),
+                    domain,
+                    value: key_authorization_digest(key_auth),
+                    remaining: None,
+                    all_domains: Vec::new(),
+                })
+            }
+            _ => Err(usage()),
+        }
     }
+}
+
+/// The DNS-01 TXT value of a key authorization (RFC 8555 §8.4):
+/// base64url without padding of its SHA-256.
+pub fn key_authorization_digest(key_auth: &str) -> String {
+    use sha2::{Digest, Sha256};
+    base64url(&Sha256::digest(key_auth.as_bytes()))
+}
+
+/// base64url (RFC 4648 §5) without padding; 20 lines beat a dependency here.
+pub fn base64url(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
 }
 
 /// How a run waits.
@@ -98,8 +173,8 @@ impl Flow<'_> {
         self.checker.follow_cname(self.hook.api, &find, fqdn)
     }
 
-    pub fn auth(&self, env: &CertbotEnv) -> Result<()> {
-        let (name, zone) = self.effective_name("auth", &env.fqdn())?;
+    pub fn auth(&self, env: &Challenge) -> Result<()> {
+        let (name, zone) = self.effective_name("auth", &env.fqdn)?;
         let later = self.mode.wait_once && env.remaining.is_some_and(|r| r > 0);
         let written = self.hook.auth(&zone, &name, &env.value, !later)?;
         if later {
@@ -201,8 +276,74 @@ impl Flow<'_> {
         Ok(Some((z, name.to_string(), values)))
     }
 
-    pub fn cleanup(&self, env: &CertbotEnv) -> Result<()> {
-        let (name, zone) = self.effective_name("cleanup", &env.fqdn())?;
+    pub fn cleanup(&self, env: &Challenge) -> Result<()> {
+        let (name, zone) = self.effective_name("cleanup", &env.fqdn)?;
         self.hook.cleanup(&zone, &name, &env.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn base64url_known_answers() {
+        // RFC 4648 test vectors, unpadded.
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64url(i.as_bytes()), o);
+        }
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn key_authorization_digest_matches_rfc8555_example() {
+        // Computed independently: printf %s KEYAUTH | openssl dgst -sha256 -binary | basenc --base64url
+        assert_eq!(
+            key_authorization_digest(
+                "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
+            ),
+            "lCM7cZyQXcVHK2nnW3jjAhNT3Fvm18UN-kWZZknKoYM"
+        );
+    }
+
+    #[test]
+    fn lego_arity() {
+        let c = Challenge::from_lego_args(
+            "present",
+            &args(&["_acme-challenge.Example.com.", "-abc_DEF"]),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.fqdn.as_str(), c.domain.as_str(), c.value.as_str()),
+            ("_acme-challenge.example.com.", "example.com", "-abc_DEF")
+        );
+        assert!(c.remaining.is_none());
+        let c = Challenge::from_lego_args("cleanup", &args(&["*.example.com", "tok", "tok.thumb"]))
+            .unwrap();
+        assert_eq!(c.fqdn, "_acme-challenge.example.com.");
+        assert_eq!(c.value, key_authorization_digest("tok.thumb"));
+        for bad in [&[][..], &["one"][..], &["a", "b", "c", "d"][..]] {
+            assert_eq!(
+                Challenge::from_lego_args("present", &args(bad))
+                    .unwrap_err()
+                    .exit
+                    .code(),
+                2
+            );
+        }
+        assert!(Challenge::from_lego_args("present", &args(&["bad name.", "v"])).is_err());
+        assert!(Challenge::from_lego_args("present", &args(&["x.example.", "a\"b"])).is_err());
     }
 }

@@ -3,13 +3,14 @@
 //! call), runs the subcommand and prints the one-line error.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::certbot::{CertbotEnv, Flow};
+use crate::certbot::{Challenge, Flow};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::hook::Hook;
@@ -212,10 +213,50 @@ pub struct Global {
 pub enum Command {
     /// certbot --manual-auth-hook: add CERTBOT_VALIDATION at _acme-challenge.CERTBOT_DOMAIN
     Auth,
-    /// certbot --manual-cleanup-hook: remove exactly that value again
-    Cleanup,
+    /// lego exec provider: `present FQDN VALUE`, or `present -- DOMAIN TOKEN KEYAUTH` (EXEC_MODE=RAW)
+    Present(LegoArgs),
+    /// Remove exactly our value again: certbot (no arguments) or lego (as for present)
+    Cleanup(LegoArgs),
+    /// Preflight on this host: credentials, zones, a probe write, nameservers, delegation, clock
+    Check(CheckArgs),
     /// Call any OTC API with a signed request and print the answer
     Api(ApiArgs),
+    /// Print the man page or shell completions (for packagers)
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LegoArgs {
+    /// Positional words; from the first one on, words starting with - are values too
+    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Domains to check (as on the certificate; *.example.com checks example.com)
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Skip the probe write (add and remove a value at _acme-challenge.DOMAIN)
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: Generate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Generate {
+    /// The man page (roff) on stdout
+    Man,
+    /// Shell completions on stdout
+    Completions {
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        shell: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -308,10 +349,17 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
     for w in &opts.warnings {
         report.warn(w);
     }
+    let challenge = match &cli.command {
+        Command::Auth => Some(Challenge::from_certbot_env(&world.env)?),
+        Command::Cleanup(a) if a.args.is_empty() => Some(Challenge::from_certbot_env(&world.env)?),
+        Command::Present(a) => Some(Challenge::from_lego_args("present", &a.args)?),
+        Command::Cleanup(a) => Some(Challenge::from_lego_args("cleanup", &a.args)?),
+        _ => None,
+    };
     watchdog(opts.deadline);
     match cli.command {
-        Command::Auth | Command::Cleanup => {
-            let env = CertbotEnv::from_env(&world.env)?;
+        Command::Auth | Command::Present(_) | Command::Cleanup(_) => {
+            let env = challenge.expect("set for these commands");
             let otc = session::connect(&opts, &world, &report)?;
             let dns = crate::dns_api::Memo::new(&otc);
             // Short: a lost datagram is simply asked again on the next poll.
@@ -334,12 +382,40 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
                 },
                 mode: opts.mode,
             };
-            if matches!(cli.command, Command::Auth) {
-                flow.auth(&env)
-            } else {
+            if matches!(cli.command, Command::Cleanup(_)) {
                 flow.cleanup(&env)
+            } else {
+                flow.auth(&env)
             }
         }
         Command::Api(args) => crate::api_cmd::run(&args, &opts, &mut world, &report),
+        Command::Check(args) => crate::check::run(&args, &opts, &mut world, &report),
+        Command::Generate(g) => generate(&g.what, &mut world),
     }
+}
+
+/// Man page and completions, from this very clap definition (never hand-kept).
+fn generate(what: &Generate, world: &mut World) -> Result<()> {
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    match what {
+        Generate::Man => clap_mangen::Man::new(cmd)
+            .render(&mut buf)
+            .map_err(|e| crate::error::Error::failed("generate", e.to_string()))?,
+        Generate::Completions { shell } => {
+            use clap_complete::Shell;
+            let sh = match shell.as_str() {
+                "bash" => Shell::Bash,
+                "zsh" => Shell::Zsh,
+                "fish" => Shell::Fish,
+                "elvish" => Shell::Elvish,
+                _ => Shell::PowerShell,
+            };
+            clap_complete::generate(sh, &mut cmd, "otc-acme-hook", &mut buf);
+        }
+    }
+    world
+        .stdout
+        .write_all(&buf)
+        .map_err(|e| crate::error::Error::failed("generate", e.to_string()))
 }

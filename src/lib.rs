@@ -10,6 +10,7 @@
 
 pub mod api_cmd;
 pub mod certbot;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod credentials;

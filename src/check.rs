@@ -1,0 +1,320 @@
+//! `otc-acme-hook check [DOMAIN…]`: the preflight an operator runs once on the
+//! VM. Each line says ok, warn or FAIL; a FAIL line ends with the fix. Exit 0
+//! only when a real run would work.
+
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::certbot::{Flow, Mode};
+use crate::cli::{CheckArgs, World};
+use crate::dns_api::{DnsBackend, Memo, Zone};
+use crate::error::{Error, Result};
+use crate::hook::Hook;
+use crate::options::Options;
+use crate::propagation::Checker;
+use crate::propagation::net::{DnsQuery, NetDns};
+use crate::propagation::wire::QType;
+use crate::report::Report;
+use crate::session;
+use crate::zone;
+
+struct Lines<'a> {
+    out: &'a mut dyn Write,
+    failed: usize,
+}
+
+impl Lines<'_> {
+    fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
+        let _ = writeln!(self.out, "ok    {what}: {}", detail.as_ref());
+    }
+    fn warn(&mut self, what: &str, detail: impl AsRef<str>) {
+        let _ = writeln!(self.out, "warn  {what}: {}", detail.as_ref());
+    }
+    fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
+        self.failed += 1;
+        let _ = writeln!(
+            self.out,
+            "FAIL  {what}: {}; fix: {}",
+            detail.as_ref(),
+            fix.as_ref()
+        );
+    }
+    fn fail_err(&mut self, what: &str, e: &Error) {
+        self.failed += 1;
+        let fix = e.hint.as_deref().unwrap_or("see the cause");
+        let _ = writeln!(self.out, "FAIL  {what}: {}; fix: {fix}", e.cause);
+    }
+}
+
+fn secs(t: std::time::SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// A probe value: unique per run, shaped like an ACME value.
+fn probe_value(now: std::time::SystemTime) -> String {
+    let n = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("otc-acme-hook-check-{n:x}")
+}
+
+pub fn run(args: &CheckArgs, opts: &Options, world: &mut World, report: &Rc<Report>) -> Result<()> {
+    let mut domains = Vec::new();
+    for d in &args.domains {
+        domains.push(zone::normalize_domain(d).map_err(|e| Error::rejected("check", e))?);
+    }
+    let mut stdout = std::mem::replace(&mut world.stdout, Box::new(std::io::sink()));
+    let mut lines = Lines {
+        out: stdout.as_mut(),
+        failed: 0,
+    };
+
+    // Credentials: the source that answered, never the secret.
+    let otc = match session::connect(opts, world, report) {
+        Ok(c) => c,
+        Err(e) if e.exit == crate::error::Exit::Rejected => return Err(e),
+        Err(e) => {
+            lines.fail_err("credentials", &e);
+            let _ = stdout.flush();
+            world.stdout = stdout;
+            return Err(Error::failed(
+                "check",
+                "1 check(s) failed; the FAIL line above says how to fix it",
+            ));
+        }
+    };
+    let creds = otc.client().credentials();
+    lines.ok(
+        "credentials",
+        format!(
+            "{} (access key {}{}{})",
+            creds.source,
+            creds.access_hint(),
+            if creds.is_temporary() {
+                ", temporary"
+            } else {
+                ", permanent"
+            },
+            creds
+                .expires_at
+                .as_deref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default()
+        ),
+    );
+
+    // The API answers, and our clock agrees with its Date header.
+    let mut url = opts.dns_endpoint.clone();
+    url.path = format!("{}/v2/zones", url.path.trim_end_matches('/'));
+    match otc
+        .client()
+        .call("GET", &url, &[("limit".into(), "1".into())], None)
+    {
+        Ok(resp) => {
+            let corrected = otc.client().clock_offset();
+            let skew = resp
+                .header("Date")
+                .and_then(|d| httpdate::parse_http_date(d).ok())
+                .map(|server| secs(server) - secs(world.clock.now()));
+            match skew {
+                Some(s) if s.abs() <= 60 && corrected == 0 => {
+                    lines.ok("clock", format!("within {} s of the API's Date", s.abs()))
+                }
+                Some(s) => lines.warn(
+                    "clock",
+                    format!(
+                        "{} s {} the API's Date; runs correct for it, but fix the clock (NTP)",
+                        s.abs(),
+                        if s > 0 { "behind" } else { "ahead of" }
+                    ),
+                ),
+                None => lines.warn("clock", "the API sent no Date header to compare with"),
+            }
+            lines.ok("DNS API", format!("{} answers", opts.dns_endpoint.origin()));
+        }
+        Err(e) => {
+            let hint = e.hint().unwrap_or("check --dns-endpoint and the network");
+            lines.fail(
+                "DNS API",
+                format!("{}: {e}", opts.dns_endpoint.origin()),
+                hint,
+            );
+        }
+    }
+
+    let dns = Memo::new(&otc);
+    let query = NetDns {
+        timeout: Duration::from_secs(2),
+    };
+    let flow = Flow {
+        hook: Hook {
+            api: &dns,
+            clock: world.clock.as_ref(),
+            report,
+            settings: opts.hook.clone(),
+        },
+        checker: Checker {
+            dns: &query,
+            clock: world.clock.as_ref(),
+            report,
+            settings: opts.propagation.clone(),
+            resolv_conf: world.resolv_conf(),
+        },
+        mode: Mode {
+            wait_once: false,
+            ..opts.mode
+        },
+    };
+    for d in &domains {
+        check_domain(&mut lines, &flow, &dns, &query, d, args.read_only, world);
+    }
+    if domains.is_empty() {
+        lines.warn(
+            "domains",
+            "none given: only credentials and the API were checked",
+        );
+    }
+    let failed = lines.failed;
+    let _ = stdout.flush();
+    world.stdout = stdout;
+    if failed > 0 {
+        return Err(Error::failed(
+            "check",
+            format!("{failed} check(s) failed; the FAIL lines above say how to fix them"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_domain(
+    lines: &mut Lines<'_>,
+    flow: &Flow<'_>,
+    api: &dyn DnsBackend,
+    query: &dyn DnsQuery,
+    domain: &str,
+    read_only: bool,
+    world: &World,
+) {
+    let fqdn = zone::challenge_name(domain);
+    let (name, z) = match flow.effective_name("zone", &fqdn) {
+        Ok(found) => found,
+        Err(e) => {
+            lines.fail_err(&format!("zone {domain}"), &e);
+            return;
+        }
+    };
+    lines.ok(
+        &format!("zone {domain}"),
+        format!("{name} lies in public zone {} (id {})", z.name, z.id),
+    );
+
+    if read_only {
+        lines.ok(&format!("probe {domain}"), "skipped (--read-only)");
+    } else {
+        let value = probe_value(world.clock.now());
+        match flow.hook.auth(&z, &name, &value, true) {
+            Ok(_) => match flow.hook.cleanup(&z, &name, &value) {
+                Ok(()) => lines.ok(
+                    &format!("probe {domain}"),
+                    format!("added and removed a TXT value at {name}"),
+                ),
+                Err(e) => lines.fail(
+                    &format!("probe {domain}"),
+                    format!(
+                        "added a probe value at {name} but could not remove it: {}",
+                        e.cause
+                    ),
+                    format!(
+                        "remove the TXT value {value} at {name} by hand; {}",
+                        e.hint.as_deref().unwrap_or("check the agency's DNS role")
+                    ),
+                ),
+            },
+            Err(e) => lines.fail_err(&format!("probe {domain}"), &e),
+        }
+    }
+
+    check_nameservers(lines, flow, api, query, &z);
+}
+
+fn check_nameservers(
+    lines: &mut Lines<'_>,
+    flow: &Flow<'_>,
+    api: &dyn DnsBackend,
+    query: &dyn DnsQuery,
+    z: &Zone,
+) {
+    // Every nameserver we would ask answers on its port.
+    match flow.checker.nameservers(api, z) {
+        Ok(servers) => {
+            for ns in servers {
+                let answered = ns
+                    .addrs
+                    .iter()
+                    .find(|a| query.ask(**a, &z.name, QType::Ns, false).is_ok());
+                match answered {
+                    Some(a) => lines.ok(
+                        &format!("nameserver {}", ns.name),
+                        format!("{a} answers for {}", z.name),
+                    ),
+                    None => lines.fail(
+                        &format!("nameserver {}", ns.name),
+                        format!("no answer from {:?} for {}", ns.addrs, z.name),
+                        "open port 53 (UDP and TCP) to the nameservers, or run with --no-dns-check",
+                    ),
+                }
+            }
+        }
+        Err(e) => lines.fail_err(&format!("nameservers of {}", z.name), &e),
+    }
+
+    // The world sees the zone delegated to the nameservers the API names.
+    let api_names = match api.nameservers(z) {
+        Ok(n) => normalize(n),
+        Err(e) => {
+            lines.fail(
+                &format!("delegation of {}", z.name),
+                format!("the API names no nameservers: {e}"),
+                "check the zone in the DNS console",
+            );
+            return;
+        }
+    };
+    match flow.checker.ns_from_resolver(&z.name) {
+        Ok(seen) => {
+            let seen = normalize(seen);
+            if seen == api_names {
+                lines.ok(
+                    &format!("delegation of {}", z.name),
+                    format!("NS {}", seen.join(", ")),
+                );
+            } else {
+                lines.fail(
+                    &format!("delegation of {}", z.name),
+                    format!(
+                        "the resolver sees NS {}, the API names {}",
+                        seen.join(", "),
+                        api_names.join(", ")
+                    ),
+                    format!(
+                        "set the zone's NS records at the registrar to {}",
+                        api_names.join(", ")
+                    ),
+                );
+            }
+        }
+        Err(e) => lines.fail_err(&format!("delegation of {}", z.name), &e),
+    }
+}
+
+fn normalize(mut names: Vec<String>) -> Vec<String> {
+    let mut v: Vec<String> = names.drain(..).map(|n| zone::absolute(&n)).collect();
+    v.sort();
+    v.dedup();
+    v
+}

@@ -11,6 +11,7 @@ use crate::cli::{CheckArgs, World};
 use crate::dns_api::{DnsBackend, Memo, Zone};
 use crate::error::{Error, Result};
 use crate::hook::Hook;
+use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::Checker;
 use crate::propagation::net::{DnsQuery, NetDns};
@@ -63,7 +64,13 @@ fn probe_value(now: std::time::SystemTime) -> String {
     format!("otc-acme-hook-check-{n:x}")
 }
 
-pub fn run(args: &CheckArgs, opts: &Options, world: &mut World, report: &Rc<Report>) -> Result<()> {
+pub fn run(
+    args: &CheckArgs,
+    opts: &Options,
+    world: &mut World,
+    report: &Rc<Report>,
+    local: Option<&Local>,
+) -> Result<()> {
     let mut domains = Vec::new();
     for d in &args.domains {
         domains.push(zone::normalize_domain(d).map_err(|e| Error::rejected("check", e))?);
@@ -157,6 +164,7 @@ pub fn run(args: &CheckArgs, opts: &Options, world: &mut World, report: &Rc<Repo
             clock: world.clock.as_ref(),
             report,
             settings: opts.hook.clone(),
+            local,
         },
         checker: Checker {
             dns: &query,

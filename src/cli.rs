@@ -14,6 +14,7 @@ use crate::certbot::{Challenge, Flow};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::hook::Hook;
+use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::{Checker, net::NetDns};
 use crate::report::Report;
@@ -198,6 +199,11 @@ pub struct Global {
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_wait_once: bool,
 
+    /// Directory for the per-name locks and the journal of values not yet removed
+    /// [default: $XDG_RUNTIME_DIR/otc-acme-hook, else /run/lock/otc-acme-hook, else a private temp dir]
+    #[arg(long = "lock-dir", env = "OTC_LOCK_DIR", global = true, value_name = "DIR", help_heading = DNS)]
+    pub lock_dir: Option<String>,
+
     /// More detail on stderr
     #[arg(short = 'v', long = "verbose", env = "OTC_VERBOSE", global = true,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue,
@@ -356,6 +362,15 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
         Command::Cleanup(a) => Some(Challenge::from_lego_args("cleanup", &a.args)?),
         _ => None,
     };
+    let local = match &cli.command {
+        Command::Auth | Command::Present(_) | Command::Cleanup(_) | Command::Check(_) => {
+            Some(Local {
+                dir: crate::local::lock_dir(opts.lock_dir.as_deref(), &world.env)?,
+                endpoint: opts.dns_endpoint.origin(),
+            })
+        }
+        _ => None,
+    };
     watchdog(opts.deadline);
     match cli.command {
         Command::Auth | Command::Present(_) | Command::Cleanup(_) => {
@@ -372,6 +387,7 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
                     clock: world.clock.as_ref(),
                     report: &report,
                     settings: opts.hook.clone(),
+                    local: local.as_ref(),
                 },
                 checker: Checker {
                     dns: &query,
@@ -382,6 +398,7 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
                 },
                 mode: opts.mode,
             };
+            flow.hook.sweep();
             if matches!(cli.command, Command::Cleanup(_)) {
                 flow.cleanup(&env)
             } else {
@@ -389,7 +406,9 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
             }
         }
         Command::Api(args) => crate::api_cmd::run(&args, &opts, &mut world, &report),
-        Command::Check(args) => crate::check::run(&args, &opts, &mut world, &report),
+        Command::Check(args) => {
+            crate::check::run(&args, &opts, &mut world, &report, local.as_ref())
+        }
         Command::Generate(g) => generate(&g.what, &mut world),
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::dns_api::{ApiError, DnsBackend, RecordSet, Zone};
 use crate::error::{Error, Result};
+use crate::local::{Entry, Guard, Local};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -45,6 +46,8 @@ pub struct Hook<'a> {
     pub clock: &'a dyn Clock,
     pub report: &'a Report,
     pub settings: Settings,
+    /// Lock directory and journal; `None` in unit tests.
+    pub local: Option<&'a Local>,
 }
 
 /// Where a value was written.
@@ -53,6 +56,23 @@ pub struct Written {
     pub zone: Zone,
     pub name: String,
     pub set: RecordSet,
+}
+
+/// The error after the last round: the last API failure if there was one,
+/// else someone kept changing the set.
+fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>) -> Error {
+    match last {
+        Some(e) => api_err(
+            step,
+            &format!("{fqdn}: gave up after {MAX_ROUNDS} rounds"),
+            e,
+        ),
+        None => Error::failed(
+            step,
+            format!("{fqdn} kept changing under us; gave up after {MAX_ROUNDS} rounds"),
+        )
+        .hint("another process is editing this recordset; retry later"),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -73,6 +93,78 @@ fn api_err(step: &'static str, what: &str, e: ApiError) -> Error {
 }
 
 impl Hook<'_> {
+    fn lock(&self, fqdn: &str) -> Result<Option<Guard>> {
+        self.local.map(|l| l.lock(fqdn)).transpose()
+    }
+
+    /// Journals a value we wrote; a failure to journal never fails the hook.
+    fn remember(&self, zone: &Zone, fqdn: &str, value: &str) {
+        if let Some(l) = self.local {
+            let e = Entry {
+                t: self.clock.unix_secs(),
+                endpoint: l.endpoint.clone(),
+                zone_id: zone.id.clone(),
+                zone_name: zone.name.clone(),
+                name: fqdn.to_string(),
+                value: value.to_string(),
+            };
+            if let Err(err) = l.record(e) {
+                self.report.warn(format!("journal: {err}"));
+            }
+        }
+    }
+
+    fn forget(&self, fqdn: &str, value: &str) {
+        if let Some(l) = self.local
+            && let Err(err) = l.forget(fqdn, value)
+        {
+            self.report.warn(format!("journal: {err}"));
+        }
+    }
+
+    /// Removes values this host added over a day ago and never cleaned up (a
+    /// crash between auth and cleanup): exactly those values, one short try
+    /// each, never failing the run.
+    pub fn sweep(&self) {
+        let Some(l) = self.local else { return };
+        for e in l.stale(self.clock.unix_secs()) {
+            let valid = zone::normalize_domain(&e.name).is_ok()
+                && txt::validate_value(&e.value).is_ok()
+                && zone::normalize_domain(&e.zone_name).is_ok()
+                && !e.zone_id.is_empty();
+            if !valid {
+                self.report.warn(format!(
+                    "journal: dropping an invalid entry for {:?}",
+                    e.name
+                ));
+                self.forget(&e.name, &e.value);
+                continue;
+            }
+            let z = Zone {
+                id: e.zone_id.clone(),
+                name: e.zone_name.clone(),
+                zone_type: None,
+            };
+            let short = Hook {
+                settings: Settings {
+                    timeout: Duration::from_secs(10),
+                    ..self.settings.clone()
+                },
+                ..*self
+            };
+            self.report.info(format!(
+                "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
+                e.value, e.name
+            ));
+            if let Err(err) = short.cleanup(&z, &e.name, &e.value) {
+                self.report.warn(format!(
+                    "could not remove the leftover value at {}: {err}",
+                    e.name
+                ));
+            }
+        }
+    }
+
     /// The public zone that holds `fqdn`: forced by name, or the longest suffix match.
     pub fn find_zone(&self, step: &'static str, fqdn: &str) -> Result<Zone> {
         if let Some(forced) = &self.settings.zone {
@@ -194,6 +286,8 @@ impl Hook<'_> {
     pub fn auth(&self, zone: &Zone, fqdn: &str, value: &str, wait: bool) -> Result<Written> {
         const STEP: &str = "auth";
         let zone = zone.clone();
+        let _guard = self.lock(fqdn)?;
+        let mut last: Option<ApiError> = None;
         for _ in 0..MAX_ROUNDS {
             let found = self
                 .api
@@ -228,6 +322,7 @@ impl Hook<'_> {
                                 "creating {fqdn}: {e}; re-reading before trying again"
                             ));
                             self.clock.sleep(self.settings.poll);
+                            last = Some(e);
                             continue;
                         }
                         Err(e) => return Err(api_err(STEP, &format!("creating {fqdn}"), e)),
@@ -261,10 +356,19 @@ impl Hook<'_> {
                             continue;
                         }
                         Err(e) if e.code() == Some("DNS.0313") => continue,
+                        Err(e) if e.is_transient() => {
+                            self.report.info(format!(
+                                "updating {fqdn}: {e}; re-reading before trying again"
+                            ));
+                            self.clock.sleep(self.settings.poll);
+                            last = Some(e);
+                            continue;
+                        }
                         Err(e) => return Err(api_err(STEP, &format!("updating {fqdn}"), e)),
                     },
                 },
             };
+            self.remember(&zone, fqdn, value);
             if !wait {
                 return Ok(Written {
                     zone,
@@ -288,17 +392,15 @@ impl Hook<'_> {
                 }
             }
         }
-        Err(Error::failed(
-            STEP,
-            format!("{fqdn} kept changing under us; gave up after {MAX_ROUNDS} rounds"),
-        )
-        .hint("another process is editing this recordset; retry later"))
+        Err(gave_up(STEP, fqdn, last))
     }
 
     /// Removes exactly `value` from the TXT set at `fqdn`; deletes the set only
     /// when ours was its last value. Absent value or set: success.
     pub fn cleanup(&self, zone: &Zone, fqdn: &str, value: &str) -> Result<()> {
         const STEP: &str = "cleanup";
+        let _guard = self.lock(fqdn)?;
+        let mut last: Option<ApiError> = None;
         for _ in 0..MAX_ROUNDS {
             let found = self
                 .api
@@ -307,12 +409,14 @@ impl Hook<'_> {
             let Some(set) = found else {
                 self.report
                     .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
+                self.forget(fqdn, value);
                 return Ok(());
             };
             if !txt::contains(&set.records, value) {
                 self.report.info(format!(
                     "TXT value {value} not present at {fqdn}; nothing to remove"
                 ));
+                self.forget(fqdn, value);
                 return Ok(());
             }
             if set.is_pending() {
@@ -340,18 +444,24 @@ impl Hook<'_> {
                 }),
             };
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.forget(fqdn, value);
+                    return Ok(());
+                }
                 Err(e) if e.is_not_steady() => {
                     self.wait_active(STEP, zone, &set.id)?;
                 }
                 Err(e) if e.code() == Some("DNS.0313") => {}
+                Err(e) if e.is_transient() => {
+                    self.report.info(format!(
+                        "changing {fqdn}: {e}; re-reading before trying again"
+                    ));
+                    self.clock.sleep(self.settings.poll);
+                    last = Some(e);
+                }
                 Err(e) => return Err(api_err(STEP, &format!("changing {fqdn}"), e)),
             }
         }
-        Err(Error::failed(
-            STEP,
-            format!("{fqdn} kept changing under us; gave up after {MAX_ROUNDS} rounds"),
-        )
-        .hint("another process is editing this recordset; retry later"))
+        Err(gave_up(STEP, fqdn, last))
     }
 }

@@ -18,6 +18,7 @@ pub mod dns_api;
 pub mod error;
 pub mod hook;
 pub mod http;
+pub mod local;
 pub mod options;
 pub mod propagation;
 pub mod report;

@@ -67,6 +67,7 @@ pub struct Options {
     pub deadline: Duration,
     pub proxy: ProxyConfig,
     pub trust: Trust,
+    pub lock_dir: Option<PathBuf>,
     pub level: Level,
     /// Warnings to print once the report exists.
     pub warnings: Vec<String>,
@@ -285,6 +286,7 @@ impl Options {
             trust: Trust {
                 ca_file: file(&g.ca_file),
             },
+            lock_dir: file(&g.lock_dir),
             level,
             warnings,
         })

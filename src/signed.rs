@@ -61,10 +61,11 @@ fn jitter(d: Duration) -> Duration {
     d + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
 }
 
-/// Methods safe to send again after an unknown outcome. A POST may have been
-/// applied: the hook re-reads the state instead of repeating it.
+/// Methods safe to send again after an unknown outcome. A POST or PUT may have
+/// been applied, and a repeated PUT would write back what we read before: the
+/// hook re-reads the state instead of repeating them.
 fn idempotent(method: &str) -> bool {
-    matches!(method, "GET" | "PUT" | "DELETE" | "HEAD")
+    matches!(method, "GET" | "DELETE" | "HEAD")
 }
 
 impl SignedClient {

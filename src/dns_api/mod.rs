@@ -41,12 +41,13 @@ impl ApiError {
     pub fn is_not_steady(&self) -> bool {
         self.code() == Some("DNS.0314")
     }
-    /// The outcome of a write is unknown (no answer, or a 5xx): re-read before trying again.
+    /// The outcome of a write is unknown (no answer, a 5xx, throttled after every
+    /// retry, or a 2xx we could not read): re-read before trying again.
     pub fn is_transient(&self) -> bool {
         match self {
-            ApiError::Transport(_) => true,
+            ApiError::Transport(_) | ApiError::Decode(_) => true,
             ApiError::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
-            _ => false,
+            ApiError::Credentials(_) => false,
         }
     }
     /// The recordset exists already (or another type occupies the name).

@@ -54,8 +54,18 @@ pub fn cmd(sim: &Sim) -> Command {
         .env("OTC_METADATA_URL", sim.metadata_url())
         .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
         .env("OTC_PROPAGATION_TIMEOUT", "20")
+        .env("OTC_LOCK_DIR", lock_dir(sim))
         .env("OTC_HTTP_TIMEOUT", "5");
     c
+}
+
+/// A lock directory per simulator, so tests never share journals.
+pub fn lock_dir(sim: &Sim) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "otc-test-locks-{}-{}",
+        std::process::id(),
+        sim.http_addr().port()
+    ))
 }
 
 /// Runs and checks that no secret the simulator knows shows up in the output.

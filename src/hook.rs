@@ -316,6 +316,13 @@ impl Hook<'_> {
                             }
                             continue;
                         }
+                        // A set of that name is still going away (PENDING_DELETE): wait, re-read.
+                        Err(e) if e.is_not_steady() => {
+                            self.report
+                                .verbose(format!("creating {fqdn}: {e}; waiting"));
+                            self.clock.sleep(self.settings.poll);
+                            continue;
+                        }
                         // No answer or a 5xx: the POST may have landed. Re-read, never re-POST blindly.
                         Err(e) if e.is_transient() => {
                             self.report.info(format!(

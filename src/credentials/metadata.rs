@@ -115,9 +115,19 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Credentials> {
         headers.push(("X-Metadata-Token".to_string(), tok));
     }
     let full = format!("{}{}", url.origin(), url.path);
-    let resp = t
-        .send("GET", &full, &headers, b"")
-        .map_err(|e| unreachable(url, &e))?;
+    // One more try after a hiccup (5xx, throttling, a dropped connection); a
+    // refused connection or a 4xx is an answer and comes back at once.
+    let mut resp = t.send("GET", &full, &headers, b"");
+    let hiccup = match &resp {
+        Ok(r) => matches!(r.status, 429 | 500 | 502 | 503 | 504),
+        Err(TransportError::Refused(_)) => false,
+        Err(_) => true,
+    };
+    if hiccup {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        resp = t.send("GET", &full, &headers, b"");
+    }
+    let resp = resp.map_err(|e| unreachable(url, &e))?;
     if resp.status != 200 {
         // A non-200 body is an error text ("Please configure Cloud Service Agency first"), no secret.
         let snippet: String = String::from_utf8_lossy(&resp.body)

@@ -183,6 +183,12 @@ impl DnsBackend for OtcDns {
 
     fn delete(&self, zone: &Zone, set: &RecordSet) -> ApiResult<()> {
         let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
-        self.client.call("DELETE", &url, &[], None).map(|_| ())
+        let resp = self.client.call("DELETE", &url, &[], None)?;
+        // The service answers with the set (PENDING_DELETE); anything else (an HTML
+        // page from a proxy, say) leaves the outcome unknown: the caller re-reads.
+        if !resp.body.iter().all(u8::is_ascii_whitespace) {
+            decode::<serde_json::Value>(&resp.body)?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@
 //! ```text
 //! cargo bench --bench certbot_runs              # everything (~3 min on 2 cores)
 //! cargo bench --bench certbot_runs -- --quick   # N = 1, 5 and fewer repetitions
+//! cargo bench --bench certbot_runs -- --only rss # one of: runs, overhead, api, rss
 //! ```
 //!
 //! Definitions (also printed with the results):
@@ -21,10 +22,9 @@
 //!   `--no-wait-once`, every value of the run in wait-once mode).
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use otc_acme_hook::sim::{Seed, Sim, SimOptions};
@@ -44,6 +44,14 @@ const TARGET_SPEEDUP: f64 = 10.0;
 const TARGET_RSS_MIB: f64 = 8.0;
 /// Upper bound on any one hook's wait (the hook's default is 300 s).
 const HOOK_PROPAGATION_TIMEOUT: &str = "30";
+
+/// The 1-minute load average, to judge whether other work shared the CPUs.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
+}
 
 fn mark(ok: bool) -> &'static str {
     if ok { "✓" } else { "✗" }
@@ -601,7 +609,10 @@ fn hook_overhead(runs: usize) {
         .iter()
         .filter(|r| !r.is_metadata())
         .count();
-    println!("\n## Hook overhead (no delays, loopback)\n");
+    println!(
+        "\n## Hook overhead (no delays, loopback; load average {} before)\n",
+        load()
+    );
     println!("| what | runs | median ms | p90 ms | min ms | max ms | ≤ 15 ms median |");
     println!("|---|---|---|---|---|---|---|");
     if times.is_empty() {
@@ -684,7 +695,10 @@ fn timed_ok(c: &mut Command, what: &str) -> Result<f64, String> {
 }
 
 fn api_get(runs: usize) {
-    println!("\n## `otc-acme-hook api GET /v2/zones` vs Python (stdlib) signed GET\n");
+    println!(
+        "\n## `otc-acme-hook api GET /v2/zones` vs Python (stdlib) signed GET (load average {} before)\n",
+        load()
+    );
     let Some((exe, version)) = python() else {
         println!("not measured: no python3 found");
         return;
@@ -752,7 +766,7 @@ fn api_get(runs: usize) {
         exe.display()
     );
     println!(
-        "- Signed GETs answered 200 by the simulator (which checks signatures): {}/{}",
+        "- GET /v2/zones answered 200 by the simulator, which checks every signature: {}/{} (both clients; the Python script exits 1 on anything but 200, and every run above exited 0 with the zone listed)",
         py_statuses.iter().filter(|s| **s == 200).count(),
         py_statuses.len()
     );
@@ -766,9 +780,10 @@ fn api_get(runs: usize) {
 
 // ---------------------------------------------------------------- RSS
 
-/// Peak RSS in KiB of `c` run under GNU time, and whether `c` exited 0.
+/// Peak RSS in KiB of `c` run under GNU time, and `None` if `c` exited 0, else
+/// its exit code and the last line of its stderr.
 /// `clear_env`: `c` starts from a cleared environment (the hook's commands do).
-fn peak_rss_kib(c: &Command, clear_env: bool) -> Result<(u64, bool), String> {
+fn peak_rss_kib(c: &Command, clear_env: bool) -> Result<(u64, Option<String>), String> {
     let out_file = std::env::temp_dir().join(format!("otc-bench-rss-{}", std::process::id()));
     let mut t = Command::new("/usr/bin/time");
     t.arg("-f").arg("%M").arg("-o").arg(&out_file);
@@ -792,7 +807,17 @@ fn peak_rss_kib(c: &Command, clear_env: bool) -> Result<(u64, bool), String> {
         .filter_map(|l| l.trim().parse::<u64>().ok())
         .next_back()
         .ok_or_else(|| format!("no figure from /usr/bin/time: {text:?}"))?;
-    Ok((kib, out.status.success()))
+    let failure = (!out.status.success()).then(|| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rfind(|l| !l.starts_with("Command exited with"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        format!("exited {:?}: {last}", out.status.code())
+    });
+    Ok((kib, failure))
 }
 
 fn gnu_time_available() -> bool {
@@ -804,16 +829,144 @@ fn gnu_time_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// A loopback TLS server (Python's `ssl`, certificate made with `openssl`)
+/// that answers every request with a one-zone listing, so the RSS rows can
+/// include real TLS handshakes. Killed and cleaned up on drop.
+struct TlsPeer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+const TLS_SERVER_PY: &str = r#"
+import socket, ssl, sys
+cert, key, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(8)
+srv.settimeout(120)
+print(srv.getsockname()[1], flush=True)
+body = b'{"zones":[{"name":"bench.test."}]}'
+head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+for _ in range(count):
+    try:
+        conn, _ = srv.accept()
+    except OSError:
+        break
+    try:
+        conn.settimeout(10)
+        with ctx.wrap_socket(conn, server_side=True) as tls:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            tls.sendall(head % len(body) + body)
+    except (OSError, ssl.SSLError):
+        conn.close()
+"#;
+
+impl TlsPeer {
+    /// Fails with the reason when `openssl` or the server does not start.
+    fn start(python: &Path, connections: usize) -> Result<TlsPeer, String> {
+        let dir = std::env::temp_dir().join(format!("otc-bench-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let out = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=otc-acme-hook bench self-signed",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-addext",
+                "extendedKeyUsage=serverAuth",
+                "-keyout",
+            ])
+            .arg(dir.join("key.pem"))
+            .arg("-out")
+            .arg(dir.join("cert.pem"))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("openssl: {e}"))?;
+        if !out.status.success() {
+            return Err(describe_failure("openssl req", &out));
+        }
+        let mut child = Command::new(python)
+            .arg("-c")
+            .arg(TLS_SERVER_PY)
+            .arg(dir.join("cert.pem"))
+            .arg(dir.join("key.pem"))
+            .arg(connections.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("python TLS server: {e}"))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let port = read.ok().and_then(|_| line.trim().parse::<u16>().ok());
+        let mut peer = TlsPeer {
+            child,
+            port: 0,
+            dir,
+        };
+        match port {
+            Some(p) => {
+                peer.port = p;
+                Ok(peer)
+            }
+            None => Err("python TLS server did not start".to_string()),
+        }
+    }
+
+    fn cert(&self) -> PathBuf {
+        self.dir.join("cert.pem")
+    }
+}
+
+impl Drop for TlsPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// One row of the RSS table.
 struct RssRow {
     name: &'static str,
     /// Counted against the 8 MiB target.
     target: bool,
     result: Result<Vec<u64>, String>,
+    /// How an expected failure failed (last run).
+    failure: Option<String>,
 }
 
+/// (name, counts for the target, must exit 0, clears the environment, command)
+type RssSpec<'a> = (
+    &'static str,
+    bool,
+    bool,
+    bool,
+    Box<dyn Fn(usize) -> Command + 'a>,
+);
+
 fn rss(runs: usize) {
-    println!("\n## Peak RSS (GNU time %M, loopback simulator)\n");
+    println!("\n## Peak RSS (GNU time %M, loopback)\n");
     if !gnu_time_available() {
         println!(
             "not measured: /usr/bin/time (GNU time) is missing; install it with `apt-get install -y time` (scripts/bench.sh does)"
@@ -823,21 +976,13 @@ fn rss(runs: usize) {
     let owned = start_sim(0, 0);
     let sim = &owned;
     let py = python();
-    // A TLS endpoint that accepts and hangs up: the hook loads its roots and
-    // starts a handshake, which fails. Shows what an https URL costs.
-    let tls = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let tls_addr = tls.local_addr().expect("local addr");
-    std::thread::spawn(move || {
-        // Bounded: ends after this many connections, or with the process.
-        for s in tls.incoming().take(8 * runs) {
-            drop(s);
-        }
-    });
-    // (name, counts for the target, must exit 0, clears the environment, command)
-    type Make<'a> = Box<dyn Fn(usize) -> Command + 'a>;
-    let mut specs: Vec<(&'static str, bool, bool, bool, Make)> = vec![
+    let peer = match &py {
+        Some((exe, _)) => TlsPeer::start(exe, 4 * runs),
+        None => Err("no python3".to_string()),
+    };
+    let mut specs: Vec<RssSpec> = vec![
         (
-            "auth (fresh name, DNS check on)",
+            "auth, http simulator (fresh name, DNS check on)",
             true,
             true,
             true,
@@ -853,27 +998,43 @@ fn rss(runs: usize) {
             }),
         ),
         (
-            "api GET /v2/zones",
+            "api GET /v2/zones, http simulator",
             true,
             true,
             true,
             Box::new(|_| api_cmd(sim)),
         ),
-        (
-            "api GET https://127.0.0.1:PORT/v2/zones (handshake refused; informational: TLS roots loaded)",
-            false,
+    ];
+    if let Ok(peer) = &peer {
+        let url = format!("https://127.0.0.1:{}/v2/zones", peer.port);
+        let url2 = url.clone();
+        let cert = peer.cert();
+        specs.push((
+            "api GET https:// (platform verifier reads the system roots; the self-signed certificate is refused as it should be; OTC_RETRIES=0)",
+            true,
             false,
             true,
             Box::new(move |_| {
                 let mut c = hook(sim);
-                c.args(["api", "GET", &format!("https://{tls_addr}/v2/zones")]);
+                c.env("OTC_RETRIES", "0").args(["api", "GET", &url]);
                 c
             }),
-        ),
-    ];
+        ));
+        specs.push((
+            "api GET https:// with --ca-file (system bundle + ours parsed, full TLS handshake, 200)",
+            true,
+            true,
+            true,
+            Box::new(move |_| {
+                let mut c = hook(sim);
+                c.env("OTC_CA_FILE", &cert).args(["api", "GET", &url2]);
+                c
+            }),
+        ));
+    }
     if let Some((exe, _)) = &py {
         specs.push((
-            "python3 benches/py_signed_get.py (informational)",
+            "python3 benches/py_signed_get.py, http simulator (informational)",
             false,
             true,
             false,
@@ -884,11 +1045,16 @@ fn rss(runs: usize) {
     for (name, target, must_succeed, clear_env, make) in &specs {
         let mut kibs = Vec::new();
         let mut err = None;
+        let mut failure = None;
         for i in 0..runs {
             match peak_rss_kib(&make(i), *clear_env) {
-                Ok((k, ok)) if ok || !must_succeed => kibs.push(k),
-                Ok(_) => {
-                    err = Some("the measured command failed".to_string());
+                Ok((k, None)) => kibs.push(k),
+                Ok((k, Some(f))) if !must_succeed => {
+                    kibs.push(k);
+                    failure = Some(f);
+                }
+                Ok((_, Some(f))) => {
+                    err = Some(f);
                     break;
                 }
                 Err(e) => {
@@ -901,11 +1067,16 @@ fn rss(runs: usize) {
             name,
             target: *target,
             result: err.map_or(Ok(kibs), Err),
+            failure,
         });
     }
     println!("| process | runs | peak RSS MiB (max) | median MiB | ≤ 8 MiB |");
     println!("|---|---|---|---|---|");
+    let mut notes = Vec::new();
     for row in rows {
+        if let Some(f) = &row.failure {
+            notes.push(format!("- {}: {f}", row.name));
+        }
         match row.result {
             Ok(kibs) if !kibs.is_empty() => {
                 let mibs: Vec<f64> = kibs.iter().map(|k| *k as f64 / 1024.0).collect();
@@ -927,13 +1098,30 @@ fn rss(runs: usize) {
             Err(e) => println!("| {} | — | not measured ({e}) | — | — |", row.name),
         }
     }
+    println!();
+    if let Err(e) = &peer {
+        println!("- https rows not measured: {e}");
+    }
+    for n in notes {
+        println!("{n}");
+    }
+    println!(
+        "- The https rows talk to a loopback TLS server (Python `ssl`, a certificate made with `openssl` for 127.0.0.1); credentials still come from the http simulator."
+    );
 }
 
 // ---------------------------------------------------------------- main
 
 fn main() {
     // cargo bench passes `--bench`; other harness flags are ignored too.
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let run = |section: &str| only.is_none_or(|o| o == section);
     let ns: &[usize] = if quick { &[1, 5] } else { &[1, 5, 10, 20] };
     // Apex+wildcard: 20 challenges (10 names) waiting once; 10 (5 names) waiting
     // per hook, where each challenge costs about D + 0.5 s and 20 would add a minute.
@@ -946,30 +1134,41 @@ fn main() {
 
     println!("# otc-acme-hook benchmark");
     println!(
-        "\nbinary: {BIN}\nmachine: {} CPU(s) available{}",
+        "\nbinary: {BIN}\nmachine: {} CPU(s) available, load average {}{}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load(),
         if quick { "; --quick" } else { "" }
     );
+    println!(
+        "(the overhead and api GET figures are a few ms of CPU each: other work on the machine inflates them; the load average is printed before each)"
+    );
 
-    let mut results = Vec::new();
-    for mode in [Mode::WaitOnce, Mode::PerHook] {
-        for &n in ns {
-            eprintln!("running {} N={n} ...", mode.label());
-            results.push(certbot_run(mode, n, false));
+    if run("runs") {
+        let mut results = Vec::new();
+        for mode in [Mode::WaitOnce, Mode::PerHook] {
+            for &n in ns {
+                eprintln!("running {} N={n} ...", mode.label());
+                results.push(certbot_run(mode, n, false));
+            }
+            let p = pairs_n(mode);
+            eprintln!("running {} apex+wildcard, {p} challenges ...", mode.label());
+            results.push(certbot_run(mode, p, true));
         }
-        let p = pairs_n(mode);
-        eprintln!("running {} apex+wildcard, {p} challenges ...", mode.label());
-        results.push(certbot_run(mode, p, true));
+        print_runs(&results);
+        let _ = std::io::stdout().flush();
     }
-    print_runs(&results);
-    let _ = std::io::stdout().flush();
-
-    eprintln!("running hook overhead ...");
-    hook_overhead(if quick { 10 } else { 40 });
-    eprintln!("running api GET comparison ...");
-    api_get(if quick { 6 } else { 25 });
-    eprintln!("running peak RSS ...");
-    rss(if quick { 2 } else { 5 });
+    if run("overhead") {
+        eprintln!("running hook overhead ...");
+        hook_overhead(if quick { 10 } else { 40 });
+    }
+    if run("api") {
+        eprintln!("running api GET comparison ...");
+        api_get(if quick { 6 } else { 25 });
+    }
+    if run("rss") {
+        eprintln!("running peak RSS ...");
+        rss(if quick { 2 } else { 5 });
+    }
 
     println!(
         "\n(benchmark took {:.0} s; figures only, no target is asserted)",

@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-test-deps.sh
 cargo build --bins
-cargo test --all-targets
+cargo test
 tests/e2e/run-all.sh
 if [ "${OTC_SKIP_BENCH:-0}" != 1 ]; then
     scripts/bench.sh

@@ -191,22 +191,17 @@ impl Flow<'_> {
             self.values_of(&written.set.records, &env.value),
         )];
         if self.mode.wait_once {
+            let mut others: Vec<(Zone, String)> = Vec::new();
             for d in env.all_domains.iter().filter(|d| **d != env.domain) {
-                let (other, other_zone) =
-                    match self.effective_name("auth", &zone::challenge_name(d)) {
-                        Ok(found) => found,
-                        Err(e) => {
-                            self.hook.report.verbose(format!("skipping {d}: {e}"));
-                            continue;
-                        }
-                    };
-                if sets.iter().any(|(_, n, _)| *n == other) {
-                    continue;
-                }
-                if let Some(s) = self.active_set(&other_zone, &other)? {
-                    sets.push(s);
+                match self.effective_name("auth", &zone::challenge_name(d)) {
+                    Ok((n, z)) if n != name && !others.iter().any(|(_, o)| *o == n) => {
+                        others.push((z, n))
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.hook.report.verbose(format!("skipping {d}: {e}")),
                 }
             }
+            sets.extend(self.active_sets(&others)?);
         }
         if !self.mode.dns_check {
             self.hook
@@ -250,30 +245,86 @@ impl Flow<'_> {
         }
     }
 
-    /// Zone, name and values of the TXT set at `name` once it is ACTIVE;
-    /// `None` (said under `-v`) when there is no set.
-    fn active_set(&self, zone: &Zone, name: &str) -> Result<Option<(Zone, String, Vec<String>)>> {
-        let z = zone.clone();
-        let set = self
-            .hook
-            .api
-            .find_txt(&z, name)
-            .map_err(|e| Error::failed("auth", format!("reading {name}: {e}")))?;
-        let Some(set) = set else {
+    /// Zone, name and values of each TXT set at `names` once all are ACTIVE,
+    /// polling one listing per zone per second (not one request per name);
+    /// names without a set are skipped (said under `-v`).
+    fn active_sets(&self, names: &[(Zone, String)]) -> Result<Vec<(Zone, String, Vec<String>)>> {
+        let mut zones: Vec<&Zone> = Vec::new();
+        for (z, _) in names {
+            if !zones.iter().any(|k| k.id == z.id) {
+                zones.push(z);
+            }
+        }
+        let start = self.hook.clock.elapsed();
+        loop {
+            let mut found = Vec::new();
+            let mut pending = Vec::new();
+            for z in &zones {
+                let mine: Vec<&String> = names
+                    .iter()
+                    .filter(|(k, _)| k.id == z.id)
+                    .map(|(_, n)| n)
+                    .collect();
+                // One listing covers every challenge name of the zone.
+                let filter = if mine.iter().all(|n| n.starts_with("_acme-challenge.")) {
+                    "_acme-challenge"
+                } else {
+                    ""
+                };
+                let sets = if filter.is_empty() {
+                    let mut v = Vec::new();
+                    for n in &mine {
+                        v.extend(
+                            self.hook
+                                .api
+                                .find_txt(z, n)
+                                .map_err(|e| Error::failed("auth", format!("reading {n}: {e}")))?,
+                        );
+                    }
+                    v
+                } else {
+                    self.hook.api.txt_sets(z, filter).map_err(|e| {
+                        Error::failed("auth", format!("reading the TXT sets of {}: {e}", z.name))
+                    })?
+                };
+                for n in mine {
+                    match sets.iter().find(|s| s.name.eq_ignore_ascii_case(n)) {
+                        None => self
+                            .hook
+                            .report
+                            .verbose(format!("skipping {n}: no TXT recordset")),
+                        Some(s) if s.is_active() => found.push((
+                            (*z).clone(),
+                            n.clone(),
+                            s.records
+                                .iter()
+                                .map(|r| txt::unquote(r).to_string())
+                                .collect(),
+                        )),
+                        Some(s) => pending.push(format!("{n} ({})", s.status())),
+                    }
+                }
+            }
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            let waited = self.hook.clock.elapsed() - start;
+            if waited >= self.hook.settings.timeout {
+                return Err(Error::failed(
+                    "auth",
+                    format!(
+                        "still not ACTIVE after {}s: {}",
+                        waited.as_secs(),
+                        pending.join(", ")
+                    ),
+                )
+                .hint("raise --propagation-timeout, or check the DNS service status"));
+            }
             self.hook
                 .report
-                .verbose(format!("skipping {name}: no TXT recordset"));
-            return Ok(None);
-        };
-        let Some(active) = self.hook.wait_active("auth", &z, &set.id)? else {
-            return Ok(None);
-        };
-        let values = active
-            .records
-            .iter()
-            .map(|r| txt::unquote(r).to_string())
-            .collect();
-        Ok(Some((z, name.to_string(), values)))
+                .verbose(format!("waiting for ACTIVE: {}", pending.join(", ")));
+            self.hook.clock.sleep(self.hook.settings.poll);
+        }
     }
 
     pub fn cleanup(&self, env: &Challenge) -> Result<()> {

@@ -223,7 +223,8 @@ impl Hook<'_> {
         }
     }
 
-    /// Polls one set until it is `ACTIVE`; `None` when it disappeared.
+    /// Polls a set known to be `PENDING_*` until it is `ACTIVE`, one read per
+    /// poll interval, the first after one interval; `None` when it disappeared.
     pub fn wait_active(
         &self,
         step: &'static str,
@@ -233,6 +234,7 @@ impl Hook<'_> {
         let start = self.clock.elapsed();
         let mut last_said = start;
         loop {
+            self.clock.sleep(self.settings.poll);
             let set = self
                 .api
                 .get(zone, id)
@@ -276,7 +278,6 @@ impl Hook<'_> {
                 self.report
                     .verbose(format!("{} is {}; polling again", set.name, set.status()));
             }
-            self.clock.sleep(self.settings.poll);
         }
     }
 
@@ -385,7 +386,12 @@ impl Hook<'_> {
             }
             // Done only when the set is ACTIVE and still holds our value (a
             // concurrent writer may have replaced the records meanwhile).
-            match self.wait_active(STEP, &zone, &set.id)? {
+            let settled = if set.is_active() {
+                Some(set)
+            } else {
+                self.wait_active(STEP, &zone, &set.id)?
+            };
+            match settled {
                 Some(active) if txt::contains(&active.records, value) => {
                     return Ok(Written {
                         zone,

@@ -21,6 +21,9 @@ fn zone_id(sim: &Sim, name: &str) -> String {
         .to_string()
 }
 
+/// A step of a flow: its name, HTTP method, and path prefix from the zone id.
+type Step = (&'static str, &'static str, fn(&str) -> String);
+
 /// One flow of the matrix: how to run it, and what must hold afterwards.
 #[derive(Clone, Copy, Debug)]
 enum Flow {
@@ -134,7 +137,7 @@ fn fault_matrix_every_fault_at_every_step() {
             Flow::AuthNew => "POST",
             Flow::CleanupLast => "DELETE",
         };
-        let steps: Vec<(&str, &str, fn(&str) -> String)> = vec![
+        let steps: Vec<Step> = vec![
             ("list zones", "GET", |_| "/v2/zones".to_string()),
             ("nameservers", "GET", |z| {
                 format!("/v2/zones/{z}/nameservers")

@@ -107,8 +107,16 @@ pub trait DnsBackend {
     fn public_zones(&self, filter: &str) -> ApiResult<Vec<Zone>>;
     /// Host names of the zone's authoritative nameservers.
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>>;
+    /// Every TXT recordset of the zone whose name contains `filter` (the
+    /// provider may over-match; callers compare names exactly).
+    fn txt_sets(&self, zone: &Zone, filter: &str) -> ApiResult<Vec<RecordSet>>;
     /// The TXT recordset named exactly `name` (absolute, lower-case), if any.
-    fn find_txt(&self, zone: &Zone, name: &str) -> ApiResult<Option<RecordSet>>;
+    fn find_txt(&self, zone: &Zone, name: &str) -> ApiResult<Option<RecordSet>> {
+        Ok(self
+            .txt_sets(zone, name)?
+            .into_iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name)))
+    }
     /// Re-reads one recordset; `None` once it is gone.
     fn get(&self, zone: &Zone, id: &str) -> ApiResult<Option<RecordSet>>;
     fn create_txt(
@@ -171,8 +179,8 @@ impl DnsBackend for Memo<'_> {
             .insert(zone.id.clone(), n.clone());
         Ok(n)
     }
-    fn find_txt(&self, zone: &Zone, name: &str) -> ApiResult<Option<RecordSet>> {
-        self.inner.find_txt(zone, name)
+    fn txt_sets(&self, zone: &Zone, filter: &str) -> ApiResult<Vec<RecordSet>> {
+        self.inner.txt_sets(zone, filter)
     }
     fn get(&self, zone: &Zone, id: &str) -> ApiResult<Option<RecordSet>> {
         self.inner.get(zone, id)

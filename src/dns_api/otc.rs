@@ -110,24 +110,22 @@ impl DnsBackend for OtcDns {
             .collect())
     }
 
-    fn find_txt(&self, zone: &Zone, name: &str) -> ApiResult<Option<RecordSet>> {
+    fn txt_sets(&self, zone: &Zone, filter: &str) -> ApiResult<Vec<RecordSet>> {
+        let mut out = Vec::new();
         let mut seen = Vec::new();
         let mut page: RecordSetList = self.get_json(
             &self.url(&format!("/v2/zones/{}/recordsets", zone.id)),
-            &q(&[("name", name), ("type", "TXT"), ("limit", "500")]),
+            &q(&[("name", filter), ("type", "TXT"), ("limit", "500")]),
         )?;
         loop {
-            // `name` is a substring filter: compare exactly.
-            if let Some(rs) = page
-                .recordsets
-                .into_iter()
-                .find(|r| r.rtype.eq_ignore_ascii_case("TXT") && r.name.eq_ignore_ascii_case(name))
-            {
-                return Ok(Some(rs));
-            }
+            out.extend(
+                page.recordsets
+                    .into_iter()
+                    .filter(|r| r.rtype.eq_ignore_ascii_case("TXT")),
+            );
             match self.next_page(page.links, &mut seen)? {
                 Some(url) => page = self.get_json(&url, &[])?,
-                None => return Ok(None),
+                None => return Ok(out),
             }
         }
     }

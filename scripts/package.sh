@@ -27,7 +27,9 @@ assets=target/assets
 rm -rf "$assets"
 mkdir -p "$assets/completions"
 # A clean environment: stray OTC_* settings of this shell must not fail or change the output.
-env -i "$bin" generate man >"$assets/otc-acme-hook.1"
+mkdir -p "$assets/man"
+env -i "$bin" generate man --dir "$assets/man"
+cp "$assets/man/otc-acme-hook.1" "$assets/otc-acme-hook.1"
 env -i "$bin" generate completions bash >"$assets/completions/otc-acme-hook"
 env -i "$bin" generate completions zsh >"$assets/completions/_otc-acme-hook"
 env -i "$bin" generate completions fish >"$assets/completions/otc-acme-hook.fish"
@@ -36,6 +38,9 @@ for f in "$assets/otc-acme-hook.1" "$assets"/completions/*; do
 done
 bash -n "$assets/completions/otc-acme-hook"
 gzip -9 -n -f "$assets/otc-acme-hook.1"
+rm "$assets/man/otc-acme-hook.1"
+gzip -9 -n -f "$assets"/man/*.1
+ls "$assets/man"
 ls -l "$assets" "$assets/completions"
 
 say "the man page renders"

@@ -73,7 +73,11 @@ pub fn run(
 ) -> Result<()> {
     let mut domains = Vec::new();
     for d in &args.domains {
-        domains.push(zone::normalize_domain(d).map_err(|e| Error::rejected("check", e))?);
+        let n = zone::normalize_domain(d).map_err(|e| Error::rejected("check", e))?;
+        // example.com and *.example.com share one challenge name: check it once.
+        if !domains.contains(&n) {
+            domains.push(n);
+        }
     }
     let mut stdout = std::mem::replace(&mut world.stdout, Box::new(std::io::sink()));
     let mut lines = Lines {

@@ -256,8 +256,12 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Generate {
-    /// The man page (roff) on stdout
-    Man,
+    /// The man page (roff) on stdout; with --dir, every page (one per subcommand too) into DIR
+    Man {
+        /// Write otc-acme-hook.1 and otc-acme-hook-SUBCOMMAND.1 into this directory
+        #[arg(long = "dir", value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Shell completions on stdout
     Completions {
         #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
@@ -349,6 +353,10 @@ fn watchdog(deadline: Duration) {
 }
 
 fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
+    // Packagers generate docs in any environment: unrelated settings don't matter.
+    if let Command::Generate(g) = &cli.command {
+        return generate(&g.what, &mut world);
+    }
     let opts = Options::from_cli(&cli.global, matches, &world.env)?;
     let out = std::mem::replace(&mut world.report_out, Box::new(std::io::sink()));
     let report = Rc::new(Report::new(opts.level, out));
@@ -418,9 +426,16 @@ fn generate(what: &Generate, world: &mut World) -> Result<()> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     match what {
-        Generate::Man => clap_mangen::Man::new(cmd)
+        Generate::Man { dir: None } => clap_mangen::Man::new(cmd)
             .render(&mut buf)
             .map_err(|e| crate::error::Error::failed("generate", e.to_string()))?,
+        Generate::Man { dir: Some(dir) } => {
+            return std::fs::create_dir_all(dir)
+                .and_then(|_| clap_mangen::generate_to(cmd, dir))
+                .map_err(|e| {
+                    crate::error::Error::failed("generate", format!("{}: {e}", dir.display()))
+                });
+        }
         Generate::Completions { shell } => {
             use clap_complete::Shell;
             let sh = match shell.as_str() {

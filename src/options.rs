@@ -182,7 +182,9 @@ impl Options {
 
         let agency = match nonblank(&g.agency_name) {
             None => {
-                if g.agency_domain_name.is_some() || g.agency_domain_id.is_some() {
+                if nonblank(&g.agency_domain_name).is_some()
+                    || nonblank(&g.agency_domain_id).is_some()
+                {
                     return Err(config_err(
                         "--agency-domain-name/--agency-domain-id need --agency-name",
                     ));
@@ -231,6 +233,17 @@ impl Options {
                 g.deadline, g.propagation_timeout
             ))
             .hint("raise --deadline or lower --propagation-timeout"));
+        }
+        // A CA file we can't use is a configuration error: say so before any call.
+        if let Some(ca) = file(&g.ca_file) {
+            let bytes = std::fs::read(&ca)
+                .map_err(|e| config_err(format!("--ca-file {}: {e}", ca.display())))?;
+            if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(config_err(format!(
+                    "--ca-file {} holds no PEM certificate",
+                    ca.display()
+                )));
+            }
         }
         let level = if g.quiet {
             Level::Quiet

@@ -156,7 +156,7 @@ fn private_ca_is_trusted_only_with_ca_file() {
     // A file without certificates is refused with its name.
     std::fs::write(dir.join("empty.pem"), "not a pem\n").unwrap();
     let out = call(&["--ca-file", dir.join("empty.pem").to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no PEM certificate"));
     std::fs::remove_dir_all(dir).ok();
 }

@@ -256,9 +256,8 @@ impl Checker<'_> {
                     format!("CNAME loop at {t} (from {name})"),
                 ));
             }
-            self.report.info(format!(
-                "{current} is a CNAME to {t}; writing the value there"
-            ));
+            self.report
+                .info(format!("{current} is a CNAME to {t}; using the target"));
             zone = find_zone(&t).map_err(|e| {
                 Error::failed(
                     "cname",

@@ -6,7 +6,7 @@
 #   scripts/bench.sh            # everything
 #   scripts/bench.sh --quick    # N = 1, 5 and fewer repetitions
 #
-# The report is also written to target/bench-report.md.
+# The report is also written to target/bench-report.md (under $CARGO_TARGET_DIR if set).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TERM_COLOR=never
@@ -25,21 +25,22 @@ if ! /usr/bin/time -f %M true >/dev/null 2>&1; then
 fi
 
 cargo build --release --bin otc-acme-hook
-bin=target/release/otc-acme-hook
-stripped=target/release/otc-acme-hook.stripped
+target_dir=${CARGO_TARGET_DIR:-target}
+bin=$target_dir/release/otc-acme-hook
+stripped=$target_dir/release/otc-acme-hook.stripped
 cp "$bin" "$stripped"
 strip "$stripped"
 size=$(stat -c %s "$stripped")
 built=$(stat -c %s "$bin")
 rm -f "$stripped"
 
-report=target/bench-report.md
+report=$target_dir/bench-report.md
 {
     echo "## Release binary"
     echo
     echo "| binary | bytes | MiB |"
     echo "|---|---|---|"
-    awk -v b="$built" 'BEGIN { printf "| target/release/otc-acme-hook as built | %d | %.2f |\n", b, b / 1048576 }'
+    awk -v b="$built" 'BEGIN { printf "| release otc-acme-hook as built | %d | %.2f |\n", b, b / 1048576 }'
     awk -v b="$size" 'BEGIN { printf "| stripped copy (strip) | %d | %.2f |\n", b, b / 1048576 }'
     echo
 } | tee "$report"

@@ -223,8 +223,8 @@ impl Hook<'_> {
         }
     }
 
-    /// Polls a set known to be `PENDING_*` until it is `ACTIVE`, one read per
-    /// poll interval, the first after one interval; `None` when it disappeared.
+    /// Polls a set known to be `PENDING_*` until it is `ACTIVE`: a first read
+    /// shortly after, then one per poll interval; `None` when it disappeared.
     pub fn wait_active(
         &self,
         step: &'static str,
@@ -233,8 +233,11 @@ impl Hook<'_> {
     ) -> Result<Option<RecordSet>> {
         let start = self.clock.elapsed();
         let mut last_said = start;
+        // Many changes settle within a fraction of a second; later polls keep to one a second.
+        let mut pause = self.settings.poll.min(Duration::from_millis(200));
         loop {
-            self.clock.sleep(self.settings.poll);
+            self.clock.sleep(pause);
+            pause = self.settings.poll;
             let set = self
                 .api
                 .get(zone, id)

@@ -194,7 +194,6 @@ impl Local {
             f.write_all(e.line().as_bytes())
                 .map_err(|e| err(e.to_string()))?;
         }
-        f.sync_all().ok();
         std::fs::rename(&tmp, self.dir.join(JOURNAL)).map_err(|e| err(e.to_string()))
     }
 

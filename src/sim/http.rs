@@ -357,6 +357,10 @@ fn relay(client: TcpStream, inner: SocketAddr, conns: &Conns) {
     let Ok(upstream) = TcpStream::connect(inner) else {
         return;
     };
+    // The relay forwards whatever arrives at once: Nagle's algorithm would hold
+    // back the second small write (a body after its headers) for a delayed ACK.
+    let _ = client.set_nodelay(true);
+    let _ = upstream.set_nodelay(true);
     let (Ok(key), Ok(client_w), Ok(upstream_r)) = (
         upstream.local_addr(),
         client.try_clone(),

@@ -121,8 +121,8 @@
 //! # OTC behaviour reproduced (otc-api.md)
 //!
 //! Fuzzy zone/record set name filters, pagination with `links.next`,
-//! `PENDING_*` states and `DNS.0314` while pending, `DNS.0312` for a duplicate
-//! name+type and for CNAME conflicts, quoted TXT values (`DNS.0308`), TTL
+//! `PENDING_*` states (none when `pending_delay_ms` is 0) and `DNS.0314` while
+//! pending, `DNS.0312` for a duplicate name+type and for CNAME conflicts, quoted TXT values (`DNS.0308`), TTL
 //! 300.. (`DNS.0319`), the 500 record set quota (`DNS.0403`), the 15-minute
 //! signature window (`APIG.0303`, IAM included), the lockout of an AK after
 //! more than 5 consecutive failures (5 minutes of simulated time, IAM
@@ -487,9 +487,10 @@ mod tests {
             update,
             &cred,
         );
+        // No pending delay in this seed: the change is in force at once.
         assert_eq!(
             (status, rs["status"].as_str()),
-            (202, Some("PENDING_UPDATE")),
+            (202, Some("ACTIVE")),
             "{rs}"
         );
 

@@ -813,7 +813,12 @@ impl Store {
             description: body.description,
             created_at: stamp.clone(),
             updated_at: stamp,
-            status: Status::PendingCreate,
+            // With no pending delay configured the change is in force at once.
+            status: if delays.pending_ms == 0 {
+                Status::Active
+            } else {
+                Status::PendingCreate
+            },
             pending_until_ms: now.mono_ms.saturating_add(delays.pending_ms),
         };
         let zone = self.zone_mut(zone_id)?;
@@ -874,7 +879,11 @@ impl Store {
             rs.description = body.description;
         }
         rs.updated_at = clock::format_api_timestamp(now.sim_us);
-        rs.status = Status::PendingUpdate;
+        rs.status = if delays.pending_ms == 0 {
+            Status::Active
+        } else {
+            Status::PendingUpdate
+        };
         rs.pending_until_ms = now.mono_ms.saturating_add(delays.pending_ms);
         let rs = rs.clone();
         zone.publish(

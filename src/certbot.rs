@@ -176,33 +176,54 @@ impl Flow<'_> {
     pub fn auth(&self, env: &Challenge) -> Result<()> {
         let (name, zone) = self.effective_name("auth", &env.fqdn)?;
         let later = self.mode.wait_once && env.remaining.is_some_and(|r| r > 0);
-        let written = self.hook.auth(&zone, &name, &env.value, !later)?;
         if later {
+            self.hook.auth(&zone, &name, &env.value, false)?;
             self.hook.report.verbose(format!(
                 "{} more challenge(s) follow; the last one waits for all",
                 env.remaining.unwrap_or(0)
             ));
             return Ok(());
         }
-        // Our own set first (already ACTIVE and verified), then the other names of the run.
-        let mut sets = vec![(
-            written.zone.clone(),
-            name.clone(),
-            self.values_of(&written.set.records, &env.value),
-        )];
-        if self.mode.wait_once {
-            let mut others: Vec<(Zone, String)> = Vec::new();
+        let sets = if self.mode.wait_once {
+            // Write, then wait for our set and every other name of the run together:
+            // one listing per zone per poll, not one read per name.
+            let written = self.hook.auth(&zone, &name, &env.value, false)?;
+            let mut names: Vec<(Zone, String)> = vec![(written.zone, name.clone())];
             for d in env.all_domains.iter().filter(|d| **d != env.domain) {
                 match self.effective_name("auth", &zone::challenge_name(d)) {
-                    Ok((n, z)) if n != name && !others.iter().any(|(_, o)| *o == n) => {
-                        others.push((z, n))
-                    }
+                    Ok((n, z)) if !names.iter().any(|(_, o)| *o == n) => names.push((z, n)),
                     Ok(_) => {}
                     Err(e) => self.hook.report.verbose(format!("skipping {d}: {e}")),
                 }
             }
-            sets.extend(self.active_sets(&others)?);
-        }
+            let sets = self.active_sets(&names)?;
+            let ours = sets
+                .iter()
+                .any(|(_, n, v)| *n == name && v.contains(&env.value));
+            if ours {
+                sets
+            } else {
+                // Someone replaced the set meanwhile: add again, waiting this time.
+                self.hook
+                    .report
+                    .info(format!("{name} changed under us; adding the value again"));
+                let again = self.hook.auth(&zone, &name, &env.value, true)?;
+                let mut sets: Vec<_> = sets.into_iter().filter(|(_, n, _)| *n != name).collect();
+                sets.push((
+                    again.zone,
+                    name.clone(),
+                    self.values_of(&again.set.records, &env.value),
+                ));
+                sets
+            }
+        } else {
+            let written = self.hook.auth(&zone, &name, &env.value, true)?;
+            vec![(
+                written.zone,
+                name.clone(),
+                self.values_of(&written.set.records, &env.value),
+            )]
+        };
         if !self.mode.dns_check {
             self.hook
                 .report
@@ -256,6 +277,12 @@ impl Flow<'_> {
             }
         }
         let start = self.hook.clock.elapsed();
+        // As for one set: a first look shortly after, then one listing per zone a second.
+        let mut pause = self
+            .hook
+            .settings
+            .poll
+            .min(std::time::Duration::from_millis(200));
         loop {
             let mut found = Vec::new();
             let mut pending = Vec::new();
@@ -323,7 +350,8 @@ impl Flow<'_> {
             self.hook
                 .report
                 .verbose(format!("waiting for ACTIVE: {}", pending.join(", ")));
-            self.hook.clock.sleep(self.hook.settings.poll);
+            self.hook.clock.sleep(pause);
+            pause = self.hook.settings.poll;
         }
     }
 

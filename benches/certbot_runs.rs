@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use otc_acme_hook::sim::{Seed, Sim, SimOptions};
@@ -102,10 +103,19 @@ fn start_sim(propagation_ms: u64, pending_ms: u64) -> Sim {
     .expect("simulator starts")
 }
 
+/// The hooks' lock directory (per-name locks, journal of values not yet
+/// removed): one of our own, so runs neither see nor leave state in the
+/// host's `/run/lock/otc-acme-hook`. Removed at the end.
+fn lock_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| std::env::temp_dir().join(format!("otc-bench-locks-{}", std::process::id())))
+}
+
 /// The hook with a cleared environment, pointed at `sim`.
 fn hook(sim: &Sim) -> Command {
     let mut c = Command::new(BIN);
     c.env_clear()
+        .env("OTC_LOCK_DIR", lock_dir())
         .env("OTC_DNS_ENDPOINT", sim.base_url())
         .env("OTC_METADATA_URL", sim.metadata_url())
         .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
@@ -583,32 +593,45 @@ fn print_runs(results: &[RunResult]) {
 
 // ---------------------------------------------------------------- overhead
 
+fn api_count(sim: &Sim) -> usize {
+    requests(&sim.log_json())
+        .iter()
+        .filter(|r| !r.is_metadata())
+        .count()
+}
+
 fn hook_overhead(runs: usize) {
     let sim = start_sim(0, 0);
     let mut times = Vec::new();
     let mut failures = Vec::new();
+    let mut api = 0;
     let warmup = 3;
     for i in 0..runs + warmup {
         let d = format!("ovh{i}.{ZONE}");
+        let v = value("ovh", i);
         let mut c = hook(&sim);
-        c.arg("auth")
-            .env("CERTBOT_DOMAIN", &d)
-            .env("CERTBOT_VALIDATION", value("ovh", i))
+        c.env("CERTBOT_DOMAIN", &d)
+            .env("CERTBOT_VALIDATION", &v)
             .env("CERTBOT_REMAINING_CHALLENGES", "0")
             .env("CERTBOT_ALL_DOMAINS", &d);
+        let before = api_count(&sim);
         let t = Instant::now();
-        let out = c.output().expect("hook runs");
+        let out = c.arg("auth").output().expect("hook runs");
         let wall = t.elapsed();
+        api += api_count(&sim) - before;
         if !out.status.success() {
             failures.push(describe_failure("auth", &out));
         } else if i >= warmup {
             times.push(ms(wall));
         }
+        // Untimed: as certbot would, so the journal stays as small as in real use.
+        let mut c = hook(&sim);
+        c.env("CERTBOT_DOMAIN", &d).env("CERTBOT_VALIDATION", &v);
+        let out = c.arg("cleanup").output().expect("hook runs");
+        if !out.status.success() {
+            failures.push(describe_failure("cleanup", &out));
+        }
     }
-    let api = requests(&sim.log_json())
-        .iter()
-        .filter(|r| !r.is_metadata())
-        .count();
     println!(
         "\n## Hook overhead (no delays, loopback; load average {} before)\n",
         load()
@@ -631,7 +654,7 @@ fn hook_overhead(runs: usize) {
     }
     println!();
     println!(
-        "- Process start to exit, measured by the parent around spawn+wait. Each run is a certbot run of one challenge on a fresh name (`CERTBOT_REMAINING_CHALLENGES=0`): zone lookup, read, create, read back until ACTIVE, nameservers, one UDP TXT query. {} warm-up runs not counted; {:.1} API requests per run.",
+        "- Process start to exit, measured by the parent around spawn+wait. Each run is a certbot run of one challenge on a fresh name (`CERTBOT_REMAINING_CHALLENGES=0`): zone lookup, read, create, read back until ACTIVE, nameservers, one UDP TXT query; its cleanup runs after it, untimed. {} warm-up runs not counted; {:.1} API requests per auth.",
         warmup,
         api as f64 / (runs + warmup) as f64
     );
@@ -1141,6 +1164,10 @@ fn main() {
         if quick { "; --quick" } else { "" }
     );
     println!(
+        "hooks' lock directory (OTC_LOCK_DIR): {}, fresh, removed at the end",
+        lock_dir().display()
+    );
+    println!(
         "(the overhead and api GET figures are a few ms of CPU each: other work on the machine inflates them; the load average is printed before each)"
     );
 
@@ -1171,6 +1198,7 @@ fn main() {
         rss(if quick { 2 } else { 5 });
     }
 
+    let _ = std::fs::remove_dir_all(lock_dir());
     println!(
         "\n(benchmark took {:.0} s; figures only, no target is asserted)",
         started.elapsed().as_secs_f64()

@@ -188,6 +188,8 @@ impl Flow<'_> {
             // Write, then wait for our set and every other name of the run together:
             // one listing per zone per poll, not one read per name.
             let written = self.hook.auth(&zone, &name, &env.value, false)?;
+            // Our own change is still pending: no point in looking right away.
+            let settle_first = !written.set.is_active();
             let mut names: Vec<(Zone, String)> = vec![(written.zone, name.clone())];
             for d in env.all_domains.iter().filter(|d| **d != env.domain) {
                 match self.effective_name("auth", &zone::challenge_name(d)) {
@@ -196,7 +198,7 @@ impl Flow<'_> {
                     Err(e) => self.hook.report.verbose(format!("skipping {d}: {e}")),
                 }
             }
-            let sets = self.active_sets(&names)?;
+            let sets = self.active_sets(&names, settle_first)?;
             let ours = sets
                 .iter()
                 .any(|(_, n, v)| *n == name && v.contains(&env.value));
@@ -269,7 +271,11 @@ impl Flow<'_> {
     /// Zone, name and values of each TXT set at `names` once all are ACTIVE,
     /// polling one listing per zone per second (not one request per name);
     /// names without a set are skipped (said under `-v`).
-    fn active_sets(&self, names: &[(Zone, String)]) -> Result<Vec<(Zone, String, Vec<String>)>> {
+    fn active_sets(
+        &self,
+        names: &[(Zone, String)],
+        settle_first: bool,
+    ) -> Result<Vec<(Zone, String, Vec<String>)>> {
         let mut zones: Vec<&Zone> = Vec::new();
         for (z, _) in names {
             if !zones.iter().any(|k| k.id == z.id) {
@@ -283,6 +289,10 @@ impl Flow<'_> {
             .settings
             .poll
             .min(std::time::Duration::from_millis(200));
+        if settle_first {
+            self.hook.clock.sleep(pause);
+            pause = self.hook.settings.poll;
+        }
         loop {
             let mut found = Vec::new();
             let mut pending = Vec::new();
@@ -293,7 +303,11 @@ impl Flow<'_> {
                     .map(|(_, n)| n)
                     .collect();
                 // One listing covers every challenge name of the zone.
-                let filter = if mine.iter().all(|n| n.starts_with("_acme-challenge.")) {
+                // One name: ask for it alone (a small answer); several: one listing of
+                // every challenge name of the zone; names of other shapes: one by one.
+                let filter = if mine.len() == 1 {
+                    mine[0].as_str()
+                } else if mine.iter().all(|n| n.starts_with("_acme-challenge.")) {
                     "_acme-challenge"
                 } else {
                     ""

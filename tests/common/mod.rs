@@ -172,3 +172,12 @@ pub fn assert_foreign_intact(sim: &Sim) {
     assert_eq!(vals, vec!["private-value"], "private zone touched");
 }
 pub mod proxy;
+
+/// `value` is gone from the API's state, or its set is on its way out.
+pub fn assert_gone_or_going(sim: &Sim, value: &str) {
+    let state = sim.state_json().to_string();
+    assert!(
+        !state.contains(value) || state.contains("PENDING_DELETE"),
+        "{value} still there: {state}"
+    );
+}

@@ -83,7 +83,13 @@ pub fn run(
     let client = signed_client(opts, world, report)?;
     let resp = client
         .send(&method, &url, &[], body.as_deref())
-        .map_err(|e| Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path)))?;
+        .map_err(|e| {
+            let err = Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path));
+            match e.hint() {
+                Some(h) => err.hint(h),
+                None => err,
+            }
+        })?;
     report.verbose(format!("HTTP {}", resp.status));
     if !(200..300).contains(&resp.status) {
         let e = status_error(&resp);

@@ -29,6 +29,8 @@ pub enum TransportError {
     /// Nothing listens there (connection refused).
     Refused(String),
     Timeout(String),
+    /// The TLS handshake failed (e.g. an untrusted certificate): trying again won't help.
+    Tls(String),
     Other(String),
 }
 
@@ -36,6 +38,7 @@ impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TransportError::Refused(_) => f.write_str("connection refused"),
+            TransportError::Tls(m) => write!(f, "TLS: {m}"),
             TransportError::Timeout(m) => write!(f, "timed out ({m})"),
             TransportError::Other(m) => f.write_str(m),
         }
@@ -277,6 +280,12 @@ fn classify(e: ureq::Error) -> TransportError {
             TransportError::Timeout(io.to_string())
         }
         ureq::Error::ConnectionFailed => TransportError::Refused("connection failed".into()),
+        ureq::Error::Tls(m) => TransportError::Tls(m.to_string()),
+        ureq::Error::Rustls(e) => TransportError::Tls(e.to_string()),
+        // rustls reports a refused certificate through an io::Error.
+        ureq::Error::Io(io) if io.to_string().contains("certificate") => {
+            TransportError::Tls(io.to_string())
+        }
         other => TransportError::Other(other.to_string()),
     }
 }

@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 const JOURNAL: &str = "journal.tsv";
 /// Entries older than this are taken for a crash's leftovers.
 pub const STALE_AFTER_SECS: i64 = 24 * 3600;
+/// Entries older than this are forgotten, swept or not.
+pub const FORGET_AFTER_SECS: i64 = 30 * 24 * 3600;
 
 fn err(cause: impl Into<String>) -> Error {
     Error::failed("lock", cause)
@@ -197,13 +199,23 @@ impl Local {
         std::fs::rename(&tmp, self.dir.join(JOURNAL)).map_err(|e| err(e.to_string()))
     }
 
-    /// Notes a value we added (once).
+    /// Notes a value we added (once). Entries of any endpoint older than
+    /// [`FORGET_AFTER_SECS`] are dropped: an endpoint not used for that long
+    /// (a test simulator, a retired account) would keep them forever.
     pub fn record(&self, entry: Entry) -> Result<()> {
         let _g = self.lock_file("journal.lock")?;
-        let mut all = self.read();
-        if !all.iter().any(|e| e.same(&entry)) {
-            all.push(entry);
-            self.write(&all)?;
+        let all = self.read();
+        let mut keep: Vec<Entry> = all
+            .iter()
+            .filter(|e| entry.t - e.t <= FORGET_AFTER_SECS)
+            .cloned()
+            .collect();
+        let known = keep.iter().any(|e| e.same(&entry));
+        if !known {
+            keep.push(entry);
+        }
+        if !known || keep.len() != all.len() {
+            self.write(&keep)?;
         }
         Ok(())
     }
@@ -274,6 +286,11 @@ mod tests {
         assert!(other.stale(10 * STALE_AFTER_SECS).is_empty());
         l.forget("_acme-challenge.example.com.", "old").unwrap();
         assert_eq!(l.read(), vec![entry(100 + STALE_AFTER_SECS, "new")]);
+        // A month later, a new entry drops the forgotten ones of every endpoint.
+        let mut far = entry(100 + STALE_AFTER_SECS + FORGET_AFTER_SECS + 1, "later");
+        far.endpoint = "https://elsewhere".into();
+        l.record(far.clone()).unwrap();
+        assert_eq!(l.read(), vec![far]);
         std::fs::remove_dir_all(d).ok();
     }
 

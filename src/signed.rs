@@ -227,6 +227,8 @@ impl SignedClient {
                     }
                     None => None,
                 },
+                // A refused certificate stays refused.
+                Err(ApiError::Transport(crate::http::TransportError::Tls(_))) => None,
                 Err(_) if idempotent(method) => Some(backoff),
                 Err(_) => None,
             };

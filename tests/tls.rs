@@ -145,6 +145,9 @@ fn private_ca_is_trusted_only_with_ca_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
+    // Not retried (a refused certificate stays refused), and the fix is named.
+    assert!(!err.contains("retrying"), "{err}");
+    assert!(err.contains("give its CA with --ca-file"), "{err}");
     let ca = dir.join("ca.pem");
     let out = call(&["--ca-file", ca.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);

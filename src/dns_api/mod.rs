@@ -45,6 +45,7 @@ impl ApiError {
     /// retry, or a 2xx we could not read): re-read before trying again.
     pub fn is_transient(&self) -> bool {
         match self {
+            ApiError::Transport(TransportError::Tls(_)) => false,
             ApiError::Transport(_) | ApiError::Decode(_) => true,
             ApiError::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             ApiError::Credentials(_) => false,
@@ -67,6 +68,9 @@ impl ApiError {
             ApiError::Status { status: 429, .. } => {
                 Some("the API is throttling requests; try again in a minute")
             }
+            ApiError::Transport(TransportError::Tls(_)) => Some(
+                "the server's certificate is not trusted: behind a TLS-inspecting proxy, give its CA with --ca-file",
+            ),
             ApiError::Transport(_) => {
                 Some("check the DNS endpoint (--dns-endpoint) and this host's network")
             }

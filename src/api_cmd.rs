@@ -84,21 +84,13 @@ pub fn run(
     let resp = client
         .send(&method, &url, &[], body.as_deref())
         .map_err(|e| {
-            let err = Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path));
-            match e.hint() {
-                Some(h) => err.hint(h),
-                None => err,
-            }
+            Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path))
+                .hint_opt(e.hint())
         })?;
     report.verbose(format!("HTTP {}", resp.status));
     if !(200..300).contains(&resp.status) {
         let e = status_error(&resp);
-        let hint = e.hint();
-        let err = Error::failed("api", format!("{method} {}: {e}", url.path));
-        return Err(match hint {
-            Some(h) => err.hint(h),
-            None => err,
-        });
+        return Err(Error::failed("api", format!("{method} {}: {e}", url.path)).hint_opt(e.hint()));
     }
     let out = match serde_json::from_slice::<Value>(&resp.body) {
         Ok(mut v) => {

@@ -48,13 +48,6 @@ impl Lines<'_> {
     }
 }
 
-fn secs(t: std::time::SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
-}
-
 /// A probe value: unique per run, shaped like an ACME value.
 fn probe_value(now: std::time::SystemTime) -> String {
     let n = now
@@ -131,7 +124,7 @@ pub fn run(
             let skew = resp
                 .header("Date")
                 .and_then(|d| httpdate::parse_http_date(d).ok())
-                .map(|server| secs(server) - secs(world.clock.now()));
+                .map(|server| crate::clock::unix_secs(server) - world.clock.unix_secs());
             match skew {
                 Some(s) if s.abs() <= 60 && corrected == 0 => {
                     lines.ok("clock", format!("within {} s of the API's Date", s.abs()))

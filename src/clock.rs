@@ -12,10 +12,15 @@ pub trait Clock {
     fn sleep(&self, d: Duration);
 
     fn unix_secs(&self) -> i64 {
-        match self.now().duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs() as i64,
-            Err(e) => -(e.duration().as_secs() as i64),
-        }
+        unix_secs(self.now())
+    }
+}
+
+/// Seconds since the Unix epoch, negative before it.
+pub fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
     }
 }
 

@@ -55,6 +55,14 @@ impl Error {
         self
     }
 
+    /// The hint, when there is one.
+    pub fn hint_opt(mut self, hint: Option<&str>) -> Self {
+        if let Some(h) = hint {
+            self.hint = Some(h.to_string());
+        }
+        self
+    }
+
     /// Re-labels the step, keeping cause and hint (e.g. "api" inside "auth").
     pub fn at(mut self, step: &'static str) -> Self {
         self.step = step;

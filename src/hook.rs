@@ -84,12 +84,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn api_err(step: &'static str, what: &str, e: ApiError) -> Error {
-    let hint = e.hint();
-    let err = Error::failed(step, format!("{what}: {e}"));
-    match hint {
-        Some(h) => err.hint(h),
-        None => err,
-    }
+    Error::failed(step, format!("{what}: {e}")).hint_opt(e.hint())
 }
 
 impl Hook<'_> {

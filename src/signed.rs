@@ -153,11 +153,7 @@ impl SignedClient {
     /// How far the server's clock (its `Date` header) is ahead of ours, in seconds.
     fn skew(&self, resp: &Response) -> Option<i64> {
         let server = httpdate::parse_http_date(resp.header("Date")?).ok()?;
-        let secs = |t: std::time::SystemTime| match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs() as i64,
-            Err(e) => -(e.duration().as_secs() as i64),
-        };
-        Some(secs(server) - secs(self.clock.now()))
+        Some(crate::clock::unix_secs(server) - self.clock.unix_secs())
     }
 
     /// The wait a throttling answer asks for, if it is one (429, or 403 DNS.0014).

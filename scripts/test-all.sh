@@ -2,14 +2,25 @@
 # Every test of the project, on a fresh machine: installs what the tests need
 # (Debian's pebble, knot, dig; certbot in a venv), then runs the unit and
 # integration tests, the real-certbot and knot end-to-end tests, and the
-# benchmark (figures only, never a pass/fail on timings).
+# benchmark (figures only, never a pass/fail on timings). Ends with one line
+# counting every test: `tests: N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-test-deps.sh
 cargo build --bins
-cargo test
-tests/e2e/run-all.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# No doc tests: the crate has none, and their empty run would be the last word.
+cargo test --lib --bins --tests 2>&1 | tee "$log"
+tests/e2e/run-all.sh 2>&1 | tee -a "$log"
 if [ "${OTC_SKIP_BENCH:-0}" != 1 ]; then
     scripts/bench.sh
 fi
+# cargo's "test result: ok. N passed; M failed" lines and e2e's "N passed, M failed".
+passed=$(grep -Eo '(ok|FAILED)\. [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ passed; [0-9]+ failed' "$log" | awk '{s += $3} END {print s + 0}')
+e2e=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+e2e_passed=$(printf '%s\n' "$e2e" | awk '{print $2 + 0}')
+e2e_failed=$(printf '%s\n' "$e2e" | awk '{print $4 + 0}')
+echo "tests: $((passed + e2e_passed)) passed, $((failed + e2e_failed)) failed"

@@ -304,48 +304,28 @@ fn refusing_proxy() -> (String, std::sync::mpsc::Receiver<String>) {
 fn huawei_cloud_profile_sets_default_endpoints_and_explicit_ones_win() {
     let sim = start(base_seed());
     let (proxy, seen) = refusing_proxy();
-    let mut c = cmd(&sim);
-    c.env_remove("OTC_DNS_ENDPOINT")
-        .env("HTTPS_PROXY", &proxy)
-        .args([
-            "api",
-            "GET",
-            "/v2/zones",
-            "--cloud",
-            "huawei",
-            "--region",
-            "ap-southeast-1",
-            "--retries",
-            "0",
-        ]);
-    let r = run(&sim, &mut c);
-    assert_eq!(r.code, 1);
-    let line = seen
-        .recv_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    assert_eq!(
-        line,
-        "CONNECT dns.ap-southeast-1.myhuaweicloud.com:443 HTTP/1.1"
-    );
-    // OTC keeps public DNS in eu-de whatever the region.
-    let mut c = cmd(&sim);
-    c.env_remove("OTC_DNS_ENDPOINT")
-        .env("HTTPS_PROXY", &proxy)
-        .args([
-            "api",
-            "GET",
-            "/v2/zones",
-            "--region",
-            "eu-nl",
-            "--retries",
-            "0",
-        ]);
-    let r = run(&sim, &mut c);
-    assert_eq!(r.code, 1);
-    let line = seen
-        .recv_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    assert_eq!(line, "CONNECT dns.eu-de.otc.t-systems.com:443 HTTP/1.1");
+    // Where the default DNS endpoint points, per profile; OTC keeps public DNS in
+    // eu-de whatever the region.
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["--cloud", "huawei", "--region", "ap-southeast-1"],
+            "dns.ap-southeast-1.myhuaweicloud.com:443",
+        ),
+        (&["--region", "eu-nl"], "dns.eu-de.otc.t-systems.com:443"),
+    ];
+    for (profile, host) in cases {
+        let mut c = cmd(&sim);
+        c.env_remove("OTC_DNS_ENDPOINT")
+            .env("HTTPS_PROXY", &proxy)
+            .args(["api", "GET", "/v2/zones", "--retries", "0"])
+            .args(profile);
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 1);
+        let line = seen
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(line, format!("CONNECT {host} HTTP/1.1"));
+    }
     // An explicit endpoint wins over the profile.
     let mut c = cmd(&sim);
     c.args(["api", "GET", "/v2/zones", "--cloud", "huawei"]);

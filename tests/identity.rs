@@ -331,10 +331,14 @@ fn oidc_workload_identity() {
 #[test]
 fn expiring_temporary_credentials_are_fetched_again_once() {
     let mut s = seed();
-    s["credential_ttl_secs"] = json!(2);
+    s["credential_ttl_secs"] = json!(3);
     let sim = start(s);
-    // The set stays PENDING for 3 s, so the first credentials expire while the hook waits.
-    configure(&sim, json!({"pending_delay_ms": 3000}));
+    // The set stays PENDING for 3.5 s after its creation, which comes after the first
+    // fetch, so the first credentials always expire while the hook waits. The fresh ones
+    // are fetched at the earliest 3 s after the first and live 3 s more; the hook sees
+    // ACTIVE at most one poll (1 s) after the 3.5 s, so one refresh is enough with ~1.5 s
+    // to spare on a loaded machine (2 s / 3 s left none: CI saw a second 401).
+    configure(&sim, json!({"pending_delay_ms": 3500}));
     let r = auth_with(&sim, &["--no-dns-check"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(

@@ -315,19 +315,11 @@ impl World {
 pub fn main_with(args: Vec<std::ffi::OsString>, world: World) -> ExitCode {
     let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) => {
-            // --help and --version are answers, not errors.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(e) => return clap_exit(&e),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(2);
-        }
+        Err(e) => return clap_exit(&e),
     };
     match run(cli, &matches, world) {
         Ok(()) => ExitCode::SUCCESS,
@@ -337,6 +329,59 @@ pub fn main_with(args: Vec<std::ffi::OsString>, world: World) -> ExitCode {
             ExitCode::from(e.exit.code())
         }
     }
+}
+
+/// Prints what clap has to say: --help and --version as clap writes them (exit 0),
+/// and the help when no command is given; a usage error as our one stderr line (exit 2),
+/// because a renewal log keeps one line per failure.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    use std::io::Write;
+    let line = usage_line(&e.render().to_string());
+    let _ = writeln!(std::io::stderr(), "otc-acme-hook: usage: {line}");
+    ExitCode::from(2)
+}
+
+/// Folds clap's multi-line usage error into one line: the message and its details
+/// (possible values, tips), then where to read more, taken from the `Usage:` line.
+fn usage_line(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut command = None;
+    let mut listing = false;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(usage) = line.strip_prefix("Usage:") {
+            // `otc-acme-hook auth [OPTIONS]` -> `otc-acme-hook auth`
+            let words: Vec<&str> = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect();
+            command = Some(words.join(" "));
+        } else if !line.starts_with("For more information") {
+            let line = line.strip_prefix("error:").unwrap_or(line).trim();
+            // A heading ending in ':' takes the lines below it as a list.
+            match parts.last_mut() {
+                Some(last) if listing && !line.starts_with("tip:") => {
+                    last.push_str(if last.ends_with(':') { " " } else { ", " });
+                    last.push_str(line);
+                }
+                _ => {
+                    listing = line.ends_with(':');
+                    parts.push(line.to_string());
+                }
+            }
+        }
+    }
+    let mut out = parts.join("; ");
+    out = out.replace(";  [", " [").replace("; [", " [");
+    let command = command
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "otc-acme-hook".into());
+    out.push_str(&format!("; see `{command} --help`"));
+    out
 }
 
 /// Ends the process when the whole run takes longer than `deadline`: an
@@ -452,4 +497,42 @@ fn generate(what: &Generate, world: &mut World) -> Result<()> {
         .stdout
         .write_all(&buf)
         .map_err(|e| crate::error::Error::failed("generate", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage_error(args: &[&str]) -> String {
+        let e = Cli::command()
+            .try_get_matches_from(args)
+            .expect_err("a usage error");
+        usage_line(&e.render().to_string())
+    }
+
+    #[test]
+    fn usage_errors_fold_into_one_line_naming_the_help() {
+        let line = usage_error(&["otc-acme-hook", "auth", "--bogus"]);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("unexpected argument '--bogus' found"),
+            "{line}"
+        );
+        assert!(line.ends_with("see `otc-acme-hook auth --help`"), "{line}");
+
+        let line = usage_error(&["otc-acme-hook", "--cloud", "aws", "auth"]);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("'aws'"), "{line}");
+        assert!(line.contains("[possible values: otc, huawei]"), "{line}");
+
+        let line = usage_error(&["otc-acme-hook", "api"]);
+        assert!(
+            line.starts_with("the following required arguments were not provided: <METHOD>, <URL>; see `otc-acme-hook api --help`"),
+            "{line}"
+        );
+
+        let line = usage_error(&["otc-acme-hook", "auth", "--ttl", "soon"]);
+        assert!(line.contains("--ttl <SECONDS>"), "{line}");
+        assert!(!line.contains("error:"), "{line}");
+    }
 }

@@ -513,8 +513,9 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
         ("CERTBOT_DOMAIN", "example.com"),
         ("CERTBOT_VALIDATION", "v"),
     ];
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
         (&["auth"], false, &[]),
+        (&["--ttl", "100", "auth"], true, &[]),
         (&["auth"], true, &[("OS_ACCESS_KEY", "AK")]),
         (&["auth"], true, &[("OS_SECURITY_TOKEN", "T")]),
         (&["--deadline", "60", "auth"], true, &[]),

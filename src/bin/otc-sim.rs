@@ -92,7 +92,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::PrintSeed => {
-            println!("{}", serde_json::to_string_pretty(&Seed::demo())?);
+            // A closed pipe (`otc-sim print-seed | head`) is the reader's choice, not an error.
+            use std::io::Write;
+            let text = serde_json::to_string_pretty(&Seed::demo())?;
+            let _ = writeln!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { hook } => {

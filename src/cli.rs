@@ -375,8 +375,8 @@ fn usage_line(rendered: &str) -> String {
             }
         }
     }
-    let mut out = parts.join("; ");
-    out = out.replace(";  [", " [").replace("; [", " [");
+    // `[possible values: …]` belongs to the line above it.
+    let mut out = parts.join("; ").replace("; [", " [");
     let command = command
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "otc-acme-hook".into());

@@ -6,14 +6,12 @@ use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::certbot::{Flow, Mode};
+use crate::certbot::Flow;
 use crate::cli::{CheckArgs, World};
 use crate::dns_api::{DnsBackend, Memo, Zone};
 use crate::error::{Error, Result};
-use crate::hook::Hook;
 use crate::local::Local;
 use crate::options::Options;
-use crate::propagation::Checker;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
 use crate::report::Report;
@@ -155,26 +153,8 @@ pub fn run(
     let query = NetDns {
         timeout: Duration::from_secs(2),
     };
-    let flow = Flow {
-        hook: Hook {
-            api: &dns,
-            clock: world.clock.as_ref(),
-            report,
-            settings: opts.hook.clone(),
-            local,
-        },
-        checker: Checker {
-            dns: &query,
-            clock: world.clock.as_ref(),
-            report,
-            settings: opts.propagation.clone(),
-            resolv_conf: world.resolv_conf(),
-        },
-        mode: Mode {
-            wait_once: false,
-            ..opts.mode
-        },
-    };
+    let mut flow = session::flow(opts, world, report, &dns, &query, local);
+    flow.mode.wait_once = false;
     for d in &domains {
         check_domain(&mut lines, &flow, &dns, &query, d, args.read_only, world);
     }

@@ -10,13 +10,12 @@ use std::time::Duration;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::certbot::{Challenge, Flow};
+use crate::certbot::Challenge;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
-use crate::hook::Hook;
 use crate::local::Local;
 use crate::options::Options;
-use crate::propagation::{Checker, net::NetDns};
+use crate::propagation::net::NetDns;
 use crate::report::Report;
 use crate::session;
 
@@ -434,23 +433,7 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
             let query = NetDns {
                 timeout: Duration::from_secs(1),
             };
-            let flow = Flow {
-                hook: Hook {
-                    api: &dns,
-                    clock: world.clock.as_ref(),
-                    report: &report,
-                    settings: opts.hook.clone(),
-                    local: local.as_ref(),
-                },
-                checker: Checker {
-                    dns: &query,
-                    clock: world.clock.as_ref(),
-                    report: &report,
-                    settings: opts.propagation.clone(),
-                    resolv_conf: world.resolv_conf(),
-                },
-                mode: opts.mode,
-            };
+            let flow = session::flow(&opts, &world, &report, &dns, &query, local.as_ref());
             flow.hook.sweep();
             if matches!(cli.command, Command::Cleanup(_)) {
                 flow.cleanup(&env)

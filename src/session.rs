@@ -5,14 +5,20 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::certbot::Flow;
 use crate::cli::World;
 use crate::clock::Clock;
 use crate::credentials::iam::{self, Agency};
 use crate::credentials::{self, Credentials, Kind, Source};
+use crate::dns_api::DnsBackend;
 use crate::dns_api::otc::OtcDns;
 use crate::error::Result;
+use crate::hook::Hook;
 use crate::http::{ProxyConfig, Timeouts, Transport, UreqTransport, Url};
+use crate::local::Local;
 use crate::options::Options;
+use crate::propagation::Checker;
+use crate::propagation::net::DnsQuery;
 use crate::report::Report;
 use crate::signed::SignedClient;
 
@@ -127,4 +133,33 @@ pub fn connect(opts: &Options, world: &World, report: &Rc<Report>) -> Result<Otc
         signed_client(opts, world, report)?,
         opts.dns_endpoint.clone(),
     ))
+}
+
+/// The hook flow over `api` and `query`, configured from `opts`: one wiring for the
+/// hook commands and `check`.
+pub fn flow<'a>(
+    opts: &Options,
+    world: &'a World,
+    report: &'a Report,
+    api: &'a dyn DnsBackend,
+    query: &'a dyn DnsQuery,
+    local: Option<&'a Local>,
+) -> Flow<'a> {
+    Flow {
+        hook: Hook {
+            api,
+            clock: world.clock.as_ref(),
+            report,
+            settings: opts.hook.clone(),
+            local,
+        },
+        checker: Checker {
+            dns: query,
+            clock: world.clock.as_ref(),
+            report,
+            settings: opts.propagation.clone(),
+            resolv_conf: world.resolv_conf(),
+        },
+        mode: opts.mode,
+    }
 }

@@ -428,6 +428,20 @@ mod tests {
         assert_eq!(resolv_conf_server("search x\n"), None);
     }
 
+    /// Gives every question the same answer.
+    struct Always(std::result::Result<Answer, QueryError>);
+    impl DnsQuery for Always {
+        fn ask(
+            &self,
+            _: SocketAddr,
+            _: &str,
+            _: QType,
+            _: bool,
+        ) -> std::result::Result<Answer, QueryError> {
+            self.0.clone()
+        }
+    }
+
     /// Serves the value from the third query on; the v6 address is unreachable.
     struct Slow {
         calls: Cell<u32>,
@@ -503,24 +517,13 @@ mod tests {
 
     #[test]
     fn timeout_names_server_and_value() {
-        struct Never;
-        impl DnsQuery for Never {
-            fn ask(
-                &self,
-                _: SocketAddr,
-                _: &str,
-                _: QType,
-                _: bool,
-            ) -> std::result::Result<Answer, QueryError> {
-                Ok(Answer {
-                    rcode: "NXDOMAIN".into(),
-                    ..Answer::default()
-                })
-            }
-        }
+        let never = Always(Ok(Answer {
+            rcode: "NXDOMAIN".into(),
+            ..Answer::default()
+        }));
         let clock = FakeClock::new(1_700_000_000);
         let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
-        let e = checker(&Never, &clock, &report, 3)
+        let e = checker(&never, &clock, &report, 3)
             .wait(&target())
             .unwrap_err();
         let s = e.to_string();
@@ -537,20 +540,9 @@ mod tests {
 
     #[test]
     fn all_unreachable_is_an_error() {
-        struct Down;
-        impl DnsQuery for Down {
-            fn ask(
-                &self,
-                _: SocketAddr,
-                _: &str,
-                _: QType,
-                _: bool,
-            ) -> std::result::Result<Answer, QueryError> {
-                Err(QueryError::Unreachable("down".into()))
-            }
-        }
+        let down = Always(Err(QueryError::Unreachable("down".into())));
         let clock = FakeClock::new(0);
         let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
-        assert!(checker(&Down, &clock, &report, 3).wait(&target()).is_err());
+        assert!(checker(&down, &clock, &report, 3).wait(&target()).is_err());
     }
 }

@@ -281,23 +281,12 @@ mod tests {
     }
 
     fn signed(method: &str, url: &str, body: &str, now: &Now) -> Req {
-        let (path, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut headers = vec![("Host".to_string(), "127.0.0.1:9".to_string())];
-        if !body.is_empty() {
-            headers.push(("Content-Type".into(), "application/json".into()));
-        }
-        let parts = verify::Parts {
+        let headers = verify::sign_json_for_test(
             method,
-            raw_path: path,
-            raw_query: query,
-            headers: &headers,
-            body: body.as_bytes(),
-        };
-        let headers = verify::sign_for_test(
-            &parts,
-            AK,
-            SK,
-            None,
+            url,
+            "127.0.0.1:9",
+            body,
+            (AK, SK, None),
             &clock::format_sdk_date(now.sim_secs()),
         );
         Req::new(method, url, headers, body.as_bytes().to_vec())

@@ -344,25 +344,17 @@ mod tests {
 
     /// Like [`signed`], with the headers and the raw body.
     fn signed_answer(sim: &Sim, method: &str, url: &str, body: &str, cred: &Value) -> Answer {
-        let (path, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut headers = vec![("Host".to_string(), sim.http_addr().to_string())];
-        if !body.is_empty() {
-            headers.push(("Content-Type".into(), "application/json".into()));
-        }
-        let parts = verify::Parts {
+        let headers = verify::sign_json_for_test(
             method,
-            raw_path: path,
-            raw_query: query,
-            headers: &headers,
-            body: body.as_bytes(),
-        };
-        let date = httpdate_now_sdk();
-        let headers = verify::sign_for_test(
-            &parts,
-            cred["access"].as_str().unwrap(),
-            cred["secret"].as_str().unwrap(),
-            cred["securitytoken"].as_str(),
-            &date,
+            url,
+            &sim.http_addr().to_string(),
+            body,
+            (
+                cred["access"].as_str().unwrap(),
+                cred["secret"].as_str().unwrap(),
+                cred["securitytoken"].as_str(),
+            ),
+            &httpdate_now_sdk(),
         );
         http(sim, method, url, &headers, body).unwrap()
     }

@@ -176,11 +176,16 @@ impl Zone {
         in_zone(name, &self.name)
     }
 
-    fn find(&self, rs_id: &str) -> Result<&RecordSet, ApiError> {
+    /// Where a set is, so a caller can change it and then publish the change.
+    fn recordset_index(&self, rs_id: &str) -> Result<usize, ApiError> {
         self.recordsets
             .iter()
-            .find(|r| r.id == rs_id)
+            .position(|r| r.id == rs_id)
             .ok_or_else(ApiError::recordset_not_found)
+    }
+
+    fn find(&self, rs_id: &str) -> Result<&RecordSet, ApiError> {
+        Ok(&self.recordsets[self.recordset_index(rs_id)?])
     }
 
     fn publish(
@@ -867,11 +872,7 @@ impl Store {
             check_ttl(ttl, MIN_TTL)?;
         }
         let zone = self.zone_mut(zone_id)?;
-        let idx = zone
-            .recordsets
-            .iter()
-            .position(|r| r.id == rs_id)
-            .ok_or_else(ApiError::recordset_not_found)?;
+        let idx = zone.recordset_index(rs_id)?;
         let rs = &mut zone.recordsets[idx];
         rs.ttl = ttl;
         rs.records = records;
@@ -905,11 +906,7 @@ impl Store {
         delays: Delays,
     ) -> Result<RecordSet, ApiError> {
         let zone = self.zone_mut(zone_id)?;
-        let idx = zone
-            .recordsets
-            .iter()
-            .position(|r| r.id == rs_id)
-            .ok_or_else(ApiError::recordset_not_found)?;
+        let idx = zone.recordset_index(rs_id)?;
         let rs = &mut zone.recordsets[idx];
         if rs.status != Status::Active {
             return Err(not_steady());

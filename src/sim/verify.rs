@@ -382,6 +382,32 @@ pub(crate) fn sign_for_test(
     headers
 }
 
+/// [`sign_for_test`] for the usual test request: `url` with its query, `Host`, and a
+/// JSON body (with its `Content-Type`) when there is one.
+#[cfg(test)]
+pub(crate) fn sign_json_for_test(
+    method: &str,
+    url: &str,
+    host: &str,
+    body: &str,
+    (access, secret, token): (&str, &str, Option<&str>),
+    sdk_date: &str,
+) -> Vec<(String, String)> {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut headers = vec![("Host".to_string(), host.to_string())];
+    if !body.is_empty() {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    let parts = Parts {
+        method,
+        raw_path: path,
+        raw_query: query,
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    sign_for_test(&parts, access, secret, token, sdk_date)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,21 @@ pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32,
     run(sim, &mut c)
 }
 
+/// The values of a TXT set in a public zone, which must exist.
+pub fn public_txt(sim: &Sim, zone: &str, name: &str) -> Vec<String> {
+    txt_set(sim, "public", zone, name)
+        .unwrap_or_else(|| panic!("no TXT set {name} in public zone {zone}"))
+        .0
+}
+
+/// A hook of a one-name certificate (`CERTBOT_ALL_DOMAINS` is `domain`, no challenge
+/// left after it), which must succeed.
+pub fn certbot_one(sim: &Sim, hook: &str, domain: &str, value: &str) -> Run {
+    let r = certbot(sim, hook, domain, value, 0, domain);
+    assert_eq!(r.code, 0, "{hook} {domain}: {}", r.stderr);
+    r
+}
+
 /// The TXT values (unquoted) and TTL of a recordset in the simulator's API state.
 pub fn txt_set(sim: &Sim, zone_type: &str, zone: &str, name: &str) -> Option<(Vec<String>, u64)> {
     let state = sim.state_json();

@@ -56,16 +56,18 @@ const DNS: &str = "Records and propagation";
 #[derive(Debug, Args)]
 pub struct Global {
     /// Access key (prefer the ECS agency: a key on the command line shows in `ps`)
+    // allow_hyphen_values on the credentials: the next word is always the value, so a
+    // key starting with '-' is taken, never echoed back as an unknown argument.
     #[arg(short = 'a', long = "ak", env = "OS_ACCESS_KEY", global = true, hide_env_values = true,
-          value_name = "AK", help_heading = CREDS)]
+          allow_hyphen_values = true, value_name = "AK", help_heading = CREDS)]
     pub ak: Option<String>,
     /// Secret key (also read from OS_ACCESS_SECRET)
     #[arg(short = 's', long = "sk", env = "OS_SECRET_KEY", global = true, hide_env_values = true,
-          value_name = "SK", help_heading = CREDS)]
+          allow_hyphen_values = true, value_name = "SK", help_heading = CREDS)]
     pub sk: Option<String>,
     /// Security token of temporary credentials (also read from OS_ACCESS_TOKEN)
     #[arg(short = 't', long = "token", env = "OS_SECURITY_TOKEN", global = true, hide_env_values = true,
-          value_name = "TOKEN", help_heading = CREDS)]
+          allow_hyphen_values = true, value_name = "TOKEN", help_heading = CREDS)]
     pub token: Option<String>,
     /// Project id, sent (and signed) as X-Project-Id; also the scope of an OIDC identity
     #[arg(long = "project-id", env = "OS_PROJECT_ID", global = true, value_name = "ID", help_heading = CREDS)]
@@ -517,5 +519,23 @@ mod tests {
         let line = usage_error(&["otc-acme-hook", "auth", "--ttl", "soon"]);
         assert!(line.contains("--ttl <SECONDS>"), "{line}");
         assert!(!line.contains("error:"), "{line}");
+    }
+
+    #[test]
+    fn credentials_starting_with_a_hyphen_are_values_not_echoed_arguments() {
+        let cli = Cli::try_parse_from([
+            "otc-acme-hook",
+            "auth",
+            "--ak",
+            "-AK1",
+            "--sk",
+            "--Secr3t",
+            "-t",
+            "-Tok3n",
+        ])
+        .expect("taken as values");
+        assert_eq!(cli.global.ak.as_deref(), Some("-AK1"));
+        assert_eq!(cli.global.sk.as_deref(), Some("--Secr3t"));
+        assert_eq!(cli.global.token.as_deref(), Some("-Tok3n"));
     }
 }

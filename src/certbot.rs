@@ -36,6 +36,8 @@ impl Challenge {
         }
         let domain = zone::normalize_domain(raw)
             .map_err(|e| Error::rejected("input", format!("CERTBOT_DOMAIN: {e}")))?;
+        zone::check_name_fits(&zone::challenge_name(&domain))
+            .map_err(|e| Error::rejected("input", format!("CERTBOT_DOMAIN: {e}")))?;
         let value = get("CERTBOT_VALIDATION");
         if value.is_empty() {
             return Err(Error::rejected("input", "CERTBOT_VALIDATION is not set").hint(hint));
@@ -74,7 +76,7 @@ impl Challenge {
     /// lego's `exec` contract, by arity: `FQDN VALUE` (default mode, the fqdn
     /// with its trailing dot) or `DOMAIN TOKEN KEYAUTH` (RAW mode, after `--`:
     /// the value is base64url(SHA-256(keyAuth)), unpadded).
-    pub fn from_lego_args(verb: &str, args: &[String]) -> Result<Challenge> {
+    pub fn from_lego_args(verb: &str, args: &[String], any_name: bool) -> Result<Challenge> {
         let usage = || {
             Error::rejected(
                 "input",
@@ -86,6 +88,14 @@ impl Challenge {
             [fqdn, value] => {
                 let name = zone::normalize_domain(fqdn)
                     .map_err(|e| Error::rejected("input", format!("FQDN: {e}")))?;
+                // A hook for ACME challenges writes only challenge names, unless told otherwise.
+                if !any_name && !name.starts_with("_acme-challenge.") {
+                    return Err(Error::rejected(
+                        "input",
+                        format!("FQDN {name}. is not an _acme-challenge name"),
+                    )
+                    .hint("lego passes _acme-challenge names; to write elsewhere on purpose, pass --any-name"));
+                }
                 txt::validate_value(value)
                     .map_err(|e| Error::rejected("input", format!("VALUE: {e}")))?;
                 let domain = name
@@ -102,6 +112,8 @@ impl Challenge {
             }
             [domain, _token, key_auth] => {
                 let domain = zone::normalize_domain(domain)
+                    .map_err(|e| Error::rejected("input", format!("DOMAIN: {e}")))?;
+                zone::check_name_fits(&zone::challenge_name(&domain))
                     .map_err(|e| Error::rejected("input", format!("DOMAIN: {e}")))?;
                 if key_auth.is_empty() {
                     return Err(Error::rejected("input", "KEYAUTH is empty"));
@@ -144,6 +156,11 @@ pub fn base64url(data: &[u8]) -> String {
     }
     out
 }
+
+/// How long after its last write a hook reads again what it wrote.
+pub const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often one value is written again after others dropped it.
+pub const MAX_READDS: u32 = 2;
 
 /// How a run waits.
 #[derive(Debug, Clone, Copy)]
@@ -226,6 +243,17 @@ impl Flow<'_> {
                 self.values_of(&written.set.records, &env.value),
             )]
         };
+        let names: Vec<(Zone, String)> = sets
+            .iter()
+            .map(|(z, n, _)| (z.clone(), n.clone()))
+            .collect();
+        self.serve(sets)?;
+        self.keep(&names, &name, &env.value)
+    }
+
+    /// Waits until every nameserver serves `sets` (or, with the DNS check off,
+    /// trusts the API's ACTIVE).
+    fn serve(&self, sets: Vec<(Zone, String, Vec<String>)>) -> Result<()> {
         if !self.mode.dns_check {
             self.hook
                 .report
@@ -254,6 +282,68 @@ impl Flow<'_> {
             });
         }
         self.checker.wait(&targets)
+    }
+
+    /// Sleeps until at least [`RECHECK_AFTER`] has passed since this run's last write.
+    fn pause_after_write(&self) {
+        if let Some(t) = self.hook.last_write.get() {
+            let since = self.hook.clock.elapsed().saturating_sub(t);
+            if since < RECHECK_AFTER {
+                self.hook.clock.sleep(RECHECK_AFTER - since);
+            }
+        }
+    }
+
+    /// Before a waiting auth hook returns: re-reads `names` at least a second
+    /// after the last write and adds again every value this host's journal
+    /// holds there (and ours) that another host's read-modify-write dropped
+    /// (OTC has no conditional update); at most [`MAX_READDS`] times a value.
+    fn keep(&self, names: &[(Zone, String)], own_name: &str, own_value: &str) -> Result<()> {
+        let mut readds: HashMap<(String, String), u32> = HashMap::new();
+        loop {
+            self.pause_after_write();
+            let mut missing: Vec<(Zone, String, String)> = Vec::new();
+            for (z, n) in names {
+                let present = self
+                    .hook
+                    .api
+                    .find_txt(z, n)
+                    .map_err(|e| Error::failed("auth", format!("re-reading {n}: {e}")))?
+                    .map(|s| s.records)
+                    .unwrap_or_default();
+                let mut wanted = self.hook.local.map(|l| l.written_at(n)).unwrap_or_default();
+                if n == own_name && !wanted.iter().any(|v| v == own_value) {
+                    wanted.push(own_value.to_string());
+                }
+                for v in wanted {
+                    if !txt::contains(&present, &v) {
+                        missing.push((z.clone(), n.clone(), v));
+                    }
+                }
+            }
+            if missing.is_empty() {
+                return Ok(());
+            }
+            let mut again = Vec::new();
+            for (z, n, v) in missing {
+                let count = readds.entry((n.clone(), v.clone())).or_insert(0);
+                if *count >= MAX_READDS {
+                    return Err(Error::failed(
+                        "auth",
+                        format!("TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"),
+                    )
+                    .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
+                }
+                *count += 1;
+                self.hook.report.info(format!(
+                    "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
+                ));
+                let w = self.hook.auth(&z, &n, &v, true)?;
+                let values = self.values_of(&w.set.records, &v);
+                again.push((w.zone, n, values));
+            }
+            self.serve(again)?;
+        }
     }
 
     /// The values to wait for in a set: all it holds (wait-once), or only ours.
@@ -369,9 +459,31 @@ impl Flow<'_> {
         }
     }
 
+    /// Removes our value; then, at least a second after the removal, reads
+    /// again and removes it once more if a racing read-modify-write brought it back.
     pub fn cleanup(&self, env: &Challenge) -> Result<()> {
         let (name, zone) = self.effective_name("cleanup", &env.fqdn)?;
-        self.hook.cleanup(&zone, &name, &env.value)
+        if !self.hook.cleanup(&zone, &name, &env.value)? {
+            return Ok(());
+        }
+        for attempt in 1..=MAX_READDS {
+            self.pause_after_write();
+            let back = self
+                .hook
+                .api
+                .find_txt(&zone, &name)
+                .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
+                .is_some_and(|s| txt::contains(&s.records, &env.value));
+            if !back {
+                return Ok(());
+            }
+            self.hook.report.info(format!(
+                "TXT value {} came back at {name} (a racing write); removing it again ({attempt}/{MAX_READDS})",
+                env.value
+            ));
+            self.hook.cleanup(&zone, &name, &env.value)?;
+        }
+        Ok(())
     }
 }
 
@@ -416,6 +528,7 @@ mod tests {
         let c = Challenge::from_lego_args(
             "present",
             &args(&["_acme-challenge.Example.com.", "-abc_DEF"]),
+            false,
         )
         .unwrap();
         assert_eq!(
@@ -423,20 +536,39 @@ mod tests {
             ("_acme-challenge.example.com.", "example.com", "-abc_DEF")
         );
         assert!(c.remaining.is_none());
-        let c = Challenge::from_lego_args("cleanup", &args(&["*.example.com", "tok", "tok.thumb"]))
-            .unwrap();
+        let c = Challenge::from_lego_args(
+            "cleanup",
+            &args(&["*.example.com", "tok", "tok.thumb"]),
+            false,
+        )
+        .unwrap();
         assert_eq!(c.fqdn, "_acme-challenge.example.com.");
         assert_eq!(c.value, key_authorization_digest("tok.thumb"));
         for bad in [&[][..], &["one"][..], &["a", "b", "c", "d"][..]] {
             assert_eq!(
-                Challenge::from_lego_args("present", &args(bad))
+                Challenge::from_lego_args("present", &args(bad), false)
                     .unwrap_err()
                     .exit
                     .code(),
                 2
             );
         }
-        assert!(Challenge::from_lego_args("present", &args(&["bad name.", "v"])).is_err());
-        assert!(Challenge::from_lego_args("present", &args(&["x.example.", "a\"b"])).is_err());
+        assert!(Challenge::from_lego_args("present", &args(&["bad name.", "v"]), false).is_err());
+        assert!(
+            Challenge::from_lego_args(
+                "present",
+                &args(&["_acme-challenge.x.example.", "a\"b"]),
+                false
+            )
+            .is_err()
+        );
+        // Only challenge names, unless --any-name.
+        let e = Challenge::from_lego_args("present", &args(&["www.example.test.", "v"]), false)
+            .unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("--any-name"), "{e}");
+        assert!(
+            Challenge::from_lego_args("present", &args(&["www.example.test.", "v"]), true).is_ok()
+        );
     }
 }

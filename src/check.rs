@@ -204,7 +204,7 @@ fn check_domain(
         let value = probe_value(world.clock.now());
         match flow.hook.auth(&z, &name, &value, true) {
             Ok(_) => match flow.hook.cleanup(&z, &name, &value) {
-                Ok(()) => lines.ok(
+                Ok(_) => lines.ok(
                     &format!("probe {domain}"),
                     format!("added and removed a TXT value at {name}"),
                 ),

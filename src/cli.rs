@@ -200,10 +200,16 @@ pub struct Global {
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_wait_once: bool,
 
-    /// Directory for the per-name locks and the journal of values not yet removed
-    /// [default: $XDG_RUNTIME_DIR/otc-acme-hook, else /run/lock/otc-acme-hook, else a private temp dir]
+    /// Directory for the per-name locks and the journal of values not yet removed; a shared
+    /// one (e.g. /tmp) gets a private otc-acme-hook-UID inside [default: /var/lib/otc-acme-hook
+    /// for root, else $XDG_STATE_HOME/otc-acme-hook, i.e. ~/.local/state/otc-acme-hook]
     #[arg(long = "lock-dir", env = "OTC_LOCK_DIR", global = true, value_name = "DIR", help_heading = DNS)]
     pub lock_dir: Option<String>,
+    /// lego: accept a FQDN that is not an _acme-challenge name (lego follows CNAMEs itself
+    /// unless LEGO_DISABLE_CNAME_SUPPORT=true)
+    #[arg(long = "any-name", env = "OTC_ANY_NAME", global = true, help_heading = DNS,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub any_name: bool,
 
     /// More detail on stderr
     #[arg(short = 'v', long = "verbose", env = "OTC_VERBOSE", global = true,
@@ -412,16 +418,31 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
     let challenge = match &cli.command {
         Command::Auth => Some(Challenge::from_certbot_env(&world.env)?),
         Command::Cleanup(a) if a.args.is_empty() => Some(Challenge::from_certbot_env(&world.env)?),
-        Command::Present(a) => Some(Challenge::from_lego_args("present", &a.args)?),
-        Command::Cleanup(a) => Some(Challenge::from_lego_args("cleanup", &a.args)?),
+        Command::Present(a) => Some(Challenge::from_lego_args(
+            "present",
+            &a.args,
+            cli.global.any_name,
+        )?),
+        Command::Cleanup(a) => Some(Challenge::from_lego_args(
+            "cleanup",
+            &a.args,
+            cli.global.any_name,
+        )?),
         _ => None,
     };
     let local = match &cli.command {
         Command::Auth | Command::Present(_) | Command::Cleanup(_) | Command::Check(_) => {
-            Some(Local {
-                dir: crate::local::lock_dir(opts.lock_dir.as_deref(), &world.env)?,
+            let (dir, warning) = crate::local::state_dir(opts.lock_dir.as_deref(), &world.env)?;
+            if let Some(w) = warning {
+                report.warn(w);
+            }
+            report.verbose(format!("state directory {}", dir.path.display()));
+            let local = Local {
+                dir,
                 endpoint: opts.dns_endpoint.origin(),
-            })
+            };
+            local.adopt_legacy(&world.env);
+            Some(local)
         }
         _ => None,
     };

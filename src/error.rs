@@ -73,10 +73,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Multi-line causes would break the one-line contract certbot's log relies on.
-        let cause = self.cause.replace(['\n', '\r'], " ");
+        // Server text may carry control characters: escaped, never sent to the terminal.
+        let cause = crate::redact::escape_controls(&self.cause.replace(['\n', '\r'], " "));
         write!(f, "{}: {}", self.step, cause.trim())?;
         if let Some(h) = &self.hint {
-            write!(f, "; {h}")?;
+            write!(f, "; {}", crate::redact::escape_controls(h))?;
         }
         Ok(())
     }

@@ -1,12 +1,13 @@
 //! The hook flows: `auth` adds our value to the TXT set, `cleanup` removes
 //! exactly our value. Every other value of the set survives every path.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::dns_api::{ApiError, DnsBackend, RecordSet, Zone};
 use crate::error::{Error, Result};
-use crate::local::{Entry, Guard, Local};
+use crate::local::{Entry, Guard, Local, State};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -14,8 +15,10 @@ use crate::zone;
 /// Description of the recordsets we create.
 pub const DESCRIPTION: &str = "ACME DNS-01 challenge; managed by otc-acme-hook";
 
-/// Re-reads after a conflict before giving up (each one follows a real change by someone else).
+/// Re-reads after a write whose outcome is unknown (no answer, a 5xx) before giving up.
 const MAX_ROUNDS: u32 = 8;
+/// Longest pause between two tries while others keep changing a set.
+const MAX_CONTENTION_PAUSE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -27,6 +30,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Interval between API polls (at most one request per second).
     pub poll: Duration,
+    /// Contention (a conflict, a set that keeps changing, a pending set) is
+    /// retried until this much time has passed since the run started.
+    pub deadline: Duration,
 }
 
 impl Default for Settings {
@@ -36,6 +42,7 @@ impl Default for Settings {
             zone: None,
             timeout: Duration::from_secs(300),
             poll: Duration::from_secs(1),
+            deadline: Duration::from_secs(900),
         }
     }
 }
@@ -48,6 +55,8 @@ pub struct Hook<'a> {
     pub settings: Settings,
     /// Lock directory and journal; `None` in unit tests.
     pub local: Option<&'a Local>,
+    /// When (on the clock's `elapsed`) the last write of this run was sent.
+    pub last_write: Cell<Option<Duration>>,
 }
 
 /// Where a value was written.
@@ -59,8 +68,8 @@ pub struct Written {
 }
 
 /// The error after the last round: the last API failure if there was one,
-/// else someone kept changing the set.
-fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>) -> Error {
+/// else someone kept changing the set until the deadline.
+fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>, secs: u64) -> Error {
     match last {
         Some(e) => api_err(
             step,
@@ -69,10 +78,18 @@ fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>) -> Error {
         ),
         None => Error::failed(
             step,
-            format!("{fqdn} kept changing under us; gave up after {MAX_ROUNDS} rounds"),
+            format!("{fqdn} kept changing under us; gave up after {secs}s"),
         )
-        .hint("another process is editing this recordset; retry later"),
+        .hint("another process is editing this recordset; retry later, or raise --deadline"),
     }
+}
+
+/// A pause of `base` plus up to as much again, at random: hosts that collided
+/// once don't collide again in step.
+pub fn jittered(base: Duration) -> Duration {
+    let r = crate::local::random_hex(2);
+    let n = u16::from_str_radix(&r, 16).unwrap_or(0);
+    base + base.mul_f64(f64::from(n) / f64::from(u16::MAX))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -92,8 +109,10 @@ impl Hook<'_> {
         self.local.map(|l| l.lock(fqdn)).transpose()
     }
 
-    /// Journals a value we wrote; a failure to journal never fails the hook.
-    fn remember(&self, zone: &Zone, fqdn: &str, value: &str) {
+    /// Journals a value: `Sending` before the request that may land it, so a run
+    /// cut short leaves nothing unswept, `Written` once the API took it. A failure
+    /// to journal never fails the hook.
+    fn remember(&self, zone: &Zone, fqdn: &str, value: &str, state: State) {
         if let Some(l) = self.local {
             let e = Entry {
                 t: self.clock.unix_secs(),
@@ -102,6 +121,7 @@ impl Hook<'_> {
                 zone_name: zone.name.clone(),
                 name: fqdn.to_string(),
                 value: value.to_string(),
+                state,
             };
             if let Err(err) = l.record(e) {
                 self.report.warn(format!("journal: {err}"));
@@ -141,11 +161,15 @@ impl Hook<'_> {
                 zone_type: None,
             };
             let short = Hook {
+                api: self.api,
+                clock: self.clock,
+                report: self.report,
                 settings: Settings {
                     timeout: Duration::from_secs(10),
                     ..self.settings.clone()
                 },
-                ..*self
+                local: self.local,
+                last_write: Cell::new(None),
             };
             self.report.info(format!(
                 "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
@@ -279,6 +303,37 @@ impl Hook<'_> {
         }
     }
 
+    /// Marks that a write was just sent (its outcome may be unknown).
+    fn wrote(&self) {
+        self.last_write.set(Some(self.clock.elapsed()));
+    }
+
+    /// One more round after contention: a jittered pause that grows, as long as
+    /// the deadline allows; `Err` once it doesn't.
+    fn contend(&self, step: &'static str, fqdn: &str, round: &mut u32) -> Result<()> {
+        let base =
+            (Duration::from_millis(100) * 2u32.pow((*round).min(5))).min(MAX_CONTENTION_PAUSE);
+        let pause = jittered(base);
+        if self.clock.elapsed() + pause >= self.settings.deadline {
+            return Err(gave_up(step, fqdn, None, self.clock.elapsed().as_secs()));
+        }
+        *round += 1;
+        self.report.verbose(format!(
+            "{fqdn} is contended; trying again in {:.1}s",
+            pause.as_secs_f64()
+        ));
+        self.clock.sleep(pause);
+        Ok(())
+    }
+
+    /// The set `id` read again right before a change, so a write is computed from
+    /// a full, fresh read of that very set, never from a listing alone.
+    fn fresh(&self, step: &'static str, zone: &Zone, id: &str) -> Result<Option<RecordSet>> {
+        self.api
+            .get(zone, id)
+            .map_err(|e| api_err(step, "reading the recordset", e))
+    }
+
     /// Adds `value` to the TXT set at `fqdn`; with `wait`, returns once the set
     /// is `ACTIVE` and holds it (without, only a `PENDING_*` set is waited for,
     /// since it can't be changed before).
@@ -287,7 +342,12 @@ impl Hook<'_> {
         let zone = zone.clone();
         let _guard = self.lock(fqdn)?;
         let mut last: Option<ApiError> = None;
-        for _ in 0..MAX_ROUNDS {
+        let mut unknown = 0;
+        let mut round = 0;
+        loop {
+            if unknown >= MAX_ROUNDS {
+                return Err(gave_up(STEP, fqdn, last, 0));
+            }
             let found = self
                 .api
                 .find_txt(&zone, fqdn)
@@ -295,10 +355,12 @@ impl Hook<'_> {
             let set = match found {
                 None => {
                     let records = [txt::quote(value)];
-                    match self
-                        .api
-                        .create_txt(&zone, fqdn, self.settings.ttl, &records, DESCRIPTION)
-                    {
+                    self.remember(&zone, fqdn, value, State::Sending);
+                    let created =
+                        self.api
+                            .create_txt(&zone, fqdn, self.settings.ttl, &records, DESCRIPTION);
+                    self.wrote();
+                    match created {
                         Ok(set) => {
                             self.report.info(format!(
                                 "added TXT value {value} at {fqdn} in zone {} (new recordset)",
@@ -313,13 +375,14 @@ impl Hook<'_> {
                                     "another record type (e.g. a CNAME) occupies this name; remove it or delegate the challenge",
                                 ));
                             }
+                            self.contend(STEP, fqdn, &mut round)?;
                             continue;
                         }
                         // A set of that name is still going away (PENDING_DELETE): wait, re-read.
                         Err(e) if e.is_not_steady() => {
                             self.report
                                 .verbose(format!("creating {fqdn}: {e}; waiting"));
-                            self.clock.sleep(self.settings.poll);
+                            self.contend(STEP, fqdn, &mut round)?;
                             continue;
                         }
                         // No answer or a 5xx: the POST may have landed. Re-read, never re-POST blindly.
@@ -329,6 +392,7 @@ impl Hook<'_> {
                             ));
                             self.clock.sleep(self.settings.poll);
                             last = Some(e);
+                            unknown += 1;
                             continue;
                         }
                         Err(e) => return Err(api_err(STEP, &format!("creating {fqdn}"), e)),
@@ -342,39 +406,61 @@ impl Hook<'_> {
                     self.wait_active(STEP, &zone, &set.id)?;
                     continue;
                 }
-                Some(set) => match txt::add(&set.records, value) {
-                    None => {
-                        self.report
-                            .info(format!("TXT value {value} already present at {fqdn}"));
-                        set
+                Some(listed) => {
+                    let Some(set) = self.fresh(STEP, &zone, &listed.id)? else {
+                        self.contend(STEP, fqdn, &mut round)?;
+                        continue;
+                    };
+                    if set.is_pending() {
+                        self.wait_active(STEP, &zone, &set.id)?;
+                        continue;
                     }
-                    Some(records) => match self.api.update_records(&zone, &set, &records) {
-                        Ok(updated) => {
-                            self.report.info(format!(
-                                "added TXT value {value} at {fqdn} in zone {} ({})",
-                                zone.name,
-                                plural(records.len(), "value")
-                            ));
-                            updated
+                    match txt::add(&set.records, value) {
+                        None => {
+                            self.report
+                                .info(format!("TXT value {value} already present at {fqdn}"));
+                            set
                         }
-                        Err(e) if e.is_not_steady() => {
-                            self.wait_active(STEP, &zone, &set.id)?;
-                            continue;
+                        Some(records) => {
+                            self.remember(&zone, fqdn, value, State::Sending);
+                            let updated = self.api.update_records(&zone, &set, &records);
+                            self.wrote();
+                            match updated {
+                                Ok(updated) => {
+                                    self.report.info(format!(
+                                        "added TXT value {value} at {fqdn} in zone {} ({})",
+                                        zone.name,
+                                        plural(records.len(), "value")
+                                    ));
+                                    updated
+                                }
+                                Err(e) if e.is_not_steady() => {
+                                    self.wait_active(STEP, &zone, &set.id)?;
+                                    self.contend(STEP, fqdn, &mut round)?;
+                                    continue;
+                                }
+                                Err(e) if e.code() == Some("DNS.0313") => {
+                                    self.contend(STEP, fqdn, &mut round)?;
+                                    continue;
+                                }
+                                Err(e) if e.is_transient() => {
+                                    self.report.info(format!(
+                                        "updating {fqdn}: {e}; re-reading before trying again"
+                                    ));
+                                    self.clock.sleep(self.settings.poll);
+                                    last = Some(e);
+                                    unknown += 1;
+                                    continue;
+                                }
+                                Err(e) => {
+                                    return Err(api_err(STEP, &format!("updating {fqdn}"), e));
+                                }
+                            }
                         }
-                        Err(e) if e.code() == Some("DNS.0313") => continue,
-                        Err(e) if e.is_transient() => {
-                            self.report.info(format!(
-                                "updating {fqdn}: {e}; re-reading before trying again"
-                            ));
-                            self.clock.sleep(self.settings.poll);
-                            last = Some(e);
-                            continue;
-                        }
-                        Err(e) => return Err(api_err(STEP, &format!("updating {fqdn}"), e)),
-                    },
-                },
+                    }
+                }
             };
-            self.remember(&zone, fqdn, value);
+            self.remember(&zone, fqdn, value, State::Written);
             if !wait {
                 return Ok(Written {
                     zone,
@@ -400,79 +486,107 @@ impl Hook<'_> {
                 _ => {
                     self.report
                         .info(format!("{fqdn} changed under us; adding the value again"));
+                    self.contend(STEP, fqdn, &mut round)?;
                 }
             }
         }
-        Err(gave_up(STEP, fqdn, last))
     }
 
     /// Removes exactly `value` from the TXT set at `fqdn`; deletes the set only
-    /// when ours was its last value. Absent value or set: success.
-    pub fn cleanup(&self, zone: &Zone, fqdn: &str, value: &str) -> Result<()> {
+    /// when ours was its last value. Absent value or set: success. `Ok(true)`
+    /// when a removal was sent.
+    pub fn cleanup(&self, zone: &Zone, fqdn: &str, value: &str) -> Result<bool> {
         const STEP: &str = "cleanup";
         let _guard = self.lock(fqdn)?;
         let mut last: Option<ApiError> = None;
-        for _ in 0..MAX_ROUNDS {
+        let mut unknown = 0;
+        let mut round = 0;
+        let mut sent = false;
+        loop {
+            if unknown >= MAX_ROUNDS {
+                return Err(gave_up(STEP, fqdn, last, 0));
+            }
             let found = self
                 .api
                 .find_txt(zone, fqdn)
                 .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
-            let Some(set) = found else {
+            let Some(listed) = found else {
                 self.report
                     .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
                 self.forget(fqdn, value);
-                return Ok(());
+                return Ok(sent);
             };
-            if !txt::contains(&set.records, value) {
+            if !txt::contains(&listed.records, value) {
                 self.report.info(format!(
                     "TXT value {value} not present at {fqdn}; nothing to remove"
                 ));
                 self.forget(fqdn, value);
-                return Ok(());
+                return Ok(sent);
             }
-            if set.is_pending() {
+            if listed.is_pending() {
                 self.report.verbose(format!(
                     "{fqdn} is {}; waiting before changing it",
-                    set.status()
+                    listed.status()
                 ));
+                self.wait_active(STEP, zone, &listed.id)?;
+                continue;
+            }
+            let Some(set) = self.fresh(STEP, zone, &listed.id)? else {
+                self.contend(STEP, fqdn, &mut round)?;
+                continue;
+            };
+            if set.is_pending() {
                 self.wait_active(STEP, zone, &set.id)?;
                 continue;
             }
             let result = match txt::remove(&set.records, value) {
-                Removal::Absent => return Ok(()),
-                Removal::Update(rest) => self.api.update_records(zone, &set, &rest).map(|_| {
-                    self.report.info(format!(
-                        "removed TXT value {value} from {fqdn} in zone {} ({} left)",
-                        zone.name,
-                        plural(rest.len(), "value")
-                    ))
-                }),
-                Removal::DeleteSet => self.api.delete(zone, &set).map(|_| {
-                    self.report.info(format!(
-                        "removed TXT value {value} from {fqdn} in zone {} (last value: recordset deleted)",
-                        zone.name
-                    ))
-                }),
+                // Gone between the listing and the fresh read: read again.
+                Removal::Absent => continue,
+                Removal::Update(rest) => {
+                    let r = self.api.update_records(zone, &set, &rest);
+                    self.wrote();
+                    r.map(|_| {
+                        self.report.info(format!(
+                            "removed TXT value {value} from {fqdn} in zone {} ({} left)",
+                            zone.name,
+                            plural(rest.len(), "value")
+                        ))
+                    })
+                }
+                Removal::DeleteSet => {
+                    let r = self.api.delete(zone, &set);
+                    self.wrote();
+                    r.map(|_| {
+                        self.report.info(format!(
+                            "removed TXT value {value} from {fqdn} in zone {} (last value: recordset deleted)",
+                            zone.name
+                        ))
+                    })
+                }
             };
+            sent = true;
             match result {
                 Ok(()) => {
                     self.forget(fqdn, value);
-                    return Ok(());
+                    return Ok(true);
                 }
                 Err(e) if e.is_not_steady() => {
                     self.wait_active(STEP, zone, &set.id)?;
+                    self.contend(STEP, fqdn, &mut round)?;
                 }
-                Err(e) if e.code() == Some("DNS.0313") => {}
+                Err(e) if e.code() == Some("DNS.0313") => {
+                    self.contend(STEP, fqdn, &mut round)?;
+                }
                 Err(e) if e.is_transient() => {
                     self.report.info(format!(
                         "changing {fqdn}: {e}; re-reading before trying again"
                     ));
                     self.clock.sleep(self.settings.poll);
                     last = Some(e);
+                    unknown += 1;
                 }
                 Err(e) => return Err(api_err(STEP, &format!("changing {fqdn}"), e)),
             }
         }
-        Err(gave_up(STEP, fqdn, last))
     }
 }

@@ -89,9 +89,24 @@ impl ProxyConfig {
         }
     }
 
-    /// Whether a request to `host` goes through the proxy.
+    /// Whether a request to `host` goes through the proxy. Loopback and
+    /// link-local hosts (the simulator, the metadata and container credential
+    /// services) never do, whatever the environment says.
     pub fn applies_to(&self, host: &str) -> bool {
-        self.url.is_some() && !no_proxy_matches(&self.no_proxy, host)
+        self.url.is_some() && !is_local_host(host) && !no_proxy_matches(&self.no_proxy, host)
+    }
+}
+
+/// Loopback (`localhost`, 127/8, ::1) or link-local (169.254/16, fe80::/10).
+pub fn is_local_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match h.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80,
+        Err(_) => false,
     }
 }
 
@@ -303,23 +318,28 @@ pub struct Url {
 
 impl Url {
     pub fn parse(s: &str) -> Result<Url, String> {
-        let uri: ureq::http::Uri = s.parse().map_err(|e| format!("invalid URL {s:?}: {e}"))?;
+        // Messages show the URL without any user:password part.
+        let shown = crate::redact::url_for_display(s);
+        let s_shown = &shown;
+        let uri: ureq::http::Uri = s.parse().map_err(|_| format!("invalid URL {s_shown:?}"))?;
         let scheme = uri
             .scheme_str()
-            .ok_or_else(|| format!("URL {s:?} has no scheme (http:// or https://)"))?
+            .ok_or_else(|| format!("URL {s_shown:?} has no scheme (http:// or https://)"))?
             .to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(format!("URL {s:?}: scheme must be http or https"));
+            return Err(format!("URL {s_shown:?}: scheme must be http or https"));
         }
         let host = uri
             .host()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("URL {s:?} has no host"))?
+            .ok_or_else(|| format!("URL {s_shown:?} has no host"))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-            return Err(format!("URL {s:?}: credentials in URLs are not supported"));
+            return Err(format!(
+                "URL {s_shown:?}: credentials in URLs are not supported"
+            ));
         }
         let path = match uri.path() {
             "" => "/".to_string(),
@@ -410,6 +430,22 @@ mod tests {
         assert!(p.applies_to("dns.eu-de.otc.t-systems.com"));
         assert!(!p.applies_to("localhost"));
         assert!(!ProxyConfig::default().applies_to("x"));
+        // Local services are never proxied.
+        let p = ProxyConfig {
+            url: Some("http://p:3128".into()),
+            no_proxy: vec![],
+        };
+        for h in [
+            "127.0.0.1",
+            "localhost",
+            "169.254.169.254",
+            "169.254.170.2",
+            "[::1]",
+            "fe80::1",
+        ] {
+            assert!(!p.applies_to(h), "{h}");
+        }
+        assert!(p.applies_to("10.0.0.1"));
         let env = |k: &str| (k == "https_proxy").then(|| "http://p:1".to_string());
         assert_eq!(
             ProxyConfig::from_env(&env).url.as_deref(),
@@ -421,7 +457,8 @@ mod tests {
     fn url_rejections() {
         assert!(Url::parse("dns.example.com").is_err());
         assert!(Url::parse("ftp://x/").is_err());
-        assert!(Url::parse("https://user:pw@x/").is_err());
+        let e = Url::parse("https://user:PASSWORD@x/").unwrap_err();
+        assert!(!e.contains("PASSWORD"), "{e}");
         assert!(Url::parse("http://").is_err());
         let u = Url::parse("http://dns.example.com").unwrap();
         assert!(u.require_tls_unless_loopback("DNS endpoint").is_err());

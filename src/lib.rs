@@ -21,6 +21,7 @@ pub mod http;
 pub mod local;
 pub mod options;
 pub mod propagation;
+pub mod redact;
 pub mod report;
 pub mod session;
 pub mod sign;

@@ -1,13 +1,23 @@
-//! Host-local state in the lock directory: an advisory lock per challenge
+//! Host-local state in the state directory: an advisory lock per challenge
 //! name (two renewals on one host never interleave their read-modify-write),
-//! and the journal of values this host added and has not removed yet, so a
-//! crash between auth and cleanup leaves no litter for long.
+//! and the journal of values this host is writing or wrote and has not
+//! removed yet, so a crash between auth and cleanup leaves no litter for long.
+//!
+//! The directory is *private*: a real directory (never a symlink), owned by
+//! the running user, no group or other permission bits. Every file in it is
+//! opened relative to the checked directory handle without following a
+//! symlink; the journal is replaced through an exclusively created temp file
+//! with a random name. rustix gives us `openat`/`mkdirat`/`renameat` with
+//! `O_NOFOLLOW`/`O_EXCL` on a directory fd, which std has no safe API for.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -17,101 +27,289 @@ const JOURNAL: &str = "journal.tsv";
 pub const STALE_AFTER_SECS: i64 = 24 * 3600;
 /// Entries older than this are forgotten, swept or not.
 pub const FORGET_AFTER_SECS: i64 = 30 * 24 * 3600;
+/// Where root keeps its state: survives reboots, only root creates things there.
+pub const ROOT_STATE_DIR: &str = "/var/lib/otc-acme-hook";
 
 fn err(cause: impl Into<String>) -> Error {
     Error::failed("lock", cause)
 }
 
-/// Creates `dir` owner-only, or checks that an existing one is ours and private.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) => {
-            if !m.is_dir() {
-                return Err(std::io::Error::other(format!(
-                    "{} is not a directory",
-                    dir.display()
-                )));
+fn refused(cause: impl Into<String>) -> Error {
+    Error::rejected("lock", cause)
+}
+
+/// The running user's id.
+pub fn current_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// `n` random bytes as hex, for temp file and directory names.
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    if rustix::rand::getrandom(&mut buf[..], rustix::rand::GetRandomFlags::empty()).is_err() {
+        // Never happens on Linux ≥ 3.17; the name stays unique enough with the time.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        buf = t.to_le_bytes()[..n.min(16)].to_vec();
+    }
+    hex::encode(buf)
+}
+
+fn is_private(st: &rustix::fs::Stat, uid: u32) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::Directory
+        && st.st_uid == uid
+        && st.st_mode & 0o077 == 0
+}
+
+fn open_dir_nofollow(path: &Path) -> std::io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        path,
+        OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::RDONLY,
+        Mode::empty(),
+    )?)
+}
+
+/// A checked, private directory, held open: everything inside is reached
+/// through this handle, so renaming or replacing the path later changes nothing.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    fd: Arc<OwnedFd>,
+    pub path: PathBuf,
+    uid: u32,
+}
+
+impl StateDir {
+    /// Opens `path`, which must be private to `uid`.
+    fn open_private(path: &Path, uid: u32) -> std::result::Result<StateDir, String> {
+        let fd = open_dir_nofollow(path).map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                format!("{} is a symlink", path.display())
+            } else {
+                format!("{}: {e}", path.display())
             }
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::{MetadataExt, PermissionsExt};
-                if let Some(uid) = current_uid()
-                    && m.uid() != uid
-                {
-                    return Err(std::io::Error::other(format!(
-                        "{} belongs to another user",
-                        dir.display()
-                    )));
-                }
-                if m.permissions().mode() & 0o077 != 0 {
-                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-                }
-            }
-            Ok(())
+        })?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !is_private(&st, uid) {
+            return Err(format!(
+                "{} is not private to this user (owner uid {}, mode {:o})",
+                path.display(),
+                st.st_uid,
+                st.st_mode & 0o7777
+            ));
         }
+        Ok(StateDir {
+            fd: Arc::new(fd),
+            path: path.to_path_buf(),
+            uid,
+        })
+    }
+
+    /// Opens (or creates, mode 0600) a regular file of ours in the directory,
+    /// never through a symlink; a file of another owner is refused.
+    fn open_file(&self, name: &str, flags: OFlags) -> std::io::Result<File> {
+        let fd = rustix::fs::openat(
+            self.fd.as_fd(),
+            name,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::from_raw_mode(0o600),
+        )?;
+        let st = rustix::fs::fstat(&fd)?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_uid != self.uid {
+            return Err(std::io::Error::other(format!(
+                "{} is not a regular file of this user",
+                self.path.join(name).display()
+            )));
+        }
+        Ok(File::from(fd))
+    }
+
+    /// Replaces `name` atomically: a fresh temp file (exclusive, random name) renamed into place.
+    fn replace(&self, name: &str, contents: &[u8]) -> std::io::Result<()> {
+        let tmp = format!("{name}.{}.tmp", random_hex(8));
+        let mut f = self.open_file(&tmp, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)?;
+        let written = f.write_all(contents);
+        drop(f);
+        if let Err(e) = written.and_then(|_| {
+            rustix::fs::renameat(self.fd.as_fd(), &*tmp, self.fd.as_fd(), name)
+                .map_err(std::io::Error::from)
+        }) {
+            let _ = rustix::fs::unlinkat(self.fd.as_fd(), &*tmp, AtFlags::empty());
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Creates `path` private (parents as needed), or checks an existing one.
+/// `Ok(None)`: it exists as a real directory that is not private to us.
+fn private_dir_at(path: &Path, uid: u32) -> std::result::Result<Option<StateDir>, Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(refused(format!(
+            "the lock directory {} is a symlink",
+            path.display()
+        ))
+        .hint("give the real directory, or a path that does not exist yet")),
+        Ok(m) if !m.is_dir() => Err(refused(format!(
+            "the lock directory {} is not a directory",
+            path.display()
+        ))
+        .hint("give a directory path with --lock-dir / OTC_LOCK_DIR")),
+        Ok(_) => match StateDir::open_private(path, uid) {
+            Ok(d) => Ok(Some(d)),
+            Err(_) => Ok(None),
+        },
         Err(_) => {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                b.mode(0o700);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| err(format!("creating {}: {e}", parent.display())))?;
             }
-            b.create(dir)
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let pfd = open_dir_nofollow(parent.unwrap_or(Path::new(".")))
+                .map_err(|e| err(format!("{}: {e}", path.display())))?;
+            let name = path.file_name().ok_or_else(|| {
+                refused(format!("the lock directory {} has no name", path.display()))
+            })?;
+            match rustix::fs::mkdirat(&pfd, name, Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(err(format!("creating {}: {e}", path.display()))),
+            }
+            StateDir::open_private(path, uid)
+                .map(Some)
+                .map_err(|m| refused(m).hint("choose another --lock-dir / OTC_LOCK_DIR"))
         }
     }
 }
 
-/// Our uid, without libc: the owner of /proc/self.
-#[cfg(unix)]
-fn current_uid() -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+/// `<dir>/otc-acme-hook-<uid>` inside a shared directory (e.g. /tmp), which is
+/// never chmod-ed: ours and private, or refused.
+fn private_subdir(dir: &Path, uid: u32) -> Result<StateDir> {
+    let sub = dir.join(format!("otc-acme-hook-{uid}"));
+    let pfd = open_dir_nofollow(dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
+    let name = format!("otc-acme-hook-{uid}");
+    match rustix::fs::mkdirat(&pfd, &*name, Mode::from_raw_mode(0o700)) {
+        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => return Err(err(format!("creating {}: {e}", sub.display()))),
+    }
+    let taken = || {
+        refused(format!(
+            "{} is taken by another user, or is not a private directory",
+            sub.display()
+        ))
+        .hint(format!(
+            "remove {} or give a directory only this user can write with --lock-dir / OTC_LOCK_DIR",
+            sub.display()
+        ))
+    };
+    let st = rustix::fs::statat(&pfd, &*name, AtFlags::SYMLINK_NOFOLLOW).map_err(|_| taken())?;
+    if !is_private(&st, uid) {
+        return Err(taken());
+    }
+    StateDir::open_private(&sub, uid).map_err(|_| taken())
 }
 
-/// The lock directory: `OTC_LOCK_DIR`/`--lock-dir`, else
-/// `$XDG_RUNTIME_DIR/otc-acme-hook`, else `/run/lock/otc-acme-hook` when
-/// writable, else an owner-only directory under the temp dir.
-pub fn lock_dir(explicit: Option<&Path>, env: &HashMap<String, String>) -> Result<PathBuf> {
+/// The state directory: `--lock-dir`/`OTC_LOCK_DIR` (created private when
+/// missing; a shared one gets a private `otc-acme-hook-<uid>` inside), else
+/// `/var/lib/otc-acme-hook` for root, else `$XDG_STATE_HOME/otc-acme-hook`
+/// (default `~/.local/state/otc-acme-hook`), else a fresh private temp
+/// directory (with a warning, the second value).
+pub fn state_dir(
+    explicit: Option<&Path>,
+    env: &HashMap<String, String>,
+) -> Result<(StateDir, Option<String>)> {
+    let uid = current_uid();
     if let Some(d) = explicit {
-        private_dir(d).map_err(|e| err(format!("lock directory {}: {e}", d.display())))?;
-        return Ok(d.to_path_buf());
+        return match private_dir_at(d, uid)? {
+            Some(s) => Ok((s, None)),
+            None => Ok((private_subdir(d, uid)?, None)),
+        };
     }
-    let mut candidates = Vec::new();
-    if let Some(x) = env.get("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
-        candidates.push(Path::new(x).join("otc-acme-hook"));
+    let get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let default = if uid == 0 {
+        Some(PathBuf::from(ROOT_STATE_DIR))
+    } else if let Some(x) = get("XDG_STATE_HOME").filter(|x| x.starts_with('/')) {
+        Some(Path::new(&x).join("otc-acme-hook"))
+    } else {
+        get("HOME")
+            .filter(|h| h.starts_with('/') && Path::new(h).is_dir())
+            .map(|h| Path::new(&h).join(".local/state/otc-acme-hook"))
+    };
+    if let Some(d) = default {
+        return match private_dir_at(&d, uid)? {
+            Some(s) => Ok((s, None)),
+            None => Err(refused(format!(
+                "the state directory {} is not private to this user",
+                d.display()
+            ))
+            .hint(format!(
+                "chmod 700 {} (and make this user its owner), or set OTC_LOCK_DIR",
+                d.display()
+            ))),
+        };
     }
-    candidates.push(PathBuf::from("/run/lock/otc-acme-hook"));
-    for c in candidates {
-        if private_dir(&c).is_ok() && probe_writable(&c) {
-            return Ok(c);
-        }
-    }
-    #[cfg(unix)]
-    let user = current_uid()
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| "user".into());
-    #[cfg(not(unix))]
-    let user = "user".to_string();
-    let d = std::env::temp_dir().join(format!("otc-acme-hook-{user}"));
-    private_dir(&d).map_err(|e| {
-        err(format!("lock directory {}: {e}", d.display()))
-            .hint("set OTC_LOCK_DIR to a directory only this user can write")
+    let tmp = get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+    let d = Path::new(&tmp).join(format!("otc-acme-hook-{uid}-{}", random_hex(8)));
+    let s = private_dir_at(&d, uid)?.ok_or_else(|| {
+        refused(format!(
+            "could not create a private directory {}",
+            d.display()
+        ))
     })?;
-    Ok(d)
+    Ok((
+        s,
+        Some(format!(
+            "no usable home directory: the journal of values to clean up lives in {} for this run only; set OTC_LOCK_DIR",
+            d.display()
+        )),
+    ))
 }
 
-fn probe_writable(dir: &Path) -> bool {
-    let p = dir.join(".probe");
-    let ok = File::create(&p).is_ok();
-    let _ = std::fs::remove_file(&p);
-    ok
+/// The places older versions kept their state by default.
+fn legacy_dirs(env: &HashMap<String, String>, uid: u32) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(x) = env.get("XDG_RUNTIME_DIR").filter(|x| x.starts_with('/')) {
+        v.push(Path::new(x).join("otc-acme-hook"));
+    }
+    v.push(PathBuf::from("/run/lock/otc-acme-hook"));
+    let tmp = env
+        .get("TMPDIR")
+        .filter(|t| t.starts_with('/'))
+        .cloned()
+        .unwrap_or_else(|| "/tmp".into());
+    v.push(Path::new(&tmp).join(format!("otc-acme-hook-{uid}")));
+    v
 }
 
 /// A held advisory lock; released on drop.
 pub struct Guard(#[allow(dead_code)] File);
 
-/// One value this host wrote.
+/// Where a journaled value stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Recorded before the request that may land it: its outcome is unknown.
+    Sending,
+    /// The API took it.
+    Written,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Sending => "sending",
+            State::Written => "written",
+        }
+    }
+    fn parse(s: &str) -> Option<State> {
+        match s {
+            "sending" => Some(State::Sending),
+            "written" => Some(State::Written),
+            _ => None,
+        }
+    }
+}
+
+/// One value this host wrote or is writing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub t: i64,
@@ -120,21 +318,31 @@ pub struct Entry {
     pub zone_name: String,
     pub name: String,
     pub value: String,
+    pub state: State,
 }
 
 impl Entry {
     fn line(&self) -> String {
         format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\n",
-            self.t, self.endpoint, self.zone_id, self.zone_name, self.name, self.value
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            self.t,
+            self.endpoint,
+            self.zone_id,
+            self.zone_name,
+            self.name,
+            self.value,
+            self.state.as_str()
         )
     }
 
     fn parse(line: &str) -> Option<Entry> {
         let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 6 {
-            return None;
-        }
+        // Six columns: a journal of an older version, whose entries were all written.
+        let state = match f.len() {
+            6 => State::Written,
+            7 => State::parse(f[6])?,
+            _ => return None,
+        };
         Some(Entry {
             t: f[0].parse().ok()?,
             endpoint: f[1].into(),
@@ -142,6 +350,7 @@ impl Entry {
             zone_name: f[3].into(),
             name: f[4].into(),
             value: f[5].into(),
+            state,
         })
     }
 
@@ -153,22 +362,20 @@ impl Entry {
     }
 }
 
-/// The lock directory of one run, for one DNS endpoint.
+/// The state directory of one run, for one DNS endpoint.
 #[derive(Debug, Clone)]
 pub struct Local {
-    pub dir: PathBuf,
+    pub dir: StateDir,
     /// Journal entries and locks are keyed by endpoint too.
     pub endpoint: String,
 }
 
 impl Local {
     fn lock_file(&self, file: &str) -> Result<Guard> {
-        let path = self.dir.join(file);
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
+        let path = self.dir.path.join(file);
+        let f = self
+            .dir
+            .open_file(file, OFlags::RDWR | OFlags::CREATE)
             .map_err(|e| err(format!("{}: {e}", path.display())))?;
         f.lock()
             .map_err(|e| err(format!("locking {}: {e}", path.display())))?;
@@ -184,64 +391,117 @@ impl Local {
     }
 
     fn read(&self) -> Vec<Entry> {
-        std::fs::read_to_string(self.dir.join(JOURNAL))
-            .map(|t| t.lines().filter_map(Entry::parse).collect())
-            .unwrap_or_default()
+        let mut text = String::new();
+        match self.dir.open_file(JOURNAL, OFlags::RDONLY) {
+            Ok(mut f) => {
+                let _ = f.read_to_string(&mut text);
+            }
+            Err(_) => return Vec::new(),
+        }
+        text.lines().filter_map(Entry::parse).collect()
     }
 
     fn write(&self, entries: &[Entry]) -> Result<()> {
-        let tmp = self.dir.join(format!("{JOURNAL}.tmp"));
-        let mut f = File::create(&tmp).map_err(|e| err(format!("{}: {e}", tmp.display())))?;
-        for e in entries {
-            f.write_all(e.line().as_bytes())
-                .map_err(|e| err(e.to_string()))?;
-        }
-        std::fs::rename(&tmp, self.dir.join(JOURNAL)).map_err(|e| err(e.to_string()))
+        let text: String = entries.iter().map(Entry::line).collect();
+        self.dir
+            .replace(JOURNAL, text.as_bytes())
+            .map_err(|e| err(format!("{}: {e}", self.dir.path.join(JOURNAL).display())))
     }
 
-    /// Notes a value we added (once). Entries of any endpoint older than
-    /// [`FORGET_AFTER_SECS`] are dropped: an endpoint not used for that long
-    /// (a test simulator, a retired account) would keep them forever.
-    pub fn record(&self, entry: Entry) -> Result<()> {
+    /// Changes the journal under its lock: `f` gets every entry and says what to keep.
+    fn update(&self, f: impl FnOnce(Vec<Entry>) -> Vec<Entry>) -> Result<()> {
         let _g = self.lock_file("journal.lock")?;
         let all = self.read();
-        let mut keep: Vec<Entry> = all
-            .iter()
-            .filter(|e| entry.t - e.t <= FORGET_AFTER_SECS)
-            .cloned()
-            .collect();
-        let known = keep.iter().any(|e| e.same(&entry));
-        if !known {
-            keep.push(entry);
-        }
-        if !known || keep.len() != all.len() {
-            self.write(&keep)?;
+        let before = all.clone();
+        let after = f(all);
+        if after != before {
+            self.write(&after)?;
         }
         Ok(())
+    }
+
+    /// Notes a value (once; a known one takes the new state and time). Entries of
+    /// any endpoint older than [`FORGET_AFTER_SECS`] are dropped: an endpoint not
+    /// used for that long (a test simulator, a retired account) would keep them forever.
+    pub fn record(&self, entry: Entry) -> Result<()> {
+        self.update(|all| {
+            let mut keep: Vec<Entry> = all
+                .into_iter()
+                .filter(|e| entry.t - e.t <= FORGET_AFTER_SECS)
+                .collect();
+            match keep.iter_mut().find(|e| e.same(&entry)) {
+                // A written value stays written; a later "sending" only refreshes it.
+                Some(e) if e.state == State::Written && entry.state == State::Sending => {}
+                Some(e) => *e = entry,
+                None => keep.push(entry),
+            }
+            keep
+        })
     }
 
     /// Forgets a value (removed, or found gone).
     pub fn forget(&self, name: &str, value: &str) -> Result<()> {
-        let endpoint = self.endpoint.as_str();
-        let _g = self.lock_file("journal.lock")?;
-        let all = self.read();
-        let keep: Vec<Entry> = all
-            .iter()
-            .filter(|e| !(e.endpoint == endpoint && e.name == name && e.value == value))
-            .cloned()
-            .collect();
-        if keep.len() != all.len() {
-            self.write(&keep)?;
-        }
-        Ok(())
+        let endpoint = self.endpoint.clone();
+        self.update(|all| {
+            all.into_iter()
+                .filter(|e| !(e.endpoint == endpoint && e.name == name && e.value == value))
+                .collect()
+        })
     }
 
-    /// Entries of our endpoint older than a day at `now`.
+    /// Entries of our endpoint older than a day at `now`, whatever their state:
+    /// a "sending" entry may have landed.
     pub fn stale(&self, now: i64) -> Vec<Entry> {
         self.read()
             .into_iter()
             .filter(|e| e.endpoint == self.endpoint && now - e.t > STALE_AFTER_SECS)
             .collect()
+    }
+
+    /// Every value of our endpoint the journal holds as written at `name`.
+    pub fn written_at(&self, name: &str) -> Vec<String> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.name == name && e.state == State::Written)
+            .map(|e| e.value)
+            .collect()
+    }
+
+    /// Takes over journals that older versions kept in their default places
+    /// (`$XDG_RUNTIME_DIR`, `/run/lock`, the temp dir), only where directory and
+    /// journal are private to us; silently, so nobody else's file changes anything.
+    pub fn adopt_legacy(&self, env: &HashMap<String, String>) {
+        for old in legacy_dirs(env, self.dir.uid) {
+            if old == self.dir.path {
+                continue;
+            }
+            let Ok(d) = StateDir::open_private(&old, self.dir.uid) else {
+                continue;
+            };
+            let Ok(mut f) = d.open_file(JOURNAL, OFlags::RDONLY) else {
+                continue;
+            };
+            match rustix::fs::fstat(f.as_fd()) {
+                Ok(st) if st.st_mode & 0o077 == 0 => {}
+                _ => continue,
+            }
+            let mut text = String::new();
+            if f.read_to_string(&mut text).is_err() {
+                continue;
+            }
+            let old_entries: Vec<Entry> = text.lines().filter_map(Entry::parse).collect();
+            let merged = self.update(|mut all| {
+                for e in old_entries {
+                    if !all.iter().any(|k| k.same(&e)) {
+                        all.push(e);
+                    }
+                }
+                all
+            });
+            if merged.is_ok() {
+                let _ = rustix::fs::unlinkat(d.fd.as_fd(), JOURNAL, AtFlags::empty());
+            }
+        }
     }
 }
 
@@ -263,16 +523,21 @@ mod tests {
             zone_name: "example.com.".into(),
             name: "_acme-challenge.example.com.".into(),
             value: value.into(),
+            state: State::Written,
+        }
+    }
+
+    fn local(d: &Path, endpoint: &str) -> Local {
+        Local {
+            dir: state_dir(Some(d), &HashMap::new()).unwrap().0,
+            endpoint: endpoint.into(),
         }
     }
 
     #[test]
     fn journal_records_forgets_and_ages() {
         let d = tmp("journal");
-        let l = Local {
-            dir: lock_dir(Some(&d), &HashMap::new()).unwrap(),
-            endpoint: "https://dns".into(),
-        };
+        let l = local(&d, "https://dns");
         l.record(entry(100, "old")).unwrap();
         l.record(entry(100, "old")).unwrap();
         l.record(entry(100 + STALE_AFTER_SECS, "new")).unwrap();
@@ -294,35 +559,137 @@ mod tests {
         std::fs::remove_dir_all(d).ok();
     }
 
-    #[cfg(unix)]
     #[test]
-    fn lock_dir_is_private_and_env_ordered() {
-        use std::os::unix::fs::PermissionsExt;
-        let d = tmp("xdg");
-        std::fs::create_dir_all(&d).unwrap();
-        let env: HashMap<String, String> =
-            [("XDG_RUNTIME_DIR".to_string(), d.display().to_string())].into();
-        let got = lock_dir(None, &env).unwrap();
-        assert_eq!(got, d.join("otc-acme-hook"));
-        assert_eq!(
-            std::fs::metadata(&got).unwrap().permissions().mode() & 0o777,
-            0o700
+    fn sending_then_written_and_old_lines() {
+        let d = tmp("states");
+        let l = local(&d, "https://dns");
+        let mut e = entry(5, "v");
+        e.state = State::Sending;
+        l.record(e.clone()).unwrap();
+        assert_eq!(l.read()[0].state, State::Sending);
+        assert!(
+            std::fs::read_to_string(d.join(JOURNAL))
+                .unwrap()
+                .ends_with("\tv\tsending\n")
         );
-        // A file where the directory should be is refused.
+        l.record(entry(6, "v")).unwrap();
+        assert_eq!(l.read(), vec![entry(6, "v")]);
+        // A written value stays written when sent again.
+        l.record(e).unwrap();
+        assert_eq!(l.read()[0].state, State::Written);
+        // An older version's six columns read as written.
+        let old = Entry::parse("7\thttps://dns\tz1\texample.com.\tn.\tw").unwrap();
+        assert_eq!(old.state, State::Written);
+        assert!(Entry::parse("7\ta\tb\tc\td\te\tbogus").is_none());
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
+    fn private_dirs_and_shared_ones() {
+        use std::os::unix::fs::PermissionsExt;
+        let uid = current_uid();
+        // A missing directory is created 0700.
+        let d = tmp("create");
+        let l = local(&d.join("sub"), "e");
+        assert_eq!(l.dir.path, d.join("sub"));
+        let mode = std::fs::metadata(d.join("sub"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // A shared directory keeps its mode; a private subdirectory is used inside.
+        let shared = tmp("shared");
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let l = local(&shared, "e");
+        assert_eq!(l.dir.path, shared.join(format!("otc-acme-hook-{uid}")));
+        let mode = std::fs::metadata(&shared).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o1777, "never chmod-ed");
+        // A symlink as the lock dir is refused; so is a file.
+        let link = tmp("link");
+        std::os::unix::fs::symlink(&d, &link).unwrap();
+        assert_eq!(
+            state_dir(Some(&link), &HashMap::new())
+                .unwrap_err()
+                .exit
+                .code(),
+            2
+        );
         let f = tmp("file");
         std::fs::write(&f, "x").unwrap();
-        assert!(lock_dir(Some(&f), &HashMap::new()).is_err());
+        assert!(state_dir(Some(&f), &HashMap::new()).is_err());
+        // A taken subdirectory (here: a symlink planted in its place) is refused.
+        let shared2 = tmp("shared2");
+        std::fs::create_dir_all(&shared2).unwrap();
+        std::fs::set_permissions(&shared2, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        std::os::unix::fs::symlink(&d, shared2.join(format!("otc-acme-hook-{uid}"))).unwrap();
+        let e = state_dir(Some(&shared2), &HashMap::new()).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("is taken"), "{e}");
+        for p in [d, shared, shared2, f] {
+            std::fs::remove_dir_all(&p)
+                .or_else(|_| std::fs::remove_file(&p))
+                .ok();
+        }
+        std::fs::remove_file(link).ok();
+    }
+
+    #[test]
+    fn planted_symlinks_are_never_followed() {
+        let d = tmp("planted");
+        let l = local(&d, "e");
+        let target = tmp("target");
+        std::fs::write(&target, "precious").unwrap();
+        for name in ["journal.lock", "journal.tsv"] {
+            std::os::unix::fs::symlink(&target, d.join(name)).unwrap();
+        }
+        assert!(
+            l.record(entry(1, "v")).is_err(),
+            "a planted lock is refused"
+        );
+        std::fs::remove_file(d.join("journal.lock")).unwrap();
+        // The journal link is replaced by rename, never written through.
+        l.record(entry(1, "v")).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        assert!(
+            !std::fs::symlink_metadata(d.join("journal.tsv"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         std::fs::remove_dir_all(d).ok();
-        std::fs::remove_file(f).ok();
+        std::fs::remove_file(target).ok();
+    }
+
+    #[test]
+    fn legacy_journal_is_adopted_only_when_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let run = tmp("xdg");
+        let old = run.join("otc-acme-hook");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::write(old.join(JOURNAL), entry(3, "legacy").line()).unwrap();
+        std::fs::set_permissions(old.join(JOURNAL), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        let env: HashMap<String, String> =
+            [("XDG_RUNTIME_DIR".to_string(), run.display().to_string())].into();
+        let d = tmp("new");
+        let l = local(&d, "https://dns");
+        l.adopt_legacy(&env);
+        assert!(l.read().is_empty(), "a group-readable journal is not read");
+        std::fs::set_permissions(old.join(JOURNAL), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+        l.adopt_legacy(&env);
+        assert_eq!(l.read(), vec![entry(3, "legacy")]);
+        assert!(!old.join(JOURNAL).exists());
+        std::fs::remove_dir_all(run).ok();
+        std::fs::remove_dir_all(d).ok();
     }
 
     #[test]
     fn locks_exclude_each_other() {
         let d = tmp("lock");
-        let l = Local {
-            dir: lock_dir(Some(&d), &HashMap::new()).unwrap(),
-            endpoint: "e".into(),
-        };
+        let l = local(&d, "e");
         let g = l.lock("n").unwrap();
         let l2 = l.clone();
         let (tx, rx) = std::sync::mpsc::channel();

@@ -269,6 +269,9 @@ impl Options {
                 ttl: g.ttl,
                 zone,
                 timeout: Duration::from_secs(g.propagation_timeout),
+                // Give up on contention a little before the watchdog ends the run,
+                // so the last line says why.
+                deadline: Duration::from_secs(g.deadline - (g.deadline / 10).min(10)),
                 ..hook::Settings::default()
             },
             propagation: propagation::Settings {

@@ -35,6 +35,8 @@ impl Report {
 
     fn line(&self, msg: &str) {
         // A failed write to stderr must not fail the hook.
+        // Lines may quote server text: its control characters are escaped.
+        let msg = crate::redact::escape_controls(msg);
         let _ = writeln!(self.out.borrow_mut(), "otc-acme-hook: {msg}");
     }
 

@@ -152,6 +152,7 @@ pub fn flow<'a>(
             report,
             settings: opts.hook.clone(),
             local,
+            last_write: std::cell::Cell::new(None),
         },
         checker: Checker {
             dns: query,

@@ -265,21 +265,44 @@ impl SignedClient {
     }
 }
 
-/// Reads `code`/`message` (or the gateway's `error_code`/`error_msg`) from an error answer.
+/// Reads `code`/`message` (or the gateway's `error_code`/`error_msg`) from an error
+/// answer. A body of no known error shape is quoted only when it is not JSON (an HTML
+/// page from a proxy, say), escaped and cut short; a JSON body only through the redactor.
 pub fn status_error(resp: &Response) -> ApiError {
+    error_of(resp, false)
+}
+
+/// Like [`status_error`], for endpoints that hand out credentials (metadata, IAM,
+/// container identity): only a recognised error shape is quoted, never the body.
+pub fn credential_status_error(resp: &Response) -> ApiError {
+    error_of(resp, true)
+}
+
+fn error_of(resp: &Response, credential_endpoint: bool) -> ApiError {
     let parsed: ErrorBody = serde_json::from_slice(&resp.body).unwrap_or_default();
-    let code = parsed.code.or(parsed.error_code);
-    let message = parsed.message.or(parsed.error_msg).unwrap_or_else(|| {
-        let text: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(120)
-            .collect();
-        if text.trim().is_empty() {
-            "no error detail".to_string()
-        } else {
-            text.trim().to_string()
+    let code = parsed
+        .code
+        .or(parsed.error_code)
+        .map(|c| crate::redact::escape_controls(&c));
+    let message = match crate::redact::error_excerpt(&resp.body) {
+        Some((_, m)) => m,
+        None if credential_endpoint
+            || serde_json::from_slice::<serde_json::Value>(&resp.body).is_ok() =>
+        {
+            "no error detail we can show".to_string()
         }
-    });
+        None => {
+            let text: String = String::from_utf8_lossy(&resp.body)
+                .chars()
+                .take(120)
+                .collect();
+            if text.trim().is_empty() {
+                "no error detail".to_string()
+            } else {
+                crate::redact::escape_controls(text.trim())
+            }
+        }
+    };
     ApiError::Status {
         status: resp.status,
         code,
@@ -305,5 +328,14 @@ mod tests {
         assert_eq!(e.to_string(), "HTTP 400 APIG.0301: bad sig");
         let e = status_error(&r("<html>\nproxy\n</html>"));
         assert_eq!(e.code(), None);
+        // A credential endpoint's body is never quoted unless it is a known error shape.
+        let doc = r#"{"credential":{"access":"A","secret":"LEAK","securitytoken":"TOK"}}"#;
+        for e in [status_error(&r(doc)), credential_status_error(&r(doc))] {
+            assert!(!e.to_string().contains("LEAK"), "{e}");
+        }
+        let e = credential_status_error(&r("secret=LEAK"));
+        assert!(!e.to_string().contains("LEAK"), "{e}");
+        let e = status_error(&r(r#"{"code":"X","message":"a\u001b[2Jb"}"#));
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
     }
 }

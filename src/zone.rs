@@ -43,6 +43,28 @@ pub fn challenge_name(domain: &str) -> String {
     format!("_acme-challenge.{domain}.")
 }
 
+/// Longest name DNS carries, in text form without the trailing dot.
+pub const MAX_NAME_LEN: usize = 253;
+
+/// Checks that a full name (with or without its trailing dot) fits DNS:
+/// at most 253 octets, labels at most 63.
+pub fn check_name_fits(name: &str) -> Result<(), String> {
+    let n = name.strip_suffix('.').unwrap_or(name);
+    if n.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "the challenge name {n} is {} characters long (DNS allows {MAX_NAME_LEN})",
+            n.len()
+        ));
+    }
+    if let Some(l) = n.split('.').find(|l| l.len() > 63) {
+        return Err(format!(
+            "the challenge name has a label of {} characters (DNS allows 63): {l}",
+            l.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Absolute form (trailing dot), lower-case.
 pub fn absolute(name: &str) -> String {
     let n = name.trim().to_ascii_lowercase();
@@ -134,6 +156,19 @@ mod tests {
             None
         );
         assert_eq!(best_zone("_acme-challenge.other.org.", zones), None);
+    }
+
+    #[test]
+    fn challenge_names_must_fit() {
+        let d = format!(
+            "{}.{}.example.com",
+            vec!["a".repeat(60); 3].join("."),
+            "b".repeat(50)
+        );
+        assert!(normalize_domain(&d).is_ok(), "the domain itself fits");
+        assert!(check_name_fits(&challenge_name(&d)).is_err());
+        assert!(check_name_fits(&challenge_name("example.com")).is_ok());
+        assert!(check_name_fits(&format!("{}.com.", "x".repeat(64))).is_err());
     }
 
     #[test]

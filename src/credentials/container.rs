@@ -91,21 +91,23 @@ fn missing(names: &str) -> Error {
 }
 
 fn post(
-    ctx: &Ctx<'_>,
+    transport: &dyn crate::http::Transport,
     url: &Url,
     headers: &[(String, String)],
     body: &str,
     what: &str,
 ) -> Result<Credentials> {
     let target = format!("{}{}", url.origin(), url.path);
-    let resp = ctx
-        .api_transport
+    let resp = transport
         .send("POST", &target, headers, body.as_bytes())
         .map_err(|e| Error::failed("credentials", format!("{what} at {}: {e}", url.origin())))?;
     if !(200..300).contains(&resp.status) {
         return Err(Error::failed(
             "credentials",
-            format!("{what} answered {}", crate::signed::status_error(&resp)),
+            format!(
+                "{what} answered {}",
+                crate::signed::credential_status_error(&resp)
+            ),
         )
         .hint("check the pod's service account token and the cluster's identity settings"));
     }
@@ -124,7 +126,15 @@ pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
             json,
             ("Authorization".to_string(), token.expose().to_string()),
         ];
-        return post(ctx, uri, &headers, "{}", "container credentials URI").map(Attempt::Loaded);
+        // The node-local endpoint (plain http, its token in clear) never goes through a proxy.
+        return post(
+            ctx.metadata_transport,
+            uri,
+            &headers,
+            "{}",
+            "container credentials URI",
+        )
+        .map(Attempt::Loaded);
     }
     if cfg.cce_project_id.is_some() || cfg.cce_cluster_id.is_some() || cfg.cce_token_file.is_some()
     {
@@ -146,7 +156,7 @@ pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
         );
         let body = json!({"token": token.expose()}).to_string();
         return post(
-            ctx,
+            ctx.api_transport,
             &url,
             &[json],
             &body,

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;
-use crate::signed::{SignedClient, status_error};
+use crate::signed::{SignedClient, credential_status_error};
 
 /// The agency of another account to act as.
 #[derive(Debug, Clone)]
@@ -44,7 +44,10 @@ fn json_headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn fail(what: &str, resp: &Response) -> Error {
-    Error::failed("credentials", format!("{what}: {}", status_error(resp)))
+    Error::failed(
+        "credentials",
+        format!("{what}: {}", credential_status_error(resp)),
+    )
 }
 
 /// An IAM token (sent unsigned, as `X-Auth-Token`) becomes temporary AK/SK.

@@ -83,6 +83,8 @@ fn session_token(t: &dyn Transport, url: &Url) -> Result<Option<String>> {
             Ok((!tok.is_empty()).then_some(tok))
         }
         Ok(r) if matches!(r.status, 404 | 405 | 503) => Ok(None),
+        // The token is optional: a reset or a stall on its PUT falls back to the plain GET.
+        Err(_) => Ok(None),
         Ok(r) => Err(Error::failed(
             "credentials",
             format!(
@@ -91,8 +93,6 @@ fn session_token(t: &dyn Transport, url: &Url) -> Result<Option<String>> {
             ),
         )
         .hint(AGENCY_HINT)),
-        Err(TransportError::Refused(_)) => Ok(None),
-        Err(e) => Err(unreachable(url, &e)),
     }
 }
 
@@ -129,17 +129,18 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Credentials> {
     }
     let resp = resp.map_err(|e| unreachable(url, &e))?;
     if resp.status != 200 {
-        // A non-200 body is an error text ("Please configure Cloud Service Agency first"), no secret.
-        let snippet: String = String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(160)
-            .collect();
+        // The body may be the credential document itself (a 203, a 500 from a
+        // broken relay): only a recognised error shape is quoted, never the body.
+        let detail = match crate::redact::error_excerpt(&resp.body) {
+            Some((Some(code), msg)) => format!(" ({code}: {msg})"),
+            Some((None, msg)) => format!(" ({msg})"),
+            None => String::new(),
+        };
         return Err(Error::failed(
             "credentials",
             format!(
-                "ECS metadata answered HTTP {} ({}); no agency credentials",
-                resp.status,
-                snippet.trim()
+                "ECS metadata answered HTTP {}{detail}; no agency credentials",
+                resp.status
             ),
         )
         .hint(AGENCY_HINT));
@@ -229,6 +230,43 @@ mod tests {
     }
 
     #[test]
+    fn token_put_reset_or_stall_falls_back_to_the_plain_get() {
+        for first in [
+            Err(TransportError::Other("connection reset".into())),
+            Err(TransportError::Timeout("read".into())),
+        ] {
+            let t = Script::new(vec![first, resp(200, DOC)]);
+            let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
+            fetch(&t, &url).unwrap();
+            assert!(t.seen.borrow()[1].2.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_credential_document_in_an_error_answer_is_never_quoted() {
+        let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
+        for status in [500, 203] {
+            // A 500 is a hiccup worth one more try: it answers the same again.
+            let t = Script::new(vec![resp(404, ""), resp(status, DOC), resp(status, DOC)]);
+            let e = fetch(&t, &url).unwrap_err().to_string();
+            assert!(e.contains(&format!("HTTP {status}")), "{e}");
+            assert!(!e.contains("TMPSK") && !e.contains("TMPTOK"), "{e}");
+        }
+        let t = Script::new(vec![
+            resp(404, ""),
+            resp(
+                401,
+                r#"{"error":"Please configure Cloud Service Agency first"}"#,
+            ),
+        ]);
+        let e = fetch(&t, &url).unwrap_err().to_string();
+        assert!(
+            e.contains("Please configure Cloud Service Agency first"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn other_token_answer_is_an_error() {
         let t = Script::new(vec![resp(500, "")]);
         let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
@@ -247,6 +285,10 @@ mod tests {
         assert!(
             e.contains("HTTP 401") && e.contains("attach an IAM agency"),
             "{e}"
+        );
+        assert!(
+            !e.contains("Please configure"),
+            "plain text is never quoted: {e}"
         );
         // A 200 with a body we can't use: the body is not quoted.
         let t = Script::new(vec![

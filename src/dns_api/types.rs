@@ -27,7 +27,8 @@ pub struct RecordSet {
     pub rtype: String,
     #[serde(default)]
     pub ttl: Option<u32>,
-    #[serde(default)]
+    /// Required: a set listed without its values is a partial read, and a write
+    /// computed from it would drop every foreign value.
     pub records: Vec<String>,
     #[serde(default)]
     pub status: Option<String>,
@@ -57,7 +58,6 @@ pub struct Links {
 
 #[derive(Debug, Deserialize)]
 pub struct ZoneList {
-    #[serde(default)]
     pub zones: Vec<Zone>,
     #[serde(default)]
     pub links: Option<Links>,
@@ -65,7 +65,6 @@ pub struct ZoneList {
 
 #[derive(Debug, Deserialize)]
 pub struct RecordSetList {
-    #[serde(default)]
     pub recordsets: Vec<RecordSet>,
     #[serde(default)]
     pub links: Option<Links>,
@@ -120,4 +119,26 @@ pub struct ErrorBody {
     pub error_code: Option<String>,
     #[serde(default)]
     pub error_msg: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_without_records_is_no_listing() {
+        let partial = r#"{"recordsets":[{"id":"1","name":"a.","type":"TXT","status":"ACTIVE"}]}"#;
+        assert!(serde_json::from_str::<RecordSetList>(partial).is_err());
+        let mangled = r#"{"recordsets":[{"id":"1","name":"a.","type":"TXT","records":"\"x\""}]}"#;
+        assert!(serde_json::from_str::<RecordSetList>(mangled).is_err());
+        assert!(serde_json::from_str::<RecordSetList>(r#"{"links":{}}"#).is_err());
+        let full = r#"{"recordsets":[{"id":"1","name":"a.","type":"TXT","records":["\"x\""]}]}"#;
+        assert_eq!(
+            serde_json::from_str::<RecordSetList>(full)
+                .unwrap()
+                .recordsets[0]
+                .records,
+            vec!["\"x\""]
+        );
+    }
 }

@@ -282,7 +282,7 @@ fn two_auths_at_the_same_moment_both_land() {
 
 fn write_journal(sim: &Sim, entries: &[(i64, &str, &str)]) {
     let dir = lock_dir(sim);
-    std::fs::create_dir_all(&dir).unwrap();
+    private_dir(&dir);
     let zid = zone_id(sim, "example.test.");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

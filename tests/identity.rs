@@ -362,24 +362,26 @@ fn expiring_temporary_credentials_are_fetched_again_once() {
 #[test]
 fn proxy_carries_the_api_but_never_the_metadata_service() {
     let sim = start(seed());
-    let proxy = Proxy::start();
     let port = sim.http_addr().port();
+    // A remote API goes through the proxy (its CONNECT line shows where to); the
+    // metadata service (by name here) never does. The proxy can't reach the
+    // made-up host, so the run fails after the CONNECT: no traffic leaves the machine.
+    let proxy = Proxy::start();
     let mut c = cmd(&sim);
-    c.arg("auth")
-        // Metadata by name, API by address: the proxy's CONNECT lines tell them apart.
+    c.args(["auth", "--retries", "0"])
         .env(
             "OTC_METADATA_URL",
             format!("http://localhost:{port}/openstack/latest/securitykey"),
         )
+        .env("OTC_DNS_ENDPOINT", "https://dns.proxied.invalid")
         .env("HTTPS_PROXY", proxy.url())
         .env("CERTBOT_DOMAIN", "example.test")
         .env("CERTBOT_VALIDATION", "v-proxy");
     let r = run(&sim, &mut c);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     let seen = proxy.seen();
     assert!(
-        seen.iter()
-            .any(|s| s.contains(&format!("127.0.0.1:{port}"))),
+        seen.iter().any(|s| s.contains("dns.proxied.invalid:443")),
         "API not proxied: {seen:?}"
     );
     assert!(
@@ -389,11 +391,22 @@ fn proxy_carries_the_api_but_never_the_metadata_service() {
     // NO_PROXY exempts the API host.
     let proxy = Proxy::start();
     let mut c = cmd(&sim);
-    c.arg("auth")
+    c.args(["auth", "--retries", "0"])
+        .env("OTC_DNS_ENDPOINT", "https://dns.proxied.invalid")
         .env("HTTPS_PROXY", proxy.url())
-        .env("NO_PROXY", "127.0.0.1")
+        .env("NO_PROXY", "proxied.invalid")
         .env("CERTBOT_DOMAIN", "example.test")
         .env("CERTBOT_VALIDATION", "v-proxy2");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+    // A loopback endpoint (the simulator here) never goes through a proxy.
+    let proxy = Proxy::start();
+    let mut c = cmd(&sim);
+    c.arg("auth")
+        .env("HTTPS_PROXY", proxy.url())
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", "v-proxy3");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());

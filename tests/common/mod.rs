@@ -68,6 +68,41 @@ pub fn lock_dir(sim: &Sim) -> std::path::PathBuf {
     ))
 }
 
+/// Creates `dir` private (mode 0700), as the hook wants its state directory;
+/// a test that writes a journal first needs it so.
+pub fn private_dir(dir: &std::path::Path) {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .unwrap();
+}
+
+/// Whether the tests run as root (CI does): some cases need a second user.
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs `cmd` as the unprivileged user `nobody` when root, else as ourselves.
+pub fn as_other_user(cmd: &[&str]) -> std::process::Output {
+    let mut c = if is_root() {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]);
+        c.args(cmd);
+        c
+    } else {
+        let mut c = std::process::Command::new(cmd[0]);
+        c.args(&cmd[1..]);
+        c
+    };
+    c.output().expect("command runs")
+}
+
 /// Runs and checks that no secret the simulator knows shows up in the output.
 pub fn run(sim: &Sim, c: &mut Command) -> Run {
     let out: Output = c.output().expect("binary runs");
@@ -186,6 +221,7 @@ pub fn assert_foreign_intact(sim: &Sim) {
     .unwrap();
     assert_eq!(vals, vec!["private-value"], "private zone touched");
 }
+pub mod hostile;
 pub mod proxy;
 
 /// `value` is gone from the API's state, or its set is on its way out.

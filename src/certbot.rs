@@ -22,6 +22,30 @@ pub struct Challenge {
     pub remaining: Option<u32>,
     /// `CERTBOT_ALL_DOMAINS`, normalised (wildcards mapped to their base name).
     pub all_domains: Vec<String>,
+    /// `CERTBOT_ALL_DOMAINS` as certbot gives it, one entry per challenge of the
+    /// run (apex and wildcard give the same name twice), normalised.
+    pub all_challenges: Vec<String>,
+}
+
+impl Challenge {
+    /// What ties the hooks of one certbot run together: a digest of
+    /// `CERTBOT_ALL_DOMAINS` (the same for every hook of a run), the number of
+    /// challenges, and this hook's place in the countdown. `None` when the hook
+    /// is not one of a certbot run with several challenges, or the environment
+    /// doesn't add up (the domain is not where the countdown says).
+    pub fn run_key(&self) -> Option<(String, u32, u32)> {
+        let r = self.remaining?;
+        let count = u32::try_from(self.all_challenges.len()).ok()?;
+        if count < 2 || r >= count {
+            return None;
+        }
+        if self.all_challenges[(count - 1 - r) as usize] != self.domain {
+            return None;
+        }
+        use sha2::{Digest, Sha256};
+        let digest = hex::encode(Sha256::digest(self.all_challenges.join(",").as_bytes()));
+        Some((digest[..16].to_string(), count, r))
+    }
 }
 
 impl Challenge {
@@ -54,12 +78,14 @@ impl Challenge {
             })?),
         };
         let mut all_domains = Vec::new();
+        let mut all_challenges = Vec::new();
         for d in get("CERTBOT_ALL_DOMAINS")
             .split(',')
             .filter(|d| !d.trim().is_empty())
         {
             let n = zone::normalize_domain(d)
                 .map_err(|e| Error::rejected("input", format!("CERTBOT_ALL_DOMAINS: {e}")))?;
+            all_challenges.push(n.clone());
             if !all_domains.contains(&n) {
                 all_domains.push(n);
             }
@@ -70,6 +96,7 @@ impl Challenge {
             value: value.to_string(),
             remaining,
             all_domains,
+            all_challenges,
         })
     }
 
@@ -108,6 +135,7 @@ impl Challenge {
                     value: value.clone(),
                     remaining: None,
                     all_domains: Vec::new(),
+                    all_challenges: Vec::new(),
                 })
             }
             [domain, _token, key_auth] => {
@@ -124,6 +152,7 @@ impl Challenge {
                     value: key_authorization_digest(key_auth),
                     remaining: None,
                     all_domains: Vec::new(),
+                    all_challenges: Vec::new(),
                 })
             }
             _ => Err(usage()),
@@ -173,6 +202,38 @@ pub struct Mode {
     pub wait_once: bool,
 }
 
+/// An early hook of a certbot run (more challenges follow, wait-once on):
+/// records its value in the journal for the run's last hook, before any
+/// credential is fetched or request made. `Ok(false)`: not such a hook, or no
+/// run to join (the caller then writes at once).
+pub fn defer_early(
+    env: &Challenge,
+    local: &crate::local::Local,
+    clock: &dyn crate::clock::Clock,
+    report: &crate::report::Report,
+    wait_once: bool,
+) -> Result<bool> {
+    let Some((all, count, remaining)) = env.run_key().filter(|_| wait_once) else {
+        return Ok(false);
+    };
+    if remaining == 0 {
+        return Ok(false);
+    }
+    match local.defer(clock.unix_secs(), &all, count, remaining, &env.fqdn, &env.value)? {
+        Some(_) => {
+            report.info(format!(
+                "recorded TXT value {} for {}: the last hook of this certbot run writes it ({remaining} more challenge(s) follow)",
+                env.value, env.fqdn
+            ));
+            Ok(true)
+        }
+        None => {
+            report.verbose("no open certbot run to join in the journal; writing at once");
+            Ok(false)
+        }
+    }
+}
+
 pub struct Flow<'a> {
     pub hook: Hook<'a>,
     pub checker: Checker<'a>,
@@ -191,6 +252,9 @@ impl Flow<'_> {
     }
 
     pub fn auth(&self, env: &Challenge) -> Result<()> {
+        if self.batched_auth(env)? {
+            return Ok(());
+        }
         let (name, zone) = self.effective_name("auth", &env.fqdn)?;
         let later = self.mode.wait_once && env.remaining.is_some_and(|r| r > 0);
         if later {
@@ -248,7 +312,206 @@ impl Flow<'_> {
             .map(|(z, n, _)| (z.clone(), n.clone()))
             .collect();
         self.serve(sets)?;
-        self.keep(&names, &name, &env.value)
+        self.keep(&names, &[(name, env.value.clone())])
+    }
+
+    /// The certbot run's part of `auth`, when batching applies: an early hook
+    /// records its value and returns without touching the API; the last hook
+    /// writes every value of the run, one write per TXT name, waits once for the
+    /// sets to settle and once for the nameservers. `Ok(false)`: not batched
+    /// (no run to join, or not a certbot run of several challenges).
+    fn batched_auth(&self, env: &Challenge) -> Result<bool> {
+        let (Some(local), true) = (self.hook.local, self.mode.wait_once) else {
+            return Ok(false);
+        };
+        let Some((all, _, remaining)) = env.run_key() else {
+            return Ok(false);
+        };
+        if remaining > 0 {
+            // An early hook that found no run to join (see [`defer_early`]): write at once.
+            return Ok(false);
+        }
+        let now = self.hook.clock.unix_secs();
+        let (Some(id), deferred) = local.take_deferred(now, &all)? else {
+            return Ok(false);
+        };
+        *self.hook.run.borrow_mut() = Some(crate::local::RunTag {
+            id,
+            remaining: 0,
+            all,
+            removed_ms: None,
+        });
+        // Every value of the run, grouped by the name it goes to (after CNAMEs).
+        let mut pairs: Vec<(String, String)> = deferred
+            .into_iter()
+            .map(|e| (e.name, e.value))
+            .collect();
+        pairs.push((env.fqdn.clone(), env.value.clone()));
+        let mut resolved: HashMap<String, (String, Zone)> = HashMap::new();
+        let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
+        for (fqdn, value) in pairs {
+            if !resolved.contains_key(&fqdn) {
+                let found = self.effective_name("auth", &fqdn)?;
+                resolved.insert(fqdn.clone(), found);
+            }
+            let (name, zone) = resolved[&fqdn].clone();
+            match groups.iter_mut().find(|(_, n, _)| *n == name) {
+                Some((_, _, values)) if values.contains(&value) => {}
+                Some((_, _, values)) => values.push(value),
+                None => groups.push((zone, name, vec![value])),
+            }
+        }
+        let mut names = Vec::new();
+        let mut settle_first = false;
+        for (zone, name, values) in &groups {
+            let w = self.hook.auth_many(zone, name, values, false)?;
+            settle_first |= !w.set.is_active();
+            names.push((w.zone, name.clone()));
+        }
+        self.hook.report.verbose(format!(
+            "wrote the run's values at {} name(s); waiting once for all",
+            groups.len()
+        ));
+        let sets = self.active_sets(&names, settle_first)?;
+        self.serve(sets)?;
+        let own: Vec<(String, String)> = groups
+            .iter()
+            .flat_map(|(_, n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
+            .collect();
+        self.keep(&names, &own)?;
+        Ok(true)
+    }
+
+    /// The certbot run's part of `cleanup`: the first cleanup hook of a batched
+    /// run removes every value the run wrote (one write per name) and marks them
+    /// removed; later hooks find theirs removed and return at once; the last one
+    /// reads again a second after the removal and removes what came back.
+    /// `Ok(false)`: not a value of a batched run.
+    fn batched_cleanup(&self, env: &Challenge) -> Result<bool> {
+        use crate::local::State;
+        let (Some(local), true) = (self.hook.local, self.mode.wait_once) else {
+            return Ok(false);
+        };
+        let Some((_, _, remaining)) = env.run_key() else {
+            return Ok(false);
+        };
+        let Some((entry, id)) = local.run_of_value(&env.value) else {
+            return Ok(false);
+        };
+        let entries = local.run_entries(&id);
+        let zone_of = |e: &crate::local::Entry| Zone {
+            id: e.zone_id.clone(),
+            name: e.zone_name.clone(),
+            zone_type: None,
+        };
+        let group = |states: &[State]| {
+            let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
+            for e in entries.iter().filter(|e| states.contains(&e.state)) {
+                match groups.iter_mut().find(|(z, n, _)| z.id == e.zone_id && *n == e.name) {
+                    Some((_, _, vs)) => vs.push(e.value.clone()),
+                    None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
+                }
+            }
+            groups
+        };
+        match entry.state {
+            State::Deferred => {
+                // The run's last auth hook never came: nothing was sent.
+                local.forget_run(&id)?;
+                self.hook.report.info(format!(
+                    "TXT value {} was never written (its certbot run stopped early); nothing to remove",
+                    env.value
+                ));
+                return Ok(true);
+            }
+            State::Removed if remaining > 0 => {
+                self.hook.report.info(format!(
+                    "TXT value {} was removed with the other values of its certbot run",
+                    env.value
+                ));
+                return Ok(true);
+            }
+            State::Removed => {}
+            State::Written | State::Sending => {
+                let groups = group(&[State::Written, State::Sending]);
+                let mut removed = Vec::new();
+                for (zone, name, values) in &groups {
+                    self.hook.cleanup_many(zone, name, values)?;
+                    removed.extend(values.iter().map(|v| (zone.clone(), name.clone(), v.clone())));
+                }
+                let ms = self.hook.clock.now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+                for (zone, name, value) in removed {
+                    local.record(crate::local::Entry {
+                        t: self.hook.clock.unix_secs(),
+                        endpoint: local.endpoint.clone(),
+                        zone_id: zone.id,
+                        zone_name: zone.name,
+                        name,
+                        value,
+                        state: State::Removed,
+                        run: Some(crate::local::RunTag {
+                            id: id.clone(),
+                            remaining,
+                            all: String::new(),
+                            removed_ms: Some(ms),
+                        }),
+                    })?;
+                }
+                if remaining > 0 {
+                    return Ok(true);
+                }
+            }
+        }
+        // The last cleanup hook: a second after the removal, read again and remove
+        // whatever a racing read-modify-write brought back.
+        let entries = local.run_entries(&id);
+        let removed_ms = entries
+            .iter()
+            .filter_map(|e| e.run.as_ref()?.removed_ms)
+            .max()
+            .unwrap_or(0);
+        let now_ms = self.hook.clock.now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
+        if since < RECHECK_AFTER {
+            self.hook.clock.sleep(RECHECK_AFTER - since);
+        }
+        let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
+        for e in entries.iter().filter(|e| e.state == State::Removed) {
+            match groups.iter_mut().find(|(z, n, _)| z.id == e.zone_id && *n == e.name) {
+                Some((_, _, vs)) => vs.push(e.value.clone()),
+                None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
+            }
+        }
+        for attempt in 1..=MAX_READDS {
+            let mut back = Vec::new();
+            for (zone, name, values) in &groups {
+                let present = self
+                    .hook
+                    .api
+                    .find_txt(zone, name)
+                    .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
+                    .map(|s| s.records)
+                    .unwrap_or_default();
+                let here: Vec<String> =
+                    values.iter().filter(|v| txt::contains(&present, v)).cloned().collect();
+                if !here.is_empty() {
+                    back.push((zone.clone(), name.clone(), here));
+                }
+            }
+            if back.is_empty() {
+                break;
+            }
+            for (zone, name, values) in back {
+                self.hook.report.info(format!(
+                    "TXT value(s) {} came back at {name} (a racing write); removing them again ({attempt}/{MAX_READDS})",
+                    values.join(", ")
+                ));
+                self.hook.cleanup_many(&zone, &name, &values)?;
+            }
+            self.pause_after_write();
+        }
+        local.forget_run(&id)?;
+        Ok(true)
     }
 
     /// Waits until every nameserver serves `sets` (or, with the DNS check off,
@@ -298,7 +561,7 @@ impl Flow<'_> {
     /// after the last write and adds again every value this host's journal
     /// holds there (and ours) that another host's read-modify-write dropped
     /// (OTC has no conditional update); at most [`MAX_READDS`] times a value.
-    fn keep(&self, names: &[(Zone, String)], own_name: &str, own_value: &str) -> Result<()> {
+    fn keep(&self, names: &[(Zone, String)], own: &[(String, String)]) -> Result<()> {
         let mut readds: HashMap<(String, String), u32> = HashMap::new();
         loop {
             self.pause_after_write();
@@ -312,8 +575,10 @@ impl Flow<'_> {
                     .map(|s| s.records)
                     .unwrap_or_default();
                 let mut wanted = self.hook.local.map(|l| l.written_at(n)).unwrap_or_default();
-                if n == own_name && !wanted.iter().any(|v| v == own_value) {
-                    wanted.push(own_value.to_string());
+                for (on, ov) in own {
+                    if on == n && !wanted.contains(ov) {
+                        wanted.push(ov.clone());
+                    }
                 }
                 for v in wanted {
                     if !txt::contains(&present, &v) {
@@ -462,6 +727,9 @@ impl Flow<'_> {
     /// Removes our value; then, at least a second after the removal, reads
     /// again and removes it once more if a racing read-modify-write brought it back.
     pub fn cleanup(&self, env: &Challenge) -> Result<()> {
+        if self.batched_cleanup(env)? {
+            return Ok(());
+        }
         let (name, zone) = self.effective_name("cleanup", &env.fqdn)?;
         if !self.hook.cleanup(&zone, &name, &env.value)? {
             return Ok(());

@@ -450,6 +450,18 @@ fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
     match cli.command {
         Command::Auth | Command::Present(_) | Command::Cleanup(_) => {
             let env = challenge.expect("set for these commands");
+            if matches!(cli.command, Command::Auth)
+                && let Some(l) = local.as_ref()
+                && crate::certbot::defer_early(
+                    &env,
+                    l,
+                    world.clock.as_ref(),
+                    &report,
+                    opts.mode.wait_once,
+                )?
+            {
+                return Ok(());
+            }
             let otc = session::connect(&opts, &world, &report)?;
             let dns = crate::dns_api::Memo::new(&otc);
             // Short: a lost datagram is simply asked again on the next poll.

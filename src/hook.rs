@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::dns_api::{ApiError, DnsBackend, RecordSet, Zone};
 use crate::error::{Error, Result};
-use crate::local::{Entry, Guard, Local, State};
+use crate::local::{Entry, Guard, Local, RunTag, State};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -57,6 +57,8 @@ pub struct Hook<'a> {
     pub local: Option<&'a Local>,
     /// When (on the clock's `elapsed`) the last write of this run was sent.
     pub last_write: Cell<Option<Duration>>,
+    /// The certbot run the values written belong to, when batched.
+    pub run: std::cell::RefCell<Option<RunTag>>,
 }
 
 /// Where a value was written.
@@ -122,6 +124,7 @@ impl Hook<'_> {
                 name: fqdn.to_string(),
                 value: value.to_string(),
                 state,
+                run: self.run.borrow().clone(),
             };
             if let Err(err) = l.record(e) {
                 self.report.warn(format!("journal: {err}"));
@@ -170,6 +173,7 @@ impl Hook<'_> {
                 },
                 local: self.local,
                 last_write: Cell::new(None),
+                run: Default::default(),
             };
             self.report.info(format!(
                 "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
@@ -338,7 +342,39 @@ impl Hook<'_> {
     /// is `ACTIVE` and holds it (without, only a `PENDING_*` set is waited for,
     /// since it can't be changed before).
     pub fn auth(&self, zone: &Zone, fqdn: &str, value: &str, wait: bool) -> Result<Written> {
+        self.auth_many(zone, fqdn, &[value.to_string()], wait)
+    }
+
+    /// Adds every one of `values` to the TXT set at `fqdn` with one write (a
+    /// certbot run's apex and wildcard share the name); as [`auth`](Self::auth).
+    pub fn auth_many(
+        &self,
+        zone: &Zone,
+        fqdn: &str,
+        values: &[String],
+        wait: bool,
+    ) -> Result<Written> {
         const STEP: &str = "auth";
+        let shown = values.join(", ");
+        let value = shown.as_str();
+        let journal = |state| {
+            for v in values {
+                self.remember(zone, fqdn, v, state);
+            }
+        };
+        let add_all = |records: &[String]| -> Option<Vec<String>> {
+            let mut out = records.to_vec();
+            let mut changed = false;
+            for v in values {
+                if let Some(next) = txt::add(&out, v) {
+                    out = next;
+                    changed = true;
+                }
+            }
+            changed.then_some(out)
+        };
+        let holds_all = |records: &[String]| values.iter().all(|v| txt::contains(records, v));
+        let what = if values.len() == 1 { "value" } else { "values" };
         let zone = zone.clone();
         let _guard = self.lock(fqdn)?;
         let mut last: Option<ApiError> = None;
@@ -354,8 +390,8 @@ impl Hook<'_> {
                 .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
             let set = match found {
                 None => {
-                    let records = [txt::quote(value)];
-                    self.remember(&zone, fqdn, value, State::Sending);
+                    let records: Vec<String> = values.iter().map(|v| txt::quote(v)).collect();
+                    journal(State::Sending);
                     let created =
                         self.api
                             .create_txt(&zone, fqdn, self.settings.ttl, &records, DESCRIPTION);
@@ -363,7 +399,7 @@ impl Hook<'_> {
                     match created {
                         Ok(set) => {
                             self.report.info(format!(
-                                "added TXT value {value} at {fqdn} in zone {} (new recordset)",
+                                "added TXT {what} {value} at {fqdn} in zone {} (new recordset)",
                                 zone.name
                             ));
                             set
@@ -415,20 +451,20 @@ impl Hook<'_> {
                         self.wait_active(STEP, &zone, &set.id)?;
                         continue;
                     }
-                    match txt::add(&set.records, value) {
+                    match add_all(&set.records) {
                         None => {
                             self.report
-                                .info(format!("TXT value {value} already present at {fqdn}"));
+                                .info(format!("TXT {what} {value} already present at {fqdn}"));
                             set
                         }
                         Some(records) => {
-                            self.remember(&zone, fqdn, value, State::Sending);
+                            journal(State::Sending);
                             let updated = self.api.update_records(&zone, &set, &records);
                             self.wrote();
                             match updated {
                                 Ok(updated) => {
                                     self.report.info(format!(
-                                        "added TXT value {value} at {fqdn} in zone {} ({})",
+                                        "added TXT {what} {value} at {fqdn} in zone {} ({})",
                                         zone.name,
                                         plural(records.len(), "value")
                                     ));
@@ -460,7 +496,7 @@ impl Hook<'_> {
                     }
                 }
             };
-            self.remember(&zone, fqdn, value, State::Written);
+            journal(State::Written);
             if !wait {
                 return Ok(Written {
                     zone,
@@ -476,7 +512,7 @@ impl Hook<'_> {
                 self.wait_active(STEP, &zone, &set.id)?
             };
             match settled {
-                Some(active) if txt::contains(&active.records, value) => {
+                Some(active) if holds_all(&active.records) => {
                     return Ok(Written {
                         zone,
                         name: fqdn.to_string(),
@@ -496,7 +532,44 @@ impl Hook<'_> {
     /// when ours was its last value. Absent value or set: success. `Ok(true)`
     /// when a removal was sent.
     pub fn cleanup(&self, zone: &Zone, fqdn: &str, value: &str) -> Result<bool> {
+        self.cleanup_many(zone, fqdn, &[value.to_string()])
+    }
+
+    /// Removes every one of `values` from the TXT set at `fqdn` with one write;
+    /// as [`cleanup`](Self::cleanup).
+    pub fn cleanup_many(&self, zone: &Zone, fqdn: &str, values: &[String]) -> Result<bool> {
         const STEP: &str = "cleanup";
+        let shown = values.join(", ");
+        let value = shown.as_str();
+        let what = if values.len() == 1 { "value" } else { "values" };
+        let forget_all = || {
+            for v in values {
+                self.forget(fqdn, v);
+            }
+        };
+        let remove_all = |records: &[String]| -> Removal {
+            let mut rest = records.to_vec();
+            let mut any = false;
+            for v in values {
+                match txt::remove(&rest, v) {
+                    Removal::Absent => {}
+                    Removal::Update(r) => {
+                        rest = r;
+                        any = true;
+                    }
+                    Removal::DeleteSet => {
+                        rest.clear();
+                        any = true;
+                    }
+                }
+            }
+            match (any, rest.is_empty()) {
+                (false, _) => Removal::Absent,
+                (true, true) => Removal::DeleteSet,
+                (true, false) => Removal::Update(rest),
+            }
+        };
+        let holds_any = |records: &[String]| values.iter().any(|v| txt::contains(records, v));
         let _guard = self.lock(fqdn)?;
         let mut last: Option<ApiError> = None;
         let mut unknown = 0;
@@ -513,14 +586,14 @@ impl Hook<'_> {
             let Some(listed) = found else {
                 self.report
                     .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
-                self.forget(fqdn, value);
+                forget_all();
                 return Ok(sent);
             };
-            if !txt::contains(&listed.records, value) {
+            if !holds_any(&listed.records) {
                 self.report.info(format!(
-                    "TXT value {value} not present at {fqdn}; nothing to remove"
+                    "TXT {what} {value} not present at {fqdn}; nothing to remove"
                 ));
-                self.forget(fqdn, value);
+                forget_all();
                 return Ok(sent);
             }
             if listed.is_pending() {
@@ -539,7 +612,7 @@ impl Hook<'_> {
                 self.wait_active(STEP, zone, &set.id)?;
                 continue;
             }
-            let result = match txt::remove(&set.records, value) {
+            let result = match remove_all(&set.records) {
                 // Gone between the listing and the fresh read: read again.
                 Removal::Absent => continue,
                 Removal::Update(rest) => {
@@ -547,7 +620,7 @@ impl Hook<'_> {
                     self.wrote();
                     r.map(|_| {
                         self.report.info(format!(
-                            "removed TXT value {value} from {fqdn} in zone {} ({} left)",
+                            "removed TXT {what} {value} from {fqdn} in zone {} ({} left)",
                             zone.name,
                             plural(rest.len(), "value")
                         ))
@@ -558,7 +631,7 @@ impl Hook<'_> {
                     self.wrote();
                     r.map(|_| {
                         self.report.info(format!(
-                            "removed TXT value {value} from {fqdn} in zone {} (last value: recordset deleted)",
+                            "removed TXT {what} {value} from {fqdn} in zone {} (last value: recordset deleted)",
                             zone.name
                         ))
                     })
@@ -567,7 +640,7 @@ impl Hook<'_> {
             sent = true;
             match result {
                 Ok(()) => {
-                    self.forget(fqdn, value);
+                    forget_all();
                     return Ok(true);
                 }
                 Err(e) if e.is_not_steady() => {

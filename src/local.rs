@@ -281,33 +281,83 @@ fn legacy_dirs(env: &HashMap<String, String>, uid: u32) -> Vec<PathBuf> {
     v
 }
 
+/// The newest run of `endpoint` and `all` that still has deferred values, whose
+/// latest hook had `remaining` equal to `want` and was seen within the window.
+fn open_run(entries: &[Entry], endpoint: &str, all: &str, want: u32, now: i64) -> Option<String> {
+    let mut runs: Vec<(String, u32, i64)> = Vec::new();
+    for e in entries.iter().filter(|e| {
+        e.state == State::Deferred && e.endpoint == endpoint && now - e.t <= RUN_WINDOW_SECS
+    }) {
+        let Some(r) = e.run.as_ref().filter(|r| r.all == all) else {
+            continue;
+        };
+        match runs.iter_mut().find(|(id, _, _)| *id == r.id) {
+            Some(run) => {
+                run.1 = run.1.min(r.remaining);
+                run.2 = run.2.max(e.t);
+            }
+            None => runs.push((r.id.clone(), r.remaining, e.t)),
+        }
+    }
+    runs.into_iter()
+        .filter(|(_, rem, _)| *rem == want)
+        .max_by_key(|(_, _, t)| *t)
+        .map(|(id, _, _)| id)
+}
+
 /// A held advisory lock; released on drop.
 pub struct Guard(#[allow(dead_code)] File);
 
 /// Where a journaled value stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
+    /// Recorded by an early hook of a certbot run for the run's last hook to
+    /// write; never sent. Dropped, never sent, once its run is over.
+    Deferred,
     /// Recorded before the request that may land it: its outcome is unknown.
     Sending,
     /// The API took it.
     Written,
+    /// Removed by the first cleanup hook of its run; the run's last cleanup
+    /// hook checks it stayed removed, then forgets it.
+    Removed,
 }
 
 impl State {
     fn as_str(self) -> &'static str {
         match self {
+            State::Deferred => "deferred",
             State::Sending => "sending",
             State::Written => "written",
+            State::Removed => "removed",
         }
     }
     fn parse(s: &str) -> Option<State> {
         match s {
+            "deferred" => Some(State::Deferred),
             "sending" => Some(State::Sending),
             "written" => Some(State::Written),
+            "removed" => Some(State::Removed),
             _ => None,
         }
     }
 }
+
+/// Which certbot run a value belongs to, and where in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunTag {
+    /// Random, made by the run's first hook.
+    pub id: String,
+    /// `CERTBOT_REMAINING_CHALLENGES` of the hook that recorded the value.
+    pub remaining: u32,
+    /// A digest of `CERTBOT_ALL_DOMAINS`, which every hook of a run shares.
+    pub all: String,
+    /// When the run's first cleanup removed the value (Unix ms).
+    pub removed_ms: Option<u64>,
+}
+
+/// Deferred values older than this belong to a run that died: they are dropped.
+pub const RUN_WINDOW_SECS: i64 = 900;
 
 /// One value this host wrote or is writing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,9 +369,42 @@ pub struct Entry {
     pub name: String,
     pub value: String,
     pub state: State,
+    /// The certbot run, for values of a batched run.
+    pub run: Option<RunTag>,
 }
 
 impl Entry {
+    /// The last column: the state, then `;run=…;rem=…;all=…[;removed=…]` for a run's values.
+    fn state_column(&self) -> String {
+        let mut c = self.state.as_str().to_string();
+        if let Some(r) = &self.run {
+            c.push_str(&format!(";run={};rem={};all={}", r.id, r.remaining, r.all));
+            if let Some(ms) = r.removed_ms {
+                c.push_str(&format!(";removed={ms}"));
+            }
+        }
+        c
+    }
+
+    fn parse_state_column(c: &str) -> Option<(State, Option<RunTag>)> {
+        let mut parts = c.split(';');
+        let state = State::parse(parts.next()?)?;
+        let mut tag = RunTag::default();
+        let mut any = false;
+        for p in parts {
+            let (k, v) = p.split_once('=')?;
+            any = true;
+            match k {
+                "run" => tag.id = v.to_string(),
+                "rem" => tag.remaining = v.parse().ok()?,
+                "all" => tag.all = v.to_string(),
+                "removed" => tag.removed_ms = Some(v.parse().ok()?),
+                _ => {}
+            }
+        }
+        Some((state, (any && !tag.id.is_empty()).then_some(tag)))
+    }
+
     fn line(&self) -> String {
         format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
@@ -331,16 +414,16 @@ impl Entry {
             self.zone_name,
             self.name,
             self.value,
-            self.state.as_str()
+            self.state_column()
         )
     }
 
     fn parse(line: &str) -> Option<Entry> {
         let f: Vec<&str> = line.split('\t').collect();
         // Six columns: a journal of an older version, whose entries were all written.
-        let state = match f.len() {
-            6 => State::Written,
-            7 => State::parse(f[6])?,
+        let (state, run) = match f.len() {
+            6 => (State::Written, None),
+            7 => Entry::parse_state_column(f[6])?,
             _ => return None,
         };
         Some(Entry {
@@ -351,6 +434,7 @@ impl Entry {
             name: f[4].into(),
             value: f[5].into(),
             state,
+            run,
         })
     }
 
@@ -428,6 +512,7 @@ impl Local {
             let mut keep: Vec<Entry> = all
                 .into_iter()
                 .filter(|e| entry.t - e.t <= FORGET_AFTER_SECS)
+                .filter(|e| !(e.state == State::Deferred && entry.t - e.t > RUN_WINDOW_SECS))
                 .collect();
             match keep.iter_mut().find(|e| e.same(&entry)) {
                 // A written value stays written; a later "sending" only refreshes it.
@@ -449,13 +534,133 @@ impl Local {
         })
     }
 
-    /// Entries of our endpoint older than a day at `now`, whatever their state:
-    /// a "sending" entry may have landed.
+    /// Entries of our endpoint older than a day at `now`, whatever their state
+    /// (a "sending" entry may have landed), but deferred ones, which were never sent.
     pub fn stale(&self, now: i64) -> Vec<Entry> {
         self.read()
             .into_iter()
-            .filter(|e| e.endpoint == self.endpoint && now - e.t > STALE_AFTER_SECS)
+            .filter(|e| {
+                e.endpoint == self.endpoint
+                    && now - e.t > STALE_AFTER_SECS
+                    && e.state != State::Deferred
+            })
             .collect()
+    }
+
+    /// An early hook of a certbot run (`remaining` > 0) records its value for the
+    /// run's last hook. The run: a new one for its first hook (`remaining` =
+    /// `count` - 1); else the newest open run with the same `all` whose latest
+    /// hook had `remaining` + 1, seen within [`RUN_WINDOW_SECS`]. `None`: no such
+    /// run (its journal is gone, say): the caller writes at once instead.
+    #[allow(clippy::too_many_arguments)]
+    pub fn defer(
+        &self,
+        now: i64,
+        all: &str,
+        count: u32,
+        remaining: u32,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<String>> {
+        let endpoint = self.endpoint.clone();
+        let mut joined = None;
+        self.update(|mut entries| {
+            let id = if remaining + 1 == count {
+                random_hex(8)
+            } else {
+                match open_run(&entries, &endpoint, all, remaining + 1, now) {
+                    Some(id) => id,
+                    None => return entries,
+                }
+            };
+            entries.retain(|e| !(e.state == State::Deferred && now - e.t > RUN_WINDOW_SECS));
+            entries.push(Entry {
+                t: now,
+                endpoint: endpoint.clone(),
+                zone_id: String::new(),
+                zone_name: String::new(),
+                name: name.to_string(),
+                value: value.to_string(),
+                state: State::Deferred,
+                run: Some(RunTag {
+                    id: id.clone(),
+                    remaining,
+                    all: all.to_string(),
+                    removed_ms: None,
+                }),
+            });
+            joined = Some(id);
+            entries
+        })?;
+        Ok(joined)
+    }
+
+    /// The last hook of a run takes its deferred values (name, value) off the
+    /// journal: the run is the newest open one with `all` whose latest hook had
+    /// `remaining` 1. Empty when there is none.
+    pub fn take_deferred(&self, now: i64, all: &str) -> Result<(Option<String>, Vec<Entry>)> {
+        let endpoint = self.endpoint.clone();
+        let mut taken = (None, Vec::new());
+        self.update(|entries| {
+            let Some(id) = open_run(&entries, &endpoint, all, 1, now) else {
+                return entries;
+            };
+            let (mine, rest): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| {
+                e.state == State::Deferred && e.run.as_ref().is_some_and(|r| r.id == id)
+            });
+            taken = (Some(id), mine);
+            rest
+        })?;
+        Ok(taken)
+    }
+
+    /// Every entry of our endpoint of run `id`.
+    pub fn run_entries(&self, id: &str) -> Vec<Entry> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.run.as_ref().is_some_and(|r| r.id == id))
+            .collect()
+    }
+
+    /// The run a value of ours belongs to (values are unique per challenge).
+    pub fn run_of_value(&self, value: &str) -> Option<(Entry, String)> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.value == value)
+            .find_map(|e| {
+                let id = e.run.as_ref()?.id.clone();
+                Some((e, id))
+            })
+    }
+
+    /// Marks the given values of run `id` removed at `now_ms`.
+    pub fn mark_removed(&self, id: &str, values: &[(String, String)], now_ms: u64) -> Result<()> {
+        let endpoint = self.endpoint.clone();
+        self.update(|mut entries| {
+            for e in entries.iter_mut() {
+                let ours = e.endpoint == endpoint
+                    && e.run.as_ref().is_some_and(|r| r.id == id)
+                    && values.iter().any(|(n, v)| *n == e.name && *v == e.value);
+                if ours {
+                    e.state = State::Removed;
+                    if let Some(r) = e.run.as_mut() {
+                        r.removed_ms = Some(now_ms);
+                    }
+                }
+            }
+            entries
+        })
+    }
+
+    /// Forgets every entry of run `id`.
+    pub fn forget_run(&self, id: &str) -> Result<()> {
+        let endpoint = self.endpoint.clone();
+        self.update(|entries| {
+            entries
+                .into_iter()
+                .filter(|e| !(e.endpoint == endpoint && e.run.as_ref().is_some_and(|r| r.id == id)))
+                .collect()
+        })
     }
 
     /// Every value of our endpoint the journal holds as written at `name`.
@@ -524,6 +729,7 @@ mod tests {
             name: "_acme-challenge.example.com.".into(),
             value: value.into(),
             state: State::Written,
+            run: None,
         }
     }
 
@@ -581,6 +787,36 @@ mod tests {
         let old = Entry::parse("7\thttps://dns\tz1\texample.com.\tn.\tw").unwrap();
         assert_eq!(old.state, State::Written);
         assert!(Entry::parse("7\ta\tb\tc\td\te\tbogus").is_none());
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
+    fn runs_are_joined_by_countdown_and_dead_ones_dropped() {
+        let d = tmp("runs");
+        let l = local(&d, "https://dns");
+        let all = "h1";
+        // A run of three: hooks with 2, 1 remaining defer; the last takes both.
+        let a = l.defer(100, all, 3, 2, "n1.", "v1").unwrap().unwrap();
+        let b = l.defer(101, all, 3, 1, "n2.", "v2").unwrap().unwrap();
+        assert_eq!(a, b, "the second hook joins the first's run");
+        // A hook whose predecessor is missing joins nothing.
+        assert_eq!(l.defer(101, "other", 3, 1, "n.", "x").unwrap(), None);
+        let line = std::fs::read_to_string(d.join(JOURNAL)).unwrap();
+        assert!(line.contains(&format!("\tv1\tdeferred;run={a};rem=2;all=h1\n")), "{line}");
+        let (id, taken) = l.take_deferred(102, all).unwrap();
+        assert_eq!(id.as_deref(), Some(a.as_str()));
+        let vals: Vec<&str> = taken.iter().map(|e| e.value.as_str()).collect();
+        assert_eq!(vals, ["v1", "v2"]);
+        assert!(l.read().is_empty());
+        // A run that died after its first hook: a new run starts afresh; the dead
+        // one's value is never taken, and is dropped once out of the window.
+        let dead = l.defer(200, all, 2, 1, "n1.", "dead").unwrap().unwrap();
+        let fresh = l.defer(200 + RUN_WINDOW_SECS + 1, all, 2, 1, "n1.", "new").unwrap().unwrap();
+        assert_ne!(dead, fresh);
+        let (_, taken) = l.take_deferred(202 + RUN_WINDOW_SECS, all).unwrap();
+        assert_eq!(taken.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(), ["new"]);
+        assert!(l.read().iter().all(|e| e.value != "dead"), "dropped");
+        assert!(l.stale(10 * STALE_AFTER_SECS).is_empty(), "deferred values are never swept");
         std::fs::remove_dir_all(d).ok();
     }
 

@@ -153,6 +153,7 @@ pub fn flow<'a>(
             settings: opts.hook.clone(),
             local,
             last_write: std::cell::Cell::new(None),
+            run: Default::default(),
         },
         checker: Checker {
             dns: query,

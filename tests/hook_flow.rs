@@ -10,11 +10,17 @@ const WILD: &str = "wildValue-0002";
 
 #[test]
 fn apex_and_wildcard_share_one_set_and_cleanup_keeps_the_other() {
+    // Hooks outside a certbot run (lego, acme.sh): each writes and removes its own value.
     let sim = start(base_seed());
-    let all = "example.test,*.example.test";
-    let r = certbot(&sim, "auth", "example.test", APEX, 1, all);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.is_empty(), "auth prints nothing on stdout");
+    let hook = |verb: &str, value: &str| {
+        let mut c = cmd(&sim);
+        c.args([verb, "_acme-challenge.example.test.", value]);
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 0, "{verb} {value}: {}", r.stderr);
+        r
+    };
+    let r = hook("present", APEX);
+    assert!(r.stdout.is_empty(), "present prints nothing on stdout");
     assert!(
         r.stderr.contains(
             "added TXT value apexValue-0001 at _acme-challenge.example.test. in zone example.test."
@@ -22,6 +28,43 @@ fn apex_and_wildcard_share_one_set_and_cleanup_keeps_the_other() {
         "{}",
         r.stderr
     );
+    hook("present", WILD);
+    let (vals, ttl) = txt_set(
+        &sim,
+        "public",
+        "example.test.",
+        "_acme-challenge.example.test.",
+    )
+    .unwrap();
+    assert_eq!(vals, vec!["foreign-keep", APEX, WILD]);
+    assert_eq!(ttl, 600, "the existing set keeps its TTL");
+
+    let r = hook("cleanup", APEX);
+    assert!(
+        r.stderr.contains("removed TXT value apexValue-0001"),
+        "{}",
+        r.stderr
+    );
+    let vals = public_txt(&sim, "example.test.", "_acme-challenge.example.test.");
+    assert_eq!(vals, vec!["foreign-keep", WILD]);
+    hook("cleanup", WILD);
+    assert_foreign_intact(&sim);
+    let vals = public_txt(&sim, "example.test.", "_acme-challenge.example.test.");
+    assert_eq!(vals, vec!["foreign-keep"]);
+}
+
+#[test]
+fn a_certbot_run_writes_apex_and_wildcard_at_once_and_removes_them_together() {
+    let sim = start(base_seed());
+    let all = "example.test,*.example.test";
+    let r = certbot(&sim, "auth", "example.test", APEX, 1, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("recorded TXT value apexValue-0001"),
+        "{}",
+        r.stderr
+    );
+    assert!(requests(&sim).is_empty(), "an early hook makes no request");
     let r = certbot(&sim, "auth", "example.test", WILD, 0, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (vals, ttl) = txt_set(
@@ -33,21 +76,29 @@ fn apex_and_wildcard_share_one_set_and_cleanup_keeps_the_other() {
     .unwrap();
     assert_eq!(vals, vec!["foreign-keep", APEX, WILD]);
     assert_eq!(ttl, 600, "the existing set keeps its TTL");
+    let writes = requests(&sim)
+        .iter()
+        .filter(|(m, p, _)| (m == "PUT" || m == "POST") && p.contains("/recordsets"))
+        .count();
+    assert_eq!(writes, 1, "one write for the name: {:?}", requests(&sim));
 
+    // The first cleanup removes both; the last one finds them gone.
     let r = certbot(&sim, "cleanup", "example.test", APEX, 1, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("removed TXT value apexValue-0001"),
+        r.stderr.contains("removed TXT values apexValue-0001, wildValue-0002"),
         "{}",
         r.stderr
     );
     let vals = public_txt(&sim, "example.test.", "_acme-challenge.example.test.");
-    assert_eq!(vals, vec!["foreign-keep", WILD]);
+    assert_eq!(vals, vec!["foreign-keep"]);
     let r = certbot(&sim, "cleanup", "example.test", WILD, 0, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_foreign_intact(&sim);
     let vals = public_txt(&sim, "example.test.", "_acme-challenge.example.test.");
     assert_eq!(vals, vec!["foreign-keep"]);
+    let journal = std::fs::read_to_string(lock_dir(&sim).join("journal.tsv")).unwrap();
+    assert!(journal.trim().is_empty(), "the run left nothing: {journal}");
 }
 
 #[test]

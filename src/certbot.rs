@@ -219,7 +219,14 @@ pub fn defer_early(
     if remaining == 0 {
         return Ok(false);
     }
-    match local.defer(clock.unix_secs(), &all, count, remaining, &env.fqdn, &env.value)? {
+    match local.defer(
+        clock.unix_secs(),
+        &all,
+        count,
+        remaining,
+        &env.fqdn,
+        &env.value,
+    )? {
         Some(_) => {
             report.info(format!(
                 "recorded TXT value {} for {}: the last hook of this certbot run writes it ({remaining} more challenge(s) follow)",
@@ -342,10 +349,8 @@ impl Flow<'_> {
             removed_ms: None,
         });
         // Every value of the run, grouped by the name it goes to (after CNAMEs).
-        let mut pairs: Vec<(String, String)> = deferred
-            .into_iter()
-            .map(|e| (e.name, e.value))
-            .collect();
+        let mut pairs: Vec<(String, String)> =
+            deferred.into_iter().map(|e| (e.name, e.value)).collect();
         pairs.push((env.fqdn.clone(), env.value.clone()));
         let mut resolved: HashMap<String, (String, Zone)> = HashMap::new();
         let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
@@ -407,7 +412,10 @@ impl Flow<'_> {
         let group = |states: &[State]| {
             let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
             for e in entries.iter().filter(|e| states.contains(&e.state)) {
-                match groups.iter_mut().find(|(z, n, _)| z.id == e.zone_id && *n == e.name) {
+                match groups
+                    .iter_mut()
+                    .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
+                {
                     Some((_, _, vs)) => vs.push(e.value.clone()),
                     None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
                 }
@@ -437,9 +445,19 @@ impl Flow<'_> {
                 let mut removed = Vec::new();
                 for (zone, name, values) in &groups {
                     self.hook.cleanup_many(zone, name, values)?;
-                    removed.extend(values.iter().map(|v| (zone.clone(), name.clone(), v.clone())));
+                    removed.extend(
+                        values
+                            .iter()
+                            .map(|v| (zone.clone(), name.clone(), v.clone())),
+                    );
                 }
-                let ms = self.hook.clock.now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+                let ms = self
+                    .hook
+                    .clock
+                    .now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
                 for (zone, name, value) in removed {
                     local.record(crate::local::Entry {
                         t: self.hook.clock.unix_secs(),
@@ -470,14 +488,23 @@ impl Flow<'_> {
             .filter_map(|e| e.run.as_ref()?.removed_ms)
             .max()
             .unwrap_or(0);
-        let now_ms = self.hook.clock.now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let now_ms = self
+            .hook
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
         if since < RECHECK_AFTER {
             self.hook.clock.sleep(RECHECK_AFTER - since);
         }
         let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
         for e in entries.iter().filter(|e| e.state == State::Removed) {
-            match groups.iter_mut().find(|(z, n, _)| z.id == e.zone_id && *n == e.name) {
+            match groups
+                .iter_mut()
+                .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
+            {
                 Some((_, _, vs)) => vs.push(e.value.clone()),
                 None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
             }
@@ -492,8 +519,11 @@ impl Flow<'_> {
                     .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
                     .map(|s| s.records)
                     .unwrap_or_default();
-                let here: Vec<String> =
-                    values.iter().filter(|v| txt::contains(&present, v)).cloned().collect();
+                let here: Vec<String> = values
+                    .iter()
+                    .filter(|v| txt::contains(&present, v))
+                    .cloned()
+                    .collect();
                 if !here.is_empty() {
                     back.push((zone.clone(), name.clone(), here));
                 }

@@ -802,7 +802,10 @@ mod tests {
         // A hook whose predecessor is missing joins nothing.
         assert_eq!(l.defer(101, "other", 3, 1, "n.", "x").unwrap(), None);
         let line = std::fs::read_to_string(d.join(JOURNAL)).unwrap();
-        assert!(line.contains(&format!("\tv1\tdeferred;run={a};rem=2;all=h1\n")), "{line}");
+        assert!(
+            line.contains(&format!("\tv1\tdeferred;run={a};rem=2;all=h1\n")),
+            "{line}"
+        );
         let (id, taken) = l.take_deferred(102, all).unwrap();
         assert_eq!(id.as_deref(), Some(a.as_str()));
         let vals: Vec<&str> = taken.iter().map(|e| e.value.as_str()).collect();
@@ -811,12 +814,21 @@ mod tests {
         // A run that died after its first hook: a new run starts afresh; the dead
         // one's value is never taken, and is dropped once out of the window.
         let dead = l.defer(200, all, 2, 1, "n1.", "dead").unwrap().unwrap();
-        let fresh = l.defer(200 + RUN_WINDOW_SECS + 1, all, 2, 1, "n1.", "new").unwrap().unwrap();
+        let fresh = l
+            .defer(200 + RUN_WINDOW_SECS + 1, all, 2, 1, "n1.", "new")
+            .unwrap()
+            .unwrap();
         assert_ne!(dead, fresh);
         let (_, taken) = l.take_deferred(202 + RUN_WINDOW_SECS, all).unwrap();
-        assert_eq!(taken.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(), ["new"]);
+        assert_eq!(
+            taken.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(),
+            ["new"]
+        );
         assert!(l.read().iter().all(|e| e.value != "dead"), "dropped");
-        assert!(l.stale(10 * STALE_AFTER_SECS).is_empty(), "deferred values are never swept");
+        assert!(
+            l.stale(10 * STALE_AFTER_SECS).is_empty(),
+            "deferred values are never swept"
+        );
         std::fs::remove_dir_all(d).ok();
     }
 

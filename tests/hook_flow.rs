@@ -86,7 +86,8 @@ fn a_certbot_run_writes_apex_and_wildcard_at_once_and_removes_them_together() {
     let r = certbot(&sim, "cleanup", "example.test", APEX, 1, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("removed TXT values apexValue-0001, wildValue-0002"),
+        r.stderr
+            .contains("removed TXT values apexValue-0001, wildValue-0002"),
         "{}",
         r.stderr
     );

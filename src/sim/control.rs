@@ -115,6 +115,19 @@ impl Config {
         Ok(())
     }
 
+    /// Puts back one use of a fault taken by [`take_fault`](Self::take_fault) that did not apply.
+    pub fn requeue(&mut self, mut fault: Fault) {
+        match self.faults.iter_mut().find(|f| {
+            f.kind == fault.kind && f.value == fault.value && f.path_prefix == fault.path_prefix
+        }) {
+            Some(f) => f.count += 1,
+            None => {
+                fault.count = 1;
+                self.faults.push_front(fault);
+            }
+        }
+    }
+
     /// The first queued fault matching this request, with one use consumed.
     pub fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
         let idx = self.faults.iter().position(|f| f.matches(method, path))?;
@@ -161,6 +174,10 @@ pub(crate) enum FaultKind {
     /// Closes the connection without answering.
     #[serde(rename = "reset")]
     Reset,
+    /// Removes `value` from every public TXT set holding it (as another host's
+    /// read-modify-write would), then answers normally.
+    #[serde(rename = "drop_value")]
+    DropValue,
 }
 
 impl FaultKind {
@@ -171,6 +188,7 @@ impl FaultKind {
             FaultKind::Slow => "slow",
             FaultKind::Garbage => "garbage",
             FaultKind::Reset => "reset",
+            FaultKind::DropValue => "drop_value",
         }
     }
 }
@@ -202,6 +220,9 @@ pub(crate) struct Fault {
     /// `status`: body `message`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// `drop_value`: the TXT value (unquoted) to remove.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 fn one() -> u32 {
@@ -226,6 +247,11 @@ impl Fault {
                 _ => return Err("a 'slow' fault needs \"ms\": 0..600000".to_string()),
             },
             FaultKind::Garbage | FaultKind::Reset => {}
+            FaultKind::DropValue => {
+                if self.value.as_deref().is_none_or(str::is_empty) {
+                    return Err("a 'drop_value' fault needs \"value\"".to_string());
+                }
+            }
         }
         Ok(())
     }
@@ -266,7 +292,7 @@ impl Fault {
                 ))
             }
             FaultKind::Garbage => Some(Resp::text(200, "text/html", "<html>oops</html>")),
-            FaultKind::Slow | FaultKind::Reset => None,
+            FaultKind::Slow | FaultKind::Reset | FaultKind::DropValue => None,
         }
     }
 }

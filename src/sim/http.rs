@@ -210,13 +210,27 @@ pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
     }
 
     let (mut world, now) = shared.lock();
+    let mut fault = fault;
+    if let Some(f) = fault.as_ref().filter(|f| f.kind == FaultKind::DropValue) {
+        let delays = world.delays();
+        if !world
+            .store
+            .drop_value(f.value.as_deref().unwrap_or(""), &now, delays)
+        {
+            // Nothing to drop yet: the fault waits for a request that finds the value.
+            world.config.requeue(f.clone());
+            fault = None;
+        }
+    }
     let fault_name = fault.as_ref().map(|f| f.kind.as_str());
     let (outcome, handled) = match &fault {
         Some(f) if f.kind == FaultKind::Reset => (Outcome::Reset, None),
-        Some(f) if f.kind != FaultKind::Slow => match f.response() {
-            Some(r) => (Outcome::Respond(r), None),
-            None => (Outcome::Reset, None),
-        },
+        Some(f) if f.kind != FaultKind::Slow && f.kind != FaultKind::DropValue => {
+            match f.response() {
+                Some(r) => (Outcome::Respond(r), None),
+                None => (Outcome::Reset, None),
+            }
+        }
         _ => {
             let mut h = route(&mut world, &now, req, &shared.base_url);
             let resp = std::mem::replace(&mut h.resp, Resp::text(500, "text/plain", ""));

@@ -898,6 +898,44 @@ impl Store {
         Ok(rs)
     }
 
+    /// Removes TXT `value` from every public set that holds it, as a racing
+    /// writer's PUT would (applied at once, then published as usual).
+    /// Whether any set held it.
+    pub fn drop_value(&mut self, value: &str, now: &Now, delays: Delays) -> bool {
+        let quoted = format!("\"{value}\"");
+        let mut dropped = false;
+        for zone in &mut self.zones {
+            if zone.zone_type != ZoneType::Public {
+                continue;
+            }
+            let ids: Vec<String> = zone
+                .recordsets
+                .iter()
+                .filter(|r| r.rtype == "TXT" && r.records.contains(&quoted) && r.records.len() > 1)
+                .map(|r| r.id.clone())
+                .collect();
+            for id in ids {
+                let Ok(idx) = zone.recordset_index(&id) else {
+                    continue;
+                };
+                let rs = &mut zone.recordsets[idx];
+                rs.records.retain(|r| *r != quoted);
+                dropped = true;
+                rs.updated_at = clock::format_api_timestamp(now.sim_us);
+                let rs = rs.clone();
+                zone.publish(
+                    &id,
+                    now.mono_ms,
+                    delays.propagation_ms,
+                    Change::Update,
+                    Some(&rs),
+                );
+                zone.touch(now);
+            }
+        }
+        dropped
+    }
+
     pub fn delete_recordset(
         &mut self,
         zone_id: &str,

@@ -1,0 +1,323 @@
+//! A certbot run at the cost of one name: early auth hooks record their value,
+//! the last one writes each TXT name once, waits once; the first cleanup
+//! removes the run's values together. Counts come from the simulator's log.
+
+mod common;
+
+use common::*;
+use otc_acme_hook::sim::Sim;
+use serde_json::{Value, json};
+
+/// One certbot run's hooks, in certbot's order: `(domain, value)` per challenge.
+fn run_hooks(
+    sim: &Sim,
+    hook: &str,
+    challenges: &[(String, String)],
+    extra: &[(&str, &str)],
+) -> Vec<Run> {
+    let all = challenges
+        .iter()
+        .map(|(d, _)| d.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let n = challenges.len();
+    challenges
+        .iter()
+        .enumerate()
+        .map(|(i, (d, v))| {
+            let mut c = cmd(sim);
+            c.args([hook, "-v"])
+                .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
+                .env("CERTBOT_VALIDATION", v)
+                .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
+                .env("CERTBOT_ALL_DOMAINS", &all);
+            for (k, val) in extra {
+                c.env(k, val);
+            }
+            let r = run(sim, &mut c);
+            assert_eq!(r.code, 0, "{hook} {d}: {}", r.stderr);
+            r
+        })
+        .collect()
+}
+
+/// apex + wildcard for `pairs` names under example.test.
+fn pairs(prefix: &str, pairs: usize) -> Vec<(String, String)> {
+    (0..pairs)
+        .flat_map(|i| {
+            let d = format!("{prefix}{i}.example.test");
+            [
+                (d.clone(), format!("{prefix}{i}-apex")),
+                (format!("*.{d}"), format!("{prefix}{i}-wild")),
+            ]
+        })
+        .collect()
+}
+
+fn log(sim: &Sim) -> Vec<Value> {
+    sim.log_json()["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Writes of TXT sets (POST, PUT or DELETE of recordsets).
+fn set_writes(sim: &Sim) -> usize {
+    log(sim)
+        .iter()
+        .filter(|r| {
+            let m = r["method"].as_str().unwrap_or("");
+            let p = r["path"].as_str().unwrap_or("");
+            matches!(m, "POST" | "PUT" | "DELETE") && p.contains("/recordsets")
+        })
+        .count()
+}
+
+fn reset_log(sim: &Sim) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    agent
+        .post(format!("{}/_sim/reset-log", sim.base_url()))
+        .send_empty()
+        .unwrap();
+}
+
+#[test]
+fn ten_apex_and_wildcard_pairs_cost_one_write_per_name_and_no_pending_wait() {
+    let mut seed = base_seed();
+    seed["pending_delay_ms"] = json!(500);
+    let sim = start(seed);
+    let run = pairs("p", 10);
+    let hooks = run_hooks(&sim, "auth", &run, &[]);
+    assert_eq!(
+        set_writes(&sim),
+        10,
+        "one write per TXT name: {:?}",
+        requests(&sim)
+    );
+    let not_steady = log(&sim).iter().filter(|r| r["code"] == "DNS.0314").count();
+    assert_eq!(not_steady, 0);
+    for (i, r) in hooks.iter().enumerate() {
+        assert!(
+            !r.stderr.contains("waiting before changing it"),
+            "hook {i} slept on a pending set: {}",
+            r.stderr
+        );
+        if i + 1 < hooks.len() {
+            assert!(r.stderr.contains("recorded TXT value"), "{}", r.stderr);
+        }
+    }
+    for i in 0..10 {
+        let vals = public_txt(
+            &sim,
+            "example.test.",
+            &format!("_acme-challenge.p{i}.example.test."),
+        );
+        assert_eq!(vals, vec![format!("p{i}-apex"), format!("p{i}-wild")]);
+    }
+    // Cleanup: the first hook removes all; the others find theirs removed.
+    reset_log(&sim);
+    let hooks = run_hooks(&sim, "cleanup", &run, &[]);
+    assert_eq!(
+        set_writes(&sim),
+        10,
+        "one removal per name: {:?}",
+        requests(&sim)
+    );
+    assert!(
+        hooks[1]
+            .stderr
+            .contains("was removed with the other values"),
+        "{}",
+        hooks[1].stderr
+    );
+    for i in 0..10 {
+        assert_gone_or_going(&sim, &format!("p{i}-apex"));
+    }
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn a_mixed_run_writes_each_distinct_txt_name_once() {
+    let mut seed = base_seed();
+    seed["pending_delay_ms"] = json!(200);
+    seed["zones"][0]["records"].as_array_mut().unwrap().push(
+        json!({"name": "_acme-challenge.alias.example.test.", "type": "CNAME", "ttl": 300,
+                     "records": ["_acme-challenge.target.sub.example.test."]}),
+    );
+    let sim = start(seed);
+    let mut run: Vec<(String, String)> = Vec::new();
+    for (i, d) in [
+        "m1.example.test",
+        "m2.example.test",
+        "example.test",
+        "deep.sub.example.test",
+    ]
+    .iter()
+    .enumerate()
+    {
+        run.push((d.to_string(), format!("mixed-{i}-apex")));
+        if i < 3 {
+            run.push((format!("*.{d}"), format!("mixed-{i}-wild")));
+        }
+    }
+    run.push(("alias.example.test".into(), "mixed-alias".into()));
+    run_hooks(&sim, "auth", &run, &[]);
+    // m1, m2, the apex (with its foreign value), the nested zone's name, the CNAME target.
+    assert_eq!(set_writes(&sim), 5, "{:?}", requests(&sim));
+    assert_eq!(
+        public_txt(&sim, "example.test.", "_acme-challenge.example.test."),
+        vec!["foreign-keep", "mixed-2-apex", "mixed-2-wild"]
+    );
+    assert_eq!(
+        public_txt(
+            &sim,
+            "sub.example.test.",
+            "_acme-challenge.deep.sub.example.test."
+        ),
+        vec!["mixed-3-apex"]
+    );
+    assert_eq!(
+        public_txt(
+            &sim,
+            "sub.example.test.",
+            "_acme-challenge.target.sub.example.test."
+        ),
+        vec!["mixed-alias"]
+    );
+    reset_log(&sim);
+    run_hooks(&sim, "cleanup", &run, &[]);
+    assert_eq!(set_writes(&sim), 5, "{:?}", requests(&sim));
+    assert_foreign_intact(&sim);
+    let state = sim.state_json().to_string();
+    assert!(
+        !state.contains("mixed-") || state.contains("PENDING_DELETE"),
+        "{state}"
+    );
+}
+
+#[test]
+fn two_runs_on_one_host_never_mix() {
+    let sim = start(base_seed());
+    let a = pairs("a", 1);
+    let b = pairs("b", 1);
+    let one = |hook: &str, ch: &[(String, String)], i: usize| {
+        let all = ch
+            .iter()
+            .map(|(d, _)| d.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let (d, v) = &ch[i];
+        let r = certbot(
+            &sim,
+            hook,
+            d.trim_start_matches("*."),
+            v,
+            (ch.len() - 1 - i) as u32,
+            &all,
+        );
+        assert_eq!(r.code, 0, "{hook} {d}: {}", r.stderr);
+    };
+    let has = |v: &str| {
+        sim.state_json()
+            .to_string()
+            .contains(&format!("\\\"{v}\\\""))
+    };
+    // Interleaved: A's first, B's first, A's last, B's last.
+    one("auth", &a, 0);
+    one("auth", &b, 0);
+    one("auth", &a, 1);
+    assert!(has("a0-apex") && has("a0-wild"), "A is complete");
+    assert!(
+        !has("b0-apex"),
+        "B's early value is not written by A's last hook"
+    );
+    one("auth", &b, 1);
+    assert!(has("b0-apex") && has("b0-wild"));
+    // A's cleanup removes A's values only.
+    one("cleanup", &a, 0);
+    assert!(!has("a0-apex") && !has("a0-wild"));
+    assert!(
+        has("b0-apex") && has("b0-wild"),
+        "B's values stay until B's cleanup"
+    );
+    one("cleanup", &b, 0);
+    one("cleanup", &a, 1);
+    one("cleanup", &b, 1);
+    for v in ["a0-apex", "a0-wild", "b0-apex", "b0-wild"] {
+        assert_gone_or_going(&sim, v);
+    }
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn a_run_killed_after_its_second_hook_is_never_sent_by_the_next_run() {
+    let sim = start(base_seed());
+    let dead: Vec<(String, String)> = vec![
+        ("k.example.test".into(), "dead-apex".into()),
+        ("*.k.example.test".into(), "dead-wild".into()),
+        ("k2.example.test".into(), "dead-k2".into()),
+    ];
+    let all = "k.example.test,*.k.example.test,k2.example.test";
+    for (i, (d, v)) in dead.iter().take(2).enumerate() {
+        let r = certbot(
+            &sim,
+            "auth",
+            d.trim_start_matches("*."),
+            v,
+            (2 - i) as u32,
+            all,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert!(requests(&sim).is_empty());
+    // The same certificate again: a new run.
+    let fresh: Vec<(String, String)> = dead
+        .iter()
+        .map(|(d, v)| (d.clone(), v.replace("dead", "fresh")))
+        .collect();
+    run_hooks(&sim, "auth", &fresh, &[]);
+    let state = sim.state_json().to_string();
+    assert!(
+        !state.contains("dead-"),
+        "a dead run's values are never sent: {state}"
+    );
+    assert_eq!(
+        public_txt(&sim, "example.test.", "_acme-challenge.k.example.test."),
+        vec!["fresh-apex", "fresh-wild"]
+    );
+    run_hooks(&sim, "cleanup", &fresh, &[]);
+    assert_gone_or_going(&sim, "fresh-apex");
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn a_value_dropped_by_a_racing_host_is_written_again() {
+    let mut seed = base_seed();
+    seed["pending_delay_ms"] = json!(300);
+    let sim = start(seed);
+    let all = "r0.example.test,*.r0.example.test";
+    let r = certbot(&sim, "auth", "r0.example.test", "r0-apex", 1, all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Another host's read-modify-write drops our apex value between two polls of
+    // the last hook (the fault waits until the value is there to drop).
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "drop_value", "value": "r0-apex", "method": "GET",
+                           "path_prefix": "/v2/zones/"}]}),
+    );
+    let last = certbot(&sim, "auth", "r0.example.test", "r0-wild", 0, all);
+    assert_eq!(last.code, 0, "{}", last.stderr);
+    assert!(
+        last.stderr.contains(
+            "TXT value r0-apex at _acme-challenge.r0.example.test. went missing (another writer replaced the set); adding it again (1/2)"
+        ),
+        "{}",
+        last.stderr
+    );
+    assert_eq!(
+        public_txt(&sim, "example.test.", "_acme-challenge.r0.example.test."),
+        vec!["r0-wild", "r0-apex"]
+    );
+    let fired = log(&sim).iter().any(|r| r["fault"] == "drop_value");
+    assert!(fired, "the race happened");
+}

@@ -190,6 +190,8 @@ pub fn base64url(data: &[u8]) -> String {
 pub const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// How often one value is written again after others dropped it.
 pub const MAX_READDS: u32 = 2;
+/// How often a removed value is removed again after others brought it back.
+pub const MAX_REREMOVALS: u32 = 5;
 
 /// How a run waits.
 #[derive(Debug, Clone, Copy)]
@@ -219,6 +221,7 @@ pub fn defer_early(
     if remaining == 0 {
         return Ok(false);
     }
+    let ancestors = crate::local::ancestry();
     match local.defer(
         clock.unix_secs(),
         &all,
@@ -226,6 +229,7 @@ pub fn defer_early(
         remaining,
         &env.fqdn,
         &env.value,
+        &ancestors,
     )? {
         Some(_) => {
             report.info(format!(
@@ -339,15 +343,27 @@ impl Flow<'_> {
             return Ok(false);
         }
         let now = self.hook.clock.unix_secs();
-        let (Some(id), deferred) = local.take_deferred(now, &all)? else {
+        let (ids, deferred) = local.take_deferred(now, &all, &crate::local::ancestry())?;
+        if ids.is_empty() {
             return Ok(false);
+        }
+        // Values of two indistinguishable runs are written untagged, so each is
+        // later removed by its own cleanup hook, never early by the other run's.
+        *self.hook.run.borrow_mut() = match <[String; 1]>::try_from(ids) {
+            Ok([id]) => Some(crate::local::RunTag {
+                id,
+                remaining: 0,
+                all,
+                removed_ms: None,
+                ancestors: Vec::new(),
+            }),
+            Err(_) => {
+                self.hook.report.verbose(
+                    "two certbot runs of the same names at once: writing both runs' values",
+                );
+                None
+            }
         };
-        *self.hook.run.borrow_mut() = Some(crate::local::RunTag {
-            id,
-            remaining: 0,
-            all,
-            removed_ms: None,
-        });
         // Every value of the run, grouped by the name it goes to (after CNAMEs).
         let mut pairs: Vec<(String, String)> =
             deferred.into_iter().map(|e| (e.name, e.value)).collect();
@@ -472,6 +488,7 @@ impl Flow<'_> {
                             remaining,
                             all: String::new(),
                             removed_ms: Some(ms),
+                            ancestors: Vec::new(),
                         }),
                     })?;
                 }
@@ -509,39 +526,9 @@ impl Flow<'_> {
                 None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
             }
         }
-        for attempt in 1..=MAX_READDS {
-            let mut back = Vec::new();
-            for (zone, name, values) in &groups {
-                let present = self
-                    .hook
-                    .api
-                    .find_txt(zone, name)
-                    .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
-                    .map(|s| s.records)
-                    .unwrap_or_default();
-                let here: Vec<String> = values
-                    .iter()
-                    .filter(|v| txt::contains(&present, v))
-                    .cloned()
-                    .collect();
-                if !here.is_empty() {
-                    back.push((zone.clone(), name.clone(), here));
-                }
-            }
-            if back.is_empty() {
-                break;
-            }
-            for (zone, name, values) in back {
-                self.hook.report.info(format!(
-                    "TXT value(s) {} came back at {name} (a racing write); removing them again ({attempt}/{MAX_READDS})",
-                    values.join(", ")
-                ));
-                self.hook.cleanup_many(&zone, &name, &values)?;
-            }
-            self.pause_after_write();
-        }
+        let kept = self.removed_stays_removed(&groups);
         local.forget_run(&id)?;
-        Ok(true)
+        kept.map(|_| true)
     }
 
     /// Waits until every nameserver serves `sets` (or, with the DNS check off,
@@ -577,12 +564,17 @@ impl Flow<'_> {
         self.checker.wait(&targets)
     }
 
-    /// Sleeps until at least [`RECHECK_AFTER`] has passed since this run's last write.
+    /// Sleeps until at least [`RECHECK_AFTER`] (plus a random part, so hosts
+    /// that wrote together don't read and re-add in step) has passed since this
+    /// run's last write.
     fn pause_after_write(&self) {
         if let Some(t) = self.hook.last_write.get() {
             let since = self.hook.clock.elapsed().saturating_sub(t);
-            if since < RECHECK_AFTER {
-                self.hook.clock.sleep(RECHECK_AFTER - since);
+            let after = RECHECK_AFTER
+                + crate::hook::jittered(std::time::Duration::from_millis(150))
+                - std::time::Duration::from_millis(150);
+            if since < after {
+                self.hook.clock.sleep(after - since);
             }
         }
     }
@@ -764,24 +756,62 @@ impl Flow<'_> {
         if !self.hook.cleanup(&zone, &name, &env.value)? {
             return Ok(());
         }
-        for attempt in 1..=MAX_READDS {
+        self.removed_stays_removed(&[(zone, name, vec![env.value.clone()])])
+    }
+
+    /// At least a second after the removal (and after every removal again),
+    /// reads `groups` and removes whatever a racing read-modify-write of another
+    /// host brought back, until a read finds none of it; at most
+    /// [`MAX_REREMOVALS`] times.
+    fn removed_stays_removed(&self, groups: &[(Zone, String, Vec<String>)]) -> Result<()> {
+        let mut attempt = 0;
+        loop {
             self.pause_after_write();
-            let back = self
-                .hook
-                .api
-                .find_txt(&zone, &name)
-                .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
-                .is_some_and(|s| txt::contains(&s.records, &env.value));
-            if !back {
+            let mut back = Vec::new();
+            for (zone, name, values) in groups {
+                let present = self
+                    .hook
+                    .api
+                    .find_txt(zone, name)
+                    .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
+                    .map(|s| s.records)
+                    .unwrap_or_default();
+                let here: Vec<String> = values
+                    .iter()
+                    .filter(|v| txt::contains(&present, v))
+                    .cloned()
+                    .collect();
+                if !here.is_empty() {
+                    back.push((zone.clone(), name.clone(), here));
+                }
+            }
+            if back.is_empty() {
                 return Ok(());
             }
-            self.hook.report.info(format!(
-                "TXT value {} came back at {name} (a racing write); removing it again ({attempt}/{MAX_READDS})",
-                env.value
-            ));
-            self.hook.cleanup(&zone, &name, &env.value)?;
+            attempt += 1;
+            if attempt > MAX_REREMOVALS {
+                return Err(Error::failed(
+                    "cleanup",
+                    format!(
+                        "TXT value {} at {} keeps coming back; removed it {MAX_REREMOVALS} times",
+                        back[0].2.join(", "),
+                        back[0].1
+                    ),
+                )
+                .hint("another host or tool keeps rewriting this TXT set; the journal sweeps the value later"));
+            }
+            for (zone, name, values) in back {
+                self.hook.report.info(format!(
+                    "TXT value {} came back at {name} (a racing write); removing it again ({attempt}/{MAX_REREMOVALS})",
+                    values.join(", ")
+                ));
+                self.hook.cleanup_many(&zone, &name, &values)?;
+            }
+            // Hosts that collided once don't re-check in step.
+            self.hook
+                .clock
+                .sleep(crate::hook::jittered(std::time::Duration::from_millis(100)));
         }
-        Ok(())
     }
 }
 

@@ -281,28 +281,50 @@ fn legacy_dirs(env: &HashMap<String, String>, uid: u32) -> Vec<PathBuf> {
     v
 }
 
-/// The newest run of `endpoint` and `all` that still has deferred values, whose
-/// latest hook had `remaining` equal to `want` and was seen within the window.
-fn open_run(entries: &[Entry], endpoint: &str, all: &str, want: u32, now: i64) -> Option<String> {
-    let mut runs: Vec<(String, u32, i64)> = Vec::new();
+/// The runs of `endpoint` and `all` that still have deferred values, whose
+/// latest hook had `remaining` equal to `want` and was seen within the window,
+/// and that share the nearest ancestor process with `ancestors` (certbot's,
+/// for a hook of the same run; a dead run's hooks share at most a shell with a
+/// new one); newest first.
+fn open_runs(
+    entries: &[Entry],
+    endpoint: &str,
+    all: &str,
+    want: u32,
+    now: i64,
+    ancestors: &[String],
+) -> Vec<String> {
+    let mut runs: Vec<(String, u32, i64, Option<usize>)> = Vec::new();
     for e in entries.iter().filter(|e| {
         e.state == State::Deferred && e.endpoint == endpoint && now - e.t <= RUN_WINDOW_SECS
     }) {
         let Some(r) = e.run.as_ref().filter(|r| r.all == all) else {
             continue;
         };
-        match runs.iter_mut().find(|(id, _, _)| *id == r.id) {
+        let depth = shared_depth(ancestors, &r.ancestors);
+        match runs.iter_mut().find(|(id, _, _, _)| *id == r.id) {
             Some(run) => {
                 run.1 = run.1.min(r.remaining);
                 run.2 = run.2.max(e.t);
+                run.3 = match (run.3, depth) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
-            None => runs.push((r.id.clone(), r.remaining, e.t)),
+            None => runs.push((r.id.clone(), r.remaining, e.t, depth)),
         }
     }
-    runs.into_iter()
-        .filter(|(_, rem, _)| *rem == want)
-        .max_by_key(|(_, _, t)| *t)
-        .map(|(id, _, _)| id)
+    let open: Vec<(String, u32, i64, Option<usize>)> = runs
+        .into_iter()
+        .filter(|(_, rem, _, _)| *rem == want)
+        .collect();
+    let nearest = open.iter().filter_map(|r| r.3).min();
+    let mut best: Vec<(String, u32, i64, Option<usize>)> = open
+        .into_iter()
+        .filter(|r| nearest.is_none() || r.3 == nearest)
+        .collect();
+    best.sort_by_key(|(_, _, t, _)| std::cmp::Reverse(*t));
+    best.into_iter().map(|(id, _, _, _)| id).collect()
 }
 
 /// A held advisory lock; released on drop.
@@ -354,6 +376,38 @@ pub struct RunTag {
     pub all: String,
     /// When the run's first cleanup removed the value (Unix ms).
     pub removed_ms: Option<u64>,
+    /// The recording hook's ancestor processes (`pid.starttime`, nearest first):
+    /// hooks of one run share certbot's process, a run that died does not.
+    pub ancestors: Vec<String>,
+}
+
+/// This process's ancestors as `pid.starttime` (so a reused pid never matches),
+/// nearest first, at most eight, init excluded; empty where /proc can't tell.
+pub fn ancestry() -> Vec<String> {
+    fn stat(pid: &str) -> Option<(String, String)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
+        let rest = &text[text.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some((f.get(1)?.to_string(), f.get(19)?.to_string()))
+    }
+    let mut out = Vec::new();
+    let Some((mut pid, _)) = stat("self") else {
+        return out;
+    };
+    while out.len() < 8 && pid.parse::<u32>().is_ok_and(|p| p > 1) {
+        let Some((ppid, start)) = stat(&pid) else {
+            break;
+        };
+        out.push(format!("{pid}.{start}"));
+        pid = ppid;
+    }
+    out
+}
+
+/// How near an ancestor the two chains share (0: the same parent); `None`: none.
+fn shared_depth(mine: &[String], theirs: &[String]) -> Option<usize> {
+    mine.iter().position(|a| theirs.contains(a))
 }
 
 /// Deferred values older than this belong to a run that died: they are dropped.
@@ -382,6 +436,9 @@ impl Entry {
             if let Some(ms) = r.removed_ms {
                 c.push_str(&format!(";removed={ms}"));
             }
+            if !r.ancestors.is_empty() {
+                c.push_str(&format!(";anc={}", r.ancestors.join(",")));
+            }
         }
         c
     }
@@ -399,6 +456,7 @@ impl Entry {
                 "rem" => tag.remaining = v.parse().ok()?,
                 "all" => tag.all = v.to_string(),
                 "removed" => tag.removed_ms = Some(v.parse().ok()?),
+                "anc" => tag.ancestors = v.split(',').map(str::to_string).collect(),
                 _ => {}
             }
         }
@@ -561,6 +619,7 @@ impl Local {
         remaining: u32,
         name: &str,
         value: &str,
+        ancestors: &[String],
     ) -> Result<Option<String>> {
         let endpoint = self.endpoint.clone();
         let mut joined = None;
@@ -568,7 +627,10 @@ impl Local {
             let id = if remaining + 1 == count {
                 random_hex(8)
             } else {
-                match open_run(&entries, &endpoint, all, remaining + 1, now) {
+                match open_runs(&entries, &endpoint, all, remaining + 1, now, ancestors)
+                    .into_iter()
+                    .next()
+                {
                     Some(id) => id,
                     None => return entries,
                 }
@@ -587,6 +649,7 @@ impl Local {
                     remaining,
                     all: all.to_string(),
                     removed_ms: None,
+                    ancestors: ancestors.to_vec(),
                 }),
             });
             joined = Some(id);
@@ -595,20 +658,27 @@ impl Local {
         Ok(joined)
     }
 
-    /// The last hook of a run takes its deferred values (name, value) off the
-    /// journal: the run is the newest open one with `all` whose latest hook had
-    /// `remaining` 1. Empty when there is none.
-    pub fn take_deferred(&self, now: i64, all: &str) -> Result<(Option<String>, Vec<Entry>)> {
+    /// The last hook of a run takes its deferred values off the journal: the run
+    /// is the open one with `all` whose latest hook had `remaining` 1. Two such
+    /// runs (the same names in two runs at the same moment) can't be told apart:
+    /// both are taken, so no value is ever left unwritten; the ids say how many.
+    pub fn take_deferred(
+        &self,
+        now: i64,
+        all: &str,
+        ancestors: &[String],
+    ) -> Result<(Vec<String>, Vec<Entry>)> {
         let endpoint = self.endpoint.clone();
-        let mut taken = (None, Vec::new());
+        let mut taken = (Vec::new(), Vec::new());
         self.update(|entries| {
-            let Some(id) = open_run(&entries, &endpoint, all, 1, now) else {
+            let ids = open_runs(&entries, &endpoint, all, 1, now, ancestors);
+            if ids.is_empty() {
                 return entries;
-            };
+            }
             let (mine, rest): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| {
-                e.state == State::Deferred && e.run.as_ref().is_some_and(|r| r.id == id)
+                e.state == State::Deferred && e.run.as_ref().is_some_and(|r| ids.contains(&r.id))
             });
-            taken = (Some(id), mine);
+            taken = (ids, mine);
             rest
         })?;
         Ok(taken)
@@ -796,18 +866,20 @@ mod tests {
         let l = local(&d, "https://dns");
         let all = "h1";
         // A run of three: hooks with 2, 1 remaining defer; the last takes both.
-        let a = l.defer(100, all, 3, 2, "n1.", "v1").unwrap().unwrap();
-        let b = l.defer(101, all, 3, 1, "n2.", "v2").unwrap().unwrap();
+        let me = ancestry();
+        assert!(!me.is_empty(), "/proc tells our ancestors");
+        let a = l.defer(100, all, 3, 2, "n1.", "v1", &me).unwrap().unwrap();
+        let b = l.defer(101, all, 3, 1, "n2.", "v2", &me).unwrap().unwrap();
         assert_eq!(a, b, "the second hook joins the first's run");
         // A hook whose predecessor is missing joins nothing.
-        assert_eq!(l.defer(101, "other", 3, 1, "n.", "x").unwrap(), None);
+        assert_eq!(l.defer(101, "other", 3, 1, "n.", "x", &me).unwrap(), None);
         let line = std::fs::read_to_string(d.join(JOURNAL)).unwrap();
         assert!(
             line.contains(&format!("\tv1\tdeferred;run={a};rem=2;all=h1\n")),
             "{line}"
         );
-        let (id, taken) = l.take_deferred(102, all).unwrap();
-        assert_eq!(id.as_deref(), Some(a.as_str()));
+        let (ids, taken) = l.take_deferred(102, all).unwrap();
+        assert_eq!(ids, vec![a.clone()]);
         let vals: Vec<&str> = taken.iter().map(|e| e.value.as_str()).collect();
         assert_eq!(vals, ["v1", "v2"]);
         assert!(l.read().is_empty());

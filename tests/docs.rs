@@ -513,7 +513,7 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
         ("CERTBOT_DOMAIN", "example.com"),
         ("CERTBOT_VALIDATION", "v"),
     ];
-    let cases: [Case; 10] = [
+    let cases: [Case; 11] = [
         (&["auth"], false, &[]),
         (&["--ttl", "100", "auth"], true, &[]),
         (&["auth"], true, &[("OS_ACCESS_KEY", "AK")]),
@@ -528,6 +528,11 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
             &[],
         ),
         (&["--credentials", "file", "auth"], true, &[]),
+        (
+            &["auth"],
+            true,
+            &[("OTC_CONFIG", "/nonexistent/otc-acme-hook.conf")],
+        ),
     ];
     for (args, with_certbot, extra) in cases {
         let mut env = extra.to_vec();

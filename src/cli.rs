@@ -59,15 +59,16 @@ pub struct Global {
     /// Access key (prefer the ECS agency: a key on the command line shows in `ps`)
     // allow_hyphen_values on the credentials: the next word is always the value, so a
     // key starting with '-' is taken, never echoed back as an unknown argument.
-    #[arg(short = 'a', long = "ak", env = "OS_ACCESS_KEY", global = true, hide_env_values = true,
+    // The aliases are the long forms of the OTC how-to's aksk_apicall script.
+    #[arg(short = 'a', long = "ak", visible_alias = "access-key", env = "OS_ACCESS_KEY", global = true, hide_env_values = true,
           allow_hyphen_values = true, value_name = "AK", help_heading = CREDS)]
     pub ak: Option<String>,
     /// Secret key (also read from OS_ACCESS_SECRET)
-    #[arg(short = 's', long = "sk", env = "OS_SECRET_KEY", global = true, hide_env_values = true,
+    #[arg(short = 's', long = "sk", visible_alias = "secret-key", env = "OS_SECRET_KEY", global = true, hide_env_values = true,
           allow_hyphen_values = true, value_name = "SK", help_heading = CREDS)]
     pub sk: Option<String>,
     /// Security token of temporary credentials (also read from OS_ACCESS_TOKEN)
-    #[arg(short = 't', long = "token", env = "OS_SECURITY_TOKEN", global = true, hide_env_values = true,
+    #[arg(short = 't', long = "token", visible_alias = "security-token", env = "OS_SECURITY_TOKEN", global = true, hide_env_values = true,
           allow_hyphen_values = true, value_name = "TOKEN", help_heading = CREDS)]
     pub token: Option<String>,
     /// Project id, sent (and signed) as X-Project-Id; also the scope of an OIDC identity
@@ -82,7 +83,7 @@ pub struct Global {
           help_heading = CREDS)]
     pub credentials_file: Option<String>,
     /// ECS metadata URL of the agency's temporary credentials
-    #[arg(short = 'm', long = "metadata-url", env = "OTC_METADATA_URL", global = true, value_name = "URL",
+    #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
           default_value = crate::credentials::metadata::DEFAULT_URL, help_heading = CREDS)]
     pub metadata_url: String,
     /// Assume this agency of another account with the credentials found
@@ -593,5 +594,26 @@ mod tests {
         assert_eq!(cli.global.ak.as_deref(), Some("-AK1"));
         assert_eq!(cli.global.sk.as_deref(), Some("--Secr3t"));
         assert_eq!(cli.global.token.as_deref(), Some("-Tok3n"));
+
+        // The aksk_apicall long forms are the same arguments.
+        let cli = Cli::try_parse_from([
+            "otc-acme-hook",
+            "api",
+            "--access-key",
+            "-AK1",
+            "--secret-key",
+            "--Secr3t",
+            "--security-token",
+            "-Tok3n",
+            "--metadata",
+            "http://127.0.0.1:1/m",
+            "GET",
+            "/v2/zones",
+        ])
+        .expect("taken as values");
+        assert_eq!(cli.global.ak.as_deref(), Some("-AK1"));
+        assert_eq!(cli.global.sk.as_deref(), Some("--Secr3t"));
+        assert_eq!(cli.global.token.as_deref(), Some("-Tok3n"));
+        assert_eq!(cli.global.metadata_url, "http://127.0.0.1:1/m");
     }
 }

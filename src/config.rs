@@ -619,6 +619,8 @@ mod tests {
         // A secret that happens to be "--config" is the credential's value.
         assert_eq!(scan(&["--sk", "--config", "auth"]), None);
         assert_eq!(scan(&["-s", "--config", "auth"]), None);
+        assert_eq!(scan(&["--secret-key", "--config", "auth"]), None);
+        assert_eq!(scan(&["--security-token", "--config", "auth"]), None);
         assert_eq!(scan(&["--zone", "z", "auth"]), None);
         assert_eq!(
             scan(&["--ak", "A", "--config", "/c", "auth"]).as_deref(),

@@ -103,9 +103,19 @@ fn cli_args() -> Vec<Doc> {
     out
 }
 
-/// Every long flag the CLI has, help and version included.
+/// Every long flag the CLI has, help, version and aliases included.
 fn cli_longs() -> BTreeSet<String> {
-    cli_args().into_iter().filter_map(|d| d.long).collect()
+    fn aliases(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+        for a in cmd.get_arguments() {
+            out.extend(a.get_all_aliases().into_iter().flatten().map(String::from));
+        }
+        for sub in cmd.get_subcommands() {
+            aliases(sub, out);
+        }
+    }
+    let mut out: BTreeSet<String> = cli_args().into_iter().filter_map(|d| d.long).collect();
+    aliases(&Cli::command(), &mut out);
+    out
 }
 
 /// Every environment variable the CLI reads through clap.

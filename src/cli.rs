@@ -465,6 +465,7 @@ fn run(
     for w in &opts.warnings {
         report.warn(w);
     }
+    report.verbose(format!("config file: {}", opts.config));
     let challenge = match &cli.command {
         Command::Auth => Some(Challenge::from_certbot_env(&world.env)?),
         Command::Cleanup(a) if a.args.is_empty() => Some(Challenge::from_certbot_env(&world.env)?),

@@ -145,10 +145,17 @@ fn the_environment_beats_the_file_and_a_flag_beats_the_environment() {
     };
 
     let mut c = cmd(&sim);
-    c.arg("--config").arg(&conf);
+    c.arg("--config").arg(&conf).arg("-v");
     hook(&mut c, "auth", "file.example.test", "v-file");
-    assert_eq!(run(&sim, &mut c).code, 0);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(ttl_of("file"), 600, "the file beats the default (300)");
+    assert!(
+        r.stderr
+            .contains(&format!("config file: read {}\n", conf.display())),
+        "-v names the file: {}",
+        r.stderr
+    );
 
     let mut c = cmd(&sim);
     c.arg("--config").arg(&conf).env("OTC_TTL", "900");

@@ -76,6 +76,9 @@ pub fn run(
         failed: 0,
     };
 
+    // Which file the settings came from: a timer's run may read another than a shell's.
+    lines.ok("config file", opts.config.to_string());
+
     // Credentials: the source that answered, never the secret.
     let otc = match session::connect(opts, world, report) {
         Ok(c) => c,

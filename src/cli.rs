@@ -30,7 +30,8 @@ certbot:
     --manual-auth-hook 'otc-acme-hook auth' --manual-cleanup-hook 'otc-acme-hook cleanup' \\
     -d example.com -d '*.example.com'
 
-Every option is also an environment variable (shown as [env: …]); flags win. Booleans
+Every option is also an environment variable (shown as [env: …]), which the config
+file (--config) can set too; flags win over variables, variables over the file. Booleans
 take 1/true/yes and 0/false/no; durations are seconds.
 
 Exit codes: 0 ok; 2 rejected before any network call (usage, invalid input or
@@ -58,15 +59,16 @@ pub struct Global {
     /// Access key (prefer the ECS agency: a key on the command line shows in `ps`)
     // allow_hyphen_values on the credentials: the next word is always the value, so a
     // key starting with '-' is taken, never echoed back as an unknown argument.
-    #[arg(short = 'a', long = "ak", env = "OS_ACCESS_KEY", global = true, hide_env_values = true,
+    // The aliases are the long forms of the OTC how-to's aksk_apicall script.
+    #[arg(short = 'a', long = "ak", visible_alias = "access-key", env = "OS_ACCESS_KEY", global = true, hide_env_values = true,
           allow_hyphen_values = true, value_name = "AK", help_heading = CREDS)]
     pub ak: Option<String>,
     /// Secret key (also read from OS_ACCESS_SECRET)
-    #[arg(short = 's', long = "sk", env = "OS_SECRET_KEY", global = true, hide_env_values = true,
+    #[arg(short = 's', long = "sk", visible_alias = "secret-key", env = "OS_SECRET_KEY", global = true, hide_env_values = true,
           allow_hyphen_values = true, value_name = "SK", help_heading = CREDS)]
     pub sk: Option<String>,
     /// Security token of temporary credentials (also read from OS_ACCESS_TOKEN)
-    #[arg(short = 't', long = "token", env = "OS_SECURITY_TOKEN", global = true, hide_env_values = true,
+    #[arg(short = 't', long = "token", visible_alias = "security-token", env = "OS_SECURITY_TOKEN", global = true, hide_env_values = true,
           allow_hyphen_values = true, value_name = "TOKEN", help_heading = CREDS)]
     pub token: Option<String>,
     /// Project id, sent (and signed) as X-Project-Id; also the scope of an OIDC identity
@@ -81,7 +83,7 @@ pub struct Global {
           help_heading = CREDS)]
     pub credentials_file: Option<String>,
     /// ECS metadata URL of the agency's temporary credentials
-    #[arg(short = 'm', long = "metadata-url", env = "OTC_METADATA_URL", global = true, value_name = "URL",
+    #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
           default_value = crate::credentials::metadata::DEFAULT_URL, help_heading = CREDS)]
     pub metadata_url: String,
     /// Assume this agency of another account with the credentials found
@@ -211,6 +213,17 @@ pub struct Global {
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub any_name: bool,
 
+    /// Configuration file of NAME=value lines (the variables below); flags and environment win over it
+    /// [default: /etc/otc-acme-hook/config as root, else $XDG_CONFIG_HOME/otc-acme-hook/config]
+    // Read before clap parses (config::prescan); declared here for --help, the docs and the check.
+    #[arg(
+        long = "config",
+        env = "OTC_CONFIG",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub config: Option<std::path::PathBuf>,
+
     /// More detail on stderr
     #[arg(short = 'v', long = "verbose", env = "OTC_VERBOSE", global = true,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue,
@@ -274,6 +287,8 @@ pub enum Generate {
         #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
         shell: String,
     },
+    /// A configuration file template on stdout: every setting, commented out, with its default
+    Config,
 }
 
 #[derive(Debug, Args)]
@@ -319,36 +334,71 @@ impl World {
 }
 
 /// Runs the binary: parses `args`, runs, prints the one-line error, returns the exit code.
-pub fn main_with(args: Vec<std::ffi::OsString>, world: World) -> ExitCode {
-    let matches = match Cli::command().try_get_matches_from(args) {
+pub fn main_with(args: Vec<std::ffi::OsString>, mut world: World) -> ExitCode {
+    let fail = |e: crate::error::Error| {
+        let _ = writeln!(std::io::stderr(), "otc-acme-hook: {e}");
+        ExitCode::from(e.exit.code())
+    };
+    let cmd = Cli::command();
+    let config = match crate::config::load(&args, &world.env, &cmd) {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version still work with a broken file.
+            return match cmd.try_get_matches_from(args) {
+                Err(ce) if !ce.use_stderr() => clap_exit(&ce, None),
+                _ => fail(e),
+            };
+        }
+    };
+    let from_file = crate::config::file_args(&cmd, &config.values, &world.env);
+    let cmd = crate::config::apply(cmd, &config.values, &world.env);
+    // Names read by hand (the aliases) see the file too; the environment wins.
+    for (k, v) in &config.values {
+        world.env.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    // A bad value from the file names the file: the operator didn't type it.
+    let blame = |e: &clap::Error| {
+        let arg = match e.get(clap::error::ContextKind::InvalidArg) {
+            Some(clap::error::ContextValue::String(a)) => a.clone(),
+            _ => return None,
+        };
+        let (name, _) = from_file.iter().find(|(_, long)| {
+            arg.strip_prefix(long.as_str())
+                .is_some_and(|r| r.is_empty() || r.starts_with(' '))
+        })?;
+        let crate::config::Status::Read(path) = &config.status else {
+            return None;
+        };
+        Some(format!("{name} is set in config file {}", path.display()))
+    };
+    let matches = match cmd.try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) => return clap_exit(&e),
+        Err(e) => return clap_exit(&e, blame(&e)),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => return clap_exit(&e),
+        Err(e) => return clap_exit(&e, blame(&e)),
     };
-    match run(cli, &matches, world) {
+    match run(cli, &matches, world, config.status) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "otc-acme-hook: {e}");
-            ExitCode::from(e.exit.code())
-        }
+        Err(e) => fail(e),
     }
 }
 
 /// Prints what clap has to say: --help and --version as clap writes them (exit 0),
 /// and the help when no command is given; a usage error as our one stderr line (exit 2),
 /// because a renewal log keeps one line per failure.
-fn clap_exit(e: &clap::Error) -> ExitCode {
+fn clap_exit(e: &clap::Error, note: Option<String>) -> ExitCode {
     use clap::error::ErrorKind;
     if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         let _ = e.print();
         return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
     }
     use std::io::Write;
-    let line = usage_line(&e.render().to_string());
+    let mut line = usage_line(&e.render().to_string());
+    if let Some(note) = note {
+        line = format!("{note}: {line}");
+    }
     let _ = writeln!(std::io::stderr(), "otc-acme-hook: usage: {line}");
     ExitCode::from(2)
 }
@@ -404,17 +454,24 @@ fn watchdog(deadline: Duration) {
     });
 }
 
-fn run(cli: Cli, matches: &ArgMatches, mut world: World) -> Result<()> {
+fn run(
+    cli: Cli,
+    matches: &ArgMatches,
+    mut world: World,
+    config: crate::config::Status,
+) -> Result<()> {
     // Packagers generate docs in any environment: unrelated settings don't matter.
     if let Command::Generate(g) = &cli.command {
         return generate(&g.what, &mut world);
     }
-    let opts = Options::from_cli(&cli.global, matches, &world.env)?;
+    let mut opts = Options::from_cli(&cli.global, matches, &world.env)?;
+    opts.config = config;
     let out = std::mem::replace(&mut world.report_out, Box::new(std::io::sink()));
     let report = Rc::new(Report::new(opts.level, out));
     for w in &opts.warnings {
         report.warn(w);
     }
+    report.verbose(format!("config file: {}", opts.config));
     let challenge = match &cli.command {
         Command::Auth => Some(Challenge::from_certbot_env(&world.env)?),
         Command::Cleanup(a) if a.args.is_empty() => Some(Challenge::from_certbot_env(&world.env)?),
@@ -489,6 +546,7 @@ fn generate(what: &Generate, world: &mut World) -> Result<()> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     match what {
+        Generate::Config => buf = crate::config::template(&cmd).into_bytes(),
         Generate::Man { dir: None } => clap_mangen::Man::new(cmd)
             .render(&mut buf)
             .map_err(|e| crate::error::Error::failed("generate", e.to_string()))?,
@@ -570,5 +628,26 @@ mod tests {
         assert_eq!(cli.global.ak.as_deref(), Some("-AK1"));
         assert_eq!(cli.global.sk.as_deref(), Some("--Secr3t"));
         assert_eq!(cli.global.token.as_deref(), Some("-Tok3n"));
+
+        // The aksk_apicall long forms are the same arguments.
+        let cli = Cli::try_parse_from([
+            "otc-acme-hook",
+            "api",
+            "--access-key",
+            "-AK1",
+            "--secret-key",
+            "--Secr3t",
+            "--security-token",
+            "-Tok3n",
+            "--metadata",
+            "http://127.0.0.1:1/m",
+            "GET",
+            "/v2/zones",
+        ])
+        .expect("taken as values");
+        assert_eq!(cli.global.ak.as_deref(), Some("-AK1"));
+        assert_eq!(cli.global.sk.as_deref(), Some("--Secr3t"));
+        assert_eq!(cli.global.token.as_deref(), Some("-Tok3n"));
+        assert_eq!(cli.global.metadata_url, "http://127.0.0.1:1/m");
     }
 }

@@ -13,6 +13,7 @@ pub mod certbot;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod credentials;
 pub mod dns_api;
 pub mod error;

@@ -71,6 +71,8 @@ pub struct Options {
     pub level: Level,
     /// Warnings to print once the report exists.
     pub warnings: Vec<String>,
+    /// The configuration file read (set by the caller, which read it before parsing).
+    pub config: crate::config::Status,
 }
 
 fn nonblank(s: &Option<String>) -> Option<String> {
@@ -305,6 +307,7 @@ impl Options {
             lock_dir: file(&g.lock_dir),
             level,
             warnings,
+            config: crate::config::Status::default(),
         })
     }
 }

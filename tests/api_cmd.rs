@@ -149,3 +149,162 @@ fn bad_body_and_plain_http_are_rejected_before_the_network() {
     }
     assert!(requests(&sim).is_empty());
 }
+
+/// The OTC how-to's `aksk_apicall` script, as its users type it:
+/// `aksk_apicall [--metadata URL | --ak AK] [--sk SK] [--token TOKEN] {GET,PUT,POST,DELETE} url [body]`,
+/// with the long forms `--access-key`, `--secret-key`, `--security-token` and a body `@file`.
+#[test]
+fn the_seed_scripts_command_lines_work_unchanged() {
+    let sim = start(base_seed());
+    let zones = format!("{}/v2/zones", sim.base_url());
+    let zone_count = |stdout: &str| {
+        let v: Value = serde_json::from_str(stdout).expect("JSON on stdout");
+        v["zones"].as_array().map(Vec::len).unwrap_or(0)
+    };
+    // No OTC_METADATA_URL: the URL comes from the command line only.
+    let bare = || {
+        let mut c = cmd(&sim);
+        c.env_remove("OTC_METADATA_URL");
+        c
+    };
+
+    // `aksk_apicall GET https://dns.eu-de.otc.t-systems.com/v2/zones` (no credentials: metadata).
+    let mut c = bare();
+    c.args(["api", "--metadata", &sim.metadata_url(), "GET", &zones]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "--metadata: {}", r.stderr);
+    assert!(zone_count(&r.stdout) >= 2);
+    let mut c = bare();
+    c.args(["api", "-m", &sim.metadata_url(), "GET", &zones]);
+    assert_eq!(run(&sim, &mut c).code, 0);
+
+    // Permanent keys, in every spelling the script accepts.
+    let (ak, sk) = (
+        "AKSTATIC000000000001",
+        "SKstatic-secret-0000000000000000000000001",
+    );
+    for (a, s) in [
+        ("--access-key", "--secret-key"),
+        ("--ak", "--sk"),
+        ("-a", "-s"),
+    ] {
+        let mut c = bare();
+        c.args(["api", a, ak, s, sk, "GET", &zones]);
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 0, "{a} {s}: {}", r.stderr);
+        assert!(zone_count(&r.stdout) >= 2);
+        // A secret on the command line warns whichever name it was given under.
+        assert!(
+            r.stderr
+                .contains("warning: --sk on the command line is visible in `ps`"),
+            "{a} {s}: {}",
+            r.stderr
+        );
+    }
+
+    // Temporary keys with --security-token: read them from the metadata service as the
+    // how-to's step 2 does, then call with all three.
+    let out = bare()
+        .args(["api", "--metadata", &sim.metadata_url()])
+        .args(["--show-secrets", "GET", &sim.metadata_url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cred: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cred = &cred["credential"];
+    let (tak, tsk, token) = (
+        cred["access"].as_str().unwrap(),
+        cred["secret"].as_str().unwrap(),
+        cred["securitytoken"].as_str().unwrap(),
+    );
+    let mut c = bare();
+    c.args([
+        "api",
+        "--access-key",
+        tak,
+        "--secret-key",
+        tsk,
+        "--security-token",
+        token,
+        "GET",
+        &zones,
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "--security-token: {}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: --token on the command line is visible in `ps`"),
+        "{}",
+        r.stderr
+    );
+    // Without its token the temporary key is refused: the token was really sent.
+    let mut c = bare();
+    c.args([
+        "api",
+        "--access-key",
+        tak,
+        "--secret-key",
+        tsk,
+        "GET",
+        &zones,
+    ]);
+    assert_eq!(run(&sim, &mut c).code, 1);
+
+    // POST with `@file`, then DELETE, with the long forms.
+    let zid = sim.state_json()["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "sub.example.test." && z["zone_type"] == "public")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = std::env::temp_dir().join(format!("otc-api-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = dir.join("body.json");
+    std::fs::write(
+        &body,
+        r#"{"name": "_seed.sub.example.test.", "type": "TXT", "records": ["\"from-aksk\""]}"#,
+    )
+    .unwrap();
+    let mut c = bare();
+    c.args([
+        "api",
+        "--access-key",
+        ak,
+        "--secret-key",
+        sk,
+        "POST",
+        &format!("{zones}/{zid}/recordsets"),
+        &format!("@{}", body.display()),
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "POST @file: {}", r.stderr);
+    assert_eq!(
+        txt_set(
+            &sim,
+            "public",
+            "sub.example.test.",
+            "_seed.sub.example.test."
+        )
+        .unwrap()
+        .0,
+        vec!["from-aksk"]
+    );
+    let created: Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut c = bare();
+    c.args([
+        "api",
+        "--metadata",
+        &sim.metadata_url(),
+        "DELETE",
+        &format!(
+            "{zones}/{zid}/recordsets/{}",
+            created["id"].as_str().unwrap()
+        ),
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "DELETE: {}", r.stderr);
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -103,9 +103,19 @@ fn cli_args() -> Vec<Doc> {
     out
 }
 
-/// Every long flag the CLI has, help and version included.
+/// Every long flag the CLI has, help, version and aliases included.
 fn cli_longs() -> BTreeSet<String> {
-    cli_args().into_iter().filter_map(|d| d.long).collect()
+    fn aliases(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+        for a in cmd.get_arguments() {
+            out.extend(a.get_all_aliases().into_iter().flatten().map(String::from));
+        }
+        for sub in cmd.get_subcommands() {
+            aliases(sub, out);
+        }
+    }
+    let mut out: BTreeSet<String> = cli_args().into_iter().filter_map(|d| d.long).collect();
+    aliases(&Cli::command(), &mut out);
+    out
 }
 
 /// Every environment variable the CLI reads through clap.
@@ -513,7 +523,7 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
         ("CERTBOT_DOMAIN", "example.com"),
         ("CERTBOT_VALIDATION", "v"),
     ];
-    let cases: [Case; 10] = [
+    let cases: [Case; 11] = [
         (&["auth"], false, &[]),
         (&["--ttl", "100", "auth"], true, &[]),
         (&["auth"], true, &[("OS_ACCESS_KEY", "AK")]),
@@ -528,6 +538,11 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
             &[],
         ),
         (&["--credentials", "file", "auth"], true, &[]),
+        (
+            &["auth"],
+            true,
+            &[("OTC_CONFIG", "/nonexistent/otc-acme-hook.conf")],
+        ),
     ];
     for (args, with_certbot, extra) in cases {
         let mut env = extra.to_vec();

@@ -875,23 +875,26 @@ mod tests {
         assert_eq!(l.defer(101, "other", 3, 1, "n.", "x", &me).unwrap(), None);
         let line = std::fs::read_to_string(d.join(JOURNAL)).unwrap();
         assert!(
-            line.contains(&format!("\tv1\tdeferred;run={a};rem=2;all=h1\n")),
+            line.contains(&format!("\tv1\tdeferred;run={a};rem=2;all=h1;anc=")),
             "{line}"
         );
-        let (ids, taken) = l.take_deferred(102, all).unwrap();
+        let (ids, taken) = l.take_deferred(102, all, &me).unwrap();
         assert_eq!(ids, vec![a.clone()]);
         let vals: Vec<&str> = taken.iter().map(|e| e.value.as_str()).collect();
         assert_eq!(vals, ["v1", "v2"]);
         assert!(l.read().is_empty());
         // A run that died after its first hook: a new run starts afresh; the dead
         // one's value is never taken, and is dropped once out of the window.
-        let dead = l.defer(200, all, 2, 1, "n1.", "dead").unwrap().unwrap();
+        let dead = l
+            .defer(200, all, 2, 1, "n1.", "dead", &me)
+            .unwrap()
+            .unwrap();
         let fresh = l
-            .defer(200 + RUN_WINDOW_SECS + 1, all, 2, 1, "n1.", "new")
+            .defer(200 + RUN_WINDOW_SECS + 1, all, 2, 1, "n1.", "new", &me)
             .unwrap()
             .unwrap();
         assert_ne!(dead, fresh);
-        let (_, taken) = l.take_deferred(202 + RUN_WINDOW_SECS, all).unwrap();
+        let (_, taken) = l.take_deferred(202 + RUN_WINDOW_SECS, all, &me).unwrap();
         assert_eq!(
             taken.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(),
             ["new"]
@@ -901,6 +904,28 @@ mod tests {
             l.stale(10 * STALE_AFTER_SECS).is_empty(),
             "deferred values are never swept"
         );
+        // Within the window, a dead run (its certbot gone) loses to the run that
+        // shares the nearer ancestor with the last hook.
+        let certbot_a = ["11.5".to_string(), "1000.1".to_string()];
+        let certbot_b = ["22.5".to_string(), "1000.1".to_string()];
+        let ra = l
+            .defer(300, all, 2, 1, "n1.", "x1", &certbot_a)
+            .unwrap()
+            .unwrap();
+        l.defer(301, all, 2, 1, "n1.", "y1", &certbot_b)
+            .unwrap()
+            .unwrap();
+        let last_of_a = ["33.7".to_string(), "11.5".to_string(), "1000.1".to_string()];
+        let (ids, taken) = l.take_deferred(302, all, &last_of_a).unwrap();
+        assert_eq!(ids, vec![ra]);
+        assert_eq!(taken[0].value, "x1");
+        // Two runs as near as each other can't be told apart: both are taken.
+        l.defer(310, all, 2, 1, "n1.", "p1", &certbot_a)
+            .unwrap()
+            .unwrap();
+        let elsewhere = ["44.1".to_string(), "1000.1".to_string()];
+        let (ids, taken) = l.take_deferred(311, all, &elsewhere).unwrap();
+        assert_eq!((ids.len(), taken.len()), (2, 2));
         std::fs::remove_dir_all(d).ok();
     }
 

@@ -28,7 +28,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use otc_acme_hook::sim::{Seed, Sim, SimOptions};
+use otc_sim::{Seed, Sim, SimOptions};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_otc-acme-hook");

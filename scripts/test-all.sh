@@ -8,11 +8,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-test-deps.sh
-cargo build --bins
+cargo build --workspace --bins
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-# No doc tests: the crate has none, and their empty run would be the last word.
-cargo test --lib --bins --tests 2>&1 | tee "$log"
+# --workspace: both members, the hook and the simulator (sim/). No doc tests:
+# the crates have none, and their empty run would be the last word.
+cargo test --workspace --lib --bins --tests 2>&1 | tee "$log"
 tests/e2e/run-all.sh 2>&1 | tee -a "$log"
 if [ "${OTC_SKIP_BENCH:-0}" != 1 ]; then
     scripts/bench.sh

@@ -5,7 +5,7 @@
 //! of sources), [`http`] (transport), [`signed`] (signed calls), [`dns_api`]
 //! (the DNS backend seam and OTC's implementation), [`zone`] and [`txt`]
 //! (pure name and TXT-set logic), [`hook`] (auth/cleanup flows), [`cli`],
-//! [`error`], and [`sim`] (the simulator).
+//! and [`error`]; the simulator is its own crate, `otc-sim` (sim/).
 #![forbid(unsafe_code)]
 
 pub mod api_cmd;
@@ -27,6 +27,5 @@ pub mod report;
 pub mod session;
 pub mod sign;
 pub mod signed;
-pub mod sim;
 pub mod txt;
 pub mod zone;

@@ -356,12 +356,7 @@ fn a_write_cut_off_by_the_deadline_is_swept_a_day_later() {
 
 /// One certbot run of apex + wildcard on `domain` from its own lock directory
 /// (a host of its own); its last hook must succeed.
-fn host_run(
-    sim: &otc_acme_hook::sim::Sim,
-    dir: &Path,
-    domain: &str,
-    values: [&str; 2],
-) -> Result<(), String> {
+fn host_run(sim: &otc_sim::Sim, dir: &Path, domain: &str, values: [&str; 2]) -> Result<(), String> {
     for (i, v) in values.iter().enumerate() {
         let out = cmd(sim)
             .arg("auth")

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use otc_acme_hook::sim::Sim;
+use otc_sim::Sim;
 use serde_json::{Value, json};
 
 /// One certbot run's hooks, in certbot's order: `(domain, value)` per challenge.

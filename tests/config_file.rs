@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use otc_acme_hook::sim::Sim;
+use otc_sim::Sim;
 
 /// A directory of its own per test.
 fn dir(tag: &str) -> PathBuf {

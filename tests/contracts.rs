@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use otc_acme_hook::certbot::key_authorization_digest;
-use otc_acme_hook::sim::Sim;
+use otc_sim::Sim;
 use serde_json::json;
 
 const NAME: &str = "_acme-challenge.www.example.test.";

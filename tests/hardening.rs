@@ -6,7 +6,7 @@ mod common;
 use std::io::{Read, Write};
 
 use common::*;
-use otc_acme_hook::sim::Sim;
+use otc_sim::Sim;
 use serde_json::{Value, json};
 
 fn zone_id(sim: &Sim, name: &str) -> String {

@@ -6,7 +6,7 @@ mod common;
 
 use common::proxy::Proxy;
 use common::*;
-use otc_acme_hook::sim::Sim;
+use otc_sim::Sim;
 use serde_json::{Value, json};
 
 const STATIC_AK: &str = "AKSTATIC000000000001";

@@ -15,7 +15,7 @@ fn now_ms() -> u64 {
 }
 
 /// Wall times (ms) at which the simulator's DNS began to serve a change at `name`.
-fn served_times(sim: &otc_acme_hook::sim::Sim, name: &str) -> Vec<u64> {
+fn served_times(sim: &otc_sim::Sim, name: &str) -> Vec<u64> {
     sim.log_json()["served"]
         .as_array()
         .unwrap()

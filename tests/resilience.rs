@@ -5,11 +5,11 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn statuses(sim: &otc_acme_hook::sim::Sim) -> Vec<u64> {
+fn statuses(sim: &otc_sim::Sim) -> Vec<u64> {
     requests(sim).into_iter().map(|(_, _, s)| s).collect()
 }
 
-fn auth(sim: &otc_acme_hook::sim::Sim, extra: &[&str]) -> Run {
+fn auth(sim: &otc_sim::Sim, extra: &[&str]) -> Run {
     let mut c = cmd(sim);
     c.arg("auth")
         .args(extra)

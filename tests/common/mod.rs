@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output};
 
-use otc_acme_hook::sim::{Seed, Sim, SimOptions};
+use otc_sim::{Seed, Sim, SimOptions};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_otc-acme-hook");

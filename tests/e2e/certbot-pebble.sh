@@ -15,7 +15,7 @@
 #   OTC_ACME_HOOK   hook binary (default target/debug/otc-acme-hook, from the repo root)
 #   OTC_SIM         simulator binary (default target/debug/otc-sim)
 #   OTC_TEST_VENV   certbot venv (default $HOME/.cache/otc-acme-hook/venv)
-#   OTC_E2E_SEED    seed JSON for otc-sim, format of src/sim/seed.rs
+#   OTC_E2E_SEED    seed JSON for otc-sim, format of sim/src/seed.rs
 #                   (default tests/e2e/certbot-pebble.seed.json)
 #   OTC_E2E_CERTBOT_TIMEOUT  seconds certbot may take (default 300)
 #   OTC_E2E_KEEP_TMP=1       keep the temp dir (logs, certs) for inspection

@@ -18,11 +18,11 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use super::clock::{self, Now};
-use super::control::{self, FaultKind, RequestEntry};
-use super::verify::{self, Parts};
-use super::world::Shared;
-use super::{api, cce, iam, metadata};
+use crate::clock::{self, Now};
+use crate::control::{self, FaultKind, RequestEntry};
+use crate::verify::{self, Parts};
+use crate::world::Shared;
+use crate::{api, cce, iam, metadata};
 
 /// Larger bodies are refused; the API's own are a few hundred bytes.
 const MAX_BODY: u64 = 1 << 20;
@@ -154,7 +154,7 @@ impl Handled {
 }
 
 /// Routes a non-control, non-fault request to its handler.
-fn route(world: &mut super::world::World, now: &Now, req: &Req, base_url: &str) -> Handled {
+fn route(world: &mut crate::world::World, now: &Now, req: &Req, base_url: &str) -> Handled {
     match (req.method.as_str(), req.raw_path.as_str()) {
         ("PUT", metadata::TOKEN_PATH) => Handled::new(metadata::token(world, now, req)),
         ("GET", metadata::SECURITYKEY_PATH) => {

@@ -288,7 +288,7 @@ impl Seed {
             );
         }
         self.validate_identities()?;
-        super::state::Store::from_seed(self, &super::clock::Now::zero())?;
+        crate::state::Store::from_seed(self, &crate::clock::Now::zero())?;
         Ok(())
     }
 

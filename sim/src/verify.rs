@@ -8,7 +8,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use super::clock;
+use crate::clock;
 
 pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 

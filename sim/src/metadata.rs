@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use super::clock::{self, Now};
-use super::creds::Origin;
-use super::http::{Req, Resp};
-use super::seed::TokenMode;
-use super::world::World;
+use crate::clock::{self, Now};
+use crate::creds::Origin;
+use crate::http::{Req, Resp};
+use crate::seed::TokenMode;
+use crate::world::World;
 
 pub(crate) const TOKEN_PATH: &str = "/meta-data/latest/api/token";
 pub(crate) const SECURITYKEY_PATH: &str = "/openstack/latest/securitykey";
@@ -88,7 +88,7 @@ pub(crate) fn securitykey(world: &mut World, now: &Now, req: &Req) -> (Resp, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::Seed;
+    use crate::seed::Seed;
     use serde_json::Value;
 
     fn world() -> World {

@@ -1,17 +1,18 @@
 //! `otc-sim demo`: starts the simulator and runs the real `otc-acme-hook`
 //! binary as certbot would, printing a readable transcript.
 
-use std::io::Write;
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use super::{Seed, Sim, SimOptions};
-use crate::propagation::net::{DnsQuery, NetDns};
-use crate::propagation::wire::QType;
+use simple_dns::rdata::{OPT, RData};
+use simple_dns::{CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, TYPE};
+
+use crate::{Seed, Sim, SimOptions};
 
 /// One challenge of the simulated certbot run.
 struct Challenge {
@@ -55,13 +56,66 @@ fn api_calls(sim: &Sim) -> usize {
         .unwrap_or(0)
 }
 
-fn txt_at(dns: SocketAddr, name: &str) -> String {
-    let q = NetDns {
-        timeout: Duration::from_secs(1),
+/// One TXT query to the simulator's nameserver, as a resolver would send it
+/// (UDP with EDNS, TCP when truncated). Written here rather than taken from the
+/// hook: the simulator must not share the code it checks.
+fn ask_txt(dns: SocketAddr, name: &str) -> anyhow::Result<(String, Vec<String>)> {
+    let id = std::process::id() as u16;
+    let mut q = Packet::new_query(id);
+    q.questions.push(Question::new(
+        Name::new(name.trim_end_matches('.'))?,
+        QTYPE::TYPE(TYPE::TXT),
+        QCLASS::CLASS(CLASS::IN),
+        false,
+    ));
+    *q.opt_mut() = Some(OPT {
+        opt_codes: Vec::new(),
+        udp_packet_size: 1232,
+        version: 0,
+    });
+    let msg = q.build_bytes_vec()?;
+    let timeout = Duration::from_secs(1);
+    let sock = UdpSocket::bind("127.0.0.1:0")?;
+    sock.set_read_timeout(Some(timeout))?;
+    sock.send_to(&msg, dns)?;
+    let mut buf = vec![0u8; 4096];
+    let n = sock.recv(&mut buf)?;
+    buf.truncate(n);
+    if Packet::parse(&buf)?.has_flags(PacketFlag::TRUNCATION) {
+        let mut s = TcpStream::connect_timeout(&dns, timeout)?;
+        s.set_read_timeout(Some(timeout))?;
+        let mut framed = (msg.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&msg);
+        s.write_all(&framed)?;
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len)?;
+        buf = vec![0u8; u16::from_be_bytes(len) as usize];
+        s.read_exact(&mut buf)?;
+    }
+    let p = Packet::parse(&buf)?;
+    if p.id() != id {
+        bail!("answer to another query (id mismatch)");
+    }
+    let rcode = match p.rcode() {
+        RCODE::NoError => "NOERROR".to_string(),
+        RCODE::NameError => "NXDOMAIN".to_string(),
+        other => format!("{other:?}").to_ascii_uppercase(),
     };
-    match q.ask(dns, name, QType::Txt, false) {
-        Ok(a) if a.txt.is_empty() => format!("{} (no TXT)", a.rcode),
-        Ok(a) => a.txt.join(", "),
+    let txt = p
+        .answers
+        .iter()
+        .filter_map(|rr| match &rr.rdata {
+            RData::TXT(t) => String::try_from(t.clone()).ok(),
+            _ => None,
+        })
+        .collect();
+    Ok((rcode, txt))
+}
+
+fn txt_at(dns: SocketAddr, name: &str) -> String {
+    match ask_txt(dns, name) {
+        Ok((rcode, txt)) if txt.is_empty() => format!("{rcode} (no TXT)"),
+        Ok((_, txt)) => txt.join(", "),
         Err(e) => format!("no answer: {e}"),
     }
 }

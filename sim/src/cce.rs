@@ -17,11 +17,11 @@
 
 use serde_json::{Value, json};
 
-use super::clock::{self, Now};
-use super::creds::Origin;
-use super::http::{Handled, Req, Resp};
-use super::seed::SeedPodIdentity;
-use super::world::World;
+use crate::clock::{self, Now};
+use crate::creds::Origin;
+use crate::http::{Handled, Req, Resp};
+use crate::seed::SeedPodIdentity;
+use crate::world::World;
 
 pub(crate) const CONTAINER_PATH: &str = "/cce/pod-credentials";
 
@@ -154,7 +154,7 @@ pub(crate) fn api(world: &mut World, now: &Now, req: &Req) -> Option<Handled> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::Seed;
+    use crate::seed::Seed;
 
     fn world() -> World {
         World::from_seed(&Seed::demo(), &Now::at(0)).unwrap()

@@ -7,10 +7,10 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::clock::Now;
-use super::http::{Req, Resp};
-use super::seed::{Seed, TokenMode};
-use super::world::World;
+use crate::clock::Now;
+use crate::http::{Req, Resp};
+use crate::seed::{Seed, TokenMode};
+use crate::world::World;
 
 /// Entries kept per log list; a long-running `otc-sim serve` must not grow without bound.
 const LOG_CAP: usize = 10_000;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use otc_acme_hook::sim::{Seed, Sim, SimOptions};
+use otc_sim::{Seed, Sim, SimOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -103,7 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(h) => h,
                 None => std::env::current_exe()?.with_file_name("otc-acme-hook"),
             };
-            otc_acme_hook::sim::demo::run_demo(&hook, &mut std::io::stdout().lock())?;
+            otc_sim::demo::run_demo(&hook, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,9 +1,27 @@
 //! `otc-sim demo` runs the real hook end to end and reports a clean result.
 
+use std::path::PathBuf;
+
+/// The hook binary of this workspace: cargo puts every member's binaries in the
+/// one target directory, so it sits next to otc-sim. `cargo test` at the root
+/// builds it first; `cargo test -p otc-sim` alone does not.
+fn hook_binary() -> PathBuf {
+    let hook = PathBuf::from(env!("CARGO_BIN_EXE_otc-sim"))
+        .with_file_name(format!("otc-acme-hook{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        hook.is_file(),
+        "{} is missing: build the hook first (cargo build --bins, or run cargo test at the workspace root)",
+        hook.display()
+    );
+    hook
+}
+
 #[test]
 fn demo_runs_the_real_hook() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_otc-sim"))
-        .args(["demo", "--hook", env!("CARGO_BIN_EXE_otc-acme-hook")])
+        .arg("demo")
+        .arg("--hook")
+        .arg(hook_binary())
         .env_clear()
         .output()
         .unwrap();

@@ -28,11 +28,11 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::clock::{self, Now};
-use super::creds::{Origin, TempCredential};
-use super::http::{Handled, Req, Resp};
-use super::seed::{Seed, SeedAgency, SeedOidc, SeedPodIdentity};
-use super::world::World;
+use crate::clock::{self, Now};
+use crate::creds::{Origin, TempCredential};
+use crate::http::{Handled, Req, Resp};
+use crate::seed::{Seed, SeedAgency, SeedOidc, SeedPodIdentity};
+use crate::world::World;
 
 pub(crate) const SECURITYTOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
 pub(crate) const AUTH_TOKENS_PATH: &str = "/v3/auth/tokens";
@@ -519,8 +519,8 @@ pub(crate) fn id_token(world: &mut World, now: &Now, req: &Req) -> Handled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::SeedCredential;
-    use crate::sim::verify;
+    use crate::seed::SeedCredential;
+    use crate::verify;
 
     const AK: &str = "AKTRUSTED";
     const SK: &str = "SKTRUSTED";

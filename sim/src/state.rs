@@ -10,8 +10,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde_json::{Map, Value};
 
-use super::clock::{self, Now};
-use super::seed::{Seed, ZoneType};
+use crate::clock::{self, Now};
+use crate::seed::{Seed, ZoneType};
 
 /// TTL bounds the live service enforces (docs say 1.., the service says 300..).
 pub(crate) const MIN_TTL: i64 = 300;
@@ -1019,7 +1019,7 @@ fn not_steady() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::{SeedRecordSet, SeedZone};
+    use crate::seed::{SeedRecordSet, SeedZone};
 
     const ZONE: &str = "zone-public";
 

@@ -19,9 +19,9 @@ use simple_dns::{
     TYPE,
 };
 
-use super::http::connectable;
-use super::state::{DnsView, DnsZone, in_zone, parse_mx, txt_strings};
-use super::world::Shared;
+use crate::http::connectable;
+use crate::state::{DnsView, DnsZone, in_zone, parse_mx, txt_strings};
+use crate::world::Shared;
 
 /// Longest CNAME chain followed inside our data.
 const MAX_CHAIN: usize = 8;
@@ -517,7 +517,7 @@ fn tcp_conn(mut stream: TcpStream, shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::state::DnsRrset;
+    use crate::state::DnsRrset;
 
     fn rrset(name: &str, rtype: &str, records: &[&str]) -> DnsRrset {
         DnsRrset {

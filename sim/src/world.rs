@@ -5,12 +5,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Value, json};
 
-use super::clock::{Clock, Now};
-use super::control::{Config, Log, ServedEntry, config_json};
-use super::creds::Creds;
-use super::iam::Identities;
-use super::seed::Seed;
-use super::state::{Delays, Store};
+use crate::clock::{Clock, Now};
+use crate::control::{Config, Log, ServedEntry, config_json};
+use crate::creds::Creds;
+use crate::iam::Identities;
+use crate::seed::Seed;
+use crate::state::{Delays, Store};
 
 pub(crate) struct World {
     pub store: Store,

@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use super::clock::Now;
-use super::http::{Req, Resp};
-use super::seed::ZoneType;
-use super::state::{ApiError, Page, RecordSet, Zone, paginate};
-use super::verify;
-use super::world::World;
+use crate::clock::Now;
+use crate::http::{Req, Resp};
+use crate::seed::ZoneType;
+use crate::state::{ApiError, Page, RecordSet, Zone, paginate};
+use crate::verify;
+use crate::world::World;
 
 enum Route {
     ListZones,
@@ -262,8 +262,8 @@ fn recordset_json(z: &Zone, r: &RecordSet, base_url: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::clock;
-    use crate::sim::seed::{Seed, SeedCredential};
+    use crate::clock;
+    use crate::seed::{Seed, SeedCredential};
 
     const AK: &str = "AKTEST";
     const SK: &str = "SKTEST";

@@ -245,6 +245,31 @@ pub fn defer_early(
     }
 }
 
+/// A cleanup hook of a batched certbot run whose value the run's first cleanup
+/// already removed, and which is not the run's last: nothing to do, not even
+/// fetching credentials. `Ok(true)` when that is so.
+pub fn removed_early(
+    env: &Challenge,
+    local: &crate::local::Local,
+    report: &crate::report::Report,
+    wait_once: bool,
+) -> Result<bool> {
+    let Some((_, _, remaining)) = env.run_key().filter(|_| wait_once) else {
+        return Ok(false);
+    };
+    let removed = remaining > 0
+        && local
+            .run_of_value(&env.value)
+            .is_some_and(|(e, _)| e.state == crate::local::State::Removed);
+    if removed {
+        report.info(format!(
+            "TXT value {} was removed with the other values of its certbot run",
+            env.value
+        ));
+    }
+    Ok(removed)
+}
+
 pub struct Flow<'a> {
     pub hook: Hook<'a>,
     pub checker: Checker<'a>,

@@ -519,6 +519,12 @@ fn run(
             {
                 return Ok(());
             }
+            if matches!(cli.command, Command::Cleanup(_))
+                && let Some(l) = local.as_ref()
+                && crate::certbot::removed_early(&env, l, &report, opts.mode.wait_once)?
+            {
+                return Ok(());
+            }
             let otc = session::connect(&opts, &world, &report)?;
             let dns = crate::dns_api::Memo::new(&otc);
             // Short: a lost datagram is simply asked again on the next poll.

@@ -75,7 +75,12 @@ fn ask_txt(dns: SocketAddr, name: &str) -> anyhow::Result<(String, Vec<String>)>
     });
     let msg = q.build_bytes_vec()?;
     let timeout = Duration::from_secs(1);
-    let sock = UdpSocket::bind("127.0.0.1:0")?;
+    let bind = if dns.is_ipv6() {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    };
+    let sock = UdpSocket::bind(bind)?;
     sock.set_read_timeout(Some(timeout))?;
     sock.send_to(&msg, dns)?;
     let mut buf = vec![0u8; 4096];

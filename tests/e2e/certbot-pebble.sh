@@ -5,8 +5,9 @@
 # authoritative DNS, all on loopback). pebble validates by asking otc-sim's DNS.
 #
 # Asserts: certbot exits 0; the certificate's SANs are exactly those three names and it
-# chains to pebble's root; afterwards otc-sim holds no _acme-challenge TXT value but the
-# foreign "foreign-keep" (ttl 600), which is still there.
+# chains to pebble's root; no hook "ran with error output" (certbot's output and log) and
+# the hooks' audit lines are in certbot's log; afterwards otc-sim holds no _acme-challenge
+# TXT value but the foreign "foreign-keep" (ttl 600), which is still there.
 #
 # Needs: scripts/install-test-deps.sh, and `cargo build --bins`.
 # Environment:
@@ -215,6 +216,23 @@ else
         e2e_log "ok: certificate chains to this pebble's root"
     else
         check "certificate does not verify against pebble's root: $(cat "$tmp/verify.log")"
+    fi
+fi
+
+# Quiet success: certbot logs whatever a hook writes on stderr as a warning, "Hook
+# '--manual-auth-hook' for NAME ran with error output"; a successful hook writes there
+# nothing. Its audit lines are on stdout, which certbot logs as "ran with output".
+if [ "$certbot_rc" -eq 0 ]; then
+    log="$tmp/certbot/logs/letsencrypt.log"
+    for f in "$tmp/certbot.out" "$tmp/certbot.err" "$log"; do
+        if grep -q "ran with error output" "$f"; then
+            check "a hook wrote on stderr in a successful run: $(grep -m 3 -A 2 "ran with error output" "$f" | paste -sd' ')"
+        fi
+    done
+    if ! grep -q "added TXT value" "$log" || ! grep -q "removed TXT value" "$log"; then
+        check "the hooks' audit lines (added/removed TXT value) are not in $log"
+    else
+        e2e_log "ok: no hook wrote on stderr; their audit lines are in certbot's log"
     fi
 fi
 

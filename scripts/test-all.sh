@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project, on a fresh machine: installs what the tests need
-# (Debian's pebble, knot, dig; certbot in a venv), then runs the unit and
-# integration tests, the real-certbot and knot end-to-end tests, and the
+# (Debian's pebble, lego, knot, dig; certbot in a venv), then runs the unit and
+# integration tests, the real-certbot, real-lego and knot end-to-end tests, and the
 # benchmark (figures only, never a pass/fail on timings). Ends with one line
 # counting every test: `tests: N passed, M failed`.
 set -euo pipefail

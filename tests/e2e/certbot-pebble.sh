@@ -93,24 +93,7 @@ done
 cd "$tmp"
 
 # --- a throwaway CA and pebble's TLS certificate -------------------------------
-# pebble's package ships no certificates. certbot trusts pebble's HTTPS through
-# REQUESTS_CA_BUNDLE=ca.pem; the certificates pebble *issues* come from a root pebble
-# makes anew at every start (GET https://<management>/roots/0).
-e2e_log "making a test CA and pebble's TLS certificate in $tmp"
-(
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout ca.key -out ca.pem -days 2 -subj "/CN=otc-acme-hook e2e test CA" \
-        -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout pebble-key.pem -out pebble.csr -subj "/CN=localhost"
-    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-        "extendedKeyUsage=serverAuth" >pebble-ext.cnf
-    openssl x509 -req -in pebble.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-        -out pebble-cert.pem -days 2 -extfile pebble-ext.cnf
-    openssl verify -CAfile ca.pem pebble-cert.pem
-) >"$tmp/openssl.log" 2>&1 || { e2e_dump "$tmp/openssl.log"; abort "openssl could not make the test certificates"; }
+e2e_pebble_certs || abort "openssl could not make the test certificates"
 
 # --- otc-sim -------------------------------------------------------------------
 cp "$seed_template" "$tmp/seed.json"
@@ -129,41 +112,8 @@ if command -v dig >/dev/null 2>&1; then
 fi
 
 # --- pebble --------------------------------------------------------------------
-pebble_port=$(e2e_free_port)
-pebble_mgmt_port=$(e2e_free_port)
-pebble_http_port=$(e2e_free_port)
-pebble_tls_port=$(e2e_free_port)
-cat >"$tmp/pebble-config.json" <<EOF
-{
-  "pebble": {
-    "listenAddress": "127.0.0.1:$pebble_port",
-    "managementListenAddress": "127.0.0.1:$pebble_mgmt_port",
-    "certificate": "$tmp/pebble-cert.pem",
-    "privateKey": "$tmp/pebble-key.pem",
-    "httpPort": $pebble_http_port,
-    "tlsPort": $pebble_tls_port,
-    "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
-  }
-}
-EOF
-directory="https://localhost:$pebble_port/dir"
-e2e_log "starting pebble on 127.0.0.1:$pebble_port (management $pebble_mgmt_port), -dnsserver 127.0.0.1:$sim_dns_port"
-e2e_start pebble env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-    pebble -config "$tmp/pebble-config.json" -dnsserver "127.0.0.1:$sim_dns_port"
-pebble_pid=$E2E_LAST_PID
-up=""
-for _ in $(seq 1 300); do
-    if curl -fsS --max-time 2 --cacert "$tmp/ca.pem" "$directory" >"$tmp/pebble-dir.json" 2>/dev/null; then
-        up=1
-        break
-    fi
-    e2e_alive "$pebble_pid" || abort "pebble exited during start-up"
-    sleep 0.1
-done
-[ -n "$up" ] || abort "pebble's directory $directory did not answer within 30 s"
-curl -fsS --max-time 5 --cacert "$tmp/ca.pem" "https://127.0.0.1:$pebble_mgmt_port/roots/0" \
-    >"$tmp/pebble-root.pem" || abort "cannot fetch pebble's root from its management interface"
+e2e_start_pebble "$sim_dns_port" || abort "pebble did not start"
+directory=$pebble_directory
 
 # --- certbot -------------------------------------------------------------------
 mkdir -p "$tmp/home" "$tmp/certbot/config" "$tmp/certbot/work" "$tmp/certbot/logs"
@@ -203,20 +153,8 @@ elif [ "$certbot_rc" -ne 0 ]; then
     check "certbot exited $certbot_rc"
 elif [ ! -s "$cert" ]; then
     check "certbot exited 0 but wrote no $cert"
-else
-    got=$(openssl x509 -in "$cert" -noout -ext subjectAltName \
-        | tail -n +2 | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' | sort)
-    want=$(for name in "${expected_names[@]}"; do printf 'DNS:%s\n' "$name"; done | sort)
-    if [ "$got" != "$want" ]; then
-        check "certificate SANs are [$(echo "$got" | paste -sd' ')], want [$(echo "$want" | paste -sd' ')]"
-    else
-        e2e_log "ok: SANs $(echo "$got" | paste -sd' ')"
-    fi
-    if openssl verify -CAfile "$tmp/pebble-root.pem" -untrusted "$chain" "$cert" >"$tmp/verify.log" 2>&1; then
-        e2e_log "ok: certificate chains to this pebble's root"
-    else
-        check "certificate does not verify against pebble's root: $(cat "$tmp/verify.log")"
-    fi
+elif ! e2e_cert_matches "$cert" "$chain" "${expected_names[@]}" >"$tmp/cert-problems.txt"; then
+    while IFS= read -r problem; do check "$problem"; done <"$tmp/cert-problems.txt"
 fi
 
 # Quiet success: certbot logs whatever a hook writes on stderr as a warning, "Hook
@@ -238,56 +176,7 @@ fi
 
 # otc-sim's state after certbot: every challenge value gone (a delete may still be
 # pending for pending_delay_ms, so look again for a few seconds), the foreign value kept.
-cat >"$tmp/check-state.py" <<'EOF'
-import json, sys
-
-state_file, foreign_value, foreign_name, foreign_zone, foreign_ttl = sys.argv[1:6]
-state = json.load(open(state_file))
-problems, foreign = [], []
-for zone in state.get("zones", []):
-    zname = zone.get("name")
-    for rs in zone.get("recordsets", []):
-        name = rs.get("name", "")
-        if rs.get("type") != "TXT" or not name.lower().startswith("_acme-challenge."):
-            continue
-        records = rs.get("records") or []
-        if not records:
-            problems.append(f"empty TXT set {name} in zone {zname} (status {rs.get('status')})")
-        for rec in records:
-            value = rec[1:-1] if len(rec) >= 2 and rec[0] == rec[-1] == '"' else rec
-            if value == foreign_value:
-                foreign.append((zname, name, rs.get("ttl"), records, rs.get("status")))
-            else:
-                problems.append(f"leftover value {rec!r} at {name} in zone {zname} "
-                                f"(recordset {rs.get('id')}, status {rs.get('status')})")
-want = (foreign_zone, foreign_name, int(foreign_ttl))
-if len(foreign) != 1:
-    problems.append(f"foreign value {foreign_value!r}: expected once, found {foreign}")
-else:
-    zname, name, ttl, records, status = foreign[0]
-    if (zname, name, ttl) != want:
-        problems.append(f"foreign value is at {(zname, name, ttl)}, want {want}")
-    if status not in (None, "ACTIVE"):
-        problems.append(f"foreign recordset status {status}, want ACTIVE")
-for p in problems:
-    print(p)
-sys.exit(1 if problems else 0)
-EOF
-state_ok=""
-for _ in $(seq 1 50); do
-    if ! e2e_alive "$sim_pid"; then
-        echo "otc-sim is no longer running" >"$tmp/state-problems.txt"
-        break
-    fi
-    if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-after.json" 2>"$tmp/state-problems.txt" \
-        && python3 "$tmp/check-state.py" "$tmp/sim-state-after.json" \
-            "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl" >"$tmp/state-problems.txt" 2>&1; then
-        state_ok=1
-        break
-    fi
-    sleep 0.2
-done
-if [ -n "$state_ok" ]; then
+if e2e_sim_state_clean "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
     e2e_log "ok: no challenge value left in otc-sim; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
 else
     check "otc-sim state after certbot (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"

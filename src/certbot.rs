@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::dns_api::Zone;
+use crate::dns_api::{RecordSet, Zone};
 use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::propagation::{Checker, Nameserver, Target};
@@ -604,6 +604,40 @@ impl Flow<'_> {
         }
     }
 
+    /// The records of the TXT set at each of `names` (empty where there is none),
+    /// with one listing per zone, as the wait for `ACTIVE` reads them.
+    fn records_at(&self, step: &'static str, names: &[(Zone, String)]) -> Result<Vec<Vec<String>>> {
+        let mut listed: HashMap<String, Vec<RecordSet>> = HashMap::new();
+        let mut out = Vec::new();
+        for (z, n) in names {
+            let in_zone: Vec<&String> = names
+                .iter()
+                .filter(|(k, _)| k.id == z.id)
+                .map(|(_, m)| m)
+                .collect();
+            let sets =
+                if in_zone.len() > 1 && in_zone.iter().all(|m| m.starts_with("_acme-challenge.")) {
+                    if !listed.contains_key(&z.id) {
+                        let all = self.hook.api.txt_sets(z, "_acme-challenge").map_err(|e| {
+                            Error::failed(step, format!("reading the TXT sets of {}: {e}", z.name))
+                        })?;
+                        listed.insert(z.id.clone(), all);
+                    }
+                    listed[&z.id]
+                        .iter()
+                        .find(|s| s.name.eq_ignore_ascii_case(n))
+                        .cloned()
+                } else {
+                    self.hook
+                        .api
+                        .find_txt(z, n)
+                        .map_err(|e| Error::failed(step, format!("re-reading {n}: {e}")))?
+                };
+            out.push(sets.map(|s| s.records).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
     /// Before a waiting auth hook returns: re-reads `names` at least a second
     /// after the last write and adds again every value this host's journal
     /// holds there (and ours) that another host's read-modify-write dropped
@@ -613,14 +647,8 @@ impl Flow<'_> {
         loop {
             self.pause_after_write();
             let mut missing: Vec<(Zone, String, String)> = Vec::new();
-            for (z, n) in names {
-                let present = self
-                    .hook
-                    .api
-                    .find_txt(z, n)
-                    .map_err(|e| Error::failed("auth", format!("re-reading {n}: {e}")))?
-                    .map(|s| s.records)
-                    .unwrap_or_default();
+            let read = self.records_at("auth", names)?;
+            for ((z, n), present) in names.iter().zip(read) {
                 let mut wanted = self.hook.local.map(|l| l.written_at(n)).unwrap_or_default();
                 for (on, ov) in own {
                     if on == n && !wanted.contains(ov) {
@@ -793,14 +821,12 @@ impl Flow<'_> {
         loop {
             self.pause_after_write();
             let mut back = Vec::new();
-            for (zone, name, values) in groups {
-                let present = self
-                    .hook
-                    .api
-                    .find_txt(zone, name)
-                    .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
-                    .map(|s| s.records)
-                    .unwrap_or_default();
+            let names: Vec<(Zone, String)> = groups
+                .iter()
+                .map(|(z, n, _)| (z.clone(), n.clone()))
+                .collect();
+            let read = self.records_at("cleanup", &names)?;
+            for ((zone, name, values), present) in groups.iter().zip(read) {
                 let here: Vec<String> = values
                     .iter()
                     .filter(|v| txt::contains(&present, v))

@@ -274,6 +274,8 @@ pub struct Flow<'a> {
     pub hook: Hook<'a>,
     pub checker: Checker<'a>,
     pub mode: Mode,
+    /// How often each (name, value) was written again after others dropped it.
+    pub readds: std::cell::RefCell<HashMap<(String, String), u32>>,
 }
 
 impl Flow<'_> {
@@ -347,8 +349,9 @@ impl Flow<'_> {
             .iter()
             .map(|(z, n, _)| (z.clone(), n.clone()))
             .collect();
-        self.serve(sets)?;
-        self.keep(&names, &[(name, env.value.clone())])
+        let own = [(name, env.value.clone())];
+        self.serve(sets, &own)?;
+        self.keep(&names, &own)
     }
 
     /// The certbot run's part of `auth`, when batching applies: an early hook
@@ -419,11 +422,11 @@ impl Flow<'_> {
             groups.len()
         ));
         let sets = self.active_sets(&names, settle_first)?;
-        self.serve(sets)?;
         let own: Vec<(String, String)> = groups
             .iter()
             .flat_map(|(_, n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
             .collect();
+        self.serve(sets, &own)?;
         self.keep(&names, &own)?;
         Ok(true)
     }
@@ -558,7 +561,11 @@ impl Flow<'_> {
 
     /// Waits until every nameserver serves `sets` (or, with the DNS check off,
     /// trusts the API's ACTIVE).
-    fn serve(&self, sets: Vec<(Zone, String, Vec<String>)>) -> Result<()> {
+    fn serve(
+        &self,
+        sets: Vec<(Zone, String, Vec<String>)>,
+        own: &[(String, String)],
+    ) -> Result<()> {
         if !self.mode.dns_check {
             self.hook
                 .report
@@ -567,6 +574,7 @@ impl Flow<'_> {
         }
         let mut by_zone: HashMap<String, Vec<Nameserver>> = HashMap::new();
         let mut targets = Vec::new();
+        let mut zones = Vec::new();
         for (z, n, values) in sets {
             if !by_zone.contains_key(&z.id) {
                 let ns = self.checker.nameservers(self.hook.api, &z)?;
@@ -581,12 +589,63 @@ impl Flow<'_> {
                 by_zone.insert(z.id.clone(), ns);
             }
             targets.push(Target {
-                name: n,
+                name: n.clone(),
                 values,
                 nameservers: by_zone[&z.id].clone(),
             });
+            zones.push((z, n));
         }
-        self.checker.wait(&targets)
+        self.checker
+            .wait_checking(&mut targets, &mut |ts| self.mend(&zones, ts, own))
+    }
+
+    /// While the nameservers are asked: reads the API again; a value of ours
+    /// that another host's read-modify-write dropped is written again (counted
+    /// as a re-add), a dropped value of someone else is no longer waited for.
+    fn mend(
+        &self,
+        names: &[(Zone, String)],
+        targets: &mut [Target],
+        own: &[(String, String)],
+    ) -> Result<()> {
+        let read = self.records_at("auth", names)?;
+        for ((z, n), (t, present)) in names.iter().zip(targets.iter_mut().zip(read)) {
+            let ours = |v: &String| own.iter().any(|(on, ov)| on == n && ov == v);
+            t.values.retain(|v| txt::contains(&present, v) || ours(v));
+            let missing: Vec<String> = t
+                .values
+                .iter()
+                .filter(|v| !txt::contains(&present, v))
+                .cloned()
+                .collect();
+            for v in missing {
+                self.readd(z, n, &v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `v` at `n` again, saying so; at most [`MAX_READDS`] times a value.
+    fn readd(&self, z: &Zone, n: &str, v: &str) -> Result<crate::hook::Written> {
+        let count = {
+            let mut readds = self.readds.borrow_mut();
+            let c = readds.entry((n.to_string(), v.to_string())).or_insert(0);
+            *c += 1;
+            *c
+        };
+        if count > MAX_READDS {
+            return Err(Error::failed(
+                "auth",
+                format!(
+                    "TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"
+                ),
+            )
+            .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
+        }
+        self.hook.report.info(format!(
+            "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
+        ));
+        self.hook.auth(z, n, v, true)
     }
 
     /// Sleeps until at least [`RECHECK_AFTER`] (plus a random part, so hosts
@@ -643,7 +702,6 @@ impl Flow<'_> {
     /// holds there (and ours) that another host's read-modify-write dropped
     /// (OTC has no conditional update); at most [`MAX_READDS`] times a value.
     fn keep(&self, names: &[(Zone, String)], own: &[(String, String)]) -> Result<()> {
-        let mut readds: HashMap<(String, String), u32> = HashMap::new();
         loop {
             self.pause_after_write();
             let mut missing: Vec<(Zone, String, String)> = Vec::new();
@@ -666,23 +724,11 @@ impl Flow<'_> {
             }
             let mut again = Vec::new();
             for (z, n, v) in missing {
-                let count = readds.entry((n.clone(), v.clone())).or_insert(0);
-                if *count >= MAX_READDS {
-                    return Err(Error::failed(
-                        "auth",
-                        format!("TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"),
-                    )
-                    .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
-                }
-                *count += 1;
-                self.hook.report.info(format!(
-                    "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
-                ));
-                let w = self.hook.auth(&z, &n, &v, true)?;
+                let w = self.readd(&z, &n, &v)?;
                 let values = self.values_of(&w.set.records, &v);
                 again.push((w.zone, n, values));
             }
-            self.serve(again)?;
+            self.serve(again, own)?;
         }
     }
 

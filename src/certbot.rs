@@ -270,6 +270,32 @@ pub fn removed_early(
     Ok(removed)
 }
 
+/// Journal entries in `states`, grouped by zone and name: one write per name.
+fn group_by_name(
+    entries: &[crate::local::Entry],
+    states: &[crate::local::State],
+) -> Vec<(Zone, String, Vec<String>)> {
+    let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
+    for e in entries.iter().filter(|e| states.contains(&e.state)) {
+        match groups
+            .iter_mut()
+            .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
+        {
+            Some((_, _, vs)) => vs.push(e.value.clone()),
+            None => groups.push((
+                Zone {
+                    id: e.zone_id.clone(),
+                    name: e.zone_name.clone(),
+                    zone_type: None,
+                },
+                e.name.clone(),
+                vec![e.value.clone()],
+            )),
+        }
+    }
+    groups
+}
+
 pub struct Flow<'a> {
     pub hook: Hook<'a>,
     pub checker: Checker<'a>,
@@ -448,24 +474,6 @@ impl Flow<'_> {
             return Ok(false);
         };
         let entries = local.run_entries(&id);
-        let zone_of = |e: &crate::local::Entry| Zone {
-            id: e.zone_id.clone(),
-            name: e.zone_name.clone(),
-            zone_type: None,
-        };
-        let group = |states: &[State]| {
-            let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
-            for e in entries.iter().filter(|e| states.contains(&e.state)) {
-                match groups
-                    .iter_mut()
-                    .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
-                {
-                    Some((_, _, vs)) => vs.push(e.value.clone()),
-                    None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
-                }
-            }
-            groups
-        };
         match entry.state {
             State::Deferred => {
                 // The run's last auth hook never came: nothing was sent.
@@ -485,7 +493,7 @@ impl Flow<'_> {
             }
             State::Removed => {}
             State::Written | State::Sending => {
-                let groups = group(&[State::Written, State::Sending]);
+                let groups = group_by_name(&entries, &[State::Written, State::Sending]);
                 let mut removed = Vec::new();
                 for (zone, name, values) in &groups {
                     self.hook.cleanup_many(zone, name, values)?;
@@ -495,13 +503,7 @@ impl Flow<'_> {
                             .map(|v| (zone.clone(), name.clone(), v.clone())),
                     );
                 }
-                let ms = self
-                    .hook
-                    .clock
-                    .now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or(0);
+                let ms = self.hook.clock.unix_ms();
                 for (zone, name, value) in removed {
                     local.record(crate::local::Entry {
                         t: self.hook.clock.unix_secs(),
@@ -533,27 +535,12 @@ impl Flow<'_> {
             .filter_map(|e| e.run.as_ref()?.removed_ms)
             .max()
             .unwrap_or(0);
-        let now_ms = self
-            .hook
-            .clock
-            .now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let now_ms = self.hook.clock.unix_ms();
         let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
         if since < RECHECK_AFTER {
             self.hook.clock.sleep(RECHECK_AFTER - since);
         }
-        let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
-        for e in entries.iter().filter(|e| e.state == State::Removed) {
-            match groups
-                .iter_mut()
-                .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
-            {
-                Some((_, _, vs)) => vs.push(e.value.clone()),
-                None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
-            }
-        }
+        let groups = group_by_name(&entries, &[State::Removed]);
         let kept = self.removed_stays_removed(&groups);
         local.forget_run(&id)?;
         kept.map(|_| true)

@@ -57,7 +57,7 @@ fn wait_once_returns_early_then_waits_for_every_name() {
             before,
             "{name}: an early hook made requests: {asked:?}"
         );
-        assert!(r.stderr.contains("recorded TXT value"), "{}", r.stderr);
+        assert!(r.stdout.contains("recorded TXT value"), "{}", r.stdout);
     }
     let r = certbot(&sim, "auth", "example.test", "v-wild", 0, all);
     let returned = now_ms();

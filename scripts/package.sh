@@ -2,16 +2,12 @@
 # Builds the packages of otc-acme-hook (not otc-sim): the release binary, the
 # man page and shell completions generated from it (into target/assets/, never
 # committed), the .deb with `cargo deb`, and the .rpm with `cargo generate-rpm`.
-# Lists what the .deb installs and renders the man page to prove it is valid.
+# Lists what both packages install, checks the paths they must hold, and renders
+# the man page to prove it is valid.
 #
-#   scripts/package.sh                     # .deb, plus the .rpm if cargo-generate-rpm is installed
-#   OTC_PACKAGE_RPM=1 scripts/package.sh   # the .rpm too, installing cargo-generate-rpm if missing
-#   OTC_PACKAGE_RPM=0 scripts/package.sh   # .deb only
-# The .rpm needs a `license` in Cargo.toml, which the project has not chosen yet:
-# until then the RPM step says so and is skipped (fails with OTC_PACKAGE_RPM=1).
-#
-# Installs what it needs: cargo-deb (cargo install --locked) and, when missing,
-# man-db (apt-get, as root).
+# Installs what it needs: cargo-deb and cargo-generate-rpm (cargo install
+# --locked) and, when missing, man-db and rpm (apt-get, as root; rpm lists the
+# .rpm).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TERM_COLOR=never
@@ -44,11 +40,14 @@ ls "$assets/man"
 ls -l "$assets" "$assets/completions"
 
 say "the man page renders"
-if ! command -v man >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+# apt_install PACKAGE: as root with apt-get, install PACKAGE (updating the lists if needed).
+apt_install() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq man-db >/dev/null ||
-        { apt-get update -qq && apt-get install -y -qq man-db >/dev/null; }
-fi
+    apt-get install -y -qq "$1" >/dev/null ||
+        { apt-get update -qq && apt-get install -y -qq "$1" >/dev/null; }
+}
+command -v man >/dev/null || apt_install man-db
 render=$assets/otc-acme-hook.1.txt
 if command -v man >/dev/null; then
     # -l: this file, not the installed pages; piped, man prints plain text.
@@ -81,6 +80,9 @@ for path in \
     ./usr/share/zsh/vendor-completions/_otc-acme-hook \
     ./usr/share/fish/vendor_completions.d/otc-acme-hook.fish \
     ./usr/share/doc/otc-acme-hook/README.md \
+    ./usr/share/doc/otc-acme-hook/copyright \
+    ./usr/share/doc/otc-acme-hook/LICENSE-MIT \
+    ./usr/share/doc/otc-acme-hook/LICENSE-APACHE \
     ./usr/share/doc/otc-acme-hook/docs/configuration.md \
     ./usr/share/doc/otc-acme-hook/examples/renewal-example.conf \
     ./usr/share/doc/otc-acme-hook/examples/cli.ini \
@@ -93,27 +95,43 @@ if grep -q otc-sim <<<"$listing"; then
     echo "the .deb must not ship otc-sim" >&2
     exit 1
 fi
+# Debian's copyright file (cargo-deb writes it from Cargo.toml) must name the license.
+unpacked=$(mktemp -d)
+trap 'rm -rf "$unpacked"' EXIT
+dpkg-deb -x "$deb" "$unpacked"
+copyright=$unpacked/usr/share/doc/otc-acme-hook/copyright
+cat "$copyright"
+grep -Eq '^License: MIT OR Apache-2\.0$' "$copyright" ||
+    { echo "the .deb's copyright file names no license (want 'License: MIT OR Apache-2.0')" >&2; exit 1; }
+grep -Eq '^Copyright: 2026 ' "$copyright" ||
+    { echo "the .deb's copyright file has no Copyright line" >&2; exit 1; }
 
 say "RPM package"
-# OTC_PACKAGE_RPM: 1 = build it (installing cargo-generate-rpm if needed), 0 = skip,
-# unset = build it when cargo-generate-rpm is already installed.
-want_rpm=${OTC_PACKAGE_RPM:-auto}
-# An RPM must name a license; the project has not chosen one yet (Cargo.toml `license`).
-if ! grep -Eq '^license(-file)? *=' Cargo.toml; then
-    echo "skipped: Cargo.toml has no license field, and an RPM must carry one"
-    [ "$want_rpm" != 1 ] || exit 1
-    exit 0
-fi
-if [ "$want_rpm" = 1 ] && ! command -v cargo-generate-rpm >/dev/null; then
+if ! command -v cargo-generate-rpm >/dev/null; then
     cargo install cargo-generate-rpm --locked
 fi
-if [ "$want_rpm" != 0 ] && command -v cargo-generate-rpm >/dev/null; then
-    mkdir -p target/generate-rpm
-    cargo generate-rpm --output target/generate-rpm/
-    ls -l target/generate-rpm/*.rpm
-    if command -v rpm >/dev/null; then
-        rpm -qlp target/generate-rpm/*.rpm
-    fi
-else
-    echo "skipped: cargo-generate-rpm is not installed (OTC_PACKAGE_RPM=1 installs it)"
+rm -rf target/generate-rpm
+mkdir -p target/generate-rpm
+cargo generate-rpm --output target/generate-rpm/
+rpm_file=$(ls target/generate-rpm/*.rpm)
+ls -l "$rpm_file"
+command -v rpm >/dev/null || apt_install rpm
+rpm -qip "$rpm_file"
+rpm -qlp "$rpm_file"
+rpm_listing=$(rpm -qlp "$rpm_file")
+for path in \
+    /usr/bin/otc-acme-hook \
+    /usr/share/man/man1/otc-acme-hook.1.gz \
+    /usr/share/bash-completion/completions/otc-acme-hook \
+    /usr/share/doc/otc-acme-hook/README.md \
+    /usr/share/licenses/otc-acme-hook/LICENSE-MIT \
+    /usr/share/licenses/otc-acme-hook/LICENSE-APACHE \
+    /usr/share/doc/otc-acme-hook/examples/dns_otc_hook.sh; do
+    grep -qx -- "$path" <<<"$rpm_listing" || { echo "the .rpm lacks $path" >&2; exit 1; }
+done
+rpm -qp --queryformat '%{LICENSE}\n' "$rpm_file" | grep -qx 'MIT OR Apache-2.0' ||
+    { echo "the .rpm names no license MIT OR Apache-2.0" >&2; exit 1; }
+if grep -q otc-sim <<<"$rpm_listing"; then
+    echo "the .rpm must not ship otc-sim" >&2
+    exit 1
 fi

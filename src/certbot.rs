@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::dns_api::Zone;
+use crate::dns_api::{RecordSet, Zone};
 use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::propagation::{Checker, Nameserver, Target};
@@ -270,10 +270,38 @@ pub fn removed_early(
     Ok(removed)
 }
 
+/// Journal entries in `states`, grouped by zone and name: one write per name.
+fn group_by_name(
+    entries: &[crate::local::Entry],
+    states: &[crate::local::State],
+) -> Vec<(Zone, String, Vec<String>)> {
+    let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
+    for e in entries.iter().filter(|e| states.contains(&e.state)) {
+        match groups
+            .iter_mut()
+            .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
+        {
+            Some((_, _, vs)) => vs.push(e.value.clone()),
+            None => groups.push((
+                Zone {
+                    id: e.zone_id.clone(),
+                    name: e.zone_name.clone(),
+                    zone_type: None,
+                },
+                e.name.clone(),
+                vec![e.value.clone()],
+            )),
+        }
+    }
+    groups
+}
+
 pub struct Flow<'a> {
     pub hook: Hook<'a>,
     pub checker: Checker<'a>,
     pub mode: Mode,
+    /// How often each (name, value) was written again after others dropped it.
+    pub readds: std::cell::RefCell<HashMap<(String, String), u32>>,
 }
 
 impl Flow<'_> {
@@ -347,8 +375,9 @@ impl Flow<'_> {
             .iter()
             .map(|(z, n, _)| (z.clone(), n.clone()))
             .collect();
-        self.serve(sets)?;
-        self.keep(&names, &[(name, env.value.clone())])
+        let own = [(name, env.value.clone())];
+        self.serve(sets, &own)?;
+        self.keep(&names, &own)
     }
 
     /// The certbot run's part of `auth`, when batching applies: an early hook
@@ -419,11 +448,11 @@ impl Flow<'_> {
             groups.len()
         ));
         let sets = self.active_sets(&names, settle_first)?;
-        self.serve(sets)?;
         let own: Vec<(String, String)> = groups
             .iter()
             .flat_map(|(_, n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
             .collect();
+        self.serve(sets, &own)?;
         self.keep(&names, &own)?;
         Ok(true)
     }
@@ -445,24 +474,6 @@ impl Flow<'_> {
             return Ok(false);
         };
         let entries = local.run_entries(&id);
-        let zone_of = |e: &crate::local::Entry| Zone {
-            id: e.zone_id.clone(),
-            name: e.zone_name.clone(),
-            zone_type: None,
-        };
-        let group = |states: &[State]| {
-            let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
-            for e in entries.iter().filter(|e| states.contains(&e.state)) {
-                match groups
-                    .iter_mut()
-                    .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
-                {
-                    Some((_, _, vs)) => vs.push(e.value.clone()),
-                    None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
-                }
-            }
-            groups
-        };
         match entry.state {
             State::Deferred => {
                 // The run's last auth hook never came: nothing was sent.
@@ -482,7 +493,7 @@ impl Flow<'_> {
             }
             State::Removed => {}
             State::Written | State::Sending => {
-                let groups = group(&[State::Written, State::Sending]);
+                let groups = group_by_name(&entries, &[State::Written, State::Sending]);
                 let mut removed = Vec::new();
                 for (zone, name, values) in &groups {
                     self.hook.cleanup_many(zone, name, values)?;
@@ -492,13 +503,7 @@ impl Flow<'_> {
                             .map(|v| (zone.clone(), name.clone(), v.clone())),
                     );
                 }
-                let ms = self
-                    .hook
-                    .clock
-                    .now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or(0);
+                let ms = self.hook.clock.unix_ms();
                 for (zone, name, value) in removed {
                     local.record(crate::local::Entry {
                         t: self.hook.clock.unix_secs(),
@@ -530,27 +535,12 @@ impl Flow<'_> {
             .filter_map(|e| e.run.as_ref()?.removed_ms)
             .max()
             .unwrap_or(0);
-        let now_ms = self
-            .hook
-            .clock
-            .now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let now_ms = self.hook.clock.unix_ms();
         let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
         if since < RECHECK_AFTER {
             self.hook.clock.sleep(RECHECK_AFTER - since);
         }
-        let mut groups: Vec<(Zone, String, Vec<String>)> = Vec::new();
-        for e in entries.iter().filter(|e| e.state == State::Removed) {
-            match groups
-                .iter_mut()
-                .find(|(z, n, _)| z.id == e.zone_id && *n == e.name)
-            {
-                Some((_, _, vs)) => vs.push(e.value.clone()),
-                None => groups.push((zone_of(e), e.name.clone(), vec![e.value.clone()])),
-            }
-        }
+        let groups = group_by_name(&entries, &[State::Removed]);
         let kept = self.removed_stays_removed(&groups);
         local.forget_run(&id)?;
         kept.map(|_| true)
@@ -558,7 +548,11 @@ impl Flow<'_> {
 
     /// Waits until every nameserver serves `sets` (or, with the DNS check off,
     /// trusts the API's ACTIVE).
-    fn serve(&self, sets: Vec<(Zone, String, Vec<String>)>) -> Result<()> {
+    fn serve(
+        &self,
+        sets: Vec<(Zone, String, Vec<String>)>,
+        own: &[(String, String)],
+    ) -> Result<()> {
         if !self.mode.dns_check {
             self.hook
                 .report
@@ -567,6 +561,7 @@ impl Flow<'_> {
         }
         let mut by_zone: HashMap<String, Vec<Nameserver>> = HashMap::new();
         let mut targets = Vec::new();
+        let mut zones = Vec::new();
         for (z, n, values) in sets {
             if !by_zone.contains_key(&z.id) {
                 let ns = self.checker.nameservers(self.hook.api, &z)?;
@@ -581,12 +576,63 @@ impl Flow<'_> {
                 by_zone.insert(z.id.clone(), ns);
             }
             targets.push(Target {
-                name: n,
+                name: n.clone(),
                 values,
                 nameservers: by_zone[&z.id].clone(),
             });
+            zones.push((z, n));
         }
-        self.checker.wait(&targets)
+        self.checker
+            .wait_checking(&mut targets, &mut |ts| self.mend(&zones, ts, own))
+    }
+
+    /// While the nameservers are asked: reads the API again; a value of ours
+    /// that another host's read-modify-write dropped is written again (counted
+    /// as a re-add), a dropped value of someone else is no longer waited for.
+    fn mend(
+        &self,
+        names: &[(Zone, String)],
+        targets: &mut [Target],
+        own: &[(String, String)],
+    ) -> Result<()> {
+        let read = self.records_at("auth", names)?;
+        for ((z, n), (t, present)) in names.iter().zip(targets.iter_mut().zip(read)) {
+            let ours = |v: &String| own.iter().any(|(on, ov)| on == n && ov == v);
+            t.values.retain(|v| txt::contains(&present, v) || ours(v));
+            let missing: Vec<String> = t
+                .values
+                .iter()
+                .filter(|v| !txt::contains(&present, v))
+                .cloned()
+                .collect();
+            for v in missing {
+                self.readd(z, n, &v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `v` at `n` again, saying so; at most [`MAX_READDS`] times a value.
+    fn readd(&self, z: &Zone, n: &str, v: &str) -> Result<crate::hook::Written> {
+        let count = {
+            let mut readds = self.readds.borrow_mut();
+            let c = readds.entry((n.to_string(), v.to_string())).or_insert(0);
+            *c += 1;
+            *c
+        };
+        if count > MAX_READDS {
+            return Err(Error::failed(
+                "auth",
+                format!(
+                    "TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"
+                ),
+            )
+            .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
+        }
+        self.hook.report.info(format!(
+            "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
+        ));
+        self.hook.auth(z, n, v, true)
     }
 
     /// Sleeps until at least [`RECHECK_AFTER`] (plus a random part, so hosts
@@ -604,23 +650,50 @@ impl Flow<'_> {
         }
     }
 
+    /// The records of the TXT set at each of `names` (empty where there is none),
+    /// with one listing per zone, as the wait for `ACTIVE` reads them.
+    fn records_at(&self, step: &'static str, names: &[(Zone, String)]) -> Result<Vec<Vec<String>>> {
+        let mut listed: HashMap<String, Vec<RecordSet>> = HashMap::new();
+        let mut out = Vec::new();
+        for (z, n) in names {
+            let in_zone: Vec<&String> = names
+                .iter()
+                .filter(|(k, _)| k.id == z.id)
+                .map(|(_, m)| m)
+                .collect();
+            let sets =
+                if in_zone.len() > 1 && in_zone.iter().all(|m| m.starts_with("_acme-challenge.")) {
+                    if !listed.contains_key(&z.id) {
+                        let all = self.hook.api.txt_sets(z, "_acme-challenge").map_err(|e| {
+                            Error::failed(step, format!("reading the TXT sets of {}: {e}", z.name))
+                        })?;
+                        listed.insert(z.id.clone(), all);
+                    }
+                    listed[&z.id]
+                        .iter()
+                        .find(|s| s.name.eq_ignore_ascii_case(n))
+                        .cloned()
+                } else {
+                    self.hook
+                        .api
+                        .find_txt(z, n)
+                        .map_err(|e| Error::failed(step, format!("re-reading {n}: {e}")))?
+                };
+            out.push(sets.map(|s| s.records).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
     /// Before a waiting auth hook returns: re-reads `names` at least a second
     /// after the last write and adds again every value this host's journal
     /// holds there (and ours) that another host's read-modify-write dropped
     /// (OTC has no conditional update); at most [`MAX_READDS`] times a value.
     fn keep(&self, names: &[(Zone, String)], own: &[(String, String)]) -> Result<()> {
-        let mut readds: HashMap<(String, String), u32> = HashMap::new();
         loop {
             self.pause_after_write();
             let mut missing: Vec<(Zone, String, String)> = Vec::new();
-            for (z, n) in names {
-                let present = self
-                    .hook
-                    .api
-                    .find_txt(z, n)
-                    .map_err(|e| Error::failed("auth", format!("re-reading {n}: {e}")))?
-                    .map(|s| s.records)
-                    .unwrap_or_default();
+            let read = self.records_at("auth", names)?;
+            for ((z, n), present) in names.iter().zip(read) {
                 let mut wanted = self.hook.local.map(|l| l.written_at(n)).unwrap_or_default();
                 for (on, ov) in own {
                     if on == n && !wanted.contains(ov) {
@@ -638,23 +711,11 @@ impl Flow<'_> {
             }
             let mut again = Vec::new();
             for (z, n, v) in missing {
-                let count = readds.entry((n.clone(), v.clone())).or_insert(0);
-                if *count >= MAX_READDS {
-                    return Err(Error::failed(
-                        "auth",
-                        format!("TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"),
-                    )
-                    .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
-                }
-                *count += 1;
-                self.hook.report.info(format!(
-                    "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
-                ));
-                let w = self.hook.auth(&z, &n, &v, true)?;
+                let w = self.readd(&z, &n, &v)?;
                 let values = self.values_of(&w.set.records, &v);
                 again.push((w.zone, n, values));
             }
-            self.serve(again)?;
+            self.serve(again, own)?;
         }
     }
 
@@ -793,14 +854,12 @@ impl Flow<'_> {
         loop {
             self.pause_after_write();
             let mut back = Vec::new();
-            for (zone, name, values) in groups {
-                let present = self
-                    .hook
-                    .api
-                    .find_txt(zone, name)
-                    .map_err(|e| Error::failed("cleanup", format!("re-reading {name}: {e}")))?
-                    .map(|s| s.records)
-                    .unwrap_or_default();
+            let names: Vec<(Zone, String)> = groups
+                .iter()
+                .map(|(z, n, _)| (z.clone(), n.clone()))
+                .collect();
+            let read = self.records_at("cleanup", &names)?;
+            for ((zone, name, values), present) in groups.iter().zip(read) {
                 let here: Vec<String> = values
                     .iter()
                     .filter(|v| txt::contains(&present, v))

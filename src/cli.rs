@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::NetDns;
-use crate::report::Report;
+use crate::report::{Level, Report};
 use crate::session;
 
 const AFTER_HELP: &str = "\
@@ -310,6 +310,8 @@ pub struct World {
     pub env: HashMap<String, String>,
     pub clock: Rc<dyn Clock>,
     pub report_out: Box<dyn std::io::Write>,
+    /// Whether `report_out` is a terminal (someone watching, not certbot's log).
+    pub report_is_terminal: bool,
     pub stdout: Box<dyn std::io::Write>,
     pub stdin: Box<dyn std::io::Read>,
 }
@@ -327,6 +329,7 @@ impl World {
                 .collect(),
             clock: Rc::new(SystemClock::default()),
             report_out: Box::new(std::io::stderr()),
+            report_is_terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             stdout: Box::new(std::io::stdout()),
             stdin: Box::new(std::io::stdin()),
         }
@@ -454,6 +457,18 @@ fn watchdog(deadline: Duration) {
     });
 }
 
+/// certbot logs any stderr output of a hook as a warning ("ran with error
+/// output"), stdout as a plain notice: under certbot (`CERTBOT_DOMAIN` set) a
+/// successful hook keeps stderr empty and writes its info lines to stdout.
+/// Only the hook commands, whose stdout carries nothing else; `-v` or a
+/// terminal keep every line on stderr, as someone is watching.
+fn info_on_stdout(hook_command: bool, world: &World, level: Level) -> bool {
+    hook_command
+        && world.env.contains_key("CERTBOT_DOMAIN")
+        && !world.report_is_terminal
+        && level < Level::Verbose
+}
+
 fn run(
     cli: Cli,
     matches: &ArgMatches,
@@ -467,7 +482,16 @@ fn run(
     let mut opts = Options::from_cli(&cli.global, matches, &world.env)?;
     opts.config = config;
     let out = std::mem::replace(&mut world.report_out, Box::new(std::io::sink()));
-    let report = Rc::new(Report::new(opts.level, out));
+    let hook_command = matches!(
+        cli.command,
+        Command::Auth | Command::Present(_) | Command::Cleanup(_)
+    );
+    let report = if info_on_stdout(hook_command, &world, opts.level) {
+        let info = std::mem::replace(&mut world.stdout, Box::new(std::io::sink()));
+        Rc::new(Report::split(opts.level, info, out))
+    } else {
+        Rc::new(Report::new(opts.level, out))
+    };
     for w in &opts.warnings {
         report.warn(w);
     }
@@ -616,6 +640,25 @@ mod tests {
         let line = usage_error(&["otc-acme-hook", "auth", "--ttl", "soon"]);
         assert!(line.contains("--ttl <SECONDS>"), "{line}");
         assert!(!line.contains("error:"), "{line}");
+    }
+
+    #[test]
+    fn info_lines_go_to_stdout_only_under_certbot_without_a_terminal_or_v() {
+        let world = |certbot: bool, terminal: bool| {
+            let mut w = World::real();
+            w.env = HashMap::new();
+            if certbot {
+                w.env.insert("CERTBOT_DOMAIN".into(), "example.test".into());
+            }
+            w.report_is_terminal = terminal;
+            w
+        };
+        assert!(info_on_stdout(true, &world(true, false), Level::Normal));
+        assert!(info_on_stdout(true, &world(true, false), Level::Quiet));
+        assert!(!info_on_stdout(true, &world(true, true), Level::Normal));
+        assert!(!info_on_stdout(true, &world(true, false), Level::Verbose));
+        assert!(!info_on_stdout(true, &world(false, false), Level::Normal));
+        assert!(!info_on_stdout(false, &world(true, false), Level::Normal));
     }
 
     #[test]

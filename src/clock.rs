@@ -14,6 +14,14 @@ pub trait Clock {
     fn unix_secs(&self) -> i64 {
         unix_secs(self.now())
     }
+
+    /// Milliseconds since the Unix epoch (0 before it).
+    fn unix_ms(&self) -> u64 {
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
 }
 
 /// Seconds since the Unix epoch, negative before it.

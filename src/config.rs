@@ -147,10 +147,9 @@ pub fn parse(text: &str, origin: &str, allowed: &BTreeSet<String>) -> Result<Vec
     Ok(out)
 }
 
-/// Our uid, without libc: the owner of /proc/self.
+/// Our uid.
 fn current_uid() -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+    Some(crate::local::current_uid())
 }
 
 /// The default file: root's in /etc, anyone else's under XDG_CONFIG_HOME (or ~/.config).
@@ -240,7 +239,7 @@ pub fn load(
         },
     };
     let shown = path.display().to_string();
-    let text = match read_private(&path) {
+    let (text, owner, mode) = match read_private(&path) {
         Ok(Some(t)) => t,
         Ok(None) if !must_exist => {
             return Ok(Loaded {
@@ -261,49 +260,49 @@ pub fn load(
         .map(|(k, v, _)| (k, v))
         .collect();
     let secret = values.keys().find(|k| is_credential(k));
-    check_permissions(&path, secret.map(String::as_str))?;
+    // Owner and mode of the very file read (its open handle), not of a path looked at again.
+    check_mode(
+        &path,
+        owner,
+        mode,
+        current_uid(),
+        secret.map(String::as_str),
+    )?;
     Ok(Loaded {
         status: Status::Read(path),
         values,
     })
 }
 
-/// Reads a regular file without following a symlink at its last component;
-/// `None` when it doesn't exist.
-fn read_private(path: &Path) -> Result<Option<String>> {
-    use std::os::unix::fs::MetadataExt;
+/// Reads a regular file, opened without following a symlink at its last
+/// component; with its owner and mode from the open handle. `None` when it
+/// doesn't exist.
+fn read_private(path: &Path) -> Result<Option<(String, u32, u32)>> {
+    use rustix::fs::{FileType, Mode, OFlags};
     let shown = path.display();
     let cannot = |e: std::io::Error| err(format!("cannot read config file {shown}: {e}"));
-    let before = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(cannot(e)),
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(rustix::io::Errno::LOOP) => {
+            return Err(err(format!("config file {shown} is a symlink"))
+                .hint("name the file itself with --config"));
+        }
+        Err(e) => return Err(cannot(e.into())),
     };
-    if before.file_type().is_symlink() {
-        return Err(err(format!("config file {shown} is a symlink"))
-            .hint("name the file itself with --config"));
-    }
-    if !before.is_file() {
+    let st = rustix::fs::fstat(&fd).map_err(|e| cannot(e.into()))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
         return Err(err(format!("config file {shown} is not a regular file")));
     }
-    let mut f = std::fs::File::open(path).map_err(cannot)?;
-    let after = f.metadata().map_err(cannot)?;
-    // Swapped for a link between the two looks: refuse rather than read elsewhere.
-    if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
-        return Err(err(format!("config file {shown} changed while being read")));
-    }
     let mut text = String::new();
-    f.read_to_string(&mut text).map_err(cannot)?;
-    Ok(Some(text))
-}
-
-/// Owner and mode of the file: another user's or a group/world-writable file
-/// could redirect our signed calls; a secret must not be readable by others.
-fn check_permissions(path: &Path, secret: Option<&str>) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(path)
-        .map_err(|e| err(format!("cannot read config file {}: {e}", path.display())))?;
-    check_mode(path, m.uid(), m.mode() & 0o777, current_uid(), secret)
+    std::fs::File::from(fd)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    Ok(Some((text, st.st_uid, st.st_mode & 0o777)))
 }
 
 fn check_mode(

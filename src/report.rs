@@ -1,6 +1,9 @@
 //! Lines on stderr: one per change (certbot's log keeps them as an audit
 //! trail), progress while waiting, detail under `-v`. Never a secret: callers
 //! pass names, zones and values, never credentials.
+//!
+//! Under certbot (see `cli::run`) the info lines go to stdout instead: certbot
+//! logs any stderr output of a hook as a warning, stdout as a plain notice.
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -15,6 +18,8 @@ pub enum Level {
 pub struct Report {
     level: Level,
     out: RefCell<Box<dyn Write>>,
+    /// Where info and verbose lines go when not to `out` (warnings always go to `out`).
+    info_out: Option<RefCell<Box<dyn Write>>>,
 }
 
 impl Report {
@@ -22,6 +27,16 @@ impl Report {
         Report {
             level,
             out: RefCell::new(out),
+            info_out: None,
+        }
+    }
+
+    /// Info and verbose lines to `info_out`, warnings to `warn_out`.
+    pub fn split(level: Level, info_out: Box<dyn Write>, warn_out: Box<dyn Write>) -> Self {
+        Report {
+            level,
+            out: RefCell::new(warn_out),
+            info_out: Some(RefCell::new(info_out)),
         }
     }
 
@@ -33,30 +48,34 @@ impl Report {
         self.level
     }
 
-    fn line(&self, msg: &str) {
-        // A failed write to stderr must not fail the hook.
+    fn line(out: &RefCell<Box<dyn Write>>, msg: &str) {
+        // A failed write to stderr (or stdout) must not fail the hook.
         // Lines may quote server text: its control characters are escaped.
         let msg = crate::redact::escape_controls(msg);
-        let _ = writeln!(self.out.borrow_mut(), "otc-acme-hook: {msg}");
+        let _ = writeln!(out.borrow_mut(), "otc-acme-hook: {msg}");
+    }
+
+    fn info_line(&self, msg: &str) {
+        Self::line(self.info_out.as_ref().unwrap_or(&self.out), msg);
     }
 
     /// A change or a result: shown unless `-q`.
     pub fn info(&self, msg: impl AsRef<str>) {
         if self.level >= Level::Normal {
-            self.line(msg.as_ref());
+            self.info_line(msg.as_ref());
         }
     }
 
     /// Detail: only under `-v`.
     pub fn verbose(&self, msg: impl AsRef<str>) {
         if self.level >= Level::Verbose {
-            self.line(msg.as_ref());
+            self.info_line(msg.as_ref());
         }
     }
 
     /// Always shown, even under `-q` (warnings about unsafe configuration).
     pub fn warn(&self, msg: impl AsRef<str>) {
-        self.line(&format!("warning: {}", msg.as_ref()));
+        Self::line(&self.out, &format!("warning: {}", msg.as_ref()));
     }
 }
 
@@ -77,5 +96,25 @@ impl Write for Capture {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_sends_info_and_verbose_one_way_and_warnings_the_other() {
+        let (info, warn) = (Capture::default(), Capture::default());
+        let r = Report::split(
+            Level::Verbose,
+            Box::new(info.clone()),
+            Box::new(warn.clone()),
+        );
+        r.info("added");
+        r.verbose("detail");
+        r.warn("careful");
+        assert_eq!(info.text(), "otc-acme-hook: added\notc-acme-hook: detail\n");
+        assert_eq!(warn.text(), "otc-acme-hook: warning: careful\n");
     }
 }

@@ -163,5 +163,6 @@ pub fn flow<'a>(
             resolv_conf: world.resolv_conf(),
         },
         mode: opts.mode,
+        readds: Default::default(),
     }
 }

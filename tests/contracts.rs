@@ -97,11 +97,11 @@ fn acme_sh_functions() {
         env!("CARGO_MANIFEST_DIR"),
         "/packaging/acme.sh/dns_otc_hook.sh"
     );
+    let dir = scratch_dir(&sim, "acmesh");
+    let stubs = acme_sh_stubs(&dir.join("account.conf"));
     // acme.sh provides _info/_err/_debug; the stubs log them like acme.sh does.
     let body = format!(
-        r#"_info() {{ echo "[info] $*"; }}
-_err() {{ echo "[err] $*" >&2; }}
-_debug() {{ :; }}
+        r#"{stubs}
 . '{script}'
 dns_otc_hook_add _acme-challenge.www.example.test acmesh-value-1 || exit 11
 dns_otc_hook_add _acme-challenge.example.test acmesh-value-2 || exit 12
@@ -135,9 +135,8 @@ dns_otc_hook_rm _acme-challenge.example.test acmesh-value-2 || exit 14
 
     // A failing add reports through _err and returns 1.
     let body = format!(
-        r#"_info() {{ :; }}
-_err() {{ echo "[err] $*" >&2; }}
-_debug() {{ :; }}
+        r#"{stubs}
+_info() {{ :; }}
 . '{script}'
 dns_otc_hook_add _acme-challenge.www.other.invalid v
 "#
@@ -155,6 +154,132 @@ dns_otc_hook_add _acme-challenge.www.other.invalid v
         "{}",
         r.stderr
     );
+}
+
+/// A fresh directory of this test's own.
+fn scratch_dir(sim: &Sim, what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "otc-test-{what}-{}-{}",
+        std::process::id(),
+        sim.http_addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// acme.sh's logging and account-configuration functions, the configuration
+/// kept in `store` as acme.sh keeps it in account.conf (`SAVED_NAME=value`).
+fn acme_sh_stubs(store: &std::path::Path) -> String {
+    let store = store.display();
+    format!(
+        r#"_info() {{ echo "[info] $*"; }}
+_err() {{ echo "[err] $*" >&2; }}
+_debug() {{ :; }}
+_saveaccountconf_mutable() {{
+  {{ grep -v "^SAVED_$1=" '{store}' 2>/dev/null; printf 'SAVED_%s=%s\n' "$1" "$2"; }} >'{store}.new' &&
+    mv '{store}.new' '{store}'
+}}
+_readaccountconf_mutable() {{ sed -n "s/^SAVED_$1=//p" '{store}' 2>/dev/null | tail -n 1; }}
+"#
+    )
+}
+
+/// An acme.sh renewal from cron has an empty environment: the script must
+/// find the binary and every setting it saved at issue time.
+#[test]
+fn acme_sh_renewal_remembers_the_binary_and_settings() {
+    let sim = start(base_seed());
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/acme.sh/dns_otc_hook.sh"
+    );
+    let dir = scratch_dir(&sim, "acmesh-renewal");
+    let bin_dir = dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let bin = bin_dir.join("otc-acme-hook");
+    std::os::unix::fs::symlink(BIN, &bin).unwrap();
+    let store = dir.join("account.conf");
+    let stubs = acme_sh_stubs(&store);
+    let body = |value: &str| {
+        format!(
+            r#"{stubs}
+. '{script}'
+dns_otc_hook_add _acme-challenge.www.example.test {value} || exit 11
+dns_otc_hook_rm _acme-challenge.www.example.test {value} || exit 12
+"#
+        )
+    };
+
+    // Issue: the binary on PATH, settings and static keys in the environment; the
+    // metadata service can't answer, so only those keys can sign.
+    let mut c = std::process::Command::new("sh");
+    c.env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+        .env("OTC_DNS_ENDPOINT", sim.base_url())
+        .env(
+            "OTC_METADATA_URL",
+            "http://127.0.0.1:1/openstack/latest/securitykey",
+        )
+        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+        .env("OTC_LOCK_DIR", lock_dir(&sim))
+        .env("OTC_PROPAGATION_TIMEOUT", "20")
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
+        .args(["-c", &body("acmesh-issue")]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "issue: {}\n{}", r.stdout, r.stderr);
+    let saved = std::fs::read_to_string(&store).unwrap();
+    for line in [
+        format!("SAVED_OTC_ACME_HOOK_BIN={}", bin.display()),
+        format!("SAVED_OTC_DNS_ENDPOINT={}", sim.base_url()),
+        format!("SAVED_OTC_LOCK_DIR={}", lock_dir(&sim).display()),
+        "SAVED_OS_ACCESS_KEY=AKSTATIC000000000001".to_string(),
+        // Given in the environment, so saved (acme.sh's model).
+        "SAVED_OS_SECRET_KEY=SKstatic-secret-0000000000000000000000001".to_string(),
+    ] {
+        assert!(saved.lines().any(|l| l == line), "{line} not saved");
+    }
+    let issued = requests(&sim).len();
+
+    // Renewal: `env -i`, a PATH without the binary's directory.
+    let mut c = std::process::Command::new("/usr/bin/env");
+    c.env_clear().args([
+        "-i",
+        "PATH=/usr/bin:/bin",
+        "sh",
+        "-c",
+        &format!(
+            "command -v otc-acme-hook && exit 20\n{}",
+            body("acmesh-renewal")
+        ),
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "renewal: {}\n{}", r.stdout, r.stderr);
+    let log = sim.log_json();
+    let renewal: Vec<&serde_json::Value> = log["requests"].as_array().unwrap()[issued..]
+        .iter()
+        .collect();
+    let writes = renewal
+        .iter()
+        .filter(|q| {
+            let m = q["method"].as_str().unwrap_or("");
+            (m == "POST" || m == "PUT" || m == "DELETE")
+                && q["status"].as_u64().is_some_and(|s| s < 300)
+        })
+        .count();
+    assert!(writes >= 2, "the renewal added and removed: {renewal:?}");
+    assert!(
+        renewal
+            .iter()
+            .filter_map(|q| q["access_key"].as_str())
+            .all(|k| k == "AKSTATIC000000000001"),
+        "signed with the saved keys: {renewal:?}"
+    );
+    let state = sim.state_json().to_string();
+    assert!(!state.contains("acmesh-issue") && !state.contains("acmesh-renewal"));
+    assert_foreign_intact(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn check(sim: &Sim, args: &[&str]) -> Run {

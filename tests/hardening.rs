@@ -322,9 +322,9 @@ fn day_old_leftovers_are_swept_and_nothing_else() {
     );
     let r = certbot_one(&sim, "auth", "www.example.test", "fresh-value");
     assert!(
-        r.stderr.contains("removing a leftover value leftover-old"),
+        r.stdout.contains("removing a leftover value leftover-old"),
         "{}",
-        r.stderr
+        r.stdout
     );
     let vals = txt_set(
         &sim,

@@ -20,6 +20,7 @@ fn apex_and_wildcard_share_one_set_and_cleanup_keeps_the_other() {
         r
     };
     let r = hook("present", APEX);
+    // Not under certbot: the audit lines are progress on stderr, stdout stays empty.
     assert!(r.stdout.is_empty(), "present prints nothing on stdout");
     assert!(
         r.stderr.contains(
@@ -60,10 +61,11 @@ fn a_certbot_run_writes_apex_and_wildcard_at_once_and_removes_them_together() {
     let r = certbot(&sim, "auth", "example.test", APEX, 1, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("recorded TXT value apexValue-0001"),
+        r.stdout.contains("recorded TXT value apexValue-0001"),
         "{}",
-        r.stderr
+        r.stdout
     );
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
     assert!(requests(&sim).is_empty(), "an early hook makes no request");
     let r = certbot(&sim, "auth", "example.test", WILD, 0, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -86,10 +88,10 @@ fn a_certbot_run_writes_apex_and_wildcard_at_once_and_removes_them_together() {
     let r = certbot(&sim, "cleanup", "example.test", APEX, 1, all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr
+        r.stdout
             .contains("removed TXT values apexValue-0001, wildValue-0002"),
         "{}",
-        r.stderr
+        r.stdout
     );
     let vals = public_txt(&sim, "example.test.", "_acme-challenge.example.test.");
     assert_eq!(vals, vec!["foreign-keep"]);
@@ -106,7 +108,7 @@ fn a_certbot_run_writes_apex_and_wildcard_at_once_and_removes_them_together() {
 fn new_set_is_created_and_deleted_with_its_last_value() {
     let sim = start(base_seed());
     let r = certbot_one(&sim, "auth", "www.example.test", APEX);
-    assert!(r.stderr.contains("(new recordset)"), "{}", r.stderr);
+    assert!(r.stdout.contains("(new recordset)"), "{}", r.stdout);
     let (vals, ttl) = txt_set(
         &sim,
         "public",
@@ -116,7 +118,7 @@ fn new_set_is_created_and_deleted_with_its_last_value() {
     .unwrap();
     assert_eq!((vals, ttl), (vec![APEX.to_string()], 300));
     let r = certbot_one(&sim, "cleanup", "www.example.test", APEX);
-    assert!(r.stderr.contains("recordset deleted"), "{}", r.stderr);
+    assert!(r.stdout.contains("recordset deleted"), "{}", r.stdout);
     // Deletion is pending for a moment at most; the set is gone or going.
     assert_gone_or_going(&sim, APEX);
     assert_foreign_intact(&sim);
@@ -135,7 +137,7 @@ fn rerun_is_idempotent_and_cleanup_when_gone_succeeds() {
     }
     let r = certbot(&sim, "cleanup", "nothing.example.test", APEX, 0, "");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("nothing to remove"), "{}", r.stderr);
+    assert!(r.stdout.contains("nothing to remove"), "{}", r.stdout);
     assert_foreign_intact(&sim);
 }
 
@@ -144,9 +146,9 @@ fn nested_zone_wins() {
     let sim = start(base_seed());
     let r = certbot_one(&sim, "auth", "a.sub.example.test", APEX);
     assert!(
-        r.stderr.contains("in zone sub.example.test."),
+        r.stdout.contains("in zone sub.example.test."),
         "{}",
-        r.stderr
+        r.stdout
     );
     assert!(
         txt_set(
@@ -184,9 +186,9 @@ fn zones_over_several_pages_are_followed() {
     let sim = start(seed);
     let r = certbot_one(&sim, "auth", "x.zz.example.test", APEX);
     assert!(
-        r.stderr.contains("in zone zz.example.test."),
+        r.stdout.contains("in zone zz.example.test."),
         "{}",
-        r.stderr
+        r.stdout
     );
     let zone_pages = requests(&sim)
         .iter()
@@ -329,8 +331,8 @@ fn static_keys_from_env_are_used() {
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.is_empty() || !r.stderr.contains("warning"),
-        "{}",
+        r.stderr.is_empty(),
+        "no warning, nothing on stderr: {}",
         r.stderr
     );
     let log = sim.log_json();
@@ -383,11 +385,77 @@ fn secret_flag_warns() {
     .env("CERTBOT_VALIDATION", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Under certbot a warning stays on stderr, alone; the audit line is on stdout.
+    let warnings: Vec<&str> = r.stderr.lines().collect();
+    assert!(
+        !warnings.is_empty()
+            && warnings
+                .iter()
+                .all(|l| l.starts_with("otc-acme-hook: warning: ")),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("warning: --sk on the command line"),
         "{}",
         r.stderr
     );
+    assert!(r.stdout.contains("added TXT value"), "{}", r.stdout);
+    assert!(!r.stdout.contains("warning"), "{}", r.stdout);
+}
+
+/// certbot logs a hook's stderr as a warning ("ran with error output"): a
+/// successful auth and cleanup leave stderr empty, their audit lines on stdout.
+#[test]
+fn certbot_success_writes_nothing_on_stderr() {
+    let sim = start(base_seed());
+    for hook in ["auth", "cleanup"] {
+        let r = certbot(&sim, hook, "www.example.test", APEX, 0, "www.example.test");
+        assert_eq!(r.code, 0, "{hook}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.stderr, "", "{hook} wrote on stderr");
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        assert!(
+            !lines.is_empty() && lines.iter().all(|l| l.starts_with("otc-acme-hook: ")),
+            "{hook}: {}",
+            r.stdout
+        );
+    }
+    let r = certbot(&sim, "auth", "example.test", WILD, 0, "example.test");
+    assert!(
+        r.stdout
+            .contains("all nameservers serve the challenge values"),
+        "the wait is reported on stdout: {}",
+        r.stdout
+    );
+    assert_eq!(r.stderr, "");
+    let r = certbot(&sim, "cleanup", "example.test", WILD, 0, "example.test");
+    assert_eq!(r.stderr, "");
+    assert!(r.stdout.contains("removed TXT value"), "{}", r.stdout);
+    assert_foreign_intact(&sim);
+}
+
+/// `-v` keeps today's behaviour under certbot: every line on stderr, nothing on stdout.
+#[test]
+fn certbot_verbose_keeps_lines_on_stderr() {
+    let sim = start(base_seed());
+    for hook in ["auth", "cleanup"] {
+        let mut c = cmd(&sim);
+        c.args([hook, "-v"])
+            .env("CERTBOT_DOMAIN", "www.example.test")
+            .env("CERTBOT_VALIDATION", APEX)
+            .env("CERTBOT_REMAINING_CHALLENGES", "0")
+            .env("CERTBOT_ALL_DOMAINS", "www.example.test");
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 0, "{hook}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{hook} -v wrote on stdout");
+        let done = if hook == "auth" {
+            "added TXT value"
+        } else {
+            "removed TXT value"
+        };
+        assert!(r.stderr.contains(done), "{hook}: {}", r.stderr);
+    }
+    assert_foreign_intact(&sim);
 }
 
 #[test]

@@ -57,12 +57,12 @@ fn wait_once_returns_early_then_waits_for_every_name() {
             before,
             "{name}: an early hook made requests: {asked:?}"
         );
-        assert!(r.stderr.contains("recorded TXT value"), "{}", r.stderr);
+        assert!(r.stdout.contains("recorded TXT value"), "{}", r.stdout);
     }
     let r = certbot(&sim, "auth", "example.test", "v-wild", 0, all);
     let returned = now_ms();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("all nameservers serve"), "{}", r.stderr);
+    assert!(r.stdout.contains("all nameservers serve"), "{}", r.stdout);
     // Every change of the run was served before the last hook returned.
     for name in [
         "_acme-challenge.example.test.",
@@ -160,7 +160,7 @@ fn no_dns_check_trusts_active() {
         .env("CERTBOT_VALIDATION", "v-api");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("DNS check disabled"), "{}", r.stderr);
+    assert!(r.stdout.contains("DNS check disabled"), "{}", r.stdout);
 }
 
 fn cname_seed() -> Value {
@@ -184,10 +184,10 @@ fn cname_is_followed_into_our_zone() {
     let sim = start(cname_seed());
     let r = certbot_one(&sim, "auth", "alias.example.test", "v-cname");
     assert!(
-        r.stderr
+        r.stdout
             .contains("is a CNAME to _acme-challenge.target.sub.example.test."),
         "{}",
-        r.stderr
+        r.stdout
     );
     let vals = public_txt(
         &sim,
@@ -197,10 +197,10 @@ fn cname_is_followed_into_our_zone() {
     assert_eq!(vals, vec!["v-cname"]);
     let r = certbot_one(&sim, "cleanup", "alias.example.test", "v-cname");
     assert!(
-        r.stderr
+        r.stdout
             .contains("removed TXT value v-cname from _acme-challenge.target.sub.example.test."),
         "{}",
-        r.stderr
+        r.stdout
     );
 }
 

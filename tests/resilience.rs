@@ -75,9 +75,9 @@ fn throttling_with_retry_after_is_honoured() {
     );
     assert_eq!(statuses(&sim).iter().filter(|s| **s == 429).count(), 2);
     assert!(
-        r.stderr.contains("HTTP 429; retrying in 1.0s"),
+        r.stdout.contains("HTTP 429; retrying in 1.0s"),
         "{}",
-        r.stderr
+        r.stdout
     );
     assert_foreign_intact(&sim);
 }
@@ -92,7 +92,7 @@ fn flow_control_403_is_retried_like_throttling() {
     );
     let r = auth(&sim, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("HTTP 403; retrying"), "{}", r.stderr);
+    assert!(r.stdout.contains("HTTP 403; retrying"), "{}", r.stdout);
 }
 
 #[test]

@@ -148,11 +148,12 @@ fn run_hook(
         .env("CERTBOT_ALL_DOMAINS", all)
         .output()
         .with_context(|| format!("cannot run {}", hook.display()))?;
-    Ok((
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        start.elapsed(),
-    ))
+    // Under certbot the hook's audit lines are on stdout, warnings on stderr.
+    let mut lines = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in String::from_utf8_lossy(&out.stderr).lines() {
+        lines.push_str(&format!("(stderr) {line}\n"));
+    }
+    Ok((out.status.success(), lines, start.elapsed()))
 }
 
 /// Runs the demo, writing the transcript to `out`.
@@ -214,7 +215,7 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         for (i, c) in CHALLENGES.iter().enumerate() {
             let remaining = CHALLENGES.len() - 1 - i;
             let before = api_calls(&sim);
-            let (ok, stderr, took) = run_hook(hook, &sim, action, c, remaining, &all)?;
+            let (ok, output, took) = run_hook(hook, &sim, action, c, remaining, &all)?;
             let calls = api_calls(&sim) - before;
             per_hook.push(calls);
             writeln!(
@@ -224,7 +225,7 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
                 took.as_secs_f64(),
                 if ok { 0 } else { 1 }
             )?;
-            for line in stderr.lines() {
+            for line in output.lines() {
                 writeln!(out, "    {line}")?;
             }
             if !ok {

@@ -124,6 +124,9 @@ impl Default for Settings {
     }
 }
 
+/// How often a long wait looks at the API again for values another host dropped.
+pub const CHECK_EVERY: Duration = Duration::from_secs(3);
+
 pub struct Checker<'a> {
     pub dns: &'a dyn DnsQuery,
     pub clock: &'a dyn Clock,
@@ -279,7 +282,21 @@ impl Checker<'_> {
 
     /// Waits until every nameserver of every target serves all its values.
     pub fn wait(&self, targets: &[Target]) -> Result<()> {
+        let mut owned = targets.to_vec();
+        self.wait_checking(&mut owned, &mut |_| Ok(()))
+    }
+
+    /// Like [`wait`](Self::wait), calling `check` every [`CHECK_EVERY`] while
+    /// some server doesn't serve yet: it may change the values waited for (a
+    /// value another host's write dropped is written again, or no longer waited
+    /// for when it isn't ours).
+    pub fn wait_checking(
+        &self,
+        targets: &mut [Target],
+        check: &mut dyn FnMut(&mut [Target]) -> Result<()>,
+    ) -> Result<()> {
         let start = self.clock.elapsed();
+        let mut last_check = start;
         // (target index, nameserver index) still to be seen serving.
         let mut pending: Vec<(usize, usize)> = Vec::new();
         for (ti, t) in targets.iter().enumerate() {
@@ -373,6 +390,10 @@ impl Checker<'_> {
             if waited >= self.settings.timeout {
                 return Err(perr(format!("after {}s, {last_miss}", waited.as_secs()))
                     .hint("raise --propagation-timeout, or check that the zone is delegated to these nameservers"));
+            }
+            if self.clock.elapsed() - last_check >= CHECK_EVERY {
+                last_check = self.clock.elapsed();
+                check(targets)?;
             }
             if self.clock.elapsed() - last_said >= Duration::from_secs(5) {
                 last_said = self.clock.elapsed();

@@ -148,7 +148,7 @@ pub fn public_txt(sim: &Sim, zone: &str, name: &str) -> Vec<String> {
 /// left after it), which must succeed.
 pub fn certbot_one(sim: &Sim, hook: &str, domain: &str, value: &str) -> Run {
     let r = certbot(sim, hook, domain, value, 0, domain);
-    assert_eq!(r.code, 0, "{hook} {domain}: {}", r.stderr);
+    assert_eq!(r.code, 0, "{hook} {domain}: {}{}", r.stdout, r.stderr);
     r
 }
 

@@ -142,3 +142,145 @@ print(d["http"], d["dns"])
     sim_dns_port=${sim_dns##*:}
     e2e_log "otc-sim ready: http=$sim_http dns=$sim_dns"
 }
+
+# e2e_pebble_certs: a throwaway CA ($E2E_TMP/ca.pem) and pebble's TLS certificate
+# ($E2E_TMP/pebble-cert.pem, pebble-key.pem) for localhost and 127.0.0.1. pebble's package
+# ships no certificates; clients trust pebble's HTTPS through ca.pem. The certificates
+# pebble *issues* come from a root it makes anew at every start (see e2e_start_pebble).
+e2e_pebble_certs() {
+    e2e_log "making a test CA and pebble's TLS certificate in $E2E_TMP"
+    (
+        cd "$E2E_TMP"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout ca.key -out ca.pem -days 2 -subj "/CN=otc-acme-hook e2e test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout pebble-key.pem -out pebble.csr -subj "/CN=localhost"
+        printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+            "extendedKeyUsage=serverAuth" >pebble-ext.cnf
+        openssl x509 -req -in pebble.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out pebble-cert.pem -days 2 -extfile pebble-ext.cnf
+        openssl verify -CAfile ca.pem pebble-cert.pem
+    ) >"$E2E_TMP/openssl.log" 2>&1 || { e2e_dump "$E2E_TMP/openssl.log"; return 1; }
+}
+
+# e2e_start_pebble DNS_PORT: start pebble (certificates from e2e_pebble_certs) validating
+# through 127.0.0.1:DNS_PORT, wait for its directory, fetch the root it issues from into
+# $E2E_TMP/pebble-root.pem; sets pebble_pid and pebble_directory (its ACME directory URL).
+e2e_start_pebble() {
+    local dns_port=$1 port mgmt_port http_port tls_port up=""
+    port=$(e2e_free_port)
+    mgmt_port=$(e2e_free_port)
+    http_port=$(e2e_free_port)
+    tls_port=$(e2e_free_port)
+    cat >"$E2E_TMP/pebble-config.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$port",
+    "managementListenAddress": "127.0.0.1:$mgmt_port",
+    "certificate": "$E2E_TMP/pebble-cert.pem",
+    "privateKey": "$E2E_TMP/pebble-key.pem",
+    "httpPort": $http_port,
+    "tlsPort": $tls_port,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+EOF
+    pebble_directory="https://localhost:$port/dir"
+    e2e_log "starting pebble on 127.0.0.1:$port (management $mgmt_port), -dnsserver 127.0.0.1:$dns_port"
+    e2e_start pebble env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+        pebble -config "$E2E_TMP/pebble-config.json" -dnsserver "127.0.0.1:$dns_port"
+    pebble_pid=$E2E_LAST_PID
+    for _ in $(seq 1 300); do
+        if curl -fsS --max-time 2 --cacert "$E2E_TMP/ca.pem" "$pebble_directory" >"$E2E_TMP/pebble-dir.json" 2>/dev/null; then
+            up=1
+            break
+        fi
+        e2e_alive "$pebble_pid" || { e2e_log "pebble exited during start-up"; return 1; }
+        sleep 0.1
+    done
+    [ -n "$up" ] || { e2e_log "pebble's directory $pebble_directory did not answer within 30 s"; return 1; }
+    curl -fsS --max-time 5 --cacert "$E2E_TMP/ca.pem" "https://127.0.0.1:$mgmt_port/roots/0" \
+        >"$E2E_TMP/pebble-root.pem" || { e2e_log "cannot fetch pebble's root from its management interface"; return 1; }
+}
+
+# e2e_sim_state_clean FOREIGN_VALUE FOREIGN_NAME FOREIGN_ZONE FOREIGN_TTL: otc-sim (sim_http,
+# sim_pid from e2e_start_sim) holds no _acme-challenge TXT value but the foreign one, once,
+# where it was. A delete may still be pending for pending_delay_ms, so it looks again for
+# up to 10 s. Returns 1 with the problems in $E2E_TMP/state-problems.txt.
+e2e_sim_state_clean() {
+    cat >"$E2E_TMP/check-state.py" <<'EOF'
+import json, sys
+
+state_file, foreign_value, foreign_name, foreign_zone, foreign_ttl = sys.argv[1:6]
+state = json.load(open(state_file))
+problems, foreign = [], []
+for zone in state.get("zones", []):
+    zname = zone.get("name")
+    for rs in zone.get("recordsets", []):
+        name = rs.get("name", "")
+        if rs.get("type") != "TXT" or not name.lower().startswith("_acme-challenge."):
+            continue
+        records = rs.get("records") or []
+        if not records:
+            problems.append(f"empty TXT set {name} in zone {zname} (status {rs.get('status')})")
+        for rec in records:
+            value = rec[1:-1] if len(rec) >= 2 and rec[0] == rec[-1] == '"' else rec
+            if value == foreign_value:
+                foreign.append((zname, name, rs.get("ttl"), records, rs.get("status")))
+            else:
+                problems.append(f"leftover value {rec!r} at {name} in zone {zname} "
+                                f"(recordset {rs.get('id')}, status {rs.get('status')})")
+want = (foreign_zone, foreign_name, int(foreign_ttl))
+if len(foreign) != 1:
+    problems.append(f"foreign value {foreign_value!r}: expected once, found {foreign}")
+else:
+    zname, name, ttl, records, status = foreign[0]
+    if (zname, name, ttl) != want:
+        problems.append(f"foreign value is at {(zname, name, ttl)}, want {want}")
+    if status not in (None, "ACTIVE"):
+        problems.append(f"foreign recordset status {status}, want ACTIVE")
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+EOF
+    for _ in $(seq 1 50); do
+        if ! e2e_alive "$sim_pid"; then
+            echo "otc-sim is no longer running" >"$E2E_TMP/state-problems.txt"
+            return 1
+        fi
+        if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$E2E_TMP/sim-state-after.json" 2>"$E2E_TMP/state-problems.txt" \
+            && python3 "$E2E_TMP/check-state.py" "$E2E_TMP/sim-state-after.json" \
+                "$@" >"$E2E_TMP/state-problems.txt" 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# e2e_cert_matches CERT CHAIN NAME...: the certificate's SANs are exactly NAMEs and it
+# chains (through CHAIN) to pebble's root; prints what is wrong and returns 1 otherwise.
+e2e_cert_matches() {
+    local cert=$1 chain=$2 got want ok=0
+    shift 2
+    got=$(openssl x509 -in "$cert" -noout -ext subjectAltName \
+        | tail -n +2 | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' | sort)
+    want=$(for name in "$@"; do printf 'DNS:%s\n' "$name"; done | sort)
+    if [ "$got" != "$want" ]; then
+        echo "certificate SANs are [$(echo "$got" | paste -sd' ')], want [$(echo "$want" | paste -sd' ')]"
+        ok=1
+    else
+        e2e_log "ok: SANs $(echo "$got" | paste -sd' ')"
+    fi
+    if openssl verify -CAfile "$E2E_TMP/pebble-root.pem" -untrusted "$chain" "$cert" >"$E2E_TMP/verify.log" 2>&1; then
+        e2e_log "ok: certificate chains to this pebble's root"
+    else
+        echo "certificate does not verify against pebble's root: $(cat "$E2E_TMP/verify.log")"
+        ok=1
+    fi
+    return "$ok"
+}

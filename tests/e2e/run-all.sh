@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 passed=0
 failed=0
-for test in certbot-pebble knot-tcp; do
+for test in certbot-pebble lego-pebble knot-tcp; do
     printf '=== e2e %s\n' "$test"
     if "$here/$test.sh"; then
         passed=$((passed + 1))

@@ -485,11 +485,7 @@ impl Flow<'_> {
                 return Ok(true);
             }
             State::Removed if remaining > 0 => {
-                self.hook.report.info(format!(
-                    "TXT value {} was removed with the other values of its certbot run",
-                    env.value
-                ));
-                return Ok(true);
+                return removed_early(env, local, self.hook.report, true);
             }
             State::Removed => {}
             State::Written | State::Sending => {

@@ -20,15 +20,7 @@ fn get_path_against_the_dns_endpoint() {
 #[test]
 fn post_put_delete_roundtrip_with_body_from_file_and_stdin() {
     let sim = start(base_seed());
-    let zid = sim.state_json()["zones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|z| z["name"] == "sub.example.test." && z["zone_type"] == "public")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let zid = public_zone_id(&sim, "sub.example.test.");
     let dir = std::env::temp_dir().join(format!("otc-api-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let body = dir.join("body.json");
@@ -251,15 +243,7 @@ fn the_seed_scripts_command_lines_work_unchanged() {
     assert_eq!(run(&sim, &mut c).code, 1);
 
     // POST with `@file`, then DELETE, with the long forms.
-    let zid = sim.state_json()["zones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|z| z["name"] == "sub.example.test." && z["zone_type"] == "public")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let zid = public_zone_id(&sim, "sub.example.test.");
     let dir = std::env::temp_dir().join(format!("otc-api-seed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let body = dir.join("body.json");

@@ -61,26 +61,6 @@ fn log(sim: &Sim) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Writes of TXT sets (POST, PUT or DELETE of recordsets).
-fn set_writes(sim: &Sim) -> usize {
-    log(sim)
-        .iter()
-        .filter(|r| {
-            let m = r["method"].as_str().unwrap_or("");
-            let p = r["path"].as_str().unwrap_or("");
-            matches!(m, "POST" | "PUT" | "DELETE") && p.contains("/recordsets")
-        })
-        .count()
-}
-
-fn reset_log(sim: &Sim) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
-    agent
-        .post(format!("{}/_sim/reset-log", sim.base_url()))
-        .send_empty()
-        .unwrap();
-}
-
 #[test]
 fn ten_apex_and_wildcard_pairs_cost_one_write_per_name_and_no_pending_wait() {
     let mut seed = base_seed();

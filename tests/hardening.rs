@@ -9,18 +9,6 @@ use common::*;
 use otc_sim::Sim;
 use serde_json::{Value, json};
 
-fn zone_id(sim: &Sim, name: &str) -> String {
-    sim.state_json()["zones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|z| z["name"] == name && z["zone_type"] == "public")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// A step of a flow: its name, HTTP method, and path prefix from the zone id.
 type Step = (&'static str, &'static str, fn(&str) -> String);
 
@@ -50,16 +38,8 @@ fn prepare(sim: &Sim, flow: Flow) {
         let r = certbot(sim, "auth", d, VALUE, 0, d);
         assert_eq!(r.code, 0, "setup: {}", r.stderr);
         configure(sim, json!({"faults": []}));
-        sim_reset_log(sim);
+        reset_log(sim);
     }
-}
-
-fn sim_reset_log(sim: &Sim) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
-    agent
-        .post(format!("{}/_sim/reset-log", sim.base_url()))
-        .send_empty()
-        .unwrap();
 }
 
 fn run_flow(sim: &Sim, flow: Flow) -> Run {
@@ -169,7 +149,7 @@ fn fault_matrix_every_fault_at_every_step() {
                     seed["pending_delay_ms"] = json!(200);
                     let sim = start(seed);
                     prepare(&sim, *flow);
-                    let zid = zone_id(&sim, "example.test.");
+                    let zid = public_zone_id(&sim, "example.test.");
                     let mut f = fault.clone();
                     f["count"] = json!(1);
                     f["method"] = json!(method);
@@ -283,7 +263,7 @@ fn two_auths_at_the_same_moment_both_land() {
 fn write_journal(sim: &Sim, entries: &[(i64, &str, &str)]) {
     let dir = lock_dir(sim);
     private_dir(&dir);
-    let zid = zone_id(sim, "example.test.");
+    let zid = public_zone_id(sim, "example.test.");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

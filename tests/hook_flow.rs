@@ -78,11 +78,12 @@ fn a_certbot_run_writes_apex_and_wildcard_at_once_and_removes_them_together() {
     .unwrap();
     assert_eq!(vals, vec!["foreign-keep", APEX, WILD]);
     assert_eq!(ttl, 600, "the existing set keeps its TTL");
-    let writes = requests(&sim)
-        .iter()
-        .filter(|(m, p, _)| (m == "PUT" || m == "POST") && p.contains("/recordsets"))
-        .count();
-    assert_eq!(writes, 1, "one write for the name: {:?}", requests(&sim));
+    assert_eq!(
+        set_writes(&sim),
+        1,
+        "one write for the name: {:?}",
+        requests(&sim)
+    );
 
     // The first cleanup removes both; the last one finds them gone.
     let r = certbot(&sim, "cleanup", "example.test", APEX, 1, all);

@@ -189,6 +189,38 @@ pub fn requests(sim: &Sim) -> Vec<(String, String, u64)> {
         .unwrap_or_default()
 }
 
+/// The id of the public zone `name` in the simulator's state.
+pub fn public_zone_id(sim: &Sim, name: &str) -> String {
+    sim.state_json()["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == name && z["zone_type"] == "public")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Empties the simulator's request log.
+pub fn reset_log(sim: &Sim) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    agent
+        .post(format!("{}/_sim/reset-log", sim.base_url()))
+        .send_empty()
+        .unwrap();
+}
+
+/// Writes of TXT sets (POST, PUT or DELETE of recordsets) in the simulator's log.
+pub fn set_writes(sim: &Sim) -> usize {
+    requests(sim)
+        .iter()
+        .filter(|(m, p, _)| {
+            matches!(m.as_str(), "POST" | "PUT" | "DELETE") && p.contains("/recordsets")
+        })
+        .count()
+}
+
 /// POSTs to the simulator's control API.
 pub fn configure(sim: &Sim, body: Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();

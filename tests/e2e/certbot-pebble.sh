@@ -31,13 +31,6 @@ repo_root=$(cd "$here/../.." && pwd)
 e2e_init e2e-certbot-pebble
 tmp=$E2E_TMP
 
-# Absolute path: given values relative to the current directory, defaults to the repo root.
-abs_from() {
-    case $2 in
-        /*) printf '%s\n' "$2" ;;
-        *) printf '%s/%s\n' "$1" "$2" ;;
-    esac
-}
 hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
 sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
 venv=${OTC_TEST_VENV:-$HOME/.cache/otc-acme-hook/venv}

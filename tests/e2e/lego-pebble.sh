@@ -30,12 +30,6 @@ repo_root=$(cd "$here/../.." && pwd)
 e2e_init e2e-lego-pebble
 tmp=$E2E_TMP
 
-abs_from() {
-    case $2 in
-        /*) printf '%s\n' "$2" ;;
-        *) printf '%s/%s\n' "$1" "$2" ;;
-    esac
-}
 hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
 sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
 seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$here/certbot-pebble.seed.json}")

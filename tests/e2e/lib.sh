@@ -284,3 +284,12 @@ e2e_cert_matches() {
     fi
     return "$ok"
 }
+
+# abs_from BASE PATH: PATH made absolute against BASE (values given relative to the
+# current directory); an absolute PATH as it is.
+abs_from() {
+    case $2 in
+        /*) printf '%s\n' "$2" ;;
+        *) printf '%s/%s\n' "$1" "$2" ;;
+    esac
+}

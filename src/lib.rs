@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_cmd;
+pub mod api_error;
 pub mod certbot;
 pub mod check;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod http;
 pub mod local;
 pub mod options;
 pub mod propagation;
+pub mod provider;
 pub mod redact;
 pub mod report;
 pub mod session;

@@ -1,0 +1,184 @@
+//! The provider seam: what the shared hook flow needs from a cloud's DNS API.
+//!
+//! The flow (see [`crate::hook`]) owns the decisions: which values to add or
+//! remove (TXT set arithmetic, foreign values always kept), when to re-read,
+//! when to wait, when to give up. A provider owns its API: how a name's TXT
+//! values are stored, read and changed, and how a zone's changes get served.
+//! Three shapes are known, and the seam is cut so that each fits:
+//!
+//! - **OTC / Huawei Cloud DNS v2** — one *recordset* per name holding every
+//!   value. A write answers `PENDING_*` and the set must settle (`ACTIVE`)
+//!   before the next write is accepted; there is no conditional update, so a
+//!   write replaces the whole set. [`Provider::write`] creates, updates or
+//!   deletes the set; [`TxtAt::status`] reports the pending state; commit has
+//!   nothing to send: the flow waits until [`Provider::read`] says settled.
+//! - **OVHcloud** — one *record per value*, each with an id; a write is one
+//!   `POST` per added value and one `DELETE` per removed id. Nothing is served
+//!   until the zone is refreshed: [`Provider::commit`] sends that refresh.
+//! - **NCP Global DNS** — records with ids, added and deleted in batches (one
+//!   `POST` of the added values, one `DELETE` of the removed ids). Nothing is
+//!   served until the zone's pending changes are applied: [`Provider::commit`]
+//!   sends that apply.
+//!
+//! The flow asks a provider to make one name's values go from *before* (a
+//! fresh, complete read) to *after*; the provider computes its own calls from
+//! the difference. Once per zone per run the flow commits; a commit is retried
+//! on its own and never turns into a repeated write. Errors reach the flow as
+//! an [`ApiError`] of a neutral [`Kind`](crate::api_error::Kind); provider
+//! error codes stay in the provider.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub use crate::api_error::{ApiError, ApiResult, Kind};
+
+/// A zone of the provider: its id (OVH: the zone's name) and absolute name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub id: String,
+    pub name: String,
+}
+
+/// Whether a name's last change is served by the API yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Settled,
+    /// A change is still being applied (the provider's word for it, e.g. `PENDING_UPDATE`).
+    Pending(String),
+    /// The provider could not apply the change (its word for it).
+    Failed(String),
+}
+
+/// The TXT values at one name, as the provider holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxtAt {
+    /// Absolute, lower-case.
+    pub name: String,
+    /// Every value at the name, as stored (a TXT record may come back quoted).
+    pub records: Vec<String>,
+    /// The provider's handles of what was read: OTC the recordset's id; OVH and
+    /// NCP one id per record, in the order of `records`. Empty: nothing there.
+    pub ids: Vec<String>,
+    pub ttl: Option<u32>,
+    pub status: Status,
+}
+
+impl TxtAt {
+    /// Nothing at `name`.
+    pub fn absent(name: &str) -> TxtAt {
+        TxtAt {
+            name: name.to_string(),
+            records: Vec::new(),
+            ids: Vec::new(),
+            ttl: None,
+            status: Status::Settled,
+        }
+    }
+    pub fn exists(&self) -> bool {
+        !self.ids.is_empty() || !self.records.is_empty()
+    }
+    pub fn is_settled(&self) -> bool {
+        self.status == Status::Settled
+    }
+    pub fn is_pending(&self) -> bool {
+        matches!(self.status, Status::Pending(_))
+    }
+    /// The provider's word for the state, for messages.
+    pub fn status_word(&self) -> &str {
+        match &self.status {
+            Status::Settled => "settled",
+            Status::Pending(w) | Status::Failed(w) => w,
+        }
+    }
+}
+
+/// What the hook flow needs from a cloud's DNS API.
+pub trait Provider {
+    /// A short name for messages ("OTC DNS").
+    fn name(&self) -> &str;
+    /// Public zones that may hold `fqdn`: at least every existing zone among its
+    /// suffixes (more is fine: the flow compares names exactly).
+    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>>;
+    /// The public zone named exactly `name` (absolute), if there is one.
+    fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>>;
+    /// Host names of the zone's authoritative nameservers.
+    fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>>;
+    /// The TXT values at each of `names` (absolute, lower-case; [`TxtAt::absent`]
+    /// where there is nothing), in order, with as few calls as the API allows.
+    /// Every value at a name, or an error: never a partial read.
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>>;
+    /// `at` read once more, right before a write is computed from it.
+    fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+        let mut v = self.read(zone, std::slice::from_ref(&at.name))?;
+        Ok(v.pop().unwrap_or_else(|| TxtAt::absent(&at.name)))
+    }
+    /// Makes the values at `before.name` go from `before` (a fresh read) to
+    /// `after` (records as to be stored; foreign ones exactly as read). Values
+    /// in both are left alone; an empty `after` leaves nothing at the name.
+    /// Returns the name's state as far as the answer tells it.
+    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt>;
+    /// Publishes the zone's changes (OVH refresh, NCP apply; OTC nothing to send).
+    fn commit(&self, zone: &Zone) -> ApiResult<()>;
+}
+
+/// Remembers zone lookups and nameservers for one run: they don't change
+/// while a hook runs, and certbot's last hook looks them up for every name.
+pub struct Memo<'a> {
+    inner: &'a dyn Provider,
+    holding: RefCell<HashMap<String, Vec<Zone>>>,
+    named: RefCell<HashMap<String, Option<Zone>>>,
+    nameservers: RefCell<HashMap<String, Vec<String>>>,
+}
+
+impl<'a> Memo<'a> {
+    pub fn new(inner: &'a dyn Provider) -> Self {
+        Memo {
+            inner,
+            holding: Default::default(),
+            named: Default::default(),
+            nameservers: Default::default(),
+        }
+    }
+}
+
+fn memo<K: std::hash::Hash + Eq + Clone, V: Clone>(
+    cache: &RefCell<HashMap<K, V>>,
+    key: &K,
+    get: impl FnOnce() -> ApiResult<V>,
+) -> ApiResult<V> {
+    if let Some(v) = cache.borrow().get(key) {
+        return Ok(v.clone());
+    }
+    let v = get()?;
+    cache.borrow_mut().insert(key.clone(), v.clone());
+    Ok(v)
+}
+
+impl Provider for Memo<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
+        memo(&self.holding, &fqdn.to_string(), || {
+            self.inner.zones_holding(fqdn)
+        })
+    }
+    fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
+        memo(&self.named, &name.to_string(), || self.inner.zone_named(name))
+    }
+    fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        memo(&self.nameservers, &zone.id, || self.inner.nameservers(zone))
+    }
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+        self.inner.read(zone, names)
+    }
+    fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+        self.inner.reread(zone, at)
+    }
+    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+        self.inner.write(zone, before, after, ttl)
+    }
+    fn commit(&self, zone: &Zone) -> ApiResult<()> {
+        self.inner.commit(zone)
+    }
+}

@@ -9,9 +9,9 @@ use crate::cli::{ApiArgs, World};
 use crate::error::{Error, Result};
 use crate::http::Url;
 use crate::options::Options;
+use crate::providers::otc::signed::status_error;
 use crate::report::Report;
 use crate::session::signed_client;
-use crate::signed::status_error;
 
 pub use crate::redact::redact;
 

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::dns_api::{RecordSet, Zone};
 use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::propagation::{Checker, Nameserver, Target};
+use crate::provider::{TxtAt, Zone};
 use crate::{txt, zone};
 
 /// One challenge, as an ACME client hands it over.
@@ -286,7 +286,6 @@ fn group_by_name(
                 Zone {
                     id: e.zone_id.clone(),
                     name: e.zone_name.clone(),
-                    zone_type: None,
                 },
                 e.name.clone(),
                 vec![e.value.clone()],
@@ -334,7 +333,7 @@ impl Flow<'_> {
             // one listing per zone per poll, not one read per name.
             let written = self.hook.auth(&zone, &name, &env.value, false)?;
             // Our own change is still pending: no point in looking right away.
-            let settle_first = !written.set.is_active();
+            let settle_first = !written.set.is_settled();
             let mut names: Vec<(Zone, String)> = vec![(written.zone, name.clone())];
             for d in env.all_domains.iter().filter(|d| **d != env.domain) {
                 match self.effective_name("auth", &zone::challenge_name(d)) {
@@ -343,7 +342,10 @@ impl Flow<'_> {
                     Err(e) => self.hook.report.verbose(format!("skipping {d}: {e}")),
                 }
             }
-            let sets = self.active_sets(&names, settle_first)?;
+            let sets = {
+                self.hook.commit("auth")?;
+                self.active_sets(&names, settle_first)?
+            };
             let ours = sets
                 .iter()
                 .any(|(_, n, v)| *n == name && v.contains(&env.value));
@@ -440,14 +442,17 @@ impl Flow<'_> {
         let mut settle_first = false;
         for (zone, name, values) in &groups {
             let w = self.hook.auth_many(zone, name, values, false)?;
-            settle_first |= !w.set.is_active();
+            settle_first |= !w.set.is_settled();
             names.push((w.zone, name.clone()));
         }
         self.hook.report.verbose(format!(
             "wrote the run's values at {} name(s); waiting once for all",
             groups.len()
         ));
-        let sets = self.active_sets(&names, settle_first)?;
+        let sets = {
+            self.hook.commit("auth")?;
+            self.active_sets(&names, settle_first)?
+        };
         let own: Vec<(String, String)> = groups
             .iter()
             .flat_map(|(_, n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
@@ -646,38 +651,39 @@ impl Flow<'_> {
         }
     }
 
-    /// The records of the TXT set at each of `names` (empty where there is none),
-    /// with one listing per zone, as the wait for `ACTIVE` reads them.
-    fn records_at(&self, step: &'static str, names: &[(Zone, String)]) -> Result<Vec<Vec<String>>> {
-        let mut listed: HashMap<String, Vec<RecordSet>> = HashMap::new();
-        let mut out = Vec::new();
-        for (z, n) in names {
-            let in_zone: Vec<&String> = names
-                .iter()
-                .filter(|(k, _)| k.id == z.id)
-                .map(|(_, m)| m)
+    /// The TXT values at each of `names`, in order, with one read per zone
+    /// (the provider lists every name of a zone at once where it can).
+    fn read_names(&self, step: &'static str, names: &[(Zone, String)]) -> Result<Vec<TxtAt>> {
+        let mut out: Vec<Option<TxtAt>> = vec![None; names.len()];
+        for (i, (z, _)) in names.iter().enumerate() {
+            if out[i].is_some() {
+                continue;
+            }
+            let idx: Vec<usize> = (i..names.len())
+                .filter(|&j| names[j].0.id == z.id)
                 .collect();
-            let sets =
-                if in_zone.len() > 1 && in_zone.iter().all(|m| m.starts_with("_acme-challenge.")) {
-                    if !listed.contains_key(&z.id) {
-                        let all = self.hook.api.txt_sets(z, "_acme-challenge").map_err(|e| {
-                            Error::failed(step, format!("reading the TXT sets of {}: {e}", z.name))
-                        })?;
-                        listed.insert(z.id.clone(), all);
-                    }
-                    listed[&z.id]
-                        .iter()
-                        .find(|s| s.name.eq_ignore_ascii_case(n))
-                        .cloned()
-                } else {
-                    self.hook
-                        .api
-                        .find_txt(z, n)
-                        .map_err(|e| Error::failed(step, format!("re-reading {n}: {e}")))?
-                };
-            out.push(sets.map(|s| s.records).unwrap_or_default());
+            let wanted: Vec<String> = idx.iter().map(|&j| names[j].1.clone()).collect();
+            let read = self.hook.api.read(z, &wanted).map_err(|e| {
+                Error::failed(step, format!("reading the TXT sets of {}: {e}", z.name))
+            })?;
+            for (j, at) in idx.into_iter().zip(read) {
+                out[j] = Some(at);
+            }
         }
-        Ok(out)
+        Ok(names
+            .iter()
+            .zip(out)
+            .map(|((_, n), at)| at.unwrap_or_else(|| TxtAt::absent(n)))
+            .collect())
+    }
+
+    /// The records at each of `names` (empty where there are none).
+    fn records_at(&self, step: &'static str, names: &[(Zone, String)]) -> Result<Vec<Vec<String>>> {
+        Ok(self
+            .read_names(step, names)?
+            .into_iter()
+            .map(|at| at.records)
+            .collect())
     }
 
     /// Before a waiting auth hook returns: re-reads `names` at least a second
@@ -755,54 +761,23 @@ impl Flow<'_> {
         loop {
             let mut found = Vec::new();
             let mut pending = Vec::new();
-            for z in &zones {
-                let mine: Vec<&String> = names
-                    .iter()
-                    .filter(|(k, _)| k.id == z.id)
-                    .map(|(_, n)| n)
-                    .collect();
-                // One listing covers every challenge name of the zone.
-                // One name: ask for it alone (a small answer); several: one listing of
-                // every challenge name of the zone; names of other shapes: one by one.
-                let filter = if mine.len() == 1 {
-                    mine[0].as_str()
-                } else if mine.iter().all(|n| n.starts_with("_acme-challenge.")) {
-                    "_acme-challenge"
+            for (i, at) in self.read_names("auth", names)?.into_iter().enumerate() {
+                let (z, n) = &names[i];
+                if !at.exists() {
+                    self.hook
+                        .report
+                        .verbose(format!("skipping {n}: no TXT recordset"));
+                } else if at.is_settled() {
+                    found.push((
+                        z.clone(),
+                        n.clone(),
+                        at.records
+                            .iter()
+                            .map(|r| txt::unquote(r).to_string())
+                            .collect(),
+                    ));
                 } else {
-                    ""
-                };
-                let sets = if filter.is_empty() {
-                    let mut v = Vec::new();
-                    for n in &mine {
-                        v.extend(
-                            self.hook
-                                .api
-                                .find_txt(z, n)
-                                .map_err(|e| Error::failed("auth", format!("reading {n}: {e}")))?,
-                        );
-                    }
-                    v
-                } else {
-                    self.hook.api.txt_sets(z, filter).map_err(|e| {
-                        Error::failed("auth", format!("reading the TXT sets of {}: {e}", z.name))
-                    })?
-                };
-                for n in mine {
-                    match sets.iter().find(|s| s.name.eq_ignore_ascii_case(n)) {
-                        None => self
-                            .hook
-                            .report
-                            .verbose(format!("skipping {n}: no TXT recordset")),
-                        Some(s) if s.is_active() => found.push((
-                            (*z).clone(),
-                            n.clone(),
-                            s.records
-                                .iter()
-                                .map(|r| txt::unquote(r).to_string())
-                                .collect(),
-                        )),
-                        Some(s) => pending.push(format!("{n} ({})", s.status())),
-                    }
+                    pending.push(format!("{n} ({})", at.status_word()));
                 }
             }
             if pending.is_empty() {
@@ -813,16 +788,17 @@ impl Flow<'_> {
                 return Err(Error::failed(
                     "auth",
                     format!(
-                        "still not ACTIVE after {}s: {}",
+                        "still not settled after {}s: {}",
                         waited.as_secs(),
                         pending.join(", ")
                     ),
                 )
                 .hint("raise --propagation-timeout, or check the DNS service status"));
             }
-            self.hook
-                .report
-                .verbose(format!("waiting for ACTIVE: {}", pending.join(", ")));
+            self.hook.report.verbose(format!(
+                "waiting for the changes to settle: {}",
+                pending.join(", ")
+            ));
             self.hook.clock.sleep(pause);
             pause = self.hook.settings.poll;
         }

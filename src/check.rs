@@ -8,12 +8,12 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::certbot::Flow;
 use crate::cli::{CheckArgs, World};
-use crate::dns_api::{DnsBackend, Memo, Zone};
 use crate::error::{Error, Result};
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
+use crate::provider::{Memo, Provider, Zone};
 use crate::report::Report;
 use crate::session;
 use crate::zone;
@@ -182,7 +182,7 @@ pub fn run(
 fn check_domain(
     lines: &mut Lines<'_>,
     flow: &Flow<'_>,
-    api: &dyn DnsBackend,
+    api: &dyn Provider,
     query: &dyn DnsQuery,
     domain: &str,
     read_only: bool,
@@ -206,7 +206,11 @@ fn check_domain(
     } else {
         let value = probe_value(world.clock.now());
         match flow.hook.auth(&z, &name, &value, true) {
-            Ok(_) => match flow.hook.cleanup(&z, &name, &value) {
+            Ok(_) => match flow
+                .hook
+                .cleanup(&z, &name, &value)
+                .and_then(|_| flow.hook.commit("cleanup"))
+            {
                 Ok(_) => lines.ok(
                     &format!("probe {domain}"),
                     format!("added and removed a TXT value at {name}"),
@@ -233,7 +237,7 @@ fn check_domain(
 fn check_nameservers(
     lines: &mut Lines<'_>,
     flow: &Flow<'_>,
-    api: &dyn DnsBackend,
+    api: &dyn Provider,
     query: &dyn DnsQuery,
     z: &Zone,
 ) {

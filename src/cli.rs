@@ -84,7 +84,7 @@ pub struct Global {
     pub credentials_file: Option<String>,
     /// ECS metadata URL of the agency's temporary credentials
     #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
-          default_value = crate::credentials::metadata::DEFAULT_URL, help_heading = CREDS)]
+          default_value = crate::providers::otc::credentials::metadata::DEFAULT_URL, help_heading = CREDS)]
     pub metadata_url: String,
     /// Assume this agency of another account with the credentials found
     #[arg(long = "agency-name", env = "OTC_AGENCY_NAME", global = true, value_name = "NAME", help_heading = CREDS)]
@@ -550,17 +550,26 @@ fn run(
                 return Ok(());
             }
             let otc = session::connect(&opts, &world, &report)?;
-            let dns = crate::dns_api::Memo::new(&otc);
+            let dns = crate::provider::Memo::new(&otc);
             // Short: a lost datagram is simply asked again on the next poll.
             let query = NetDns {
                 timeout: Duration::from_secs(1),
             };
             let flow = session::flow(&opts, &world, &report, &dns, &query, local.as_ref());
             flow.hook.sweep();
-            if matches!(cli.command, Command::Cleanup(_)) {
-                flow.cleanup(&env)
+            let (step, done) = if matches!(cli.command, Command::Cleanup(_)) {
+                ("cleanup", flow.cleanup(&env))
             } else {
-                flow.auth(&env)
+                ("auth", flow.auth(&env))
+            };
+            // Whatever was written and not yet published (a cleanup, an early
+            // auth, a swept leftover) is published now, even after a failure.
+            match (done, flow.hook.commit(step)) {
+                (Err(e), Err(c)) => {
+                    report.warn(format!("{}: {}", c.step, c.cause));
+                    Err(e)
+                }
+                (done, committed) => done.and(committed),
             }
         }
         Command::Api(args) => crate::api_cmd::run(&args, &opts, &mut world, &report),

@@ -5,18 +5,17 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::dns_api::{ApiError, DnsBackend, RecordSet, Zone};
 use crate::error::{Error, Result};
 use crate::local::{Entry, Guard, Local, RunTag, State};
+use crate::provider::{ApiError, Kind, Provider, Status, TxtAt, Zone};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
 
-/// Description of the recordsets we create.
-pub const DESCRIPTION: &str = "ACME DNS-01 challenge; managed by otc-acme-hook";
-
 /// Re-reads after a write whose outcome is unknown (no answer, a 5xx) before giving up.
 const MAX_ROUNDS: u32 = 8;
+/// Extra tries of a zone's commit that failed with an unknown outcome.
+const MAX_COMMIT_RETRIES: u32 = 3;
 /// Longest pause between two tries while others keep changing a set.
 const MAX_CONTENTION_PAUSE: Duration = Duration::from_secs(2);
 
@@ -26,7 +25,7 @@ pub struct Settings {
     pub ttl: u32,
     /// Forced zone name, instead of discovery.
     pub zone: Option<String>,
-    /// How long to wait for a set to become `ACTIVE`.
+    /// How long to wait for a change to settle.
     pub timeout: Duration,
     /// Interval between API polls (at most one request per second).
     pub poll: Duration,
@@ -38,18 +37,18 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            ttl: 300,
+            ttl: crate::defaults::TTL,
             zone: None,
-            timeout: Duration::from_secs(300),
-            poll: Duration::from_secs(1),
-            deadline: Duration::from_secs(900),
+            timeout: crate::defaults::PROPAGATION_TIMEOUT,
+            poll: crate::defaults::POLL,
+            deadline: crate::defaults::DEADLINE,
         }
     }
 }
 
 /// The flows, over a backend, a clock and a report.
 pub struct Hook<'a> {
-    pub api: &'a dyn DnsBackend,
+    pub api: &'a dyn Provider,
     pub clock: &'a dyn Clock,
     pub report: &'a Report,
     pub settings: Settings,
@@ -59,6 +58,8 @@ pub struct Hook<'a> {
     pub last_write: Cell<Option<Duration>>,
     /// The certbot run the values written belong to, when batched.
     pub run: std::cell::RefCell<Option<RunTag>>,
+    /// Zones written to since their last commit.
+    pub dirty: std::cell::RefCell<Vec<Zone>>,
 }
 
 /// Where a value was written.
@@ -66,7 +67,7 @@ pub struct Hook<'a> {
 pub struct Written {
     pub zone: Zone,
     pub name: String,
-    pub set: RecordSet,
+    pub set: TxtAt,
 }
 
 /// The error after the last round: the last API failure if there was one,
@@ -161,7 +162,6 @@ impl Hook<'_> {
             let z = Zone {
                 id: e.zone_id.clone(),
                 name: e.zone_name.clone(),
-                zone_type: None,
             };
             let short = Hook {
                 api: self.api,
@@ -174,12 +174,15 @@ impl Hook<'_> {
                 local: self.local,
                 last_write: Cell::new(None),
                 run: Default::default(),
+                dirty: Default::default(),
             };
             self.report.info(format!(
                 "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
                 e.value, e.name
             ));
-            if let Err(err) = short.cleanup(&z, &e.name, &e.value) {
+            let done = short.cleanup(&z, &e.name, &e.value);
+            self.dirty.borrow_mut().extend(short.dirty.take());
+            if let Err(err) = done {
                 self.report.warn(format!(
                     "could not remove the leftover value at {}: {err}",
                     e.name
@@ -192,13 +195,10 @@ impl Hook<'_> {
     pub fn find_zone(&self, step: &'static str, fqdn: &str) -> Result<Zone> {
         if let Some(forced) = &self.settings.zone {
             let want = zone::absolute(forced);
-            let zones = self
+            let z = self
                 .api
-                .public_zones(want.trim_end_matches('.'))
-                .map_err(|e| api_err(step, "listing zones", e))?;
-            let z = zones
-                .into_iter()
-                .find(|z| zone::absolute(&z.name) == want)
+                .zone_named(&want)
+                .map_err(|e| api_err(step, "listing zones", e))?
                 .ok_or_else(|| {
                     Error::failed(
                         step,
@@ -216,7 +216,7 @@ impl Hook<'_> {
         }
         let zones = self
             .api
-            .public_zones(&zone::listing_filter(fqdn))
+            .zones_holding(fqdn)
             .map_err(|e| api_err(step, "listing zones", e))?;
         let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
         let best = zone::best_zone(fqdn, names.iter().copied()).map(str::to_string);
@@ -246,14 +246,53 @@ impl Hook<'_> {
         }
     }
 
-    /// Polls a set known to be `PENDING_*` until it is `ACTIVE`: a first read
+    /// The TXT values at `fqdn`, as listed.
+    fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtAt> {
+        let mut v = self
+            .api
+            .read(zone, &[fqdn.to_string()])
+            .map_err(|e| api_err(step, "reading the TXT recordset", e))?;
+        Ok(v.pop().unwrap_or_else(|| TxtAt::absent(fqdn)))
+    }
+
+    /// Publishes the changes of every zone written to since the last commit:
+    /// each commit retried on its own, never by writing again.
+    pub fn commit(&self, step: &'static str) -> Result<()> {
+        let zones: Vec<Zone> = self.dirty.take();
+        for z in zones {
+            let mut tries = 0;
+            loop {
+                match self.api.commit(&z) {
+                    Ok(()) => break,
+                    Err(e) if e.is_transient() && tries < MAX_COMMIT_RETRIES => {
+                        tries += 1;
+                        self.report.info(format!(
+                            "publishing the changes of zone {}: {e}; trying again",
+                            z.name
+                        ));
+                        self.clock.sleep(self.settings.poll * tries);
+                    }
+                    Err(e) => {
+                        return Err(api_err(
+                            step,
+                            &format!("publishing the changes of zone {}", z.name),
+                            e,
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls a name whose change is not settled until it is: a first read
     /// shortly after, then one per poll interval; `None` when it disappeared.
-    pub fn wait_active(
+    pub fn wait_settled(
         &self,
         step: &'static str,
         zone: &Zone,
-        id: &str,
-    ) -> Result<Option<RecordSet>> {
+        at: &TxtAt,
+    ) -> Result<Option<TxtAt>> {
         let start = self.clock.elapsed();
         let mut last_said = start;
         // Many changes settle within a fraction of a second; later polls keep to one a second.
@@ -263,21 +302,26 @@ impl Hook<'_> {
             pause = self.settings.poll;
             let set = self
                 .api
-                .get(zone, id)
+                .reread(zone, at)
                 .map_err(|e| api_err(step, "reading the recordset", e))?;
-            let Some(set) = set else { return Ok(None) };
-            if set.is_active() {
-                return Ok(Some(set));
+            if !set.exists() {
+                return Ok(None);
             }
-            if set.status() == "ERROR" {
-                return Err(Error::failed(
-                    step,
-                    format!(
-                        "recordset {} in zone {} is in status ERROR",
-                        set.name, zone.name
-                    ),
-                )
-                .hint("look at the recordset in the DNS console; the service could not apply it"));
+            match &set.status {
+                Status::Settled => return Ok(Some(set)),
+                Status::Failed(word) => {
+                    return Err(Error::failed(
+                        step,
+                        format!(
+                            "recordset {} in zone {} is in status {word}",
+                            set.name, zone.name
+                        ),
+                    )
+                    .hint(
+                        "look at the recordset in the DNS console; the service could not apply it",
+                    ));
+                }
+                Status::Pending(_) => {}
             }
             let waited = self.clock.elapsed() - start;
             if waited >= self.settings.timeout {
@@ -286,7 +330,7 @@ impl Hook<'_> {
                     format!(
                         "recordset {} still {} after {}s",
                         set.name,
-                        set.status(),
+                        set.status_word(),
                         waited.as_secs()
                     ),
                 )
@@ -295,21 +339,28 @@ impl Hook<'_> {
             if self.clock.elapsed() - last_said >= Duration::from_secs(5) {
                 last_said = self.clock.elapsed();
                 self.report.info(format!(
-                    "waiting for {} to become ACTIVE ({}, {}s so far)",
+                    "waiting for {} to settle ({}, {}s so far)",
                     set.name,
-                    set.status(),
+                    set.status_word(),
                     waited.as_secs()
                 ));
             } else {
-                self.report
-                    .verbose(format!("{} is {}; polling again", set.name, set.status()));
+                self.report.verbose(format!(
+                    "{} is {}; polling again",
+                    set.name,
+                    set.status_word()
+                ));
             }
         }
     }
 
-    /// Marks that a write was just sent (its outcome may be unknown).
-    fn wrote(&self) {
+    /// Marks that a write to `zone` was just sent (its outcome may be unknown).
+    fn wrote(&self, zone: &Zone) {
         self.last_write.set(Some(self.clock.elapsed()));
+        let mut dirty = self.dirty.borrow_mut();
+        if !dirty.iter().any(|z| z.id == zone.id) {
+            dirty.push(zone.clone());
+        }
     }
 
     /// One more round after contention: a jittered pause that grows, as long as
@@ -330,17 +381,17 @@ impl Hook<'_> {
         Ok(())
     }
 
-    /// The set `id` read again right before a change, so a write is computed from
-    /// a full, fresh read of that very set, never from a listing alone.
-    fn fresh(&self, step: &'static str, zone: &Zone, id: &str) -> Result<Option<RecordSet>> {
+    /// `at` read again right before a change, so a write is computed from a
+    /// full, fresh read of that very name, never from a listing alone.
+    fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtAt) -> Result<TxtAt> {
         self.api
-            .get(zone, id)
+            .reread(zone, at)
             .map_err(|e| api_err(step, "reading the recordset", e))
     }
 
-    /// Adds `value` to the TXT set at `fqdn`; with `wait`, returns once the set
-    /// is `ACTIVE` and holds it (without, only a `PENDING_*` set is waited for,
-    /// since it can't be changed before).
+    /// Adds `value` to the TXT set at `fqdn`; with `wait`, commits and returns
+    /// once the name is settled and holds it (without, only an unsettled name
+    /// is waited for, since it can't be changed before).
     pub fn auth(&self, zone: &Zone, fqdn: &str, value: &str, wait: bool) -> Result<Written> {
         self.auth_many(zone, fqdn, &[value.to_string()], wait)
     }
@@ -384,29 +435,59 @@ impl Hook<'_> {
             if unknown >= MAX_ROUNDS {
                 return Err(gave_up(STEP, fqdn, last, 0));
             }
-            let found = self
-                .api
-                .find_txt(&zone, fqdn)
-                .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
-            let set = match found {
+            let listed = self.read_one(STEP, &zone, fqdn)?;
+            if listed.is_pending() {
+                self.report.verbose(format!(
+                    "{fqdn} is {}; waiting before changing it",
+                    listed.status_word()
+                ));
+                self.wait_settled(STEP, &zone, &listed)?;
+                continue;
+            }
+            // Nothing listed: a create fails if something appeared meanwhile.
+            let before = if listed.exists() {
+                let set = self.fresh(STEP, &zone, &listed)?;
+                if !set.exists() {
+                    self.contend(STEP, fqdn, &mut round)?;
+                    continue;
+                }
+                if set.is_pending() {
+                    self.wait_settled(STEP, &zone, &set)?;
+                    continue;
+                }
+                set
+            } else {
+                listed
+            };
+            let creating = !before.exists();
+            let doing = if creating { "creating" } else { "updating" };
+            let set = match add_all(&before.records) {
                 None => {
-                    let records: Vec<String> = values.iter().map(|v| txt::quote(v)).collect();
+                    self.report
+                        .info(format!("TXT {what} {value} already present at {fqdn}"));
+                    before
+                }
+                Some(records) => {
                     journal(State::Sending);
-                    let created =
-                        self.api
-                            .create_txt(&zone, fqdn, self.settings.ttl, &records, DESCRIPTION);
-                    self.wrote();
-                    match created {
+                    let written = self.api.write(&zone, &before, &records, self.settings.ttl);
+                    self.wrote(&zone);
+                    match written {
                         Ok(set) => {
+                            let how = if creating {
+                                "new recordset".to_string()
+                            } else {
+                                plural(records.len(), "value")
+                            };
                             self.report.info(format!(
-                                "added TXT {what} {value} at {fqdn} in zone {} (new recordset)",
+                                "added TXT {what} {value} at {fqdn} in zone {} ({how})",
                                 zone.name
                             ));
                             set
                         }
-                        // The set appeared meanwhile (another hook): re-read and add.
-                        Err(e) if e.is_exists() => {
-                            if self.api.find_txt(&zone, fqdn).ok().flatten().is_none() {
+                        // Something appeared meanwhile (another hook): re-read and add.
+                        Err(e) if e.kind() == Kind::Conflict && creating => {
+                            let again = self.api.read(&zone, &[fqdn.to_string()]).ok();
+                            if !again.is_some_and(|v| v.iter().any(TxtAt::exists)) {
                                 return Err(api_err(STEP, &format!("creating {fqdn}"), e).hint(
                                     "another record type (e.g. a CNAME) occupies this name; remove it or delegate the challenge",
                                 ));
@@ -414,85 +495,32 @@ impl Hook<'_> {
                             self.contend(STEP, fqdn, &mut round)?;
                             continue;
                         }
-                        // A set of that name is still going away (PENDING_DELETE): wait, re-read.
-                        Err(e) if e.is_not_steady() => {
-                            self.report
-                                .verbose(format!("creating {fqdn}: {e}; waiting"));
+                        // Changed under us: re-read and compute again.
+                        Err(e) if e.kind() == Kind::Conflict => {
                             self.contend(STEP, fqdn, &mut round)?;
                             continue;
                         }
-                        // No answer or a 5xx: the POST may have landed. Re-read, never re-POST blindly.
+                        // Not settled yet (e.g. still going away): wait, re-read.
+                        Err(e) if e.kind() == Kind::NotSettled => {
+                            if creating {
+                                self.report.verbose(format!("{doing} {fqdn}: {e}; waiting"));
+                            } else {
+                                self.wait_settled(STEP, &zone, &before)?;
+                            }
+                            self.contend(STEP, fqdn, &mut round)?;
+                            continue;
+                        }
+                        // No answer or a 5xx: the write may have landed. Re-read, never repeat blind.
                         Err(e) if e.is_transient() => {
                             self.report.info(format!(
-                                "creating {fqdn}: {e}; re-reading before trying again"
+                                "{doing} {fqdn}: {e}; re-reading before trying again"
                             ));
                             self.clock.sleep(self.settings.poll);
                             last = Some(e);
                             unknown += 1;
                             continue;
                         }
-                        Err(e) => return Err(api_err(STEP, &format!("creating {fqdn}"), e)),
-                    }
-                }
-                Some(set) if set.is_pending() => {
-                    self.report.verbose(format!(
-                        "{fqdn} is {}; waiting before changing it",
-                        set.status()
-                    ));
-                    self.wait_active(STEP, &zone, &set.id)?;
-                    continue;
-                }
-                Some(listed) => {
-                    let Some(set) = self.fresh(STEP, &zone, &listed.id)? else {
-                        self.contend(STEP, fqdn, &mut round)?;
-                        continue;
-                    };
-                    if set.is_pending() {
-                        self.wait_active(STEP, &zone, &set.id)?;
-                        continue;
-                    }
-                    match add_all(&set.records) {
-                        None => {
-                            self.report
-                                .info(format!("TXT {what} {value} already present at {fqdn}"));
-                            set
-                        }
-                        Some(records) => {
-                            journal(State::Sending);
-                            let updated = self.api.update_records(&zone, &set, &records);
-                            self.wrote();
-                            match updated {
-                                Ok(updated) => {
-                                    self.report.info(format!(
-                                        "added TXT {what} {value} at {fqdn} in zone {} ({})",
-                                        zone.name,
-                                        plural(records.len(), "value")
-                                    ));
-                                    updated
-                                }
-                                Err(e) if e.is_not_steady() => {
-                                    self.wait_active(STEP, &zone, &set.id)?;
-                                    self.contend(STEP, fqdn, &mut round)?;
-                                    continue;
-                                }
-                                Err(e) if e.code() == Some("DNS.0313") => {
-                                    self.contend(STEP, fqdn, &mut round)?;
-                                    continue;
-                                }
-                                Err(e) if e.is_transient() => {
-                                    self.report.info(format!(
-                                        "updating {fqdn}: {e}; re-reading before trying again"
-                                    ));
-                                    self.clock.sleep(self.settings.poll);
-                                    last = Some(e);
-                                    unknown += 1;
-                                    continue;
-                                }
-                                Err(e) => {
-                                    return Err(api_err(STEP, &format!("updating {fqdn}"), e));
-                                }
-                            }
-                        }
+                        Err(e) => return Err(api_err(STEP, &format!("{doing} {fqdn}"), e)),
                     }
                 }
             };
@@ -504,12 +532,13 @@ impl Hook<'_> {
                     set,
                 });
             }
-            // Done only when the set is ACTIVE and still holds our value (a
+            self.commit(STEP)?;
+            // Done only when the name is settled and still holds our values (a
             // concurrent writer may have replaced the records meanwhile).
-            let settled = if set.is_active() {
+            let settled = if set.is_settled() {
                 Some(set)
             } else {
-                self.wait_active(STEP, &zone, &set.id)?
+                self.wait_settled(STEP, &zone, &set)?
             };
             match settled {
                 Some(active) if holds_all(&active.records) => {
@@ -528,9 +557,9 @@ impl Hook<'_> {
         }
     }
 
-    /// Removes exactly `value` from the TXT set at `fqdn`; deletes the set only
-    /// when ours was its last value. Absent value or set: success. `Ok(true)`
-    /// when a removal was sent.
+    /// Removes exactly `value` from the TXT set at `fqdn`; nothing is left at
+    /// the name only when ours was its last value. Absent value or set:
+    /// success. `Ok(true)` when a removal was sent. The caller commits.
     pub fn cleanup(&self, zone: &Zone, fqdn: &str, value: &str) -> Result<bool> {
         self.cleanup_many(zone, fqdn, &[value.to_string()])
     }
@@ -579,16 +608,13 @@ impl Hook<'_> {
             if unknown >= MAX_ROUNDS {
                 return Err(gave_up(STEP, fqdn, last, 0));
             }
-            let found = self
-                .api
-                .find_txt(zone, fqdn)
-                .map_err(|e| api_err(STEP, "reading the TXT recordset", e))?;
-            let Some(listed) = found else {
+            let listed = self.read_one(STEP, zone, fqdn)?;
+            if !listed.exists() {
                 self.report
                     .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
                 forget_all();
                 return Ok(sent);
-            };
+            }
             if !holds_any(&listed.records) {
                 self.report.info(format!(
                     "TXT {what} {value} not present at {fqdn}; nothing to remove"
@@ -599,55 +625,53 @@ impl Hook<'_> {
             if listed.is_pending() {
                 self.report.verbose(format!(
                     "{fqdn} is {}; waiting before changing it",
-                    listed.status()
+                    listed.status_word()
                 ));
-                self.wait_active(STEP, zone, &listed.id)?;
+                self.wait_settled(STEP, zone, &listed)?;
                 continue;
             }
-            let Some(set) = self.fresh(STEP, zone, &listed.id)? else {
+            let set = self.fresh(STEP, zone, &listed)?;
+            if !set.exists() {
                 self.contend(STEP, fqdn, &mut round)?;
                 continue;
-            };
+            }
             if set.is_pending() {
-                self.wait_active(STEP, zone, &set.id)?;
+                self.wait_settled(STEP, zone, &set)?;
                 continue;
             }
-            let result = match remove_all(&set.records) {
+            let (rest, said) = match remove_all(&set.records) {
                 // Gone between the listing and the fresh read: read again.
                 Removal::Absent => continue,
                 Removal::Update(rest) => {
-                    let r = self.api.update_records(zone, &set, &rest);
-                    self.wrote();
-                    r.map(|_| {
-                        self.report.info(format!(
-                            "removed TXT {what} {value} from {fqdn} in zone {} ({} left)",
-                            zone.name,
-                            plural(rest.len(), "value")
-                        ))
-                    })
+                    let said = format!(
+                        "removed TXT {what} {value} from {fqdn} in zone {} ({} left)",
+                        zone.name,
+                        plural(rest.len(), "value")
+                    );
+                    (rest, said)
                 }
-                Removal::DeleteSet => {
-                    let r = self.api.delete(zone, &set);
-                    self.wrote();
-                    r.map(|_| {
-                        self.report.info(format!(
-                            "removed TXT {what} {value} from {fqdn} in zone {} (last value: recordset deleted)",
-                            zone.name
-                        ))
-                    })
-                }
+                Removal::DeleteSet => (
+                    Vec::new(),
+                    format!(
+                        "removed TXT {what} {value} from {fqdn} in zone {} (last value: recordset deleted)",
+                        zone.name
+                    ),
+                ),
             };
+            let result = self.api.write(zone, &set, &rest, self.settings.ttl);
+            self.wrote(zone);
             sent = true;
             match result {
-                Ok(()) => {
+                Ok(_) => {
+                    self.report.info(said);
                     forget_all();
                     return Ok(true);
                 }
-                Err(e) if e.is_not_steady() => {
-                    self.wait_active(STEP, zone, &set.id)?;
+                Err(e) if e.kind() == Kind::NotSettled => {
+                    self.wait_settled(STEP, zone, &set)?;
                     self.contend(STEP, fqdn, &mut round)?;
                 }
-                Err(e) if e.code() == Some("DNS.0313") => {
+                Err(e) if e.kind() == Kind::Conflict => {
                     self.contend(STEP, fqdn, &mut round)?;
                 }
                 Err(e) if e.is_transient() => {

@@ -10,14 +10,14 @@ use clap::parser::ValueSource;
 
 use crate::certbot::Mode;
 use crate::cli::Global;
-use crate::credentials::iam::{Agency, AgencyDomain};
-use crate::credentials::{Kind, Secret, Source, StaticKeys, container};
 use crate::error::{Error, Result};
 use crate::hook;
 use crate::http::{ProxyConfig, Trust, Url};
 use crate::propagation;
+use crate::providers::otc::credentials::iam::{Agency, AgencyDomain};
+use crate::providers::otc::credentials::{Kind, Secret, Source, StaticKeys, container};
+use crate::providers::otc::signed::RetryPolicy;
 use crate::report::Level;
-use crate::signed::RetryPolicy;
 use crate::zone;
 
 /// Default endpoints of a cloud.
@@ -38,7 +38,7 @@ pub fn profile(cloud: &str, region: &str) -> Profile {
             cce: format!("https://cce.{region}.myhuaweicloud.com"),
         },
         _ => Profile {
-            dns: crate::dns_api::otc::DEFAULT_ENDPOINT.to_string(),
+            dns: crate::providers::otc::dns::DEFAULT_ENDPOINT.to_string(),
             // The Swiss cloud's IAM has its own host name.
             iam: if region == "eu-ch2" {
                 "https://iam-pub.eu-ch2.sc.otc.t-systems.com".to_string()

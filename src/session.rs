@@ -8,10 +8,6 @@ use std::time::Duration;
 use crate::certbot::Flow;
 use crate::cli::World;
 use crate::clock::Clock;
-use crate::credentials::iam::{self, Agency};
-use crate::credentials::{self, Credentials, Kind, Source};
-use crate::dns_api::DnsBackend;
-use crate::dns_api::otc::OtcDns;
 use crate::error::Result;
 use crate::hook::Hook;
 use crate::http::{ProxyConfig, Timeouts, Transport, UreqTransport, Url};
@@ -19,8 +15,12 @@ use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::Checker;
 use crate::propagation::net::DnsQuery;
+use crate::provider::Provider;
+use crate::providers::otc::credentials::iam::{self, Agency};
+use crate::providers::otc::credentials::{self, Credentials, Kind, Source};
+use crate::providers::otc::dns::OtcDns;
+use crate::providers::otc::signed::SignedClient;
 use crate::report::Report;
-use crate::signed::SignedClient;
 
 /// The transport for cloud APIs.
 pub fn api_transport(opts: &Options) -> Rc<dyn Transport> {
@@ -141,7 +141,7 @@ pub fn flow<'a>(
     opts: &Options,
     world: &'a World,
     report: &'a Report,
-    api: &'a dyn DnsBackend,
+    api: &'a dyn Provider,
     query: &'a dyn DnsQuery,
     local: Option<&'a Local>,
 ) -> Flow<'a> {
@@ -154,6 +154,7 @@ pub fn flow<'a>(
             local,
             last_write: std::cell::Cell::new(None),
             run: Default::default(),
+            dirty: Default::default(),
         },
         checker: Checker {
             dns: query,

@@ -10,8 +10,8 @@ use super::{Credentials, Secret, metadata};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::{Response, Transport, Url};
+use crate::providers::otc::signed::{SignedClient, credential_status_error};
 use crate::report::Report;
-use crate::signed::{SignedClient, credential_status_error};
 
 /// The agency of another account to act as.
 #[derive(Debug, Clone)]

@@ -78,6 +78,15 @@ impl Credentials {
         self.token.is_some()
     }
     /// The access key with all but its first four characters hidden, for logs.
+    /// What the signer needs of them.
+    pub fn key(&self) -> super::sign::Key<'_> {
+        super::sign::Key {
+            access: self.access(),
+            secret: self.secret(),
+            token: self.token(),
+        }
+    }
+
     pub fn access_hint(&self) -> String {
         let head: String = self.access.chars().take(4).collect();
         format!("{head}…")

@@ -1,0 +1,251 @@
+//! The retrying API client every provider sends through: it asks the
+//! provider's [`Auth`] to authorize each attempt, retries throttling, 5xx and
+//! lost connections within the [`RetryPolicy`], and after a 401 tries once
+//! more — with the clock corrected when the server's `Date` says ours is off,
+//! else with fresh credentials when the provider can fetch them.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::api_error::{ApiError, ApiResult};
+use crate::clock::Clock;
+use crate::http::{Response, Transport, TransportError, Url};
+use crate::report::Report;
+
+/// Skew beyond which a 401 is blamed on our clock (gateways allow 5 to 15
+/// minutes; anything over 5 is no network delay).
+const SKEW_LIMIT_SECS: i64 = 300;
+/// Longest wait we honour from a `Retry-After`.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// How transient failures are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Extra attempts after the first.
+    pub retries: u32,
+    /// First backoff; doubles each time (with jitter).
+    pub base: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            retries: crate::defaults::RETRIES,
+            base: crate::defaults::RETRY_BASE,
+        }
+    }
+}
+
+/// One request, as the client is asked to send it.
+pub struct Outgoing<'a> {
+    pub method: &'a str,
+    pub url: &'a Url,
+    /// Query pairs, not yet encoded (the signer may need them sorted).
+    pub query: &'a [(String, String)],
+    pub body: Option<&'a [u8]>,
+    /// Our clock plus the correction learnt from a 401, in milliseconds.
+    pub now_ms: i64,
+}
+
+/// A provider's part of sending: authorization, reading its error answers.
+pub trait Auth {
+    /// The exact URL to send to and every header (authorization included).
+    fn prepare(&self, req: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)>;
+    /// After a 401 the clock does not explain: fetch fresh credentials and say
+    /// from where (`Ok(None)`: nothing to fetch, the 401 stands).
+    fn refresh(&self) -> ApiResult<Option<String>> {
+        Ok(None)
+    }
+    /// Whether an answer asks us to slow down (a 429; some APIs say it otherwise).
+    fn throttled(&self, resp: &Response) -> bool {
+        resp.status == 429
+    }
+    /// The provider's reading of a non-2xx answer.
+    fn error_of(&self, resp: &Response) -> ApiError;
+}
+
+pub struct Client {
+    transport: Rc<dyn Transport>,
+    auth: Rc<dyn Auth>,
+    clock: Rc<dyn Clock>,
+    /// Seconds added to our clock, learnt from a 401's `Date`.
+    offset: Cell<i64>,
+    policy: RetryPolicy,
+    report: Rc<Report>,
+}
+
+fn jitter(d: Duration) -> Duration {
+    // Spread retries of many hosts; no need for a real RNG here.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
+    d + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
+}
+
+/// Methods safe to send again after an unknown outcome. A POST or PUT may have
+/// been applied, and a repeated PUT would write back what we read before: the
+/// hook re-reads the state instead of repeating them.
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "DELETE" | "HEAD")
+}
+
+impl Client {
+    pub fn new(
+        transport: Rc<dyn Transport>,
+        auth: Rc<dyn Auth>,
+        clock: Rc<dyn Clock>,
+        report: Rc<Report>,
+    ) -> Self {
+        Client {
+            transport,
+            auth,
+            clock,
+            offset: Cell::new(0),
+            policy: RetryPolicy::default(),
+            report,
+        }
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The clock correction in force (seconds), learnt from a 401.
+    pub fn clock_offset(&self) -> i64 {
+        self.offset.get()
+    }
+
+    fn send_once(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response> {
+        let now_ms = self.clock.unix_ms() as i64 + self.offset.get() * 1000;
+        let (target, headers) = self.auth.prepare(&Outgoing {
+            method,
+            url,
+            query,
+            body,
+            now_ms,
+        })?;
+        self.transport
+            .send(method, &target, &headers, body.unwrap_or(b""))
+            .map_err(ApiError::Transport)
+    }
+
+    /// How far the server's clock (its `Date` header) is ahead of ours, in seconds.
+    fn skew(&self, resp: &Response) -> Option<i64> {
+        let server = httpdate::parse_http_date(resp.header("Date")?).ok()?;
+        Some(crate::clock::unix_secs(server) - self.clock.unix_secs())
+    }
+
+    /// The wait a throttling answer asks for, if it is one.
+    fn throttled(&self, resp: &Response) -> Option<Option<Duration>> {
+        if !self.auth.throttled(resp) {
+            return None;
+        }
+        Some(
+            resp.header("Retry-After")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER)),
+        )
+    }
+
+    /// Sends; any HTTP status is returned as an answer. Throttling, 5xx and
+    /// lost connections are retried within the policy; a 401 is retried once,
+    /// after correcting the clock or fetching fresh credentials.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response> {
+        let mut attempt = 0;
+        let mut after_401 = false;
+        loop {
+            let result = self.send_once(method, url, query, body);
+            let backoff = jitter(self.policy.base * 2u32.pow(attempt.min(5)));
+            let retry_in = match &result {
+                Ok(resp) if resp.status == 401 && !after_401 => {
+                    // Never loop on 401: repeated failures lock some keys.
+                    after_401 = true;
+                    if let Some(skew) = self.skew(resp)
+                        && (skew - self.offset.get()).abs() > SKEW_LIMIT_SECS
+                    {
+                        self.offset.set(skew);
+                        self.report.warn(format!(
+                            "this host's clock is {} s {} the API's; signing with the corrected time (fix the clock: NTP)",
+                            skew.abs(),
+                            if skew > 0 { "behind" } else { "ahead of" }
+                        ));
+                        continue;
+                    }
+                    if let Some(source) = self.auth.refresh()? {
+                        self.report
+                            .verbose(format!("HTTP 401: fetched fresh credentials from {source}"));
+                        continue;
+                    }
+                    None
+                }
+                Ok(resp) => match self.throttled(resp) {
+                    Some(wait) => Some(wait.unwrap_or(backoff)),
+                    None if matches!(resp.status, 500 | 502 | 503 | 504) && idempotent(method) => {
+                        Some(backoff)
+                    }
+                    None => None,
+                },
+                // A refused certificate stays refused.
+                Err(ApiError::Transport(TransportError::Tls(_))) => None,
+                Err(_) if idempotent(method) => Some(backoff),
+                Err(_) => None,
+            };
+            match retry_in {
+                Some(wait) if attempt < self.policy.retries => {
+                    attempt += 1;
+                    let why = match &result {
+                        Ok(r) => format!("HTTP {}", r.status),
+                        Err(e) => e.to_string(),
+                    };
+                    self.report.info(format!(
+                        "{method} {}: {why}; retrying in {:.1}s ({attempt}/{})",
+                        url.path,
+                        wait.as_secs_f64(),
+                        self.policy.retries
+                    ));
+                    self.clock.sleep(wait);
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// Like [`send`](Self::send), but a non-2xx answer becomes the provider's error.
+    pub fn call(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response> {
+        let resp = self.send(method, url, query, body)?;
+        if (200..300).contains(&resp.status) {
+            Ok(resp)
+        } else {
+            Err(self.auth.error_of(&resp))
+        }
+    }
+}

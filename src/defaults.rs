@@ -1,0 +1,27 @@
+//! Every shared default, defined once: clap's defaults, the settings structs
+//! and the docs test read them from here. A cloud's own defaults (endpoints,
+//! metadata URL, region) live in its folder under `providers/`.
+
+use std::time::Duration;
+
+/// TTL of the TXT records we create, seconds.
+pub const TTL: u32 = 300;
+pub const TTL_SECS: u64 = TTL as u64;
+/// How long to wait for a change to settle and for the nameservers to serve it.
+pub const PROPAGATION_TIMEOUT_SECS: u64 = 300;
+pub const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(PROPAGATION_TIMEOUT_SECS);
+/// Interval between API polls (at most one request per second).
+pub const POLL: Duration = Duration::from_secs(1);
+/// A run gives up after this long (a watchdog ends it).
+pub const DEADLINE_SECS: u64 = 900;
+pub const DEADLINE: Duration = Duration::from_secs(DEADLINE_SECS);
+/// Timeout of one HTTP request, seconds.
+pub const HTTP_TIMEOUT_SECS: u64 = 10;
+/// Extra attempts of a failed idempotent request.
+pub const RETRIES: u32 = 4;
+/// First retry backoff; doubles each time (with jitter).
+pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// Port of the authoritative nameservers asked.
+pub const NAMESERVER_PORT: u16 = 53;
+/// Extra wait after every nameserver serves the values, seconds.
+pub const SETTLE_SECS: u64 = 0;

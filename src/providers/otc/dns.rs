@@ -1,0 +1,374 @@
+//! OTC DNS v2 (also Huawei Cloud DNS: same API and signer).
+//! API reference: <https://docs.otc.t-systems.com/domain-name-service/api-ref/>
+
+use serde::de::DeserializeOwned;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::signed::SignedClient;
+use super::types::{
+    CreateBody, Links, NameServers, RecordSet, RecordSetList, UpdateBody, Zone, ZoneList,
+};
+use crate::api_error::{ApiError, ApiResult};
+use crate::http::Url;
+use crate::provider::{self, Provider, Status, TxtAt};
+use crate::zone;
+
+/// Description of the recordsets we create.
+pub const DESCRIPTION: &str = "ACME DNS-01 challenge; managed by otc-acme-hook";
+
+/// Default public DNS endpoint: public zones live there for every OTC region.
+pub const DEFAULT_ENDPOINT: &str = "https://dns.eu-de.otc.t-systems.com";
+
+/// Pages followed at most in one listing (500 items each).
+const MAX_PAGES: usize = 200;
+
+pub struct OtcDns {
+    client: SignedClient,
+    endpoint: Url,
+    /// Zone listings of this run, by filter: the last hook of a certbot run
+    /// looks up the zone of every name, and they share a filter.
+    listings: RefCell<HashMap<String, Vec<Zone>>>,
+    /// The sets last read, by id: an update sends back their TTL and description.
+    sets: RefCell<HashMap<String, RecordSet>>,
+}
+
+impl OtcDns {
+    pub fn new(client: SignedClient, endpoint: Url) -> Self {
+        OtcDns {
+            client,
+            endpoint,
+            listings: Default::default(),
+            sets: Default::default(),
+        }
+    }
+
+    pub fn client(&self) -> &SignedClient {
+        &self.client
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut u = self.endpoint.clone();
+        let base = u.path.trim_end_matches('/');
+        u.path = format!("{base}{path}");
+        u.query = None;
+        u
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, url: &Url, q: &[(String, String)]) -> ApiResult<T> {
+        let resp = self.client.call("GET", url, q, None)?;
+        decode(&resp.body)
+    }
+
+    /// Follows `links.next` (same origin only: a signed request never goes elsewhere).
+    fn next_page(&self, links: Option<Links>, seen: &mut Vec<String>) -> ApiResult<Option<Url>> {
+        let Some(next) = links.and_then(|l| l.next).filter(|n| !n.is_empty()) else {
+            return Ok(None);
+        };
+        if seen.contains(&next) || seen.len() >= MAX_PAGES {
+            return Ok(None);
+        }
+        seen.push(next.clone());
+        let url = Url::parse(&next).map_err(ApiError::Decode)?;
+        if url.origin() != self.endpoint.origin() {
+            return Err(ApiError::Decode(format!(
+                "pagination link points to another host ({})",
+                url.origin()
+            )));
+        }
+        Ok(Some(url))
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let start: String = String::from_utf8_lossy(body).chars().take(40).collect();
+        ApiError::Decode(format!("expected JSON ({e}); got {:?}", start.trim()))
+    })
+}
+
+fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The DNS v2 calls, in the API's own terms.
+impl OtcDns {
+    pub fn public_zones(&self, filter: &str) -> ApiResult<Vec<Zone>> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        let mut page: ZoneList = self.get_json(
+            &self.url("/v2/zones"),
+            &q(&[("type", "public"), ("name", filter), ("limit", "500")]),
+        )?;
+        loop {
+            out.extend(page.zones.into_iter().filter(Zone::is_public));
+            match self.next_page(page.links, &mut seen)? {
+                Some(url) => page = self.get_json(&url, &[])?,
+                None => return Ok(out),
+            }
+        }
+    }
+
+    pub fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        let ns: NameServers = self.get_json(
+            &self.url(&format!("/v2/zones/{}/nameservers", zone.id)),
+            &[],
+        )?;
+        Ok(ns
+            .nameservers
+            .into_iter()
+            .filter_map(|n| n.hostname.or(n.address))
+            .collect())
+    }
+
+    pub fn txt_sets(&self, zone: &Zone, filter: &str) -> ApiResult<Vec<RecordSet>> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        let mut page: RecordSetList = self.get_json(
+            &self.url(&format!("/v2/zones/{}/recordsets", zone.id)),
+            &q(&[("name", filter), ("type", "TXT"), ("limit", "500")]),
+        )?;
+        loop {
+            out.extend(
+                page.recordsets
+                    .into_iter()
+                    .filter(|r| r.rtype.eq_ignore_ascii_case("TXT")),
+            );
+            match self.next_page(page.links, &mut seen)? {
+                Some(url) => page = self.get_json(&url, &[])?,
+                None => return Ok(out),
+            }
+        }
+    }
+
+    pub fn get(&self, zone: &Zone, id: &str) -> ApiResult<Option<RecordSet>> {
+        let url = self.url(&format!("/v2/zones/{}/recordsets/{id}", zone.id));
+        match self.get_json(&url, &[]) {
+            Ok(rs) => Ok(Some(rs)),
+            Err(e) if e.http_status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn create_txt(
+        &self,
+        zone: &Zone,
+        name: &str,
+        ttl: u32,
+        records: &[String],
+        description: &str,
+    ) -> ApiResult<RecordSet> {
+        let body = serde_json::to_vec(&CreateBody {
+            name,
+            rtype: "TXT",
+            ttl,
+            records,
+            description,
+        })
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+        let url = self.url(&format!("/v2/zones/{}/recordsets", zone.id));
+        let resp = self.client.call("POST", &url, &[], Some(&body))?;
+        decode(&resp.body)
+    }
+
+    pub fn update_records(
+        &self,
+        zone: &Zone,
+        set: &RecordSet,
+        records: &[String],
+    ) -> ApiResult<RecordSet> {
+        let body = serde_json::to_vec(&UpdateBody {
+            name: &set.name,
+            rtype: &set.rtype,
+            ttl: set.ttl,
+            records,
+            description: set.description.as_deref(),
+        })
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+        let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
+        let resp = self.client.call("PUT", &url, &[], Some(&body))?;
+        decode(&resp.body)
+    }
+
+    pub fn delete(&self, zone: &Zone, set: &RecordSet) -> ApiResult<()> {
+        let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
+        let resp = self.client.call("DELETE", &url, &[], None)?;
+        // The service answers with the set (PENDING_DELETE); anything else (an HTML
+        // page from a proxy, say) leaves the outcome unknown: the caller re-reads.
+        if !resp.body.iter().all(u8::is_ascii_whitespace) {
+            decode::<serde_json::Value>(&resp.body)?;
+        }
+        Ok(())
+    }
+}
+
+/// A recordset in the flow's terms.
+fn txt_at(set: &RecordSet) -> TxtAt {
+    let status = match set.status.as_deref() {
+        None | Some("ACTIVE") => Status::Settled,
+        Some("ERROR") => Status::Failed("ERROR".into()),
+        // PENDING_* and any state we don't know: not to be written yet.
+        Some(other) => Status::Pending(other.to_string()),
+    };
+    TxtAt {
+        name: set.name.to_ascii_lowercase(),
+        records: set.records.clone(),
+        ids: vec![set.id.clone()],
+        ttl: set.ttl,
+        status,
+    }
+}
+
+fn zone_of(z: &Zone) -> provider::Zone {
+    provider::Zone {
+        id: z.id.clone(),
+        name: z.name.clone(),
+    }
+}
+
+fn wire_zone(z: &provider::Zone) -> Zone {
+    Zone {
+        id: z.id.clone(),
+        name: z.name.clone(),
+        zone_type: None,
+    }
+}
+
+impl OtcDns {
+    fn remember(&self, set: &RecordSet) -> TxtAt {
+        self.sets.borrow_mut().insert(set.id.clone(), set.clone());
+        txt_at(set)
+    }
+
+    fn listing(&self, filter: &str) -> ApiResult<Vec<Zone>> {
+        if let Some(z) = self.listings.borrow().get(filter) {
+            return Ok(z.clone());
+        }
+        let z = self.public_zones(filter)?;
+        self.listings
+            .borrow_mut()
+            .insert(filter.to_string(), z.clone());
+        Ok(z)
+    }
+
+    /// The set named exactly `name`, if any.
+    fn find(&self, zone: &Zone, name: &str) -> ApiResult<Option<RecordSet>> {
+        Ok(self
+            .txt_sets(zone, name)?
+            .into_iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name)))
+    }
+}
+
+impl Provider for OtcDns {
+    fn name(&self) -> &str {
+        "OTC DNS"
+    }
+
+    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<provider::Zone>> {
+        // The API filter is a substring match: the last two labels cover every candidate.
+        Ok(self
+            .listing(&zone::listing_filter(fqdn))?
+            .iter()
+            .map(zone_of)
+            .collect())
+    }
+
+    fn zone_named(&self, name: &str) -> ApiResult<Option<provider::Zone>> {
+        let want = zone::absolute(name);
+        Ok(self
+            .listing(want.trim_end_matches('.'))?
+            .iter()
+            .find(|z| zone::absolute(&z.name) == want)
+            .map(zone_of))
+    }
+
+    fn nameservers(&self, zone: &provider::Zone) -> ApiResult<Vec<String>> {
+        OtcDns::nameservers(self, &wire_zone(zone))
+    }
+
+    /// One name: a listing filtered by it (a small answer); several challenge
+    /// names: one listing of every challenge name of the zone; names of other
+    /// shapes: one listing each.
+    fn read(&self, zone: &provider::Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+        let z = wire_zone(zone);
+        let shared = names.len() > 1 && names.iter().all(|n| n.starts_with("_acme-challenge."));
+        let sets: Vec<Option<RecordSet>> = if shared {
+            let all = self.txt_sets(&z, "_acme-challenge")?;
+            names
+                .iter()
+                .map(|n| all.iter().find(|s| s.name.eq_ignore_ascii_case(n)).cloned())
+                .collect()
+        } else {
+            names
+                .iter()
+                .map(|n| self.find(&z, n))
+                .collect::<ApiResult<_>>()?
+        };
+        Ok(names
+            .iter()
+            .zip(sets)
+            .map(|(n, s)| match s {
+                Some(s) => self.remember(&s),
+                None => TxtAt::absent(n),
+            })
+            .collect())
+    }
+
+    /// The set read by its id: a full, fresh read of that very set.
+    fn reread(&self, zone: &provider::Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+        let Some(id) = at.ids.first() else {
+            let mut v = self.read(zone, std::slice::from_ref(&at.name))?;
+            return Ok(v.pop().unwrap_or_else(|| TxtAt::absent(&at.name)));
+        };
+        Ok(match self.get(&wire_zone(zone), id)? {
+            Some(s) => self.remember(&s),
+            None => TxtAt::absent(&at.name),
+        })
+    }
+
+    /// A new set when there is none; the whole set replaced (OTC has no
+    /// conditional update); the set deleted when nothing is left.
+    fn write(
+        &self,
+        zone: &provider::Zone,
+        before: &TxtAt,
+        after: &[String],
+        ttl: u32,
+    ) -> ApiResult<TxtAt> {
+        let z = wire_zone(zone);
+        let Some(id) = before.ids.first() else {
+            let set = self.create_txt(&z, &before.name, ttl, after, DESCRIPTION)?;
+            return Ok(self.remember(&set));
+        };
+        let set = self.sets.borrow().get(id).cloned().unwrap_or(RecordSet {
+            id: id.clone(),
+            name: before.name.clone(),
+            rtype: "TXT".into(),
+            ttl: before.ttl,
+            records: before.records.clone(),
+            status: None,
+            description: None,
+        });
+        if after.is_empty() {
+            self.delete(&z, &set)?;
+            return Ok(TxtAt {
+                status: Status::Pending("PENDING_DELETE".into()),
+                records: Vec::new(),
+                ..before.clone()
+            });
+        }
+        let updated = self.update_records(&z, &set, after)?;
+        Ok(self.remember(&updated))
+    }
+
+    /// Nothing to send: a change is served once its set is `ACTIVE`, which
+    /// [`read`](Provider::read) reports.
+    fn commit(&self, _zone: &provider::Zone) -> ApiResult<()> {
+        Ok(())
+    }
+}

@@ -1,17 +1,18 @@
-//! `otc-acme-hook api METHOD URL [BODY]`: a signed call to any OTC API, with
-//! secret-looking fields redacted from the printed answer.
+//! `otc-acme-hook api METHOD URL [BODY]`: a call to any API of the selected
+//! cloud, authorized as its DNS calls are, with secret-looking fields redacted
+//! from the printed answer.
 
 use std::io::{Read, Write};
 
 use serde_json::Value;
 
-use crate::cli::{ApiArgs, World};
+use crate::cli::ApiArgs;
 use crate::error::{Error, Result};
 use crate::http::Url;
 use crate::options::Options;
-use crate::providers::otc::signed::status_error;
 use crate::report::Report;
-use crate::session::signed_client;
+use crate::session;
+use crate::world::World;
 
 pub use crate::redact::redact;
 
@@ -62,16 +63,14 @@ pub fn run(
     let method = args.method.to_ascii_uppercase();
     let url = target(&args.url, opts)?;
     let body = body(args.body.as_deref(), &mut world.stdin)?;
-    let client = signed_client(opts, world, report)?;
-    let resp = client
-        .send(&method, &url, &[], body.as_deref())
-        .map_err(|e| {
-            Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path))
-                .hint_opt(e.hint())
-        })?;
+    let cloud = session::connect(opts, world, report)?;
+    let resp = cloud.send(&method, &url, body.as_deref()).map_err(|e| {
+        Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path))
+            .hint_opt(e.hint())
+    })?;
     report.verbose(format!("HTTP {}", resp.status));
     if !(200..300).contains(&resp.status) {
-        let e = status_error(&resp);
+        let e = cloud.error_of(&resp);
         return Err(Error::failed("api", format!("{method} {}: {e}", url.path)).hint_opt(e.hint()));
     }
     let out = match serde_json::from_slice::<Value>(&resp.body) {

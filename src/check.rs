@@ -4,10 +4,10 @@
 
 use std::io::Write;
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use crate::certbot::Flow;
-use crate::cli::{CheckArgs, World};
+use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
 use crate::local::Local;
 use crate::options::Options;
@@ -16,6 +16,7 @@ use crate::propagation::wire::QType;
 use crate::provider::{Memo, Provider, Zone};
 use crate::report::Report;
 use crate::session;
+use crate::world::World;
 use crate::zone;
 
 struct Lines<'a> {
@@ -80,7 +81,7 @@ pub fn run(
     lines.ok("config file", opts.config.to_string());
 
     // Credentials: the source that answered, never the secret.
-    let otc = match session::connect(opts, world, report) {
+    let cloud = match session::connect(opts, world, report) {
         Ok(c) => c,
         Err(e) if e.exit == crate::error::Exit::Rejected => return Err(e),
         Err(e) => {
@@ -93,35 +94,19 @@ pub fn run(
             ));
         }
     };
-    let creds = otc.client().credentials();
-    lines.ok(
-        "credentials",
-        format!(
-            "{} (access key {}{}{})",
-            creds.source,
-            creds.access_hint(),
-            if creds.is_temporary() {
-                ", temporary"
-            } else {
-                ", permanent"
-            },
-            creds
-                .expires_at
-                .as_deref()
-                .map(|e| format!(", expires {e}"))
-                .unwrap_or_default()
-        ),
-    );
+    lines.ok("credentials", cloud.identity());
 
     // The API answers, and our clock agrees with its Date header.
-    let mut url = opts.dns_endpoint.clone();
-    url.path = format!("{}/v2/zones", url.path.trim_end_matches('/'));
-    match otc
-        .client()
-        .call("GET", &url, &[("limit".into(), "1".into())], None)
-    {
+    let probe = cloud.probe_url();
+    match cloud.send("GET", &probe, None).and_then(|r| {
+        if (200..300).contains(&r.status) {
+            Ok(r)
+        } else {
+            Err(cloud.error_of(&r))
+        }
+    }) {
         Ok(resp) => {
-            let corrected = otc.client().clock_offset();
+            let corrected = cloud.clock_offset();
             let skew = resp
                 .header("Date")
                 .and_then(|d| httpdate::parse_http_date(d).ok())
@@ -152,9 +137,9 @@ pub fn run(
         }
     }
 
-    let dns = Memo::new(&otc);
+    let dns = Memo::new(cloud.dns());
     let query = NetDns {
-        timeout: Duration::from_secs(2),
+        timeout: crate::defaults::CHECK_DNS_QUERY_TIMEOUT,
     };
     let mut flow = session::flow(opts, world, report, &dns, &query, local);
     flow.mode.wait_once = false;

@@ -10,7 +10,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::api_error::{ApiError, ApiResult};
 use crate::clock::Clock;
-use crate::http::{Response, Transport, TransportError, Url};
+use crate::http::{
+    ProxyConfig, Response, Timeouts, Transport, TransportError, Trust, UreqTransport, Url,
+};
 use crate::report::Report;
 
 /// Skew beyond which a 401 is blamed on our clock (gateways allow 5 to 15
@@ -34,6 +36,41 @@ impl Default for RetryPolicy {
             retries: crate::defaults::RETRIES,
             base: crate::defaults::RETRY_BASE,
         }
+    }
+}
+
+/// How a run reaches cloud APIs: timeouts, retries, proxy and trust.
+#[derive(Debug, Clone)]
+pub struct Net {
+    pub http_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub proxy: ProxyConfig,
+    pub trust: Trust,
+}
+
+impl Net {
+    /// The transport for cloud APIs.
+    pub fn api_transport(&self) -> Rc<dyn Transport> {
+        Rc::new(UreqTransport::with(
+            Timeouts {
+                connect: self.http_timeout.min(Duration::from_secs(5)),
+                whole: self.http_timeout,
+            },
+            self.proxy.clone(),
+            self.trust.clone(),
+        ))
+    }
+
+    /// The instance metadata transport: short timeouts, never a proxy.
+    pub fn metadata_transport() -> Rc<dyn Transport> {
+        Rc::new(UreqTransport::with(
+            Timeouts {
+                connect: crate::defaults::METADATA_CONNECT_TIMEOUT,
+                whole: crate::defaults::METADATA_TIMEOUT,
+            },
+            ProxyConfig::default(),
+            Default::default(),
+        ))
     }
 }
 

@@ -25,3 +25,11 @@ pub const RETRY_BASE: Duration = Duration::from_millis(500);
 pub const NAMESERVER_PORT: u16 = 53;
 /// Extra wait after every nameserver serves the values, seconds.
 pub const SETTLE_SECS: u64 = 0;
+/// Instance metadata services answer on the link, or not at all.
+pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(3);
+/// Timeout of one DNS query while waiting for propagation (a lost datagram
+/// is simply asked again on the next poll).
+pub const DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(1);
+/// The same for `check`, which asks once.
+pub const CHECK_DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -10,6 +10,7 @@
 
 pub mod api_cmd;
 pub mod api_error;
+pub mod app;
 pub mod certbot;
 pub mod check;
 pub mod cli;
@@ -29,4 +30,5 @@ pub mod redact;
 pub mod report;
 pub mod session;
 pub mod txt;
+pub mod world;
 pub mod zone;

@@ -1,7 +1,7 @@
 //! The `otc-acme-hook` binary: everything lives in the library.
 fn main() -> std::process::ExitCode {
-    otc_acme_hook::cli::main_with(
+    otc_acme_hook::app::main_with(
         std::env::args_os().collect(),
-        otc_acme_hook::cli::World::real(),
+        otc_acme_hook::world::World::real(),
     )
 }

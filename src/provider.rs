@@ -184,3 +184,52 @@ impl Provider for Memo<'_> {
         self.inner.commit(zone)
     }
 }
+
+/// What a cloud's configuration is built from: the shared flags whose meaning
+/// (and default) depends on the cloud, as given, before any default applies.
+#[derive(Debug, Clone, Default)]
+pub struct CloudInput {
+    /// `--cloud`.
+    pub cloud: String,
+    pub region: Option<String>,
+    pub dns_endpoint: Option<String>,
+    pub metadata_url: Option<String>,
+    /// `--ak`/`--sk`/`--token` given on the command line.
+    pub flag_keys: Keys,
+    /// The same from the environment under OTC's names (`OS_*`), which clap
+    /// reads; a cloud of other names ignores them and reads its own from `env`.
+    pub os_keys: Keys,
+    /// `--credentials`: only this kind of source.
+    pub credentials: Option<String>,
+    pub credentials_file: Option<String>,
+    /// The environment (config file values included), for a cloud's own names.
+    pub env: HashMap<String, String>,
+}
+
+/// Static keys as given (blank values already dropped).
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    pub access: Option<String>,
+    pub secret: Option<String>,
+    pub token: Option<String>,
+}
+
+/// A cloud, connected: its DNS provider, and what `check` and `api` need.
+pub trait Connection {
+    fn dns(&self) -> &dyn Provider;
+    /// Where the identity came from, for `check` (never a secret).
+    fn identity(&self) -> String;
+    /// A cheap authorized read for `check`: the API answers, and its `Date`.
+    fn probe_url(&self) -> crate::http::Url;
+    /// Sends one authorized call (`api`, `check`); any status is an answer.
+    fn send(
+        &self,
+        method: &str,
+        url: &crate::http::Url,
+        body: Option<&[u8]>,
+    ) -> ApiResult<crate::http::Response>;
+    /// This cloud's reading of a non-2xx answer.
+    fn error_of(&self, resp: &crate::http::Response) -> ApiError;
+    /// The clock correction learnt from a 401 (seconds), 0 if none.
+    fn clock_offset(&self) -> i64;
+}

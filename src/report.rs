@@ -2,7 +2,7 @@
 //! trail), progress while waiting, detail under `-v`. Never a secret: callers
 //! pass names, zones and values, never credentials.
 //!
-//! Under certbot (see `cli::run`) the info lines go to stdout instead: certbot
+//! Under certbot (see `app::run`) the info lines go to stdout instead: certbot
 //! logs any stderr output of a hook as a warning, stdout as a plain notice.
 
 use std::cell::RefCell;

@@ -180,8 +180,8 @@ fn variables_in(text: &str) -> BTreeSet<String> {
 
 /// Variables documented besides clap's, each with the file that reads it.
 const EXTRA_VARIABLES: [(&str, &str); 3] = [
-    ("OS_ACCESS_SECRET", "src/options.rs"),
-    ("OS_ACCESS_TOKEN", "src/options.rs"),
+    ("OS_ACCESS_SECRET", "src/providers/otc/setup.rs"),
+    ("OS_ACCESS_TOKEN", "src/providers/otc/setup.rs"),
     ("OTC_ACME_HOOK_BIN", "packaging/acme.sh/dns_otc_hook.sh"),
 ];
 
@@ -299,7 +299,7 @@ fn configuration_md_names_only_real_flags_and_variables() {
 
 #[test]
 fn configuration_md_cloud_profiles_match_the_code() {
-    use otc_acme_hook::options::profile;
+    use otc_acme_hook::providers::otc::setup::profile;
     let md = read("docs/configuration.md");
     let otc = profile("otc", "REGION");
     let huawei = profile("huawei", "REGION");

@@ -1,0 +1,1 @@
+//! where the keys come from (placeholder)

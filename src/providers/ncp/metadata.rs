@@ -21,7 +21,8 @@ pub const TOKEN_HEADER: &str = "X-NCP-METADATA-TOKEN";
 /// Seconds a metadata token lives (the documented example; one run needs seconds).
 pub const TOKEN_TTL_SECS: u32 = 21600;
 
-const ROLE_HINT: &str = "attach a server role with the Global DNS permission to this server \
+/// The fix when no server role answers.
+pub const ROLE_HINT: &str = "attach a server role with the Global DNS permission to this server \
 (console: Server > the server > Server role; VPC servers only), or set \
 NCLOUD_ACCESS_KEY_ID and NCLOUD_SECRET_ACCESS_KEY";
 

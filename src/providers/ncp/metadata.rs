@@ -106,7 +106,7 @@ impl Session<'_> {
                 let tok = String::from_utf8_lossy(&r.body).trim().to_string();
                 Ok((!tok.is_empty()).then_some(tok))
             }
-            Ok(r) if matches!(r.status, 404 | 405 | 403) => Ok(None),
+            Ok(r) if matches!(r.status, 403..=405) => Ok(None),
             Ok(r) => Err(failed(format!(
                 "metadata token request to {} answered HTTP {}",
                 self.token_url(),

@@ -101,6 +101,17 @@ pub fn resolve_endpoint(
     Ok((region, url))
 }
 
+/// The server role's metadata URL: `--metadata-url` / `OTC_METADATA_URL`
+/// when given, else [`DEFAULT_METADATA_URL`]. A bad URL is a rejection.
+pub fn resolve_metadata_url(given: Option<&str>) -> crate::error::Result<crate::http::Url> {
+    let raw = given
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or(DEFAULT_METADATA_URL);
+    crate::http::Url::parse(raw)
+        .map_err(|m| crate::error::Error::rejected("options", format!("--metadata-url: {m}")))
+}
+
 /// A string that never prints itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -189,6 +200,22 @@ mod tests {
         let e = resolve_endpoint(None, Some("http://dns.example/dns/v1")).unwrap_err();
         assert_eq!(e.exit.code(), 2);
         assert!(resolve_endpoint(None, Some("https://h/dns/v1?x=1")).is_err());
+    }
+
+    #[test]
+    fn metadata_url_default_and_override() {
+        let u = resolve_metadata_url(None).unwrap();
+        assert_eq!(u.origin(), "http://169.254.169.254");
+        assert_eq!(u.path, "/latest/meta-data/iam/security-credentials");
+        let u = resolve_metadata_url(Some(
+            "http://127.0.0.1:8/latest/meta-data/iam/security-credentials",
+        ))
+        .unwrap();
+        assert_eq!(u.origin(), "http://127.0.0.1:8");
+        assert_eq!(
+            resolve_metadata_url(Some("nope")).unwrap_err().exit.code(),
+            2
+        );
     }
 
     #[test]

@@ -66,6 +66,17 @@ pub fn headers(
     ]
 }
 
+/// The headers for a request to an absolute URL (what an authorizer of the
+/// shared HTTP client adds).
+pub fn authorize(
+    keys: &Keys,
+    method: &str,
+    url: &crate::http::Url,
+    timestamp_ms: i64,
+) -> Vec<(String, String)> {
+    headers(keys, method, &path_and_query(url), timestamp_ms)
+}
+
 /// The request-target to sign for an absolute URL: its path and query as
 /// they will be sent, without scheme and host.
 pub fn path_and_query(url: &crate::http::Url) -> String {
@@ -154,7 +165,11 @@ mod tests {
                 "vector {n}"
             );
             let keys = Keys::new(s("access_key"), Secret::new(s("secret_key")), "test");
-            let got = headers(&keys, s("method"), &target, ts.parse().unwrap());
+            let got = authorize(&keys, s("method"), &url, ts.parse().unwrap());
+            assert_eq!(
+                got,
+                headers(&keys, s("method"), &target, ts.parse().unwrap())
+            );
             let want = vec["expected_headers"].as_object().unwrap();
             assert_eq!(got.len(), want.len(), "vector {n}");
             for (k, v) in &got {

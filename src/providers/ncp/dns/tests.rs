@@ -470,6 +470,17 @@ fn query_values_are_encoded_as_sent() {
     assert_eq!(encode("@"), "@");
     assert_eq!(encode("한글.kr"), "%ED%95%9C%EA%B8%80.kr");
     assert_eq!(encode("a b&c=d"), "a%20b%26c%3Dd");
+    // `@` stays literal and survives URL parsing (what is signed is what is sent).
+    let u = Url::parse(&format!(
+        "https://h/dns/v1/ncpdns/record/1?searchContent={}",
+        encode("@")
+    ))
+    .unwrap();
+    assert_eq!(u.query.as_deref(), Some("searchContent=@"));
+    assert_eq!(
+        sign::path_and_query(&u),
+        "/dns/v1/ncpdns/record/1?searchContent=@"
+    );
 }
 
 /// The plain sender signs the request-target with the base's `/dns/v1`.

@@ -9,8 +9,12 @@ use std::cell::{Cell, RefCell};
 use otc_acme_hook::api_error::Kind;
 use otc_acme_hook::http::{Response, Transport, TransportError, Url};
 use otc_acme_hook::provider::{Provider, TxtAt};
+use otc_acme_hook::providers::ncp::credentials::RealFiles;
 use otc_acme_hook::providers::ncp::dns::{NcpDns, SignedSender};
-use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, sign};
+use otc_acme_hook::providers::ncp::{
+    Given, Keys, Settings, connect, metadata, resolve_metadata_url, sign,
+};
+use otc_acme_hook::report::{Level, Report};
 use otc_sim::ncp::{MetadataMode, NcpSeed, NcpState, Request};
 
 const T0: i64 = 1_800_000_000_000;
@@ -147,6 +151,32 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
         .filter(|s| s.starts_with("POST"))
         .count();
     assert_eq!(posts, 1);
+}
+
+#[test]
+fn connect_takes_the_server_role_when_nothing_else_is_configured() {
+    let sim = InProcess::new(MetadataMode::Required);
+    let settings = Settings::resolve(&Given {
+        dns_endpoint: Some("http://127.0.0.1:1/dns/v1"),
+        metadata_url: Some("http://127.0.0.1:1/latest/meta-data/iam/security-credentials"),
+        ..Given::default()
+    })
+    .unwrap();
+    // OTC's names are not NCP's: they are not read.
+    let env = |k: &str| matches!(k, "OS_ACCESS_KEY" | "OS_SECRET_KEY").then(|| "otc".to_string());
+    let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+    let (keys, d) = connect(
+        &settings,
+        &env,
+        &RealFiles,
+        &sim,
+        &sim,
+        Box::new(|| sim.now_ms.get()),
+        &report,
+    )
+    .unwrap();
+    assert_eq!(keys.source, "server role");
+    assert!(d.zone_named("example.test.").unwrap().is_some());
 }
 
 #[test]

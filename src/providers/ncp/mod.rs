@@ -175,6 +175,30 @@ impl Settings {
     }
 }
 
+/// Keys from the chain (the server role through `metadata_transport`: short
+/// timeouts, never a proxy) and the Global DNS provider over `api_transport`
+/// with the plain [`dns::SignedSender`]. `now_ms`: the clock, in ms since the
+/// Unix epoch. (When wired, the shared retrying client takes the sender's place.)
+pub fn connect<'a>(
+    settings: &Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+    files: &dyn credentials::Files,
+    metadata_transport: &dyn crate::http::Transport,
+    api_transport: &'a dyn crate::http::Transport,
+    now_ms: Box<dyn Fn() -> i64 + 'a>,
+    report: &crate::report::Report,
+) -> crate::error::Result<(Keys, dns::NcpDns<'a>)> {
+    let role = || metadata::fetch(metadata_transport, &settings.metadata_url);
+    let keys = credentials::resolve(&settings.credentials, env, files, &role, report)?;
+    let sender = dns::SignedSender {
+        transport: api_transport,
+        base: settings.dns_base.clone(),
+        keys: keys.clone(),
+        now_ms,
+    };
+    Ok((keys, dns::NcpDns::new(sender)))
+}
+
 /// A string that never prints itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

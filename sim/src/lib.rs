@@ -140,6 +140,7 @@ mod dns;
 mod http;
 mod iam;
 mod metadata;
+pub mod ncp;
 mod seed;
 mod state;
 mod verify;

@@ -14,6 +14,7 @@ use crate::http::Url;
 use crate::provider::{CloudInput, Connection};
 use crate::report::Report;
 
+pub mod ncp;
 pub mod otc;
 
 /// The values of `--cloud`.

@@ -1,0 +1,580 @@
+//! NCP's credential chain, first found wins: `--ak/--sk`; the environment
+//! (`NCLOUD_ACCESS_KEY_ID`/`NCLOUD_SECRET_ACCESS_KEY`, aliases
+//! `NCLOUD_ACCESS_KEY`/`NCLOUD_SECRET_KEY`; OTC's `OS_*` are not read for
+//! this cloud); `--credentials-file` or else the NCP CLI's
+//! `~/.ncloud/configure`; the server role from instance metadata.
+//!
+//! Pure over what is injected: the flags ([`Inputs`]), the environment (a
+//! getenv closure), files ([`Files`]) and the server role (a closure, in
+//! production [`super::metadata::fetch`]). A source not configured passes to
+//! the next, its reason kept for the final message; one configured but broken
+//! stops the chain.
+
+use std::path::{Path, PathBuf};
+
+use super::{Keys, NCLOUD_CONFIGURE, Secret};
+use crate::error::{Error, Result};
+use crate::report::Report;
+
+/// The environment names, in order of preference.
+pub const ENV_ACCESS: [&str; 2] = ["NCLOUD_ACCESS_KEY_ID", "NCLOUD_ACCESS_KEY"];
+pub const ENV_SECRET: [&str; 2] = ["NCLOUD_SECRET_ACCESS_KEY", "NCLOUD_SECRET_KEY"];
+
+/// What the command line (and its variables) gave for credentials.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// `--ak`
+    pub ak: Option<String>,
+    /// `--sk`
+    pub sk: Option<Secret>,
+    /// `--credentials-file` / `OTC_CREDENTIALS_FILE`
+    pub credentials_file: Option<PathBuf>,
+    /// `--credentials static|file|metadata`: only that kind of source.
+    pub only: Option<SourceKind>,
+}
+
+/// The kinds `--credentials` can force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Static,
+    File,
+    Metadata,
+}
+
+impl SourceKind {
+    pub fn parse(s: &str) -> Option<SourceKind> {
+        match s {
+            "static" => Some(SourceKind::Static),
+            "file" => Some(SourceKind::File),
+            "metadata" => Some(SourceKind::Metadata),
+            _ => None,
+        }
+    }
+}
+
+/// A file's text and permission bits.
+#[derive(Debug, Clone)]
+pub struct FileText {
+    pub mode: u32,
+    pub text: String,
+}
+
+/// Reads files (injected so tests need no disk).
+pub trait Files {
+    fn read(&self, path: &Path) -> std::io::Result<FileText>;
+}
+
+/// The real file system.
+pub struct RealFiles;
+
+impl Files for RealFiles {
+    fn read(&self, path: &Path) -> std::io::Result<FileText> {
+        let meta = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            meta.permissions().mode()
+        };
+        #[cfg(not(unix))]
+        let mode = {
+            let _ = meta;
+            0o600
+        };
+        Ok(FileText {
+            mode,
+            text: std::fs::read_to_string(path)?,
+        })
+    }
+}
+
+/// What one source did: keys, or why it was passed over.
+enum Attempt {
+    Loaded(Keys),
+    NotConfigured(String),
+}
+
+/// Resolves the keys. `env` answers variable names (blank = unset);
+/// `server_role` is called only when every earlier source was passed over.
+pub fn resolve(
+    inputs: &Inputs,
+    env: &dyn Fn(&str) -> Option<String>,
+    files: &dyn Files,
+    server_role: &dyn Fn() -> Result<Keys>,
+    report: &Report,
+) -> Result<Keys> {
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
+    let mut skipped: Vec<String> = Vec::new();
+    let sources: [(&str, SourceKind); 4] = [
+        ("flags", SourceKind::Static),
+        ("environment", SourceKind::Static),
+        ("credentials file", SourceKind::File),
+        ("server role", SourceKind::Metadata),
+    ];
+    for (name, kind) in sources {
+        if inputs.only.is_some_and(|k| k != kind) {
+            continue;
+        }
+        let attempt = match name {
+            "flags" => static_pair(inputs.ak.clone(), inputs.sk.clone(), "flags", "--ak/--sk")?,
+            "environment" => static_pair(
+                get(&ENV_ACCESS),
+                get(&ENV_SECRET).map(Secret::new),
+                "environment",
+                "NCLOUD_ACCESS_KEY_ID/NCLOUD_SECRET_ACCESS_KEY",
+            )?,
+            "credentials file" => from_file(inputs, env, files)?,
+            _ => match server_role() {
+                Ok(k) => Attempt::Loaded(k),
+                // The last resort failed too: say why every source before it was passed over.
+                Err(mut e) if !skipped.is_empty() => {
+                    e.cause = format!(
+                        "no credential source answered ({}; server role: {})",
+                        skipped.join("; "),
+                        e.cause
+                    );
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        match attempt {
+            Attempt::Loaded(k) => {
+                report.verbose(format!("credentials: {name} answered"));
+                return Ok(k);
+            }
+            Attempt::NotConfigured(why) => {
+                report.verbose(format!("credentials: {name} skipped ({why})"));
+                skipped.push(format!("{name}: {why}"));
+            }
+        }
+    }
+    // Only reached when --credentials forced a source that is not configured.
+    Err(Error::rejected(
+        "credentials",
+        format!(
+            "the source forced by --credentials is not configured ({})",
+            skipped.join("; ")
+        ),
+    )
+    .hint("configure it, or drop --credentials / OTC_CREDENTIALS"))
+}
+
+fn static_pair(
+    ak: Option<String>,
+    sk: Option<Secret>,
+    origin: &'static str,
+    names: &str,
+) -> Result<Attempt> {
+    let ak = ak.filter(|a| !a.trim().is_empty());
+    let sk = sk.filter(|s| !s.expose().is_empty());
+    match (ak, sk) {
+        (None, None) => Ok(Attempt::NotConfigured(format!("no {names}"))),
+        (Some(_), None) => Err(Error::rejected(
+            "credentials",
+            format!("an access key was given ({origin}) but no secret key"),
+        )
+        .hint("set NCLOUD_SECRET_ACCESS_KEY (or --sk), or unset the access key to use the server role")),
+        (None, Some(_)) => Err(Error::rejected(
+            "credentials",
+            format!("a secret key was given ({origin}) but no access key"),
+        )
+        .hint("set NCLOUD_ACCESS_KEY_ID (or --ak)")),
+        (Some(ak), Some(sk)) => Ok(Attempt::Loaded(Keys::new(ak.trim(), sk, origin))),
+    }
+}
+
+fn from_file(
+    inputs: &Inputs,
+    env: &dyn Fn(&str) -> Option<String>,
+    files: &dyn Files,
+) -> Result<Attempt> {
+    let (path, explicit) = match &inputs.credentials_file {
+        Some(p) => (p.clone(), true),
+        None => match env("HOME").filter(|h| !h.trim().is_empty()) {
+            Some(home) => (Path::new(&home).join(NCLOUD_CONFIGURE), false),
+            None => {
+                return Ok(Attempt::NotConfigured(
+                    "no --credentials-file / OTC_CREDENTIALS_FILE, no HOME".into(),
+                ));
+            }
+        },
+    };
+    let file = match files.read(&path) {
+        Ok(f) => f,
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Attempt::NotConfigured(format!(
+                "no --credentials-file / OTC_CREDENTIALS_FILE, no {}",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Error::rejected(
+                "credentials",
+                format!("cannot read credentials file {}: {e}", path.display()),
+            ));
+        }
+    };
+    if file.mode & 0o077 != 0 {
+        return Err(Error::rejected(
+            "credentials",
+            format!(
+                "credentials file {} is readable by group or others (mode {:o})",
+                path.display(),
+                file.mode & 0o777
+            ),
+        )
+        .hint(format!("chmod 600 {}", path.display())));
+    }
+    parse(&file.text, &path).map(Attempt::Loaded)
+}
+
+/// Parses a credentials file. Two shapes: OTC's `key = value` lines
+/// (`access_key`, `secret_key`; the NCP CLI's key names are accepted too;
+/// `#` comments; an unknown key is an error naming its line), or, when the
+/// file has `[section]` lines, the NCP CLI's `configure` (the `[DEFAULT]`
+/// section's `ncloud_access_key_id` and `ncloud_secret_access_key`; other
+/// keys and sections ignored). Errors name the line, never a value.
+pub fn parse(text: &str, path: &Path) -> Result<Keys> {
+    let bad = |msg: String| Error::rejected("credentials", format!("{}: {msg}", path.display()));
+    let ini = text.lines().any(|l| l.trim_start().starts_with('['));
+    let mut section: Option<String> = None;
+    let (mut ak, mut sk) = (None, None);
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || (ini && line.starts_with(';')) {
+            continue;
+        }
+        if ini && line.starts_with('[') {
+            let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+                return Err(bad(format!("line {}: expected `[section]`", i + 1)));
+            };
+            section = Some(name.trim().to_string());
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(bad(format!("line {}: expected `key = value`", i + 1)));
+        };
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .unwrap_or(v)
+            .to_string();
+        if ini && section.as_deref() != Some("DEFAULT") {
+            continue;
+        }
+        match k.trim() {
+            "access_key" | "ncloud_access_key_id" => ak = Some(v),
+            "secret_key" | "ncloud_secret_access_key" => sk = Some(v),
+            _ if ini => {}
+            other => {
+                return Err(bad(format!(
+                    "line {}: unknown key {other:?} (access_key, secret_key)",
+                    i + 1
+                )));
+            }
+        }
+    }
+    let (Some(ak), Some(sk)) = (ak.filter(|v| !v.is_empty()), sk.filter(|v| !v.is_empty())) else {
+        return Err(bad(if ini {
+            "needs ncloud_access_key_id and ncloud_secret_access_key in its [DEFAULT] section"
+                .into()
+        } else {
+            "needs access_key and secret_key".into()
+        }));
+    };
+    Ok(Keys::new(ak, Secret::new(sk), "credentials file"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Level;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct FakeFiles(HashMap<PathBuf, FileText>);
+    impl FakeFiles {
+        fn with(mut self, p: &str, mode: u32, text: &str) -> Self {
+            self.0.insert(
+                PathBuf::from(p),
+                FileText {
+                    mode,
+                    text: text.into(),
+                },
+            );
+            self
+        }
+    }
+    impl Files for FakeFiles {
+        fn read(&self, path: &Path) -> std::io::Result<FileText> {
+            self.0
+                .get(path)
+                .cloned()
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+        }
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    fn role_ok() -> Result<Keys> {
+        let mut k = Keys::new("ROLEAK", Secret::new("ROLESK"), "server role");
+        k.refreshable = true;
+        Ok(k)
+    }
+    fn role_never() -> Result<Keys> {
+        panic!("the server role must not be asked")
+    }
+    fn role_down() -> Result<Keys> {
+        Err(Error::failed("credentials", "NCP metadata did not answer")
+            .hint(super::super::metadata::ROLE_HINT))
+    }
+
+    fn run(
+        inputs: &Inputs,
+        env: &[(&str, &str)],
+        files: &FakeFiles,
+        role: &dyn Fn() -> Result<Keys>,
+    ) -> (Result<Keys>, String) {
+        let out = crate::report::Capture::default();
+        let report = Report::new(Level::Verbose, Box::new(out.clone()));
+        let r = resolve(inputs, &env_of(env), files, role, &report);
+        (r, out.text())
+    }
+
+    const HOME: (&str, &str) = ("HOME", "/home/u");
+    const CONFIGURE: &str = "/home/u/.ncloud/configure";
+
+    #[test]
+    fn flags_then_env_then_file_then_role() {
+        let flags = Inputs {
+            ak: Some("AKF".into()),
+            sk: Some(Secret::new("SKF")),
+            ..Default::default()
+        };
+        let env = [
+            ("NCLOUD_ACCESS_KEY_ID", "AKE"),
+            ("NCLOUD_SECRET_ACCESS_KEY", "SKE"),
+            HOME,
+        ];
+        let files = FakeFiles::default().with(
+            CONFIGURE,
+            0o600,
+            "[DEFAULT]\nncloud_access_key_id = AKC\nncloud_secret_access_key = SKC\n",
+        );
+        let (k, _) = run(&flags, &env, &files, &role_never);
+        assert_eq!((k.unwrap().access.as_str()), "AKF");
+        let (k, _) = run(&Inputs::default(), &env, &files, &role_never);
+        let k = k.unwrap();
+        assert_eq!(
+            (k.access.as_str(), k.secret.expose(), k.source),
+            ("AKE", "SKE", "environment")
+        );
+        let (k, log) = run(&Inputs::default(), &[HOME], &files, &role_never);
+        let k = k.unwrap();
+        assert_eq!((k.access.as_str(), k.source), ("AKC", "credentials file"));
+        assert!(log.contains("environment skipped"), "{log}");
+        let (k, log) = run(&Inputs::default(), &[HOME], &FakeFiles::default(), &role_ok);
+        let k = k.unwrap();
+        assert_eq!((k.access.as_str(), k.refreshable), ("ROLEAK", true));
+        assert!(log.contains("server role answered"), "{log}");
+    }
+
+    #[test]
+    fn aliases_are_read_and_os_names_are_not() {
+        let env = [("NCLOUD_ACCESS_KEY", "AKA"), ("NCLOUD_SECRET_KEY", "SKA")];
+        let (k, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_never);
+        assert_eq!(k.unwrap().access, "AKA");
+        // The primary names win over the aliases.
+        let env = [
+            ("NCLOUD_ACCESS_KEY", "AKA"),
+            ("NCLOUD_SECRET_KEY", "SKA"),
+            ("NCLOUD_ACCESS_KEY_ID", "AKP"),
+            ("NCLOUD_SECRET_ACCESS_KEY", "SKP"),
+        ];
+        let (k, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_never);
+        assert_eq!(k.unwrap().secret.expose(), "SKP");
+        let env = [
+            ("OS_ACCESS_KEY", "AKO"),
+            ("OS_SECRET_KEY", "SKO"),
+            ("NCLOUD_ACCESS_KEY_ID", " "),
+        ];
+        let (k, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_ok);
+        assert_eq!(
+            k.unwrap().access,
+            "ROLEAK",
+            "OS_* and blank values are not read"
+        );
+    }
+
+    #[test]
+    fn half_a_pair_is_rejected_naming_the_missing_half() {
+        let env = [("NCLOUD_ACCESS_KEY_ID", "AK")];
+        let (e, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_never);
+        let e = e.unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("NCLOUD_SECRET_ACCESS_KEY"), "{e}");
+        let flags = Inputs {
+            sk: Some(Secret::new("SKONLY")),
+            ..Default::default()
+        };
+        let (e, _) = run(&flags, &[], &FakeFiles::default(), &role_never);
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("--ak") && !e.contains("SKONLY"), "{e}");
+    }
+
+    #[test]
+    fn configure_file_must_be_private() {
+        let files = FakeFiles::default().with(
+            CONFIGURE,
+            0o644,
+            "[DEFAULT]\nncloud_access_key_id = A\nncloud_secret_access_key = S\n",
+        );
+        let (e, _) = run(&Inputs::default(), &[HOME], &files, &role_never);
+        let e = e.unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        let e = e.to_string();
+        assert!(
+            e.contains(&format!("chmod 600 {CONFIGURE}")) && e.contains("644"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn explicit_file_missing_is_rejected_and_wins_over_configure() {
+        let files = FakeFiles::default()
+            .with(
+                CONFIGURE,
+                0o600,
+                "[DEFAULT]\nncloud_access_key_id = A\nncloud_secret_access_key = S\n",
+            )
+            .with(
+                "/etc/ncp.conf",
+                0o400,
+                "# ours\naccess_key = AKX\nsecret_key = \"S X\"\n",
+            );
+        let given = |p: &str| Inputs {
+            credentials_file: Some(PathBuf::from(p)),
+            ..Default::default()
+        };
+        let (k, _) = run(&given("/etc/ncp.conf"), &[HOME], &files, &role_never);
+        let k = k.unwrap();
+        assert_eq!((k.access.as_str(), k.secret.expose()), ("AKX", "S X"));
+        let (e, _) = run(&given("/nope"), &[HOME], &files, &role_never);
+        let e = e.unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("/nope"), "{e}");
+    }
+
+    #[test]
+    fn file_formats() {
+        let p = Path::new("f");
+        let k = parse(
+            "; cli\n[DEFAULT]\nncloud_access_key_id = AK1\nncloud_secret_access_key = SK1\nncloud_api_url = https://ncloud.apigw.ntruss.com\n[other]\nncloud_access_key_id = AK2\n",
+            p,
+        )
+        .unwrap();
+        assert_eq!((k.access.as_str(), k.secret.expose()), ("AK1", "SK1"));
+        let e = parse(
+            "[prod]\nncloud_access_key_id = AK\nncloud_secret_access_key = LEAKME\n",
+            p,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("[DEFAULT]") && !e.contains("LEAKME"), "{e}");
+        let e = parse("access_key = AK\nsecret = LEAKME\n", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && !e.contains("LEAKME"), "{e}");
+        assert!(
+            parse("garbage LEAK\n", p)
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
+        assert!(parse("access_key = AK\n", p).is_err());
+        let k = parse("ncloud_access_key_id=A\nncloud_secret_access_key=B\n", p).unwrap();
+        assert_eq!(k.access, "A");
+    }
+
+    #[test]
+    fn nothing_configured_says_why_each_source_was_passed_over() {
+        let (e, _) = run(
+            &Inputs::default(),
+            &[HOME],
+            &FakeFiles::default(),
+            &role_down,
+        );
+        let e = e.unwrap_err();
+        assert_eq!(e.exit.code(), 1);
+        let e = e.to_string();
+        for part in [
+            "flags: no --ak/--sk",
+            "environment: no NCLOUD_ACCESS_KEY_ID/NCLOUD_SECRET_ACCESS_KEY",
+            "credentials file: no --credentials-file / OTC_CREDENTIALS_FILE, no /home/u/.ncloud/configure",
+            "server role: NCP metadata did not answer",
+            "attach a server role",
+        ] {
+            assert!(e.contains(part), "{part}: {e}");
+        }
+        assert_eq!(e.lines().count(), 1);
+    }
+
+    #[test]
+    fn forcing_a_source_skips_the_others() {
+        let env = [
+            ("NCLOUD_ACCESS_KEY_ID", "AK"),
+            ("NCLOUD_SECRET_ACCESS_KEY", "SK"),
+            HOME,
+        ];
+        let only = |k| Inputs {
+            only: Some(k),
+            ..Default::default()
+        };
+        let (k, _) = run(
+            &only(SourceKind::Metadata),
+            &env,
+            &FakeFiles::default(),
+            &role_ok,
+        );
+        assert_eq!(k.unwrap().access, "ROLEAK");
+        let (e, _) = run(
+            &only(SourceKind::File),
+            &env,
+            &FakeFiles::default(),
+            &role_never,
+        );
+        let e = e.unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("forced by --credentials"), "{e}");
+        assert_eq!(SourceKind::parse("container"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn real_files_report_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ncp-credfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("configure");
+        std::fs::write(&p, "x").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let f = RealFiles.read(&p).unwrap();
+        assert_eq!((f.mode & 0o777, f.text.as_str()), (0o640, "x"));
+        assert_eq!(
+            RealFiles.read(&dir.join("none")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,403 @@
+//! NCP Global DNS v1 behind the provider seam ([`crate::provider::Provider`]).
+//! API reference: <https://api.ncloud-docs.com/docs/en/networking-globaldns-record>
+//!
+//! - zone: `GET /ncpdns/domain?page=0&size=100&domainName={candidate}` per
+//!   candidate suffix, every page, exact `name` compare (the filter may over-match);
+//! - read: `GET /ncpdns/record/{domainId}?page=0&size=100&recordType=TXT&searchContent={host}`,
+//!   every page, exact `host` compare (`@` for the apex); TXT content may come
+//!   back quoted, so values are compared unquoted;
+//! - write: one `POST /ncpdns/record/{domainId}` with the array of added values,
+//!   one `DELETE /ncpdns/record/{domainId}` with the array of removed ids (only
+//!   ids it read), then a re-read (the answers' bodies are not relied on);
+//! - commit: one `PUT /ncpdns/record/apply/{domainId}`. Rollback is never called:
+//!   it would discard everybody's pending edits of the zone.
+//!
+//! Requests go through an injected [`Sender`] (signing, retries and the
+//! transport are its business), so this file is pure request/answer logic.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api_error::{ApiError, ApiResult, Kind};
+use crate::http::{Response, Transport, Url};
+use crate::provider::{Provider, TxtAt, Zone};
+use crate::txt::unquote;
+use crate::zone::{absolute, candidate_zones};
+
+use super::{Keys, sign};
+
+/// Items asked per page (the API's `size`).
+pub const PAGE_SIZE: u32 = 100;
+/// Pages followed at most; beyond, the listing is an error, never a partial read.
+const MAX_PAGES: u32 = 100;
+
+/// Sends one request to the Global DNS API.
+pub trait Sender {
+    /// `path_and_query` is relative to the DNS base (`/ncpdns/...`, the base's
+    /// `/dns/v1` is the sender's to add and sign); `body` is JSON. Any HTTP
+    /// answer is `Ok`, non-2xx included; `Err` only when there was none.
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
+}
+
+impl<F> Sender for F
+where
+    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response>,
+{
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        self(method, path_and_query, body)
+    }
+}
+
+/// The NS names of a zone, asked of the resolver (the propagation module's
+/// lookup, injected when wiring).
+pub type NsLookup<'a> = Box<dyn Fn(&Zone) -> ApiResult<Vec<String>> + 'a>;
+
+/// Global DNS v1 as a [`Provider`].
+pub struct NcpDns<'a> {
+    sender: Box<dyn Sender + 'a>,
+    ns_lookup: Option<NsLookup<'a>>,
+    /// Nameservers the domain listing named, by domain id.
+    listed_ns: RefCell<HashMap<String, Vec<String>>>,
+}
+
+impl<'a> NcpDns<'a> {
+    pub fn new(sender: impl Sender + 'a) -> Self {
+        NcpDns {
+            sender: Box::new(sender),
+            ns_lookup: None,
+            listed_ns: Default::default(),
+        }
+    }
+
+    /// Where nameservers come from when the API does not name them: an NS
+    /// lookup through the resolver. Without one, [`super::NAMESERVERS`].
+    pub fn with_ns_lookup(mut self, lookup: NsLookup<'a>) -> Self {
+        self.ns_lookup = Some(lookup);
+        self
+    }
+
+    /// A call whose non-2xx answer becomes an [`ApiError`].
+    fn call(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        let r = self.sender.send(method, path_and_query, body)?;
+        if (200..300).contains(&r.status) {
+            Ok(r)
+        } else {
+            Err(api_error(r.status, &r.body))
+        }
+    }
+
+    /// Every page of a Spring-style listing (`content`, `last`, `totalPages`).
+    fn all_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &str,
+    ) -> ApiResult<Vec<T>> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let r = self.call(
+                "GET",
+                &format!("{path}?page={page}&size={PAGE_SIZE}&{query}"),
+                None,
+            )?;
+            let p: Page<T> = decode(&r.body)?;
+            let n = p.content.len();
+            out.extend(p.content);
+            let done = match (p.last, p.total_pages) {
+                (Some(last), _) => last,
+                (None, Some(total)) => page + 1 >= total,
+                (None, None) => n < PAGE_SIZE as usize,
+            };
+            if done || n == 0 {
+                return Ok(out);
+            }
+        }
+        Err(ApiError::Decode(format!(
+            "{path}: more than {MAX_PAGES} pages; refusing a partial listing"
+        )))
+    }
+
+    /// The domain named exactly `name` (absolute or not).
+    fn lookup(&self, name: &str) -> ApiResult<Option<Zone>> {
+        let want = absolute(name);
+        let bare = want.trim_end_matches('.');
+        let domains: Vec<Domain> =
+            self.all_pages("/ncpdns/domain", &format!("domainName={}", encode(bare)))?;
+        let Some(d) = domains.into_iter().find(|d| absolute(&d.name) == want) else {
+            return Ok(None);
+        };
+        let id = id_string(&d.id)?;
+        if let Some(ns) = d.name_servers.filter(|n| !n.is_empty()) {
+            self.listed_ns.borrow_mut().insert(id.clone(), ns);
+        }
+        Ok(Some(Zone { id, name: want }))
+    }
+
+    fn read_one(&self, zone: &Zone, name: &str) -> ApiResult<TxtAt> {
+        let host = host_in(name, zone)?;
+        let records: Vec<Record> = self.all_pages(
+            &format!("/ncpdns/record/{}", zone.id),
+            &format!("recordType=TXT&searchContent={}", encode(&host)),
+        )?;
+        let mut at = TxtAt::absent(&absolute(name));
+        for r in records {
+            // The search over-matches: only this very host, only TXT, not deleted.
+            if !r.host.eq_ignore_ascii_case(&host)
+                || !r.rtype.eq_ignore_ascii_case("TXT")
+                || r.del_yn
+            {
+                continue;
+            }
+            at.ids.push(id_string(&r.id)?);
+            at.records.push(r.content);
+            at.ttl = at.ttl.or(r.ttl);
+        }
+        Ok(at)
+    }
+}
+
+impl Provider for NcpDns<'_> {
+    fn name(&self) -> &str {
+        "NCP Global DNS"
+    }
+
+    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
+        let mut out = Vec::new();
+        // Longest first; a single label (a TLD) is never a Global DNS domain.
+        for cand in candidate_zones(fqdn) {
+            if cand.trim_end_matches('.').contains('.')
+                && let Some(z) = self.lookup(&cand)?
+            {
+                out.push(z);
+            }
+        }
+        Ok(out)
+    }
+
+    fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
+        self.lookup(name)
+    }
+
+    fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        if let Some(ns) = self.listed_ns.borrow().get(&zone.id) {
+            return Ok(ns.clone());
+        }
+        match &self.ns_lookup {
+            Some(lookup) => lookup(zone),
+            None => Ok(super::NAMESERVERS.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+        names.iter().map(|n| self.read_one(zone, n)).collect()
+    }
+
+    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+        if before.ids.len() != before.records.len() {
+            return Err(local_error(format!(
+                "{}: {} ids for {} records; read it again",
+                before.name,
+                before.ids.len(),
+                before.records.len()
+            )));
+        }
+        let host = host_in(&before.name, zone)?;
+        let wanted: Vec<&str> = after.iter().map(|v| unquote(v)).collect();
+        let had: Vec<&str> = before.records.iter().map(|v| unquote(v)).collect();
+        let mut added: Vec<&str> = Vec::new();
+        for v in &wanted {
+            if !had.contains(v) && !added.contains(v) {
+                added.push(v);
+            }
+        }
+        let removed: Vec<&String> = before
+            .ids
+            .iter()
+            .zip(&had)
+            .filter(|(_, v)| !wanted.contains(v))
+            .map(|(id, _)| id)
+            .collect();
+        if added.is_empty() && removed.is_empty() {
+            return Ok(before.clone());
+        }
+        let path = format!("/ncpdns/record/{}", zone.id);
+        if !added.is_empty() {
+            let body: Vec<Value> = added
+                .iter()
+                .map(|v| json!({"host": host, "type": "TXT", "content": v, "ttl": ttl}))
+                .collect();
+            self.call("POST", &path, Some(&to_bytes(&body)))?;
+        }
+        if !removed.is_empty() {
+            let body: Vec<Value> = removed.iter().map(|id| id_json(id)).collect();
+            self.call("DELETE", &path, Some(&to_bytes(&body)))?;
+        }
+        // The answers' bodies are not documented: what is there now is read.
+        self.read_one(zone, &before.name)
+    }
+
+    fn commit(&self, zone: &Zone) -> ApiResult<()> {
+        self.call("PUT", &format!("/ncpdns/record/apply/{}", zone.id), None)
+            .map(|_| ())
+    }
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    content: Vec<T>,
+    #[serde(default)]
+    last: Option<bool>,
+    #[serde(default, rename = "totalPages")]
+    total_pages: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Domain {
+    id: Value,
+    name: String,
+    /// Not documented for v1; read when present.
+    #[serde(default, alias = "nameservers", rename = "nameServers")]
+    name_servers: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct Record {
+    id: Value,
+    host: String,
+    #[serde(rename = "type")]
+    rtype: String,
+    /// Required: a record listed without its content is a partial read.
+    content: String,
+    #[serde(default)]
+    ttl: Option<u32>,
+    #[serde(default, rename = "delYn")]
+    del_yn: bool,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    use serde_json::error::Category;
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::Decode(format!(
+            "not a Global DNS answer ({})",
+            match e.classify() {
+                Category::Data => "missing or wrong fields",
+                Category::Eof => "truncated JSON",
+                _ => "invalid JSON",
+            }
+        ))
+    })
+}
+
+fn to_bytes(v: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn id_string(v: &Value) -> ApiResult<String> {
+    match v {
+        Value::Number(n) => Ok(n.to_string()),
+        Value::String(s) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(ApiError::Decode("a record or domain without an id".into())),
+    }
+}
+
+/// Ids go back as the API gave them: numbers as numbers.
+fn id_json(id: &str) -> Value {
+    id.parse::<u64>()
+        .map_or_else(|_| Value::from(id), Value::from)
+}
+
+/// A mistake of ours, not the API's: never retried.
+fn local_error(message: String) -> ApiError {
+    ApiError::status(0, Some("local".into()), message).with_kind(Kind::Fatal)
+}
+
+/// `name` relative to the zone: `@` for the apex.
+pub fn host_in(name: &str, zone: &Zone) -> ApiResult<String> {
+    let n = absolute(name);
+    let z = absolute(&zone.name);
+    if n == z {
+        return Ok("@".into());
+    }
+    match n.strip_suffix(&format!(".{z}")) {
+        Some(h) if !h.is_empty() => Ok(h.to_string()),
+        _ => Err(local_error(format!("{n} is not in zone {z}"))),
+    }
+}
+
+/// Percent-encodes a query value: unreserved characters and `@` stay as
+/// they are (what is sent is what is signed).
+pub fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A Global DNS or gateway refusal as one neutral error: `{"result":"FAIL",
+/// "error":{"errorCode","message","devMessage"}}` or the gateway's
+/// `{"error":{"errorCode","message",…}}`; anything else is not quoted.
+pub fn api_error(status: u16, body: &[u8]) -> ApiError {
+    let (code, message) = match crate::redact::error_excerpt(body) {
+        Some((code, msg)) => (code, msg),
+        None => (None, "no error details".to_string()),
+    };
+    let lower = message.to_ascii_lowercase();
+    let duplicate = lower.contains("duplicat") || lower.contains("already exist");
+    let e = ApiError::status(status, code, message);
+    match status {
+        401 => e.with_hint(
+            "check the access key and secret key (or the server role), and this host's clock: \
+the API gateway refuses timestamps 5 minutes off (use NTP)",
+        ),
+        403 => e.with_hint(
+            "give the server role (or the sub account of the key) the Global DNS permission",
+        ),
+        // An exact duplicate is refused: someone (or an earlier run) added it; read again.
+        400 | 409 if duplicate => e.with_kind(Kind::Conflict),
+        _ => e,
+    }
+}
+
+/// The plain sender: signs each request for the API gateway and sends it
+/// once (retries, clock-skew correction and fresh keys after a 401 belong to
+/// the shared retrying client that replaces this when wired).
+pub struct SignedSender<'a> {
+    pub transport: &'a dyn Transport,
+    /// The DNS base, e.g. `https://globaldns.apigw.ntruss.com/dns/v1`.
+    pub base: Url,
+    pub keys: Keys,
+    /// Milliseconds since the Unix epoch (clock offset applied).
+    pub now_ms: Box<dyn Fn() -> i64 + 'a>,
+}
+
+impl SignedSender<'_> {
+    /// The absolute URL and the signed request-target of a call.
+    pub fn target(&self, path_and_query: &str) -> (String, String) {
+        let target = format!("{}{path_and_query}", self.base.path.trim_end_matches('/'));
+        (format!("{}{target}", self.base.origin()), target)
+    }
+}
+
+impl Sender for SignedSender<'_> {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        let (url, target) = self.target(path_and_query);
+        let mut headers = sign::headers(&self.keys, method, &target, (self.now_ms)());
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        headers.push(("Accept".into(), "application/json".into()));
+        self.transport
+            .send(method, &url, &headers, body.unwrap_or_default())
+            .map_err(ApiError::Transport)
+    }
+}
+
+#[cfg(test)]
+mod tests;

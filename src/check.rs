@@ -265,7 +265,13 @@ fn check_nameservers(
     match flow.checker.ns_from_resolver(&z.name) {
         Ok(seen) => {
             let seen = normalize(seen);
-            if seen == api_names {
+            // An API that names no nameservers (NCP Global DNS): the resolver's are the ones asked.
+            if api_names.is_empty() {
+                lines.ok(
+                    &format!("delegation of {}", z.name),
+                    format!("NS {} (the API names none)", seen.join(", ")),
+                );
+            } else if seen == api_names {
                 lines.ok(
                     &format!("delegation of {}", z.name),
                     format!("NS {}", seen.join(", ")),

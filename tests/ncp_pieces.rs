@@ -1,19 +1,22 @@
 //! The NCP pieces of the product against the simulator's NCP module, in
 //! process (no sockets, no binary): the product's signer checked by the
 //! simulator's own verifier, the server role fetched from its metadata, a
-//! DNS-01 write, apply and removal through the provider seam. Until both are
-//! wired (CLI, session, simulator routing), this is where they meet.
+//! DNS-01 write, apply and removal through the provider seam and the shared
+//! client, with the simulator's clock.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use otc_acme_hook::api_error::Kind;
+use otc_acme_hook::client::RetryPolicy;
+use otc_acme_hook::clock::Clock;
 use otc_acme_hook::http::{Response, Transport, TransportError, Url};
-use otc_acme_hook::provider::{Provider, TxtAt};
+use otc_acme_hook::provider::{CloudInput, Connection};
+use otc_acme_hook::provider::TxtAt;
+use otc_acme_hook::providers::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
 use otc_acme_hook::providers::ncp::credentials::RealFiles;
-use otc_acme_hook::providers::ncp::dns::{NcpDns, SignedSender};
-use otc_acme_hook::providers::ncp::{
-    Given, Keys, Settings, connect, metadata, resolve_metadata_url, sign,
-};
+use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, setup};
 use otc_acme_hook::report::{Level, Report};
 use otc_sim::ncp::{MetadataMode, NcpSeed, NcpState, Request};
 
@@ -73,30 +76,82 @@ impl Transport for InProcess {
     }
 }
 
-fn dns<'a>(sim: &'a InProcess, keys: Keys, behind_ms: i64) -> NcpDns<'a> {
-    NcpDns::new(SignedSender {
-        transport: sim,
-        base: Url::parse("http://127.0.0.1:1/dns/v1").unwrap(),
+/// The simulator's clock, `behind_ms` slow.
+struct SimClock {
+    sim: Rc<InProcess>,
+    behind_ms: i64,
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis((self.sim.now_ms.get() - self.behind_ms) as u64)
+    }
+    fn elapsed(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn sleep(&self, _: Duration) {}
+}
+
+fn wiring(sim: &Rc<InProcess>, behind_ms: i64) -> Wiring {
+    Wiring {
+        api: sim.clone(),
+        metadata: sim.clone(),
+        files: Rc::new(RealFiles),
+        clock: Rc::new(SimClock {
+            sim: sim.clone(),
+            behind_ms,
+        }),
+        report: Rc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
+        retry: RetryPolicy {
+            retries: 0,
+            base: Duration::ZERO,
+        },
+    }
+}
+
+const BASE: &str = "http://127.0.0.1:1/dns/v1";
+const MD: &str = "http://127.0.0.1:1/latest/meta-data/iam/security-credentials";
+
+/// A connection with these keys (none fetched again).
+fn conn(sim: &Rc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
+    over_keys(
         keys,
-        now_ms: Box::new(move || sim.now_ms.get() - behind_ms),
+        None,
+        Url::parse(BASE).unwrap(),
+        wiring(sim, behind_ms),
+    )
+}
+
+/// A connection as a run makes it: nothing configured but the endpoints.
+fn configured(sim: &Rc<InProcess>) -> NcpConnection {
+    let cfg = setup::configure(&CloudInput {
+        cloud: "ncp".into(),
+        dns_endpoint: Some(BASE.into()),
+        metadata_url: Some(MD.into()),
+        // OTC's names are not NCP's: they are not read.
+        env: [("OS_ACCESS_KEY", "otc"), ("OS_SECRET_KEY", "otc")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..CloudInput::default()
     })
+    .unwrap();
+    connect_with(&cfg, wiring(sim, 0)).unwrap()
 }
 
 fn role_keys(sim: &InProcess) -> Keys {
-    let url = resolve_metadata_url(Some(
-        "http://127.0.0.1:1/latest/meta-data/iam/security-credentials",
-    ))
-    .unwrap();
+    let url = resolve_metadata_url(Some(MD)).unwrap();
     metadata::fetch(sim, &url).unwrap()
 }
 
 #[test]
 fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
-    let sim = InProcess::new(MetadataMode::Required);
+    let sim = Rc::new(InProcess::new(MetadataMode::Required));
     let keys = role_keys(&sim);
     assert_eq!(keys.source, "server role");
     assert!(sim.seen.borrow()[0].starts_with("PUT /latest/api/token"));
-    let d = dns(&sim, keys, 0);
+    let c = conn(&sim, keys, 0);
+    let d = c.dns();
 
     let name = "_acme-challenge.www.sub.example.test.".to_string();
     let zones = d.zones_holding(&name).unwrap();
@@ -155,82 +210,70 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
 
 #[test]
 fn connect_takes_the_server_role_when_nothing_else_is_configured() {
-    let sim = InProcess::new(MetadataMode::Required);
-    let settings = Settings::resolve(&Given {
-        dns_endpoint: Some("http://127.0.0.1:1/dns/v1"),
-        metadata_url: Some("http://127.0.0.1:1/latest/meta-data/iam/security-credentials"),
-        ..Given::default()
-    })
-    .unwrap();
-    // OTC's names are not NCP's: they are not read.
-    let env = |k: &str| matches!(k, "OS_ACCESS_KEY" | "OS_SECRET_KEY").then(|| "otc".to_string());
-    let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
-    let (keys, d) = connect(
-        &settings,
-        &env,
-        &RealFiles,
-        &sim,
-        &sim,
-        Box::new(|| sim.now_ms.get()),
-        &report,
-    )
-    .unwrap();
-    assert_eq!(keys.source, "server role");
-    assert!(d.zone_named("example.test.").unwrap().is_some());
-}
-
-#[test]
-fn a_clock_off_by_ten_minutes_is_refused_and_the_date_corrects_it() {
-    let sim = InProcess::new(MetadataMode::Optional);
-    let keys = role_keys(&sim);
-    let slow = dns(&sim, keys.clone(), 600_000);
-    let e = slow.zone_named("example.test").unwrap_err();
-    assert_eq!(e.kind(), Kind::Auth);
-    assert!(e.hint().unwrap().contains("NTP"), "{e}");
-    // The gateway's Date says how far off we are: what the shared client's
-    // clock-skew hook applies before its one retry.
-    let sender = SignedSender {
-        transport: &sim,
-        base: Url::parse("http://127.0.0.1:1/dns/v1").unwrap(),
-        keys: keys.clone(),
-        now_ms: Box::new(|| sim.now_ms.get() - 600_000),
-    };
-    let r = otc_acme_hook::providers::ncp::dns::Sender::send(
-        &sender,
-        "GET",
-        "/ncpdns/domain?page=0&size=100&domainName=example.test",
-        None,
-    )
-    .unwrap();
-    assert_eq!(r.status, 401);
-    let skew = sign::skew_beyond_window(r.header("Date").unwrap(), T0 - 600_000).unwrap();
-    assert_eq!(skew, 600_000);
-    let corrected = dns(&sim, keys, 600_000 - skew);
-    assert!(corrected.zone_named("example.test").unwrap().is_some());
-}
-
-#[test]
-fn expired_role_keys_are_refused_and_fresh_ones_work() {
-    let sim = InProcess::new(MetadataMode::Optional);
-    let old = role_keys(&sim);
-    sim.now_ms.set(T0 + 601_000);
-    let e = dns(&sim, old.clone(), 0)
-        .zone_named("example.test")
-        .unwrap_err();
-    assert_eq!(e.kind(), Kind::Auth);
-    let fresh = role_keys(&sim);
-    assert_ne!(fresh.access, old.access);
+    let sim = Rc::new(InProcess::new(MetadataMode::Required));
+    let c = configured(&sim);
     assert!(
-        dns(&sim, fresh, 0)
-            .zone_named("example.test")
-            .unwrap()
-            .is_some()
+        c.identity()
+            .starts_with("server role (access key ncp_…, temporary, expires "),
+        "{}",
+        c.identity()
+    );
+    assert!(c.dns().zone_named("example.test.").unwrap().is_some());
+}
+
+#[test]
+fn a_clock_off_by_ten_minutes_is_refused_once_and_the_date_corrects_it() {
+    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let keys = role_keys(&sim);
+    let slow = conn(&sim, keys, 600_000);
+    assert!(slow.dns().zone_named("example.test").unwrap().is_some());
+    assert_eq!(slow.clock_offset(), 600);
+    let domain_calls: Vec<String> = sim
+        .seen
+        .borrow()
+        .iter()
+        .filter(|s| s.contains("/ncpdns/domain"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        domain_calls.len(),
+        2,
+        "one refusal, one retry: {domain_calls:?}"
+    );
+    // Later calls use the correction at once.
+    assert!(slow.dns().zone_named("sub.example.test").unwrap().is_some());
+    let after = sim
+        .seen
+        .borrow()
+        .iter()
+        .filter(|s| s.contains("/ncpdns/domain"))
+        .count();
+    assert_eq!(after, 3);
+}
+
+#[test]
+fn expired_role_keys_are_fetched_again_once() {
+    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let c = configured(&sim);
+    let old = c.identity();
+    sim.now_ms.set(T0 + 601_000);
+    assert!(c.dns().zone_named("example.test").unwrap().is_some());
+    assert_ne!(c.identity(), old, "fresh keys from the role");
+    let tokens = sim
+        .seen
+        .borrow()
+        .iter()
+        .filter(|s| s.starts_with("PUT /latest/api/token"))
+        .count();
+    assert_eq!(
+        tokens, 2,
+        "the role asked once at the start and once after the 401"
     );
 }
 
 #[test]
 fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
-    let sim = InProcess::new(MetadataMode::Absent);
+    let sim = Rc::new(InProcess::new(MetadataMode::Absent));
     let keys = role_keys(&sim);
     assert!(
         sim.seen.borrow()[1].starts_with("GET /latest/meta-data"),
@@ -239,7 +282,11 @@ fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
     );
     let mut bad = keys.clone();
     bad.secret = otc_acme_hook::providers::ncp::Secret::new("not-the-secret");
-    let e = dns(&sim, bad, 0).zone_named("example.test").unwrap_err();
+    let e = conn(&sim, bad, 0)
+        .dns()
+        .zone_named("example.test")
+        .unwrap_err();
+    assert_eq!(e.kind(), Kind::Auth);
     let shown = format!("{e} {:?}", e.hint());
     for s in sim.state.borrow().secrets() {
         assert!(!shown.contains(&s), "a secret in {shown}");

@@ -18,7 +18,7 @@ pub mod ncp;
 pub mod otc;
 
 /// The values of `--cloud`.
-pub const CLOUDS: [&str; 2] = ["otc", "huawei"];
+pub const CLOUDS: [&str; 3] = ["otc", "huawei", "ncp"];
 
 /// The flags each cloud defines for itself, flattened into the CLI.
 #[derive(Debug, Args)]
@@ -31,6 +31,7 @@ pub struct CloudFlags {
 #[derive(Debug, Clone)]
 pub enum CloudConfig {
     Otc(otc::setup::OtcConfig),
+    Ncp(ncp::setup::NcpConfig),
 }
 
 impl CloudConfig {
@@ -38,6 +39,7 @@ impl CloudConfig {
     pub fn dns_endpoint(&self) -> &Url {
         match self {
             CloudConfig::Otc(c) => &c.dns_endpoint,
+            CloudConfig::Ncp(c) => c.dns_endpoint(),
         }
     }
 }
@@ -97,6 +99,12 @@ pub fn configure(input: &CloudInput, flags: &CloudFlags) -> Result<(CloudConfig,
             }
             CloudConfig::Otc(otc::setup::configure(input, &flags.otc)?)
         }
+        "ncp" => {
+            if input.flag_keys.secret.is_some() {
+                warnings.push(ncp::setup::command_line_secret_warning("--sk"));
+            }
+            CloudConfig::Ncp(ncp::setup::configure(input)?)
+        }
         other => {
             return Err(Error::rejected(
                 "config",
@@ -116,5 +124,6 @@ pub fn connect(
 ) -> Result<Box<dyn Connection>> {
     Ok(match cfg {
         CloudConfig::Otc(c) => Box::new(otc::connect::connect(c, net, clock, report)?),
+        CloudConfig::Ncp(c) => Box::new(ncp::connect::connect(c, net, clock, report)?),
     })
 }

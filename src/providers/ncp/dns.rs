@@ -22,12 +22,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, ApiResult, Kind};
-use crate::http::{Response, Transport, Url};
+use crate::http::Response;
 use crate::provider::{Provider, TxtAt, Zone};
 use crate::txt::unquote;
 use crate::zone::{absolute, candidate_zones};
-
-use super::{Keys, sign};
 
 /// Items asked per page (the API's `size`).
 pub const PAGE_SIZE: u32 = 100;
@@ -73,7 +71,8 @@ impl<'a> NcpDns<'a> {
     }
 
     /// Where nameservers come from when the API does not name them: an NS
-    /// lookup through the resolver. Without one, [`super::NAMESERVERS`].
+    /// lookup. Without one, none: the shared propagation check then asks the
+    /// resolver for NS (for NCP's domains, [`super::NAMESERVERS`]).
     pub fn with_ns_lookup(mut self, lookup: NsLookup<'a>) -> Self {
         self.ns_lookup = Some(lookup);
         self
@@ -186,7 +185,8 @@ impl Provider for NcpDns<'_> {
         }
         match &self.ns_lookup {
             Some(lookup) => lookup(zone),
-            None => Ok(super::NAMESERVERS.iter().map(|s| s.to_string()).collect()),
+            // None named: the propagation check asks the resolver for NS.
+            None => Ok(Vec::new()),
         }
     }
 
@@ -362,40 +362,6 @@ the API gateway refuses timestamps 5 minutes off (use NTP)",
         // An exact duplicate is refused: someone (or an earlier run) added it; read again.
         400 | 409 if duplicate => e.with_kind(Kind::Conflict),
         _ => e,
-    }
-}
-
-/// The plain sender: signs each request for the API gateway and sends it
-/// once (retries, clock-skew correction and fresh keys after a 401 belong to
-/// the shared retrying client that replaces this when wired).
-pub struct SignedSender<'a> {
-    pub transport: &'a dyn Transport,
-    /// The DNS base, e.g. `https://globaldns.apigw.ntruss.com/dns/v1`.
-    pub base: Url,
-    pub keys: Keys,
-    /// Milliseconds since the Unix epoch (clock offset applied).
-    pub now_ms: Box<dyn Fn() -> i64 + 'a>,
-}
-
-impl SignedSender<'_> {
-    /// The absolute URL and the signed request-target of a call.
-    pub fn target(&self, path_and_query: &str) -> (String, String) {
-        let target = format!("{}{path_and_query}", self.base.path.trim_end_matches('/'));
-        (format!("{}{target}", self.base.origin()), target)
-    }
-}
-
-impl Sender for SignedSender<'_> {
-    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        let (url, target) = self.target(path_and_query);
-        let mut headers = sign::headers(&self.keys, method, &target, (self.now_ms)());
-        if body.is_some() {
-            headers.push(("Content-Type".into(), "application/json".into()));
-        }
-        headers.push(("Accept".into(), "application/json".into()));
-        self.transport
-            .send(method, &url, &headers, body.unwrap_or_default())
-            .map_err(ApiError::Transport)
     }
 }
 

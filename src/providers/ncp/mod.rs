@@ -6,12 +6,16 @@
 //! - [`credentials`]: the chain of sources, over injected env, files and server role.
 //! - [`metadata`]: the server role's temporary keys (metadata v2, v1 fallback).
 //! - [`dns`]: [`dns::NcpDns`], the [`crate::provider::Provider`] over an injected sender.
+//! - [`setup`]: [`setup::NcpConfig`] from the shared flags (`--cloud ncp`).
+//! - [`connect`]: [`connect::NcpConnection`], the shared client signing with [`connect::NcpAuth`].
 //!
 //! Every NCP default is defined once here.
 
+pub mod connect;
 pub mod credentials;
 pub mod dns;
 pub mod metadata;
+pub mod setup;
 pub mod sign;
 
 use std::fmt;
@@ -173,30 +177,6 @@ impl Settings {
             },
         })
     }
-}
-
-/// Keys from the chain (the server role through `metadata_transport`: short
-/// timeouts, never a proxy) and the Global DNS provider over `api_transport`
-/// with the plain [`dns::SignedSender`]. `now_ms`: the clock, in ms since the
-/// Unix epoch. (When wired, the shared retrying client takes the sender's place.)
-pub fn connect<'a>(
-    settings: &Settings,
-    env: &dyn Fn(&str) -> Option<String>,
-    files: &dyn credentials::Files,
-    metadata_transport: &dyn crate::http::Transport,
-    api_transport: &'a dyn crate::http::Transport,
-    now_ms: Box<dyn Fn() -> i64 + 'a>,
-    report: &crate::report::Report,
-) -> crate::error::Result<(Keys, dns::NcpDns<'a>)> {
-    let role = || metadata::fetch(metadata_transport, &settings.metadata_url);
-    let keys = credentials::resolve(&settings.credentials, env, files, &role, report)?;
-    let sender = dns::SignedSender {
-        transport: api_transport,
-        base: settings.dns_base.clone(),
-        keys: keys.clone(),
-        now_ms,
-    };
-    Ok((keys, dns::NcpDns::new(sender)))
 }
 
 /// A string that never prints itself.

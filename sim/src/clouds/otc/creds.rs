@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::clock::{self, Now};
-use crate::seed::SeedCredential;
-use crate::verify::{self, AuthFailure, KeyInfo, KeyKind, Parts};
+use super::seed::SeedCredential;
+use super::verify::{self, AuthFailure, KeyInfo, KeyKind, Parts};
+use crate::core::clock::{self, Now};
 
 /// More than this many consecutive failures lock an access key (OTC: 5).
 const LOCK_AFTER_FAILURES: u32 = 5;

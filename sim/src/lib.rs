@@ -6,6 +6,16 @@
 //! Start it with [`Sim::start`] (or `otc-sim serve`); everything runs on
 //! background threads until [`Sim::shutdown`] or drop.
 //!
+//! # Layout
+//!
+//! `core` names no cloud: HTTP types, server and router (control endpoints,
+//! faults, request log), clock, the core part of the seed, and the
+//! authoritative DNS (`core::served::ServedZones`, what is served from when,
+//! and the UDP/TCP server). Each simulated cloud is one folder under
+//! `clouds` implementing `core::cloud::Cloud`, registered in
+//! [`CloudKind`] and `clouds::build`. `docs/simulator.md` has the
+//! checklist for adding one; `scripts/cycles.sh` checks the imports.
+//!
 //! # Seed
 //!
 //! [`Seed`] is the starting data, as JSON; every field is optional
@@ -130,7 +140,7 @@
 //! before DNS serves a change, and the two ways from AK/SK to an agency of
 //! another account (§4).
 
-pub mod clouds;
+mod clouds;
 mod core;
 pub mod demo;
 mod seed;
@@ -366,7 +376,7 @@ mod tests {
 
     fn httpdate_now_sdk() -> String {
         let now = clock::Clock::new().now(0);
-        clock::format_sdk_date(now.sim_secs())
+        clock::format_compact_utc(now.sim_secs())
     }
 
     fn dns_query(name: &str, qtype: TYPE) -> Vec<u8> {

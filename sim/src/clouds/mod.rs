@@ -1,7 +1,7 @@
 //! The registry of simulated clouds: one folder each, one line here.
 //!
 //! Adding a cloud: write `clouds/<name>/mod.rs` with a type implementing
-//! [`Cloud`](crate::core::cloud::Cloud) and a constructor from its view of
+//! `core::cloud::Cloud` and a constructor from its view of
 //! the seed, then add a [`CloudKind`] variant and its arms below.
 
 pub(crate) mod otc;

@@ -118,7 +118,7 @@ struct ConfigPatch {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) enum FaultKind {
-    /// 429 with `Retry-After` and the gateway's `APIG.0308` body.
+    /// 429 with `Retry-After` (OTC: the gateway's `APIG.0308` body).
     #[serde(rename = "429")]
     Throttle,
     /// Any status with a `{"code","message"}` body.
@@ -225,21 +225,25 @@ impl Fault {
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 
-    /// The answer a fault gives in place of the real one; `None` for
+    /// A 429 with `Retry-After` and `body` (a cloud's own throttling body).
+    pub fn throttled(&self, body: &Value) -> Resp {
+        let mut r = Resp::json(429, body);
+        r.headers.push((
+            "Retry-After".to_string(),
+            self.retry_after.unwrap_or(1).to_string(),
+        ));
+        r
+    }
+
+    /// The answer a fault gives in place of the real one (in the core's
+    /// neutral error format; a cloud may override it, see `Cloud::fault_response`); `None` for
     /// `slow` (answer normally) and `reset` (no answer at all).
     pub fn response(&self) -> Option<Resp> {
         match self.kind {
-            FaultKind::Throttle => {
-                let mut r = Resp::json(
-                    429,
-                    &json!({"error_code": "APIG.0308", "error_msg": "The request is throttled."}),
-                );
-                r.headers.push((
-                    "Retry-After".to_string(),
-                    self.retry_after.unwrap_or(1).to_string(),
-                ));
-                Some(r)
-            }
+            FaultKind::Throttle => Some(self.throttled(&json!({
+                "code": "SIM.THROTTLED",
+                "message": "The request is throttled.",
+            }))),
             FaultKind::Status => {
                 let status = self.status.unwrap_or(500);
                 Some(Resp::json(
@@ -414,7 +418,7 @@ mod tests {
             r.headers
                 .contains(&("Retry-After".to_string(), "3".to_string()))
         );
-        assert!(String::from_utf8_lossy(&r.body).contains("APIG.0308"));
+        assert!(String::from_utf8_lossy(&r.body).contains("SIM.THROTTLED"));
         let r = c.take_fault("GET", "/").unwrap().response().unwrap();
         assert_eq!((r.status, r.content_type), (200, "text/html"));
         let r = c.take_fault("GET", "/").unwrap().response().unwrap();

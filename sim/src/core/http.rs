@@ -109,6 +109,9 @@ pub(crate) struct Handled {
     pub auth: Option<&'static str>,
     /// The temporary AK the request issued.
     pub issued: Option<String>,
+    /// The error code to log, when the body does not carry it as a
+    /// top-level `code` or `error_code` (which the core reads by itself).
+    pub code: Option<String>,
 }
 
 impl Handled {
@@ -118,6 +121,7 @@ impl Handled {
             access_key: None,
             auth: None,
             issued: None,
+            code: None,
         }
     }
 }

@@ -91,7 +91,13 @@ pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
         }
     };
     let (status, code) = match &outcome {
-        Outcome::Respond(r) => (Some(r.status), r.error_code()),
+        Outcome::Respond(r) => (
+            Some(r.status),
+            handled
+                .as_ref()
+                .and_then(|h| h.code.clone())
+                .or_else(|| r.error_code()),
+        ),
         Outcome::Reset => (None, None),
     };
     core.log.request(RequestEntry {

@@ -293,7 +293,7 @@ mod tests {
             "127.0.0.1:9",
             body,
             (AK, SK, None),
-            &clock::format_sdk_date(now.sim_secs()),
+            &clock::format_compact_utc(now.sim_secs()),
         );
         Req::new(method, url, headers, body.as_bytes().to_vec())
     }

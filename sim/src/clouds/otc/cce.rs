@@ -66,6 +66,7 @@ fn credentials(world: &mut Otc, now: &Now, pod: SeedPodIdentity) -> Handled {
         access_key: None,
         auth: Some("sa_token"),
         issued: Some(cred.access),
+        code: None,
     }
 }
 

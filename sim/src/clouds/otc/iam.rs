@@ -310,6 +310,7 @@ fn authenticate(world: &mut Otc, now: &Now, req: &Req) -> Result<String, Box<Han
                 access_key: f.access,
                 auth: Some("aksk"),
                 issued: None,
+                code: None,
             })
         })
 }
@@ -403,6 +404,7 @@ fn finish(
         access_key,
         auth: Some(auth),
         issued,
+        code: None,
     }
 }
 
@@ -459,6 +461,7 @@ pub(crate) fn auth_tokens(world: &mut Otc, now: &Now, req: &Req) -> Handled {
         access_key: Some(ak),
         auth: Some("aksk"),
         issued: None,
+        code: None,
     }
 }
 
@@ -514,6 +517,7 @@ pub(crate) fn id_token(world: &mut Otc, now: &Now, req: &Req) -> Handled {
         access_key: None,
         auth: Some("id_token"),
         issued: None,
+        code: None,
     }
 }
 
@@ -563,7 +567,7 @@ mod tests {
             ak,
             sk,
             None,
-            &clock::format_sdk_date(now.sim_secs()),
+            &clock::format_compact_utc(now.sim_secs()),
         );
         Req::new("POST", path, headers, body.into_bytes())
     }

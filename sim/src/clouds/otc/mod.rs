@@ -21,7 +21,8 @@ use serde_json::{Map, Value, json};
 
 use crate::core::clock::Now;
 use crate::core::cloud::{Cloud, Ctx};
-use crate::core::http::{Handled, Req};
+use crate::core::control::{Fault, FaultKind};
+use crate::core::http::{Handled, Req, Resp};
 use crate::core::served::ServedZones;
 
 use config::OtcConfig;
@@ -145,6 +146,16 @@ impl Cloud for Otc {
         self.config.apply(patch)
     }
 
+    /// `429` in the API gateway's format (`APIG.0308`); other faults as the core has them.
+    fn fault_response(&self, fault: &Fault) -> Option<Resp> {
+        match fault.kind {
+            FaultKind::Throttle => Some(fault.throttled(
+                &json!({"error_code": "APIG.0308", "error_msg": "The request is throttled."}),
+            )),
+            _ => fault.response(),
+        }
+    }
+
     /// Removes the value from every public TXT set holding it, as another
     /// host's read-modify-write PUT would.
     fn drop_value(&mut self, ctx: &Ctx<'_>, value: &str) -> bool {
@@ -231,6 +242,30 @@ mod tests {
             assert_eq!(c.clock_offset_secs, before.0.clock_offset_secs);
             assert_eq!(c.faults, before.0.faults);
         }
+    }
+
+    #[test]
+    fn throttling_answers_in_the_gateway_format() {
+        let mut c = Config::new(0);
+        c.apply(
+            br#"{"faults": [{"kind": "429", "retry_after": 3}, {"kind": "garbage"}]}"#,
+            |_| Ok(()),
+        )
+        .unwrap();
+        let otc = testing::otc(&Seed::default());
+        let r = otc
+            .fault_response(&c.take_fault("GET", "/").unwrap())
+            .unwrap();
+        assert_eq!(r.status, 429);
+        assert!(
+            r.headers
+                .contains(&("Retry-After".to_string(), "3".to_string()))
+        );
+        assert!(String::from_utf8_lossy(&r.body).contains("APIG.0308"));
+        let r = otc
+            .fault_response(&c.take_fault("GET", "/").unwrap())
+            .unwrap();
+        assert_eq!((r.status, r.content_type), (200, "text/html"));
     }
 
     #[test]

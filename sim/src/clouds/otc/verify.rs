@@ -216,7 +216,7 @@ pub(crate) fn verify(
 
     let date = header(parts.headers, "x-sdk-date")
         .ok_or_else(|| AuthFailure::new(ak, false, "X-Sdk-Date header is missing"))?;
-    let date_secs = clock::parse_sdk_date(date.trim()).ok_or_else(|| {
+    let date_secs = clock::parse_compact_utc(date.trim()).ok_or_else(|| {
         AuthFailure::new(
             ak,
             false,
@@ -234,7 +234,7 @@ pub(crate) fn verify(
             message: format!(
                 "Incorrect IAM authentication information: signature expired, X-Sdk-Date {} is more than 15 minutes from the server time {}",
                 date.trim(),
-                clock::format_sdk_date(now_secs)
+                clock::format_compact_utc(now_secs)
             ),
             access: Some(auth.access.clone()),
             known_key: true,
@@ -285,7 +285,7 @@ pub(crate) fn verify(
             if now_secs >= *expires_at_secs {
                 return Err(fail(format!(
                     "the temporary credential expired at {}",
-                    clock::format_sdk_date(*expires_at_secs)
+                    clock::format_compact_utc(*expires_at_secs)
                 )));
             }
             required.push("x-security-token");
@@ -412,7 +412,7 @@ mod tests {
         }
 
         fn now(&self) -> i64 {
-            clock::parse_sdk_date(&self.date).unwrap()
+            clock::parse_compact_utc(&self.date).unwrap()
         }
 
         fn verify_with(&self, secret: &str) -> Result<String, AuthFailure> {

@@ -24,6 +24,7 @@ pub mod local;
 pub mod options;
 pub mod propagation;
 pub mod provider;
+pub mod providers;
 pub mod redact;
 pub mod report;
 pub mod session;

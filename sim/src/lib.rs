@@ -140,6 +140,7 @@ mod dns;
 mod http;
 mod iam;
 mod metadata;
+pub mod ovh;
 mod seed;
 mod state;
 mod verify;

@@ -52,6 +52,8 @@ pub mod action {
 pub const IAM_HINT: &str = "allow that action on urn:v1:<eu|ca|us>:resource:dnsZone:<zone> in the IAM policy of the service account (docs/setup.md has the complete policy)";
 /// The fix for a refused classic consumer key.
 pub const CLASSIC_KEYS_HINT: &str = "check OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (a consumer key must be validated and not expired), or use a service account";
+/// The fix for a classic request whose timestamp was refused.
+pub const CLOCK_HINT: &str = "the request's timestamp was refused: check this host's clock (NTP); the server time is read once per run from /auth/time";
 /// The fix for a call the consumer key's access rules don't grant.
 pub const ACCESS_RULES_HINT: &str = "the consumer key's access rules must grant GET, POST and DELETE on /domain/zone/*; create a new consumer key with them, or use a service account";
 /// The fix for a 401 on a bearer.
@@ -124,6 +126,7 @@ pub fn api_error(status: u16, body: &[u8], action: Option<&str>) -> ApiError {
         ) => e(message)
             .with_kind(Kind::Auth)
             .with_hint(CLASSIC_KEYS_HINT),
+        (_, Some("QUERY_TIME_OUT")) => e(message).with_kind(Kind::Auth).with_hint(CLOCK_HINT),
         (_, Some("NOT_GRANTED_CALL")) => e(message)
             .with_kind(Kind::Permission)
             .with_hint(ACCESS_RULES_HINT),
@@ -858,6 +861,16 @@ mod tests {
             None,
         );
         assert!(!format!("{e} {e:?}").contains("LEAK"), "{e:?}");
+    }
+
+    #[test]
+    fn a_refused_timestamp_points_at_the_clock() {
+        let e = api_error(
+            400,
+            br#"{"errorCode":"QUERY_TIME_OUT","httpCode":"400 Bad Request","message":"Query out of time"}"#,
+            None,
+        );
+        assert_eq!((e.kind(), e.hint()), (Kind::Auth, Some(CLOCK_HINT)));
     }
 
     #[test]

@@ -16,3 +16,37 @@ pub mod dns;
 pub mod endpoints;
 pub mod sign;
 pub mod token;
+
+use std::rc::Rc;
+
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::http::Transport;
+
+/// The provider for what the chain found: the authorizer (token source,
+/// pre-minted bearer or classic signer) inside a [`client::OvhClient`] inside
+/// [`dns::OvhDns`]. A service account needs a token URL (exit 2 otherwise).
+/// No network call is made here.
+pub fn connect(
+    found: credentials::Found,
+    ep: &endpoints::Endpoints,
+    transport: Rc<dyn Transport>,
+    clock: Rc<dyn Clock>,
+) -> Result<dns::OvhDns<client::OvhClient>> {
+    let token_url = match &found.auth {
+        credentials::Auth::ServiceAccount { .. } => Some(ep.token_url_for_service_account()?),
+        _ => None,
+    };
+    let auth = token::authorizer(
+        found.auth,
+        token_url,
+        &ep.api_base,
+        transport.clone(),
+        clock,
+    );
+    Ok(dns::OvhDns::new(client::OvhClient::new(
+        transport,
+        &ep.api_base,
+        auth,
+    )))
+}

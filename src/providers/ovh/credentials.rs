@@ -341,7 +341,11 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
     .into_iter()
     .map(|k| (k, i.env(k)))
     .collect();
-    let sa_given = f_id.is_some() || f_secret.is_some() || e_id.is_some() || e_secret.is_some();
+    let sa_given = f_id.is_some()
+        || f_secret.is_some()
+        || e_id.is_some()
+        || e_secret.is_some()
+        || i.env(ENV_CLIENT_SECRET_FILE).is_some();
     let classic_given = classic.iter().any(|(_, v)| v.is_some());
     let mut kinds = Vec::new();
     if sa_given {
@@ -356,7 +360,12 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
         kinds.push("classic application keys (OVH_APPLICATION_KEY/…)");
     }
     if kinds.len() > 1 {
-        return Err(both_kinds(format!("{} are all set", kinds.join(" and "))));
+        let verb = if kinds.len() == 2 {
+            "are both set"
+        } else {
+            "are all set"
+        };
+        return Err(both_kinds(format!("{} {verb}", kinds.join(" and "))));
     }
     let none = |s: &str| Attempt::NotConfigured(s.to_string());
     let mut flags = none("no --client-id/--client-secret");
@@ -419,7 +428,10 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
                 let slot = match (id_from, secret_from.as_str()) {
                     ("flags", _) | (_, "flags") => &mut flags,
                     (_, "environment") => &mut env,
-                    _ => &mut files,
+                    _ => {
+                        env = none("OVH_CLIENT_ID only: the secret comes from a file");
+                        &mut files
+                    }
                 };
                 *slot = Attempt::Loaded(auth, source);
             }
@@ -724,6 +736,13 @@ mod tests {
         let (_, f) = run(&Flags::default(), &env, &files).unwrap();
         assert_eq!(f.auth, sa("cid", "cs-file"));
         assert_eq!(f.source, "environment + OVH_CLIENT_SECRET_FILE");
+        assert_eq!(
+            f.skipped,
+            [
+                "flags: no --client-id/--client-secret",
+                "environment: OVH_CLIENT_ID only: the secret comes from a file"
+            ]
+        );
         let (_, f) = run(&Flags::default(), &[env[0], env[2]], &files).unwrap();
         assert_eq!(f.auth, sa("cid", "cs-systemd"));
         assert_eq!(
@@ -778,6 +797,13 @@ mod tests {
         };
         assert!(run(&flags, &[("OVH_ACCESS_TOKEN", "t")], &FakeFiles::default()).is_err());
         assert!(run(&flags, &CLASSIC_ENV[..1], &FakeFiles::default()).is_err());
+        let file_and_classic: Vec<(&str, &str)> = CLASSIC_ENV
+            .iter()
+            .copied()
+            .chain([("OVH_CLIENT_SECRET_FILE", "/run/secret")])
+            .collect();
+        let e = run(&Flags::default(), &file_and_classic, &FakeFiles::default()).unwrap_err();
+        assert!(e.to_string().contains("are both set"), "{e}");
         // Within one ovh.conf section too.
         let conf = "[ovh-eu]\nclient_id=a\nclient_secret=b\napplication_key=c\n";
         let files = FakeFiles::default().with("./ovh.conf", conf, 0o600);

@@ -3,8 +3,9 @@
 //! ([`Provider::commit`]). Calls (ovh-api.md §2):
 //!
 //! - zones: `GET /domain/zone` (names); when that listing is refused (403: a
-//!   policy scoped to one zone may not grant it), `GET /domain/zone/{candidate}`
-//!   for the name's suffixes, longest first;
+//!   policy scoped to one zone may not grant it) or holds no suffix of the
+//!   name (it may be filtered by IAM), `GET /domain/zone/{candidate}` for the
+//!   name's suffixes, longest first, up to the first found;
 //! - nameservers: `GET /domain/zone/{zone}` (`nameServers`);
 //! - read: `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
 //!   then `GET …/record/{id}` each; the filter is case-insensitive and
@@ -295,39 +296,43 @@ impl<S: Sender> Provider for OvhDns<S> {
         match self.call("GET", "/domain/zone", None, None) {
             Ok(r) => {
                 let names: Vec<String> = decode("GET /domain/zone", &r.body)?;
-                Ok(names
+                let found: Vec<Zone> = names
                     .into_iter()
                     .filter(|n| cands.contains(&absolute(n)))
                     .map(|n| Zone {
                         name: absolute(&n),
                         id: n.trim_end_matches('.').to_ascii_lowercase(),
                     })
-                    .collect())
-            }
-            Err(e) if e.kind() == Kind::Permission => {
-                // The longest existing suffix is the zone: stop at the first found.
-                // A single label is never an OVH zone: not probed.
-                let mut refused = None;
-                for cand in cands
-                    .iter()
-                    .filter(|c| c.trim_end_matches('.').contains('.'))
-                {
-                    match self.zone_info(cand) {
-                        Ok(Some((z, _))) => return Ok(vec![z]),
-                        Ok(None) => {}
-                        Err(e) if e.kind() == Kind::Permission => {
-                            refused.get_or_insert(e);
-                        }
-                        Err(e) => return Err(e),
-                    }
+                    .collect();
+                if !found.is_empty() {
+                    return Ok(found);
                 }
-                match refused {
-                    // Nothing found and something refused: that refusal is the news.
-                    Some(e) => Err(e),
-                    None => Ok(Vec::new()),
-                }
+                // A listing filtered by IAM may leave out a zone we may still
+                // use (unconfirmed either way): probe before saying "no zone".
             }
-            Err(e) => Err(e),
+            Err(e) if e.kind() == Kind::Permission => {}
+            Err(e) => return Err(e),
+        }
+        // The longest existing suffix is the zone: stop at the first found.
+        // A single label is never an OVH zone: not probed.
+        let mut refused = None;
+        for cand in cands
+            .iter()
+            .filter(|c| c.trim_end_matches('.').contains('.'))
+        {
+            match self.zone_info(cand) {
+                Ok(Some((z, _))) => return Ok(vec![z]),
+                Ok(None) => {}
+                Err(e) if e.kind() == Kind::Permission => {
+                    refused.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match refused {
+            // Nothing found and something refused: that refusal is the news.
+            Some(e) => Err(e),
+            None => Ok(Vec::new()),
         }
     }
 
@@ -409,7 +414,13 @@ impl<S: Sender> Provider for OvhDns<S> {
                 Err(e) => return Err(e),
             }
         }
+        let mut added: Vec<String> = Vec::new();
         for value in after.iter().filter(|v| !holds(&before.records, v)) {
+            // One record per value, even if `after` names it twice.
+            if holds(&added, value) {
+                continue;
+            }
+            added.push(value.clone());
             // Sent unquoted, as lego and acme.sh do.
             let body = serde_json::to_vec(&NewRecord {
                 field_type: "TXT",
@@ -598,6 +609,27 @@ mod tests {
         // Nothing anywhere: no zone.
         let f = Fake::default().on("GET", "/domain/zone", 403, denied);
         assert_eq!(OvhDns::new(&f).zones_holding("x.example.net.").unwrap(), []);
+        // A listing without the zone is not the last word either.
+        let f = Fake::default()
+            .on("GET", "/domain/zone", 200, r#"["other.org"]"#)
+            .on(
+                "GET",
+                "/domain/zone/example.com",
+                200,
+                r#"{"nameServers":[]}"#,
+            );
+        assert_eq!(
+            OvhDns::new(&f).zones_holding("a.example.com.").unwrap(),
+            [zone()]
+        );
+        assert_eq!(
+            f.sent(),
+            [
+                "GET /domain/zone",
+                "GET /domain/zone/a.example.com",
+                "GET /domain/zone/example.com"
+            ]
+        );
     }
 
     #[test]
@@ -710,6 +742,22 @@ mod tests {
         );
         assert_eq!(got.records, ["foreign", "new"]);
         assert_eq!(got.ids, ["1", "9"]);
+        // A value named twice is one record.
+        let f = Fake::default().on(
+            "POST",
+            "/domain/zone/example.com/record",
+            200,
+            &rec(11, "", "d"),
+        );
+        OvhDns::new(&f)
+            .write(
+                &zone(),
+                &TxtAt::absent("example.com."),
+                &["d".to_string(), "\"d\"".to_string()],
+                60,
+            )
+            .unwrap();
+        assert_eq!(f.sent().len(), 1);
         // Nothing to do: no call. Quoted or not is the same value.
         let f = Fake::default();
         let same = ["\"foreign\"".to_string(), "old".to_string()];

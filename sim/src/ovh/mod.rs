@@ -111,6 +111,46 @@ pub struct Policy {
 }
 
 impl OvhSeed {
+    /// The demo's data (`otc-sim demo --cloud ovh`): one zone with a foreign
+    /// TXT value, a service account allowed exactly the hook's actions on it,
+    /// and a classic key. The secrets are fixed so a demo can print commands.
+    pub fn demo() -> OvhSeed {
+        OvhSeed {
+            zones: vec![OvhSeedZone {
+                name: "example.test".into(),
+                records: vec![SeedRecord {
+                    sub_domain: "_acme-challenge".into(),
+                    field_type: "TXT".into(),
+                    target: "\"foreign-value\"".into(),
+                    ttl: Some(300),
+                }],
+            }],
+            nameservers: Vec::new(),
+            service_accounts: vec![SeedServiceAccount {
+                client_id: "0f0f0f0f0f0f0f0f".into(),
+                client_secret: "demo-client-secret-0123456789abcdef".into(),
+                policy: Some(Policy {
+                    actions: [
+                        action::ZONE_GET,
+                        action::RECORD_GET,
+                        action::RECORD_CREATE,
+                        action::RECORD_DELETE,
+                        action::REFRESH,
+                    ]
+                    .map(str::to_string)
+                    .to_vec(),
+                    zones: vec!["example.test".into()],
+                }),
+            }],
+            classic_keys: vec![SeedClassicKey {
+                application_key: "7kbG7Bk7S9Nt7ZSV".into(),
+                application_secret: "demo-application-secret-0123456789".into(),
+                consumer_key: "demo-consumer-key-0123456789abcdef".into(),
+            }],
+            token_lifetime_secs: None,
+        }
+    }
+
     /// Parses a seed; unknown fields are refused.
     pub fn from_json(text: &str) -> Result<OvhSeed, String> {
         serde_json::from_str(text).map_err(|e| format!("ovh seed: {e}"))
@@ -1169,6 +1209,30 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("sa-scoped") && shown.contains("AK1"));
+    }
+
+    #[test]
+    fn the_demo_seed_round_trips_and_works() {
+        let demo = OvhSeed::demo();
+        let text = serde_json::to_string(&demo).unwrap();
+        assert_eq!(OvhSeed::from_json(&text).unwrap(), demo);
+        let mut s = OvhState::from_seed(&demo, NOW).unwrap();
+        let sa = &demo.service_accounts[0];
+        let auth = bearer(&mut s, &sa.client_id, &sa.client_secret);
+        let (st, v, _) = call(
+            &mut s,
+            "GET",
+            "/1.0/domain/zone/example.test/record?fieldType=TXT&subDomain=_acme-challenge",
+            &auth,
+            "",
+            NOW,
+        );
+        assert_eq!((st, v), (200, json!([5_000_000_001u64])));
+        // Exactly the hook's actions: no listing.
+        assert_eq!(
+            call(&mut s, "GET", "/1.0/domain/zone", &auth, "", NOW).0,
+            403
+        );
     }
 
     #[test]

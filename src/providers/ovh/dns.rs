@@ -162,19 +162,6 @@ fn decode<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8]) -> ApiResult<T>
     })
 }
 
-/// Percent-encodes a query value (everything but `A-Za-z0-9-._~`).
-fn query_escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for &b in v.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A zone name as a path segment: OVH's zone names are host names; anything
 /// else is refused rather than sent.
 fn zone_segment(name: &str) -> ApiResult<String> {
@@ -256,7 +243,7 @@ impl<S: Sender> OvhDns<S> {
             "GET",
             &format!(
                 "/domain/zone/{seg}/record?fieldType=TXT&subDomain={}",
-                query_escape(sub)
+                super::escape(sub)
             ),
             None,
             Some(action::RECORD_GET),
@@ -929,6 +916,6 @@ mod tests {
             Some("_acme-challenge.a.b")
         );
         assert_eq!(sub_domain("xexample.com.", &zone()), None);
-        assert_eq!(query_escape("a b+c_d"), "a%20b%2Bc_d");
+        assert_eq!(crate::providers::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
     }
 }

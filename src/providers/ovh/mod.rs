@@ -19,6 +19,20 @@ pub mod token;
 
 use std::rc::Rc;
 
+/// Percent-encodes everything but `A-Za-z0-9-._~`: valid in a query and in
+/// a form body alike.
+pub(crate) fn escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for &b in v.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::http::Transport;

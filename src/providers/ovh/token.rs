@@ -21,26 +21,13 @@ pub const ACCESS_TOKEN_HINT: &str = "OVH_ACCESS_TOKEN was refused (expired?): mi
 /// A token this close to its end is fetched anew rather than used.
 const EXPIRY_MARGIN_SECS: i64 = 60;
 
-/// `application/x-www-form-urlencoded` escaping of one value.
-fn form_escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for &b in v.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The token request's body, exactly as sent (OVH's guide: the client
 /// credentials in the form, `scope=all`).
 pub fn form_body(client_id: &str, client_secret: &str) -> String {
     format!(
         "grant_type=client_credentials&client_id={}&client_secret={}&scope=all",
-        form_escape(client_id),
-        form_escape(client_secret)
+        super::escape(client_id),
+        super::escape(client_secret)
     )
 }
 

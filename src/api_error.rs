@@ -178,10 +178,7 @@ mod tests {
         assert!(!e.is_transient());
         assert_eq!(e.hint(), Some("wait"));
         assert_eq!(e.to_string(), "HTTP 400 X.1: busy");
-        assert_eq!(
-            ApiError::status(501, None, String::new()).kind(),
-            Kind::Fatal
-        );
+        assert_eq!(ApiError::status(501, None, String::new()).kind(), Kind::Fatal);
         assert_eq!(
             ApiError::Transport(TransportError::Tls("x".into())).kind(),
             Kind::Fatal

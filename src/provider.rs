@@ -164,9 +164,7 @@ impl Provider for Memo<'_> {
         })
     }
     fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
-        memo(&self.named, &name.to_string(), || {
-            self.inner.zone_named(name)
-        })
+        memo(&self.named, &name.to_string(), || self.inner.zone_named(name))
     }
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
         memo(&self.nameservers, &zone.id, || self.inner.nameservers(zone))

@@ -153,6 +153,10 @@ pub trait Fake: Provider + Sized {
     /// The values the nameservers serve at `name` now, unquoted.
     fn served(&self, name: &str) -> Vec<String>;
 
+    /// Time passes: every pending change finishes (set-with-pending; the
+    /// record shapes have none, their changes wait for a commit instead).
+    fn time_passes(&self) {}
+
     fn zone(&self) -> Zone {
         self.core().zone.clone()
     }
@@ -324,6 +328,12 @@ impl Fake for SetFake {
                 sets.insert(name.to_string(), s);
             }
         }
+    }
+    fn time_passes(&self) {
+        for s in self.sets.borrow_mut().values_mut() {
+            s.pending = 0;
+        }
+        self.settle();
     }
     fn values(&self, name: &str) -> Vec<String> {
         match self.sets.borrow().get(name) {

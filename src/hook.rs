@@ -181,7 +181,9 @@ impl Hook<'_> {
                 e.value, e.name
             ));
             let done = short.cleanup(&z, &e.name, &e.value);
-            self.dirty.borrow_mut().extend(short.dirty.take());
+            for z in short.dirty.take() {
+                self.mark_dirty(&z);
+            }
             if let Err(err) = done {
                 self.report.warn(format!(
                     "could not remove the leftover value at {}: {err}",
@@ -357,6 +359,12 @@ impl Hook<'_> {
     /// Marks that a write to `zone` was just sent (its outcome may be unknown).
     fn wrote(&self, zone: &Zone) {
         self.last_write.set(Some(self.clock.elapsed()));
+        self.mark_dirty(zone);
+    }
+
+    /// Notes that `zone` may hold changes to publish: once per zone, so each
+    /// is committed once.
+    fn mark_dirty(&self, zone: &Zone) {
         let mut dirty = self.dirty.borrow_mut();
         if !dirty.iter().any(|z| z.id == zone.id) {
             dirty.push(zone.clone());
@@ -465,6 +473,9 @@ impl Hook<'_> {
                 None => {
                     self.report
                         .info(format!("TXT {what} {value} already present at {fqdn}"));
+                    // Present is not published: a run that died before its
+                    // commit left it unserved (OVH, NCP). Commit anyway.
+                    self.mark_dirty(&zone);
                     before
                 }
                 Some(records) => {
@@ -1001,6 +1012,53 @@ mod tests {
         std::fs::remove_dir_all(d).ok();
     }
 
+    /// Two leftovers in one zone: each removed, the zone committed once.
+    fn sweep_commits_each_zone_once<F: Fake>() {
+        let r = rig::<F>();
+        let www = "_acme-challenge.www.example.com.";
+        r.fake.seed(NAME, &["old1"]);
+        r.fake.seed(www, &["old2", "theirs"]);
+        let (d, l) = local("sweep2", F::SHAPE);
+        let z = r.fake.zone();
+        for (name, value) in [(NAME, "old1"), (www, "old2")] {
+            l.record(Entry {
+                t: (T0 - 2 * STALE_AFTER_SECS as u64) as i64,
+                endpoint: l.endpoint.clone(),
+                zone_id: z.id.clone(),
+                zone_name: z.name.clone(),
+                name: name.into(),
+                value: value.into(),
+                state: State::Written,
+                run: None,
+            })
+            .unwrap();
+        }
+        let h = hook(&r, Some(&l));
+        h.sweep();
+        assert_eq!(r.fake.writes(), 2);
+        h.commit("auth").unwrap();
+        assert_eq!(r.fake.commits(), 1, "{}: one commit per zone", F::SHAPE);
+        r.fake.time_passes();
+        assert!(r.fake.served(NAME).is_empty());
+        assert_eq!(r.fake.served(www), vals(&["theirs"]));
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// A run that wrote and never committed (killed, or its commit failed):
+    /// the re-run finds the value there and still gets it published.
+    fn rerun_after_an_unpublished_write_commits<F: Fake>() {
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        h.auth(&z, NAME, "a", false).unwrap();
+        assert_eq!(r.fake.commits(), 0);
+        let again = hook(&r, None);
+        again.auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(r.fake.writes(), 1, "nothing written again");
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
+    }
+
     macro_rules! each_shape {
         ($($test:ident),* $(,)?) => {
             mod set_with_pending {
@@ -1025,5 +1083,7 @@ mod tests {
         commit_publishes_once,
         sweep_removes_only_day_old_values,
         journal_follows_auth_and_cleanup,
+        sweep_commits_each_zone_once,
+        rerun_after_an_unpublished_write_commits,
     );
 }

@@ -1059,6 +1059,29 @@ mod tests {
         assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
     }
 
+    /// A set that never settles: auth gives up at the timeout, on the fake
+    /// clock (no real sleep), having written once.
+    #[test]
+    fn unsettled_set_times_out() {
+        let out = Capture::default();
+        let r = Rig {
+            fake: SetFake::new(u32::MAX),
+            clock: FakeClock::new(T0),
+            report: Report::new(Level::Verbose, Box::new(out.clone())),
+            out,
+        };
+        let h = hook(&r, None);
+        let e = h.auth(&r.fake.zone(), NAME, "a", true).unwrap_err();
+        assert!(
+            e.cause.contains("still PENDING_CREATE after 60s"),
+            "{}",
+            e.cause
+        );
+        assert_eq!(r.fake.writes(), 1);
+        assert!(r.clock.elapsed() >= Duration::from_secs(60));
+        assert!(r.out.text().contains("waiting for"), "{}", r.out.text());
+    }
+
     macro_rules! each_shape {
         ($($test:ident),* $(,)?) => {
             mod set_with_pending {

@@ -28,10 +28,14 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use otc_sim::{Seed, Sim, SimOptions};
+use otc_sim::Sim;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::Req;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_otc-acme-hook");
+use common::BIN;
 const ZONE: &str = "bench.test";
 /// Propagation delay D of the runs.
 const PROPAGATION_MS: u64 = 2000;
@@ -89,18 +93,12 @@ fn median(xs: &[f64]) -> f64 {
 }
 
 fn start_sim(propagation_ms: u64, pending_ms: u64) -> Sim {
-    let seed = json!({
+    common::start(json!({
         "metadata": {"enabled": true},
         "zones": [{"name": format!("{ZONE}."), "zone_type": "public"}],
         "propagation_delay_ms": propagation_ms,
         "pending_delay_ms": pending_ms
-    });
-    let seed = Seed::from_json(&seed.to_string()).expect("bench seed parses");
-    Sim::start(SimOptions {
-        seed,
-        ..SimOptions::default()
-    })
-    .expect("simulator starts")
+    }))
 }
 
 /// The hooks' lock directory (per-name locks, journal of values not yet
@@ -111,14 +109,11 @@ fn lock_dir() -> &'static Path {
     DIR.get_or_init(|| std::env::temp_dir().join(format!("otc-bench-locks-{}", std::process::id())))
 }
 
-/// The hook with a cleared environment, pointed at `sim`.
+/// The tests' hook command (cleared environment, pointed at `sim`), with the
+/// bench's lock directory and propagation timeout.
 fn hook(sim: &Sim) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("OTC_LOCK_DIR", lock_dir())
-        .env("OTC_DNS_ENDPOINT", sim.base_url())
-        .env("OTC_METADATA_URL", sim.metadata_url())
-        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+    let mut c = common::cmd(sim);
+    c.env("OTC_LOCK_DIR", lock_dir())
         .env("OTC_PROPAGATION_TIMEOUT", HOOK_PROPAGATION_TIMEOUT)
         .stdin(Stdio::null());
     c
@@ -195,21 +190,12 @@ struct HookRun {
     wall: Duration,
 }
 
-struct Req {
-    t_ms: i64,
-    method: String,
-    path: String,
-    query: String,
-    status: u64,
+fn is_metadata(r: &Req) -> bool {
+    r.path.starts_with("/openstack/") || r.path.starts_with("/meta-data/")
 }
 
-impl Req {
-    fn is_metadata(&self) -> bool {
-        self.path.starts_with("/openstack/") || self.path.starts_with("/meta-data/")
-    }
-    fn is_write(&self) -> bool {
-        !self.is_metadata() && matches!(self.method.as_str(), "POST" | "PUT" | "PATCH")
-    }
+fn is_write(r: &Req) -> bool {
+    !is_metadata(r) && matches!(r.method.as_str(), "POST" | "PUT" | "PATCH")
 }
 
 struct RunResult {
@@ -245,23 +231,6 @@ struct RunResult {
     /// Cleanup hooks' total ms, "failed", or "—" (not run).
     cleanup: String,
     errors: Vec<String>,
-}
-
-fn requests(log: &Value) -> Vec<Req> {
-    log["requests"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| Req {
-                    t_ms: r["t_ms"].as_i64().unwrap_or(0),
-                    method: r["method"].as_str().unwrap_or("").to_string(),
-                    path: r["path"].as_str().unwrap_or("").to_string(),
-                    query: r["query"].as_str().unwrap_or("").to_string(),
-                    status: r["status"].as_u64().unwrap_or(0),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The first moment the DNS served `value` (in a TXT set holding it).
@@ -395,10 +364,10 @@ fn certbot_run(mode: Mode, n: usize, pairs: bool) -> RunResult {
         "—".to_string()
     };
 
-    let reqs = requests(&log);
-    let api: Vec<&Req> = reqs.iter().filter(|r| !r.is_metadata()).collect();
+    let reqs = common::request_log(&log);
+    let api: Vec<&Req> = reqs.iter().filter(|r| !is_metadata(r)).collect();
     let set_write = |r: &Req| {
-        !r.is_metadata()
+        !is_metadata(r)
             && matches!(r.method.as_str(), "POST" | "PUT" | "DELETE")
             && r.path.contains("/recordsets")
     };
@@ -411,7 +380,7 @@ fn certbot_run(mode: Mode, n: usize, pairs: bool) -> RunResult {
         })
         .count();
     let cleanup_writes = (mode == Mode::WaitOnce).then(|| {
-        requests(&sim.log_json())
+        common::request_log(&sim.log_json())
             .iter()
             .filter(|r| set_write(r))
             .count()
@@ -442,7 +411,7 @@ fn certbot_run(mode: Mode, n: usize, pairs: bool) -> RunResult {
             .iter()
             .filter(|r| r.t_ms >= run.start_ms && r.t_ms <= run.end_ms)
             .collect();
-        let after = mine.iter().rposition(|r| r.is_write()).map_or(0, |i| i + 1);
+        let after = mine.iter().rposition(|r| is_write(r)).map_or(0, |i| i + 1);
         let phase = &mine[after..];
         let times: Vec<i64> = phase.iter().map(|r| r.t_ms).collect();
         max_rate = max_rate.max(max_window(&times, 1000));
@@ -635,9 +604,9 @@ fn print_runs(results: &[RunResult]) {
 // ---------------------------------------------------------------- overhead
 
 fn api_count(sim: &Sim) -> usize {
-    requests(&sim.log_json())
+    common::request_log(&sim.log_json())
         .iter()
-        .filter(|r| !r.is_metadata())
+        .filter(|r| !is_metadata(r))
         .count()
 }
 
@@ -794,7 +763,7 @@ fn api_get(runs: usize) {
         }
     }
     // Every Python GET must have been accepted: 200 on a signed request.
-    let py_statuses: Vec<u64> = requests(&sim.log_json())
+    let py_statuses: Vec<u64> = common::request_log(&sim.log_json())
         .iter()
         .filter(|r| r.path == "/v2/zones")
         .map(|r| r.status)

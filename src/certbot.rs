@@ -187,7 +187,7 @@ pub fn base64url(data: &[u8]) -> String {
 }
 
 /// How long after its last write a hook reads again what it wrote.
-pub const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+pub const RECHECK_AFTER: std::time::Duration = crate::defaults::RECHECK_AFTER_WRITE;
 /// How often one value is written again after others dropped it.
 pub const MAX_READDS: u32 = 2;
 /// How often a removed value is removed again after others brought it back.

@@ -253,6 +253,38 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// The documented defaults are the ones of defaults.rs (which the settings structs use too).
+    #[test]
+    fn clap_defaults_are_the_shared_ones() {
+        use crate::defaults as d;
+        let cmd = Cli::command();
+        let default = |long: &str| {
+            let a = cmd
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .unwrap_or_else(|| panic!("--{long}"));
+            a.get_default_values()[0].to_string_lossy().into_owned()
+        };
+        assert_eq!(default("ttl"), d::TTL.to_string());
+        assert_eq!(default("http-timeout"), d::HTTP_TIMEOUT_SECS.to_string());
+        assert_eq!(default("retries"), d::RETRIES.to_string());
+        assert_eq!(default("deadline"), d::DEADLINE_SECS.to_string());
+        assert_eq!(
+            default("propagation-timeout"),
+            d::PROPAGATION_TIMEOUT_SECS.to_string()
+        );
+        assert_eq!(default("nameserver-port"), d::NAMESERVER_PORT.to_string());
+        assert_eq!(default("settle"), d::SETTLE_SECS.to_string());
+        let hook = crate::hook::Settings::default();
+        assert_eq!(hook.ttl, d::TTL);
+        assert_eq!(hook.timeout, d::PROPAGATION_TIMEOUT);
+        assert_eq!(hook.deadline, d::DEADLINE);
+        let p = crate::propagation::Settings::default();
+        assert_eq!(p.port, d::NAMESERVER_PORT);
+        assert_eq!(p.timeout, d::PROPAGATION_TIMEOUT);
+        assert_eq!(crate::client::RetryPolicy::default().retries, d::RETRIES);
+    }
+
     #[test]
     fn credentials_starting_with_a_hyphen_are_values_not_echoed_arguments() {
         let cli = Cli::try_parse_from([

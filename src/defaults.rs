@@ -33,3 +33,11 @@ pub const METADATA_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(1);
 /// The same for `check`, which asks once.
 pub const CHECK_DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+/// The nameservers are asked again after this, growing to the maximum.
+pub const DNS_POLL_FIRST: Duration = Duration::from_millis(200);
+pub const DNS_POLL_MAX: Duration = Duration::from_millis(500);
+/// How often a long wait looks at the API again for values another host dropped.
+pub const RECHECK_API_EVERY: Duration = Duration::from_secs(3);
+/// After a run's last write, how long before it reads again to see whether
+/// another host's read-modify-write dropped (or brought back) a value.
+pub const RECHECK_AFTER_WRITE: Duration = Duration::from_secs(1);

@@ -181,7 +181,9 @@ impl Hook<'_> {
                 e.value, e.name
             ));
             let done = short.cleanup(&z, &e.name, &e.value);
-            self.dirty.borrow_mut().extend(short.dirty.take());
+            for z in short.dirty.take() {
+                self.mark_dirty(&z);
+            }
             if let Err(err) = done {
                 self.report.warn(format!(
                     "could not remove the leftover value at {}: {err}",
@@ -357,6 +359,12 @@ impl Hook<'_> {
     /// Marks that a write to `zone` was just sent (its outcome may be unknown).
     fn wrote(&self, zone: &Zone) {
         self.last_write.set(Some(self.clock.elapsed()));
+        self.mark_dirty(zone);
+    }
+
+    /// Notes that `zone` may hold changes to publish: once per zone, so each
+    /// is committed once.
+    fn mark_dirty(&self, zone: &Zone) {
         let mut dirty = self.dirty.borrow_mut();
         if !dirty.iter().any(|z| z.id == zone.id) {
             dirty.push(zone.clone());
@@ -465,6 +473,9 @@ impl Hook<'_> {
                 None => {
                     self.report
                         .info(format!("TXT {what} {value} already present at {fqdn}"));
+                    // Present is not published: a run that died before its
+                    // commit left it unserved (OVH, NCP). Commit anyway.
+                    self.mark_dirty(&zone);
                     before
                 }
                 Some(records) => {
@@ -686,4 +697,416 @@ impl Hook<'_> {
             }
         }
     }
+}
+
+/// The flow against each provider shape's in-memory fake: every test below
+/// runs once per shape (see `each_shape!`), on a fake clock.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
+    use crate::local::{Entry, Local, STALE_AFTER_SECS};
+    use crate::report::{Capture, Level};
+
+    const NAME: &str = "_acme-challenge.example.com.";
+    const T0: u64 = 1_800_000_000;
+
+    /// A fake, a clock and a report that outlive the hook borrowing them.
+    struct Rig<F> {
+        fake: F,
+        clock: FakeClock,
+        out: Capture,
+        report: Report,
+    }
+
+    fn rig<F: Fake>() -> Rig<F> {
+        let out = Capture::default();
+        Rig {
+            fake: F::fresh(),
+            clock: FakeClock::new(T0),
+            report: Report::new(Level::Verbose, Box::new(out.clone())),
+            out,
+        }
+    }
+
+    fn hook<'a, F: Fake>(r: &'a Rig<F>, local: Option<&'a Local>) -> Hook<'a> {
+        Hook {
+            api: &r.fake,
+            clock: &r.clock,
+            report: &r.report,
+            settings: Settings {
+                ttl: 300,
+                zone: None,
+                timeout: Duration::from_secs(60),
+                poll: Duration::from_secs(1),
+                deadline: Duration::from_secs(120),
+            },
+            local,
+            last_write: Cell::new(None),
+            run: Default::default(),
+            dirty: Default::default(),
+        }
+    }
+
+    fn vals(xs: &[&str]) -> Vec<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    /// A private state directory of its own for each test and shape.
+    fn local(test: &str, shape: &str) -> (std::path::PathBuf, Local) {
+        let d = std::env::temp_dir().join(format!(
+            "otc-hook-{}-{test}-{}",
+            std::process::id(),
+            shape.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        let l = Local {
+            dir: crate::local::state_dir(Some(&d), &Default::default())
+                .unwrap()
+                .0,
+            endpoint: "https://dns.fake".into(),
+        };
+        (d, l)
+    }
+
+    /// certbot's apex and wildcard share the name: both values, one write.
+    fn apex_and_wildcard_values_go_in_one_write<F: Fake>() {
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = h.find_zone("auth", NAME).unwrap();
+        assert_eq!(z, r.fake.zone());
+        let w = h
+            .auth_many(&z, NAME, &vals(&["apex", "wild"]), true)
+            .unwrap();
+        assert_eq!(r.fake.values(NAME), vals(&["apex", "wild"]), "{}", F::SHAPE);
+        assert_eq!(r.fake.writes(), 1, "one write for the name");
+        assert!(w.set.is_settled());
+        assert!(txt::contains(&w.set.records, "apex") && txt::contains(&w.set.records, "wild"));
+    }
+
+    /// A value someone else put at the name survives auth, a cleanup, and the
+    /// cleanup of the last of our values; only when none is left does the name go.
+    fn foreign_value_kept_on_every_path<F: Fake>() {
+        let r = rig::<F>();
+        r.fake.seed(NAME, &["theirs"]);
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        h.auth_many(&z, NAME, &vals(&["a", "b"]), true).unwrap();
+        assert_eq!(r.fake.values(NAME), vals(&["theirs", "a", "b"]));
+        assert!(h.cleanup(&z, NAME, "a").unwrap());
+        assert_eq!(r.fake.values(NAME), vals(&["theirs", "b"]));
+        // The last of ours: the name keeps the foreign value.
+        assert!(h.cleanup(&z, NAME, "b").unwrap());
+        assert_eq!(r.fake.values(NAME), vals(&["theirs"]));
+        h.commit("cleanup").unwrap();
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["theirs"]));
+        assert_eq!(r.fake.writes(), 3);
+
+        // Without a foreign value, the last of ours leaves nothing.
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        h.auth(&z, NAME, "a", true).unwrap();
+        assert!(h.cleanup(&z, NAME, "a").unwrap());
+        h.commit("cleanup").unwrap();
+        r.fake.time_passes();
+        assert!(r.fake.values(NAME).is_empty());
+        assert!(r.fake.served(NAME).is_empty());
+    }
+
+    /// A second auth of the same value writes nothing; an auth_many of which
+    /// one value is there writes only the other.
+    fn rerun_writes_nothing<F: Fake>() {
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        h.auth(&z, NAME, "a", true).unwrap();
+        let w = h.auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(r.fake.writes(), 1, "the re-run wrote nothing");
+        assert!(txt::contains(&w.set.records, "a"));
+        assert!(r.out.text().contains("already present"), "{}", r.out.text());
+        h.auth_many(&z, NAME, &vals(&["a", "b"]), true).unwrap();
+        assert_eq!(r.fake.writes(), 2);
+        assert_eq!(r.fake.values(NAME), vals(&["a", "b"]));
+    }
+
+    /// Cleanup of a value that is gone (no name, or only others' values): Ok,
+    /// nothing written.
+    fn cleanup_when_gone_writes_nothing<F: Fake>() {
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        assert!(!h.cleanup(&z, NAME, "a").unwrap());
+        r.fake.seed(NAME, &["theirs"]);
+        assert!(!h.cleanup(&z, NAME, "a").unwrap());
+        assert!(!h.cleanup_many(&z, NAME, &vals(&["a", "b"])).unwrap());
+        assert_eq!(r.fake.writes(), 0);
+        assert_eq!(r.fake.values(NAME), vals(&["theirs"]));
+        assert!(h.dirty.borrow().is_empty(), "nothing to commit");
+    }
+
+    /// Another writer changes the name between our read and our write: the
+    /// flow re-reads and computes again, and both values end up there.
+    fn conflict_rereads_and_keeps_both<F: Fake>() {
+        // Creating (nothing at the name when read).
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        r.fake.inject(Fault::Foreign("theirs".into()));
+        h.auth(&z, NAME, "ours", true).unwrap();
+        assert_eq!(
+            sorted(r.fake.values(NAME)),
+            vals(&["ours", "theirs"]),
+            "{}",
+            F::SHAPE
+        );
+        assert_eq!(
+            r.fake.writes(),
+            2,
+            "refused once, then written from a fresh read"
+        );
+        assert_eq!(r.fake.served(NAME).len(), 2);
+
+        // Updating, and again on cleanup.
+        let r = rig::<F>();
+        r.fake.seed(NAME, &["old"]);
+        let h = hook(&r, None);
+        r.fake.inject(Fault::Foreign("theirs".into()));
+        h.auth(&z, NAME, "ours", true).unwrap();
+        assert_eq!(
+            sorted(r.fake.values(NAME)),
+            vals(&["old", "ours", "theirs"])
+        );
+        r.fake.inject(Fault::Foreign("later".into()));
+        assert!(h.cleanup(&z, NAME, "ours").unwrap());
+        assert_eq!(
+            sorted(r.fake.values(NAME)),
+            vals(&["later", "old", "theirs"])
+        );
+        assert_eq!(r.fake.writes(), 4);
+    }
+
+    /// A write that landed but answered 503 is re-read, not repeated: exactly
+    /// one write call, the value there, Ok; the same for a cleanup.
+    fn unknown_outcome_rereads_not_repeats<F: Fake>() {
+        let r = rig::<F>();
+        r.fake.seed(NAME, &["theirs"]);
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        r.fake.inject(Fault::LandedButTransient);
+        let reads = r.fake.reads();
+        let w = h.auth(&z, NAME, "ours", true).unwrap();
+        assert_eq!(r.fake.writes(), 1, "{}: not repeated", F::SHAPE);
+        assert!(
+            r.fake.reads() > reads + 2,
+            "re-read after the unknown outcome"
+        );
+        assert_eq!(r.fake.values(NAME), vals(&["theirs", "ours"]));
+        assert!(txt::contains(&w.set.records, "ours"));
+        assert!(r.out.text().contains("re-reading before trying again"));
+
+        r.fake.inject(Fault::LandedButTransient);
+        assert!(h.cleanup(&z, NAME, "ours").unwrap());
+        assert_eq!(r.fake.writes(), 2, "the cleanup not repeated either");
+        assert_eq!(r.fake.values(NAME), vals(&["theirs"]));
+
+        // A write that did not land is sent again after the re-read.
+        r.fake.inject(Fault::Transient);
+        h.auth(&z, NAME, "ours", true).unwrap();
+        assert_eq!(r.fake.writes(), 4);
+        assert_eq!(r.fake.values(NAME), vals(&["theirs", "ours"]));
+    }
+
+    /// auth with wait commits the zone once and then it serves the values;
+    /// without wait nothing is committed until `commit`, and a commit that
+    /// fails is retried on its own, never by writing again.
+    fn commit_publishes_once<F: Fake>() {
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        h.auth_many(&z, NAME, &vals(&["a", "b"]), true).unwrap();
+        assert_eq!(r.fake.commits(), 1, "{}", F::SHAPE);
+        assert_eq!(r.fake.served(NAME), vals(&["a", "b"]));
+        assert!(h.dirty.borrow().is_empty());
+
+        let other = "_acme-challenge.www.example.com.";
+        h.auth(&z, other, "c", false).unwrap();
+        assert_eq!(r.fake.commits(), 1, "no commit without wait");
+        if F::SERVED_ON_COMMIT {
+            assert!(
+                r.fake.served(other).is_empty(),
+                "not served before the commit"
+            );
+        }
+        assert_eq!(h.dirty.borrow().len(), 1);
+        r.fake.fail_commits(2);
+        h.commit("auth").unwrap();
+        assert_eq!(r.fake.commits(), 4, "two failed tries, then one");
+        assert_eq!(r.fake.writes(), 2, "a failed commit is not a new write");
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(other), vals(&["c"]));
+        h.commit("auth").unwrap();
+        assert_eq!(r.fake.commits(), 4, "nothing dirty, nothing sent");
+    }
+
+    /// The sweep removes the journal's values over a day old (and forgets
+    /// them), keeps a fresh one and a foreign value.
+    fn sweep_removes_only_day_old_values<F: Fake>() {
+        let r = rig::<F>();
+        r.fake.seed(NAME, &["theirs", "old", "fresh"]);
+        let (d, l) = local("sweep", F::SHAPE);
+        let z = r.fake.zone();
+        let entry = |t: u64, value: &str| Entry {
+            t: t as i64,
+            endpoint: l.endpoint.clone(),
+            zone_id: z.id.clone(),
+            zone_name: z.name.clone(),
+            name: NAME.into(),
+            value: value.into(),
+            state: State::Written,
+            run: None,
+        };
+        l.record(entry(T0 - 2 * STALE_AFTER_SECS as u64, "old"))
+            .unwrap();
+        l.record(entry(T0 - 3600, "fresh")).unwrap();
+        let h = hook(&r, Some(&l));
+        h.sweep();
+        assert_eq!(
+            r.fake.values(NAME),
+            vals(&["theirs", "fresh"]),
+            "{}",
+            F::SHAPE
+        );
+        assert_eq!(r.fake.writes(), 1);
+        assert!(
+            l.stale(T0 as i64).is_empty(),
+            "the removed value is forgotten"
+        );
+        assert_eq!(l.written_at(NAME), vals(&["fresh"]));
+        h.commit("auth").unwrap();
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["theirs", "fresh"]));
+        // Nothing stale left: a second sweep does nothing.
+        h.sweep();
+        assert_eq!(r.fake.writes(), 1);
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// auth journals its values as written; cleanup forgets them.
+    fn journal_follows_auth_and_cleanup<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("journal", F::SHAPE);
+        let h = hook(&r, Some(&l));
+        let z = r.fake.zone();
+        h.auth_many(&z, NAME, &vals(&["a", "b"]), false).unwrap();
+        assert_eq!(sorted(l.written_at(NAME)), vals(&["a", "b"]));
+        h.cleanup_many(&z, NAME, &vals(&["a", "b"])).unwrap();
+        assert!(l.written_at(NAME).is_empty());
+        assert!(r.fake.values(NAME).is_empty());
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// Two leftovers in one zone: each removed, the zone committed once.
+    fn sweep_commits_each_zone_once<F: Fake>() {
+        let r = rig::<F>();
+        let www = "_acme-challenge.www.example.com.";
+        r.fake.seed(NAME, &["old1"]);
+        r.fake.seed(www, &["old2", "theirs"]);
+        let (d, l) = local("sweep2", F::SHAPE);
+        let z = r.fake.zone();
+        for (name, value) in [(NAME, "old1"), (www, "old2")] {
+            l.record(Entry {
+                t: (T0 - 2 * STALE_AFTER_SECS as u64) as i64,
+                endpoint: l.endpoint.clone(),
+                zone_id: z.id.clone(),
+                zone_name: z.name.clone(),
+                name: name.into(),
+                value: value.into(),
+                state: State::Written,
+                run: None,
+            })
+            .unwrap();
+        }
+        let h = hook(&r, Some(&l));
+        h.sweep();
+        assert_eq!(r.fake.writes(), 2);
+        h.commit("auth").unwrap();
+        assert_eq!(r.fake.commits(), 1, "{}: one commit per zone", F::SHAPE);
+        r.fake.time_passes();
+        assert!(r.fake.served(NAME).is_empty());
+        assert_eq!(r.fake.served(www), vals(&["theirs"]));
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// A run that wrote and never committed (killed, or its commit failed):
+    /// the re-run finds the value there and still gets it published.
+    fn rerun_after_an_unpublished_write_commits<F: Fake>() {
+        let r = rig::<F>();
+        let h = hook(&r, None);
+        let z = r.fake.zone();
+        h.auth(&z, NAME, "a", false).unwrap();
+        assert_eq!(r.fake.commits(), 0);
+        let again = hook(&r, None);
+        again.auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(r.fake.writes(), 1, "nothing written again");
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
+    }
+
+    /// A set that never settles: auth gives up at the timeout, on the fake
+    /// clock (no real sleep), having written once.
+    #[test]
+    fn unsettled_set_times_out() {
+        let out = Capture::default();
+        let r = Rig {
+            fake: SetFake::new(u32::MAX),
+            clock: FakeClock::new(T0),
+            report: Report::new(Level::Verbose, Box::new(out.clone())),
+            out,
+        };
+        let h = hook(&r, None);
+        let e = h.auth(&r.fake.zone(), NAME, "a", true).unwrap_err();
+        assert!(
+            e.cause.contains("still PENDING_CREATE after 60s"),
+            "{}",
+            e.cause
+        );
+        assert_eq!(r.fake.writes(), 1);
+        assert!(r.clock.elapsed() >= Duration::from_secs(60));
+        assert!(r.out.text().contains("waiting for"), "{}", r.out.text());
+    }
+
+    macro_rules! each_shape {
+        ($($test:ident),* $(,)?) => {
+            mod set_with_pending {
+                $(#[test] fn $test() { super::$test::<super::SetFake>() })*
+            }
+            mod record_per_value {
+                $(#[test] fn $test() { super::$test::<super::RecordFake>() })*
+            }
+            mod batch_apply {
+                $(#[test] fn $test() { super::$test::<super::BatchFake>() })*
+            }
+        };
+    }
+
+    each_shape!(
+        apex_and_wildcard_values_go_in_one_write,
+        foreign_value_kept_on_every_path,
+        rerun_writes_nothing,
+        cleanup_when_gone_writes_nothing,
+        conflict_rereads_and_keeps_both,
+        unknown_outcome_rereads_not_repeats,
+        commit_publishes_once,
+        sweep_removes_only_day_old_values,
+        journal_follows_auth_and_cleanup,
+        sweep_commits_each_zone_once,
+        rerun_after_an_unpublished_write_commits,
+    );
 }

@@ -19,6 +19,8 @@ pub mod clock;
 pub mod config;
 pub mod defaults;
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod hook;
 pub mod http;
 pub mod local;

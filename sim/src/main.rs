@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use otc_sim::{Seed, Sim, SimOptions};
+use otc_sim::{CloudKind, Seed, Sim, SimOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +47,9 @@ enum Command {
         /// Address of the authoritative DNS server (UDP and TCP on one port); port 0 picks a free port.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
         dns: SocketAddr,
+        /// The cloud to simulate (today only otc).
+        #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
+        cloud: CloudKind,
     },
     /// Print the built-in demo seed, a starting point for your own seed file.
     PrintSeed,
@@ -59,9 +62,21 @@ enum Command {
     },
 }
 
+fn parse_cloud(name: &str) -> Result<CloudKind, String> {
+    CloudKind::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = CloudKind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown cloud '{name}' (one of: {})", names.join(", "))
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { seed, http, dns } => {
+        Command::Serve {
+            seed,
+            http,
+            dns,
+            cloud,
+        } => {
             let seed = match seed {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
@@ -75,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seed,
                 http_addr: http,
                 dns_addr: dns,
+                cloud,
             })?;
             // Written by hand to keep the documented key order (http, then dns).
             let ready = format!(

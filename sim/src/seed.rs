@@ -2,8 +2,20 @@
 //! their record sets, delays, and the identities IAM and CCE accept (agencies,
 //! OIDC identity providers, pod identities). Every field is optional; see
 //! `Seed::default`.
+//!
+//! One flat JSON document (unknown fields are refused), composed of the core
+//! part (`core::seed`: zones, name servers, propagation delay) and each
+//! cloud's part (`clouds::otc::seed`). Only `lib.rs` and the cloud registry
+//! read this type; a cloud is built from its own view (e.g. [`Seed::otc`]).
 
 use serde::{Deserialize, Serialize};
+
+use crate::clouds::otc::seed::OtcSeed;
+pub use crate::clouds::otc::seed::{
+    SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, TokenMode,
+};
+pub use crate::core::seed::{SeedRecordSet, SeedZone, ZoneType};
+use crate::core::seed::{normalized_nameservers, validate_nameservers};
 
 /// Starting data of a simulator. Parse with [`Seed::from_json`]; unknown
 /// fields are rejected so that a typo in a seed file is not silently ignored.
@@ -80,179 +92,6 @@ impl std::fmt::Debug for Seed {
     }
 }
 
-/// A permanent access key / secret key pair.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedCredential {
-    pub access: String,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for SeedCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeedCredential")
-            .field("access", &self.access)
-            .field("secret", &"** redacted **")
-            .finish()
-    }
-}
-
-/// An agency another account (the delegating party, `domain_*`) created for
-/// us: IAM hands out its temporary credentials to the trusted access keys.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedAgency {
-    /// Agency name (`agency_name`, alias `xrole_name`).
-    pub name: String,
-    /// Name of the delegating account.
-    pub domain_name: String,
-    /// ID of the delegating account.
-    pub domain_id: String,
-    /// Access keys (permanent, from `credentials`) allowed to assume it;
-    /// `"*"` trusts every key the simulator accepts, temporary ones included.
-    #[serde(default)]
-    pub trusted_access_keys: Vec<String>,
-}
-
-impl SeedAgency {
-    /// Whether `access` may assume this agency.
-    pub(crate) fn trusts(&self, access: &str) -> bool {
-        self.trusted_access_keys
-            .iter()
-            .any(|k| k == "*" || k == access)
-    }
-}
-
-/// An OIDC identity provider of IAM and the one ID token it accepts.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedOidc {
-    /// Sent as `X-Idp-Id`.
-    pub idp_id: String,
-    /// The exact token string accepted (a JWT in real life; never checked as one).
-    pub id_token: String,
-    /// The project the token is scoped to.
-    pub project_id: String,
-}
-
-impl std::fmt::Debug for SeedOidc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeedOidc")
-            .field("idp_id", &self.idp_id)
-            .field("id_token", &"** redacted **")
-            .field("project_id", &self.project_id)
-            .finish()
-    }
-}
-
-/// A CCE pod identity association: a service account token and where it is valid.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedPodIdentity {
-    /// The service account token (the SDKs' `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`).
-    pub token: String,
-    pub project_id: String,
-    pub cluster_id: String,
-}
-
-impl std::fmt::Debug for SeedPodIdentity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeedPodIdentity")
-            .field("token", &"** redacted **")
-            .field("project_id", &self.project_id)
-            .field("cluster_id", &self.cluster_id)
-            .finish()
-    }
-}
-
-/// Behaviour of the ECS metadata service.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct SeedMetadata {
-    /// `false` = no agency attached: the credential endpoint answers 401. Defaults to true.
-    pub enabled: bool,
-    /// Whether the IMDS-style session token is optional, required, or not offered.
-    /// Defaults to optional.
-    pub token: TokenMode,
-}
-
-impl Default for SeedMetadata {
-    fn default() -> SeedMetadata {
-        SeedMetadata {
-            enabled: true,
-            token: TokenMode::Optional,
-        }
-    }
-}
-
-/// How the metadata service treats `X-Metadata-Token`.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenMode {
-    /// Tokens are issued; a request without one is served, a wrong one refused.
-    #[default]
-    Optional,
-    /// A credential request without a valid token gets 401.
-    Required,
-    /// The token endpoint answers 404 (older metadata service).
-    Absent,
-}
-
-/// Public zones are served by the authoritative DNS; private ones only by the API.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum ZoneType {
-    #[default]
-    Public,
-    Private,
-}
-
-impl ZoneType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ZoneType::Public => "public",
-            ZoneType::Private => "private",
-        }
-    }
-}
-
-/// A zone and its record sets.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedZone {
-    /// Generated (32 hex digits) if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Fully qualified; a missing final dot is added, case is folded.
-    pub name: String,
-    #[serde(default)]
-    pub zone_type: ZoneType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub records: Vec<SeedRecordSet>,
-}
-
-/// A record set, in the API's form (TXT values carry their double quotes).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedRecordSet {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub rtype: String,
-    #[serde(default = "default_ttl")]
-    pub ttl: i64,
-    pub records: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-fn default_ttl() -> i64 {
-    300
-}
-
 impl Seed {
     /// Parses and validates a seed (record values are checked as the API would).
     pub fn from_json(s: &str) -> anyhow::Result<Seed> {
@@ -265,102 +104,33 @@ impl Seed {
     /// Checks what serde cannot: limits, unique keys, and every zone and
     /// record set as the API would accept it.
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
+        // The order of the checks (and so which error a bad seed reports
+        // first) is today's: page size, name servers, then OTC's parts.
         anyhow::ensure!(self.page_size >= 1, "seed: page_size must be at least 1");
-        anyhow::ensure!(
-            !self.nameservers.is_empty(),
-            "seed: nameservers must name at least one server"
-        );
-        for ns in &self.nameservers {
-            anyhow::ensure!(
-                !ns.trim().is_empty() && !ns.contains(char::is_whitespace),
-                "seed: invalid nameserver '{ns}'"
-            );
-        }
-        for (i, c) in self.credentials.iter().enumerate() {
-            anyhow::ensure!(
-                !c.access.is_empty() && !c.secret.is_empty(),
-                "seed: credential {i} needs a non-empty access and secret"
-            );
-            anyhow::ensure!(
-                !self.credentials[..i].iter().any(|o| o.access == c.access),
-                "seed: access key {} is listed twice",
-                c.access
-            );
-        }
-        self.validate_identities()?;
-        crate::state::Store::from_seed(self, &crate::clock::Now::zero())?;
-        Ok(())
+        validate_nameservers(&self.nameservers)?;
+        self.otc().validate()
     }
 
-    /// Agencies, OIDC providers and pod identities: non-empty fields, no
-    /// duplicates, and one ID per account name.
-    fn validate_identities(&self) -> anyhow::Result<()> {
-        let blank = |s: &str| s.trim().is_empty();
-        for (i, a) in self.agencies.iter().enumerate() {
-            anyhow::ensure!(
-                !blank(&a.name) && !blank(&a.domain_name) && !blank(&a.domain_id),
-                "seed: agency {i} needs a non-empty name, domain_name and domain_id"
-            );
-            anyhow::ensure!(
-                !a.trusted_access_keys.iter().any(|k| blank(k)),
-                "seed: agency {} has an empty trusted access key",
-                a.name
-            );
-            for o in &self.agencies[..i] {
-                anyhow::ensure!(
-                    (o.domain_name == a.domain_name) == (o.domain_id == a.domain_id),
-                    "seed: account {} / {} conflicts with {} / {} (one ID per account name)",
-                    a.domain_name,
-                    a.domain_id,
-                    o.domain_name,
-                    o.domain_id
-                );
-                anyhow::ensure!(
-                    !(o.name == a.name && o.domain_id == a.domain_id),
-                    "seed: agency {} of account {} is listed twice",
-                    a.name,
-                    a.domain_name
-                );
-            }
+    /// OTC's view of this seed.
+    pub(crate) fn otc(&self) -> OtcSeed<'_> {
+        OtcSeed {
+            credentials: &self.credentials,
+            metadata: &self.metadata,
+            zones: &self.zones,
+            pending_delay_ms: self.pending_delay_ms,
+            page_size: self.page_size,
+            credential_ttl_secs: self.credential_ttl_secs,
+            recordset_quota: self.recordset_quota,
+            agencies: &self.agencies,
+            oidc: &self.oidc,
+            pod_identities: &self.pod_identities,
+            iam_aksk_assume_role: self.iam_aksk_assume_role,
         }
-        for (i, o) in self.oidc.iter().enumerate() {
-            anyhow::ensure!(
-                !blank(&o.idp_id) && !blank(&o.id_token) && !blank(&o.project_id),
-                "seed: oidc entry {i} needs a non-empty idp_id, id_token and project_id"
-            );
-            anyhow::ensure!(
-                !self.oidc[..i]
-                    .iter()
-                    .any(|p| p.idp_id == o.idp_id && p.id_token == o.id_token),
-                "seed: oidc entry {i} repeats an idp_id and id_token"
-            );
-        }
-        for (i, p) in self.pod_identities.iter().enumerate() {
-            anyhow::ensure!(
-                !blank(&p.token) && !blank(&p.project_id) && !blank(&p.cluster_id),
-                "seed: pod identity {i} needs a non-empty token, project_id and cluster_id"
-            );
-            anyhow::ensure!(
-                !self.pod_identities[..i].iter().any(|o| o.token == p.token),
-                "seed: pod identity {i} repeats a token"
-            );
-        }
-        Ok(())
     }
 
     /// Name servers lower-cased and dot-terminated.
     pub(crate) fn normalized_nameservers(&self) -> Vec<String> {
-        self.nameservers
-            .iter()
-            .map(|ns| {
-                let ns = ns.trim().to_ascii_lowercase();
-                if ns.ends_with('.') {
-                    ns
-                } else {
-                    format!("{ns}.")
-                }
-            })
-            .collect()
+        normalized_nameservers(&self.nameservers)
     }
 
     /// The built-in demo: public `example.test.` (with a foreign TXT value at

@@ -114,18 +114,18 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             nameservers: Vec::new(),
-            port: 53,
+            port: crate::defaults::NAMESERVER_PORT,
             resolver: None,
-            timeout: Duration::from_secs(300),
-            settle: Duration::ZERO,
-            interval: Duration::from_millis(200),
-            max_interval: Duration::from_millis(500),
+            timeout: crate::defaults::PROPAGATION_TIMEOUT,
+            settle: Duration::from_secs(crate::defaults::SETTLE_SECS),
+            interval: crate::defaults::DNS_POLL_FIRST,
+            max_interval: crate::defaults::DNS_POLL_MAX,
         }
     }
 }
 
 /// How often a long wait looks at the API again for values another host dropped.
-pub const CHECK_EVERY: Duration = Duration::from_secs(3);
+pub const CHECK_EVERY: Duration = crate::defaults::RECHECK_API_EVERY;
 
 pub struct Checker<'a> {
     pub dns: &'a dyn DnsQuery,

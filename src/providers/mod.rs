@@ -16,6 +16,7 @@ use crate::report::Report;
 
 pub mod ncp;
 pub mod otc;
+pub mod ovh;
 
 /// The values of `--cloud`.
 pub const CLOUDS: [&str; 3] = ["otc", "huawei", "ncp"];

@@ -171,22 +171,41 @@ pub fn txt_set(sim: &Sim, zone_type: &str, zone: &str, name: &str) -> Option<(Ve
     Some((values, rs["ttl"].as_u64().unwrap_or(0)))
 }
 
-/// Requests the simulator logged (method, path, status).
-pub fn requests(sim: &Sim) -> Vec<(String, String, u64)> {
-    sim.log_json()["requests"]
+/// One request of the simulator's log.
+#[derive(Debug, Clone)]
+pub struct Req {
+    /// When it arrived, ms since the Unix epoch.
+    pub t_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u64,
+}
+
+/// The requests of a log document (`Sim::log_json`), in order.
+pub fn request_log(log: &Value) -> Vec<Req> {
+    log["requests"]
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|r| {
-                    (
-                        r["method"].as_str().unwrap_or("").to_string(),
-                        r["path"].as_str().unwrap_or("").to_string(),
-                        r["status"].as_u64().unwrap_or(0),
-                    )
+                .map(|r| Req {
+                    t_ms: r["t_ms"].as_i64().unwrap_or(0),
+                    method: r["method"].as_str().unwrap_or("").to_string(),
+                    path: r["path"].as_str().unwrap_or("").to_string(),
+                    query: r["query"].as_str().unwrap_or("").to_string(),
+                    status: r["status"].as_u64().unwrap_or(0),
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Requests the simulator logged (method, path, status).
+pub fn requests(sim: &Sim) -> Vec<(String, String, u64)> {
+    request_log(&sim.log_json())
+        .into_iter()
+        .map(|r| (r.method, r.path, r.status))
+        .collect()
 }
 
 /// The id of the public zone `name` in the simulator's state.

@@ -28,11 +28,12 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::clock::{self, Now};
-use crate::creds::{Origin, TempCredential};
-use crate::http::{Handled, Req, Resp};
-use crate::seed::{Seed, SeedAgency, SeedOidc, SeedPodIdentity};
-use crate::world::World;
+use super::Otc;
+use super::creds::{Origin, TempCredential};
+use super::seed::{OtcSeed, SeedAgency, SeedOidc, SeedPodIdentity};
+use super::verify;
+use crate::core::clock::{self, Now};
+use crate::core::http::{Handled, Req, Resp};
 
 pub(crate) const SECURITYTOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
 pub(crate) const AUTH_TOKENS_PATH: &str = "/v3/auth/tokens";
@@ -77,11 +78,11 @@ pub(crate) struct Identities {
 }
 
 impl Identities {
-    pub fn from_seed(seed: &Seed) -> Identities {
+    pub fn from_seed(seed: &OtcSeed<'_>) -> Identities {
         Identities {
-            agencies: seed.agencies.clone(),
-            oidc: seed.oidc.clone(),
-            pods: seed.pod_identities.clone(),
+            agencies: seed.agencies.to_vec(),
+            oidc: seed.oidc.to_vec(),
+            pods: seed.pod_identities.to_vec(),
             tokens: HashMap::new(),
         }
     }
@@ -255,7 +256,7 @@ fn agency_ref(v: &Value) -> Result<AgencyRef, Resp> {
 
 /// The agency `r` names, if `access` may assume it: 404 when the account or
 /// agency does not exist, 403 when the caller is not trusted.
-fn resolve_agency(world: &World, r: &AgencyRef, access: &str) -> Result<SeedAgency, Resp> {
+fn resolve_agency(world: &Otc, r: &AgencyRef, access: &str) -> Result<SeedAgency, Resp> {
     let found = world.iam.agencies.iter().find(|a| {
         a.name == r.name
             && r.domain_name.as_ref().is_none_or(|d| *d == a.domain_name)
@@ -298,23 +299,24 @@ fn credential_response(cred: &TempCredential) -> Resp {
 }
 
 /// Checks the AK/SK signature as the gateway does; `Err` is the finished 401.
-fn authenticate(world: &mut World, now: &Now, req: &Req) -> Result<String, Box<Handled>> {
+fn authenticate(world: &mut Otc, now: &Now, req: &Req) -> Result<String, Box<Handled>> {
     let lockout = world.config.ak_lockout;
     world
         .creds
-        .authenticate(&req.parts(), now, lockout)
+        .authenticate(&verify::parts(req), now, lockout)
         .map_err(|f| {
             Box::new(Handled {
                 resp: Resp::json(401, &json!({"error_code": f.code, "error_msg": f.message})),
                 access_key: f.access,
                 auth: Some("aksk"),
                 issued: None,
+                code: None,
             })
         })
 }
 
 /// `POST /v3.0/OS-CREDENTIAL/securitytokens`.
-pub(crate) fn securitytokens(world: &mut World, now: &Now, req: &Req) -> Handled {
+pub(crate) fn securitytokens(world: &mut Otc, now: &Now, req: &Req) -> Handled {
     let body = match parse_body(req) {
         Ok(b) => b,
         Err(r) => return Handled::new(r),
@@ -330,7 +332,7 @@ pub(crate) fn securitytokens(world: &mut World, now: &Now, req: &Req) -> Handled
     }
 }
 
-fn assume_role_credentials(world: &mut World, now: &Now, req: &Req, params: &Value) -> Handled {
+fn assume_role_credentials(world: &mut Otc, now: &Now, req: &Req, params: &Value) -> Handled {
     let ak = match authenticate(world, now, req) {
         Ok(ak) => ak,
         Err(h) => return *h,
@@ -354,7 +356,7 @@ fn assume_role_credentials(world: &mut World, now: &Now, req: &Req, params: &Val
     finish(result, Some(ak), "aksk")
 }
 
-fn token_credentials(world: &mut World, now: &Now, req: &Req, params: &Value) -> Handled {
+fn token_credentials(world: &mut Otc, now: &Now, req: &Req, params: &Value) -> Handled {
     let result = (|| {
         let from_header = req
             .header("x-auth-token")
@@ -402,6 +404,7 @@ fn finish(
         access_key,
         auth: Some(auth),
         issued,
+        code: None,
     }
 }
 
@@ -416,7 +419,7 @@ fn token_response(token: String, expires_at_us: i64, now: &Now, token_doc: Value
 }
 
 /// `POST /v3/auth/tokens` (only `assume_role`, AK/SK-signed).
-pub(crate) fn auth_tokens(world: &mut World, now: &Now, req: &Req) -> Handled {
+pub(crate) fn auth_tokens(world: &mut Otc, now: &Now, req: &Req) -> Handled {
     let body = match parse_body(req) {
         Ok(b) => b,
         Err(r) => return Handled::new(r),
@@ -458,11 +461,12 @@ pub(crate) fn auth_tokens(world: &mut World, now: &Now, req: &Req) -> Handled {
         access_key: Some(ak),
         auth: Some("aksk"),
         issued: None,
+        code: None,
     }
 }
 
 /// `POST /v3.0/OS-AUTH/id-token/tokens` (OIDC ID token -> IAM token).
-pub(crate) fn id_token(world: &mut World, now: &Now, req: &Req) -> Handled {
+pub(crate) fn id_token(world: &mut Otc, now: &Now, req: &Req) -> Handled {
     let result = (|| {
         let Some(idp) = req
             .header("x-idp-id")
@@ -513,21 +517,23 @@ pub(crate) fn id_token(world: &mut World, now: &Now, req: &Req) -> Handled {
         access_key: None,
         auth: Some("id_token"),
         issued: None,
+        code: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::seed::SeedCredential;
+    use super::super::verify;
     use super::*;
-    use crate::seed::SeedCredential;
-    use crate::verify;
+    use crate::seed::Seed;
 
     const AK: &str = "AKTRUSTED";
     const SK: &str = "SKTRUSTED";
     const AK2: &str = "AKSTRANGER";
     const SK2: &str = "SKSTRANGER";
 
-    fn world() -> World {
+    fn world() -> Otc {
         let mut seed = Seed::demo();
         seed.credentials = vec![
             SeedCredential {
@@ -540,7 +546,7 @@ mod tests {
             },
         ];
         seed.agencies[0].trusted_access_keys = vec![AK.into()];
-        World::from_seed(&seed, &Now::at(0)).unwrap()
+        super::super::testing::otc(&seed)
     }
 
     fn signed(path: &str, body: &Value, ak: &str, sk: &str, now: &Now) -> Req {
@@ -561,7 +567,7 @@ mod tests {
             ak,
             sk,
             None,
-            &clock::format_sdk_date(now.sim_secs()),
+            &clock::format_compact_utc(now.sim_secs()),
         );
         Req::new("POST", path, headers, body.into_bytes())
     }

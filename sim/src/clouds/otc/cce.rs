@@ -17,11 +17,11 @@
 
 use serde_json::{Value, json};
 
-use crate::clock::{self, Now};
-use crate::creds::Origin;
-use crate::http::{Handled, Req, Resp};
-use crate::seed::SeedPodIdentity;
-use crate::world::World;
+use super::Otc;
+use super::creds::Origin;
+use super::seed::SeedPodIdentity;
+use crate::core::clock::{self, Now};
+use crate::core::http::{Handled, Req, Resp};
 
 pub(crate) const CONTAINER_PATH: &str = "/cce/pod-credentials";
 
@@ -40,12 +40,12 @@ fn unknown_token() -> Resp {
     )
 }
 
-fn find_pod(world: &World, token: &str) -> Option<SeedPodIdentity> {
+fn find_pod(world: &Otc, token: &str) -> Option<SeedPodIdentity> {
     world.iam.pods.iter().find(|p| p.token == token).cloned()
 }
 
 /// Issues the credentials and builds the 200 answer.
-fn credentials(world: &mut World, now: &Now, pod: SeedPodIdentity) -> Handled {
+fn credentials(world: &mut Otc, now: &Now, pod: SeedPodIdentity) -> Handled {
     let ttl = world.config.credential_ttl_secs;
     let origin = Origin::Cce {
         project_id: pod.project_id,
@@ -66,6 +66,7 @@ fn credentials(world: &mut World, now: &Now, pod: SeedPodIdentity) -> Handled {
         access_key: None,
         auth: Some("sa_token"),
         issued: Some(cred.access),
+        code: None,
     }
 }
 
@@ -77,7 +78,7 @@ fn refused(resp: Resp) -> Handled {
 }
 
 /// `POST /cce/pod-credentials`.
-pub(crate) fn container(world: &mut World, now: &Now, req: &Req) -> Handled {
+pub(crate) fn container(world: &mut Otc, now: &Now, req: &Req) -> Handled {
     let Some(token) = req
         .header("authorization")
         .map(str::trim)
@@ -106,7 +107,7 @@ pub(crate) fn container(world: &mut World, now: &Now, req: &Req) -> Handled {
 
 /// `POST /api/v3/projects/{project_id}/clusters/{cluster_id}/assume-agency-for-pod-identity`;
 /// `None` for any other path under `/api/`.
-pub(crate) fn api(world: &mut World, now: &Now, req: &Req) -> Option<Handled> {
+pub(crate) fn api(world: &mut Otc, now: &Now, req: &Req) -> Option<Handled> {
     let segments = req.segments();
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let (project_id, cluster_id) = match (req.method.as_str(), s.as_slice()) {
@@ -156,8 +157,8 @@ mod tests {
     use super::*;
     use crate::seed::Seed;
 
-    fn world() -> World {
-        World::from_seed(&Seed::demo(), &Now::at(0)).unwrap()
+    fn world() -> Otc {
+        super::super::testing::otc(&Seed::demo())
     }
 
     fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Req {

@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use crate::clock::{self, Now};
-use crate::creds::Origin;
-use crate::http::{Req, Resp};
-use crate::seed::TokenMode;
-use crate::world::World;
+use super::Otc;
+use super::creds::Origin;
+use super::seed::TokenMode;
+use crate::core::clock::{self, Now};
+use crate::core::http::{Req, Resp};
 
 pub(crate) const TOKEN_PATH: &str = "/meta-data/latest/api/token";
 pub(crate) const SECURITYKEY_PATH: &str = "/openstack/latest/securitykey";
@@ -19,7 +19,7 @@ fn down() -> Resp {
 }
 
 /// `PUT /meta-data/latest/api/token`.
-pub(crate) fn token(world: &mut World, now: &Now, req: &Req) -> Resp {
+pub(crate) fn token(world: &mut Otc, now: &Now, req: &Req) -> Resp {
     if world.config.metadata_down {
         return down();
     }
@@ -45,7 +45,7 @@ pub(crate) fn token(world: &mut World, now: &Now, req: &Req) -> Resp {
 }
 
 /// `GET /openstack/latest/securitykey`; returns the issued access key for the log.
-pub(crate) fn securitykey(world: &mut World, now: &Now, req: &Req) -> (Resp, Option<String>) {
+pub(crate) fn securitykey(world: &mut Otc, now: &Now, req: &Req) -> (Resp, Option<String>) {
     if world.config.metadata_down {
         return (down(), None);
     }
@@ -91,11 +91,11 @@ mod tests {
     use crate::seed::Seed;
     use serde_json::Value;
 
-    fn world() -> World {
-        World::from_seed(&Seed::default(), &Now::at(0)).unwrap()
+    fn world() -> Otc {
+        super::super::testing::otc(&Seed::default())
     }
 
-    fn get(w: &mut World, token: Option<&str>) -> (u16, Value, Option<String>) {
+    fn get(w: &mut Otc, token: Option<&str>) -> (u16, Value, Option<String>) {
         let headers = token
             .map(|t| vec![("X-Metadata-Token".to_string(), t.to_string())])
             .unwrap_or_default();
@@ -107,7 +107,7 @@ mod tests {
         (r.status, serde_json::from_slice(&r.body).unwrap(), ak)
     }
 
-    fn put(w: &mut World, ttl: Option<&str>) -> (u16, String) {
+    fn put(w: &mut Otc, ttl: Option<&str>) -> (u16, String) {
         let headers = ttl
             .map(|t| vec![("X-Metadata-Token-Ttl-Seconds".to_string(), t.to_string())])
             .unwrap_or_default();

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::clock::{self, Now};
-use crate::seed::SeedCredential;
-use crate::verify::{self, AuthFailure, KeyInfo, KeyKind, Parts};
+use super::seed::SeedCredential;
+use super::verify::{self, AuthFailure, KeyInfo, KeyKind, Parts};
+use crate::core::clock::{self, Now};
 
 /// More than this many consecutive failures lock an access key (OTC: 5).
 const LOCK_AFTER_FAILURES: u32 = 5;
@@ -176,7 +176,7 @@ impl Creds {
                     code: "APIG.0301",
                     message: format!(
                         "Incorrect IAM authentication information: the access key is locked after more than {LOCK_AFTER_FAILURES} consecutive authentication failures, until {}",
-                        clock::format_sdk_date(until)
+                        clock::format_compact_utc(until)
                     ),
                     access: Some(ak.clone()),
                     known_key: true,
@@ -239,7 +239,7 @@ impl Creds {
             .filter_map(|(ak, f)| {
                 f.locked_until_secs
                     .filter(|u| *u > now_secs)
-                    .map(|u| json!({"access": ak, "until": clock::format_sdk_date(u)}))
+                    .map(|u| json!({"access": ak, "until": clock::format_compact_utc(u)}))
             })
             .collect();
         locked.sort_by(|a, b| a["access"].as_str().cmp(&b["access"].as_str()));
@@ -275,7 +275,7 @@ mod tests {
             access,
             secret,
             token,
-            &clock::format_sdk_date(now.sim_secs()),
+            &clock::format_compact_utc(now.sim_secs()),
         )
     }
 

@@ -8,7 +8,9 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::clock;
+use crate::core::clock;
+use crate::core::http::Req;
+pub(crate) use crate::core::http::{decode, encode, header, query_pairs};
 
 pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
@@ -27,47 +29,15 @@ pub(crate) struct Parts<'a> {
     pub body: &'a [u8],
 }
 
-/// First value of header `name` (case-insensitive).
-pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-/// Percent-encodes everything but `A-Za-z0-9-_.~`, upper-case hex.
-pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+/// The signed parts of a request.
+pub(crate) fn parts(req: &Req) -> Parts<'_> {
+    Parts {
+        method: &req.method,
+        raw_path: &req.raw_path,
+        raw_query: &req.raw_query,
+        headers: &req.headers,
+        body: &req.body,
     }
-    out
-}
-
-/// Decodes `%XX` escapes; `+` stays `+` (it is not a space here) and a
-/// malformed escape is kept literally, as the SDKs' unquote does.
-pub(crate) fn decode(text: &str) -> Vec<u8> {
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hi = char::from(b[i + 1]).to_digit(16);
-            let lo = char::from(b[i + 2]).to_digit(16);
-            if let (Some(hi), Some(lo)) = (hi, lo) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
 }
 
 /// Each path segment decoded then encoded once, joined by `/`, with a
@@ -82,19 +52,6 @@ pub(crate) fn canonical_uri(raw_path: &str) -> String {
         out.push('/');
     }
     out
-}
-
-/// The decoded `(key, value)` pairs of a raw query, in wire order.
-/// A part without `=` has an empty value; empty parts are skipped.
-pub(crate) fn query_pairs(raw_query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    raw_query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| match part.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(part), Vec::new()),
-        })
-        .collect()
 }
 
 /// Decoded pairs sorted by key then value, re-encoded, joined `k=v&...`.
@@ -259,7 +216,7 @@ pub(crate) fn verify(
 
     let date = header(parts.headers, "x-sdk-date")
         .ok_or_else(|| AuthFailure::new(ak, false, "X-Sdk-Date header is missing"))?;
-    let date_secs = clock::parse_sdk_date(date.trim()).ok_or_else(|| {
+    let date_secs = clock::parse_compact_utc(date.trim()).ok_or_else(|| {
         AuthFailure::new(
             ak,
             false,
@@ -277,7 +234,7 @@ pub(crate) fn verify(
             message: format!(
                 "Incorrect IAM authentication information: signature expired, X-Sdk-Date {} is more than 15 minutes from the server time {}",
                 date.trim(),
-                clock::format_sdk_date(now_secs)
+                clock::format_compact_utc(now_secs)
             ),
             access: Some(auth.access.clone()),
             known_key: true,
@@ -328,7 +285,7 @@ pub(crate) fn verify(
             if now_secs >= *expires_at_secs {
                 return Err(fail(format!(
                     "the temporary credential expired at {}",
-                    clock::format_sdk_date(*expires_at_secs)
+                    clock::format_compact_utc(*expires_at_secs)
                 )));
             }
             required.push("x-security-token");
@@ -413,7 +370,7 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    const VECTORS: &str = include_str!("../../tests/fixtures/signing-vectors.json");
+    const VECTORS: &str = include_str!("../../../../tests/fixtures/signing-vectors.json");
 
     /// One fixture case turned into a request as the simulator would receive it.
     struct Case {
@@ -455,7 +412,7 @@ mod tests {
         }
 
         fn now(&self) -> i64 {
-            clock::parse_sdk_date(&self.date).unwrap()
+            clock::parse_compact_utc(&self.date).unwrap()
         }
 
         fn verify_with(&self, secret: &str) -> Result<String, AuthFailure> {

@@ -1,4 +1,5 @@
-//! Authoritative DNS for the public zones, on UDP and TCP.
+//! Authoritative DNS for the public zones, on UDP and TCP, answering from
+//! the cloud's `ServedZones` (see `served`).
 //!
 //! [`answer`] decides what to say from a [`DnsView`] (pure, unit-tested);
 //! [`respond`] does the wire format with simple-dns, EDNS0 and truncation;
@@ -19,9 +20,9 @@ use simple_dns::{
     TYPE,
 };
 
-use crate::http::connectable;
-use crate::state::{DnsView, DnsZone, in_zone, parse_mx, txt_strings};
-use crate::world::Shared;
+use super::http::connectable;
+use super::served::{DnsView, DnsZone, in_zone, parse_mx, txt_strings};
+use super::world::Shared;
 
 /// Longest CNAME chain followed inside our data.
 const MAX_CHAIN: usize = 8;
@@ -383,8 +384,9 @@ pub(crate) fn respond(
 
 /// Snapshot of what DNS serves now (also logs changes that became visible).
 fn snapshot(shared: &Shared) -> (DnsView, Vec<String>) {
-    let (world, now) = shared.lock();
-    (world.store.dns_view(now.mono_ms), world.nameservers.clone())
+    let (mut world, now) = shared.lock();
+    let view = world.cloud.served().view(now.mono_ms);
+    (view, world.core.nameservers.clone())
 }
 
 /// The running DNS server; stops on drop.
@@ -517,7 +519,7 @@ fn tcp_conn(mut stream: TcpStream, shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::DnsRrset;
+    use crate::core::served::DnsRrset;
 
     fn rrset(name: &str, rtype: &str, records: &[&str]) -> DnsRrset {
         DnsRrset {

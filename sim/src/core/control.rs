@@ -1,71 +1,59 @@
-//! Runtime knobs (`/_sim/config`), the fault queue, the request/served log,
-//! and the `/_sim/` control endpoints. Control requests are never logged and
-//! never hit faults.
+//! The core's runtime knobs (`/_sim/config`), the fault queue, and the
+//! request/served log. The `/_sim/` endpoints themselves are served by
+//! `router`; control requests are never logged and never hit faults.
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::clock::Now;
-use crate::http::{Req, Resp};
-use crate::seed::{Seed, TokenMode};
-use crate::world::World;
+use super::http::Resp;
 
 /// Entries kept per log list; a long-running `otc-sim serve` must not grow without bound.
 const LOG_CAP: usize = 10_000;
 /// About 30 years: plenty for clock-skew tests, far from calendar edge cases.
 const MAX_CLOCK_OFFSET_SECS: i64 = 1_000_000_000;
-/// Ten years; longer makes `expires_at` absurd.
-const MAX_CREDENTIAL_TTL_SECS: u64 = 10 * 366 * 86_400;
 
-/// Settings that `POST /_sim/config` may change while running.
+/// The core's settings that `POST /_sim/config` may change while running;
+/// the cloud's settings sit beside them in the same JSON object.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Config {
-    pub pending_delay_ms: u64,
     pub propagation_delay_ms: u64,
     /// Shifts the simulated clock: signature window, `Date`, `expires_at`.
     pub clock_offset_secs: i64,
-    /// Both metadata endpoints answer 503.
-    pub metadata_down: bool,
-    pub metadata_enabled: bool,
-    pub metadata_token: TokenMode,
-    pub page_size: usize,
-    pub credential_ttl_secs: u64,
-    /// Lock an access key after more than 5 consecutive failures, as OTC does.
-    pub ak_lockout: bool,
-    /// `securitytokens` with `assume_role` accepts AK/SK signatures; when
-    /// false it answers 403 (OTC documents the call with an IAM token only).
-    pub iam_aksk_assume_role: bool,
     /// Faults still to be served, in order.
     pub faults: VecDeque<Fault>,
 }
 
+/// The keys of a config body the core reads; the rest go to the cloud.
+const CORE_KEYS: &[&str] = &["propagation_delay_ms", "clock_offset_secs", "faults"];
+
 impl Config {
-    pub fn from_seed(seed: &Seed) -> Config {
+    pub fn new(propagation_delay_ms: u64) -> Config {
         Config {
-            pending_delay_ms: seed.pending_delay_ms,
-            propagation_delay_ms: seed.propagation_delay_ms,
+            propagation_delay_ms,
             clock_offset_secs: 0,
-            metadata_down: false,
-            metadata_enabled: seed.metadata.enabled,
-            metadata_token: seed.metadata.token,
-            page_size: seed.page_size.max(1),
-            credential_ttl_secs: seed.credential_ttl_secs,
-            ak_lockout: true,
-            iam_aksk_assume_role: seed.iam_aksk_assume_role,
             faults: VecDeque::new(),
         }
     }
 
-    /// Merges a `POST /_sim/config` body; nothing changes if any part is invalid.
-    pub fn apply(&mut self, body: &[u8]) -> Result<(), String> {
-        let patch: ConfigPatch =
+    /// Merges a `POST /_sim/config` body: the core's keys here, the others
+    /// through `cloud` (which applies them all or nothing). Nothing changes
+    /// if any part is invalid.
+    pub fn apply(
+        &mut self,
+        body: &[u8],
+        cloud: impl FnOnce(Map<String, Value>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut rest: Map<String, Value> =
             serde_json::from_slice(body).map_err(|e| format!("invalid config: {e}"))?;
+        let mine: Map<String, Value> = CORE_KEYS
+            .iter()
+            .filter_map(|k| rest.remove(*k).map(|v| (k.to_string(), v)))
+            .collect();
+        let patch: ConfigPatch = serde_json::from_value(Value::Object(mine))
+            .map_err(|e| format!("invalid config: {e}"))?;
         let mut next = self.clone();
-        if let Some(v) = patch.pending_delay_ms {
-            next.pending_delay_ms = v;
-        }
         if let Some(v) = patch.propagation_delay_ms {
             next.propagation_delay_ms = v;
         }
@@ -77,40 +65,11 @@ impl Config {
             }
             next.clock_offset_secs = v;
         }
-        if let Some(v) = patch.metadata_down {
-            next.metadata_down = v;
-        }
-        if let Some(v) = patch.metadata_enabled {
-            next.metadata_enabled = v;
-        }
-        if let Some(v) = patch.metadata_token {
-            next.metadata_token = v;
-        }
-        if let Some(v) = patch.page_size {
-            if v == 0 {
-                return Err("page_size must be at least 1".to_string());
-            }
-            next.page_size = v;
-        }
-        if let Some(v) = patch.credential_ttl_secs {
-            // 0 is allowed: it issues credentials that are expired at once.
-            if v > MAX_CREDENTIAL_TTL_SECS {
-                return Err(format!(
-                    "credential_ttl_secs must be at most {MAX_CREDENTIAL_TTL_SECS}"
-                ));
-            }
-            next.credential_ttl_secs = v;
-        }
-        if let Some(v) = patch.ak_lockout {
-            next.ak_lockout = v;
-        }
-        if let Some(v) = patch.iam_aksk_assume_role {
-            next.iam_aksk_assume_role = v;
-        }
         for mut fault in patch.faults.unwrap_or_default() {
             fault.validate()?;
             next.faults.push_back(fault);
         }
+        cloud(rest)?;
         *self = next;
         Ok(())
     }
@@ -139,27 +98,27 @@ impl Config {
         }
         Some(taken)
     }
+
+    /// The core's keys of `GET /_sim/config`.
+    pub fn to_json(&self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigPatch {
-    pending_delay_ms: Option<u64>,
     propagation_delay_ms: Option<u64>,
     clock_offset_secs: Option<i64>,
-    metadata_down: Option<bool>,
-    metadata_enabled: Option<bool>,
-    metadata_token: Option<TokenMode>,
-    page_size: Option<usize>,
-    credential_ttl_secs: Option<u64>,
-    ak_lockout: Option<bool>,
-    iam_aksk_assume_role: Option<bool>,
     faults: Option<Vec<Fault>>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) enum FaultKind {
-    /// 429 with `Retry-After` and the gateway's `APIG.0308` body.
+    /// 429 with `Retry-After` (OTC: the gateway's `APIG.0308` body).
     #[serde(rename = "429")]
     Throttle,
     /// Any status with a `{"code","message"}` body.
@@ -230,7 +189,7 @@ fn one() -> u32 {
 }
 
 impl Fault {
-    fn validate(&mut self) -> Result<(), String> {
+    pub(crate) fn validate(&mut self) -> Result<(), String> {
         if self.count == 0 {
             return Err("fault count must be at least 1".to_string());
         }
@@ -266,21 +225,25 @@ impl Fault {
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 
-    /// The answer a fault gives in place of the real one; `None` for
+    /// A 429 with `Retry-After` and `body` (a cloud's own throttling body).
+    pub fn throttled(&self, body: &Value) -> Resp {
+        let mut r = Resp::json(429, body);
+        r.headers.push((
+            "Retry-After".to_string(),
+            self.retry_after.unwrap_or(1).to_string(),
+        ));
+        r
+    }
+
+    /// The answer a fault gives in place of the real one (in the core's
+    /// neutral error format; a cloud may override it, see `Cloud::fault_response`); `None` for
     /// `slow` (answer normally) and `reset` (no answer at all).
     pub fn response(&self) -> Option<Resp> {
         match self.kind {
-            FaultKind::Throttle => {
-                let mut r = Resp::json(
-                    429,
-                    &json!({"error_code": "APIG.0308", "error_msg": "The request is throttled."}),
-                );
-                r.headers.push((
-                    "Retry-After".to_string(),
-                    self.retry_after.unwrap_or(1).to_string(),
-                ));
-                Some(r)
-            }
+            FaultKind::Throttle => Some(self.throttled(&json!({
+                "code": "SIM.THROTTLED",
+                "message": "The request is throttled.",
+            }))),
             FaultKind::Status => {
                 let status = self.status.unwrap_or(500);
                 Some(Resp::json(
@@ -369,67 +332,44 @@ impl Log {
     }
 }
 
-const HELP: &str = "control endpoints: GET /_sim/state, GET /_sim/log, GET|POST /_sim/config, POST /_sim/reset-log";
-
-/// Serves `/_sim/...`.
-pub(crate) fn handle(world: &mut World, now: &Now, req: &Req) -> Resp {
-    let path = req.raw_path.trim_end_matches('/');
-    match (req.method.as_str(), path) {
-        ("GET", "/_sim/state") => Resp::json(200, &world.state_json(now)),
-        ("GET", "/_sim/log") => Resp::json(200, &world.log.to_json()),
-        ("GET", "/_sim/config") => Resp::json(200, &config_json(&world.config)),
-        ("POST", "/_sim/config") => match world.config.apply(&req.body) {
-            Ok(()) => Resp::json(200, &config_json(&world.config)),
-            Err(e) => Resp::json(400, &json!({"code": "SIM.0400", "message": e})),
-        },
-        ("POST", "/_sim/reset-log") => {
-            world.log.clear();
-            Resp::json(200, &json!({"ok": true}))
-        }
-        _ => Resp::json(404, &json!({"code": "SIM.0404", "message": HELP})),
-    }
-}
-
-pub(crate) fn config_json(config: &Config) -> Value {
-    serde_json::to_value(config).unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn config() -> Config {
-        Config::from_seed(&Seed::default())
+        Config::new(0)
+    }
+
+    /// A cloud with no settings of its own.
+    fn no_cloud(rest: Map<String, Value>) -> Result<(), String> {
+        match rest.keys().next() {
+            None => Ok(()),
+            Some(k) => Err(format!("invalid config: unknown field `{k}`")),
+        }
     }
 
     #[test]
-    fn apply_merges_and_rejects_atomically() {
+    fn core_keys_are_checked_and_the_rest_go_to_the_cloud() {
         let mut c = config();
-        c.apply(br#"{"pending_delay_ms": 7, "clock_offset_secs": -1200, "metadata_down": true}"#)
-            .unwrap();
+        let mut seen = Map::new();
+        c.apply(
+            br#"{"propagation_delay_ms": 9, "clock_offset_secs": -1200, "x": 1}"#,
+            |rest| {
+                seen = rest;
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!((c.propagation_delay_ms, c.clock_offset_secs), (9, -1200));
         assert_eq!(
-            (c.pending_delay_ms, c.clock_offset_secs, c.metadata_down),
-            (7, -1200, true)
+            Value::Object(seen),
+            json!({"x": 1}),
+            "only the cloud's keys"
         );
-        assert_eq!(c.page_size, 500, "untouched");
-        assert!(c.iam_aksk_assume_role, "default from the seed");
-        c.apply(br#"{"iam_aksk_assume_role": false}"#).unwrap();
-        assert!(!c.iam_aksk_assume_role);
-        for bad in [
-            &br#"{"pending_delay_ms": 1, "typo": 1}"#[..],
-            br#"{"page_size": 0}"#,
-            br#"{"clock_offset_secs": -9223372036854775808}"#,
-            br#"{"faults": [{"kind": "status"}]}"#,
-            br#"{"faults": [{"kind": "slow"}]}"#,
-            br#"{"faults": [{"kind": "explode"}]}"#,
-            br#"{"faults": [{"kind": "reset", "count": 0}]}"#,
-            b"not json",
-        ] {
-            let before = c.clone();
-            assert!(c.apply(bad).is_err(), "{}", String::from_utf8_lossy(bad));
-            assert_eq!(c.pending_delay_ms, before.pending_delay_ms);
-            assert_eq!(c.faults, before.faults);
-        }
+        // The cloud refusing its part leaves the core's unchanged too.
+        let refused = c.apply(br#"{"propagation_delay_ms": 1}"#, |_| Err("no".into()));
+        assert_eq!(refused, Err("no".to_string()));
+        assert_eq!(c.propagation_delay_ms, 9);
     }
 
     #[test]
@@ -441,6 +381,7 @@ mod tests {
                 {"kind": "status", "status": 503},
                 {"kind": "reset", "path_prefix": "/openstack/"}
             ]}"#,
+            no_cloud,
         )
         .unwrap();
         assert_eq!(c.faults[0].retry_after, Some(1), "default filled in");
@@ -469,7 +410,7 @@ mod tests {
     #[test]
     fn fault_responses() {
         let mut c = config();
-        c.apply(br#"{"faults": [{"kind": "429", "retry_after": 3}, {"kind": "garbage"}, {"kind": "status", "status": 403, "code": "DNS.0014"}]}"#)
+        c.apply(br#"{"faults": [{"kind": "429", "retry_after": 3}, {"kind": "garbage"}, {"kind": "status", "status": 403, "code": "DNS.0014"}]}"#, no_cloud)
             .unwrap();
         let r = c.take_fault("GET", "/").unwrap().response().unwrap();
         assert_eq!(r.status, 429);
@@ -477,7 +418,7 @@ mod tests {
             r.headers
                 .contains(&("Retry-After".to_string(), "3".to_string()))
         );
-        assert!(String::from_utf8_lossy(&r.body).contains("APIG.0308"));
+        assert!(String::from_utf8_lossy(&r.body).contains("SIM.THROTTLED"));
         let r = c.take_fault("GET", "/").unwrap().response().unwrap();
         assert_eq!((r.status, r.content_type), (200, "text/html"));
         let r = c.take_fault("GET", "/").unwrap().response().unwrap();
@@ -488,14 +429,16 @@ mod tests {
     #[test]
     fn config_json_round_trips_faults() {
         let mut c = config();
-        c.apply(br#"{"faults": [{"kind": "slow", "ms": 10, "count": 2}]}"#)
-            .unwrap();
-        let v = config_json(&c);
+        c.apply(
+            br#"{"faults": [{"kind": "slow", "ms": 10, "count": 2}]}"#,
+            no_cloud,
+        )
+        .unwrap();
+        let v = Value::Object(c.to_json());
         assert_eq!(
             v["faults"][0],
             json!({"kind": "slow", "ms": 10, "count": 2})
         );
-        assert_eq!(v["metadata_token"], "optional");
     }
 
     #[test]

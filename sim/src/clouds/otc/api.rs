@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::clock::Now;
-use crate::http::{Req, Resp};
-use crate::seed::ZoneType;
-use crate::state::{ApiError, Page, RecordSet, Zone, paginate};
-use crate::verify;
-use crate::world::World;
+use super::Otc;
+use super::store::{ApiError, Page, RecordSet, Zone, paginate};
+use super::verify;
+use crate::core::cloud::Ctx;
+use crate::core::http::{Req, Resp};
+use crate::core::seed::ZoneType;
 
 enum Route {
     ListZones,
@@ -56,18 +56,14 @@ fn error(e: ApiError) -> Resp {
 }
 
 /// Serves one `/v2/` request; returns the answer and the access key it was signed with.
-pub(crate) fn handle(
-    world: &mut World,
-    now: &Now,
-    req: &Req,
-    base_url: &str,
-) -> (Resp, Option<String>) {
+pub(crate) fn handle(world: &mut Otc, ctx: &Ctx<'_>, req: &Req) -> (Resp, Option<String>) {
+    let (now, base_url) = (ctx.now, ctx.base_url);
     let Some(route) = route(&req.method, &req.segments()) else {
         return (no_such_api(), None);
     };
     let ak = match world
         .creds
-        .authenticate(&req.parts(), now, world.config.ak_lockout)
+        .authenticate(&verify::parts(req), now, world.config.ak_lockout)
     {
         Ok(ak) => ak,
         Err(f) => {
@@ -82,7 +78,7 @@ pub(crate) fn handle(
             .zone(&z)
             .map(|zone| Resp::json(200, &zone_json(zone, base_url))),
         Route::Nameservers(z) => world.store.zone(&z).map(|_| {
-            let ns: Vec<Value> = world
+            let ns: Vec<Value> = ctx
                 .nameservers
                 .iter()
                 .enumerate()
@@ -92,7 +88,7 @@ pub(crate) fn handle(
         }),
         Route::ListRecordsets(z) => list_recordsets(world, req, base_url, &z),
         Route::CreateRecordset(z) => {
-            let delays = world.delays();
+            let delays = world.delays(ctx.propagation_ms);
             world
                 .store
                 .create_recordset(&z, &req.body, now, delays)
@@ -108,14 +104,14 @@ pub(crate) fn handle(
                 ..resp
             }),
         Route::UpdateRecordset(z, r) => {
-            let delays = world.delays();
+            let delays = world.delays(ctx.propagation_ms);
             world
                 .store
                 .update_recordset(&z, &r, &req.body, now, delays)
                 .and_then(|rs| recordset_response(world, &z, &rs, base_url))
         }
         Route::DeleteRecordset(z, r) => {
-            let delays = world.delays();
+            let delays = world.delays(ctx.propagation_ms);
             world
                 .store
                 .delete_recordset(&z, &r, now, delays)
@@ -127,7 +123,7 @@ pub(crate) fn handle(
 
 /// 202 with the record set (the status of create, update and delete).
 fn recordset_response(
-    world: &World,
+    world: &Otc,
     zone_id: &str,
     rs: &RecordSet,
     base_url: &str,
@@ -172,7 +168,7 @@ fn links(req: &Req, base_url: &str, next_marker: Option<&str>) -> Value {
     links
 }
 
-fn list_zones(world: &World, req: &Req, base_url: &str) -> Result<Resp, ApiError> {
+fn list_zones(world: &Otc, req: &Req, base_url: &str) -> Result<Resp, ApiError> {
     let zone_type = match req.param("type").as_deref() {
         None | Some("") | Some("public") => ZoneType::Public,
         Some("private") => ZoneType::Private,
@@ -200,7 +196,7 @@ fn list_zones(world: &World, req: &Req, base_url: &str) -> Result<Resp, ApiError
 }
 
 fn list_recordsets(
-    world: &World,
+    world: &Otc,
     req: &Req,
     base_url: &str,
     zone_id: &str,
@@ -261,15 +257,18 @@ fn recordset_json(z: &Zone, r: &RecordSet, base_url: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::super::seed::SeedCredential;
+    use super::super::testing;
     use super::*;
-    use crate::clock;
-    use crate::seed::{Seed, SeedCredential};
+    use crate::core::clock::{self, Now};
+    use crate::core::cloud::Cloud;
+    use crate::seed::Seed;
 
     const AK: &str = "AKTEST";
     const SK: &str = "SKTEST";
-    const BASE: &str = "http://127.0.0.1:9";
+    const BASE: &str = testing::BASE;
 
-    fn world(page_size: usize) -> World {
+    fn world(page_size: usize) -> Otc {
         let mut seed = Seed::demo();
         seed.credentials = vec![SeedCredential {
             access: AK.into(),
@@ -277,7 +276,14 @@ mod tests {
         }];
         seed.page_size = page_size;
         seed.zones[0].id = Some("zone-a".into());
-        World::from_seed(&seed, &Now::at(0)).unwrap()
+        testing::otc(&seed)
+    }
+
+    /// `handle` with the context the core would pass (demo name servers,
+    /// no propagation delay).
+    fn handle_at(w: &mut Otc, now: &Now, req: &Req) -> (Resp, Option<String>) {
+        let ns = vec!["localhost.".to_string()];
+        handle(w, &testing::ctx(now, &ns), req)
     }
 
     fn signed(method: &str, url: &str, body: &str, now: &Now) -> Req {
@@ -287,15 +293,15 @@ mod tests {
             "127.0.0.1:9",
             body,
             (AK, SK, None),
-            &clock::format_sdk_date(now.sim_secs()),
+            &clock::format_compact_utc(now.sim_secs()),
         );
         Req::new(method, url, headers, body.as_bytes().to_vec())
     }
 
-    fn call(w: &mut World, t: u64, method: &str, url: &str, body: &str) -> (u16, Value) {
+    fn call(w: &mut Otc, t: u64, method: &str, url: &str, body: &str) -> (u16, Value) {
         let now = Now::at(t);
         w.tick(&now);
-        let (resp, ak) = handle(w, &now, &signed(method, url, body, &now), BASE);
+        let (resp, ak) = handle_at(w, &now, &signed(method, url, body, &now));
         if resp.status != 401 && resp.status != 404 || ak.is_some() {
             assert_eq!(ak.as_deref(), Some(AK));
         }
@@ -306,20 +312,14 @@ mod tests {
     fn unknown_paths_and_bad_auth() {
         let mut w = world(500);
         let now = Now::at(0);
-        let (r, _) = handle(
+        let (r, _) = handle_at(
             &mut w,
             &now,
             &Req::new("GET", "/v2/nothing", vec![], vec![]),
-            BASE,
         );
         assert_eq!(r.status, 404);
         assert!(String::from_utf8_lossy(&r.body).contains("APIG.0101"));
-        let (r, ak) = handle(
-            &mut w,
-            &now,
-            &Req::new("GET", "/v2/zones", vec![], vec![]),
-            BASE,
-        );
+        let (r, ak) = handle_at(&mut w, &now, &Req::new("GET", "/v2/zones", vec![], vec![]));
         assert_eq!((r.status, ak), (401, None));
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["error_code"], "APIG.0301");
@@ -334,7 +334,7 @@ mod tests {
             sim_us: now.sim_us - 1200 * 1_000_000,
             ..now
         };
-        let (r, ak) = handle(&mut w, &now, &signed("GET", "/v2/zones", "", &old), BASE);
+        let (r, ak) = handle_at(&mut w, &now, &signed("GET", "/v2/zones", "", &old));
         assert_eq!((r.status, ak.as_deref()), (401, Some(AK)));
         assert!(String::from_utf8_lossy(&r.body).contains("APIG.0303"));
     }

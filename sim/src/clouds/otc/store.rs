@@ -1,5 +1,6 @@
-//! The DNS data of the simulated account: zones, record sets, their
-//! `PENDING_*` life cycle, and what the authoritative DNS may serve when.
+//! The DNS data of the simulated OTC account: zones, record sets, their
+//! `PENDING_*` life cycle; each accepted write is published at once to the
+//! core's [`ServedZones`], which serves it after the propagation delay.
 //!
 //! Pure logic, no sockets and no clocks: every operation takes the time it
 //! runs at, so tests can inject any timeline. Pending transitions are computed
@@ -10,15 +11,16 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde_json::{Map, Value};
 
-use crate::clock::{self, Now};
-use crate::seed::{Seed, ZoneType};
+use crate::core::clock::{self, Now};
+use crate::core::seed::{SeedZone, ZoneType};
+use crate::core::served::{Change, ServedZones};
+use crate::core::served::{in_zone, normalize_name, parse_mx, txt_strings};
 
 /// TTL bounds the live service enforces (docs say 1.., the service says 300..).
 pub(crate) const MIN_TTL: i64 = 300;
 pub(crate) const MAX_TTL: i64 = 2_147_483_647;
 pub(crate) const DEFAULT_TTL: i64 = 300;
 const MAX_VALUES: usize = 50;
-const MAX_TXT_STRING: usize = 255;
 const MAX_VALUE_LEN: usize = 4096;
 const MAX_DESCRIPTION: usize = 255;
 
@@ -88,73 +90,6 @@ pub(crate) struct RecordSet {
     pub pending_until_ms: u64,
 }
 
-/// What kind of change a served version is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Change {
-    Seed,
-    Create,
-    Update,
-    Delete,
-}
-
-impl Change {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Seed => "seed",
-            Change::Create => "create",
-            Change::Update => "update",
-            Change::Delete => "delete",
-        }
-    }
-}
-
-/// One state of a record set as the authoritative DNS sees it.
-#[derive(Debug, Clone)]
-struct Version {
-    effective_ms: u64,
-    change: Change,
-    /// `None` once deleted.
-    data: Option<(i64, Vec<String>)>,
-    logged: bool,
-}
-
-/// The DNS-side history of one record set; outlives the API object so a
-/// deletion can still be propagating after the API forgot the set.
-#[derive(Debug, Clone)]
-struct Published {
-    name: String,
-    rtype: String,
-    versions: Vec<Version>,
-}
-
-impl Published {
-    /// The latest version in effect at `now_ms`.
-    fn current(&self, now_ms: u64) -> Option<&Version> {
-        self.versions
-            .iter()
-            .rev()
-            .find(|v| v.effective_ms <= now_ms)
-    }
-
-    fn push(
-        &mut self,
-        now_ms: u64,
-        delay_ms: u64,
-        change: Change,
-        data: Option<(i64, Vec<String>)>,
-    ) {
-        // Never let a later change take effect before an earlier one, even if
-        // the propagation delay was lowered in between.
-        let floor = self.versions.last().map_or(0, |v| v.effective_ms);
-        self.versions.push(Version {
-            effective_ms: now_ms.saturating_add(delay_ms).max(floor),
-            change,
-            data,
-            logged: false,
-        });
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Zone {
     pub id: String,
@@ -167,8 +102,6 @@ pub(crate) struct Zone {
     pub created_at: String,
     pub updated_at: String,
     pub recordsets: Vec<RecordSet>,
-    /// Keyed by record set id; public zones only (private ones are never served).
-    published: Vec<(String, Published)>,
 }
 
 impl Zone {
@@ -188,45 +121,36 @@ impl Zone {
         Ok(&self.recordsets[self.recordset_index(rs_id)?])
     }
 
+    /// Hands a set's new state to the authoritative DNS: OTC publishes
+    /// every accepted write at once; DNS serves it `delay_ms` later.
+    #[allow(clippy::too_many_arguments)] // Mirrors ServedZones::publish_set.
     fn publish(
-        &mut self,
+        &self,
+        served: &mut ServedZones,
         rs_id: &str,
         now_ms: u64,
         delay_ms: u64,
         change: Change,
+        name: &str,
+        rtype: &str,
         rs: Option<&RecordSet>,
     ) {
         if self.zone_type != ZoneType::Public {
             return;
         }
         let data = rs.map(|r| (r.ttl, r.records.clone()));
-        if let Some((_, p)) = self.published.iter_mut().find(|(id, _)| id == rs_id) {
-            p.push(now_ms, delay_ms, change, data);
-        } else if let Some(rs) = rs {
-            let mut p = Published {
-                name: rs.name.clone(),
-                rtype: rs.rtype.clone(),
-                versions: Vec::new(),
-            };
-            p.push(now_ms, delay_ms, change, data);
-            self.published.push((rs_id.to_string(), p));
-        }
+        served.publish_set(
+            &self.name, rs_id, name, rtype, change, data, now_ms, delay_ms,
+        );
     }
 
-    fn touch(&mut self, now: &Now) {
+    fn touch(&mut self, served: &mut ServedZones, now: &Now) {
         self.serial = self.serial.wrapping_add(1);
         self.updated_at = clock::format_api_timestamp(now.sim_us);
+        if self.zone_type == ZoneType::Public {
+            served.set_serial(&self.name, self.serial);
+        }
     }
-}
-
-/// A change that has started being served, for the `served` log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ServedChange {
-    pub effective_ms: u64,
-    pub name: String,
-    pub rtype: String,
-    pub change: Change,
-    pub records: Vec<String>,
 }
 
 /// Delays in force when a change is accepted.
@@ -272,118 +196,14 @@ pub(crate) fn paginate<T>(
     }
 }
 
-/// The record data the authoritative DNS serves at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct DnsView {
-    pub zones: Vec<DnsZone>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DnsZone {
-    pub name: String,
-    pub serial: u32,
-    pub email: String,
-    pub rrsets: Vec<DnsRrset>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DnsRrset {
-    pub name: String,
-    pub rtype: String,
-    pub ttl: u32,
-    pub records: Vec<String>,
-}
-
 /// The account's DNS data.
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
     zones: Vec<Zone>,
+    /// What the authoritative DNS serves of the public zones.
+    served: ServedZones,
     next_id: u64,
     quota: usize,
-}
-
-/// `name` equals `zone` or lies below it (both lower-case, dot-terminated).
-pub(crate) fn in_zone(name: &str, zone: &str) -> bool {
-    name == zone
-        || (name.len() > zone.len()
-            && name.ends_with(zone)
-            && name.as_bytes()[name.len() - zone.len() - 1] == b'.')
-}
-
-/// Lower-cases a fully qualified name and checks its shape.
-fn normalize_name(raw: &str) -> Result<String, String> {
-    let name = raw.to_ascii_lowercase();
-    let Some(body) = name.strip_suffix('.') else {
-        return Err(format!("name '{raw}' must end with a dot"));
-    };
-    if body.is_empty() || name.len() > 254 {
-        return Err(format!("name '{raw}' is not a valid domain name"));
-    }
-    if body.split('.').any(|l| {
-        l.is_empty() || l.len() > 63 || l.bytes().any(|b| b.is_ascii_whitespace() || b == b'"')
-    }) {
-        return Err(format!("name '{raw}' is not a valid domain name"));
-    }
-    Ok(name)
-}
-
-/// The character-strings of one TXT value as the API stores it
-/// (`"a" "b"`), unquoted and unescaped. `Err` carries the service's message.
-pub(crate) fn txt_strings(value: &str) -> Result<Vec<Vec<u8>>, String> {
-    if !value.starts_with('"') {
-        return Err("TXT records missing starting quotation mark".to_string());
-    }
-    let b = value.as_bytes();
-    let mut strings = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        if b[i] != b'"' {
-            return Err("TXT records must be quoted strings separated by spaces".to_string());
-        }
-        i += 1;
-        let mut s = Vec::new();
-        loop {
-            match b.get(i) {
-                None => return Err("TXT records missing ending quotation mark".to_string()),
-                Some(b'"') => {
-                    i += 1;
-                    break;
-                }
-                Some(b'\\') if i + 1 < b.len() => {
-                    s.push(b[i + 1]);
-                    i += 2;
-                }
-                Some(&c) => {
-                    s.push(c);
-                    i += 1;
-                }
-            }
-        }
-        if s.len() > MAX_TXT_STRING {
-            return Err(format!(
-                "TXT record string longer than {MAX_TXT_STRING} characters"
-            ));
-        }
-        strings.push(s);
-    }
-    if strings
-        .iter()
-        .all(|s| s.iter().all(u8::is_ascii_whitespace))
-    {
-        return Err("TXT record is blank".to_string());
-    }
-    Ok(strings)
-}
-
-/// `MX` value: `<preference> <exchange>`.
-pub(crate) fn parse_mx(value: &str) -> Option<(u16, String)> {
-    let (pref, host) = value.trim().split_once(char::is_whitespace)?;
-    let host = normalize_name(host.trim()).ok()?;
-    Some((pref.parse().ok()?, host))
 }
 
 const TYPES: &[&str] = &["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "PTR"];
@@ -543,16 +363,17 @@ fn check_conflicts(zone: &Zone, name: &str, rtype: &str) -> Result<(), ApiError>
 impl Store {
     /// Builds the store a seed describes, checking it as the API would
     /// (seeded TTLs may go below 300: sets made before the limit existed).
-    pub fn from_seed(seed: &Seed, now: &Now) -> anyhow::Result<Store> {
+    pub fn from_seed(zones: &[SeedZone], quota: usize, now: &Now) -> anyhow::Result<Store> {
         let mut store = Store {
             zones: Vec::new(),
+            served: ServedZones::default(),
             next_id: 1,
-            quota: seed.recordset_quota,
+            quota,
         };
         let stamp = clock::format_api_timestamp(now.sim_us);
         let mut zone_ids = HashSet::new();
         let mut rs_ids = HashSet::new();
-        for sz in &seed.zones {
+        for sz in zones {
             let raw = if sz.name.ends_with('.') {
                 sz.name.clone()
             } else {
@@ -582,7 +403,6 @@ impl Store {
                 created_at: stamp.clone(),
                 updated_at: stamp.clone(),
                 recordsets: Vec::new(),
-                published: Vec::new(),
             });
             for r in &sz.records {
                 if let Some(id) = r.id.as_ref().filter(|id| !rs_ids.insert((*id).clone())) {
@@ -591,14 +411,18 @@ impl Store {
             }
         }
         // Generated ids come after explicit ones are known, so they never collide.
-        for zi in 0..store.zones.len() {
+        for (zi, sz) in zones.iter().enumerate() {
             if store.zones[zi].id.is_empty() {
                 let id = store.fresh_id('2', &zone_ids);
                 zone_ids.insert(id.clone());
                 store.zones[zi].id = id;
             }
             let zone_name = store.zones[zi].name.clone();
-            for r in &seed.zones[zi].records {
+            if store.zones[zi].zone_type == ZoneType::Public {
+                let z = &store.zones[zi];
+                store.served.add_zone(&z.name, &z.email, z.serial);
+            }
+            for r in &sz.records {
                 let err = |e: &dyn std::fmt::Display| {
                     anyhow::anyhow!("seed record {} in zone {zone_name}: {e}", r.name)
                 };
@@ -632,14 +456,21 @@ impl Store {
                     pending_until_ms: 0,
                 };
                 let zone = &mut store.zones[zi];
-                zone.publish(&id, 0, 0, Change::Seed, Some(&rs));
-                // Seed data is served from the start: not a change worth logging.
-                for (_, p) in &mut zone.published {
-                    p.versions.iter_mut().for_each(|v| v.logged = true);
-                }
+                zone.publish(
+                    &mut store.served,
+                    &id,
+                    0,
+                    0,
+                    Change::Seed,
+                    &rs.name,
+                    &rs.rtype,
+                    Some(&rs),
+                );
                 zone.recordsets.push(rs);
             }
         }
+        // Seed data is served from the start: not a change worth logging.
+        store.served.settle_seed();
         Ok(store)
     }
 
@@ -658,14 +489,15 @@ impl Store {
         let taken: HashSet<String> = self
             .zones
             .iter()
-            .flat_map(|z| {
-                z.recordsets
-                    .iter()
-                    .map(|r| r.id.clone())
-                    .chain(z.published.iter().map(|(id, _)| id.clone()))
-            })
+            .flat_map(|z| z.recordsets.iter().map(|r| r.id.clone()))
             .collect();
-        self.fresh_id('3', &taken)
+        // Nor the id of a deleted set DNS still serves.
+        loop {
+            let id = self.fresh_id('3', &taken);
+            if !self.served.has_key(&id) {
+                return id;
+            }
+        }
     }
 
     /// Applies every pending transition due by `now_ms`.
@@ -681,38 +513,9 @@ impl Store {
         }
     }
 
-    /// Changes that became effective for DNS by `now_ms` and were not yet
-    /// reported, oldest first. Forgets deleted sets once reported.
-    pub fn take_served(&mut self, now_ms: u64) -> Vec<ServedChange> {
-        let mut out = Vec::new();
-        for zone in &mut self.zones {
-            for (_, p) in &mut zone.published {
-                for v in &mut p.versions {
-                    if !v.logged && v.effective_ms <= now_ms {
-                        v.logged = true;
-                        out.push(ServedChange {
-                            effective_ms: v.effective_ms,
-                            name: p.name.clone(),
-                            rtype: p.rtype.clone(),
-                            change: v.change,
-                            records: v.data.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
-                        });
-                    }
-                }
-                // Only the version in force is needed from now on.
-                let keep_from = p
-                    .versions
-                    .iter()
-                    .rposition(|v| v.effective_ms <= now_ms)
-                    .unwrap_or(0);
-                p.versions.drain(..keep_from);
-            }
-            zone.published.retain(|(_, p)| {
-                !(p.versions.len() == 1 && p.versions[0].data.is_none() && p.versions[0].logged)
-            });
-        }
-        out.sort_by_key(|c| c.effective_ms);
-        out
+    /// The authoritative DNS model, for the core's DNS server and log.
+    pub fn served_mut(&mut self) -> &mut ServedZones {
+        &mut self.served
     }
 
     pub fn zones(&self) -> &[Zone] {
@@ -726,11 +529,15 @@ impl Store {
             .ok_or_else(ApiError::zone_not_found)
     }
 
-    fn zone_mut(&mut self, id: &str) -> Result<&mut Zone, ApiError> {
-        self.zones
+    /// The zone and the DNS model apart, so a change can be made to one and
+    /// published to the other.
+    fn zone_mut(&mut self, id: &str) -> Result<(&mut Zone, &mut ServedZones), ApiError> {
+        let zone = self
+            .zones
             .iter_mut()
             .find(|z| z.id == id)
-            .ok_or_else(ApiError::zone_not_found)
+            .ok_or_else(ApiError::zone_not_found)?;
+        Ok((zone, &mut self.served))
     }
 
     /// Zones of one type whose name contains `name` (case-insensitive), by id.
@@ -826,16 +633,19 @@ impl Store {
             },
             pending_until_ms: now.mono_ms.saturating_add(delays.pending_ms),
         };
-        let zone = self.zone_mut(zone_id)?;
+        let (zone, served) = self.zone_mut(zone_id)?;
         zone.publish(
+            served,
             &rs.id,
             now.mono_ms,
             delays.propagation_ms,
             Change::Create,
+            &rs.name,
+            &rs.rtype,
             Some(&rs),
         );
         zone.recordsets.push(rs.clone());
-        zone.touch(now);
+        zone.touch(served, now);
         Ok(rs)
     }
 
@@ -871,7 +681,7 @@ impl Store {
         if body.ttl.is_some() {
             check_ttl(ttl, MIN_TTL)?;
         }
-        let zone = self.zone_mut(zone_id)?;
+        let (zone, served) = self.zone_mut(zone_id)?;
         let idx = zone.recordset_index(rs_id)?;
         let rs = &mut zone.recordsets[idx];
         rs.ttl = ttl;
@@ -888,13 +698,16 @@ impl Store {
         rs.pending_until_ms = now.mono_ms.saturating_add(delays.pending_ms);
         let rs = rs.clone();
         zone.publish(
+            served,
             rs_id,
             now.mono_ms,
             delays.propagation_ms,
             Change::Update,
+            &rs.name,
+            &rs.rtype,
             Some(&rs),
         );
-        zone.touch(now);
+        zone.touch(served, now);
         Ok(rs)
     }
 
@@ -904,6 +717,7 @@ impl Store {
     pub fn drop_value(&mut self, value: &str, now: &Now, delays: Delays) -> bool {
         let quoted = format!("\"{value}\"");
         let mut dropped = false;
+        let served = &mut self.served;
         for zone in &mut self.zones {
             if zone.zone_type != ZoneType::Public {
                 continue;
@@ -924,13 +738,16 @@ impl Store {
                 rs.updated_at = clock::format_api_timestamp(now.sim_us);
                 let rs = rs.clone();
                 zone.publish(
+                    served,
                     &id,
                     now.mono_ms,
                     delays.propagation_ms,
                     Change::Update,
+                    &rs.name,
+                    &rs.rtype,
                     Some(&rs),
                 );
-                zone.touch(now);
+                zone.touch(served, now);
             }
         }
         dropped
@@ -943,7 +760,7 @@ impl Store {
         now: &Now,
         delays: Delays,
     ) -> Result<RecordSet, ApiError> {
-        let zone = self.zone_mut(zone_id)?;
+        let (zone, served) = self.zone_mut(zone_id)?;
         let idx = zone.recordset_index(rs_id)?;
         let rs = &mut zone.recordsets[idx];
         if rs.status != Status::Active {
@@ -954,61 +771,17 @@ impl Store {
         rs.pending_until_ms = now.mono_ms.saturating_add(delays.pending_ms);
         let rs = rs.clone();
         zone.publish(
+            served,
             rs_id,
             now.mono_ms,
             delays.propagation_ms,
             Change::Delete,
+            &rs.name,
+            &rs.rtype,
             None,
         );
-        zone.touch(now);
+        zone.touch(served, now);
         Ok(rs)
-    }
-
-    /// What the authoritative DNS serves at `now_ms` (public zones only).
-    /// Sets sharing a name and type (an old one still being deleted, a new
-    /// one appearing) are merged.
-    pub fn dns_view(&self, now_ms: u64) -> DnsView {
-        let zones = self
-            .zones
-            .iter()
-            .filter(|z| z.zone_type == ZoneType::Public)
-            .map(|z| {
-                let mut rrsets: Vec<DnsRrset> = Vec::new();
-                for (_, p) in &z.published {
-                    let Some((ttl, records)) = p.current(now_ms).and_then(|v| v.data.as_ref())
-                    else {
-                        continue;
-                    };
-                    let ttl = u32::try_from(*ttl).unwrap_or(u32::MAX);
-                    match rrsets
-                        .iter_mut()
-                        .find(|r| r.name == p.name && r.rtype == p.rtype)
-                    {
-                        Some(existing) => {
-                            existing.ttl = existing.ttl.min(ttl);
-                            for v in records {
-                                if !existing.records.contains(v) {
-                                    existing.records.push(v.clone());
-                                }
-                            }
-                        }
-                        None => rrsets.push(DnsRrset {
-                            name: p.name.clone(),
-                            rtype: p.rtype.clone(),
-                            ttl,
-                            records: records.clone(),
-                        }),
-                    }
-                }
-                DnsZone {
-                    name: z.name.clone(),
-                    serial: z.serial,
-                    email: z.email.clone(),
-                    rrsets,
-                }
-            })
-            .collect();
-        DnsView { zones }
     }
 }
 
@@ -1019,58 +792,55 @@ fn not_steady() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::{SeedRecordSet, SeedZone};
+    use crate::core::seed::SeedRecordSet;
 
     const ZONE: &str = "zone-public";
 
-    fn seed() -> Seed {
-        Seed {
-            zones: vec![
-                SeedZone {
-                    id: Some(ZONE.into()),
-                    name: "example.test".into(),
-                    zone_type: ZoneType::Public,
-                    description: None,
-                    records: vec![
-                        SeedRecordSet {
-                            id: Some("rs-foreign".into()),
-                            name: "_acme-challenge.example.test.".into(),
-                            rtype: "TXT".into(),
-                            ttl: 600,
-                            records: vec!["\"keep-me\"".into()],
-                            description: None,
-                        },
-                        SeedRecordSet {
-                            id: None,
-                            name: "alias.example.test.".into(),
-                            rtype: "CNAME".into(),
-                            ttl: 300,
-                            records: vec!["target.example.test.".into()],
-                            description: None,
-                        },
-                    ],
-                },
-                SeedZone {
-                    id: Some("zone-private".into()),
-                    name: "example.test.".into(),
-                    zone_type: ZoneType::Private,
-                    description: None,
-                    records: vec![],
-                },
-                SeedZone {
-                    id: None,
-                    name: "other.test.".into(),
-                    zone_type: ZoneType::Public,
-                    description: None,
-                    records: vec![],
-                },
-            ],
-            ..Seed::default()
-        }
+    fn seed() -> Vec<SeedZone> {
+        vec![
+            SeedZone {
+                id: Some(ZONE.into()),
+                name: "example.test".into(),
+                zone_type: ZoneType::Public,
+                description: None,
+                records: vec![
+                    SeedRecordSet {
+                        id: Some("rs-foreign".into()),
+                        name: "_acme-challenge.example.test.".into(),
+                        rtype: "TXT".into(),
+                        ttl: 600,
+                        records: vec!["\"keep-me\"".into()],
+                        description: None,
+                    },
+                    SeedRecordSet {
+                        id: None,
+                        name: "alias.example.test.".into(),
+                        rtype: "CNAME".into(),
+                        ttl: 300,
+                        records: vec!["target.example.test.".into()],
+                        description: None,
+                    },
+                ],
+            },
+            SeedZone {
+                id: Some("zone-private".into()),
+                name: "example.test.".into(),
+                zone_type: ZoneType::Private,
+                description: None,
+                records: vec![],
+            },
+            SeedZone {
+                id: None,
+                name: "other.test.".into(),
+                zone_type: ZoneType::Public,
+                description: None,
+                records: vec![],
+            },
+        ]
     }
 
     fn store() -> Store {
-        Store::from_seed(&seed(), &Now::at(0)).unwrap()
+        Store::from_seed(&seed(), 500, &Now::at(0)).unwrap()
     }
 
     const D: Delays = Delays {
@@ -1087,7 +857,8 @@ mod tests {
     }
 
     fn served(s: &Store, t: u64, name: &str) -> Option<Vec<String>> {
-        s.dns_view(t)
+        s.served
+            .view(t)
             .zones
             .iter()
             .flat_map(|z| z.rrsets.iter())
@@ -1381,9 +1152,7 @@ mod tests {
 
     #[test]
     fn quota_is_enforced() {
-        let mut seed = seed();
-        seed.recordset_quota = 3;
-        let mut s = Store::from_seed(&seed, &Now::at(0)).unwrap();
+        let mut s = Store::from_seed(&seed(), 3, &Now::at(0)).unwrap();
         create(&mut s, 0, &txt_body("a.example.test.", &["\"v\""])).unwrap();
         let err = create(&mut s, 0, &txt_body("b.example.test.", &["\"v\""])).unwrap_err();
         assert_eq!((err.status, err.code), (403, "DNS.0403"));
@@ -1434,7 +1203,7 @@ mod tests {
         assert_eq!(served(&s, 6000, name), None);
 
         // The served log holds each change once, stamped with its effective time.
-        let log = s.take_served(10_000);
+        let log = s.served.take_served(10_000);
         let got: Vec<_> = log.iter().map(|c| (c.effective_ms, c.change)).collect();
         assert_eq!(
             got,
@@ -1444,7 +1213,7 @@ mod tests {
                 (6000, Change::Delete)
             ]
         );
-        assert!(s.take_served(20_000).is_empty());
+        assert!(s.served.take_served(20_000).is_empty());
         assert_eq!(served(&s, 20_000, name), None);
     }
 
@@ -1459,12 +1228,12 @@ mod tests {
             D,
         )
         .unwrap();
-        assert!(s.take_served(999).is_empty());
-        let log = s.take_served(5000);
+        assert!(s.served.take_served(999).is_empty());
+        let log = s.served.take_served(5000);
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].records, ["\"v\""]);
         // Private zones are never in the DNS view; the seed's data is served at once.
-        let view = s.dns_view(5000);
+        let view = s.served.view(5000);
         assert_eq!(view.zones.len(), 2);
         assert!(served(&s, 0, "_acme-challenge.example.test.").is_some());
     }

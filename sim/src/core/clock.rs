@@ -130,14 +130,14 @@ fn split(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     )
 }
 
-/// `YYYYMMDDTHHMMSSZ`, the `X-Sdk-Date` format.
-pub(crate) fn format_sdk_date(secs: i64) -> String {
+/// `YYYYMMDDTHHMMSSZ` (compact ISO 8601; OTC's `X-Sdk-Date`).
+pub(crate) fn format_compact_utc(secs: i64) -> String {
     let (y, mo, d, h, mi, s) = split(secs);
     format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
 }
 
 /// Parses `YYYYMMDDTHHMMSSZ` into seconds since the epoch; `None` if malformed.
-pub(crate) fn parse_sdk_date(text: &str) -> Option<i64> {
+pub(crate) fn parse_compact_utc(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
@@ -242,12 +242,12 @@ mod tests {
 
     #[test]
     fn sdk_date_round_trip() {
-        let secs = parse_sdk_date("20240102T030405Z").unwrap();
+        let secs = parse_compact_utc("20240102T030405Z").unwrap();
         assert_eq!(secs, 1_704_164_645);
-        assert_eq!(format_sdk_date(secs), "20240102T030405Z");
-        assert_eq!(format_sdk_date(0), "19700101T000000Z");
-        let leap = parse_sdk_date("20240229T235959Z").unwrap();
-        assert_eq!(format_sdk_date(leap), "20240229T235959Z");
+        assert_eq!(format_compact_utc(secs), "20240102T030405Z");
+        assert_eq!(format_compact_utc(0), "19700101T000000Z");
+        let leap = parse_compact_utc("20240229T235959Z").unwrap();
+        assert_eq!(format_compact_utc(leap), "20240229T235959Z");
     }
 
     #[test]
@@ -261,7 +261,7 @@ mod tests {
             "2024010+T030405Z",
             "20240102T250405Z",
         ] {
-            assert_eq!(parse_sdk_date(bad), None, "{bad}");
+            assert_eq!(parse_compact_utc(bad), None, "{bad}");
         }
     }
 

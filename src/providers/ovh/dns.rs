@@ -1,0 +1,921 @@
+//! OVHcloud DNS (API v1) behind the [`Provider`] seam: one record per value,
+//! each with an id; nothing is served until `POST /domain/zone/{zone}/refresh`
+//! ([`Provider::commit`]). Calls (ovh-api.md §2):
+//!
+//! - zones: `GET /domain/zone` (names); when that listing is refused (403: a
+//!   policy scoped to one zone may not grant it) or holds no suffix of the
+//!   name (it may be filtered by IAM), `GET /domain/zone/{candidate}` for the
+//!   name's suffixes, longest first, up to the first found;
+//! - nameservers: `GET /domain/zone/{zone}` (`nameServers`);
+//! - read: `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
+//!   then `GET …/record/{id}` each; the filter is case-insensitive and
+//!   pattern-like (`_` matches any character), so each record's `subDomain` is
+//!   compared again here; the apex is `""`;
+//! - write: `POST …/record` per added value, `DELETE …/record/{id}` per removed
+//!   one, only ids this run read;
+//! - commit: one `POST /domain/zone/{zone}/refresh`.
+//!
+//! Requests go through an injected [`Sender`] (authentication, transport and
+//! retries are its business), so all of this is tested without sockets.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api_error::{ApiError, ApiResult, Kind};
+use crate::http::Response;
+use crate::provider::{Provider, Status, TxtAt, Zone};
+use crate::txt;
+use crate::zone::{absolute, candidate_zones};
+
+/// Sends one API request; `path_query` is relative to the API base (which
+/// includes `/1.0`), e.g. `/domain/zone/example.com/record?fieldType=TXT`.
+/// Any HTTP status is an `Ok` answer; `Err` is no answer at all.
+pub trait Sender {
+    fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
+}
+
+impl<S: Sender + ?Sized> Sender for &S {
+    fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        (**self).send(method, path_query, body)
+    }
+}
+
+/// The IAM actions of the calls (ovh-api.md §1.5).
+pub mod action {
+    pub const ZONE_GET: &str = "dnsZone:apiovh:get";
+    pub const RECORD_GET: &str = "dnsZone:apiovh:record/get";
+    pub const RECORD_CREATE: &str = "dnsZone:apiovh:record/create";
+    pub const RECORD_DELETE: &str = "dnsZone:apiovh:record/delete";
+    pub const REFRESH: &str = "dnsZone:apiovh:refresh";
+}
+
+/// The fix for a 403 that names an IAM action.
+pub const IAM_HINT: &str = "allow that action on urn:v1:<eu|ca|us>:resource:dnsZone:<zone> in the IAM policy of the service account (docs/setup.md has the complete policy)";
+/// The fix for a refused classic consumer key.
+pub const CLASSIC_KEYS_HINT: &str = "check OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (a consumer key must be validated and not expired), or use a service account";
+/// The fix for a classic request whose timestamp was refused.
+pub const CLOCK_HINT: &str = "the request's timestamp was refused: check this host's clock (NTP); the server time is read once per run from /auth/time";
+/// The fix for a call the consumer key's access rules don't grant.
+pub const ACCESS_RULES_HINT: &str = "the consumer key's access rules must grant GET, POST and DELETE on /domain/zone/*; create a new consumer key with them, or use a service account";
+/// The fix for a 401 on a bearer.
+pub const BEARER_HINT: &str = "the bearer token was refused twice: check the service account (OVH_CLIENT_ID) and its IAM policy";
+
+/// One record as the API returns it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    pub id: u64,
+    #[serde(default)]
+    pub sub_domain: String,
+    #[serde(default)]
+    pub field_type: String,
+    #[serde(default)]
+    pub target: String,
+    pub ttl: Option<u32>,
+}
+
+/// `POST …/record`'s body; field order as OVH documents it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewRecord<'a> {
+    field_type: &'a str,
+    sub_domain: &'a str,
+    target: &'a str,
+    ttl: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ZoneInfo {
+    #[serde(default)]
+    name_servers: Vec<String>,
+}
+
+/// Our reading of an OVH error answer: `{"class","message"}` (API errors),
+/// `{"errorCode","httpCode","message"}` (classic authentication), and
+/// `details.unauthorizedActionsByIAM` (a policy denial). `action` is what the
+/// call needs, named when the server does not say. Only redacted text is quoted.
+pub fn api_error(status: u16, body: &[u8], action: Option<&str>) -> ApiError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let (mut code, message) = crate::redact::error_excerpt(body)
+        .unwrap_or((None, format!("HTTP {status} without an error message")));
+    let error_code = s("errorCode");
+    if let Some(ec) = &error_code {
+        code = Some(crate::redact::escape_controls(ec));
+    }
+    let iam: Vec<String> = match v.pointer("/details/unauthorizedActionsByIAM") {
+        Some(Value::String(a)) => a.split(',').map(|x| x.trim().to_string()).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let iam: Vec<String> = iam
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .map(|a| crate::redact::escape_controls(&a))
+        .collect();
+    let class = s("class").unwrap_or_default();
+    let e = |m: String| ApiError::status(status, code.clone(), m);
+    match (status, error_code.as_deref()) {
+        (
+            _,
+            Some("INVALID_KEY" | "INVALID_CREDENTIAL" | "NOT_CREDENTIAL" | "NOT_AUTHENTICATED"),
+        ) => e(message)
+            .with_kind(Kind::Auth)
+            .with_hint(CLASSIC_KEYS_HINT),
+        (_, Some("QUERY_TIME_OUT")) => e(message).with_kind(Kind::Auth).with_hint(CLOCK_HINT),
+        (_, Some("NOT_GRANTED_CALL")) => e(message)
+            .with_kind(Kind::Permission)
+            .with_hint(ACCESS_RULES_HINT),
+        (400, _) if message.to_ascii_lowercase().contains("signature") => e(message)
+            .with_kind(Kind::Auth)
+            .with_hint(CLASSIC_KEYS_HINT),
+        (401, _) => e(message).with_kind(Kind::Auth).with_hint(BEARER_HINT),
+        (403, _) => {
+            let missing = if iam.is_empty() {
+                action.map(|a| format!("needs IAM action {a}"))
+            } else {
+                Some(format!("missing IAM action {}", iam.join(", ")))
+            };
+            let m = match missing {
+                Some(x) => format!("{message} ({x})"),
+                None => message,
+            };
+            e(m).with_kind(Kind::Permission).with_hint(IAM_HINT)
+        }
+        _ if class == "Client::Conflict" => e(message).with_kind(Kind::Conflict),
+        _ => e(message),
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|_| {
+        let start: String = String::from_utf8_lossy(body).chars().take(40).collect();
+        ApiError::Decode(format!(
+            "{what}: expected JSON; got {:?}",
+            crate::redact::escape_controls(start.trim())
+        ))
+    })
+}
+
+/// A zone name as a path segment: OVH's zone names are host names; anything
+/// else is refused rather than sent.
+fn zone_segment(name: &str) -> ApiResult<String> {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    if n.is_empty()
+        || !n
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    {
+        return Err(ApiError::Decode(format!(
+            "{:?} is not a zone name",
+            crate::redact::escape_controls(name)
+        )));
+    }
+    Ok(n)
+}
+
+/// The name relative to the zone (`""` for the apex), or `None` when outside it.
+pub fn sub_domain(name: &str, zone: &Zone) -> Option<String> {
+    let (name, zone) = (absolute(name), absolute(&zone.name));
+    if name == zone {
+        return Some(String::new());
+    }
+    name.strip_suffix(&format!(".{zone}")).map(str::to_string)
+}
+
+/// OVHcloud DNS over an injected [`Sender`].
+pub struct OvhDns<S> {
+    sender: S,
+}
+
+impl<S: Sender> OvhDns<S> {
+    pub fn new(sender: S) -> Self {
+        OvhDns { sender }
+    }
+
+    /// One call; a non-2xx answer becomes an [`ApiError`] needing `action`.
+    fn call(
+        &self,
+        method: &str,
+        path_query: &str,
+        body: Option<&[u8]>,
+        action: Option<&str>,
+    ) -> ApiResult<Response> {
+        let resp = self.sender.send(method, path_query, body)?;
+        if (200..300).contains(&resp.status) {
+            Ok(resp)
+        } else {
+            Err(api_error(resp.status, &resp.body, action))
+        }
+    }
+
+    /// `GET /domain/zone/{name}`: `None` when there is no such zone.
+    fn zone_info(&self, name: &str) -> ApiResult<Option<(Zone, ZoneInfo)>> {
+        let seg = zone_segment(name)?;
+        match self.call(
+            "GET",
+            &format!("/domain/zone/{seg}"),
+            None,
+            Some(action::ZONE_GET),
+        ) {
+            Ok(r) => {
+                let info: ZoneInfo = decode("GET /domain/zone/{zone}", &r.body)?;
+                let zone = Zone {
+                    name: absolute(&seg),
+                    id: seg,
+                };
+                Ok(Some((zone, info)))
+            }
+            Err(e) if e.kind() == Kind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The TXT records at `sub`, exactly (the API's filter is a pattern).
+    fn records_at(&self, zone: &Zone, sub: &str) -> ApiResult<Vec<Record>> {
+        let seg = zone_segment(&zone.id)?;
+        let r = self.call(
+            "GET",
+            &format!(
+                "/domain/zone/{seg}/record?fieldType=TXT&subDomain={}",
+                super::escape(sub)
+            ),
+            None,
+            Some(action::RECORD_GET),
+        )?;
+        let ids: Vec<u64> = decode("GET …/record", &r.body)?;
+        let mut out = Vec::new();
+        for id in ids {
+            let rec = match self.call(
+                "GET",
+                &format!("/domain/zone/{seg}/record/{id}"),
+                None,
+                Some(action::RECORD_GET),
+            ) {
+                Ok(r) => decode::<Record>("GET …/record/{id}", &r.body)?,
+                // Deleted between the listing and now: it holds no value.
+                Err(e) if e.kind() == Kind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            // DNS names compare case-insensitively, but never as patterns.
+            if rec.sub_domain.eq_ignore_ascii_case(sub)
+                && rec.field_type.eq_ignore_ascii_case("TXT")
+            {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<S: Sender> Provider for OvhDns<S> {
+    fn name(&self) -> &str {
+        "OVHcloud DNS"
+    }
+
+    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
+        let cands = candidate_zones(fqdn);
+        match self.call("GET", "/domain/zone", None, None) {
+            Ok(r) => {
+                let names: Vec<String> = decode("GET /domain/zone", &r.body)?;
+                let found: Vec<Zone> = names
+                    .into_iter()
+                    .filter(|n| cands.contains(&absolute(n)))
+                    .map(|n| Zone {
+                        name: absolute(&n),
+                        id: n.trim_end_matches('.').to_ascii_lowercase(),
+                    })
+                    .collect();
+                if !found.is_empty() {
+                    return Ok(found);
+                }
+                // A listing filtered by IAM may leave out a zone we may still
+                // use (unconfirmed either way): probe before saying "no zone".
+            }
+            Err(e) if e.kind() == Kind::Permission => {}
+            Err(e) => return Err(e),
+        }
+        // The longest existing suffix is the zone: stop at the first found.
+        // A single label is never an OVH zone: not probed.
+        let mut refused = None;
+        for cand in cands
+            .iter()
+            .filter(|c| c.trim_end_matches('.').contains('.'))
+        {
+            match self.zone_info(cand) {
+                Ok(Some((z, _))) => return Ok(vec![z]),
+                Ok(None) => {}
+                Err(e) if e.kind() == Kind::Permission => {
+                    refused.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match refused {
+            // Nothing found and something refused: that refusal is the news.
+            Some(e) => Err(e),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
+        Ok(self.zone_info(name)?.map(|(z, _)| z))
+    }
+
+    fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        match self.zone_info(&zone.id)? {
+            Some((_, info)) => Ok(info.name_servers),
+            None => Err(ApiError::status(
+                404,
+                None,
+                format!("zone {} vanished", zone.id),
+            )),
+        }
+    }
+
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+        names
+            .iter()
+            .map(|name| {
+                let sub = sub_domain(name, zone).ok_or_else(|| {
+                    ApiError::Decode(format!("{name} is not in zone {}", zone.name))
+                })?;
+                let recs = self.records_at(zone, &sub)?;
+                if recs.is_empty() {
+                    return Ok(TxtAt::absent(name));
+                }
+                Ok(TxtAt {
+                    name: name.clone(),
+                    ttl: recs.iter().find_map(|r| r.ttl),
+                    records: recs.iter().map(|r| r.target.clone()).collect(),
+                    ids: recs.iter().map(|r| r.id.to_string()).collect(),
+                    status: Status::Settled,
+                })
+            })
+            .collect()
+    }
+
+    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+        let seg = zone_segment(&zone.id)?;
+        let sub = sub_domain(&before.name, zone).ok_or_else(|| {
+            ApiError::Decode(format!("{} is not in zone {}", before.name, zone.name))
+        })?;
+        // A value is the same quoted or not (OVH stores what it is sent).
+        let holds =
+            |set: &[String], r: &str| set.iter().any(|x| txt::unquote(x) == txt::unquote(r));
+        // Checked before any call: a write is never computed from a partial read.
+        if before.records.len() != before.ids.len()
+            || before
+                .ids
+                .iter()
+                .any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(ApiError::Decode(format!(
+                "the read of {} does not pair each value with a record id",
+                before.name
+            )));
+        }
+        let mut records = Vec::new();
+        let mut ids = Vec::new();
+        // Removals: only records this run read, by the id it read.
+        for (rec, id) in before.records.iter().zip(&before.ids) {
+            if holds(after, rec) {
+                records.push(rec.clone());
+                ids.push(id.clone());
+                continue;
+            }
+            match self.call(
+                "DELETE",
+                &format!("/domain/zone/{seg}/record/{id}"),
+                None,
+                Some(action::RECORD_DELETE),
+            ) {
+                Ok(_) => {}
+                // Gone already: what we wanted.
+                Err(e) if e.kind() == Kind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut added: Vec<String> = Vec::new();
+        for value in after.iter().filter(|v| !holds(&before.records, v)) {
+            // One record per value, even if `after` names it twice.
+            if holds(&added, value) {
+                continue;
+            }
+            added.push(value.clone());
+            // Sent unquoted, as lego and acme.sh do.
+            let body = serde_json::to_vec(&NewRecord {
+                field_type: "TXT",
+                sub_domain: &sub,
+                target: txt::unquote(value),
+                ttl,
+            })
+            .map_err(|e| ApiError::Decode(e.to_string()))?;
+            let r = self.call(
+                "POST",
+                &format!("/domain/zone/{seg}/record"),
+                Some(&body),
+                Some(action::RECORD_CREATE),
+            )?;
+            let rec: Record = decode("POST …/record", &r.body)?;
+            records.push(rec.target);
+            ids.push(rec.id.to_string());
+        }
+        Ok(TxtAt {
+            name: before.name.clone(),
+            records,
+            ids,
+            ttl: Some(ttl),
+            status: Status::Settled,
+        })
+    }
+
+    fn commit(&self, zone: &Zone) -> ApiResult<()> {
+        let seg = zone_segment(&zone.id)?;
+        self.call(
+            "POST",
+            &format!("/domain/zone/{seg}/refresh"),
+            None,
+            Some(action::REFRESH),
+        )
+        .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    /// Answers by exact (method, path+query); records every request in order.
+    #[derive(Default)]
+    struct Fake {
+        routes: RefCell<Vec<(String, String, VecDeque<Response>)>>,
+        sent: RefCell<Vec<(String, String, Option<String>)>>,
+    }
+
+    fn resp(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    impl Fake {
+        fn on(self, method: &str, path: &str, status: u16, body: &str) -> Self {
+            {
+                let mut r = self.routes.borrow_mut();
+                match r.iter_mut().find(|(m, p, _)| m == method && p == path) {
+                    Some((_, _, q)) => q.push_back(resp(status, body)),
+                    None => r.push((method.into(), path.into(), [resp(status, body)].into())),
+                }
+            }
+            self
+        }
+        fn sent(&self) -> Vec<String> {
+            self.sent
+                .borrow()
+                .iter()
+                .map(|(m, p, b)| match b {
+                    Some(b) => format!("{m} {p} {b}"),
+                    None => format!("{m} {p}"),
+                })
+                .collect()
+        }
+    }
+
+    impl Sender for Fake {
+        fn send(&self, method: &str, path: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+            self.sent.borrow_mut().push((
+                method.into(),
+                path.into(),
+                body.map(|b| String::from_utf8_lossy(b).into_owned()),
+            ));
+            let mut routes = self.routes.borrow_mut();
+            let q = routes
+                .iter_mut()
+                .find(|(m, p, _)| m == method && p == path)
+                .map(|(_, _, q)| q);
+            match q {
+                // The last answer repeats.
+                Some(q) if q.len() > 1 => Ok(q.pop_front().unwrap()),
+                Some(q) => Ok(q[0].clone()),
+                None => Ok(resp(
+                    404,
+                    r#"{"class":"Client::NotFound","message":"This service does not exist"}"#,
+                )),
+            }
+        }
+    }
+
+    fn zone() -> Zone {
+        Zone {
+            id: "example.com".into(),
+            name: "example.com.".into(),
+        }
+    }
+
+    fn rec(id: u64, sub: &str, target: &str) -> String {
+        format!(
+            r#"{{"id":{id},"zone":"example.com","subDomain":"{sub}","fieldType":"TXT","target":"{target}","ttl":60}}"#
+        )
+    }
+
+    const LIST: &str =
+        "/domain/zone/example.com/record?fieldType=TXT&subDomain=_acme-challenge.www";
+
+    #[test]
+    fn zone_listing_picks_suffixes_exactly() {
+        let f = Fake::default().on(
+            "GET",
+            "/domain/zone",
+            200,
+            r#"["example.com","ample.com","www.example.com","other.org"]"#,
+        );
+        let dns = OvhDns::new(&f);
+        let zones = dns
+            .zones_holding("_acme-challenge.www.example.com.")
+            .unwrap();
+        let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+        assert_eq!(names, ["example.com.", "www.example.com."]);
+        assert_eq!(zones[0].id, "example.com");
+        assert_eq!(f.sent(), ["GET /domain/zone"]);
+    }
+
+    #[test]
+    fn a_refused_listing_probes_suffixes_longest_first() {
+        let denied =
+            r#"{"class":"Client::Forbidden","message":"User not granted for this request"}"#;
+        let f = Fake::default()
+            .on("GET", "/domain/zone", 403, denied)
+            .on(
+                "GET",
+                "/domain/zone/_acme-challenge.a.example.com",
+                403,
+                denied,
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com",
+                200,
+                r#"{"name":"example.com","nameServers":["dns1.ovh.net","ns1.ovh.net"]}"#,
+            );
+        let dns = OvhDns::new(&f);
+        let zones = dns.zones_holding("_acme-challenge.a.example.com.").unwrap();
+        assert_eq!(zones, [zone()]);
+        assert_eq!(
+            f.sent(),
+            [
+                "GET /domain/zone",
+                "GET /domain/zone/_acme-challenge.a.example.com",
+                "GET /domain/zone/a.example.com",
+                "GET /domain/zone/example.com",
+            ]
+        );
+        // Nothing found, something refused: the refusal, with the action it lacks.
+        let f = Fake::default().on("GET", "/domain/zone", 403, denied).on(
+            "GET",
+            "/domain/zone/example.org",
+            403,
+            denied,
+        );
+        let e = OvhDns::new(&f).zones_holding("example.org.").unwrap_err();
+        assert_eq!(e.kind(), Kind::Permission);
+        assert!(
+            e.to_string()
+                .contains("needs IAM action dnsZone:apiovh:get"),
+            "{e}"
+        );
+        // Nothing anywhere: no zone.
+        let f = Fake::default().on("GET", "/domain/zone", 403, denied);
+        assert_eq!(OvhDns::new(&f).zones_holding("x.example.net.").unwrap(), []);
+        // A listing without the zone is not the last word either.
+        let f = Fake::default()
+            .on("GET", "/domain/zone", 200, r#"["other.org"]"#)
+            .on(
+                "GET",
+                "/domain/zone/example.com",
+                200,
+                r#"{"nameServers":[]}"#,
+            );
+        assert_eq!(
+            OvhDns::new(&f).zones_holding("a.example.com.").unwrap(),
+            [zone()]
+        );
+        assert_eq!(
+            f.sent(),
+            [
+                "GET /domain/zone",
+                "GET /domain/zone/a.example.com",
+                "GET /domain/zone/example.com"
+            ]
+        );
+    }
+
+    #[test]
+    fn zone_named_and_nameservers() {
+        let f = Fake::default().on(
+            "GET",
+            "/domain/zone/example.com",
+            200,
+            r#"{"name":"example.com","nameServers":["dns10.ovh.net","ns10.ovh.net"]}"#,
+        );
+        let dns = OvhDns::new(&f);
+        assert_eq!(dns.zone_named("Example.COM.").unwrap(), Some(zone()));
+        assert_eq!(dns.zone_named("example.net.").unwrap(), None);
+        assert_eq!(
+            dns.nameservers(&zone()).unwrap(),
+            ["dns10.ovh.net", "ns10.ovh.net"]
+        );
+        assert!(dns.zone_named("bad/../name").is_err());
+    }
+
+    #[test]
+    fn read_compares_sub_domain_exactly_and_skips_vanished_ids() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[1,2,3,4,5]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/1",
+                200,
+                &rec(1, "_acme-challenge.www", "v1"),
+            )
+            // `_` of the filter matched another name: not ours.
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/2",
+                200,
+                &rec(2, "xacme-challenge.www", "v2"),
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/3",
+                200,
+                &rec(3, "_ACME-challenge.www", "\\\"v3\\\""),
+            )
+            // 4 is gone (404 by default).
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/5",
+                200,
+                r#"{"id":5,"subDomain":"_acme-challenge.www","fieldType":"SPF","target":"v=spf1"}"#,
+            );
+        let dns = OvhDns::new(&f);
+        let at = dns
+            .read(&zone(), &["_acme-challenge.www.example.com.".to_string()])
+            .unwrap();
+        assert_eq!(at[0].records, ["v1", "\"v3\""]);
+        assert_eq!(at[0].ids, ["1", "3"]);
+        assert_eq!(at[0].ttl, Some(60));
+        assert!(at[0].is_settled());
+        // The apex is "".
+        let f = Fake::default().on(
+            "GET",
+            "/domain/zone/example.com/record?fieldType=TXT&subDomain=",
+            200,
+            "[]",
+        );
+        let at = OvhDns::new(&f)
+            .read(&zone(), &["example.com.".to_string()])
+            .unwrap();
+        assert_eq!(at[0], TxtAt::absent("example.com."));
+        // A failing record read is an error, never a partial read.
+        let f = Fake::default().on("GET", LIST, 200, "[1]").on(
+            "GET",
+            "/domain/zone/example.com/record/1",
+            503,
+            "",
+        );
+        let e = OvhDns::new(&f)
+            .read(&zone(), &["_acme-challenge.www.example.com.".to_string()])
+            .unwrap_err();
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn write_posts_added_values_and_deletes_only_ids_read() {
+        let f = Fake::default()
+            .on(
+                "POST",
+                "/domain/zone/example.com/record",
+                200,
+                &rec(9, "_acme-challenge.www", "new"),
+            )
+            .on("DELETE", "/domain/zone/example.com/record/3", 200, "null");
+        let dns = OvhDns::new(&f);
+        let before = TxtAt {
+            name: "_acme-challenge.www.example.com.".into(),
+            records: vec!["foreign".into(), "\"old\"".into()],
+            ids: vec!["1".into(), "3".into()],
+            ttl: Some(60),
+            status: Status::Settled,
+        };
+        // The flow hands values quoted; the foreign one stays as read.
+        let after = ["foreign".to_string(), "\"new\"".to_string()];
+        let got = dns.write(&zone(), &before, &after, 300).unwrap();
+        assert_eq!(
+            f.sent(),
+            [
+                "DELETE /domain/zone/example.com/record/3",
+                r#"POST /domain/zone/example.com/record {"fieldType":"TXT","subDomain":"_acme-challenge.www","target":"new","ttl":300}"#,
+            ]
+        );
+        assert_eq!(got.records, ["foreign", "new"]);
+        assert_eq!(got.ids, ["1", "9"]);
+        // A value named twice is one record.
+        let f = Fake::default().on(
+            "POST",
+            "/domain/zone/example.com/record",
+            200,
+            &rec(11, "", "d"),
+        );
+        OvhDns::new(&f)
+            .write(
+                &zone(),
+                &TxtAt::absent("example.com."),
+                &["d".to_string(), "\"d\"".to_string()],
+                60,
+            )
+            .unwrap();
+        assert_eq!(f.sent().len(), 1);
+        // Nothing to do: no call. Quoted or not is the same value.
+        let f = Fake::default();
+        let same = ["\"foreign\"".to_string(), "old".to_string()];
+        OvhDns::new(&f).write(&zone(), &before, &same, 300).unwrap();
+        assert!(f.sent().is_empty());
+        // Apex and a record already gone.
+        let f = Fake::default().on(
+            "POST",
+            "/domain/zone/example.com/record",
+            200,
+            &rec(10, "", "a"),
+        );
+        let apex = TxtAt {
+            name: "example.com.".into(),
+            records: vec!["gone".into()],
+            ids: vec!["7".into()],
+            ttl: None,
+            status: Status::Settled,
+        };
+        let got = OvhDns::new(&f)
+            .write(&zone(), &apex, &["a".to_string()], 60)
+            .unwrap();
+        assert_eq!(got.ids, ["10"]);
+        assert_eq!(
+            f.sent()[1],
+            r#"POST /domain/zone/example.com/record {"fieldType":"TXT","subDomain":"","target":"a","ttl":60}"#
+        );
+    }
+
+    #[test]
+    fn a_write_with_unknown_outcome_is_reported_not_repeated() {
+        let f = Fake::default().on("POST", "/domain/zone/example.com/record", 502, "");
+        let e = OvhDns::new(&f)
+            .write(
+                &zone(),
+                &TxtAt::absent("example.com."),
+                &["a".to_string()],
+                60,
+            )
+            .unwrap_err();
+        assert!(e.is_transient());
+        assert_eq!(f.sent().len(), 1);
+    }
+
+    #[test]
+    fn a_read_without_ids_is_refused_before_any_call() {
+        let f = Fake::default();
+        let before = TxtAt {
+            name: "example.com.".into(),
+            records: vec!["a".into(), "b".into()],
+            ids: vec!["1".into()],
+            ttl: None,
+            status: Status::Settled,
+        };
+        assert!(OvhDns::new(&f).write(&zone(), &before, &[], 60).is_err());
+        let before = TxtAt {
+            ids: vec!["1".into(), "../2".into()],
+            ..before
+        };
+        assert!(OvhDns::new(&f).write(&zone(), &before, &[], 60).is_err());
+        assert!(f.sent().is_empty());
+    }
+
+    #[test]
+    fn commit_is_one_refresh() {
+        let f = Fake::default().on("POST", "/domain/zone/example.com/refresh", 200, "null");
+        OvhDns::new(&f).commit(&zone()).unwrap();
+        assert_eq!(f.sent(), ["POST /domain/zone/example.com/refresh"]);
+    }
+
+    #[test]
+    fn iam_denials_name_the_action_and_the_fix() {
+        let body = r#"{"class":"Client::Forbidden","message":"User not granted for this request","details":{"unauthorizedActionsByIAM":"dnsZone:apiovh:record/create"}}"#;
+        let f = Fake::default().on("POST", "/domain/zone/example.com/record", 403, body);
+        let e = OvhDns::new(&f)
+            .write(
+                &zone(),
+                &TxtAt::absent("example.com."),
+                &["a".to_string()],
+                60,
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), Kind::Permission);
+        assert_eq!(e.code(), Some("Client::Forbidden"));
+        assert_eq!(
+            e.to_string(),
+            "HTTP 403 Client::Forbidden: User not granted for this request (missing IAM action dnsZone:apiovh:record/create)"
+        );
+        assert!(e.hint().unwrap().contains("IAM policy"));
+        // Without details, the action the call needs.
+        let e = api_error(
+            403,
+            br#"{"class":"Client::Forbidden","message":"no"}"#,
+            Some(action::REFRESH),
+        );
+        assert!(
+            e.to_string()
+                .contains("needs IAM action dnsZone:apiovh:refresh"),
+            "{e}"
+        );
+        // Arrays are read too.
+        let e = api_error(
+            403,
+            br#"{"message":"no","details":{"unauthorizedActionsByIAM":["a:b","c:d"]}}"#,
+            None,
+        );
+        assert!(e.to_string().contains("missing IAM action a:b, c:d"), "{e}");
+    }
+
+    #[test]
+    fn classic_and_other_errors() {
+        let e = api_error(403, br#"{"errorCode":"INVALID_CREDENTIAL","httpCode":"403 Forbidden","message":"This credential is not valid"}"#, None);
+        assert_eq!(
+            (e.kind(), e.code()),
+            (Kind::Auth, Some("INVALID_CREDENTIAL"))
+        );
+        assert_eq!(e.hint(), Some(CLASSIC_KEYS_HINT));
+        let e = api_error(
+            403,
+            br#"{"errorCode":"NOT_GRANTED_CALL","message":"This call has not been granted"}"#,
+            None,
+        );
+        assert_eq!(
+            (e.kind(), e.hint()),
+            (Kind::Permission, Some(ACCESS_RULES_HINT))
+        );
+        let e = api_error(
+            400,
+            br#"{"class":"Client::BadRequest","message":"Invalid signature"}"#,
+            None,
+        );
+        assert_eq!(e.kind(), Kind::Auth);
+        let e = api_error(
+            401,
+            br#"{"class":"Client::Unauthorized","message":"token expired"}"#,
+            None,
+        );
+        assert_eq!(e.kind(), Kind::Auth);
+        assert_eq!(
+            api_error(409, br#"{"class":"Client::Conflict","message":"x"}"#, None).kind(),
+            Kind::Conflict
+        );
+        assert_eq!(api_error(429, b"", None).kind(), Kind::Throttled);
+        assert!(api_error(500, b"<html>", None).is_transient());
+        // A credential in an error body is never quoted.
+        let e = api_error(
+            400,
+            br#"{"class":"Client::BadRequest","message":"bad","access_token":"LEAK"}"#,
+            None,
+        );
+        assert!(!format!("{e} {e:?}").contains("LEAK"), "{e:?}");
+    }
+
+    #[test]
+    fn a_refused_timestamp_points_at_the_clock() {
+        let e = api_error(
+            400,
+            br#"{"errorCode":"QUERY_TIME_OUT","httpCode":"400 Bad Request","message":"Query out of time"}"#,
+            None,
+        );
+        assert_eq!((e.kind(), e.hint()), (Kind::Auth, Some(CLOCK_HINT)));
+    }
+
+    #[test]
+    fn sub_domains() {
+        assert_eq!(sub_domain("example.com.", &zone()).as_deref(), Some(""));
+        assert_eq!(
+            sub_domain("_acme-challenge.a.b.example.com.", &zone()).as_deref(),
+            Some("_acme-challenge.a.b")
+        );
+        assert_eq!(sub_domain("xexample.com.", &zone()), None);
+        assert_eq!(crate::providers::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
+    }
+}

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use simple_dns::rdata::{OPT, RData};
 use simple_dns::{CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, TYPE};
 
-use crate::{Seed, Sim, SimOptions};
+use crate::{CloudKind, Seed, Sim, SimOptions};
 
 /// One challenge of the simulated certbot run.
 struct Challenge {
@@ -44,13 +44,83 @@ fn domain_of(identifier: &str) -> &str {
     identifier.strip_prefix("*.").unwrap_or(identifier)
 }
 
-/// API requests the simulator logged so far (metadata calls excluded).
-fn api_calls(sim: &Sim) -> usize {
+/// What differs between the clouds' demos.
+struct Profile {
+    cloud: CloudKind,
+    seed: Seed,
+    challenges: &'static [Challenge],
+    /// The DNS API's path prefix (its calls are counted).
+    api_prefix: &'static str,
+    /// Path of the metadata credential endpoint.
+    metadata_path: &'static str,
+    intro: &'static [&'static str],
+    shown: &'static [&'static str],
+}
+
+/// NCP: no CNAME'd name (Global DNS has no private zone either).
+const NCP_CHALLENGES: [Challenge; 3] = [
+    Challenge {
+        identifier: "example.test",
+        value: "demo-apex-Zp3yQ0kX1s",
+    },
+    Challenge {
+        identifier: "*.example.test",
+        value: "demo-wild-Hk2v9TbW4q",
+    },
+    Challenge {
+        identifier: "www.sub.example.test",
+        value: "demo-nested-Lm8cR5dF7a",
+    },
+];
+
+fn profile(cloud: CloudKind) -> Profile {
+    match cloud {
+        CloudKind::Otc => Profile {
+            cloud,
+            seed: Seed::demo(),
+            challenges: &CHALLENGES,
+            api_prefix: "/v2/",
+            metadata_path: "/openstack/latest/securitykey",
+            intro: &[
+                "  zones: example.test. (public, with a foreign TXT \"keep-me\"), sub.example.test. (public, nested),",
+                "         example.test. (private, same name: must stay untouched)",
+                "  _acme-challenge.alias.example.test. is a CNAME to _acme-challenge.delegated.example.test.",
+                "  delays: recordsets PENDING for 0.5 s after a change; nameservers serve it 1 s later",
+                "  credentials: the ECS agency's temporary keys from the metadata service (no key on disk)",
+            ],
+            shown: &[
+                "_acme-challenge.example.test.",
+                "_acme-challenge.www.sub.example.test.",
+                "_acme-challenge.delegated.example.test.",
+            ],
+        },
+        CloudKind::Ncp => Profile {
+            cloud,
+            seed: Seed::ncp_demo(),
+            challenges: &NCP_CHALLENGES,
+            api_prefix: "/dns/v1/",
+            metadata_path: "/latest/meta-data/iam/security-credentials",
+            intro: &[
+                "  NAVER Cloud Global DNS: domains example.test (with a foreign TXT \"keep-me\") and sub.example.test",
+                "  nothing is served until the domain's pending edits are applied; nameservers serve an apply 1 s later",
+                "  credentials: the server role's temporary keys from the metadata service (no key on disk)",
+            ],
+            shown: &[
+                "_acme-challenge.example.test.",
+                "_acme-challenge.www.sub.example.test.",
+            ],
+        },
+    }
+}
+
+/// API requests the simulator logged so far whose path starts with `prefix`
+/// (metadata calls excluded).
+fn api_calls(sim: &Sim, prefix: &str) -> usize {
     sim.log_json()["requests"]
         .as_array()
         .map(|a| {
             a.iter()
-                .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/v2/")))
+                .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with(prefix)))
                 .count()
         })
         .unwrap_or(0)
@@ -128,19 +198,31 @@ fn txt_at(dns: SocketAddr, name: &str) -> String {
 fn run_hook(
     hook: &Path,
     sim: &Sim,
+    p: &Profile,
     action: &str,
     c: &Challenge,
     remaining: usize,
     all: &str,
 ) -> anyhow::Result<(bool, String, Duration)> {
     let start = Instant::now();
-    let out = Command::new(hook)
-        .arg(action)
+    let mut cmd = Command::new(hook);
+    cmd.arg(action)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("OTC_DNS_ENDPOINT", sim.base_url())
-        .env("OTC_METADATA_URL", sim.metadata_url())
-        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+        .env("OTC_CLOUD", p.cloud.name())
+        .env(
+            "OTC_METADATA_URL",
+            format!("{}{}", sim.base_url(), p.metadata_path),
+        )
+        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string());
+    match p.cloud {
+        CloudKind::Otc => cmd.env("OTC_DNS_ENDPOINT", sim.base_url()),
+        // Global DNS names no nameservers: the hook asks the resolver (the simulator) for NS.
+        CloudKind::Ncp => cmd
+            .env("OTC_DNS_ENDPOINT", format!("{}/dns/v1", sim.base_url()))
+            .env("OTC_RESOLVER", sim.dns_addr().to_string()),
+    };
+    let out = cmd
         .env("OTC_PROPAGATION_TIMEOUT", "60")
         .env("CERTBOT_DOMAIN", domain_of(c.identifier))
         .env("CERTBOT_VALIDATION", c.value)
@@ -156,8 +238,14 @@ fn run_hook(
     Ok((out.status.success(), lines, start.elapsed()))
 }
 
-/// Runs the demo, writing the transcript to `out`.
+/// Runs the OTC demo, writing the transcript to `out`.
 pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    run_demo_for(hook, CloudKind::Otc, out)
+}
+
+/// Runs the demo of `cloud`, writing the transcript to `out`.
+pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyhow::Result<()> {
+    let p = profile(cloud);
     if !hook.is_file() {
         bail!(
             "otc-acme-hook not found at {} (build it: cargo build --release --bins, or pass --hook PATH)",
@@ -166,10 +254,12 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     let total = Instant::now();
     let sim = Sim::start(SimOptions {
-        seed: Seed::demo(),
+        seed: p.seed.clone(),
+        cloud,
         ..SimOptions::default()
     })?;
-    let all = CHALLENGES
+    let all = p
+        .challenges
         .iter()
         .map(|c| c.identifier)
         .collect::<Vec<_>>()
@@ -184,26 +274,9 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         sim.http_addr(),
         sim.dns_addr()
     )?;
-    writeln!(
-        out,
-        "  zones: example.test. (public, with a foreign TXT \"keep-me\"), sub.example.test. (public, nested),"
-    )?;
-    writeln!(
-        out,
-        "         example.test. (private, same name: must stay untouched)"
-    )?;
-    writeln!(
-        out,
-        "  _acme-challenge.alias.example.test. is a CNAME to _acme-challenge.delegated.example.test."
-    )?;
-    writeln!(
-        out,
-        "  delays: recordsets PENDING for 0.5 s after a change; nameservers serve it 1 s later"
-    )?;
-    writeln!(
-        out,
-        "  credentials: the ECS agency's temporary keys from the metadata service (no key on disk)"
-    )?;
+    for line in p.intro {
+        writeln!(out, "{line}")?;
+    }
     writeln!(out, "  certificate names: {all}\n")?;
 
     let mut per_hook = Vec::new();
@@ -212,11 +285,11 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         ("cleanup", "cleanup hooks (after validation)"),
     ] {
         writeln!(out, "== {title}")?;
-        for (i, c) in CHALLENGES.iter().enumerate() {
-            let remaining = CHALLENGES.len() - 1 - i;
-            let before = api_calls(&sim);
-            let (ok, output, took) = run_hook(hook, &sim, action, c, remaining, &all)?;
-            let calls = api_calls(&sim) - before;
+        for (i, c) in p.challenges.iter().enumerate() {
+            let remaining = p.challenges.len() - 1 - i;
+            let before = api_calls(&sim, p.api_prefix);
+            let (ok, output, took) = run_hook(hook, &sim, &p, action, c, remaining, &all)?;
+            let calls = api_calls(&sim, p.api_prefix) - before;
             per_hook.push(calls);
             writeln!(
                 out,
@@ -237,11 +310,7 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_millis(1500));
         }
         writeln!(out, "\n== what the authoritative nameserver serves now")?;
-        for name in [
-            "_acme-challenge.example.test.",
-            "_acme-challenge.www.sub.example.test.",
-            "_acme-challenge.delegated.example.test.",
-        ] {
+        for name in p.shown {
             writeln!(out, "    {name}  {}", txt_at(sim.dns_addr(), name))?;
         }
         writeln!(out)?;
@@ -259,14 +328,14 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         out,
         "    wall time: {:.1} s for {} auth + {} cleanup hooks",
         total.elapsed().as_secs_f64(),
-        CHALLENGES.len(),
-        CHALLENGES.len()
+        p.challenges.len(),
+        p.challenges.len()
     )?;
     writeln!(
         out,
         "    API calls per hook: auth {:?}, cleanup {:?} (mean {:.1})",
-        &per_hook[..CHALLENGES.len()],
-        &per_hook[CHALLENGES.len()..],
+        &per_hook[..p.challenges.len()],
+        &per_hook[p.challenges.len()..],
         per_hook.iter().sum::<usize>() as f64 / n as f64
     )?;
     writeln!(
@@ -274,7 +343,18 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         "    foreign value \"keep-me\" still served: {}",
         txt_at(sim.dns_addr(), "_acme-challenge.example.test.").contains("keep-me")
     )?;
-    writeln!(out, "    private zone untouched: {private_intact}")?;
+    match cloud {
+        CloudKind::Otc => writeln!(out, "    private zone untouched: {private_intact}")?,
+        CloudKind::Ncp => {
+            let log = sim.log_json().to_string();
+            writeln!(
+                out,
+                "    applies: {}; rollbacks: {}",
+                log.matches("/record/apply/").count(),
+                log.matches("/record/rollback/").count()
+            )?
+        }
+    }
     writeln!(
         out,
         "    every request was signed and verified by the simulator; see GET /_sim/log when running `otc-sim serve`"

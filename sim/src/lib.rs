@@ -143,7 +143,6 @@
 mod clouds;
 mod core;
 pub mod demo;
-pub mod ncp;
 pub mod ovh;
 mod seed;
 
@@ -161,6 +160,8 @@ use crate::core::http;
 use crate::core::server::HttpServer;
 use crate::core::world::{Core, Shared, World};
 pub use clouds::CloudKind;
+/// NAVER Cloud's model, for in-process tests of the product's NCP pieces.
+pub use clouds::ncp::state as ncp;
 use clouds::otc::{cce, metadata};
 
 /// How to start a [`Sim`].

@@ -47,7 +47,8 @@ enum Command {
         /// Address of the authoritative DNS server (UDP and TCP on one port); port 0 picks a free port.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
         dns: SocketAddr,
-        /// The cloud to simulate (today only otc).
+        /// The cloud to simulate: otc, or ncp (NAVER Cloud: metadata server role, Global DNS
+        /// under /dns/v1; its demo seed unless --seed).
         #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
         cloud: CloudKind,
     },
@@ -59,6 +60,9 @@ enum Command {
         /// The otc-acme-hook binary (default: the one next to otc-sim)
         #[arg(long, value_name = "PATH")]
         hook: Option<PathBuf>,
+        /// The cloud to simulate: otc, or ncp (apex, wildcard and nested name, one apply per zone)
+        #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
+        cloud: CloudKind,
     },
 }
 
@@ -84,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Seed::from_json(&text)
                         .with_context(|| format!("seed file {}", path.display()))?
                 }
+                None if cloud == CloudKind::Ncp => Seed::ncp_demo(),
                 None => Seed::demo(),
             };
             let sim = Sim::start(SimOptions {
@@ -114,12 +119,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = writeln!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { hook } => {
+        Command::Demo { hook, cloud } => {
             let hook = match hook {
                 Some(h) => h,
                 None => std::env::current_exe()?.with_file_name("otc-acme-hook"),
             };
-            otc_sim::demo::run_demo(&hook, &mut std::io::stdout().lock())?;
+            otc_sim::demo::run_demo_for(&hook, cloud, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
     }

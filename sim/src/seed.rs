@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clouds::ncp::state::NcpSeed;
 use crate::clouds::otc::seed::OtcSeed;
 pub use crate::clouds::otc::seed::{
     SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, TokenMode,
@@ -49,6 +50,10 @@ pub struct Seed {
     /// Whether `securitytokens` with `assume_role` may be AK/SK-signed (Huawei
     /// Cloud does it; OTC documents an IAM token only). Defaults to true.
     pub iam_aksk_assume_role: bool,
+    /// NAVER Cloud's part (`--cloud ncp`): API keys, the server role, the
+    /// metadata mode, Global DNS domains. Defaults to empty.
+    #[serde(skip_serializing_if = "NcpSeed::is_empty")]
+    pub ncp: NcpSeed,
 }
 
 impl Default for Seed {
@@ -67,6 +72,7 @@ impl Default for Seed {
             oidc: Vec::new(),
             pod_identities: Vec::new(),
             iam_aksk_assume_role: true,
+            ncp: NcpSeed::default(),
         }
     }
 }
@@ -88,6 +94,7 @@ impl std::fmt::Debug for Seed {
             .field("oidc", &self.oidc)
             .field("pod_identities", &self.pod_identities)
             .field("iam_aksk_assume_role", &self.iam_aksk_assume_role)
+            .field("ncp_domains", &self.ncp.domains.len())
             .finish()
     }
 }
@@ -109,6 +116,26 @@ impl Seed {
         anyhow::ensure!(self.page_size >= 1, "seed: page_size must be at least 1");
         validate_nameservers(&self.nameservers)?;
         self.otc().validate()
+    }
+
+    /// The built-in demo of `--cloud ncp`: one API key, a server role,
+    /// Global DNS domains `example.test` (a foreign TXT value at
+    /// `_acme-challenge`) and `sub.example.test`, 1 s propagation.
+    pub fn ncp_demo() -> Seed {
+        let mut ncp = NcpSeed::demo();
+        ncp.domains[0]
+            .records
+            .push(crate::clouds::ncp::state::NcpSeedRecord {
+                host: "_acme-challenge".into(),
+                rtype: "TXT".into(),
+                content: "keep-me".into(),
+                ttl: 600,
+            });
+        Seed {
+            ncp,
+            propagation_delay_ms: 1000,
+            ..Seed::default()
+        }
     }
 
     /// OTC's view of this seed.

@@ -4,6 +4,7 @@
 //! `core::cloud::Cloud` and a constructor from its view of
 //! the seed, then add a [`CloudKind`] variant and its arms below.
 
+pub mod ncp;
 pub(crate) mod otc;
 
 use crate::core::clock::Now;
@@ -15,14 +16,16 @@ use crate::seed::Seed;
 pub enum CloudKind {
     #[default]
     Otc,
+    Ncp,
 }
 
 impl CloudKind {
-    pub const ALL: &[CloudKind] = &[CloudKind::Otc];
+    pub const ALL: &[CloudKind] = &[CloudKind::Otc, CloudKind::Ncp];
 
     pub fn name(self) -> &'static str {
         match self {
             CloudKind::Otc => "otc",
+            CloudKind::Ncp => "ncp",
         }
     }
 
@@ -35,5 +38,6 @@ impl CloudKind {
 pub(crate) fn build(kind: CloudKind, seed: &Seed, now: &Now) -> anyhow::Result<Box<dyn Cloud>> {
     Ok(match kind {
         CloudKind::Otc => Box::new(otc::Otc::from_seed(&seed.otc(), now)?),
+        CloudKind::Ncp => Box::new(ncp::Ncp::from_seed(&seed.ncp)?),
     })
 }

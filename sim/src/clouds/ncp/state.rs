@@ -3,11 +3,12 @@
 //! temporary keys, and Global DNS v1 with the API Gateway signature v2
 //! recomputed here (never the product's code) and its 5-minute window.
 //!
-//! [`NcpState::handle`] is pure over its inputs (request, simulated time):
-//! the core routes `/latest/...` and `/dns/v1/...` to it, logs what
-//! [`Answer`] says (status, `access_key`, `code`, `issued`), applies faults,
-//! and serves each domain's records by DNS from [`NcpState::take_applies`]
-//! on (plus its propagation delay). Rollback is answered and recorded
+//! [`NcpState::handle`] is pure over its inputs (request, simulated time);
+//! the cloud adapter beside it (`clouds::ncp::Ncp`) routes `/latest/...` and
+//! `/dns/v1/...` to it, hands the core what [`Answer`] says for the log
+//! (status, `access_key`, `code`, `issued`), and publishes each domain's
+//! records to the authoritative DNS from [`NcpState::take_applies`] on (plus
+//! the propagation delay). Rollback is answered and recorded
 //! ([`NcpState::rollbacks`]) so tests can assert it is never called.
 //!
 //! Behaviour not confirmed against the real API (ncp-api.md): the duplicate
@@ -15,7 +16,7 @@
 //! unapplied changes (here: it does), TXT content stored quoted.
 
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -30,7 +31,7 @@ pub const WINDOW_MS: i64 = 5 * 60 * 1000;
 pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// How the metadata service answers tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MetadataMode {
     /// "v1 and v2": a token is offered; GETs without one are answered.
@@ -42,7 +43,7 @@ pub enum MetadataMode {
 }
 
 /// Starting data, as JSON; every field optional.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NcpSeed {
     /// API keys (main or sub account).
@@ -56,14 +57,14 @@ pub struct NcpSeed {
     pub domains: Vec<NcpSeedDomain>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NcpSeedKey {
     pub access: String,
     pub secret: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NcpSeedRole {
     pub id: String,
@@ -71,7 +72,7 @@ pub struct NcpSeedRole {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NcpSeedDomain {
     #[serde(default)]
@@ -83,7 +84,7 @@ pub struct NcpSeedDomain {
     pub records: Vec<NcpSeedRecord>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NcpSeedRecord {
     pub host: String,
@@ -112,6 +113,11 @@ impl Default for NcpSeed {
 }
 
 impl NcpSeed {
+    /// Nothing of NCP in the seed (it is left out of `print-seed`).
+    pub fn is_empty(&self) -> bool {
+        *self == NcpSeed::default()
+    }
+
     /// One static key, a role, `example.test` and `sub.example.test`.
     pub fn demo() -> NcpSeed {
         NcpSeed {
@@ -465,6 +471,11 @@ impl NcpState {
     /// The applies since the last call, oldest first (drained).
     pub fn take_applies(&mut self) -> Vec<Applied> {
         std::mem::take(&mut self.applies)
+    }
+
+    /// The domains' names (no trailing dot), in seed order.
+    pub fn domain_names(&self) -> Vec<String> {
+        self.domains.iter().map(|d| d.name.clone()).collect()
     }
 
     /// What DNS serves for `domain` (as of its last apply).

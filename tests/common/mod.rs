@@ -273,6 +273,7 @@ pub fn assert_foreign_intact(sim: &Sim) {
     assert_eq!(vals, vec!["private-value"], "private zone touched");
 }
 pub mod hostile;
+pub mod ncp;
 pub mod proxy;
 
 /// `value` is gone from the API's state, or its set is on its way out.

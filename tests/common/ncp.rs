@@ -1,0 +1,172 @@
+//! The harness for `--cloud ncp`: a simulator of NAVER Cloud and the hook
+//! pointed at it (Global DNS under `/dns/v1`, the server role's metadata,
+//! the simulator's DNS as the resolver asked for NS, since Global DNS names
+//! no nameservers).
+
+use std::process::Command;
+
+use otc_sim::{CloudKind, Seed, Sim, SimOptions};
+use serde_json::{Value, json};
+
+use super::{BIN, Run, lock_dir, run};
+
+/// The static key pair the seed knows.
+pub const AK: &str = "ncp_iam_BPAMKRTESTSTATIC001";
+pub const SK: &str = "ncp_iam_BPKMKRTESTsecret0000000000000001";
+/// The server role attached to the simulated server.
+pub const ROLE: &str = "b2c3d4e5-0000-4000-8000-0000000dns01";
+pub const METADATA_PATH: &str = "/latest/meta-data/iam/security-credentials";
+
+pub fn start(seed: Value) -> Sim {
+    let seed = Seed::from_json(&seed.to_string()).expect("seed parses");
+    Sim::start(SimOptions {
+        seed,
+        cloud: CloudKind::Ncp,
+        ..SimOptions::default()
+    })
+    .expect("simulator starts")
+}
+
+/// Global DNS domains `example.test` (a foreign TXT value at
+/// `_acme-challenge` and an SPF record at the apex; id 120) and
+/// `sub.example.test` (id 121), one API key, a server role.
+pub fn seed() -> Value {
+    json!({
+        "ncp": {
+            "static_keys": [{"access": AK, "secret": SK}],
+            "role": {"id": ROLE, "name": "dns-role"},
+            "domains": [
+                {"id": 120, "name": "example.test", "records": [
+                    {"host": "_acme-challenge", "type": "TXT", "content": "foreign-keep", "ttl": 600},
+                    {"host": "@", "type": "TXT", "content": "v=spf1 -all", "ttl": 3600}
+                ]},
+                {"id": 121, "name": "sub.example.test"}
+            ]
+        },
+        "propagation_delay_ms": 0
+    })
+}
+
+pub fn dns_base(sim: &Sim) -> String {
+    format!("{}/dns/v1", sim.base_url())
+}
+
+pub fn metadata_url(sim: &Sim) -> String {
+    format!("{}{METADATA_PATH}", sim.base_url())
+}
+
+/// A command with nothing of the developer's environment (no HOME either:
+/// no `~/.ncloud/configure`), `--cloud ncp` pointed at `sim`.
+pub fn cmd(sim: &Sim) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("OTC_CLOUD", "ncp")
+        .env("OTC_DNS_ENDPOINT", dns_base(sim))
+        .env("OTC_METADATA_URL", metadata_url(sim))
+        .env("OTC_RESOLVER", sim.dns_addr().to_string())
+        .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+        .env("OTC_PROPAGATION_TIMEOUT", "20")
+        .env("OTC_LOCK_DIR", lock_dir(sim))
+        .env("OTC_HTTP_TIMEOUT", "5");
+    c
+}
+
+/// certbot's environment for one challenge.
+pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32, all: &str) -> Run {
+    let mut c = cmd(sim);
+    c.arg(hook)
+        .env("CERTBOT_DOMAIN", domain)
+        .env("CERTBOT_VALIDATION", value)
+        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
+        .env("CERTBOT_ALL_DOMAINS", all);
+    run(sim, &mut c)
+}
+
+/// The TXT contents (unquoted) at `host` of `domain` in the API's listing.
+pub fn txt(sim: &Sim, domain: &str, host: &str) -> Vec<String> {
+    let state = sim.state_json();
+    let d = state["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == domain)
+        .unwrap_or_else(|| panic!("no domain {domain}"))
+        .clone();
+    d["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["host"] == host && r["type"] == "TXT")
+        .map(|r| r["content"].as_str().unwrap().trim_matches('"').to_string())
+        .collect()
+}
+
+/// The TXT values (unquoted) the authoritative DNS serves at `name` now.
+pub fn served(sim: &Sim, name: &str) -> Vec<String> {
+    let state = sim.state_json();
+    state["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
+        .filter(|r| r["name"] == name && r["type"] == "TXT")
+        .flat_map(|r| r["records"].as_array().unwrap().clone())
+        .map(|v| v.as_str().unwrap().trim_matches('"').to_string())
+        .collect()
+}
+
+/// Pending edits of `domain` not yet applied.
+pub fn pending(sim: &Sim, domain: &str) -> u64 {
+    sim.state_json()["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == domain)
+        .unwrap()["pending"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Requests of the log whose path contains `part`, by method.
+pub fn count(sim: &Sim, method: &str, part: &str) -> usize {
+    super::requests(sim)
+        .iter()
+        .filter(|(m, p, _)| m == method && p.contains(part))
+        .count()
+}
+
+/// Applies per domain id in the log: (id, count), ids in order of first apply.
+pub fn applies(sim: &Sim) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for (m, p, _) in super::requests(sim) {
+        if let (true, Some(id)) = (m == "PUT", p.strip_prefix("/dns/v1/ncpdns/record/apply/")) {
+            match out.iter_mut().find(|(i, _)| i == id) {
+                Some((_, n)) => *n += 1,
+                None => out.push((id.to_string(), 1)),
+            }
+        }
+    }
+    out
+}
+
+/// The seed's foreign records are intact in the API and in DNS.
+pub fn assert_foreign_intact(sim: &Sim) {
+    assert!(
+        txt(sim, "example.test", "_acme-challenge").contains(&"foreign-keep".to_string()),
+        "foreign value gone from the API"
+    );
+    assert!(
+        served(sim, "_acme-challenge.example.test.").contains(&"foreign-keep".to_string()),
+        "foreign value no longer served"
+    );
+    assert_eq!(txt(sim, "example.test", "@"), ["v=spf1 -all"]);
+}
+
+/// Every logged DNS API request whose path names rollback: there must be none.
+pub fn assert_no_rollback(sim: &Sim) {
+    assert_eq!(count(sim, "PUT", "/record/rollback/"), 0, "rollback called");
+    assert!(
+        sim.state_json()["rollbacks"].as_array().unwrap().is_empty(),
+        "rollback recorded"
+    );
+}

@@ -1,0 +1,551 @@
+//! `--cloud ncp` end to end: the built binary, a cleared environment, the
+//! simulator's NAVER Cloud (server role metadata v1/v2, Global DNS v1 with
+//! every signature checked, DNS serving a domain only after apply).
+//! `run()` fails any test whose output carries a secret the simulator knows.
+
+mod common;
+
+use common::ncp::{self, AK, SK, applies, assert_foreign_intact, assert_no_rollback, certbot};
+use common::{Run, configure, requests, reset_log, run};
+use serde_json::{Value, json};
+
+const APEX: &str = "ncpApexValue-0001";
+const WILD: &str = "ncpWildValue-0002";
+const ALL: &str = "example.test,*.example.test";
+
+fn ok(r: &Run, what: &str) {
+    assert_eq!(
+        r.code, 0,
+        "{what}:\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+}
+
+/// certbot's run for apex + wildcard: two auth hooks, then two cleanups.
+fn certbot_run(sim: &otc_sim::Sim) {
+    ok(
+        &certbot(sim, "auth", "example.test", APEX, 1, ALL),
+        "auth apex",
+    );
+    ok(
+        &certbot(sim, "auth", "example.test", WILD, 0, ALL),
+        "auth wildcard",
+    );
+}
+
+fn certbot_cleanup(sim: &otc_sim::Sim) {
+    ok(
+        &certbot(sim, "cleanup", "example.test", APEX, 1, ALL),
+        "cleanup apex",
+    );
+    ok(
+        &certbot(sim, "cleanup", "example.test", WILD, 0, ALL),
+        "cleanup wildcard",
+    );
+}
+
+/// The logged metadata requests: (method, path, status).
+fn metadata_requests(sim: &otc_sim::Sim) -> Vec<(String, String, u64)> {
+    requests(sim)
+        .into_iter()
+        .filter(|(_, p, _)| p.starts_with("/latest/"))
+        .collect()
+}
+
+fn log(sim: &otc_sim::Sim) -> Vec<Value> {
+    sim.log_json()["requests"].as_array().unwrap().clone()
+}
+
+#[test]
+fn certbot_apex_and_wildcard_one_apply_per_zone_per_run_no_rollback_nothing_left() {
+    let sim = ncp::start(ncp::seed());
+    certbot_run(&sim);
+    let mut vals = ncp::txt(&sim, "example.test", "_acme-challenge");
+    vals.sort();
+    assert_eq!(vals, ["foreign-keep", APEX, WILD]);
+    // Served: the run applied before it waited for the nameservers.
+    let mut served = ncp::served(&sim, "_acme-challenge.example.test.");
+    served.sort();
+    assert_eq!(served, ["foreign-keep", APEX, WILD]);
+    assert_eq!(
+        applies(&sim),
+        [("120".to_string(), 1)],
+        "one apply for the run"
+    );
+    assert_eq!(
+        ncp::count(&sim, "POST", "/ncpdns/record/120"),
+        1,
+        "one batch"
+    );
+    assert_eq!(ncp::pending(&sim, "example.test"), 0);
+    // Signed with the server role's temporary key, never a static one.
+    let dns_keys: Vec<String> = log(&sim)
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().starts_with("/dns/v1/"))
+        .map(|r| r["access_key"].as_str().unwrap_or("").to_string())
+        .collect();
+    let issued: Vec<String> = log(&sim)
+        .iter()
+        .filter_map(|r| r["issued"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        !issued.is_empty() && dns_keys.iter().all(|k| issued.contains(k)),
+        "{dns_keys:?}"
+    );
+
+    reset_log(&sim);
+    certbot_cleanup(&sim);
+    assert_eq!(
+        ncp::txt(&sim, "example.test", "_acme-challenge"),
+        ["foreign-keep"]
+    );
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep"]
+    );
+    assert_eq!(
+        applies(&sim),
+        [("120".to_string(), 1)],
+        "one apply for the cleanups"
+    );
+    assert_eq!(
+        ncp::count(&sim, "DELETE", "/ncpdns/record/120"),
+        1,
+        "one batch"
+    );
+    assert_eq!(ncp::pending(&sim, "example.test"), 0);
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+}
+
+#[test]
+fn a_nested_zone_is_found_by_the_longest_suffix() {
+    let sim = ncp::start(ncp::seed());
+    let all = "www.sub.example.test";
+    ok(
+        &certbot(&sim, "auth", "www.sub.example.test", APEX, 0, all),
+        "auth",
+    );
+    assert_eq!(
+        ncp::txt(&sim, "sub.example.test", "_acme-challenge.www"),
+        [APEX]
+    );
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.www.sub.example.test."),
+        [APEX]
+    );
+    assert_eq!(applies(&sim), [("121".to_string(), 1)]);
+    ok(
+        &certbot(&sim, "cleanup", "www.sub.example.test", APEX, 0, all),
+        "cleanup",
+    );
+    assert!(ncp::txt(&sim, "sub.example.test", "_acme-challenge.www").is_empty());
+    assert!(ncp::served(&sim, "_acme-challenge.www.sub.example.test.").is_empty());
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+}
+
+#[test]
+fn a_rerun_reads_before_it_adds_and_a_cleanup_of_what_is_gone_succeeds() {
+    let sim = ncp::start(ncp::seed());
+    let one = "example.test";
+    ok(&certbot(&sim, "auth", one, APEX, 0, one), "auth");
+    reset_log(&sim);
+    // The same value again (certbot retried, or a re-run): no duplicate POST, no error.
+    ok(&certbot(&sim, "auth", one, APEX, 0, one), "auth again");
+    assert_eq!(
+        ncp::count(&sim, "POST", "/ncpdns/record/"),
+        0,
+        "nothing added twice"
+    );
+    let vals = ncp::txt(&sim, "example.test", "_acme-challenge");
+    assert_eq!(vals.iter().filter(|v| *v == APEX).count(), 1, "{vals:?}");
+
+    ok(&certbot(&sim, "cleanup", one, APEX, 0, one), "cleanup");
+    reset_log(&sim);
+    let r = certbot(&sim, "cleanup", one, APEX, 0, one);
+    ok(&r, "cleanup when gone");
+    assert_eq!(ncp::count(&sim, "DELETE", "/ncpdns/record/"), 0);
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+}
+
+#[test]
+fn lego_exec_default_mode_present_and_cleanup() {
+    let sim = ncp::start(ncp::seed());
+    for verb in ["present", "cleanup"] {
+        let mut c = ncp::cmd(&sim);
+        c.args([verb, "_acme-challenge.example.test.", APEX]);
+        ok(&run(&sim, &mut c), verb);
+        if verb == "present" {
+            assert!(ncp::served(&sim, "_acme-challenge.example.test.").contains(&APEX.to_string()));
+        }
+    }
+    assert_eq!(
+        applies(&sim),
+        [("120".to_string(), 2)],
+        "one apply per hook"
+    );
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep"]
+    );
+    assert_no_rollback(&sim);
+}
+
+#[test]
+fn metadata_v2_token_on_every_get() {
+    let sim = ncp::start(ncp::seed());
+    ok(
+        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
+        "auth",
+    );
+    let md = metadata_requests(&sim);
+    assert_eq!(
+        md[0],
+        ("PUT".into(), "/latest/api/token".into(), 200),
+        "{md:?}"
+    );
+    assert_eq!(md[1], ("GET".into(), ncp::METADATA_PATH.into(), 200));
+    assert_eq!(
+        md[2],
+        (
+            "GET".into(),
+            format!("{}/{}", ncp::METADATA_PATH, ncp::ROLE),
+            200
+        )
+    );
+    assert_eq!(md.len(), 3, "{md:?}");
+}
+
+#[test]
+fn metadata_v1_when_the_service_has_no_v2() {
+    let sim = ncp::start(ncp::seed());
+    configure(&sim, json!({"metadata_mode": "absent"}));
+    ok(
+        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
+        "auth",
+    );
+    let md = metadata_requests(&sim);
+    assert_eq!(
+        md[0],
+        ("PUT".into(), "/latest/api/token".into(), 404),
+        "{md:?}"
+    );
+    assert!(
+        md[1..].iter().all(|(m, _, s)| m == "GET" && *s == 200),
+        "{md:?}"
+    );
+    assert_eq!(md.len(), 3);
+}
+
+#[test]
+fn metadata_set_to_v2_required_works() {
+    let sim = ncp::start(ncp::seed());
+    configure(&sim, json!({"metadata_mode": "required"}));
+    ok(
+        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
+        "auth",
+    );
+    let md = metadata_requests(&sim);
+    assert!(
+        md.iter().all(|(_, _, s)| *s == 200),
+        "no 401: the token was sent {md:?}"
+    );
+    assert_eq!(ncp::served(&sim, "_acme-challenge.example.test.").len(), 2);
+}
+
+#[test]
+fn metadata_down_is_one_line_telling_to_attach_a_server_role() {
+    let sim = ncp::start(ncp::seed());
+    configure(&sim, json!({"metadata_down": true}));
+    let r = certbot(&sim, "auth", "example.test", APEX, 0, "example.test");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("otc-acme-hook: credentials: "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("attach a server role"), "{}", lines[0]);
+    assert_eq!(
+        ncp::count(&sim, "GET", "/dns/v1/"),
+        0,
+        "no DNS call without keys"
+    );
+}
+
+#[test]
+fn expired_role_keys_are_fetched_again_once() {
+    let sim = ncp::start(ncp::seed());
+    // Keys live 2 s; the first DNS call is held 2.5 s: it arrives with an expired key.
+    configure(
+        &sim,
+        json!({"credential_ttl_secs": 2,
+               "faults": [{"kind": "slow", "ms": 2500, "path_prefix": "/dns/v1/", "count": 1}]}),
+    );
+    let r = certbot(&sim, "auth", "example.test", APEX, 0, "example.test");
+    ok(&r, "auth");
+    let entries = log(&sim);
+    let refused: Vec<&Value> = entries.iter().filter(|e| e["status"] == 401).collect();
+    assert_eq!(refused.len(), 1, "one refusal: {entries:?}");
+    let issued: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["issued"].as_str())
+        .collect();
+    assert_eq!(issued.len(), 2, "the role asked twice: {issued:?}");
+    assert_ne!(issued[0], issued[1]);
+    assert_eq!(refused[0]["access_key"].as_str(), Some(issued[0]));
+}
+
+#[test]
+fn os_names_are_not_read_for_ncp() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.args(["present", "_acme-challenge.example.test.", APEX])
+        .env("OS_ACCESS_KEY", AK)
+        .env("OS_SECRET_KEY", SK)
+        .env("OS_SECURITY_TOKEN", "otc-token-not-for-ncp");
+    ok(&run(&sim, &mut c), "present");
+    let used: Vec<String> = log(&sim)
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().starts_with("/dns/v1/"))
+        .map(|e| e["access_key"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(!used.is_empty() && used.iter().all(|k| k != AK), "{used:?}");
+    assert!(
+        !metadata_requests(&sim).is_empty(),
+        "the server role answered"
+    );
+}
+
+#[test]
+fn ncloud_environment_keys_and_the_command_line_sk_warning() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.args(["present", "_acme-challenge.example.test.", APEX])
+        .env("NCLOUD_ACCESS_KEY", AK)
+        .env("NCLOUD_SECRET_KEY", SK);
+    ok(&run(&sim, &mut c), "present (alias names)");
+    assert!(
+        metadata_requests(&sim).is_empty(),
+        "keys first, no metadata"
+    );
+    assert!(log(&sim).iter().any(|e| e["access_key"] == AK));
+
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "--ak",
+        AK,
+        "--sk",
+        SK,
+        "cleanup",
+        "_acme-challenge.example.test.",
+        APEX,
+    ]);
+    let r = run(&sim, &mut c);
+    ok(&r, "cleanup with --ak/--sk");
+    assert!(
+        r.stderr
+            .contains("--sk on the command line is visible in `ps`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("prefer the server role"), "{}", r.stderr);
+}
+
+#[test]
+fn ncloud_configure_must_be_private_and_is_read_when_it_is() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = ncp::start(ncp::seed());
+    let home = std::env::temp_dir().join(format!("ncp-home-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".ncloud")).unwrap();
+    let conf = home.join(".ncloud/configure");
+    std::fs::write(
+        &conf,
+        format!("[DEFAULT]\nncloud_access_key_id = {AK}\nncloud_secret_access_key = {SK}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let present = || {
+        let mut c = ncp::cmd(&sim);
+        c.args(["present", "_acme-challenge.example.test.", APEX])
+            .env("HOME", &home);
+        run(&sim, &mut c)
+    };
+    let r = present();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("chmod 600 {}", conf.display())),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(requests(&sim).is_empty(), "rejected before any call");
+
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&present(), "present with a private configure");
+    assert!(metadata_requests(&sim).is_empty());
+    assert!(log(&sim).iter().any(|e| e["access_key"] == AK));
+    std::fs::remove_dir_all(&home).ok();
+}
+
+#[test]
+fn a_clock_twenty_minutes_off_is_corrected_with_one_refusal() {
+    let sim = ncp::start(ncp::seed());
+    configure(&sim, json!({"clock_offset_secs": 1200}));
+    let r = certbot(&sim, "auth", "example.test", APEX, 0, "example.test");
+    ok(&r, "auth");
+    assert!(
+        r.stderr.contains("clock is 1200 s behind the API's"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("NTP"), "{}", r.stderr);
+    let refused = log(&sim).iter().filter(|e| e["status"] == 401).count();
+    assert_eq!(refused, 1);
+}
+
+#[test]
+fn a_small_skew_is_not_blamed_and_bad_keys_are_one_line() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.args(["present", "_acme-challenge.example.test.", APEX])
+        .env("NCLOUD_ACCESS_KEY_ID", AK)
+        .env("NCLOUD_SECRET_ACCESS_KEY", "not-the-secret");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
+    assert!(r.stderr.contains("Authentication Failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("clock"), "{}", r.stderr);
+    assert_eq!(
+        log(&sim).iter().filter(|e| e["status"] == 401).count(),
+        1,
+        "no retry"
+    );
+}
+
+#[test]
+fn check_applies_twice_and_names_role_zone_nameservers_delegation_clock() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.args(["check", "example.test", "www.sub.example.test"]);
+    let r = run(&sim, &mut c);
+    ok(&r, "check");
+    for line in [
+        "ok    credentials: server role (access key ncp_…, temporary, expires ",
+        "ok    clock: within",
+        "ok    DNS API: ",
+        "ok    zone example.test: _acme-challenge.example.test. lies in public zone example.test. (id 120)",
+        "ok    probe example.test: added and removed a TXT value at _acme-challenge.example.test.",
+        "ok    zone www.sub.example.test: _acme-challenge.www.sub.example.test. lies in public zone sub.example.test. (id 121)",
+        "ok    nameserver localhost.: ",
+        "ok    delegation of example.test.: NS localhost. (the API names none)",
+    ] {
+        assert!(r.stdout.contains(line), "missing {line:?} in\n{}", r.stdout);
+    }
+    assert_eq!(
+        applies(&sim),
+        [("120".to_string(), 2), ("121".to_string(), 2)],
+        "the probe is applied, then its removal"
+    );
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+    assert!(ncp::count(&sim, "GET", "/ncpdns/domain").ge(&1));
+    let probe = requests(&sim)
+        .into_iter()
+        .find(|(_, p, _)| p == "/dns/v1/ncpdns/domain")
+        .unwrap();
+    assert_eq!(probe.2, 200);
+}
+
+#[test]
+fn api_calls_any_path_signed_and_redacted() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.args(["api", "GET", "/ncpdns/domain?page=0&size=10"]);
+    let r = run(&sim, &mut c);
+    ok(&r, "api");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = v["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["example.test", "sub.example.test"]);
+    // An absolute URL works too, and an error answer is one line.
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "api",
+        "GET",
+        &format!("{}/ncpdns/record/999?page=0&size=1", ncp::dns_base(&sim)),
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("HTTP 404") && r.stderr.contains("X00002"),
+        "{}",
+        r.stderr
+    );
+    // The metadata document's secret is redacted by `api`.
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "api",
+        "GET",
+        &format!("{}/{}", ncp::metadata_url(&sim), ncp::ROLE),
+    ]);
+    let r = run(&sim, &mut c);
+    ok(&r, "api metadata");
+    assert!(r.stdout.contains("SecretAccessKey"), "{}", r.stdout);
+}
+
+#[test]
+fn another_clouds_flag_is_refused_and_a_token_is_rejected() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "--agency-name",
+        "x",
+        "present",
+        "_acme-challenge.example.test.",
+        APEX,
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--agency-name belongs to --cloud otc/huawei"),
+        "{}",
+        r.stderr
+    );
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "--token",
+        "T",
+        "present",
+        "_acme-challenge.example.test.",
+        APEX,
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("NCP keys take no security token"),
+        "{}",
+        r.stderr
+    );
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "--region",
+        "fin",
+        "present",
+        "_acme-challenge.example.test.",
+        APEX,
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(requests(&sim).is_empty());
+}

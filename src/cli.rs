@@ -65,7 +65,8 @@ pub struct Global {
           help_heading = CREDS)]
     pub credentials_file: Option<String>,
     /// Instance metadata URL of the VM's temporary credentials [default: per cloud; otc, huawei:
-    /// http://169.254.169.254/openstack/latest/securitykey]
+    /// http://169.254.169.254/openstack/latest/securitykey; ncp:
+    /// http://169.254.169.254/latest/meta-data/iam/security-credentials]
     #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
           help_heading = CREDS)]
     pub metadata_url: Option<String>,
@@ -74,10 +75,11 @@ pub struct Global {
     #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = "otc",
           value_parser = crate::providers::CLOUDS, help_heading = CLOUD)]
     pub cloud: String,
-    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de] (OTC's public DNS is always in eu-de)
+    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ncp: pub (or gov)] (OTC's public DNS is always in eu-de)
     #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION", help_heading = CLOUD)]
     pub region: Option<String>,
-    /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com]
+    /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com;
+    /// ncp: https://globaldns.apigw.ntruss.com/dns/v1]
     #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL", help_heading = CLOUD)]
     pub dns_endpoint: Option<String>,
     /// Extra CA certificates (PEM) to trust besides the system's, e.g. an inspecting proxy's

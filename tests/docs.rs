@@ -165,7 +165,9 @@ fn flags_in(text: &str) -> BTreeSet<String> {
 fn variables_in(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-        let prefixed = ["OTC_", "OS_", "HC_"].iter().any(|p| word.starts_with(p));
+        let prefixed = ["OTC_", "OS_", "HC_", "NCLOUD_"]
+            .iter()
+            .any(|p| word.starts_with(p));
         if prefixed
             && word.len() > 4
             && word
@@ -179,10 +181,17 @@ fn variables_in(text: &str) -> BTreeSet<String> {
 }
 
 /// Variables documented besides clap's, each with the file that reads it.
-const EXTRA_VARIABLES: [(&str, &str); 3] = [
+const EXTRA_VARIABLES: &[(&str, &str)] = &[
     ("OS_ACCESS_SECRET", "src/providers/otc/setup.rs"),
     ("OS_ACCESS_TOKEN", "src/providers/otc/setup.rs"),
     ("OTC_ACME_HOOK_BIN", "packaging/acme.sh/dns_otc_hook.sh"),
+    ("NCLOUD_ACCESS_KEY_ID", "src/providers/ncp/credentials.rs"),
+    ("NCLOUD_ACCESS_KEY", "src/providers/ncp/credentials.rs"),
+    (
+        "NCLOUD_SECRET_ACCESS_KEY",
+        "src/providers/ncp/credentials.rs",
+    ),
+    ("NCLOUD_SECRET_KEY", "src/providers/ncp/credentials.rs"),
 ];
 
 #[test]
@@ -268,7 +277,7 @@ fn configuration_md_names_only_real_flags_and_variables() {
     );
 
     let envs = cli_envs();
-    for (var, file) in EXTRA_VARIABLES {
+    for &(var, file) in EXTRA_VARIABLES {
         assert!(
             read(file).contains(var),
             "{var} is documented as read by {file}, which lacks it"
@@ -295,6 +304,32 @@ fn configuration_md_names_only_real_flags_and_variables() {
             );
         }
     }
+}
+
+#[test]
+fn configuration_md_documents_ncp_defaults_and_variables() {
+    use otc_acme_hook::providers::ncp::{self, credentials};
+    let md = read("docs/configuration.md");
+    for v in credentials::ENV_ACCESS
+        .iter()
+        .chain(&credentials::ENV_SECRET)
+    {
+        assert!(
+            md.contains(&format!("| `{v}` |")),
+            "docs/configuration.md has no row naming {v}"
+        );
+    }
+    for url in [
+        ncp::DNS_ENDPOINT_PUB,
+        ncp::DNS_ENDPOINT_GOV,
+        ncp::DEFAULT_METADATA_URL,
+    ] {
+        assert!(
+            md.contains(&format!("`{url}`")),
+            "docs/configuration.md lacks NCP's default {url}"
+        );
+    }
+    assert!(md.contains(&format!("`{}`", ncp::DEFAULT_REGION)));
 }
 
 #[test]
@@ -522,7 +557,9 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
         ("CERTBOT_DOMAIN", "example.com"),
         ("CERTBOT_VALIDATION", "v"),
     ];
-    let cases: [Case; 11] = [
+    let cases: [Case; 13] = [
+        (&["--cloud", "ncp", "--token", "T", "auth"], true, &[]),
+        (&["--cloud", "ncp", "--region", "fin", "auth"], true, &[]),
         (&["auth"], false, &[]),
         (&["--ttl", "100", "auth"], true, &[]),
         (&["auth"], true, &[("OS_ACCESS_KEY", "AK")]),

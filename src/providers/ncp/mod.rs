@@ -86,22 +86,22 @@ pub fn resolve_endpoint(
     use crate::error::Error;
     let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
         None => DEFAULT_REGION,
-        Some(r) => Region::parse(r).map_err(|m| Error::rejected("options", m))?,
+        Some(r) => Region::parse(r).map_err(|m| Error::rejected("config", m))?,
     };
     let raw = dns_endpoint
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .unwrap_or(region.dns_endpoint());
     let url = crate::http::Url::parse(raw.trim_end_matches('/'))
-        .map_err(|m| Error::rejected("options", format!("--dns-endpoint: {m}")))?;
+        .map_err(|m| Error::rejected("config", format!("--dns-endpoint: {m}")))?;
     if url.query.is_some() {
         return Err(Error::rejected(
-            "options",
+            "config",
             "--dns-endpoint must not carry a query (give the base, e.g. https://globaldns.apigw.ntruss.com/dns/v1)",
         ));
     }
     url.require_tls_unless_loopback("DNS endpoint")
-        .map_err(|m| Error::rejected("options", m))?;
+        .map_err(|m| Error::rejected("config", m))?;
     Ok((region, url))
 }
 
@@ -113,7 +113,7 @@ pub fn resolve_metadata_url(given: Option<&str>) -> crate::error::Result<crate::
         .filter(|u| !u.is_empty())
         .unwrap_or(DEFAULT_METADATA_URL);
     crate::http::Url::parse(raw)
-        .map_err(|m| crate::error::Error::rejected("options", format!("--metadata-url: {m}")))
+        .map_err(|m| crate::error::Error::rejected("config", format!("--metadata-url: {m}")))
 }
 
 /// What NCP takes from the shared flags, checked before any network call.
@@ -150,7 +150,7 @@ impl Settings {
         if g.token.is_some_and(|t| !t.is_empty()) {
             return Err(Error::rejected(
                 "credentials",
-                "NCP keys take no security token (--token / OS_SECURITY_TOKEN)",
+                "NCP keys take no security token (--token)",
             )
             .hint("drop --token; give --ak and --sk, or use the server role"));
         }
@@ -158,7 +158,7 @@ impl Settings {
             None => None,
             Some(c) => Some(credentials::SourceKind::parse(c).ok_or_else(|| {
                 Error::rejected(
-                    "options",
+                    "config",
                     format!(
                         "--credentials {c:?} is not one of NCP's sources (static, file, metadata)"
                     ),

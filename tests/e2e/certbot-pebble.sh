@@ -12,13 +12,19 @@
 # under env -i, the hook's settings only in a mode-600 config file (--config in the hook
 # command), renews the certificate and leaves the same state.
 #
+# OTC_E2E_CLOUD=ncp runs the same against NAVER Cloud's simulation (Global DNS, the server
+# role's keys from metadata set to "v2 required"); instead of the writes per name it asserts,
+# per domain, one batch and one apply in the auth run and the same in the cleanup run
+# (POST, apply, DELETE, apply), never a rollback, and prints the figures.
+#
 # Needs: scripts/install-test-deps.sh, and `cargo build --bins`.
 # Environment:
+#   OTC_E2E_CLOUD   otc (default) or ncp
 #   OTC_ACME_HOOK   hook binary (default target/debug/otc-acme-hook, from the repo root)
 #   OTC_SIM         simulator binary (default target/debug/otc-sim)
 #   OTC_TEST_VENV   certbot venv (default $HOME/.cache/otc-acme-hook/venv)
 #   OTC_E2E_SEED    seed JSON for otc-sim, format of sim/src/seed.rs
-#                   (default tests/e2e/certbot-pebble.seed.json)
+#                   (default tests/e2e/certbot-pebble.seed.json; ncp: ncp-pebble.seed.json)
 #   OTC_E2E_CERTBOT_TIMEOUT  seconds certbot may take (default 300)
 #   OTC_E2E_KEEP_TMP=1       keep the temp dir (logs, certs) for inspection
 set -euo pipefail
@@ -28,13 +34,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
-e2e_init e2e-certbot-pebble
+cloud=${OTC_E2E_CLOUD:-otc}
+e2e_init "e2e-certbot-pebble$([ "$cloud" = otc ] || printf -- '-%s' "$cloud")"
 tmp=$E2E_TMP
+e2e_cloud_defaults "$cloud" || exit 1
 
 hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
 sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
 venv=${OTC_TEST_VENV:-$HOME/.cache/otc-acme-hook/venv}
-seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$here/certbot-pebble.seed.json}")
+seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$e2e_seed}")
 certbot_timeout=${OTC_E2E_CERTBOT_TIMEOUT:-300}
 
 expected_names=(example.test '*.example.test' www.nested.example.test)
@@ -93,7 +101,8 @@ e2e_pebble_certs || abort "openssl could not make the test certificates"
 
 # --- otc-sim -------------------------------------------------------------------
 cp "$seed_template" "$tmp/seed.json"
-e2e_start_sim "$sim" "$tmp/seed.json" || abort "otc-sim did not start"
+e2e_start_sim "$sim" "$tmp/seed.json" "$cloud" || abort "otc-sim did not start"
+e2e_hook_env_for "$cloud"
 
 curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-initial.json" \
     || abort "GET http://$sim_http/_sim/state failed"
@@ -126,19 +135,19 @@ certbot_args=(
 for name in "${expected_names[@]}"; do certbot_args+=(-d "$name"); done
 
 e2e_log "running certbot ${certbot_args[*]}"
+started=$EPOCHREALTIME
 E2E_TIMEOUT=$certbot_timeout e2e_start certbot \
     env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME="$tmp/home" \
     REQUESTS_CA_BUNDLE="$tmp/ca.pem" \
-    OTC_DNS_ENDPOINT="http://$sim_http" \
-    OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey" \
-    OTC_NAMESERVER_PORT="$sim_dns_port" \
+    "${e2e_hook_env[@]}" \
     "$venv/bin/certbot" "${certbot_args[@]}"
 certbot_pid=$E2E_LAST_PID
 certbot_rc=0
 wait "$certbot_pid" || certbot_rc=$?
-e2e_log "certbot exited $certbot_rc"
+took=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+e2e_log "certbot exited $certbot_rc after ${took}s for ${#expected_names[@]} names"
 
 # --- assertions ----------------------------------------------------------------
 cert="$tmp/certbot/config/live/e2e/cert.pem"
@@ -182,7 +191,17 @@ state_clean() { # state_clean WHEN: the state check, for certbot's run WHEN
 # One certbot run, one write per TXT name: the early hooks only record their value, the
 # last writes each name once, the first cleanup removes each once. Two TXT names here
 # (apex + wildcard share one; the nested zone's), so 2 writes in auth and 2 in cleanup.
-if curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-issue.json"; then
+# NCP: per domain one batch and one apply in the auth run, the same in the cleanup run.
+ncp_writes() { # ncp_writes WHEN
+    if e2e_ncp_writes_ok; then
+        e2e_log "ok: per domain POST, apply, DELETE, apply after $1, no rollback ($(head -n 1 "$tmp/writes.txt"))"
+    else
+        check "NCP writes after $1: $(paste -sd';' "$tmp/writes.txt")"
+    fi
+}
+if [ "$cloud" = ncp ]; then
+    ncp_writes "certbot certonly"
+elif curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-issue.json"; then
     set_writes=$(python3 -c '
 import json, sys
 log = json.load(open(sys.argv[1]))
@@ -205,10 +224,13 @@ state_clean "certbot certonly"
 # certbot stores that command for the next renewal.
 if [ "$certbot_rc" -eq 0 ] && [ -s "$cert" ]; then
     conf="$tmp/otc-acme-hook.conf"
-    printf '%s\n' "# written by the e2e test: the simulator as the hook's endpoints" \
-        "OTC_DNS_ENDPOINT=\"http://$sim_http\"" \
-        "OTC_METADATA_URL=http://$sim_http/openstack/latest/securitykey" \
-        "OTC_NAMESERVER_PORT=$sim_dns_port" >"$conf"
+    {
+        printf '%s\n' "# written by the e2e test: the simulator as the hook's endpoints"
+        for setting in "${e2e_hook_env[@]}"; do
+            printf '%s="%s"\n' "${setting%%=*}" "${setting#*=}"
+        done
+    } >"$conf"
+    [ "$cloud" = ncp ] && curl -fsS --max-time 5 -X POST "http://$sim_http/_sim/reset-log" >/dev/null
     chmod 600 "$conf"
     conf_q=$(printf '%q' "$conf")
     serial_before=$(openssl x509 -in "$cert" -noout -serial)
@@ -238,6 +260,7 @@ if [ "$certbot_rc" -eq 0 ] && [ -s "$cert" ]; then
         check "renewal conf lacks the --config hook command: $(grep manual_ "$tmp/certbot/config/renewal/e2e.conf" | paste -sd';')"
     fi
     state_clean "certbot renew"
+    [ "$cloud" = ncp ] && ncp_writes "certbot renew"
 fi
 
 if [ "${#failures[@]}" -ne 0 ]; then

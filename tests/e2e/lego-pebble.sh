@@ -13,11 +13,17 @@
 # it chains to pebble's root; afterwards otc-sim holds no _acme-challenge TXT value but the
 # foreign "foreign-keep" (ttl 600), which is still there. Prints each lego run's wall time.
 #
+# OTC_E2E_CLOUD=ncp runs the same against NAVER Cloud's simulation (Global DNS, the server
+# role); each lego hook publishes its own change (one apply per hook: lego runs each hook
+# alone), and it asserts that rollback is never called.
+#
 # Needs: scripts/install-test-deps.sh (pebble, lego), and `cargo build --bins`.
 # Environment:
+#   OTC_E2E_CLOUD   otc (default) or ncp
 #   OTC_ACME_HOOK   hook binary (default target/debug/otc-acme-hook, from the repo root)
 #   OTC_SIM         simulator binary (default target/debug/otc-sim)
-#   OTC_E2E_SEED    seed JSON for otc-sim (default tests/e2e/certbot-pebble.seed.json)
+#   OTC_E2E_SEED    seed JSON for otc-sim (default tests/e2e/certbot-pebble.seed.json; ncp:
+#                   ncp-pebble.seed.json)
 #   OTC_E2E_LEGO_TIMEOUT  seconds each lego run may take (default 300)
 #   OTC_E2E_KEEP_TMP=1    keep the temp dir (logs, certs) for inspection
 set -euo pipefail
@@ -27,12 +33,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
-e2e_init e2e-lego-pebble
+cloud=${OTC_E2E_CLOUD:-otc}
+e2e_init "e2e-lego-pebble$([ "$cloud" = otc ] || printf -- '-%s' "$cloud")"
 tmp=$E2E_TMP
+e2e_cloud_defaults "$cloud" || exit 1
 
 hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
 sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
-seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$here/certbot-pebble.seed.json}")
+seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$e2e_seed}")
 lego_timeout=${OTC_E2E_LEGO_TIMEOUT:-300}
 
 expected_names=(example.test '*.example.test' www.nested.example.test)
@@ -85,7 +93,8 @@ e2e_log "lego $(dpkg-query -W -f='${Version}' lego 2>/dev/null || lego --version
 cd "$tmp"
 e2e_pebble_certs || abort "openssl could not make the test certificates"
 cp "$seed_template" "$tmp/seed.json"
-e2e_start_sim "$sim" "$tmp/seed.json" || abort "otc-sim did not start"
+e2e_start_sim "$sim" "$tmp/seed.json" "$cloud" || abort "otc-sim did not start"
+e2e_hook_env_for "$cloud"
 e2e_start_pebble "$sim_dns_port" || abort "pebble did not start"
 
 # --- lego, once per exec mode ------------------------------------------------
@@ -112,9 +121,7 @@ for mode in default RAW; do
         EXEC_SEQUENCE_INTERVAL=1 \
         EXEC_PROPAGATION_TIMEOUT=120 \
         "${mode_env[@]}" \
-        OTC_DNS_ENDPOINT="http://$sim_http" \
-        OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey" \
-        OTC_NAMESERVER_PORT="$sim_dns_port" \
+        "${e2e_hook_env[@]}" \
         lego "${lego_args[@]}"
     lego_rc=0
     wait "$E2E_LAST_PID" || lego_rc=$?
@@ -137,6 +144,26 @@ for mode in default RAW; do
         e2e_log "ok ($mode): no challenge value left in otc-sim; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
     else
         check "otc-sim state after lego ($mode) (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"
+    fi
+    if [ "$cloud" = ncp ]; then
+        curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-$mode.json" || check "could not read otc-sim's log"
+        figures=$(python3 -c '
+import json, sys
+reqs = json.load(open(sys.argv[1])).get("requests", [])
+count = lambda f: sum(1 for r in reqs if f(r.get("method"), r.get("path", "")))
+print(count(lambda m, p: p.startswith("/dns/v1/")),
+      count(lambda m, p: m == "PUT" and "/record/apply/" in p),
+      count(lambda m, p: "/record/rollback/" in p),
+      count(lambda m, p: m in ("POST", "DELETE") and p.startswith("/dns/v1/ncpdns/record/")))
+' "$tmp/sim-log-$mode.json")
+        read -r calls applies rollbacks writes <<<"$figures"
+        # lego runs each hook alone: 3 presents and 3 cleanups, each one batch and one apply.
+        if [ "$rollbacks" != 0 ] || [ "$applies" != 6 ] || [ "$writes" != 6 ]; then
+            check "lego ($mode) on NCP: $writes writes, $applies applies, $rollbacks rollbacks; want 6, 6, 0"
+        else
+            e2e_log "ok ($mode): $calls Global DNS calls, $writes writes, $applies applies (one per hook), no rollback"
+        fi
+        curl -fsS --max-time 5 -X POST "http://$sim_http/_sim/reset-log" >/dev/null
     fi
 done
 e2e_log "lego wall time for ${#expected_names[@]} names: ${timings[*]}"

@@ -117,12 +117,12 @@ e2e_result() {
     [ "$2" -eq 0 ]
 }
 
-# e2e_start_sim SIM SEED: start `SIM serve --seed SEED`, wait for its ready line, and set
-# sim_pid, sim_http (host:port), sim_dns (host:port) and sim_dns_port.
+# e2e_start_sim SIM SEED [CLOUD]: start `SIM serve --seed SEED [--cloud CLOUD]`, wait for
+# its ready line, and set sim_pid, sim_http (host:port), sim_dns (host:port) and sim_dns_port.
 e2e_start_sim() {
-    local bin=$1 seed=$2 ready="" addrs
-    e2e_log "starting $bin serve --seed $seed"
-    e2e_start sim "$bin" serve --seed "$seed"
+    local bin=$1 seed=$2 cloud=${3:-otc} ready="" addrs
+    e2e_log "starting $bin serve --seed $seed --cloud $cloud"
+    e2e_start sim "$bin" serve --seed "$seed" --cloud "$cloud"
     sim_pid=$E2E_LAST_PID
     for _ in $(seq 1 300); do
         if [ -s "$E2E_TMP/sim.out" ]; then
@@ -207,6 +207,67 @@ EOF
         >"$E2E_TMP/pebble-root.pem" || { e2e_log "cannot fetch pebble's root from its management interface"; return 1; }
 }
 
+# e2e_cloud_defaults CLOUD: sets e2e_seed, the default seed of the simulated cloud (otc or ncp).
+e2e_cloud_defaults() {
+    case $1 in
+        otc) e2e_seed="$(e2e_repo_root)/tests/e2e/certbot-pebble.seed.json" ;;
+        ncp) e2e_seed="$(e2e_repo_root)/tests/e2e/ncp-pebble.seed.json" ;;
+        *) e2e_log "unknown OTC_E2E_CLOUD $1 (otc or ncp)"; return 1 ;;
+    esac
+}
+
+# e2e_hook_env_for CLOUD: sets e2e_hook_env, the hook's settings (NAME=value words) for the
+# simulator started by e2e_start_sim.
+e2e_hook_env_for() {
+    case $1 in
+        otc) e2e_hook_env=(
+            OTC_DNS_ENDPOINT="http://$sim_http"
+            OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey"
+            OTC_NAMESERVER_PORT="$sim_dns_port") ;;
+        # Global DNS names no nameservers: the hook asks the resolver (otc-sim's DNS) for NS.
+        ncp) e2e_hook_env=(
+            OTC_CLOUD=ncp
+            OTC_DNS_ENDPOINT="http://$sim_http/dns/v1"
+            OTC_METADATA_URL="http://$sim_http/latest/meta-data/iam/security-credentials"
+            OTC_RESOLVER="127.0.0.1:$sim_dns_port"
+            OTC_NAMESERVER_PORT="$sim_dns_port") ;;
+    esac
+}
+
+# e2e_ncp_writes_ok: otc-sim's log (NCP) shows, for every domain written to, exactly
+# POST, apply, DELETE, apply in that order (one batch and one apply per domain in the auth
+# run, the same in the cleanup run) and no rollback. Prints the figures on its first line;
+# returns 1 with the problems after it, all in $E2E_TMP/writes.txt.
+e2e_ncp_writes_ok() {
+    curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$E2E_TMP/sim-log-writes.json" || return 1
+    python3 - "$E2E_TMP/sim-log-writes.json" >"$E2E_TMP/writes.txt" 2>&1 <<'EOF'
+import json, sys
+reqs = json.load(open(sys.argv[1])).get("requests", [])
+seq, problems = {}, []
+for r in reqs:
+    m, p = r.get("method"), r.get("path", "")
+    if "/record/rollback/" in p:
+        problems.append(f"rollback called: {m} {p}")
+    elif p.startswith("/dns/v1/ncpdns/record/apply/") and m == "PUT":
+        seq.setdefault(p.rsplit("/", 1)[1], []).append("apply")
+    elif p.startswith("/dns/v1/ncpdns/record/") and m in ("POST", "DELETE"):
+        seq.setdefault(p.rsplit("/", 1)[1], []).append(m)
+for d, s in sorted(seq.items()):
+    if s != ["POST", "apply", "DELETE", "apply"]:
+        problems.append(f"domain {d}: writes {s}, want POST, apply, DELETE, apply")
+if not seq:
+    problems.append("no write at all")
+dns = sum(1 for r in reqs if r.get("path", "").startswith("/dns/v1/"))
+md = sum(1 for r in reqs if r.get("path", "").startswith("/latest/"))
+applies = sum(s.count("apply") for s in seq.values())
+rollbacks = sum(1 for r in reqs if "/record/rollback/" in r.get("path", ""))
+print(f"{dns} Global DNS calls, {md} metadata calls, {applies} applies for {len(seq)} domains, {rollbacks} rollbacks")
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+EOF
+}
+
 # e2e_sim_state_clean FOREIGN_VALUE FOREIGN_NAME FOREIGN_ZONE FOREIGN_TTL: otc-sim (sim_http,
 # sim_pid from e2e_start_sim) holds no _acme-challenge TXT value but the foreign one, once,
 # where it was. A delete may still be pending for pending_delay_ms, so it looks again for
@@ -218,7 +279,27 @@ import json, sys
 state_file, foreign_value, foreign_name, foreign_zone, foreign_ttl = sys.argv[1:6]
 state = json.load(open(state_file))
 problems, foreign = [], []
-for zone in state.get("zones", []):
+# NCP's shape: Global DNS domains with records (host relative, "@" the apex), pending
+# edits, and what DNS serves; turned into OTC's zones and recordsets.
+zones = state.get("zones", [])
+for d in state.get("domains", []):
+    zname = d["name"].rstrip(".") + "."
+    if d.get("pending"):
+        problems.append(f"{d['pending']} edit(s) of domain {zname} not applied")
+    sets = {}
+    for rec in d.get("records", []):
+        name = zname if rec["host"] == "@" else f"{rec['host']}.{zname}"
+        sets.setdefault((name, rec["type"]), {"name": name, "type": rec["type"], "ttl": rec["ttl"],
+                                              "records": [], "status": None, "id": rec["id"]})
+        sets[(name, rec["type"])]["records"].append(rec["content"])
+    zones.append({"name": zname, "recordsets": list(sets.values())})
+    for view in state.get("dns", []):
+        for rr in view.get("rrsets", []) if view.get("zone") == zname else []:
+            if rr.get("type") == "TXT" and rr.get("name", "").startswith("_acme-challenge."):
+                for rec in rr.get("records", []):
+                    if rec.strip('"') != foreign_value:
+                        problems.append(f"DNS still serves {rec!r} at {rr['name']}")
+for zone in zones:
     zname = zone.get("name")
     for rs in zone.get("recordsets", []):
         name = rs.get("name", "")

@@ -8,9 +8,13 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 passed=0
 failed=0
-for test in certbot-pebble lego-pebble knot-tcp; do
+# SCRIPT or SCRIPT:CLOUD (OTC_E2E_CLOUD; otc when not given).
+for test in certbot-pebble lego-pebble knot-tcp certbot-pebble:ncp lego-pebble:ncp; do
+    script=${test%%:*}
+    cloud=otc
+    case $test in *:*) cloud=${test#*:} ;; esac
     printf '=== e2e %s\n' "$test"
-    if "$here/$test.sh"; then
+    if OTC_E2E_CLOUD=$cloud "$here/$script.sh"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))

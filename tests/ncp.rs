@@ -549,3 +549,108 @@ fn another_clouds_flag_is_refused_and_a_token_is_rejected() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(requests(&sim).is_empty());
 }
+
+#[test]
+fn a_crashed_runs_value_is_swept_a_day_later_and_published_by_the_next_run() {
+    let sim = ncp::start(ncp::seed());
+    // A run that wrote and then died: its value stays, the journal remembers it.
+    let mut c = ncp::cmd(&sim);
+    c.args([
+        "present",
+        "_acme-challenge.example.test.",
+        "crashed-run-value",
+    ]);
+    ok(&run(&sim, &mut c), "present");
+    let journal = common::lock_dir(&sim).join("journal.tsv");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains("crashed-run-value"), "{text}");
+    // ... two days ago.
+    let aged: String = text
+        .lines()
+        .map(|l| {
+            let (t, rest) = l.split_once('\t').unwrap();
+            format!("{}\t{rest}\n", t.parse::<i64>().unwrap() - 2 * 86_400)
+        })
+        .collect();
+    std::fs::write(&journal, aged).unwrap();
+    reset_log(&sim);
+
+    ok(
+        &certbot(
+            &sim,
+            "auth",
+            "www.sub.example.test",
+            APEX,
+            0,
+            "www.sub.example.test",
+        ),
+        "auth",
+    );
+    assert_eq!(
+        ncp::txt(&sim, "example.test", "_acme-challenge"),
+        ["foreign-keep"]
+    );
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep"],
+        "the sweep was applied"
+    );
+    assert_eq!(ncp::pending(&sim, "example.test"), 0);
+    let mut a = applies(&sim);
+    a.sort();
+    assert_eq!(
+        a,
+        [("120".to_string(), 1), ("121".to_string(), 1)],
+        "one apply per zone"
+    );
+    assert!(
+        !std::fs::read_to_string(&journal)
+            .unwrap()
+            .contains("crashed-run-value")
+    );
+    assert_no_rollback(&sim);
+}
+
+#[test]
+fn hosts_at_once_on_one_name_keep_every_value_and_clean_up() {
+    let sim = ncp::start(ncp::seed());
+    let hosts = 6;
+    let hook = |verb: &str, h: usize| {
+        let mut c = ncp::cmd(&sim);
+        c.arg(verb)
+            .env(
+                "OTC_LOCK_DIR",
+                common::lock_dir(&sim).join(format!("host-{h}")),
+            )
+            .env("CERTBOT_DOMAIN", "example.test")
+            .env("CERTBOT_VALIDATION", format!("host-{h}"))
+            .env("CERTBOT_REMAINING_CHALLENGES", "0")
+            .env("CERTBOT_ALL_DOMAINS", "example.test")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    for verb in ["auth", "cleanup"] {
+        let children: Vec<_> = (0..hosts).map(|h| hook(verb, h)).collect();
+        for (h, child) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().unwrap();
+            let r = Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            common::assert_no_secrets(&sim, &r);
+            ok(&r, &format!("{verb} host {h}"));
+        }
+        let present = ncp::txt(&sim, "example.test", "_acme-challenge");
+        let served = ncp::served(&sim, "_acme-challenge.example.test.");
+        for h in 0..hosts {
+            let v = format!("host-{h}");
+            assert_eq!(present.contains(&v), verb == "auth", "{verb}: {present:?}");
+            assert_eq!(served.contains(&v), verb == "auth", "{verb}: {served:?}");
+        }
+    }
+    assert_foreign_intact(&sim);
+    assert_eq!(ncp::pending(&sim, "example.test"), 0);
+    assert_no_rollback(&sim);
+}

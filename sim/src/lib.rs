@@ -51,6 +51,12 @@
 //!
 //! The DNS data belongs to one account: keys of any origin see the same zones.
 //!
+//! `"ncp"` (for `--cloud ncp`, [`CloudKind::Ncp`]) holds NAVER Cloud's part:
+//! `{"static_keys": [{"access", "secret"}], "role": {"id", "name"}, "metadata":
+//! "optional|required|absent", "metadata_enabled": true, "credential_ttl_secs": 3600,
+//! "domains": [{"id": 120, "name": "example.test", "records": [{"host": "@", "type",
+//! "content", "ttl"}]}]}`; see [`ncp::NcpSeed`] and `docs/simulator.md`.
+//!
 //! # HTTP
 //!
 //! One port serves everything:

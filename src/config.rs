@@ -72,6 +72,9 @@ pub fn allowed_names(cmd: &clap::Command) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     walk(cmd, &mut out);
     out.extend(ALIASES.iter().map(|s| s.to_string()));
+    for (_, names) in crate::providers::own_variables() {
+        out.extend(names.iter().map(|s| s.to_string()));
+    }
     out.remove(CONFIG_VAR);
     out
 }
@@ -446,6 +449,10 @@ pub fn template(cmd: &clap::Command) -> String {
     out.push_str(&format!(
         "\n## Aliases of OS_SECRET_KEY and OS_SECURITY_TOKEN (older OTC scripts' names)\n\n{aliases}"
     ));
+    for (heading, names) in crate::providers::own_variables() {
+        let lines: String = names.iter().map(|n| format!("#{n}=\n")).collect();
+        out.push_str(&format!("\n## {heading}\n\n{lines}"));
+    }
     out
 }
 

@@ -654,3 +654,40 @@ fn hosts_at_once_on_one_name_keep_every_value_and_clean_up() {
     assert_eq!(ncp::pending(&sim, "example.test"), 0);
     assert_no_rollback(&sim);
 }
+
+#[test]
+fn a_config_file_may_select_ncp_and_hold_its_keys() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = ncp::start(ncp::seed());
+    let dir = std::env::temp_dir().join(format!("ncp-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("config");
+    std::fs::write(
+        &conf,
+        format!(
+            "OTC_CLOUD=ncp\nOTC_DNS_ENDPOINT={}\nNCLOUD_ACCESS_KEY_ID={AK}\nNCLOUD_SECRET_ACCESS_KEY=\"{SK}\"\n",
+            ncp::dns_base(&sim)
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = ncp::cmd(&sim);
+    c.env_remove("OTC_CLOUD")
+        .env_remove("OTC_DNS_ENDPOINT")
+        .env("OTC_CONFIG", &conf)
+        .args(["present", "_acme-challenge.example.test.", APEX]);
+    ok(&run(&sim, &mut c), "present");
+    assert!(
+        metadata_requests(&sim).is_empty(),
+        "the file's keys, not the role"
+    );
+    assert!(log(&sim).iter().any(|e| e["access_key"] == AK));
+    // A file holding a secret must be private.
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = ncp::cmd(&sim);
+    c.env("OTC_CONFIG", &conf)
+        .args(["cleanup", "_acme-challenge.example.test.", APEX]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -45,6 +45,18 @@ impl CloudConfig {
     }
 }
 
+/// Environment names a cloud reads by hand (its tools' own names, not clap's),
+/// with the heading the config template lists them under; a config file may set them.
+pub fn own_variables() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![(
+        "NAVER Cloud's keys (--cloud ncp; NCP's tools' names)",
+        ncp::credentials::ENV_ACCESS
+            .into_iter()
+            .chain(ncp::credentials::ENV_SECRET)
+            .collect(),
+    )]
+}
+
 /// Argument ids of each cloud's own flags, with the clouds they belong to.
 pub fn flag_owners() -> Vec<(&'static [&'static str], Vec<String>)> {
     let ids = |cmd: Command| -> Vec<String> {

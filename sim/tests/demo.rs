@@ -45,3 +45,33 @@ fn demo_runs_the_real_hook() {
         "{text}"
     );
 }
+
+#[test]
+fn demo_of_ncp_applies_once_per_domain_per_run_and_never_rolls_back() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_otc-sim"))
+        .args(["demo", "--cloud", "ncp", "--hook"])
+        .arg(hook_binary())
+        .env_clear()
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("foreign value \"keep-me\" still served: true"),
+        "{text}"
+    );
+    // Two domains, the auth run and the cleanup run: four applies.
+    assert!(text.contains("applies: 4; rollbacks: 0"), "{text}");
+    assert!(
+        text.contains("all nameservers serve the challenge values"),
+        "{text}"
+    );
+    assert!(
+        text.contains("_acme-challenge.www.sub.example.test.  NXDOMAIN (no TXT)"),
+        "{text}"
+    );
+}

@@ -43,6 +43,18 @@ impl CloudConfig {
     }
 }
 
+/// Variables a cloud reads by hand (not through clap), which the config file
+/// may set too, with a heading for the config template.
+pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    out.extend(
+        otc::setup::ENV_READ_BY_HAND
+            .iter()
+            .map(|n| (*n, otc::setup::ENV_READ_BY_HAND_WHAT)),
+    );
+    out
+}
+
 /// Argument ids of each cloud's own flags, with the clouds they belong to.
 pub fn flag_owners() -> Vec<(&'static [&'static str], Vec<String>)> {
     let ids = |cmd: Command| -> Vec<String> {

@@ -538,7 +538,7 @@ impl Flow<'_> {
             .unwrap_or(0);
         let now_ms = self.hook.clock.unix_ms();
         let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
-        if since < RECHECK_AFTER {
+        if since < RECHECK_AFTER && self.hook.api.whole_set_writes() {
             self.hook.clock.sleep(RECHECK_AFTER - since);
         }
         let groups = group_by_name(&entries, &[State::Removed]);
@@ -691,6 +691,9 @@ impl Flow<'_> {
     /// holds there (and ours) that another host's read-modify-write dropped
     /// (OTC has no conditional update); at most [`MAX_READDS`] times a value.
     fn keep(&self, names: &[(Zone, String)], own: &[(String, String)]) -> Result<()> {
+        if !self.hook.api.whole_set_writes() {
+            return Ok(());
+        }
         loop {
             self.pause_after_write();
             let mut missing: Vec<(Zone, String, String)> = Vec::new();
@@ -822,6 +825,9 @@ impl Flow<'_> {
     /// host brought back, until a read finds none of it; at most
     /// [`MAX_REREMOVALS`] times.
     fn removed_stays_removed(&self, groups: &[(Zone, String, Vec<String>)]) -> Result<()> {
+        if !self.hook.api.whole_set_writes() {
+            return Ok(());
+        }
         let mut attempt = 0;
         loop {
             self.pause_after_write();

@@ -13,8 +13,11 @@ use crate::error::{Error, Result};
 /// The default file of root (and of system units).
 pub const SYSTEM_PATH: &str = "/etc/otc-acme-hook/config";
 
-/// Variables src/options.rs reads by hand, besides clap's `env` names.
-pub const ALIASES: [&str; 2] = ["OS_ACCESS_SECRET", "OS_ACCESS_TOKEN"];
+/// Variables the clouds read by hand, besides clap's `env` names (each
+/// cloud lists its own in the registry), with what they are.
+pub fn aliases() -> Vec<(&'static str, &'static str)> {
+    crate::providers::env_read_by_hand()
+}
 
 /// The variable of `--config`: it names the file, so the file can't set it.
 pub const CONFIG_VAR: &str = "OTC_CONFIG";
@@ -71,10 +74,7 @@ pub fn allowed_names(cmd: &clap::Command) -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     walk(cmd, &mut out);
-    out.extend(ALIASES.iter().map(|s| s.to_string()));
-    for (_, names) in crate::providers::own_variables() {
-        out.extend(names.iter().map(|s| s.to_string()));
-    }
+    out.extend(aliases().iter().map(|(s, _)| s.to_string()));
     out.remove(CONFIG_VAR);
     out
 }
@@ -442,16 +442,13 @@ pub fn template(cmd: &clap::Command) -> String {
             out.push_str(&format!("#{env}={}\n", default.join(",")));
         }
     }
-    let aliases = ALIASES
-        .iter()
-        .map(|a| format!("#{a}=\n"))
-        .collect::<String>();
-    out.push_str(&format!(
-        "\n## Aliases of OS_SECRET_KEY and OS_SECURITY_TOKEN (older OTC scripts' names)\n\n{aliases}"
-    ));
-    for (heading, names) in crate::providers::own_variables() {
-        let lines: String = names.iter().map(|n| format!("#{n}=\n")).collect();
-        out.push_str(&format!("\n## {heading}\n\n{lines}"));
+    let mut last = "";
+    for (name, what) in aliases() {
+        if what != last {
+            out.push_str(&format!("\n## {what}\n\n"));
+            last = what;
+        }
+        out.push_str(&format!("#{name}=\n"));
     }
     out
 }

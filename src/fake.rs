@@ -428,6 +428,9 @@ impl Provider for SetFake {
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
         self.core.begin_commit(zone)
     }
+    fn whole_set_writes(&self) -> bool {
+        true
+    }
 }
 
 // ---------------------------------------------------------------- records with ids

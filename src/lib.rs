@@ -1,11 +1,14 @@
-//! otc-acme-hook: ACME DNS-01 hooks for Open Telekom Cloud DNS, signed with
-//! the temporary credentials of an ECS agency.
+//! otc-acme-hook: ACME DNS-01 hooks for Open Telekom Cloud / Huawei Cloud,
+//! OVHcloud and NAVER Cloud DNS, with the cloud's workload identity where it
+//! offers one.
 //!
-//! One module per concern: [`sign`] (pure signer), [`credentials`] (the chain
-//! of sources), [`http`] (transport), [`signed`] (signed calls), [`dns_api`]
-//! (the DNS backend seam and OTC's implementation), [`zone`] and [`txt`]
-//! (pure name and TXT-set logic), [`hook`] (auth/cleanup flows), [`cli`],
-//! and [`error`]; the simulator is its own crate, `otc-sim` (sim/).
+//! Shared modules name no cloud: the flow ([`hook`], [`certbot`], [`local`]),
+//! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
+//! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
+//! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
+//! context, [`options`], [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
+//! Each cloud is one folder under [`providers`]. The simulator is its own
+//! crate, `otc-sim` (sim/). See docs/architecture.md.
 #![forbid(unsafe_code)]
 
 pub mod api_cmd;

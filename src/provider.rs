@@ -119,6 +119,13 @@ pub trait Provider {
     fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt>;
     /// Publishes the zone's changes (OVH refresh, NCP apply; OTC nothing to send).
     fn commit(&self, zone: &Zone) -> ApiResult<()>;
+    /// Whether a write replaces every value at the name (OTC: no conditional
+    /// update): another host's read-modify-write racing ours can then drop a
+    /// value or bring one back, so the flow reads again a second after its
+    /// last write. Record-per-value APIs touch only the records named.
+    fn whole_set_writes(&self) -> bool {
+        false
+    }
 }
 
 /// Remembers zone lookups and nameservers for one run: they don't change
@@ -182,6 +189,9 @@ impl Provider for Memo<'_> {
     }
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
         self.inner.commit(zone)
+    }
+    fn whole_set_writes(&self) -> bool {
+        self.inner.whole_set_writes()
     }
 }
 

@@ -45,16 +45,21 @@ impl CloudConfig {
     }
 }
 
-/// Environment names a cloud reads by hand (its tools' own names, not clap's),
-/// with the heading the config template lists them under; a config file may set them.
-pub fn own_variables() -> Vec<(&'static str, Vec<&'static str>)> {
-    vec![(
-        "NAVER Cloud's keys (--cloud ncp; NCP's tools' names)",
-        ncp::credentials::ENV_ACCESS
-            .into_iter()
-            .chain(ncp::credentials::ENV_SECRET)
-            .collect(),
-    )]
+/// Variables a cloud reads by hand (not through clap), which the config file
+/// may set too, with a heading for the config template.
+pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    out.extend(
+        otc::setup::ENV_READ_BY_HAND
+            .iter()
+            .map(|n| (*n, otc::setup::ENV_READ_BY_HAND_WHAT)),
+    );
+    out.extend(
+        ncp::setup::ENV_READ_BY_HAND
+            .iter()
+            .map(|n| (*n, ncp::setup::ENV_READ_BY_HAND_WHAT)),
+    );
+    out
 }
 
 /// Argument ids of each cloud's own flags, with the clouds they belong to.

@@ -14,12 +14,15 @@ use crate::provider::CloudInput;
 /// The `--cloud` values of this folder.
 pub const CLOUDS: &[&str] = &["ncp"];
 
-/// The environment names NCP reads by hand (keys and the home directory).
+/// Variables read here by hand (the NCP tools' names of the keys), which a
+/// config file may set too.
+pub const ENV_READ_BY_HAND: [&str; 4] =
+    [ENV_ACCESS[0], ENV_ACCESS[1], ENV_SECRET[0], ENV_SECRET[1]];
+pub const ENV_READ_BY_HAND_WHAT: &str = "NAVER Cloud's keys (--cloud ncp; the NCP tools' names)";
+
+/// The environment names NCP reads (the keys and the home directory).
 fn read_by_hand() -> impl Iterator<Item = &'static str> {
-    ENV_ACCESS
-        .into_iter()
-        .chain(ENV_SECRET)
-        .chain(std::iter::once("HOME"))
+    ENV_READ_BY_HAND.into_iter().chain(std::iter::once("HOME"))
 }
 
 /// The few environment values NCP reads, kept for `connect`; never printed.

@@ -371,4 +371,8 @@ impl Provider for OtcDns {
     fn commit(&self, _zone: &provider::Zone) -> ApiResult<()> {
         Ok(())
     }
+
+    fn whole_set_writes(&self) -> bool {
+        true
+    }
 }

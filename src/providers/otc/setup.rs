@@ -14,6 +14,11 @@ use crate::provider::CloudInput;
 /// The default region (OTC's public DNS is in eu-de whatever the region).
 pub const DEFAULT_REGION: &str = "eu-de";
 
+/// Variables read here by hand: the older OTC scripts' names of two keys.
+pub const ENV_READ_BY_HAND: [&str; 2] = ["OS_ACCESS_SECRET", "OS_ACCESS_TOKEN"];
+pub const ENV_READ_BY_HAND_WHAT: &str =
+    "Aliases of OS_SECRET_KEY and OS_SECURITY_TOKEN (older OTC scripts' names)";
+
 /// Default endpoints of a cloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {

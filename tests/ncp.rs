@@ -691,3 +691,34 @@ fn a_config_file_may_select_ncp_and_hold_its_keys() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn throttling_is_waited_out_and_a_failed_apply_is_retried_without_writing_again() {
+    let sim = ncp::start(ncp::seed());
+    configure(
+        &sim,
+        json!({"faults": [
+            {"kind": "429", "count": 2, "path_prefix": "/dns/v1/ncpdns/domain", "retry_after": 0},
+            {"kind": "status", "status": 503, "count": 1, "path_prefix": "/dns/v1/ncpdns/record/apply/"}
+        ]}),
+    );
+    ok(
+        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
+        "auth",
+    );
+    let entries = log(&sim);
+    let faults: Vec<&str> = entries.iter().filter_map(|e| e["fault"].as_str()).collect();
+    assert_eq!(faults, ["429", "429", "status"], "{entries:?}");
+    assert_eq!(
+        ncp::count(&sim, "PUT", "/record/apply/120"),
+        2,
+        "the apply again"
+    );
+    assert_eq!(
+        ncp::count(&sim, "POST", "/ncpdns/record/120"),
+        1,
+        "never the write again"
+    );
+    assert_eq!(ncp::served(&sim, "_acme-challenge.example.test.").len(), 2);
+    assert_no_rollback(&sim);
+}

@@ -722,3 +722,24 @@ fn throttling_is_waited_out_and_a_failed_apply_is_retried_without_writing_again(
     assert_eq!(ncp::served(&sim, "_acme-challenge.example.test.").len(), 2);
     assert_no_rollback(&sim);
 }
+
+/// Another cloud's settings in the environment (or a shared config file) are
+/// not read: no rejection, and the run uses this cloud's identity.
+#[test]
+fn another_clouds_variables_in_the_environment_are_not_read() {
+    let sim = ncp::start(ncp::seed());
+    let mut c = ncp::cmd(&sim);
+    c.env("OTC_AGENCY_NAME", "dns-agency")
+        .env("OTC_AGENCY_DOMAIN_NAME", "partner")
+        .env("OTC_IDP_ID", "cce-idp")
+        .args(["present", "_acme-challenge.example.test.", APEX]);
+    ok(&run(&sim, &mut c), "present");
+    let mut c = ncp::cmd(&sim);
+    c.env("OTC_AGENCY_NAME", "dns-agency")
+        .args(["cleanup", "_acme-challenge.example.test.", APEX]);
+    ok(&run(&sim, &mut c), "cleanup");
+    assert!(
+        !requests(&sim).iter().any(|(_, p, _)| p.contains("/v3")),
+        "no IAM call"
+    );
+}

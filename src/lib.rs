@@ -26,6 +26,7 @@ pub mod error;
 pub mod fake;
 pub mod hook;
 pub mod http;
+pub mod keyfile;
 pub mod local;
 pub mod options;
 pub mod propagation;

@@ -7,6 +7,26 @@ use serde_json::Value;
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "** redacted **";
 
+/// A string that never prints itself (its `Debug` says [`REDACTED`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The value, for signing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
 /// Whether a JSON key names a credential: compared case-insensitively with
 /// `_` and `-` removed; any name containing one of the words, or exactly `sk`
 /// or `signature`.

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Keys, NCLOUD_CONFIGURE, Secret};
 use crate::error::{Error, Result};
+use crate::keyfile;
 use crate::report::Report;
 
 /// The environment names, in order of preference.
@@ -52,40 +53,7 @@ impl SourceKind {
     }
 }
 
-/// A file's text and permission bits.
-#[derive(Debug, Clone)]
-pub struct FileText {
-    pub mode: u32,
-    pub text: String,
-}
-
-/// Reads files (injected so tests need no disk).
-pub trait Files {
-    fn read(&self, path: &Path) -> std::io::Result<FileText>;
-}
-
-/// The real file system.
-pub struct RealFiles;
-
-impl Files for RealFiles {
-    fn read(&self, path: &Path) -> std::io::Result<FileText> {
-        let meta = std::fs::metadata(path)?;
-        #[cfg(unix)]
-        let mode = {
-            use std::os::unix::fs::PermissionsExt;
-            meta.permissions().mode()
-        };
-        #[cfg(not(unix))]
-        let mode = {
-            let _ = meta;
-            0o600
-        };
-        Ok(FileText {
-            mode,
-            text: std::fs::read_to_string(path)?,
-        })
-    }
-}
+pub use crate::keyfile::{FileText, Files, RealFiles};
 
 /// What one source did: keys, or why it was passed over.
 enum Attempt {
@@ -218,17 +186,7 @@ fn from_file(
             ));
         }
     };
-    if file.mode & 0o077 != 0 {
-        return Err(Error::rejected(
-            "credentials",
-            format!(
-                "credentials file {} is readable by group or others (mode {:o})",
-                path.display(),
-                file.mode & 0o777
-            ),
-        )
-        .hint(format!("chmod 600 {}", path.display())));
-    }
+    keyfile::require_private("credentials file", &path, file.mode)?;
     parse(&file.text, &path).map(Attempt::Loaded)
 }
 
@@ -240,41 +198,21 @@ fn from_file(
 /// keys and sections ignored). Errors name the line, never a value.
 pub fn parse(text: &str, path: &Path) -> Result<Keys> {
     let bad = |msg: String| Error::rejected("credentials", format!("{}: {msg}", path.display()));
+    let entries = keyfile::entries(text, path)?;
     let ini = text.lines().any(|l| l.trim_start().starts_with('['));
-    let mut section: Option<String> = None;
     let (mut ak, mut sk) = (None, None);
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || (ini && line.starts_with(';')) {
+    for e in entries {
+        if ini && e.section.as_deref() != Some("DEFAULT") {
             continue;
         }
-        if ini && line.starts_with('[') {
-            let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
-                return Err(bad(format!("line {}: expected `[section]`", i + 1)));
-            };
-            section = Some(name.trim().to_string());
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(bad(format!("line {}: expected `key = value`", i + 1)));
-        };
-        let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .unwrap_or(v)
-            .to_string();
-        if ini && section.as_deref() != Some("DEFAULT") {
-            continue;
-        }
-        match k.trim() {
-            "access_key" | "ncloud_access_key_id" => ak = Some(v),
-            "secret_key" | "ncloud_secret_access_key" => sk = Some(v),
+        match e.key.as_str() {
+            "access_key" | "ncloud_access_key_id" => ak = Some(e.value),
+            "secret_key" | "ncloud_secret_access_key" => sk = Some(e.value),
             _ if ini => {}
             other => {
                 return Err(bad(format!(
                     "line {}: unknown key {other:?} (access_key, secret_key)",
-                    i + 1
+                    e.line
                 )));
             }
         }

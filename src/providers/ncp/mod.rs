@@ -179,25 +179,7 @@ impl Settings {
     }
 }
 
-/// A string that never prints itself.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    /// The value, for signing only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::redact::REDACTED)
-    }
-}
+pub use crate::redact::Secret;
 
 /// An NCP access key pair (an API key, or a server role's temporary one).
 #[derive(Clone)]

@@ -6,34 +6,23 @@ use std::path::Path;
 
 use super::{Credentials, Secret};
 use crate::error::{Error, Result};
+use crate::keyfile::{self, Files, RealFiles};
 
 /// Parses the file's text. Errors name the line, never its value.
 pub fn parse(text: &str, path: &Path) -> Result<Credentials> {
     let bad = |msg: String| Error::rejected("credentials", format!("{}: {msg}", path.display()));
     let (mut ak, mut sk, mut tok, mut project) = (None, None, None, None);
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(bad(format!("line {}: expected `key = value`", i + 1)));
-        };
-        let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .unwrap_or(v)
-            .to_string();
-        match k.trim() {
-            "access_key" => ak = Some(v),
-            "secret_key" => sk = Some(v),
-            "security_token" => tok = Some(v),
-            "project_id" => project = Some(v),
+    for e in keyfile::entries(text, path)? {
+        let v = Some(e.value);
+        match e.key.as_str() {
+            "access_key" => ak = v,
+            "secret_key" => sk = v,
+            "security_token" => tok = v,
+            "project_id" => project = v,
             other => {
                 return Err(bad(format!(
                     "line {}: unknown key {other:?} (access_key, secret_key, security_token, project_id)",
-                    i + 1
+                    e.line
                 )));
             }
         }
@@ -51,37 +40,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Credentials> {
     Ok(c)
 }
 
-/// Reads the file, refusing one that others may read.
+/// Reads the file (never through a link), refusing one that others may read.
 pub fn load(path: &Path) -> Result<Credentials> {
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let file = RealFiles.read(path).map_err(|e| {
         Error::rejected(
             "credentials",
             format!("cannot read credentials file {}: {e}", path.display()),
         )
     })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(Error::rejected(
-                "credentials",
-                format!(
-                    "credentials file {} is readable by group or others (mode {:o})",
-                    path.display(),
-                    mode & 0o777
-                ),
-            )
-            .hint(format!("chmod 600 {}", path.display())));
-        }
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::rejected(
-            "credentials",
-            format!("cannot read credentials file {}: {e}", path.display()),
-        )
-    })?;
-    parse(&text, path)
+    keyfile::require_private("credentials file", path, file.mode)?;
+    parse(&file.text, path)
 }
 
 #[cfg(test)]

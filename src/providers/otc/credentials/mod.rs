@@ -17,25 +17,7 @@ use crate::error::{Error, Result};
 use crate::http::{Transport, Url};
 use crate::report::Report;
 
-/// A string that never prints itself.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    /// The value, for signing only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("** redacted **")
-    }
-}
+pub use crate::redact::Secret;
 
 /// An access key pair, temporary when it carries a security token.
 #[derive(Clone)]

@@ -1,0 +1,168 @@
+//! Files that hold secrets, the same for every cloud: read without following
+//! a link at the last component, the permission bits taken from the opened
+//! file (no window between the check and the read), refused when group or
+//! others may read them; and the `key = value` format of the credentials
+//! files (with `[section]`s when a file has them, as the clouds' CLIs write).
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// A file's text and permission bits.
+#[derive(Debug, Clone)]
+pub struct FileText {
+    pub mode: u32,
+    pub text: String,
+}
+
+/// Reads files (injected so tests need no disk).
+pub trait Files {
+    fn read(&self, path: &Path) -> std::io::Result<FileText>;
+}
+
+/// The real file system.
+pub struct RealFiles;
+
+impl Files for RealFiles {
+    fn read(&self, path: &Path) -> std::io::Result<FileText> {
+        use rustix::fs::{Mode, OFlags};
+        // A link planted at a secret's path is refused (ELOOP), never followed.
+        let fd = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        )?;
+        let stat = rustix::fs::fstat(&fd)?;
+        if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        let mut text = String::new();
+        std::fs::File::from(fd).read_to_string(&mut text)?;
+        Ok(FileText {
+            mode: stat.st_mode & 0o7777,
+            text,
+        })
+    }
+}
+
+/// Refuses a secret's file that group or others may read.
+pub fn require_private(what: &str, path: &Path, mode: u32) -> Result<()> {
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(Error::rejected(
+        "credentials",
+        format!(
+            "{what} {} is readable by group or others (mode {:o})",
+            path.display(),
+            mode & 0o777
+        ),
+    )
+    .hint(format!("chmod 600 {}", path.display())))
+}
+
+/// One `key = value` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// 1-based, for errors (which never quote a value).
+    pub line: usize,
+    /// The `[section]` it is in, in a file that has sections.
+    pub section: Option<String>,
+    pub key: String,
+    /// Trimmed, one pair of double quotes removed.
+    pub value: String,
+}
+
+/// The lines of a credentials file: `key = value`, `#` comments (and `;` in
+/// a file with sections), blank lines. Errors name the line, never its value.
+pub fn entries(text: &str, path: &Path) -> Result<Vec<Entry>> {
+    let bad = |msg: String| Error::rejected("credentials", format!("{}: {msg}", path.display()));
+    let ini = text.lines().any(|l| l.trim_start().starts_with('['));
+    let mut section: Option<String> = None;
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || (ini && line.starts_with(';')) {
+            continue;
+        }
+        if ini && line.starts_with('[') {
+            let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+                return Err(bad(format!("line {}: expected `[section]`", i + 1)));
+            };
+            section = Some(name.trim().to_string());
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(bad(format!("line {}: expected `key = value`", i + 1)));
+        };
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .unwrap_or(v);
+        out.push(Entry {
+            line: i + 1,
+            section: section.clone(),
+            key: k.trim().to_string(),
+            value: v.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_sections_quotes_and_errors() {
+        let p = Path::new("f");
+        let e = entries("# c\n\na = 1\nb=\"x y\"\n", p).unwrap();
+        assert_eq!(
+            e.iter()
+                .map(|e| (e.line, e.key.as_str(), e.value.as_str(), e.section.clone()))
+                .collect::<Vec<_>>(),
+            vec![(3, "a", "1", None), (4, "b", "x y", None)]
+        );
+        let e = entries("[DEFAULT]\n; c\nk = v\n[other]\nk = w\n", p).unwrap();
+        assert_eq!(e[0].section.as_deref(), Some("DEFAULT"));
+        assert_eq!(
+            (e[1].section.as_deref(), e[1].value.as_str()),
+            (Some("other"), "w")
+        );
+        let err = entries("a = 1\nSECRETVALUE\n", p).unwrap_err();
+        assert!(err.cause.contains("line 2"), "{}", err.cause);
+        assert!(!err.cause.contains("SECRETVALUE"));
+    }
+
+    #[test]
+    fn private_files_only() {
+        assert!(require_private("credentials file", Path::new("f"), 0o600).is_ok());
+        let e = require_private("credentials file", Path::new("/x/f"), 0o644).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.cause.contains("mode 644"), "{}", e.cause);
+        assert_eq!(e.hint.as_deref(), Some("chmod 600 /x/f"));
+    }
+
+    #[test]
+    fn real_files_never_follow_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("otc-keyfile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("f");
+        std::fs::write(&f, "x").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let t = RealFiles.read(&f).unwrap();
+        assert_eq!((t.mode & 0o777, t.text.as_str()), (0o640, "x"));
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        assert!(RealFiles.read(&link).is_err(), "a link is refused");
+        assert!(RealFiles.read(&dir).is_err(), "a directory is refused");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -144,7 +144,6 @@ mod clouds;
 mod core;
 pub mod demo;
 pub mod ncp;
-pub mod ovh;
 mod seed;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -47,7 +47,7 @@ enum Command {
         /// Address of the authoritative DNS server (UDP and TCP on one port); port 0 picks a free port.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
         dns: SocketAddr,
-        /// The cloud to simulate (today only otc).
+        /// The cloud to simulate: otc, or ovh (OVHcloud: token endpoint, /1.0/auth/time, /1.0/domain/zone…).
         #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
         cloud: CloudKind,
     },

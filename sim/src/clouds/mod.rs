@@ -5,6 +5,7 @@
 //! the seed, then add a [`CloudKind`] variant and its arms below.
 
 pub(crate) mod otc;
+pub(crate) mod ovh;
 
 use crate::core::clock::Now;
 use crate::core::cloud::Cloud;
@@ -15,14 +16,16 @@ use crate::seed::Seed;
 pub enum CloudKind {
     #[default]
     Otc,
+    Ovh,
 }
 
 impl CloudKind {
-    pub const ALL: &[CloudKind] = &[CloudKind::Otc];
+    pub const ALL: &[CloudKind] = &[CloudKind::Otc, CloudKind::Ovh];
 
     pub fn name(self) -> &'static str {
         match self {
             CloudKind::Otc => "otc",
+            CloudKind::Ovh => "ovh",
         }
     }
 
@@ -35,5 +38,10 @@ impl CloudKind {
 pub(crate) fn build(kind: CloudKind, seed: &Seed, now: &Now) -> anyhow::Result<Box<dyn Cloud>> {
     Ok(match kind {
         CloudKind::Otc => Box::new(otc::Otc::from_seed(&seed.otc(), now)?),
+        CloudKind::Ovh => Box::new(ovh::cloud::Ovh::from_seed(
+            &seed.ovh,
+            &seed.normalized_nameservers(),
+            now,
+        )?),
     })
 }

@@ -60,7 +60,7 @@ pub struct Global {
     #[arg(long = "credentials", env = "OTC_CREDENTIALS", global = true, value_name = "SOURCE",
           value_parser = ["static", "file", "container", "metadata"], help_heading = CREDS)]
     pub credentials: Option<String>,
-    /// File of `key = value` lines: access_key, secret_key, [security_token], [project_id]; mode 600
+    /// File of `key = value` lines: access_key, secret_key, [security_token], [project_id] (ovh: client_id, client_secret); mode 600
     #[arg(long = "credentials-file", env = "OTC_CREDENTIALS_FILE", global = true, value_name = "FILE",
           help_heading = CREDS)]
     pub credentials_file: Option<String>,
@@ -74,10 +74,10 @@ pub struct Global {
     #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = "otc",
           value_parser = crate::providers::CLOUDS, help_heading = CLOUD)]
     pub cloud: String,
-    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de] (OTC's public DNS is always in eu-de)
+    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ovh: eu (eu, ca, us)] (OTC's public DNS is always in eu-de)
     #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION", help_heading = CLOUD)]
     pub region: Option<String>,
-    /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com]
+    /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com; ovh: the region's API base, e.g. https://eu.api.ovh.com/1.0]
     #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL", help_heading = CLOUD)]
     pub dns_endpoint: Option<String>,
     /// Extra CA certificates (PEM) to trust besides the system's, e.g. an inspecting proxy's

@@ -19,19 +19,22 @@ pub mod otc;
 pub mod ovh;
 
 /// The values of `--cloud`.
-pub const CLOUDS: [&str; 2] = ["otc", "huawei"];
+pub const CLOUDS: [&str; 3] = ["otc", "huawei", "ovh"];
 
 /// The flags each cloud defines for itself, flattened into the CLI.
 #[derive(Debug, Args)]
 pub struct CloudFlags {
     #[command(flatten)]
     pub otc: otc::flags::OtcArgs,
+    #[command(flatten)]
+    pub ovh: ovh::flags::OvhArgs,
 }
 
 /// A cloud's settings, validated before any network call.
 #[derive(Debug, Clone)]
 pub enum CloudConfig {
     Otc(otc::setup::OtcConfig),
+    Ovh(ovh::setup::OvhConfig),
 }
 
 impl CloudConfig {
@@ -39,37 +42,41 @@ impl CloudConfig {
     pub fn dns_endpoint(&self) -> &Url {
         match self {
             CloudConfig::Otc(c) => &c.dns_endpoint,
+            CloudConfig::Ovh(c) => &c.dns_endpoint,
         }
     }
 }
 
-/// Argument ids of each cloud's own flags, with the clouds they belong to.
-pub fn flag_owners() -> Vec<(&'static [&'static str], Vec<String>)> {
-    let ids = |cmd: Command| -> Vec<String> {
+/// Each cloud's own flags, `(id, long name)`, with the clouds they belong to.
+pub fn flag_owners() -> Vec<(&'static [&'static str], Vec<(String, String)>)> {
+    let flags = |cmd: Command| -> Vec<(String, String)> {
         cmd.get_arguments()
-            .map(|a| a.get_id().to_string())
+            .map(|a| {
+                let id = a.get_id().to_string();
+                let long = a.get_long().map_or_else(|| id.clone(), str::to_string);
+                (id, long)
+            })
             .collect()
     };
-    vec![(
-        otc::flags::CLOUDS,
-        ids(otc::flags::OtcArgs::augment_args(Command::new("otc"))),
-    )]
+    vec![
+        (
+            otc::flags::CLOUDS,
+            flags(otc::flags::OtcArgs::augment_args(Command::new("otc"))),
+        ),
+        (
+            ovh::flags::CLOUDS,
+            flags(ovh::flags::OvhArgs::augment_args(Command::new("ovh"))),
+        ),
+    ]
 }
 
 /// Refuses a cloud's own flag given on the command line for another cloud.
 pub fn check_flags(cloud: &str, on_command_line: &dyn Fn(&str) -> bool) -> Result<()> {
-    for (clouds, ids) in flag_owners() {
+    for (clouds, flags) in flag_owners() {
         if clouds.contains(&cloud) {
             continue;
         }
-        if let Some(id) = ids.iter().find(|id| on_command_line(id)) {
-            let cmd = Command::new("x");
-            let cmd = otc::flags::OtcArgs::augment_args(cmd);
-            let long = cmd
-                .get_arguments()
-                .find(|a| a.get_id() == id.as_str())
-                .and_then(|a| a.get_long())
-                .unwrap_or(id);
+        if let Some((_, long)) = flags.iter().find(|(id, _)| on_command_line(id)) {
             return Err(Error::rejected(
                 "config",
                 format!(
@@ -98,6 +105,11 @@ pub fn configure(input: &CloudInput, flags: &CloudFlags) -> Result<(CloudConfig,
             }
             CloudConfig::Otc(otc::setup::configure(input, &flags.otc)?)
         }
+        "ovh" => {
+            let (cfg, w) = ovh::setup::configure_real(input, &flags.ovh)?;
+            warnings.extend(w);
+            CloudConfig::Ovh(cfg)
+        }
         other => {
             return Err(Error::rejected(
                 "config",
@@ -117,5 +129,6 @@ pub fn connect(
 ) -> Result<Box<dyn Connection>> {
     Ok(match cfg {
         CloudConfig::Otc(c) => Box::new(otc::connect::connect(c, net, clock, report)?),
+        CloudConfig::Ovh(c) => Box::new(ovh::connect::connect(c, net, clock, report)?),
     })
 }

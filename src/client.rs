@@ -247,7 +247,8 @@ impl Client {
                 },
                 // A refused certificate stays refused.
                 Err(ApiError::Transport(TransportError::Tls(_))) => None,
-                Err(_) if idempotent(method) => Some(backoff),
+                // A refused credential (a token endpoint's `invalid_client`) stays refused.
+                Err(e) if idempotent(method) && e.is_transient() => Some(backoff),
                 Err(_) => None,
             };
             match retry_in {

@@ -321,7 +321,10 @@ mod tests {
         let line = usage_error(&["otc-acme-hook", "--cloud", "aws", "auth"]);
         assert!(!line.contains('\n'), "{line}");
         assert!(line.contains("'aws'"), "{line}");
-        assert!(line.contains("[possible values: otc, huawei, ovh]"), "{line}");
+        assert!(
+            line.contains("[possible values: otc, huawei, ovh]"),
+            "{line}"
+        );
 
         let line = usage_error(&["otc-acme-hook", "api"]);
         assert!(

@@ -47,8 +47,12 @@ impl CloudConfig {
     }
 }
 
-/// Each cloud's own flags, `(id, long name)`, with the clouds they belong to.
-pub fn flag_owners() -> Vec<(&'static [&'static str], Vec<(String, String)>)> {
+/// A group of one cloud's own flags: the clouds they belong to, and each
+/// flag's `(argument id, long name)`.
+pub type FlagGroup = (&'static [&'static str], Vec<(String, String)>);
+
+/// Each cloud's own flags, grouped by the clouds they belong to.
+pub fn flag_owners() -> Vec<FlagGroup> {
     let flags = |cmd: Command| -> Vec<(String, String)> {
         cmd.get_arguments()
             .map(|a| {

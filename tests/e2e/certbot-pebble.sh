@@ -21,6 +21,10 @@
 #                   (default tests/e2e/certbot-pebble.seed.json)
 #   OTC_E2E_CERTBOT_TIMEOUT  seconds certbot may take (default 300)
 #   OTC_E2E_KEEP_TMP=1       keep the temp dir (logs, certs) for inspection
+#   CLOUD           the cloud to run against: otc (default) or ovh (otc-sim --cloud ovh, the
+#                   hook with --cloud ovh and a service account whose secret is in a mode-600
+#                   OVH_CLIENT_SECRET_FILE; the write count becomes one record POST per value
+#                   in auth, one DELETE per value in cleanup and one refresh per zone per run)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,13 +32,22 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
-e2e_init e2e-certbot-pebble
+cloud=${CLOUD:-otc}
+case $cloud in
+    otc) e2e_init e2e-certbot-pebble ;;
+    *) e2e_init "e2e-certbot-pebble-$cloud" ;;
+esac
 tmp=$E2E_TMP
 
 hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
 sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
 venv=${OTC_TEST_VENV:-$HOME/.cache/otc-acme-hook/venv}
-seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$here/certbot-pebble.seed.json}")
+case $cloud in
+    otc) default_seed=$here/certbot-pebble.seed.json ;;
+    ovh) default_seed=$here/certbot-pebble.ovh.seed.json ;;
+    *) echo "CLOUD=$cloud: no such cloud in this test" >&2; exit 2 ;;
+esac
+seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$default_seed}")
 certbot_timeout=${OTC_E2E_CERTBOT_TIMEOUT:-300}
 
 expected_names=(example.test '*.example.test' www.nested.example.test)
@@ -93,7 +106,29 @@ e2e_pebble_certs || abort "openssl could not make the test certificates"
 
 # --- otc-sim -------------------------------------------------------------------
 cp "$seed_template" "$tmp/seed.json"
-e2e_start_sim "$sim" "$tmp/seed.json" || abort "otc-sim did not start"
+e2e_start_sim "$sim" "$tmp/seed.json" "$cloud" || abort "otc-sim did not start"
+
+# The hook's settings for this cloud: the simulator as its endpoints, and credentials.
+case $cloud in
+    otc)
+        cloud_env=(
+            OTC_DNS_ENDPOINT="http://$sim_http"
+            OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey"
+        )
+        ;;
+    ovh)
+        # The service account's secret in a file only root can read (what docs/setup.md says).
+        printf '%s\n' "e2e-client-secret-0123456789abcdef" >"$tmp/ovh_client_secret"
+        chmod 600 "$tmp/ovh_client_secret"
+        cloud_env=(
+            OTC_CLOUD=ovh
+            OTC_DNS_ENDPOINT="http://$sim_http/1.0"
+            OTC_TOKEN_ENDPOINT="http://$sim_http/auth/oauth2/token"
+            OVH_CLIENT_ID=e2e0000000000001
+            OVH_CLIENT_SECRET_FILE="$tmp/ovh_client_secret"
+        )
+        ;;
+esac
 
 curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$tmp/sim-state-initial.json" \
     || abort "GET http://$sim_http/_sim/state failed"
@@ -131,8 +166,7 @@ E2E_TIMEOUT=$certbot_timeout e2e_start certbot \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME="$tmp/home" \
     REQUESTS_CA_BUNDLE="$tmp/ca.pem" \
-    OTC_DNS_ENDPOINT="http://$sim_http" \
-    OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey" \
+    "${cloud_env[@]}" \
     OTC_NAMESERVER_PORT="$sim_dns_port" \
     "$venv/bin/certbot" "${certbot_args[@]}"
 certbot_pid=$E2E_LAST_PID
@@ -173,7 +207,9 @@ fi
 # otc-sim's state after certbot: every challenge value gone (a delete may still be
 # pending for pending_delay_ms, so look again for a few seconds), the foreign value kept.
 state_clean() { # state_clean WHEN: the state check, for certbot's run WHEN
-    if e2e_sim_state_clean "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
+    local clean=e2e_sim_state_clean
+    [ "$cloud" = otc ] || clean=e2e_sim_state_clean_$cloud
+    if "$clean" "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
         e2e_log "ok: no challenge value left in otc-sim after $1; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
     else
         check "otc-sim state after $1 (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"
@@ -183,6 +219,8 @@ state_clean() { # state_clean WHEN: the state check, for certbot's run WHEN
 # last writes each name once, the first cleanup removes each once. Two TXT names here
 # (apex + wildcard share one; the nested zone's), so 2 writes in auth and 2 in cleanup.
 if curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-issue.json"; then
+    case $cloud in
+    otc)
     set_writes=$(python3 -c '
 import json, sys
 log = json.load(open(sys.argv[1]))
@@ -194,6 +232,32 @@ print(sum(1 for r in log.get("requests", [])
     else
         check "expected 4 TXT set writes (one per name in auth and in cleanup), the simulator logged $set_writes"
     fi
+    ;;
+    ovh)
+    # One record per value: 3 POSTs in auth, 3 DELETEs in cleanup; one refresh per zone
+    # in auth and one in cleanup (2 zones); and the API calls per hook, for the record.
+    writes=$(python3 -c '
+import json, sys
+reqs = json.load(open(sys.argv[1])).get("requests", [])
+api = [r for r in reqs if r.get("path", "").startswith("/1.0/") or r.get("path", "").startswith("/auth/")]
+posts = sum(1 for r in api if r["method"] == "POST" and r["path"].endswith("/record"))
+deletes = sum(1 for r in api if r["method"] == "DELETE" and "/record/" in r["path"])
+refresh = {}
+for r in api:
+    if r["method"] == "POST" and r["path"].endswith("/refresh"):
+        z = r["path"].split("/")[4]
+        refresh[z] = refresh.get(z, 0) + 1
+print(posts, deletes, ",".join(f"{z}={n}" for z, n in sorted(refresh.items())), len(api))
+' "$tmp/sim-log-issue.json")
+    read -r posts deletes refreshes api_calls <<<"$writes"
+    e2e_log "OVH API calls of the run (6 hook processes): $api_calls; refreshes per zone: $refreshes"
+    if [ "$posts $deletes $refreshes" = "3 3 example.test=2,nested.example.test=2" ]; then
+        e2e_log "ok: 3 record POSTs, 3 DELETEs, one refresh per zone in auth and one in cleanup"
+    else
+        check "expected 3 POSTs, 3 DELETEs and 2 refreshes per zone, the simulator logged: $posts POSTs, $deletes DELETEs, refreshes $refreshes"
+    fi
+    ;;
+    esac
 else
     check "could not read otc-sim's log"
 fi
@@ -205,10 +269,22 @@ state_clean "certbot certonly"
 # certbot stores that command for the next renewal.
 if [ "$certbot_rc" -eq 0 ] && [ -s "$cert" ]; then
     conf="$tmp/otc-acme-hook.conf"
-    printf '%s\n' "# written by the e2e test: the simulator as the hook's endpoints" \
-        "OTC_DNS_ENDPOINT=\"http://$sim_http\"" \
-        "OTC_METADATA_URL=http://$sim_http/openstack/latest/securitykey" \
-        "OTC_NAMESERVER_PORT=$sim_dns_port" >"$conf"
+    {
+        printf '%s\n' "# written by the e2e test: the simulator as the hook's endpoints"
+        case $cloud in
+            otc)
+                printf '%s\n' "OTC_DNS_ENDPOINT=\"http://$sim_http\"" \
+                    "OTC_METADATA_URL=http://$sim_http/openstack/latest/securitykey"
+                ;;
+            ovh)
+                printf '%s\n' OTC_CLOUD=ovh "OTC_DNS_ENDPOINT=http://$sim_http/1.0" \
+                    "OTC_TOKEN_ENDPOINT=http://$sim_http/auth/oauth2/token" \
+                    OVH_CLIENT_ID=e2e0000000000001 \
+                    "OVH_CLIENT_SECRET=e2e-client-secret-0123456789abcdef"
+                ;;
+        esac
+        printf '%s\n' "OTC_NAMESERVER_PORT=$sim_dns_port"
+    } >"$conf"
     chmod 600 "$conf"
     conf_q=$(printf '%q' "$conf")
     serial_before=$(openssl x509 -in "$cert" -noout -serial)

@@ -20,6 +20,9 @@
 #   OTC_E2E_SEED    seed JSON for otc-sim (default tests/e2e/certbot-pebble.seed.json)
 #   OTC_E2E_LEGO_TIMEOUT  seconds each lego run may take (default 300)
 #   OTC_E2E_KEEP_TMP=1    keep the temp dir (logs, certs) for inspection
+#   CLOUD           otc (default: both exec modes) or ovh (otc-sim --cloud ovh, the hook with
+#                   --cloud ovh and a service account; the default exec mode; the OVH API
+#                   calls and refreshes of the run are printed)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,12 +30,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
-e2e_init e2e-lego-pebble
+cloud=${CLOUD:-otc}
+case $cloud in
+    otc) e2e_init e2e-lego-pebble; default_seed=$here/certbot-pebble.seed.json; modes=(default RAW) ;;
+    ovh) e2e_init e2e-lego-pebble-ovh; default_seed=$here/certbot-pebble.ovh.seed.json; modes=(default) ;;
+    *) echo "CLOUD=$cloud: no such cloud in this test" >&2; exit 2 ;;
+esac
 tmp=$E2E_TMP
 
 hook=$(abs_from "$PWD" "${OTC_ACME_HOOK:-$repo_root/target/debug/otc-acme-hook}")
 sim=$(abs_from "$PWD" "${OTC_SIM:-$repo_root/target/debug/otc-sim}")
-seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$here/certbot-pebble.seed.json}")
+seed_template=$(abs_from "$PWD" "${OTC_E2E_SEED:-$default_seed}")
 lego_timeout=${OTC_E2E_LEGO_TIMEOUT:-300}
 
 expected_names=(example.test '*.example.test' www.nested.example.test)
@@ -48,7 +56,7 @@ timings=()
 
 diagnostics() {
     local mode
-    for mode in default RAW; do
+    for mode in "${modes[@]}"; do
         e2e_dump "$tmp/lego-$mode.out" "lego ($mode) stdout"
         e2e_dump "$tmp/lego-$mode.err" "lego ($mode) stderr"
     done
@@ -85,12 +93,29 @@ e2e_log "lego $(dpkg-query -W -f='${Version}' lego 2>/dev/null || lego --version
 cd "$tmp"
 e2e_pebble_certs || abort "openssl could not make the test certificates"
 cp "$seed_template" "$tmp/seed.json"
-e2e_start_sim "$sim" "$tmp/seed.json" || abort "otc-sim did not start"
+e2e_start_sim "$sim" "$tmp/seed.json" "$cloud" || abort "otc-sim did not start"
+case $cloud in
+    otc)
+        cloud_env=(
+            OTC_DNS_ENDPOINT="http://$sim_http"
+            OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey"
+        )
+        ;;
+    ovh)
+        cloud_env=(
+            OTC_CLOUD=ovh
+            OTC_DNS_ENDPOINT="http://$sim_http/1.0"
+            OTC_TOKEN_ENDPOINT="http://$sim_http/auth/oauth2/token"
+            OVH_CLIENT_ID=e2e0000000000001
+            OVH_CLIENT_SECRET=e2e-client-secret-0123456789abcdef
+        )
+        ;;
+esac
 e2e_start_pebble "$sim_dns_port" || abort "pebble did not start"
 
 # --- lego, once per exec mode ------------------------------------------------
 mkdir -p "$tmp/home"
-for mode in default RAW; do
+for mode in "${modes[@]}"; do
     path="$tmp/lego-$mode"
     mode_env=()
     [ "$mode" = RAW ] && mode_env=(EXEC_MODE=RAW)
@@ -112,8 +137,7 @@ for mode in default RAW; do
         EXEC_SEQUENCE_INTERVAL=1 \
         EXEC_PROPAGATION_TIMEOUT=120 \
         "${mode_env[@]}" \
-        OTC_DNS_ENDPOINT="http://$sim_http" \
-        OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey" \
+        "${cloud_env[@]}" \
         OTC_NAMESERVER_PORT="$sim_dns_port" \
         lego "${lego_args[@]}"
     lego_rc=0
@@ -133,10 +157,22 @@ for mode in default RAW; do
     elif ! e2e_cert_matches "$cert" "$chain" "${expected_names[@]}" >"$tmp/cert-problems.txt"; then
         while IFS= read -r problem; do check "lego ($mode): $problem"; done <"$tmp/cert-problems.txt"
     fi
-    if e2e_sim_state_clean "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
+    clean=e2e_sim_state_clean
+    [ "$cloud" = otc ] || clean=e2e_sim_state_clean_$cloud
+    if "$clean" "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
         e2e_log "ok ($mode): no challenge value left in otc-sim; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
     else
         check "otc-sim state after lego ($mode) (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"
+    fi
+    if [ "$cloud" = ovh ] && curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-$mode.json"; then
+        e2e_log "($mode) $(python3 -c '
+import json, sys
+reqs = [r for r in json.load(open(sys.argv[1])).get("requests", [])
+        if r["path"].startswith(("/1.0/", "/auth/"))]
+tokens = sum(1 for r in reqs if r["path"].endswith("/oauth2/token"))
+refresh = sum(1 for r in reqs if r["method"] == "POST" and r["path"].endswith("/refresh"))
+print(f"OVH API calls: {len(reqs)} from {tokens} hook processes that called it; refreshes: {refresh}")
+' "$tmp/sim-log-$mode.json")"
     fi
 done
 e2e_log "lego wall time for ${#expected_names[@]} names: ${timings[*]}"

@@ -8,9 +8,13 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 passed=0
 failed=0
-for test in certbot-pebble lego-pebble knot-tcp; do
+# NAME or NAME:CLOUD (the script run with CLOUD=CLOUD).
+for test in certbot-pebble lego-pebble knot-tcp certbot-pebble:ovh lego-pebble:ovh; do
     printf '=== e2e %s\n' "$test"
-    if "$here/$test.sh"; then
+    script=${test%%:*}
+    cloud=otc
+    [ "$script" = "$test" ] || cloud=${test#*:}
+    if CLOUD=$cloud "$here/$script.sh"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))

@@ -522,7 +522,12 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
         ("CERTBOT_DOMAIN", "example.com"),
         ("CERTBOT_VALIDATION", "v"),
     ];
-    let cases: [Case; 11] = [
+    let ovh_both = [
+        ("OVH_CLIENT_ID", "cid"),
+        ("OVH_CLIENT_SECRET", "cs"),
+        ("OVH_APPLICATION_KEY", "ak"),
+    ];
+    let cases: [Case; 17] = [
         (&["auth"], false, &[]),
         (&["--ttl", "100", "auth"], true, &[]),
         (&["auth"], true, &[("OS_ACCESS_KEY", "AK")]),
@@ -542,6 +547,23 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
             true,
             &[("OTC_CONFIG", "/nonexistent/otc-acme-hook.conf")],
         ),
+        // OVHcloud (flags by cloud, credential kinds, regions).
+        (&["--cloud", "otc", "--client-id", "x", "auth"], true, &[]),
+        (
+            &[
+                "--cloud",
+                "otc",
+                "--token-endpoint",
+                "https://t.example/",
+                "auth",
+            ],
+            true,
+            &[],
+        ),
+        (&["--cloud", "ovh", "--agency-name", "a", "auth"], true, &[]),
+        (&["--cloud", "ovh", "--sk", "x", "auth"], true, &[]),
+        (&["--cloud", "ovh", "--region", "eu-de", "auth"], true, &[]),
+        (&["--cloud", "ovh", "auth"], true, &ovh_both),
     ];
     for (args, with_certbot, extra) in cases {
         let mut env = extra.to_vec();

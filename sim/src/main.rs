@@ -59,6 +59,9 @@ enum Command {
         /// The otc-acme-hook binary (default: the one next to otc-sim)
         #[arg(long, value_name = "PATH")]
         hook: Option<PathBuf>,
+        /// The cloud to simulate: otc, or ovh (the same run with --cloud ovh and a service account).
+        #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
+        cloud: CloudKind,
     },
 }
 
@@ -114,12 +117,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = writeln!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { hook } => {
+        Command::Demo { hook, cloud } => {
             let hook = match hook {
                 Some(h) => h,
                 None => std::env::current_exe()?.with_file_name("otc-acme-hook"),
             };
-            otc_sim::demo::run_demo(&hook, &mut std::io::stdout().lock())?;
+            let out = &mut std::io::stdout().lock();
+            match cloud {
+                CloudKind::Otc => otc_sim::demo::run_demo(&hook, out)?,
+                CloudKind::Ovh => otc_sim::demo::run_demo_ovh(&hook, out)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

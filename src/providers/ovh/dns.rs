@@ -191,11 +191,17 @@ pub fn sub_domain(name: &str, zone: &Zone) -> Option<String> {
 /// OVHcloud DNS over an injected [`Sender`].
 pub struct OvhDns<S> {
     sender: S,
+    /// `nameServers` of each zone read this run: a zone probe already has
+    /// them, and they don't change while a hook runs.
+    nameservers: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>>,
 }
 
 impl<S: Sender> OvhDns<S> {
     pub fn new(sender: S) -> Self {
-        OvhDns { sender }
+        OvhDns {
+            sender,
+            nameservers: Default::default(),
+        }
     }
 
     /// One call; a non-2xx answer becomes an [`ApiError`] needing `action`.
@@ -225,6 +231,9 @@ impl<S: Sender> OvhDns<S> {
         ) {
             Ok(r) => {
                 let info: ZoneInfo = decode("GET /domain/zone/{zone}", &r.body)?;
+                self.nameservers
+                    .borrow_mut()
+                    .insert(seg.clone(), info.name_servers.clone());
                 let zone = Zone {
                     name: absolute(&seg),
                     id: seg,
@@ -306,6 +315,8 @@ impl<S: Sender> Provider for OvhDns<S> {
         for cand in cands
             .iter()
             .filter(|c| c.trim_end_matches('.').contains('.'))
+            // No zone starts with an underscore label (`_acme-challenge.…`): not a host name.
+            .filter(|c| !c.starts_with('_'))
         {
             match self.zone_info(cand) {
                 Ok(Some((z, _))) => return Ok(vec![z]),
@@ -328,6 +339,9 @@ impl<S: Sender> Provider for OvhDns<S> {
     }
 
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        if let Some(ns) = self.nameservers.borrow().get(&zone_segment(&zone.id)?) {
+            return Ok(ns.clone());
+        }
         match self.zone_info(&zone.id)? {
             Some((_, info)) => Ok(info.name_servers),
             None => Err(ApiError::status(
@@ -570,15 +584,21 @@ mod tests {
         let dns = OvhDns::new(&f);
         let zones = dns.zones_holding("_acme-challenge.a.example.com.").unwrap();
         assert_eq!(zones, [zone()]);
+        // `_acme-challenge.…` is no host name, so never a zone: not asked for.
         assert_eq!(
             f.sent(),
             [
                 "GET /domain/zone",
-                "GET /domain/zone/_acme-challenge.a.example.com",
                 "GET /domain/zone/a.example.com",
                 "GET /domain/zone/example.com",
             ]
         );
+        // The probe read the nameservers already: not asked again.
+        assert_eq!(
+            dns.nameservers(&zone()).unwrap(),
+            ["dns1.ovh.net", "ns1.ovh.net"]
+        );
+        assert_eq!(f.sent().len(), 3);
         // Nothing found, something refused: the refusal, with the action it lacks.
         let f = Fake::default().on("GET", "/domain/zone", 403, denied).on(
             "GET",

@@ -63,6 +63,12 @@ impl Auth for OvhAuth {
         Ok((target, headers))
     }
 
+    /// A bearer carries no time, and the classic signature's comes from the
+    /// API's own clock (`/auth/time`): a 401 is about the credentials.
+    fn signs_with_our_clock(&self) -> bool {
+        false
+    }
+
     /// A new token once per process (service accounts only).
     fn refresh(&self) -> ApiResult<Option<String>> {
         Ok(if self.inner.after_401()? {
@@ -325,6 +331,28 @@ mod tests {
         assert_eq!(auth_of(&sent[4]).as_deref(), Some("Bearer T2"));
         assert!(conn.identity().contains("service account cid"));
         assert!(!conn.identity().contains("cs"));
+    }
+
+    #[test]
+    fn a_401_renews_the_token_even_when_the_clocks_disagree() {
+        let mut expired = answer(
+            401,
+            r#"{"class":"Client::Unauthorized","message":"expired"}"#,
+        );
+        expired.headers = vec![("Date".into(), "Mon, 01 Jan 2001 00:00:00 GMT".into())];
+        let t = FakeTransport::with(vec![token("T1"), expired, token("T2"), answer(200, "[]")]);
+        let c = cfg(
+            Creds::ServiceAccount {
+                client_id: "cid".into(),
+                client_secret: Secret::new("cs"),
+            },
+            "http://127.0.0.1:1/1.0",
+        );
+        let conn = conn(&c, &t, 1_700_000_000);
+        let url = conn.sender.url("/domain/zone");
+        assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
+        assert_eq!(auth_of(&t.sent.borrow()[3]).as_deref(), Some("Bearer T2"));
+        assert_eq!(conn.clock_offset(), 0);
     }
 
     #[test]

@@ -827,3 +827,211 @@ fn check_and_api() {
     let r = run(&sim, &mut c);
     assert!(!r.stdout.contains("access_token\": \"ey"), "{}", r.stdout);
 }
+
+fn with_records(extra: &[(&str, &str)]) -> Value {
+    let mut s = seed();
+    let recs = s["ovh"]["zones"][0]["records"].as_array_mut().unwrap();
+    for (sub, target) in extra {
+        recs.push(json!({"subDomain": sub, "fieldType": "TXT", "target": target}));
+    }
+    s
+}
+
+#[test]
+fn day_old_leftovers_are_swept_and_nothing_else() {
+    let sim = start_cloud(
+        with_records(&[
+            ("_acme-challenge", "leftover-old"),
+            ("_acme-challenge", "leftover-recent"),
+        ]),
+        "ovh",
+    );
+    let dir = common::lock_dir(&sim);
+    common::private_dir(&dir);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut journal = String::new();
+    for (age, value) in [(2 * 86_400, "leftover-old"), (3_600, "leftover-recent")] {
+        journal.push_str(&format!(
+            "{}\t{}\texample.test\texample.test.\t_acme-challenge.example.test.\t{value}\n",
+            now - age,
+            sim.base_url()
+        ));
+    }
+    std::fs::write(dir.join("journal.tsv"), journal).unwrap();
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "www.example.test",
+        "fresh",
+        0,
+        "www.example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stdout.contains("removing a leftover value leftover-old"),
+        "{}",
+        r.stdout
+    );
+    let mut at = targets_at(&sim, "_acme-challenge");
+    at.sort();
+    assert_eq!(
+        at,
+        ["\"foreign-keep\"", "leftover-recent"],
+        "only the day-old value went"
+    );
+    assert_eq!(targets_at(&sim, "_acme-challenge.www"), ["fresh"]);
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn the_secret_from_a_file_a_systemd_credential_or_the_credentials_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim();
+    let dir = std::env::temp_dir().join(format!("otc-test-ovh-secrets-{}", std::process::id()));
+    common::private_dir(&dir);
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{}\n", ALL.1)).unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OVH_CLIENT_ID", ALL.0)
+        .env("OVH_CLIENT_SECRET_FILE", &secret_file)
+        .arg("-v");
+    let r = certbot(&sim, c, "auth", "example.test", "v-file", 0, "example.test");
+    ok(&r);
+    assert!(
+        r.stderr
+            .contains("service account sa-all from environment + OVH_CLIENT_SECRET_FILE"),
+        "{}",
+        r.stderr
+    );
+
+    // systemd's LoadCredential=: $CREDENTIALS_DIRECTORY/ovh_client_secret.
+    let creds = dir.join("creds");
+    common::private_dir(&creds);
+    let f = creds.join("ovh_client_secret");
+    std::fs::write(&f, ALL.1).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OVH_CLIENT_ID", ALL.0)
+        .env("CREDENTIALS_DIRECTORY", &creds)
+        .arg("-v");
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-file",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr.contains("systemd credential ovh_client_secret"),
+        "{}",
+        r.stderr
+    );
+
+    // --credentials-file: client_id and client_secret, mode 600; readable by others is refused.
+    let cf = dir.join("ovh.creds");
+    std::fs::write(
+        &cf,
+        format!("client_id = {}\nclient_secret = {}\n", ZONE.0, ZONE.1),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OTC_CREDENTIALS_FILE", &cf);
+    ok(&certbot(
+        &sim,
+        c,
+        "auth",
+        "example.test",
+        "v-cf",
+        0,
+        "example.test",
+    ));
+    assert!(targets_at(&sim, "_acme-challenge").contains(&"v-cf".to_string()));
+    std::fs::set_permissions(&cf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OTC_CREDENTIALS_FILE", &cf);
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-cf",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn throttling_and_5xx_are_retried_and_a_failed_refresh_is_not_a_second_write() {
+    let sim = sim();
+    configure(
+        &sim,
+        json!({"faults": [
+            {"kind": "429", "path_prefix": "/1.0/domain/zone/example.test/record", "method": "GET", "count": 2},
+            {"kind": "status", "status": 503, "path_prefix": "/1.0/domain/zone/example.test", "method": "GET"}
+        ]}),
+    );
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-retry",
+        0,
+        "example.test",
+    ));
+    let statuses: Vec<u64> = request_log(&sim.log_json())
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(count(&sim, "POST", "/domain/zone/example.test/record"), 1);
+    // A refresh answered 500: the record is written once.
+    reset_log(&sim);
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 500, "path_prefix": "/1.0/domain/zone/example.test/refresh"}]}),
+    );
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-refresh",
+        0,
+        "example.test",
+    );
+    assert_eq!(
+        count(&sim, "POST", "/domain/zone/example.test/record"),
+        1,
+        "{:?}",
+        calls(&sim)
+    );
+    // The commit is retried on its own: a second refresh, never a second record.
+    ok(&r);
+    assert_eq!(refreshes(&sim), 2, "{:?}", calls(&sim));
+    assert_eq!(
+        served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep", "v-refresh", "v-retry"]
+    );
+}

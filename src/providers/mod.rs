@@ -136,3 +136,33 @@ pub fn connect(
         CloudConfig::Ovh(c) => Box::new(ovh::connect::connect(c, net, clock, report)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cloud_s_flag_under_another_cloud_names_its_owner() {
+        let given = |id: &'static str| move |x: &str| x == id;
+        let e = check_flags("otc", &given("client_id")).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(
+            e.to_string()
+                .contains("--client-id belongs to --cloud ovh, not --cloud otc"),
+            "{e}"
+        );
+        let e = check_flags("ovh", &given("agency_name")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("--agency-name belongs to --cloud otc/huawei, not --cloud ovh"),
+            "{e}"
+        );
+        assert!(check_flags("ovh", &given("client_secret")).is_ok());
+        assert!(check_flags("huawei", &given("agency_name")).is_ok());
+        // Every cloud that owns flags is a value of --cloud.
+        for (clouds, flags) in flag_owners() {
+            assert!(clouds.iter().all(|c| CLOUDS.contains(c)));
+            assert!(!flags.is_empty());
+        }
+    }
+}

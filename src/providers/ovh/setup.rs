@@ -87,3 +87,101 @@ pub fn configure(
 pub fn configure_real(input: &CloudInput, g: &OvhArgs) -> Result<(OvhConfig, Vec<String>)> {
     configure(input, g, &RealFiles)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ovh::credentials::{FileText, Files};
+    use crate::providers::ovh::endpoints;
+    use std::path::Path;
+
+    struct NoFiles;
+    impl Files for NoFiles {
+        fn read(&self, _: &Path) -> std::io::Result<Option<FileText>> {
+            Ok(None)
+        }
+    }
+
+    fn input(env: &[(&str, &str)], cli: &[&str]) -> CloudInput {
+        CloudInput {
+            cloud: "ovh".into(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cli_flags: cli.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// clap's merge: a flag's value, else its variable's.
+    fn args(env: &[(&str, &str)], flags: &[(&str, &str)]) -> OvhArgs {
+        let get = |k: &str, name: &str| {
+            flags
+                .iter()
+                .find(|(f, _)| *f == k)
+                .or_else(|| env.iter().find(|(e, _)| *e == name))
+                .map(|(_, v)| v.to_string())
+        };
+        OvhArgs {
+            client_id: get("client_id", "OVH_CLIENT_ID"),
+            client_secret: get("client_secret", "OVH_CLIENT_SECRET"),
+            token_endpoint: None,
+        }
+    }
+
+    const SA: [(&str, &str); 2] = [("OVH_CLIENT_ID", "cid"), ("OVH_CLIENT_SECRET", "cs")];
+
+    #[test]
+    fn flags_and_environment_are_told_apart() {
+        let (c, w) = configure(&input(&SA, &[]), &args(&SA, &[]), &NoFiles).unwrap();
+        assert_eq!(c.found.source, "environment");
+        assert!(w.is_empty());
+        assert_eq!(c.token_url.as_deref(), Some(endpoints::TOKEN_EU));
+        assert_eq!(c.dns_endpoint.origin(), "https://eu.api.ovh.com");
+        let flags = [("client_id", "fid"), ("client_secret", "fs")];
+        let (c, w) = configure(
+            &input(&SA, &["client_id", "client_secret"]),
+            &args(&SA, &flags),
+            &NoFiles,
+        )
+        .unwrap();
+        assert_eq!(c.found.source, "flags");
+        assert_eq!(w, [credentials::CLIENT_SECRET_FLAG_WARNING]);
+        assert!(!format!("{c:?}").contains("fs\""), "{c:?}");
+    }
+
+    #[test]
+    fn regions_classic_keys_and_rejections() {
+        let mut i = input(&SA, &[]);
+        i.region = Some("ca".into());
+        let (c, _) = configure(&i, &args(&SA, &[]), &NoFiles).unwrap();
+        assert_eq!(c.endpoints.api_base, endpoints::API_CA);
+        assert_eq!(c.token_url.as_deref(), Some(endpoints::TOKEN_CA));
+        let classic = [
+            ("OVH_APPLICATION_KEY", "ak"),
+            ("OVH_APPLICATION_SECRET", "as"),
+            ("OVH_CONSUMER_KEY", "ck"),
+        ];
+        let (c, _) = configure(&input(&classic, &[]), &args(&classic, &[]), &NoFiles).unwrap();
+        assert_eq!(c.token_url, None);
+        // OTC's keys on the command line are refused.
+        let mut i = input(&SA, &[]);
+        i.flag_keys.secret = Some("x".into());
+        let e = configure(&i, &args(&SA, &[]), &NoFiles).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        // OTC's environment keys are simply not read.
+        let mut i = input(&SA, &[]);
+        i.os_keys.access = Some("AK".into());
+        assert!(configure(&i, &args(&SA, &[]), &NoFiles).is_ok());
+        // An API base of no region: a service account needs --token-endpoint.
+        let env = [SA[0], SA[1], ("OVH_ENDPOINT", "http://127.0.0.1:9/1.0")];
+        let e = configure(&input(&env, &[]), &args(&env, &[]), &NoFiles).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("--token-endpoint"), "{e}");
+        let mut g = args(&env, &[]);
+        g.token_endpoint = Some("http://127.0.0.1:9/auth/oauth2/token".into());
+        let (c, _) = configure(&input(&env, &[]), &g, &NoFiles).unwrap();
+        assert_eq!(c.dns_endpoint.path, "/1.0");
+    }
+}

@@ -817,15 +817,21 @@ fn check_and_api() {
         "{}",
         r.stderr
     );
-    // The token endpoint answer through api is redacted.
-    let mut c = ovh(&sim, ALL);
-    c.args([
-        "api",
-        "POST",
-        &format!("{}/auth/oauth2/token", sim.base_url()),
-    ]);
+    // A refused secret: check's API line fails with the fix, exit 1.
+    let mut c = ovh(&sim, (ALL.0, "wrong-secret-0000000000"));
+    c.args(["check"]);
     let r = run(&sim, &mut c);
-    assert!(!r.stdout.contains("access_token\": \"ey"), "{}", r.stdout);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let fail = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("FAIL  DNS API:"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(fail.contains("invalid_client"), "{fail}");
+    assert!(
+        fail.contains("fix: check OVH_CLIENT_ID and OVH_CLIENT_SECRET"),
+        "{fail}"
+    );
 }
 
 fn with_records(extra: &[(&str, &str)]) -> Value {

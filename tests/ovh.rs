@@ -1041,3 +1041,40 @@ fn throttling_and_5xx_are_retried_and_a_failed_refresh_is_not_a_second_write() {
         ["foreign-keep", "v-refresh", "v-retry"]
     );
 }
+
+#[test]
+fn a_create_whose_answer_is_lost_is_re_read_never_repeated() {
+    let sim = sim();
+    // The record is created, but the connection closes before the answer.
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "lost_answer", "method": "POST",
+                           "path_prefix": "/1.0/domain/zone/example.test/record"}]}),
+    );
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-lost",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert_eq!(
+        count(&sim, "POST", "/domain/zone/example.test/record"),
+        1,
+        "{:?}",
+        calls(&sim)
+    );
+    let mine: Vec<String> = targets_at(&sim, "_acme-challenge")
+        .into_iter()
+        .filter(|t| t == "v-lost")
+        .collect();
+    assert_eq!(mine.len(), 1, "one record for the value");
+    assert_eq!(refreshes(&sim), 1);
+    assert_eq!(
+        served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep", "v-lost"]
+    );
+}

@@ -1078,3 +1078,87 @@ fn a_create_whose_answer_is_lost_is_re_read_never_repeated() {
         ["foreign-keep", "v-lost"]
     );
 }
+
+#[test]
+fn cleanup_removes_our_value_quoted_or_not_and_zone_forces_one() {
+    let sim = start_cloud(with_records(&[("_acme-challenge", "\"v-quoted\"")]), "ovh");
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "v-quoted",
+        0,
+        "example.test",
+    ));
+    assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
+    assert_foreign_intact(&sim);
+    // --zone: this zone, no lookup.
+    reset_log(&sim);
+    let mut c = ovh(&sim, ZONE);
+    c.args(["--zone", "example.test"]);
+    ok(&certbot(
+        &sim,
+        c,
+        "auth",
+        "a.b.example.test",
+        "v-zone",
+        0,
+        "a.b.example.test",
+    ));
+    assert!(
+        !calls(&sim)
+            .iter()
+            .any(|(m, p)| m == "GET" && p == "/1.0/domain/zone"),
+        "{:?}",
+        calls(&sim)
+    );
+    assert_eq!(targets_at(&sim, "_acme-challenge.a.b"), ["v-zone"]);
+}
+
+#[test]
+fn the_ovh_sdks_ovh_conf() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim();
+    let dir = std::env::temp_dir().join(format!("otc-test-ovh-conf-{}", std::process::id()));
+    common::private_dir(&dir);
+    let conf = dir.join("ovh.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[default]\nendpoint=ovh-eu\n\n[ovh-eu]\nclient_id={}\nclient_secret={}\n",
+            ALL.0, ALL.1
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.current_dir(&dir).arg("-v");
+    let r = certbot(&sim, c, "auth", "example.test", "v-conf", 0, "example.test");
+    ok(&r);
+    assert!(
+        r.stderr.contains("service account sa-all from ./ovh.conf"),
+        "{}",
+        r.stderr
+    );
+    // The environment wins over ovh.conf.
+    let mut c = ovh(&sim, ZONE);
+    c.current_dir(&dir).arg("-v");
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-conf",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr
+            .contains("service account sa-zone from environment"),
+        "{}",
+        r.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

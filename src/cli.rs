@@ -8,7 +8,10 @@ const AFTER_HELP: &str = "\
 Credentials, first found wins: --ak/--sk/--token; OS_ACCESS_KEY / OS_SECRET_KEY /
 OS_SECURITY_TOKEN; --credentials-file; a container identity (CCE pod identity, OIDC);
 the ECS metadata service (the agency attached to this VM). --agency-name then assumes
-an agency of another account with them.
+an agency of another account with them. With --cloud ovh: --client-id/--client-secret;
+OVH_CLIENT_ID with OVH_CLIENT_SECRET, OVH_ACCESS_TOKEN or classic application keys;
+OVH_CLIENT_SECRET_FILE or the systemd credential ovh_client_secret; --credentials-file;
+ovh.conf.
 
 certbot:
   certbot certonly --manual --preferred-challenges dns \\

@@ -324,6 +324,21 @@ fn configuration_md_cloud_profiles_match_the_code() {
     );
 }
 
+#[test]
+fn configuration_md_ovh_endpoints_match_the_code() {
+    use otc_acme_hook::providers::ovh::endpoints::{REGIONS, Region};
+    let md = read("docs/configuration.md");
+    for r in REGIONS {
+        let r = Region::parse(r).unwrap();
+        for url in [r.api_base(), r.token_url()] {
+            assert!(
+                md.contains(&format!("`{url}`")),
+                "docs/configuration.md lacks the OVHcloud endpoint {url}"
+            );
+        }
+    }
+}
+
 /// Flags of other programs that the docs mention, by program.
 const OTHER_TOOLS_FLAGS: &[&str] = &[
     // certbot

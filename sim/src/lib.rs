@@ -3,6 +3,12 @@
 //! token endpoints, CCE pod identity, and the authoritative DNS of the public
 //! zones (UDP and TCP).
 //!
+//! With [`CloudKind::Ovh`] (`otc-sim serve --cloud ovh`) it simulates
+//! OVHcloud instead: the OAuth2 token endpoint, `/1.0/auth/time` and the
+//! `/1.0/domain/zone…` calls, with Bearer and classic-signature checks and IAM
+//! policies, and zones served only after their refresh (seed: the `ovh` part,
+//! see `clouds::ovh`).
+//!
 //! Start it with [`Sim::start`] (or `otc-sim serve`); everything runs on
 //! background threads until [`Sim::shutdown`] or drop.
 //!

@@ -23,7 +23,10 @@ use otc_sim::{CloudKind, Seed, Sim, SimOptions};
         /api/v3/projects/{p}/clusters/{c}/assume-agency-for-pod-identity) and control endpoints \
         (/_sim/state, /_sim/log, /_sim/config, /_sim/reset-log). One more port serves the public \
         zones as an authoritative DNS server over UDP and TCP. The demo seed has one agency \
-        (dns-agency of account partner), one OIDC provider (cce-idp) and one pod identity."
+        (dns-agency of account partner), one OIDC provider (cce-idp) and one pod identity.\n\n\
+        With --cloud ovh the HTTP port serves OVHcloud instead: POST /auth/oauth2/token (client \
+        credentials), GET /1.0/auth/time and /1.0/domain/zone... (Bearer or X-Ovh-Signature checked, \
+        IAM policies), and the DNS port serves a zone's records only after its refresh."
 )]
 struct Cli {
     #[command(subcommand)]

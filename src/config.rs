@@ -72,6 +72,11 @@ pub fn allowed_names(cmd: &clap::Command) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     walk(cmd, &mut out);
     out.extend(ALIASES.iter().map(|s| s.to_string()));
+    out.extend(
+        crate::providers::own_variables()
+            .iter()
+            .map(|s| s.to_string()),
+    );
     out.remove(CONFIG_VAR);
     out
 }
@@ -445,6 +450,13 @@ pub fn template(cmd: &clap::Command) -> String {
         .collect::<String>();
     out.push_str(&format!(
         "\n## Aliases of OS_SECRET_KEY and OS_SECURITY_TOKEN (older OTC scripts' names)\n\n{aliases}"
+    ));
+    let own = crate::providers::own_variables()
+        .iter()
+        .map(|a| format!("#{a}=\n"))
+        .collect::<String>();
+    out.push_str(&format!(
+        "\n## Read by one cloud only, without a flag (see docs/configuration.md)\n\n{own}"
     ));
     out
 }

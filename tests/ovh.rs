@@ -1162,3 +1162,59 @@ fn the_ovh_sdks_ovh_conf() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_configuration_file_holds_the_ovh_settings() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim();
+    let dir = std::env::temp_dir().join(format!("otc-test-ovh-config-{}", std::process::id()));
+    common::private_dir(&dir);
+    let conf = dir.join("config");
+    std::fs::write(
+        &conf,
+        format!(
+            "OTC_CLOUD=ovh\nOTC_DNS_ENDPOINT={base}/1.0\nOVH_APPLICATION_KEY={AK}\nOVH_APPLICATION_SECRET={AS}\nOVH_CONSUMER_KEY={CK}\n",
+            base = sim.base_url()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Only the simulator's ports and the lock directory in the environment.
+    let mut c = cmd_for(&sim, "ovh");
+    c.env_remove("OTC_CLOUD")
+        .env_remove("OTC_DNS_ENDPOINT")
+        .arg("--config")
+        .arg(&conf)
+        .arg("-v");
+    let r = certbot(
+        &sim,
+        c,
+        "auth",
+        "example.test",
+        "v-config",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr.contains("application key AKCLASSIC00000001"),
+        "{}",
+        r.stderr
+    );
+    assert!(targets_at(&sim, "_acme-challenge").contains(&"v-config".to_string()));
+    // Holding secrets, the file must be private.
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.arg("--config").arg(&conf);
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-config",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

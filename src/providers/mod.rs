@@ -74,6 +74,12 @@ pub fn flag_owners() -> Vec<FlagGroup> {
     ]
 }
 
+/// Variables a cloud reads by hand (they have no flag); the configuration
+/// file may set them too.
+pub fn own_variables() -> Vec<&'static str> {
+    ovh::credentials::HAND_READ.to_vec()
+}
+
 /// Refuses a cloud's own flag given on the command line for another cloud.
 pub fn check_flags(cloud: &str, on_command_line: &dyn Fn(&str) -> bool) -> Result<()> {
     for (clouds, flags) in flag_owners() {

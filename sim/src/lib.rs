@@ -156,8 +156,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 pub use seed::{
-    Seed, SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, SeedRecordSet,
-    SeedZone, TokenMode, ZoneType,
+    OvhSeed, Seed, SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity,
+    SeedRecordSet, SeedZone, TokenMode, ZoneType,
 };
 
 use crate::core::clock;

@@ -322,7 +322,7 @@ mod tests {
         assert!(!line.contains('\n'), "{line}");
         assert!(line.contains("'aws'"), "{line}");
         assert!(
-            line.contains("[possible values: otc, huawei, ncp]"),
+            line.contains("[possible values: otc, huawei, ovh, ncp]"),
             "{line}"
         );
 

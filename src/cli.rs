@@ -8,7 +8,10 @@ const AFTER_HELP: &str = "\
 Credentials, first found wins: --ak/--sk/--token; OS_ACCESS_KEY / OS_SECRET_KEY /
 OS_SECURITY_TOKEN; --credentials-file; a container identity (CCE pod identity, OIDC);
 the ECS metadata service (the agency attached to this VM). --agency-name then assumes
-an agency of another account with them.
+an agency of another account with them. With --cloud ovh: --client-id/--client-secret;
+OVH_CLIENT_ID with OVH_CLIENT_SECRET, OVH_ACCESS_TOKEN or classic application keys;
+OVH_CLIENT_SECRET_FILE or the systemd credential ovh_client_secret; --credentials-file;
+ovh.conf.
 
 certbot:
   certbot certonly --manual --preferred-challenges dns \\
@@ -60,7 +63,7 @@ pub struct Global {
     #[arg(long = "credentials", env = "OTC_CREDENTIALS", global = true, value_name = "SOURCE",
           value_parser = ["static", "file", "container", "metadata"], help_heading = CREDS)]
     pub credentials: Option<String>,
-    /// File of `key = value` lines: access_key, secret_key, [security_token], [project_id]; mode 600
+    /// File of `key = value` lines: access_key, secret_key, [security_token], [project_id] (ovh: client_id, client_secret); mode 600
     #[arg(long = "credentials-file", env = "OTC_CREDENTIALS_FILE", global = true, value_name = "FILE",
           help_heading = CREDS)]
     pub credentials_file: Option<String>,
@@ -75,11 +78,11 @@ pub struct Global {
     #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = "otc",
           value_parser = crate::providers::CLOUDS, help_heading = CLOUD)]
     pub cloud: String,
-    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ncp: pub (or gov)] (OTC's public DNS is always in eu-de)
+    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ovh: eu (eu, ca, us); ncp: pub (or gov)] (OTC's public DNS is always in eu-de)
     #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION", help_heading = CLOUD)]
     pub region: Option<String>,
     /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com;
-    /// ncp: https://globaldns.apigw.ntruss.com/dns/v1]
+    /// ovh: the region's API base, e.g. https://eu.api.ovh.com/1.0; ncp: https://globaldns.apigw.ntruss.com/dns/v1]
     #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL", help_heading = CLOUD)]
     pub dns_endpoint: Option<String>,
     /// Extra CA certificates (PEM) to trust besides the system's, e.g. an inspecting proxy's

@@ -94,6 +94,11 @@ pub trait Auth {
     fn refresh(&self) -> ApiResult<Option<String>> {
         Ok(None)
     }
+    /// Whether requests carry our clock's time (a signature date): only then is
+    /// a 401 with a far-off `Date` blamed on the clock rather than the credentials.
+    fn signs_with_our_clock(&self) -> bool {
+        true
+    }
     /// Whether an answer asks us to slow down (a 429; some APIs say it otherwise).
     fn throttled(&self, resp: &Response) -> bool {
         resp.status == 429
@@ -220,7 +225,8 @@ impl Client {
                 Ok(resp) if resp.status == 401 && !after_401 => {
                     // Never loop on 401: repeated failures lock some keys.
                     after_401 = true;
-                    if let Some(skew) = self.skew(resp)
+                    if self.auth.signs_with_our_clock()
+                        && let Some(skew) = self.skew(resp)
                         && (skew - self.offset.get()).abs() > SKEW_LIMIT_SECS
                     {
                         self.offset.set(skew);
@@ -247,7 +253,8 @@ impl Client {
                 },
                 // A refused certificate stays refused.
                 Err(ApiError::Transport(TransportError::Tls(_))) => None,
-                Err(_) if idempotent(method) => Some(backoff),
+                // A refused credential (a token endpoint's `invalid_client`) stays refused.
+                Err(e) if idempotent(method) && e.is_transient() => Some(backoff),
                 Err(_) => None,
             };
             match retry_in {

@@ -90,6 +90,12 @@ impl Options {
             credentials: nonblank(&g.credentials),
             credentials_file: nonblank(&g.credentials_file),
             env: env.clone(),
+            cli_flags: providers::flag_owners()
+                .into_iter()
+                .flat_map(|(_, flags)| flags)
+                .map(|(id, _)| id)
+                .filter(|id| on_command_line(m, id))
+                .collect(),
         };
         let (cloud, warnings) = providers::configure(&input, &g.clouds)?;
         let dns_endpoint = cloud.dns_endpoint().clone();

@@ -214,6 +214,9 @@ pub struct CloudInput {
     pub credentials_file: Option<String>,
     /// The environment (config file values included), for a cloud's own names.
     pub env: HashMap<String, String>,
+    /// Ids of the selected cloud's own flags given on the command line (clap
+    /// merges a flag with its variable; a credential chain keeps them apart).
+    pub cli_flags: Vec<String>,
 }
 
 /// Static keys as given (blank values already dropped).

@@ -359,6 +359,21 @@ fn configuration_md_cloud_profiles_match_the_code() {
     );
 }
 
+#[test]
+fn configuration_md_ovh_endpoints_match_the_code() {
+    use otc_acme_hook::providers::ovh::endpoints::{REGIONS, Region};
+    let md = read("docs/configuration.md");
+    for r in REGIONS {
+        let r = Region::parse(r).unwrap();
+        for url in [r.api_base(), r.token_url()] {
+            assert!(
+                md.contains(&format!("`{url}`")),
+                "docs/configuration.md lacks the OVHcloud endpoint {url}"
+            );
+        }
+    }
+}
+
 /// Flags of other programs that the docs mention, by program.
 const OTHER_TOOLS_FLAGS: &[&str] = &[
     // certbot
@@ -557,7 +572,12 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
         ("CERTBOT_DOMAIN", "example.com"),
         ("CERTBOT_VALIDATION", "v"),
     ];
-    let cases: [Case; 13] = [
+    let ovh_both = [
+        ("OVH_CLIENT_ID", "cid"),
+        ("OVH_CLIENT_SECRET", "cs"),
+        ("OVH_APPLICATION_KEY", "ak"),
+    ];
+    let cases: [Case; 19] = [
         (&["--cloud", "ncp", "--token", "T", "auth"], true, &[]),
         (&["--cloud", "ncp", "--region", "fin", "auth"], true, &[]),
         (&["auth"], false, &[]),
@@ -579,6 +599,23 @@ fn troubleshooting_quotes_rejections_exactly_as_printed() {
             true,
             &[("OTC_CONFIG", "/nonexistent/otc-acme-hook.conf")],
         ),
+        // OVHcloud (flags by cloud, credential kinds, regions).
+        (&["--cloud", "otc", "--client-id", "x", "auth"], true, &[]),
+        (
+            &[
+                "--cloud",
+                "otc",
+                "--token-endpoint",
+                "https://t.example/",
+                "auth",
+            ],
+            true,
+            &[],
+        ),
+        (&["--cloud", "ovh", "--agency-name", "a", "auth"], true, &[]),
+        (&["--cloud", "ovh", "--sk", "x", "auth"], true, &[]),
+        (&["--cloud", "ovh", "--region", "eu-de", "auth"], true, &[]),
+        (&["--cloud", "ovh", "auth"], true, &ovh_both),
     ];
     for (args, with_certbot, extra) in cases {
         let mut env = extra.to_vec();

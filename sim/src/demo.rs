@@ -75,6 +75,7 @@ const NCP_CHALLENGES: [Challenge; 3] = [
 
 fn profile(cloud: CloudKind) -> Profile {
     match cloud {
+        CloudKind::Ovh => unreachable!("OVHcloud has its own demo (run_demo_ovh)"),
         CloudKind::Otc => Profile {
             cloud,
             seed: Seed::demo(),
@@ -216,7 +217,7 @@ fn run_hook(
         )
         .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string());
     match p.cloud {
-        CloudKind::Otc => cmd.env("OTC_DNS_ENDPOINT", sim.base_url()),
+        CloudKind::Otc | CloudKind::Ovh => cmd.env("OTC_DNS_ENDPOINT", sim.base_url()),
         // Global DNS names no nameservers: the hook asks the resolver (the simulator) for NS.
         CloudKind::Ncp => cmd
             .env("OTC_DNS_ENDPOINT", format!("{}/dns/v1", sim.base_url()))
@@ -245,6 +246,9 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// Runs the demo of `cloud`, writing the transcript to `out`.
 pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyhow::Result<()> {
+    if cloud == CloudKind::Ovh {
+        return run_demo_ovh(hook, out);
+    }
     let p = profile(cloud);
     if !hook.is_file() {
         bail!(
@@ -344,7 +348,9 @@ pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyho
         txt_at(sim.dns_addr(), "_acme-challenge.example.test.").contains("keep-me")
     )?;
     match cloud {
-        CloudKind::Otc => writeln!(out, "    private zone untouched: {private_intact}")?,
+        CloudKind::Otc | CloudKind::Ovh => {
+            writeln!(out, "    private zone untouched: {private_intact}")?
+        }
         CloudKind::Ncp => {
             let log = sim.log_json().to_string();
             writeln!(
@@ -358,6 +364,186 @@ pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyho
     writeln!(
         out,
         "    every request was signed and verified by the simulator; see GET /_sim/log when running `otc-sim serve`"
+    )?;
+    Ok(())
+}
+
+/// The OVHcloud demo's challenges: apex and wildcard share one name, the
+/// nested name is a multi-label sub-domain of the same zone.
+const OVH_CHALLENGES: [Challenge; 3] = [
+    Challenge {
+        identifier: "example.test",
+        value: "demo-apex-Zp3yQ0kX1s",
+    },
+    Challenge {
+        identifier: "*.example.test",
+        value: "demo-wild-Hk2v9TbW4q",
+    },
+    Challenge {
+        identifier: "www.deep.example.test",
+        value: "demo-nested-Lm8cR5dF7a",
+    },
+];
+
+/// OVH API requests logged so far: `(all, refreshes)`.
+fn ovh_calls(sim: &Sim) -> (usize, usize) {
+    let log = sim.log_json();
+    let reqs: Vec<&serde_json::Value> = log["requests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| {
+                    r["path"]
+                        .as_str()
+                        .is_some_and(|p| p.starts_with("/1.0/") || p.starts_with("/auth/"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let refreshes = reqs
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/refresh")))
+        .count();
+    (reqs.len(), refreshes)
+}
+
+/// `otc-sim demo --cloud ovh`: the same certbot run with `--cloud ovh` and
+/// the demo's service account (a policy of exactly the hook's actions on
+/// `example.test`), writing the transcript to `out`.
+pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    if !hook.is_file() {
+        bail!(
+            "otc-acme-hook not found at {} (build it: cargo build --release --bins, or pass --hook PATH)",
+            hook.display()
+        );
+    }
+    let total = Instant::now();
+    let seed = Seed::demo();
+    let account = seed
+        .ovh
+        .service_accounts
+        .first()
+        .context("the demo seed has a service account")?
+        .clone();
+    let sim = Sim::start(SimOptions {
+        seed,
+        cloud: crate::CloudKind::Ovh,
+        ..SimOptions::default()
+    })?;
+    let all = OVH_CHALLENGES
+        .iter()
+        .map(|c| c.identifier)
+        .collect::<Vec<_>>()
+        .join(",");
+    writeln!(
+        out,
+        "otc-sim demo --cloud ovh: an ACME DNS-01 run against simulated OVHcloud DNS"
+    )?;
+    writeln!(
+        out,
+        "  simulator: API http://{}/1.0, token endpoint /auth/oauth2/token, authoritative DNS {}",
+        sim.http_addr(),
+        sim.dns_addr()
+    )?;
+    writeln!(
+        out,
+        "  zone: example.test (a foreign TXT \"foreign-value\" at _acme-challenge); edits are served only after POST …/refresh, 1 s later"
+    )?;
+    writeln!(
+        out,
+        "  credentials: service account {} (OVH_CLIENT_ID/OVH_CLIENT_SECRET), IAM policy: get, record/get, record/create, record/delete, refresh on example.test",
+        account.client_id
+    )?;
+    writeln!(out, "  certificate names: {all}\n")?;
+    let mut per_hook = Vec::new();
+    let mut refreshes = Vec::new();
+    for (action, title) in [
+        ("auth", "auth hooks (certbot runs them one by one)"),
+        ("cleanup", "cleanup hooks (after validation)"),
+    ] {
+        writeln!(out, "== {title}")?;
+        let (_, refreshed_before) = ovh_calls(&sim);
+        for (i, c) in OVH_CHALLENGES.iter().enumerate() {
+            let remaining = OVH_CHALLENGES.len() - 1 - i;
+            let (before, _) = ovh_calls(&sim);
+            let start = Instant::now();
+            let o = Command::new(hook)
+                .arg(action)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("OTC_CLOUD", "ovh")
+                .env("OTC_DNS_ENDPOINT", format!("{}/1.0", sim.base_url()))
+                .env(
+                    "OTC_TOKEN_ENDPOINT",
+                    format!("{}/auth/oauth2/token", sim.base_url()),
+                )
+                .env("OVH_CLIENT_ID", &account.client_id)
+                .env("OVH_CLIENT_SECRET", &account.client_secret)
+                .env("OTC_NAMESERVER_PORT", sim.dns_addr().port().to_string())
+                .env("OTC_PROPAGATION_TIMEOUT", "60")
+                .env("CERTBOT_DOMAIN", domain_of(c.identifier))
+                .env("CERTBOT_VALIDATION", c.value)
+                .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
+                .env("CERTBOT_ALL_DOMAINS", &all)
+                .current_dir(std::env::temp_dir())
+                .output()
+                .with_context(|| format!("cannot run {}", hook.display()))?;
+            let took = start.elapsed();
+            let calls = ovh_calls(&sim).0 - before;
+            per_hook.push(calls);
+            writeln!(
+                out,
+                "$ CERTBOT_DOMAIN={} CERTBOT_REMAINING_CHALLENGES={remaining} otc-acme-hook --cloud ovh {action}   [{:.2} s, {calls} API calls, exit {}]",
+                domain_of(c.identifier),
+                took.as_secs_f64(),
+                o.status.code().unwrap_or(-1)
+            )?;
+            for line in String::from_utf8_lossy(&o.stdout).lines() {
+                writeln!(out, "    {line}")?;
+            }
+            for line in String::from_utf8_lossy(&o.stderr).lines() {
+                writeln!(out, "    (stderr) {line}")?;
+            }
+            if !o.status.success() {
+                bail!("the {action} hook failed for {}", c.identifier);
+            }
+        }
+        refreshes.push(ovh_calls(&sim).1 - refreshed_before);
+        if action == "cleanup" {
+            // Cleanup doesn't wait for propagation; give the nameserver its delay.
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        writeln!(out, "\n== what the authoritative nameserver serves now")?;
+        for name in [
+            "_acme-challenge.example.test.",
+            "_acme-challenge.www.deep.example.test.",
+        ] {
+            writeln!(out, "    {name}  {}", txt_at(sim.dns_addr(), name))?;
+        }
+        writeln!(out)?;
+    }
+    let n = OVH_CHALLENGES.len();
+    writeln!(out, "== summary")?;
+    writeln!(
+        out,
+        "    wall time: {:.1} s for {n} auth + {n} cleanup hooks",
+        total.elapsed().as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "    API calls per hook: auth {:?}, cleanup {:?}",
+        &per_hook[..n],
+        &per_hook[n..]
+    )?;
+    writeln!(
+        out,
+        "    zone refreshes: {} in auth, {} in cleanup (one per zone per run)",
+        refreshes[0], refreshes[1]
+    )?;
+    writeln!(
+        out,
+        "    foreign value \"foreign-value\" still served: {}",
+        txt_at(sim.dns_addr(), "_acme-challenge.example.test.").contains("foreign-value")
     )?;
     Ok(())
 }

@@ -3,6 +3,12 @@
 //! token endpoints, CCE pod identity, and the authoritative DNS of the public
 //! zones (UDP and TCP).
 //!
+//! With [`CloudKind::Ovh`] (`otc-sim serve --cloud ovh`) it simulates
+//! OVHcloud instead: the OAuth2 token endpoint, `/1.0/auth/time` and the
+//! `/1.0/domain/zone…` calls, with Bearer and classic-signature checks and IAM
+//! policies, and zones served only after their refresh (seed: the `ovh` part,
+//! see `clouds::ovh`).
+//!
 //! Start it with [`Sim::start`] (or `otc-sim serve`); everything runs on
 //! background threads until [`Sim::shutdown`] or drop.
 //!
@@ -149,15 +155,14 @@
 mod clouds;
 mod core;
 pub mod demo;
-pub mod ovh;
 mod seed;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 pub use seed::{
-    Seed, SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, SeedRecordSet,
-    SeedZone, TokenMode, ZoneType,
+    OvhSeed, Seed, SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity,
+    SeedRecordSet, SeedZone, TokenMode, ZoneType,
 };
 
 use crate::core::clock;

@@ -23,7 +23,10 @@ use otc_sim::{CloudKind, Seed, Sim, SimOptions};
         /api/v3/projects/{p}/clusters/{c}/assume-agency-for-pod-identity) and control endpoints \
         (/_sim/state, /_sim/log, /_sim/config, /_sim/reset-log). One more port serves the public \
         zones as an authoritative DNS server over UDP and TCP. The demo seed has one agency \
-        (dns-agency of account partner), one OIDC provider (cce-idp) and one pod identity."
+        (dns-agency of account partner), one OIDC provider (cce-idp) and one pod identity.\n\n\
+        With --cloud ovh the HTTP port serves OVHcloud instead: POST /auth/oauth2/token (client \
+        credentials), GET /1.0/auth/time and /1.0/domain/zone... (Bearer or X-Ovh-Signature checked, \
+        IAM policies), and the DNS port serves a zone's records only after its refresh."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,8 +50,9 @@ enum Command {
         /// Address of the authoritative DNS server (UDP and TCP on one port); port 0 picks a free port.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
         dns: SocketAddr,
-        /// The cloud to simulate: otc, or ncp (NAVER Cloud: metadata server role, Global DNS
-        /// under /dns/v1; its demo seed unless --seed).
+        /// The cloud to simulate: otc, ovh (OVHcloud: token endpoint, /1.0/auth/time,
+        /// /1.0/domain/zone…) or ncp (NAVER Cloud: metadata server role, Global DNS under
+        /// /dns/v1); its demo seed unless --seed.
         #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
         cloud: CloudKind,
     },
@@ -60,7 +64,8 @@ enum Command {
         /// The otc-acme-hook binary (default: the one next to otc-sim)
         #[arg(long, value_name = "PATH")]
         hook: Option<PathBuf>,
-        /// The cloud to simulate: otc, or ncp (apex, wildcard and nested name, one apply per zone)
+        /// The cloud to simulate: otc, ovh (the same run with --cloud ovh and a service
+        /// account) or ncp (apex, wildcard and nested name, one apply per zone)
         #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
         cloud: CloudKind,
     },
@@ -124,7 +129,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(h) => h,
                 None => std::env::current_exe()?.with_file_name("otc-acme-hook"),
             };
-            otc_sim::demo::run_demo_for(&hook, cloud, &mut std::io::stdout().lock())?;
+            let out = &mut std::io::stdout().lock();
+            otc_sim::demo::run_demo_for(&hook, cloud, out)?;
             Ok(ExitCode::SUCCESS)
         }
     }

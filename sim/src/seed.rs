@@ -15,6 +15,7 @@ use crate::clouds::otc::seed::OtcSeed;
 pub use crate::clouds::otc::seed::{
     SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, TokenMode,
 };
+pub use crate::clouds::ovh::OvhSeed;
 pub use crate::core::seed::{SeedRecordSet, SeedZone, ZoneType};
 use crate::core::seed::{normalized_nameservers, validate_nameservers};
 
@@ -50,6 +51,9 @@ pub struct Seed {
     /// Whether `securitytokens` with `assume_role` may be AK/SK-signed (Huawei
     /// Cloud does it; OTC documents an IAM token only). Defaults to true.
     pub iam_aksk_assume_role: bool,
+    /// OVHcloud (`--cloud ovh`): its zones, service accounts, classic keys.
+    #[serde(skip_serializing_if = "OvhSeed::is_empty")]
+    pub ovh: OvhSeed,
     /// NAVER Cloud's part (`--cloud ncp`): API keys, the server role, the
     /// metadata mode, Global DNS domains. Defaults to empty.
     #[serde(skip_serializing_if = "NcpSeed::is_empty")]
@@ -72,6 +76,7 @@ impl Default for Seed {
             oidc: Vec::new(),
             pod_identities: Vec::new(),
             iam_aksk_assume_role: true,
+            ovh: OvhSeed::default(),
             ncp: NcpSeed::default(),
         }
     }
@@ -94,6 +99,7 @@ impl std::fmt::Debug for Seed {
             .field("oidc", &self.oidc)
             .field("pod_identities", &self.pod_identities)
             .field("iam_aksk_assume_role", &self.iam_aksk_assume_role)
+            .field("ovh_zones", &self.ovh.zones.len())
             .field("ncp_domains", &self.ncp.domains.len())
             .finish()
     }
@@ -115,7 +121,9 @@ impl Seed {
         // first) is today's: page size, name servers, then OTC's parts.
         anyhow::ensure!(self.page_size >= 1, "seed: page_size must be at least 1");
         validate_nameservers(&self.nameservers)?;
-        self.otc().validate()
+        self.otc().validate()?;
+        crate::clouds::ovh::OvhState::from_seed(&self.ovh, 0).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(())
     }
 
     /// The built-in demo of `--cloud ncp`: one API key, a server role,
@@ -245,6 +253,7 @@ impl Seed {
                 project_id: "p0000000000000000000000000000001".to_string(),
                 cluster_id: "c0000000000000000000000000000001".to_string(),
             }],
+            ovh: OvhSeed::demo(),
             ..Seed::default()
         }
     }

@@ -75,3 +75,31 @@ fn demo_of_ncp_applies_once_per_domain_per_run_and_never_rolls_back() {
         "{text}"
     );
 }
+
+#[test]
+fn the_ovh_demo_runs_the_real_hook() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_otc-sim"))
+        .args(["demo", "--cloud", "ovh", "--hook"])
+        .arg(hook_binary())
+        .env_clear()
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "all nameservers serve the challenge values",
+        "_acme-challenge.example.test.  foreign-value, demo-apex-Zp3yQ0kX1s, demo-wild-Hk2v9TbW4q",
+        "_acme-challenge.www.deep.example.test.  NXDOMAIN (no TXT)",
+        "zone refreshes: 1 in auth, 1 in cleanup",
+        "foreign value \"foreign-value\" still served: true",
+    ] {
+        assert!(text.contains(want), "{want}\n{text}");
+    }
+    assert!(!text.contains("(stderr)"), "{text}");
+    // The demo's fixed secret is never shown.
+    assert!(!text.contains("demo-client-secret"), "{text}");
+}

@@ -19,19 +19,22 @@ pub mod otc;
 pub mod ovh;
 
 /// The values of `--cloud`.
-pub const CLOUDS: [&str; 3] = ["otc", "huawei", "ncp"];
+pub const CLOUDS: [&str; 4] = ["otc", "huawei", "ovh", "ncp"];
 
 /// The flags each cloud defines for itself, flattened into the CLI.
 #[derive(Debug, Args)]
 pub struct CloudFlags {
     #[command(flatten)]
     pub otc: otc::flags::OtcArgs,
+    #[command(flatten)]
+    pub ovh: ovh::flags::OvhArgs,
 }
 
 /// A cloud's settings, validated before any network call.
 #[derive(Debug, Clone)]
 pub enum CloudConfig {
     Otc(otc::setup::OtcConfig),
+    Ovh(ovh::setup::OvhConfig),
     Ncp(ncp::setup::NcpConfig),
 }
 
@@ -40,6 +43,7 @@ impl CloudConfig {
     pub fn dns_endpoint(&self) -> &Url {
         match self {
             CloudConfig::Otc(c) => &c.dns_endpoint,
+            CloudConfig::Ovh(c) => &c.dns_endpoint,
             CloudConfig::Ncp(c) => c.dns_endpoint(),
         }
     }
@@ -54,6 +58,12 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
             .iter()
             .map(|n| (*n, otc::setup::ENV_READ_BY_HAND_WHAT)),
     );
+    out.extend(ovh::credentials::HAND_READ.iter().map(|n| {
+        (
+            *n,
+            "OVHcloud's variables without a flag (--cloud ovh; the OVH tools' names)",
+        )
+    }));
     out.extend(
         ncp::setup::ENV_READ_BY_HAND
             .iter()
@@ -62,33 +72,40 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
     out
 }
 
-/// Argument ids of each cloud's own flags, with the clouds they belong to.
-pub fn flag_owners() -> Vec<(&'static [&'static str], Vec<String>)> {
-    let ids = |cmd: Command| -> Vec<String> {
+/// A group of one cloud's own flags: the clouds they belong to, and each
+/// flag's `(argument id, long name)`.
+pub type FlagGroup = (&'static [&'static str], Vec<(String, String)>);
+
+/// Each cloud's own flags, grouped by the clouds they belong to.
+pub fn flag_owners() -> Vec<FlagGroup> {
+    let flags = |cmd: Command| -> Vec<(String, String)> {
         cmd.get_arguments()
-            .map(|a| a.get_id().to_string())
+            .map(|a| {
+                let id = a.get_id().to_string();
+                let long = a.get_long().map_or_else(|| id.clone(), str::to_string);
+                (id, long)
+            })
             .collect()
     };
-    vec![(
-        otc::flags::CLOUDS,
-        ids(otc::flags::OtcArgs::augment_args(Command::new("otc"))),
-    )]
+    vec![
+        (
+            otc::flags::CLOUDS,
+            flags(otc::flags::OtcArgs::augment_args(Command::new("otc"))),
+        ),
+        (
+            ovh::flags::CLOUDS,
+            flags(ovh::flags::OvhArgs::augment_args(Command::new("ovh"))),
+        ),
+    ]
 }
 
 /// Refuses a cloud's own flag given on the command line for another cloud.
 pub fn check_flags(cloud: &str, on_command_line: &dyn Fn(&str) -> bool) -> Result<()> {
-    for (clouds, ids) in flag_owners() {
+    for (clouds, flags) in flag_owners() {
         if clouds.contains(&cloud) {
             continue;
         }
-        if let Some(id) = ids.iter().find(|id| on_command_line(id)) {
-            let cmd = Command::new("x");
-            let cmd = otc::flags::OtcArgs::augment_args(cmd);
-            let long = cmd
-                .get_arguments()
-                .find(|a| a.get_id() == id.as_str())
-                .and_then(|a| a.get_long())
-                .unwrap_or(id);
+        if let Some((_, long)) = flags.iter().find(|(id, _)| on_command_line(id)) {
             return Err(Error::rejected(
                 "config",
                 format!(
@@ -117,6 +134,11 @@ pub fn configure(input: &CloudInput, flags: &CloudFlags) -> Result<(CloudConfig,
             }
             CloudConfig::Otc(otc::setup::configure(input, &flags.otc)?)
         }
+        "ovh" => {
+            let (cfg, w) = ovh::setup::configure_real(input, &flags.ovh)?;
+            warnings.extend(w);
+            CloudConfig::Ovh(cfg)
+        }
         "ncp" => {
             if input.flag_keys.secret.is_some() {
                 warnings.push(ncp::setup::command_line_secret_warning("--sk"));
@@ -142,6 +164,37 @@ pub fn connect(
 ) -> Result<Box<dyn Connection>> {
     Ok(match cfg {
         CloudConfig::Otc(c) => Box::new(otc::connect::connect(c, net, clock, report)?),
+        CloudConfig::Ovh(c) => Box::new(ovh::connect::connect(c, net, clock, report)?),
         CloudConfig::Ncp(c) => Box::new(ncp::connect::connect(c, net, clock, report)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cloud_s_flag_under_another_cloud_names_its_owner() {
+        let given = |id: &'static str| move |x: &str| x == id;
+        let e = check_flags("otc", &given("client_id")).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(
+            e.to_string()
+                .contains("--client-id belongs to --cloud ovh, not --cloud otc"),
+            "{e}"
+        );
+        let e = check_flags("ovh", &given("agency_name")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("--agency-name belongs to --cloud otc/huawei, not --cloud ovh"),
+            "{e}"
+        );
+        assert!(check_flags("ovh", &given("client_secret")).is_ok());
+        assert!(check_flags("huawei", &given("agency_name")).is_ok());
+        // Every cloud that owns flags is a value of --cloud.
+        for (clouds, flags) in flag_owners() {
+            assert!(clouds.iter().all(|c| CLOUDS.contains(c)));
+            assert!(!flags.is_empty());
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output};
 
-use otc_sim::{Seed, Sim, SimOptions};
+use otc_sim::{CloudKind, Seed, Sim, SimOptions};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_otc-acme-hook");
@@ -23,6 +23,34 @@ pub fn start(seed: Value) -> Sim {
         ..SimOptions::default()
     })
     .expect("simulator starts")
+}
+
+/// Starts the simulator of `cloud` (`"otc"`, `"ovh"`…) from `seed`.
+pub fn start_cloud(seed: Value, cloud: &str) -> Sim {
+    let seed = Seed::from_json(&seed.to_string()).expect("seed parses");
+    Sim::start(SimOptions {
+        seed,
+        cloud: CloudKind::from_name(cloud).expect("a simulated cloud"),
+        ..SimOptions::default()
+    })
+    .expect("simulator starts")
+}
+
+/// [`cmd`] for `--cloud cloud` (`OTC_CLOUD`), its API endpoints pointed at `sim`.
+pub fn cmd_for(sim: &Sim, cloud: &str) -> Command {
+    let mut c = cmd(sim);
+    c.env("OTC_CLOUD", cloud);
+    if cloud == "ovh" {
+        c.env("OTC_DNS_ENDPOINT", format!("{}/1.0", sim.base_url()))
+            .env(
+                "OTC_TOKEN_ENDPOINT",
+                format!("{}/auth/oauth2/token", sim.base_url()),
+            )
+            .env_remove("OTC_METADATA_URL")
+            // Never an ovh.conf of the developer's.
+            .current_dir(std::env::temp_dir());
+    }
+    c
 }
 
 /// A seed with the zones most tests use.

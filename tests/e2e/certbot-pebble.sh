@@ -19,7 +19,7 @@
 #
 # Needs: scripts/install-test-deps.sh, and `cargo build --bins`.
 # Environment:
-#   OTC_E2E_CLOUD   otc (default) or ncp
+#   OTC_E2E_CLOUD   otc (default), ovh or ncp
 #   OTC_ACME_HOOK   hook binary (default target/debug/otc-acme-hook, from the repo root)
 #   OTC_SIM         simulator binary (default target/debug/otc-sim)
 #   OTC_TEST_VENV   certbot venv (default $HOME/.cache/otc-acme-hook/venv)
@@ -27,6 +27,10 @@
 #                   (default tests/e2e/certbot-pebble.seed.json; ncp: ncp-pebble.seed.json)
 #   OTC_E2E_CERTBOT_TIMEOUT  seconds certbot may take (default 300)
 #   OTC_E2E_KEEP_TMP=1       keep the temp dir (logs, certs) for inspection
+#   CLOUD           the same as OTC_E2E_CLOUD (otc, ovh or ncp); ovh (otc-sim --cloud ovh, the
+#                   hook with --cloud ovh and a service account whose secret is in a mode-600
+#                   OVH_CLIENT_SECRET_FILE; the write count becomes one record POST per value
+#                   in auth, one DELETE per value in cleanup and one refresh per zone per run)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,7 +38,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
-cloud=${OTC_E2E_CLOUD:-otc}
+cloud=${OTC_E2E_CLOUD:-${CLOUD:-otc}}
 e2e_init "e2e-certbot-pebble$([ "$cloud" = otc ] || printf -- '-%s' "$cloud")"
 tmp=$E2E_TMP
 e2e_cloud_defaults "$cloud" || exit 1
@@ -182,7 +186,9 @@ fi
 # otc-sim's state after certbot: every challenge value gone (a delete may still be
 # pending for pending_delay_ms, so look again for a few seconds), the foreign value kept.
 state_clean() { # state_clean WHEN: the state check, for certbot's run WHEN
-    if e2e_sim_state_clean "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
+    local clean=e2e_sim_state_clean
+    [ "$cloud" = ovh ] && clean=e2e_sim_state_clean_ovh
+    if "$clean" "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
         e2e_log "ok: no challenge value left in otc-sim after $1; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
     else
         check "otc-sim state after $1 (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"
@@ -202,6 +208,8 @@ ncp_writes() { # ncp_writes WHEN
 if [ "$cloud" = ncp ]; then
     ncp_writes "certbot certonly"
 elif curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-issue.json"; then
+    case $cloud in
+    otc)
     set_writes=$(python3 -c '
 import json, sys
 log = json.load(open(sys.argv[1]))
@@ -213,6 +221,32 @@ print(sum(1 for r in log.get("requests", [])
     else
         check "expected 4 TXT set writes (one per name in auth and in cleanup), the simulator logged $set_writes"
     fi
+    ;;
+    ovh)
+    # One record per value: 3 POSTs in auth, 3 DELETEs in cleanup; one refresh per zone
+    # in auth and one in cleanup (2 zones); and the API calls per hook, for the record.
+    writes=$(python3 -c '
+import json, sys
+reqs = json.load(open(sys.argv[1])).get("requests", [])
+api = [r for r in reqs if r.get("path", "").startswith("/1.0/") or r.get("path", "").startswith("/auth/")]
+posts = sum(1 for r in api if r["method"] == "POST" and r["path"].endswith("/record"))
+deletes = sum(1 for r in api if r["method"] == "DELETE" and "/record/" in r["path"])
+refresh = {}
+for r in api:
+    if r["method"] == "POST" and r["path"].endswith("/refresh"):
+        z = r["path"].split("/")[4]
+        refresh[z] = refresh.get(z, 0) + 1
+print(posts, deletes, ",".join(f"{z}={n}" for z, n in sorted(refresh.items())), len(api))
+' "$tmp/sim-log-issue.json")
+    read -r posts deletes refreshes api_calls <<<"$writes"
+    e2e_log "OVH API calls of the run (6 hook processes): $api_calls; refreshes per zone: $refreshes"
+    if [ "$posts $deletes $refreshes" = "3 3 example.test=2,nested.example.test=2" ]; then
+        e2e_log "ok: 3 record POSTs, 3 DELETEs, one refresh per zone in auth and one in cleanup"
+    else
+        check "expected 3 POSTs, 3 DELETEs and 2 refreshes per zone, the simulator logged: $posts POSTs, $deletes DELETEs, refreshes $refreshes"
+    fi
+    ;;
+    esac
 else
     check "could not read otc-sim's log"
 fi

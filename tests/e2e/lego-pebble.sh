@@ -26,6 +26,9 @@
 #                   ncp-pebble.seed.json)
 #   OTC_E2E_LEGO_TIMEOUT  seconds each lego run may take (default 300)
 #   OTC_E2E_KEEP_TMP=1    keep the temp dir (logs, certs) for inspection
+#   CLOUD           otc (default: both exec modes) or ovh (otc-sim --cloud ovh, the hook with
+#                   --cloud ovh and a service account; the default exec mode; the OVH API
+#                   calls and refreshes of the run are printed)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,8 +36,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
-cloud=${OTC_E2E_CLOUD:-otc}
+cloud=${OTC_E2E_CLOUD:-${CLOUD:-otc}}
 e2e_init "e2e-lego-pebble$([ "$cloud" = otc ] || printf -- '-%s' "$cloud")"
+# OVH runs the default exec mode only (RAW differs in nothing that reaches the API).
+case $cloud in
+    ovh) modes=(default) ;;
+    *) modes=(default RAW) ;;
+esac
 tmp=$E2E_TMP
 e2e_cloud_defaults "$cloud" || exit 1
 
@@ -56,7 +64,7 @@ timings=()
 
 diagnostics() {
     local mode
-    for mode in default RAW; do
+    for mode in "${modes[@]}"; do
         e2e_dump "$tmp/lego-$mode.out" "lego ($mode) stdout"
         e2e_dump "$tmp/lego-$mode.err" "lego ($mode) stderr"
     done
@@ -99,7 +107,7 @@ e2e_start_pebble "$sim_dns_port" || abort "pebble did not start"
 
 # --- lego, once per exec mode ------------------------------------------------
 mkdir -p "$tmp/home"
-for mode in default RAW; do
+for mode in "${modes[@]}"; do
     path="$tmp/lego-$mode"
     mode_env=()
     [ "$mode" = RAW ] && mode_env=(EXEC_MODE=RAW)
@@ -140,7 +148,9 @@ for mode in default RAW; do
     elif ! e2e_cert_matches "$cert" "$chain" "${expected_names[@]}" >"$tmp/cert-problems.txt"; then
         while IFS= read -r problem; do check "lego ($mode): $problem"; done <"$tmp/cert-problems.txt"
     fi
-    if e2e_sim_state_clean "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
+    clean=e2e_sim_state_clean
+    [ "$cloud" = ovh ] && clean=e2e_sim_state_clean_ovh
+    if "$clean" "$foreign_value" "$foreign_name" "$foreign_zone" "$foreign_ttl"; then
         e2e_log "ok ($mode): no challenge value left in otc-sim; \"$foreign_value\" kept at $foreign_name ttl $foreign_ttl"
     else
         check "otc-sim state after lego ($mode) (looked for 10 s): $(paste -sd';' "$tmp/state-problems.txt")"
@@ -164,6 +174,15 @@ print(count(lambda m, p: p.startswith("/dns/v1/")),
             e2e_log "ok ($mode): $calls Global DNS calls, $writes writes, $applies applies (one per hook), no rollback"
         fi
         curl -fsS --max-time 5 -X POST "http://$sim_http/_sim/reset-log" >/dev/null
+    elif [ "$cloud" = ovh ] && curl -fsS --max-time 5 "http://$sim_http/_sim/log" >"$tmp/sim-log-$mode.json"; then
+        e2e_log "($mode) $(python3 -c '
+import json, sys
+reqs = [r for r in json.load(open(sys.argv[1])).get("requests", [])
+        if r["path"].startswith(("/1.0/", "/auth/"))]
+tokens = sum(1 for r in reqs if r["path"].endswith("/oauth2/token"))
+refresh = sum(1 for r in reqs if r["method"] == "POST" and r["path"].endswith("/refresh"))
+print(f"OVH API calls: {len(reqs)} from {tokens} hook processes that called it; refreshes: {refresh}")
+' "$tmp/sim-log-$mode.json")"
     fi
 done
 e2e_log "lego wall time for ${#expected_names[@]} names: ${timings[*]}"

@@ -117,8 +117,9 @@ e2e_result() {
     [ "$2" -eq 0 ]
 }
 
-# e2e_start_sim SIM SEED [CLOUD]: start `SIM serve --seed SEED [--cloud CLOUD]`, wait for
-# its ready line, and set sim_pid, sim_http (host:port), sim_dns (host:port) and sim_dns_port.
+# e2e_start_sim SIM SEED [CLOUD]: start `SIM serve --seed SEED --cloud CLOUD` (default otc),
+# wait for its ready line, and set sim_pid, sim_http (host:port), sim_dns (host:port) and
+# sim_dns_port.
 e2e_start_sim() {
     local bin=$1 seed=$2 cloud=${3:-otc} ready="" addrs
     e2e_log "starting $bin serve --seed $seed --cloud $cloud"
@@ -211,8 +212,9 @@ EOF
 e2e_cloud_defaults() {
     case $1 in
         otc) e2e_seed="$(e2e_repo_root)/tests/e2e/certbot-pebble.seed.json" ;;
+        ovh) e2e_seed="$(e2e_repo_root)/tests/e2e/certbot-pebble.ovh.seed.json" ;;
         ncp) e2e_seed="$(e2e_repo_root)/tests/e2e/ncp-pebble.seed.json" ;;
-        *) e2e_log "unknown OTC_E2E_CLOUD $1 (otc or ncp)"; return 1 ;;
+        *) e2e_log "unknown OTC_E2E_CLOUD $1 (otc, ovh or ncp)"; return 1 ;;
     esac
 }
 
@@ -223,6 +225,17 @@ e2e_hook_env_for() {
         otc) e2e_hook_env=(
             OTC_DNS_ENDPOINT="http://$sim_http"
             OTC_METADATA_URL="http://$sim_http/openstack/latest/securitykey"
+            OTC_NAMESERVER_PORT="$sim_dns_port") ;;
+        # The service account's secret in a file only root can read (what docs/setup.md says).
+        ovh)
+            printf '%s\n' "e2e-client-secret-0123456789abcdef" >"$E2E_TMP/ovh_client_secret"
+            chmod 600 "$E2E_TMP/ovh_client_secret"
+            e2e_hook_env=(
+            OTC_CLOUD=ovh
+            OTC_DNS_ENDPOINT="http://$sim_http/1.0"
+            OTC_TOKEN_ENDPOINT="http://$sim_http/auth/oauth2/token"
+            OVH_CLIENT_ID=e2e0000000000001
+            OVH_CLIENT_SECRET_FILE="$E2E_TMP/ovh_client_secret"
             OTC_NAMESERVER_PORT="$sim_dns_port") ;;
         # Global DNS names no nameservers: the hook asks the resolver (otc-sim's DNS) for NS.
         ncp) e2e_hook_env=(
@@ -335,6 +348,53 @@ EOF
         fi
         if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$E2E_TMP/sim-state-after.json" 2>"$E2E_TMP/state-problems.txt" \
             && python3 "$E2E_TMP/check-state.py" "$E2E_TMP/sim-state-after.json" \
+                "$@" >"$E2E_TMP/state-problems.txt" 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# e2e_sim_state_clean_ovh FOREIGN_VALUE FOREIGN_NAME FOREIGN_ZONE FOREIGN_TTL: the same for
+# otc-sim --cloud ovh, in the API's records and in what the last refresh published: no
+# _acme-challenge TXT record but the foreign one, once, where it was.
+e2e_sim_state_clean_ovh() {
+    cat >"$E2E_TMP/check-state-ovh.py" <<'EOF'
+import json, sys
+
+state_file, foreign_value, foreign_name, foreign_zone, foreign_ttl = sys.argv[1:6]
+state = json.load(open(state_file))
+problems = []
+for view in ("records", "published"):
+    foreign = []
+    for zone in state.get("ovh", {}).get("zones", []):
+        zname = zone["name"] + "."
+        for r in zone.get(view, []):
+            sub = r.get("subDomain", "")
+            name = (sub + "." if sub else "") + zname
+            if r.get("fieldType") != "TXT" or not name.startswith("_acme-challenge."):
+                continue
+            t = r.get("target", "")
+            value = t[1:-1] if len(t) >= 2 and t[0] == t[-1] == '"' else t
+            if value == foreign_value:
+                foreign.append((zname, name, r.get("ttl")))
+            else:
+                problems.append(f"{view}: leftover value {t!r} at {name} (record {r.get('id')})")
+    if foreign != [(foreign_zone, foreign_name, int(foreign_ttl))]:
+        problems.append(f"{view}: foreign value {foreign_value!r} expected once at "
+                        f"{(foreign_zone, foreign_name, int(foreign_ttl))}, found {foreign}")
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+EOF
+    for _ in $(seq 1 50); do
+        if ! e2e_alive "$sim_pid"; then
+            echo "otc-sim is no longer running" >"$E2E_TMP/state-problems.txt"
+            return 1
+        fi
+        if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$E2E_TMP/sim-state-after.json" 2>"$E2E_TMP/state-problems.txt" \
+            && python3 "$E2E_TMP/check-state-ovh.py" "$E2E_TMP/sim-state-after.json" \
                 "$@" >"$E2E_TMP/state-problems.txt" 2>&1; then
             return 0
         fi

@@ -8,12 +8,13 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 passed=0
 failed=0
-# SCRIPT or SCRIPT:CLOUD (OTC_E2E_CLOUD; otc when not given).
-for test in certbot-pebble lego-pebble knot-tcp certbot-pebble:ncp lego-pebble:ncp; do
+# SCRIPT or SCRIPT:CLOUD (the script run with OTC_E2E_CLOUD=CLOUD; otc when not given).
+for test in certbot-pebble lego-pebble knot-tcp certbot-pebble:ovh lego-pebble:ovh certbot-pebble:ncp lego-pebble:ncp; do
     script=${test%%:*}
     cloud=otc
     case $test in *:*) cloud=${test#*:} ;; esac
-    printf '=== e2e %s\n' "$test"
+    printf '=== e2e %s
+' "$test"
     if OTC_E2E_CLOUD=$cloud "$here/$script.sh"; then
         passed=$((passed + 1))
     else

@@ -6,6 +6,7 @@
 
 pub mod ncp;
 pub(crate) mod otc;
+pub(crate) mod ovh;
 
 use crate::core::clock::Now;
 use crate::core::cloud::Cloud;
@@ -16,15 +17,17 @@ use crate::seed::Seed;
 pub enum CloudKind {
     #[default]
     Otc,
+    Ovh,
     Ncp,
 }
 
 impl CloudKind {
-    pub const ALL: &[CloudKind] = &[CloudKind::Otc, CloudKind::Ncp];
+    pub const ALL: &[CloudKind] = &[CloudKind::Otc, CloudKind::Ovh, CloudKind::Ncp];
 
     pub fn name(self) -> &'static str {
         match self {
             CloudKind::Otc => "otc",
+            CloudKind::Ovh => "ovh",
             CloudKind::Ncp => "ncp",
         }
     }
@@ -38,6 +41,11 @@ impl CloudKind {
 pub(crate) fn build(kind: CloudKind, seed: &Seed, now: &Now) -> anyhow::Result<Box<dyn Cloud>> {
     Ok(match kind {
         CloudKind::Otc => Box::new(otc::Otc::from_seed(&seed.otc(), now)?),
+        CloudKind::Ovh => Box::new(ovh::cloud::Ovh::from_seed(
+            &seed.ovh,
+            &seed.normalized_nameservers(),
+            now,
+        )?),
         CloudKind::Ncp => Box::new(ncp::Ncp::from_seed(&seed.ncp)?),
     })
 }

@@ -133,6 +133,10 @@ pub(crate) enum FaultKind {
     /// Closes the connection without answering.
     #[serde(rename = "reset")]
     Reset,
+    /// Handles the request (a write is applied), then closes the connection
+    /// without answering: a write whose outcome the client cannot know.
+    #[serde(rename = "lost_answer")]
+    LostAnswer,
     /// Removes `value` from every public TXT set holding it (as another host's
     /// read-modify-write would), then answers normally.
     #[serde(rename = "drop_value")]
@@ -147,6 +151,7 @@ impl FaultKind {
             FaultKind::Slow => "slow",
             FaultKind::Garbage => "garbage",
             FaultKind::Reset => "reset",
+            FaultKind::LostAnswer => "lost_answer",
             FaultKind::DropValue => "drop_value",
         }
     }
@@ -205,7 +210,7 @@ impl Fault {
                 Some(ms) if ms <= 600_000 => {}
                 _ => return Err("a 'slow' fault needs \"ms\": 0..600000".to_string()),
             },
-            FaultKind::Garbage | FaultKind::Reset => {}
+            FaultKind::Garbage | FaultKind::Reset | FaultKind::LostAnswer => {}
             FaultKind::DropValue => {
                 if self.value.as_deref().is_none_or(str::is_empty) {
                     return Err("a 'drop_value' fault needs \"value\"".to_string());
@@ -255,7 +260,9 @@ impl Fault {
                 ))
             }
             FaultKind::Garbage => Some(Resp::text(200, "text/html", "<html>oops</html>")),
-            FaultKind::Slow | FaultKind::Reset | FaultKind::DropValue => None,
+            FaultKind::Slow | FaultKind::Reset | FaultKind::LostAnswer | FaultKind::DropValue => {
+                None
+            }
         }
     }
 }
@@ -405,6 +412,18 @@ mod tests {
             Some(FaultKind::Reset)
         );
         assert!(c.faults.is_empty());
+        c.apply(
+            br#"{"faults": [{"kind": "lost_answer", "method": "post"}]}"#,
+            no_cloud,
+        )
+        .unwrap();
+        assert_eq!(kind(&mut c, "GET", "/x"), None);
+        assert_eq!(kind(&mut c, "POST", "/x"), Some(FaultKind::LostAnswer));
+        let lost = Fault {
+            kind: FaultKind::LostAnswer,
+            ..serde_json::from_str(r#"{"kind": "reset"}"#).unwrap()
+        };
+        assert!(lost.response().is_none(), "no answer leaves");
     }
 
     #[test]

@@ -78,6 +78,11 @@ pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
     let fault_name = fault.as_ref().map(|f| f.kind.as_str());
     let (outcome, handled) = match &fault {
         Some(f) if f.kind == FaultKind::Reset => (Outcome::Reset, None),
+        Some(f) if f.kind == FaultKind::LostAnswer => {
+            // Applied, but the answer never leaves: logged with what it did.
+            let h: Handled = cloud.route(&World::ctx(core, &now), req);
+            (Outcome::Reset, Some(h))
+        }
         Some(f) if f.kind != FaultKind::Slow && f.kind != FaultKind::DropValue => {
             match cloud.fault_response(f) {
                 Some(r) => (Outcome::Respond(r), None),

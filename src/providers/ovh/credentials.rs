@@ -30,6 +30,15 @@ pub const ENV_APPLICATION_KEY: &str = "OVH_APPLICATION_KEY";
 pub const ENV_APPLICATION_SECRET: &str = "OVH_APPLICATION_SECRET";
 pub const ENV_CONSUMER_KEY: &str = "OVH_CONSUMER_KEY";
 pub const ENV_ENDPOINT: &str = "OVH_ENDPOINT";
+/// The variables read by hand (no flag), which the configuration file may set too.
+pub const HAND_READ: [&str; 6] = [
+    ENV_CLIENT_SECRET_FILE,
+    ENV_ACCESS_TOKEN,
+    ENV_APPLICATION_KEY,
+    ENV_APPLICATION_SECRET,
+    ENV_CONSUMER_KEY,
+    ENV_ENDPOINT,
+];
 /// systemd's `LoadCredential=`/`LoadCredentialEncrypted=` directory, and our file in it.
 pub const ENV_CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
 pub const SYSTEMD_CREDENTIAL: &str = "ovh_client_secret";

@@ -191,11 +191,24 @@ pub fn sub_domain(name: &str, zone: &Zone) -> Option<String> {
 /// OVHcloud DNS over an injected [`Sender`].
 pub struct OvhDns<S> {
     sender: S,
+    /// `nameServers` of each zone read this run: a zone probe already has
+    /// them, and they don't change while a hook runs.
+    nameservers: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>>,
+    /// This run's zone listing: `Some(None)` when it was refused. Zones don't
+    /// come and go while a hook runs, and certbot's last hook asks for each name.
+    listing: std::cell::RefCell<Option<Option<Vec<String>>>>,
+    /// Candidates probed this run that are no zone (404).
+    not_zones: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 impl<S: Sender> OvhDns<S> {
     pub fn new(sender: S) -> Self {
-        OvhDns { sender }
+        OvhDns {
+            sender,
+            nameservers: Default::default(),
+            listing: Default::default(),
+            not_zones: Default::default(),
+        }
     }
 
     /// One call; a non-2xx answer becomes an [`ApiError`] needing `action`.
@@ -214,6 +227,39 @@ impl<S: Sender> OvhDns<S> {
         }
     }
 
+    /// `GET /domain/zone` once per run: the zone names, or `None` when refused.
+    fn listing(&self) -> ApiResult<Option<Vec<String>>> {
+        if let Some(l) = &*self.listing.borrow() {
+            return Ok(l.clone());
+        }
+        let l = match self.call("GET", "/domain/zone", None, None) {
+            Ok(r) => Some(decode::<Vec<String>>("GET /domain/zone", &r.body)?),
+            Err(e) if e.kind() == Kind::Permission => None,
+            Err(e) => return Err(e),
+        };
+        *self.listing.borrow_mut() = Some(l.clone());
+        Ok(l)
+    }
+
+    /// A zone probe, remembered for the run: `None` when there is no such zone.
+    fn probe(&self, name: &str) -> ApiResult<Option<Zone>> {
+        let seg = zone_segment(name)?;
+        if self.not_zones.borrow().contains(&seg) {
+            return Ok(None);
+        }
+        if self.nameservers.borrow().contains_key(&seg) {
+            return Ok(Some(Zone {
+                name: absolute(&seg),
+                id: seg,
+            }));
+        }
+        let found = self.zone_info(&seg)?.map(|(z, _)| z);
+        if found.is_none() {
+            self.not_zones.borrow_mut().insert(seg);
+        }
+        Ok(found)
+    }
+
     /// `GET /domain/zone/{name}`: `None` when there is no such zone.
     fn zone_info(&self, name: &str) -> ApiResult<Option<(Zone, ZoneInfo)>> {
         let seg = zone_segment(name)?;
@@ -225,6 +271,9 @@ impl<S: Sender> OvhDns<S> {
         ) {
             Ok(r) => {
                 let info: ZoneInfo = decode("GET /domain/zone/{zone}", &r.body)?;
+                self.nameservers
+                    .borrow_mut()
+                    .insert(seg.clone(), info.name_servers.clone());
                 let zone = Zone {
                     name: absolute(&seg),
                     id: seg,
@@ -280,25 +329,21 @@ impl<S: Sender> Provider for OvhDns<S> {
 
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
         let cands = candidate_zones(fqdn);
-        match self.call("GET", "/domain/zone", None, None) {
-            Ok(r) => {
-                let names: Vec<String> = decode("GET /domain/zone", &r.body)?;
-                let found: Vec<Zone> = names
-                    .into_iter()
-                    .filter(|n| cands.contains(&absolute(n)))
-                    .map(|n| Zone {
-                        name: absolute(&n),
-                        id: n.trim_end_matches('.').to_ascii_lowercase(),
-                    })
-                    .collect();
-                if !found.is_empty() {
-                    return Ok(found);
-                }
-                // A listing filtered by IAM may leave out a zone we may still
-                // use (unconfirmed either way): probe before saying "no zone".
+        // A refused listing (a policy scoped to one zone may not grant it) is no error.
+        if let Some(names) = self.listing()? {
+            let found: Vec<Zone> = names
+                .into_iter()
+                .filter(|n| cands.contains(&absolute(n)))
+                .map(|n| Zone {
+                    name: absolute(&n),
+                    id: n.trim_end_matches('.').to_ascii_lowercase(),
+                })
+                .collect();
+            if !found.is_empty() {
+                return Ok(found);
             }
-            Err(e) if e.kind() == Kind::Permission => {}
-            Err(e) => return Err(e),
+            // A listing filtered by IAM may leave out a zone we may still
+            // use (unconfirmed either way): probe before saying "no zone".
         }
         // The longest existing suffix is the zone: stop at the first found.
         // A single label is never an OVH zone: not probed.
@@ -306,9 +351,11 @@ impl<S: Sender> Provider for OvhDns<S> {
         for cand in cands
             .iter()
             .filter(|c| c.trim_end_matches('.').contains('.'))
+            // No zone starts with an underscore label (`_acme-challenge.…`): not a host name.
+            .filter(|c| !c.starts_with('_'))
         {
-            match self.zone_info(cand) {
-                Ok(Some((z, _))) => return Ok(vec![z]),
+            match self.probe(cand) {
+                Ok(Some(z)) => return Ok(vec![z]),
                 Ok(None) => {}
                 Err(e) if e.kind() == Kind::Permission => {
                     refused.get_or_insert(e);
@@ -328,6 +375,9 @@ impl<S: Sender> Provider for OvhDns<S> {
     }
 
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+        if let Some(ns) = self.nameservers.borrow().get(&zone_segment(&zone.id)?) {
+            return Ok(ns.clone());
+        }
         match self.zone_info(&zone.id)? {
             Some((_, info)) => Ok(info.name_servers),
             None => Err(ApiError::status(
@@ -570,14 +620,30 @@ mod tests {
         let dns = OvhDns::new(&f);
         let zones = dns.zones_holding("_acme-challenge.a.example.com.").unwrap();
         assert_eq!(zones, [zone()]);
+        // `_acme-challenge.…` is no host name, so never a zone: not asked for.
         assert_eq!(
             f.sent(),
             [
                 "GET /domain/zone",
-                "GET /domain/zone/_acme-challenge.a.example.com",
                 "GET /domain/zone/a.example.com",
                 "GET /domain/zone/example.com",
             ]
+        );
+        // The probe read the nameservers already: not asked again.
+        assert_eq!(
+            dns.nameservers(&zone()).unwrap(),
+            ["dns1.ovh.net", "ns1.ovh.net"]
+        );
+        assert_eq!(f.sent().len(), 3);
+        // Another name of the run: the refused listing and the probes are remembered.
+        let zones = dns
+            .zones_holding("_acme-challenge.b.a.example.com.")
+            .unwrap();
+        assert_eq!(zones, [zone()]);
+        assert_eq!(
+            f.sent()[3..],
+            ["GET /domain/zone/b.a.example.com"],
+            "only the new candidate is asked"
         );
         // Nothing found, something refused: the refusal, with the action it lacks.
         let f = Fake::default().on("GET", "/domain/zone", 403, denied).on(

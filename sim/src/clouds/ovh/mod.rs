@@ -4,8 +4,9 @@
 //! account, and zones whose edits are published only by a refresh.
 //!
 //! Pure and self-contained: [`OvhState::handle`] takes one request and the
-//! simulated time and returns the answer; the core routes requests here,
-//! logs them, injects faults and serves the published records over DNS
+//! simulated time and returns the answer; [`cloud::Ovh`] is the
+//! `core::cloud::Cloud` around it: the core routes requests there, logs them,
+//! injects faults, and serves what each refresh published over DNS
 //! ([`OvhState::take_published`]). The classic signature is checked by
 //! [`verify`], written apart from the product's signer on purpose.
 //!
@@ -29,6 +30,7 @@
 //!   `*`); a policy scoped to some zones gets 403 there, as the issue assumes.
 //! - Classic keys may do everything (their access rules are not modelled).
 
+pub mod cloud;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -61,7 +63,7 @@ pub mod action {
 #[serde(default, deny_unknown_fields)]
 pub struct OvhSeed {
     pub zones: Vec<OvhSeedZone>,
-    /// Every zone's `nameServers`. Defaults to `["localhost."]`.
+    /// Every zone's `nameServers`. Defaults to the seed's `nameservers`.
     pub nameservers: Vec<String>,
     pub service_accounts: Vec<SeedServiceAccount>,
     pub classic_keys: Vec<SeedClassicKey>,
@@ -149,6 +151,11 @@ impl OvhSeed {
             }],
             token_lifetime_secs: None,
         }
+    }
+
+    /// Nothing of OVH in the seed.
+    pub fn is_empty(&self) -> bool {
+        *self == OvhSeed::default()
     }
 
     /// Parses a seed; unknown fields are refused.
@@ -707,6 +714,7 @@ impl OvhState {
     }
 
     /// The records as the API sees them (edits included, published or not).
+    #[cfg(test)]
     pub fn records(&self, zone: &str) -> Vec<Record> {
         self.zones
             .get(zone)
@@ -715,6 +723,7 @@ impl OvhState {
     }
 
     /// Every refresh so far: (zone, simulated unix time).
+    #[cfg(test)]
     pub fn refreshes(&self) -> &[(String, i64)] {
         &self.refreshes
     }

@@ -1,0 +1,1220 @@
+//! `--cloud ovh` end to end: the built binary, with a cleared environment,
+//! against the simulator's OVHcloud module (token endpoint, /1.0/auth/time,
+//! /1.0/domain/zone…, IAM policies, refresh-then-serve DNS). Every run goes
+//! through `common::run`, which fails on any secret the simulator knows
+//! (client secrets, application secrets, consumer keys, issued tokens) in
+//! the output.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Run, cmd_for, configure, request_log, reset_log, run, start_cloud};
+use otc_sim::Sim;
+use serde_json::{Value, json};
+
+const ALL: (&str, &str) = ("sa-all", "SA-SECRET-ALL-000000000001");
+const ZONE: (&str, &str) = ("sa-zone", "SA-SECRET-ZONE-00000000002");
+const NO_CREATE: (&str, &str) = ("sa-nocreate", "SA-SECRET-NOCREATE-000003");
+const AK: &str = "AKCLASSIC00000001";
+const AS: &str = "AS-CLASSIC-SECRET-0000000001";
+const CK: &str = "CK-CLASSIC-CONSUMER-000000001";
+
+fn policy(actions: &[&str]) -> Value {
+    json!({"actions": actions, "zones": ["example.test"]})
+}
+
+fn seed() -> Value {
+    let hook = [
+        "dnsZone:apiovh:get",
+        "dnsZone:apiovh:record/get",
+        "dnsZone:apiovh:record/create",
+        "dnsZone:apiovh:record/delete",
+        "dnsZone:apiovh:refresh",
+    ];
+    json!({
+        "nameservers": ["localhost."],
+        "propagation_delay_ms": 300,
+        "ovh": {
+            "zones": [{"name": "example.test", "records": [
+                {"subDomain": "_acme-challenge", "fieldType": "TXT", "target": "\"foreign-keep\"", "ttl": 600},
+                {"subDomain": "xacme-challenge", "fieldType": "TXT", "target": "lookalike"},
+                {"subDomain": "", "fieldType": "TXT", "target": "\"v=spf1 -all\""}
+            ]}],
+            "service_accounts": [
+                {"client_id": ALL.0, "client_secret": ALL.1},
+                {"client_id": ZONE.0, "client_secret": ZONE.1, "policy": policy(&hook)},
+                {"client_id": NO_CREATE.0, "client_secret": NO_CREATE.1,
+                 "policy": policy(&[hook[0], hook[1], hook[3], hook[4]])}
+            ],
+            "classic_keys": [{"application_key": AK, "application_secret": AS, "consumer_key": CK}]
+        }
+    })
+}
+
+fn sim() -> Sim {
+    start_cloud(seed(), "ovh")
+}
+
+/// The hook for `--cloud ovh` with a service account in the environment.
+fn ovh(sim: &Sim, account: (&str, &str)) -> Command {
+    let mut c = cmd_for(sim, "ovh");
+    c.env("OVH_CLIENT_ID", account.0)
+        .env("OVH_CLIENT_SECRET", account.1);
+    c
+}
+
+/// certbot's environment for one challenge.
+fn certbot(
+    sim: &Sim,
+    mut c: Command,
+    hook: &str,
+    domain: &str,
+    value: &str,
+    left: u32,
+    all: &str,
+) -> Run {
+    c.arg(hook)
+        .env("CERTBOT_DOMAIN", domain)
+        .env("CERTBOT_VALIDATION", value)
+        .env("CERTBOT_REMAINING_CHALLENGES", left.to_string())
+        .env("CERTBOT_ALL_DOMAINS", all);
+    run(sim, &mut c)
+}
+
+fn ok(r: &Run) {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+}
+
+/// `(subDomain, target)` of the zone's TXT records as the API holds them.
+fn records(sim: &Sim, which: &str) -> Vec<(String, String)> {
+    let state = sim.state_json();
+    let z = state["ovh"]["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "example.test")
+        .unwrap()
+        .clone();
+    let mut v: Vec<(String, String)> = z[which]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["fieldType"] == "TXT")
+        .map(|r| {
+            (
+                r["subDomain"].as_str().unwrap().to_string(),
+                r["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn targets_at(sim: &Sim, sub: &str) -> Vec<String> {
+    records(sim, "records")
+        .into_iter()
+        .filter(|(s, _)| s == sub)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+/// What the authoritative DNS serves now at `name`.
+fn served(sim: &Sim, name: &str) -> Vec<String> {
+    let state = sim.state_json();
+    let mut v: Vec<String> = state["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
+        .filter(|r| r["name"] == name && r["type"] == "TXT")
+        .flat_map(|r| r["records"].as_array().unwrap().clone())
+        .map(|v| v.as_str().unwrap().trim_matches('"').to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `(method, path)` of every logged request.
+fn calls(sim: &Sim) -> Vec<(String, String)> {
+    request_log(&sim.log_json())
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect()
+}
+
+fn count(sim: &Sim, method: &str, suffix: &str) -> usize {
+    calls(sim)
+        .iter()
+        .filter(|(m, p)| m == method && p.ends_with(suffix))
+        .count()
+}
+
+fn refreshes(sim: &Sim) -> usize {
+    count(sim, "POST", "/domain/zone/example.test/refresh")
+}
+
+fn assert_foreign_intact(sim: &Sim) {
+    assert!(
+        targets_at(sim, "_acme-challenge").contains(&"\"foreign-keep\"".to_string()),
+        "{:?}",
+        records(sim, "records")
+    );
+    assert_eq!(targets_at(sim, "xacme-challenge"), ["lookalike"]);
+    assert_eq!(targets_at(sim, ""), ["\"v=spf1 -all\""]);
+}
+
+#[test]
+fn certbot_apex_and_wildcard_two_records_one_refresh_per_zone_per_run() {
+    let sim = sim();
+    let all = "example.test,*.example.test";
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "val-apex",
+        1,
+        all,
+    ));
+    // Wait-once: the first hook only notes its value; the last one writes
+    // both, refreshes the zone once and waits once.
+    assert!(calls(&sim).is_empty(), "{:?}", calls(&sim));
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "*.example.test",
+        "val-wild",
+        0,
+        all,
+    ));
+    assert_eq!(refreshes(&sim), 1, "one refresh per zone per run");
+    // One record per value, next to the foreign one.
+    let mut at = targets_at(&sim, "_acme-challenge");
+    at.sort();
+    assert_eq!(at, ["\"foreign-keep\"", "val-apex", "val-wild"]);
+    assert_eq!(
+        count(&sim, "POST", "/domain/zone/example.test/record"),
+        2,
+        "{:?}",
+        calls(&sim)
+    );
+    // The last hook waited until DNS served both: published by a refresh.
+    assert_eq!(
+        served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep", "val-apex", "val-wild"]
+    );
+    reset_log(&sim);
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "val-apex",
+        1,
+        all,
+    ));
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "*.example.test",
+        "val-wild",
+        0,
+        all,
+    ));
+    assert_eq!(count(&sim, "DELETE", ""), 2, "{:?}", calls(&sim));
+    assert_eq!(refreshes(&sim), 1, "one refresh per zone per run");
+    // No record of ours left, in the API or (after the refresh) in DNS.
+    assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
+    assert_eq!(
+        records(&sim, "published"),
+        records(&sim, "records"),
+        "every edit published"
+    );
+    assert_foreign_intact(&sim);
+    // Every call carried the bearer of the service account.
+    let log = sim.log_json();
+    for r in log["requests"].as_array().unwrap() {
+        if r["path"].as_str().unwrap().starts_with("/1.0/domain") {
+            assert_eq!(
+                (r["auth"].as_str(), r["access_key"].as_str()),
+                (Some("bearer"), Some(ALL.0)),
+                "{r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn each_hook_process_refreshes_the_zone_once() {
+    let sim = sim();
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-one",
+        0,
+        "example.test",
+    ));
+    assert_eq!(refreshes(&sim), 1, "{:?}", calls(&sim));
+    reset_log(&sim);
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "v-one",
+        0,
+        "example.test",
+    ));
+    assert_eq!(refreshes(&sim), 1, "{:?}", calls(&sim));
+}
+
+#[test]
+fn a_nested_name_is_a_multi_label_sub_domain() {
+    let sim = sim();
+    let d = "deep.er.example.test";
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        d,
+        "val-nested",
+        0,
+        d,
+    ));
+    assert_eq!(targets_at(&sim, "_acme-challenge.deep.er"), ["val-nested"]);
+    assert_eq!(
+        served(&sim, "_acme-challenge.deep.er.example.test."),
+        ["val-nested"]
+    );
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        d,
+        "val-nested",
+        0,
+        d,
+    ));
+    assert!(targets_at(&sim, "_acme-challenge.deep.er").is_empty());
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn a_re_run_is_idempotent_and_cleanup_of_a_gone_value_succeeds() {
+    let sim = sim();
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "val-again",
+        0,
+        "example.test",
+    ));
+    reset_log(&sim);
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "val-again",
+        0,
+        "example.test",
+    ));
+    assert_eq!(count(&sim, "POST", "/record"), 0, "{:?}", calls(&sim));
+    let mut at = targets_at(&sim, "_acme-challenge");
+    at.sort();
+    assert_eq!(at, ["\"foreign-keep\"", "val-again"]);
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "val-again",
+        0,
+        "example.test",
+    ));
+    reset_log(&sim);
+    // Gone already (and a value never added): exit 0, nothing deleted.
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "val-again",
+        0,
+        "example.test",
+    ));
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "never-added",
+        0,
+        "example.test",
+    ));
+    assert_eq!(count(&sim, "DELETE", ""), 0, "{:?}", calls(&sim));
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn a_zone_scoped_policy_probes_zones_when_the_listing_is_refused() {
+    let sim = sim();
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ZONE),
+        "auth",
+        "example.test",
+        "val-scoped",
+        0,
+        "example.test",
+    ));
+    let c = calls(&sim);
+    let listing = request_log(&sim.log_json())
+        .into_iter()
+        .find(|r| r.method == "GET" && r.path == "/1.0/domain/zone")
+        .expect("the listing was tried");
+    assert_eq!(listing.status, 403);
+    assert!(
+        c.iter()
+            .any(|(m, p)| m == "GET" && p == "/1.0/domain/zone/example.test"),
+        "{c:?}"
+    );
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ZONE),
+        "cleanup",
+        "example.test",
+        "val-scoped",
+        0,
+        "example.test",
+    ));
+    assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
+}
+
+#[test]
+fn a_403_names_the_missing_iam_action_and_the_policy_fix() {
+    let sim = sim();
+    let r = certbot(
+        &sim,
+        ovh(&sim, NO_CREATE),
+        "auth",
+        "example.test",
+        "val-denied",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert!(lines[0].starts_with("otc-acme-hook: "), "{}", lines[0]);
+    assert!(
+        lines[0].contains("dnsZone:apiovh:record/create"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("IAM policy"), "{}", lines[0]);
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn a_refused_secret_is_one_line_naming_the_service_account() {
+    let sim = sim();
+    let r = certbot(
+        &sim,
+        ovh(&sim, (ALL.0, "not-the-secret-1234567890")),
+        "auth",
+        "example.test",
+        "val-x",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 1);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert!(lines[0].contains("invalid_client"), "{}", lines[0]);
+    assert!(lines[0].contains("service account sa-all"), "{}", lines[0]);
+    assert!(lines[0].contains("OVH_CLIENT_SECRET"), "{}", lines[0]);
+    assert!(!r.stderr.contains("not-the-secret"), "{}", r.stderr);
+    // Refused once, never retried.
+    assert_eq!(count(&sim, "POST", "/auth/oauth2/token"), 1);
+}
+
+#[test]
+fn an_expired_token_is_renewed_once_per_process() {
+    let sim = sim();
+    // The API refuses the first token once, as it does an expired one.
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 401, "path_prefix": "/1.0/domain"}]}),
+    );
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "val-renew",
+        0,
+        "example.test",
+    ));
+    assert_eq!(
+        count(&sim, "POST", "/auth/oauth2/token"),
+        2,
+        "{:?}",
+        calls(&sim)
+    );
+    assert!(targets_at(&sim, "_acme-challenge").contains(&"val-renew".to_string()));
+
+    // Tokens that die at once (lifetime via /_sim/config): one renewal, then the 401 stands.
+    configure(&sim, json!({"token_lifetime_secs": 0}));
+    reset_log(&sim);
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "val-renew",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
+    let tokens = count(&sim, "POST", "/auth/oauth2/token");
+    let unauthorized = request_log(&sim.log_json())
+        .iter()
+        .filter(|r| r.status == 401)
+        .count();
+    assert_eq!(unauthorized, 2, "{:?}", calls(&sim));
+    assert!(tokens <= 3, "{tokens}: {:?}", calls(&sim));
+}
+
+#[test]
+fn a_pre_minted_access_token() {
+    let sim = sim();
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    let text = agent
+        .post(format!("{}/auth/oauth2/token", sim.base_url()))
+        .content_type("application/x-www-form-urlencoded")
+        .send(format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope=all",
+            ALL.0, ALL.1
+        ))
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    let token = body["access_token"].as_str().unwrap().to_string();
+    reset_log(&sim);
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OVH_ACCESS_TOKEN", &token);
+    ok(&certbot(
+        &sim,
+        c,
+        "auth",
+        "example.test",
+        "val-pre",
+        0,
+        "example.test",
+    ));
+    assert_eq!(
+        count(&sim, "POST", "/auth/oauth2/token"),
+        0,
+        "{:?}",
+        calls(&sim)
+    );
+    assert!(targets_at(&sim, "_acme-challenge").contains(&"val-pre".to_string()));
+}
+
+fn classic(sim: &Sim) -> Command {
+    let mut c = cmd_for(sim, "ovh");
+    c.env("OVH_APPLICATION_KEY", AK)
+        .env("OVH_APPLICATION_SECRET", AS)
+        .env("OVH_CONSUMER_KEY", CK);
+    c
+}
+
+#[test]
+fn classic_keys_sign_with_the_server_time() {
+    let sim = sim();
+    // The API's clock is 20 minutes ahead of ours: far outside its window.
+    configure(&sim, json!({"clock_offset_secs": 1200}));
+    ok(&certbot(
+        &sim,
+        classic(&sim),
+        "auth",
+        "example.test",
+        "val-classic",
+        0,
+        "example.test",
+    ));
+    assert_eq!(count(&sim, "GET", "/1.0/auth/time"), 1, "{:?}", calls(&sim));
+    let log = sim.log_json();
+    let signed: Vec<&Value> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().starts_with("/1.0/domain"))
+        .collect();
+    assert!(!signed.is_empty());
+    for r in signed {
+        assert_eq!(
+            (r["auth"].as_str(), r["access_key"].as_str()),
+            (Some("ovh-signature"), Some(AK)),
+            "{r}"
+        );
+        assert!(
+            r["status"].as_u64().unwrap() < 400
+                || r["path"] == "/1.0/domain/zone/_acme-challenge.example.test",
+            "{r}"
+        );
+    }
+    ok(&certbot(
+        &sim,
+        classic(&sim),
+        "cleanup",
+        "example.test",
+        "val-classic",
+        0,
+        "example.test",
+    ));
+    assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
+}
+
+#[test]
+fn rejections_before_any_call() {
+    let sim = sim();
+    // A service account and classic keys together.
+    let mut c = classic(&sim);
+    c.env("OVH_CLIENT_ID", ALL.0)
+        .env("OVH_CLIENT_SECRET", ALL.1);
+    let r = certbot(&sim, c, "auth", "example.test", "v", 0, "example.test");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("give one kind of OVH credentials"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    // An OVH flag on the command line under --cloud otc names ovh.
+    let mut c = cmd_for(&sim, "ovh");
+    c.args(["--cloud", "otc", "--client-id", "x", "auth"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--client-id belongs to --cloud ovh, not --cloud otc"),
+        "{}",
+        r.stderr
+    );
+    let mut c = cmd_for(&sim, "ovh");
+    c.args([
+        "--cloud",
+        "otc",
+        "auth",
+        "--token-endpoint",
+        "http://127.0.0.1:1/t",
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--token-endpoint belongs to --cloud ovh"),
+        "{}",
+        r.stderr
+    );
+    // An OTC flag under --cloud ovh names otc.
+    let mut c = ovh(&sim, ALL);
+    c.args(["--agency-name", "a", "auth"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--agency-name belongs to --cloud otc/huawei, not --cloud ovh"),
+        "{}",
+        r.stderr
+    );
+    // --sk on the command line is an OTC key.
+    let mut c = ovh(&sim, ALL);
+    c.args(["--sk", "x", "auth"]);
+    assert_eq!(run(&sim, &mut c).code, 2);
+    // A region that is not OVH's.
+    let mut c = ovh(&sim, ALL);
+    c.args(["--region", "eu-de", "auth"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not an OVHcloud region"), "{}", r.stderr);
+    assert!(calls(&sim).is_empty(), "{:?}", calls(&sim));
+}
+
+#[test]
+fn an_ovh_variable_under_another_cloud_is_not_read() {
+    let sim = sim();
+    let mut c = cmd_for(&sim, "ovh");
+    // --cloud otc with OVH_* and OTC_TOKEN_ENDPOINT set: not refused, simply unused.
+    c.env("OVH_CLIENT_ID", "x")
+        .env("OVH_CLIENT_SECRET", "y")
+        .args(["--cloud", "otc", "--credentials", "static"]);
+    let r = certbot(&sim, c, "auth", "example.test", "v", 0, "example.test");
+    assert_ne!(r.code, 0);
+    assert!(!r.stderr.contains("belongs to"), "{}", r.stderr);
+    assert!(!r.stderr.contains("OVH"), "{}", r.stderr);
+    assert!(r.stderr.contains("OS_ACCESS_KEY"), "{}", r.stderr);
+    assert_eq!(count(&sim, "POST", "/auth/oauth2/token"), 0);
+}
+
+#[test]
+fn a_client_secret_on_the_command_line_is_warned_about() {
+    let sim = sim();
+    let mut c = cmd_for(&sim, "ovh");
+    c.args([
+        "--client-id",
+        ALL.0,
+        "--client-secret",
+        ALL.1,
+        "--region",
+        "eu",
+    ]);
+    let r = certbot(
+        &sim,
+        c,
+        "auth",
+        "example.test",
+        "val-flag",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr
+            .contains("--client-secret on the command line is visible in `ps`"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Where the calls of `--region`/`OTC_REGION`/`OVH_ENDPOINT` go, without the
+/// network: a refused proxy makes the hook name the URL it tried.
+fn tried(env: &[(&str, &str)], args: &[&str]) -> String {
+    let mut c = Command::new(common::BIN);
+    c.env_clear()
+        .env("HTTPS_PROXY", "http://127.0.0.1:1")
+        .env("OTC_RETRIES", "0")
+        .env("OTC_HTTP_TIMEOUT", "2")
+        .current_dir(std::env::temp_dir())
+        .envs(env.iter().copied())
+        .args(["--cloud", "ovh", "-v", "api", "GET", "/domain/zone"])
+        .args(args);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn regions_choose_the_api_base_and_the_token_url() {
+    let sa = [("OVH_CLIENT_ID", "cid"), ("OVH_CLIENT_SECRET", "cs")];
+    let e = tried(&sa, &[]);
+    assert!(e.contains("https://eu.api.ovh.com/1.0/domain/zone"), "{e}");
+    assert!(
+        e.contains("OAuth2 token from https://www.ovh.com/auth/oauth2/token"),
+        "{e}"
+    );
+    let e = tried(&[sa[0], sa[1], ("OTC_REGION", "ca")], &[]);
+    assert!(e.contains("https://ca.api.ovh.com/1.0/domain/zone"), "{e}");
+    assert!(
+        e.contains("OAuth2 token from https://ca.ovh.com/auth/oauth2/token"),
+        "{e}"
+    );
+    let e = tried(&sa, &["--region", "us"]);
+    assert!(
+        e.contains("https://api.us.ovhcloud.com/1.0/domain/zone"),
+        "{e}"
+    );
+    assert!(
+        e.contains("OAuth2 token from https://us.ovhcloud.com/auth/oauth2/token"),
+        "{e}"
+    );
+    // OVH_ENDPOINT below --region / OTC_REGION.
+    let e = tried(&[sa[0], sa[1], ("OVH_ENDPOINT", "ovh-ca")], &[]);
+    assert!(e.contains("https://ca.api.ovh.com/1.0/"), "{e}");
+    let e = tried(
+        &[sa[0], sa[1], ("OVH_ENDPOINT", "ovh-ca")],
+        &["--region", "us"],
+    );
+    assert!(e.contains("https://api.us.ovhcloud.com/1.0/"), "{e}");
+    assert!(!e.contains("cs"), "{e}");
+}
+
+#[test]
+fn check_and_api() {
+    let sim = sim();
+    let mut c = ovh(&sim, ZONE);
+    c.args([
+        "check",
+        "example.test",
+        "--resolver",
+        &sim.dns_addr().to_string(),
+    ]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for line in [
+        "ok    credentials: service account sa-zone from environment",
+        "ok    clock:",
+        "ok    zone example.test: _acme-challenge.example.test. lies in public zone example.test.",
+        "ok    probe example.test: added and removed a TXT value",
+        "ok    nameserver localhost.:",
+        "ok    delegation of example.test.: NS localhost.",
+    ] {
+        assert!(r.stdout.contains(line), "{line}\n{}", r.stdout);
+    }
+    // The probe was created, refreshed and removed.
+    assert!(count(&sim, "POST", "/domain/zone/example.test/record") >= 1);
+    assert!(refreshes(&sim) >= 2, "{:?}", calls(&sim));
+    assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
+    assert_eq!(records(&sim, "published"), records(&sim, "records"));
+
+    // Classic keys: check reads the API's clock.
+    let mut c = classic(&sim);
+    c.args(["check"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("application key AKCLASSIC00000001"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("ok    clock:"), "{}", r.stdout);
+
+    // api: any path, authorized as the DNS calls, secrets redacted.
+    let mut c = ovh(&sim, ALL);
+    c.args(["api", "GET", "/domain/zone/example.test"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["nameServers"], json!(["localhost."]));
+    let mut c = classic(&sim);
+    c.args(["api", "GET", "/domain/zone"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap(),
+        json!(["example.test"])
+    );
+    // A denied call is one line with the missing action.
+    let mut c = ovh(&sim, ZONE);
+    c.args(["api", "GET", "/domain/zone"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("missing IAM action dnsZone:apiovh:get"),
+        "{}",
+        r.stderr
+    );
+    // A refused secret: check's API line fails with the fix, exit 1.
+    let mut c = ovh(&sim, (ALL.0, "wrong-secret-0000000000"));
+    c.args(["check"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let fail = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("FAIL  DNS API:"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(fail.contains("invalid_client"), "{fail}");
+    assert!(
+        fail.contains("fix: check OVH_CLIENT_ID and OVH_CLIENT_SECRET"),
+        "{fail}"
+    );
+}
+
+fn with_records(extra: &[(&str, &str)]) -> Value {
+    let mut s = seed();
+    let recs = s["ovh"]["zones"][0]["records"].as_array_mut().unwrap();
+    for (sub, target) in extra {
+        recs.push(json!({"subDomain": sub, "fieldType": "TXT", "target": target}));
+    }
+    s
+}
+
+#[test]
+fn day_old_leftovers_are_swept_and_nothing_else() {
+    let sim = start_cloud(
+        with_records(&[
+            ("_acme-challenge", "leftover-old"),
+            ("_acme-challenge", "leftover-recent"),
+        ]),
+        "ovh",
+    );
+    let dir = common::lock_dir(&sim);
+    common::private_dir(&dir);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut journal = String::new();
+    for (age, value) in [(2 * 86_400, "leftover-old"), (3_600, "leftover-recent")] {
+        journal.push_str(&format!(
+            "{}\t{}\texample.test\texample.test.\t_acme-challenge.example.test.\t{value}\n",
+            now - age,
+            sim.base_url()
+        ));
+    }
+    std::fs::write(dir.join("journal.tsv"), journal).unwrap();
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "www.example.test",
+        "fresh",
+        0,
+        "www.example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stdout.contains("removing a leftover value leftover-old"),
+        "{}",
+        r.stdout
+    );
+    let mut at = targets_at(&sim, "_acme-challenge");
+    at.sort();
+    assert_eq!(
+        at,
+        ["\"foreign-keep\"", "leftover-recent"],
+        "only the day-old value went"
+    );
+    assert_eq!(targets_at(&sim, "_acme-challenge.www"), ["fresh"]);
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn the_secret_from_a_file_a_systemd_credential_or_the_credentials_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim();
+    let dir = std::env::temp_dir().join(format!("otc-test-ovh-secrets-{}", std::process::id()));
+    common::private_dir(&dir);
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{}\n", ALL.1)).unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OVH_CLIENT_ID", ALL.0)
+        .env("OVH_CLIENT_SECRET_FILE", &secret_file)
+        .arg("-v");
+    let r = certbot(&sim, c, "auth", "example.test", "v-file", 0, "example.test");
+    ok(&r);
+    assert!(
+        r.stderr
+            .contains("service account sa-all from environment + OVH_CLIENT_SECRET_FILE"),
+        "{}",
+        r.stderr
+    );
+
+    // systemd's LoadCredential=: $CREDENTIALS_DIRECTORY/ovh_client_secret.
+    let creds = dir.join("creds");
+    common::private_dir(&creds);
+    let f = creds.join("ovh_client_secret");
+    std::fs::write(&f, ALL.1).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OVH_CLIENT_ID", ALL.0)
+        .env("CREDENTIALS_DIRECTORY", &creds)
+        .arg("-v");
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-file",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr.contains("systemd credential ovh_client_secret"),
+        "{}",
+        r.stderr
+    );
+
+    // --credentials-file: client_id and client_secret, mode 600; readable by others is refused.
+    let cf = dir.join("ovh.creds");
+    std::fs::write(
+        &cf,
+        format!("client_id = {}\nclient_secret = {}\n", ZONE.0, ZONE.1),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OTC_CREDENTIALS_FILE", &cf);
+    ok(&certbot(
+        &sim,
+        c,
+        "auth",
+        "example.test",
+        "v-cf",
+        0,
+        "example.test",
+    ));
+    assert!(targets_at(&sim, "_acme-challenge").contains(&"v-cf".to_string()));
+    std::fs::set_permissions(&cf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.env("OTC_CREDENTIALS_FILE", &cf);
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-cf",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn throttling_and_5xx_are_retried_and_a_failed_refresh_is_not_a_second_write() {
+    let sim = sim();
+    configure(
+        &sim,
+        json!({"faults": [
+            {"kind": "429", "path_prefix": "/1.0/domain/zone/example.test/record", "method": "GET", "count": 2},
+            {"kind": "status", "status": 503, "path_prefix": "/1.0/domain/zone/example.test", "method": "GET"}
+        ]}),
+    );
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-retry",
+        0,
+        "example.test",
+    ));
+    let statuses: Vec<u64> = request_log(&sim.log_json())
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(count(&sim, "POST", "/domain/zone/example.test/record"), 1);
+    // A refresh answered 500: the record is written once.
+    reset_log(&sim);
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 500, "path_prefix": "/1.0/domain/zone/example.test/refresh"}]}),
+    );
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-refresh",
+        0,
+        "example.test",
+    );
+    assert_eq!(
+        count(&sim, "POST", "/domain/zone/example.test/record"),
+        1,
+        "{:?}",
+        calls(&sim)
+    );
+    // The commit is retried on its own: a second refresh, never a second record.
+    ok(&r);
+    assert_eq!(refreshes(&sim), 2, "{:?}", calls(&sim));
+    assert_eq!(
+        served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep", "v-refresh", "v-retry"]
+    );
+}
+
+#[test]
+fn a_create_whose_answer_is_lost_is_re_read_never_repeated() {
+    let sim = sim();
+    // The record is created, but the connection closes before the answer.
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "lost_answer", "method": "POST",
+                           "path_prefix": "/1.0/domain/zone/example.test/record"}]}),
+    );
+    let r = certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "v-lost",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert_eq!(
+        count(&sim, "POST", "/domain/zone/example.test/record"),
+        1,
+        "{:?}",
+        calls(&sim)
+    );
+    let mine: Vec<String> = targets_at(&sim, "_acme-challenge")
+        .into_iter()
+        .filter(|t| t == "v-lost")
+        .collect();
+    assert_eq!(mine.len(), 1, "one record for the value");
+    assert_eq!(refreshes(&sim), 1);
+    assert_eq!(
+        served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep", "v-lost"]
+    );
+}
+
+#[test]
+fn cleanup_removes_our_value_quoted_or_not_and_zone_forces_one() {
+    let sim = start_cloud(with_records(&[("_acme-challenge", "\"v-quoted\"")]), "ovh");
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "cleanup",
+        "example.test",
+        "v-quoted",
+        0,
+        "example.test",
+    ));
+    assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
+    assert_foreign_intact(&sim);
+    // --zone: this zone, no lookup.
+    reset_log(&sim);
+    let mut c = ovh(&sim, ZONE);
+    c.args(["--zone", "example.test"]);
+    ok(&certbot(
+        &sim,
+        c,
+        "auth",
+        "a.b.example.test",
+        "v-zone",
+        0,
+        "a.b.example.test",
+    ));
+    assert!(
+        !calls(&sim)
+            .iter()
+            .any(|(m, p)| m == "GET" && p == "/1.0/domain/zone"),
+        "{:?}",
+        calls(&sim)
+    );
+    assert_eq!(targets_at(&sim, "_acme-challenge.a.b"), ["v-zone"]);
+}
+
+#[test]
+fn the_ovh_sdks_ovh_conf() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim();
+    let dir = std::env::temp_dir().join(format!("otc-test-ovh-conf-{}", std::process::id()));
+    common::private_dir(&dir);
+    let conf = dir.join("ovh.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[default]\nendpoint=ovh-eu\n\n[ovh-eu]\nclient_id={}\nclient_secret={}\n",
+            ALL.0, ALL.1
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.current_dir(&dir).arg("-v");
+    let r = certbot(&sim, c, "auth", "example.test", "v-conf", 0, "example.test");
+    ok(&r);
+    assert!(
+        r.stderr.contains("service account sa-all from ./ovh.conf"),
+        "{}",
+        r.stderr
+    );
+    // The environment wins over ovh.conf.
+    let mut c = ovh(&sim, ZONE);
+    c.current_dir(&dir).arg("-v");
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-conf",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr
+            .contains("service account sa-zone from environment"),
+        "{}",
+        r.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_configuration_file_holds_the_ovh_settings() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = sim();
+    let dir = std::env::temp_dir().join(format!("otc-test-ovh-config-{}", std::process::id()));
+    common::private_dir(&dir);
+    let conf = dir.join("config");
+    std::fs::write(
+        &conf,
+        format!(
+            "OTC_CLOUD=ovh\nOTC_DNS_ENDPOINT={base}/1.0\nOVH_APPLICATION_KEY={AK}\nOVH_APPLICATION_SECRET={AS}\nOVH_CONSUMER_KEY={CK}\n",
+            base = sim.base_url()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Only the simulator's ports and the lock directory in the environment.
+    let mut c = cmd_for(&sim, "ovh");
+    c.env_remove("OTC_CLOUD")
+        .env_remove("OTC_DNS_ENDPOINT")
+        .arg("--config")
+        .arg(&conf)
+        .arg("-v");
+    let r = certbot(
+        &sim,
+        c,
+        "auth",
+        "example.test",
+        "v-config",
+        0,
+        "example.test",
+    );
+    ok(&r);
+    assert!(
+        r.stderr.contains("application key AKCLASSIC00000001"),
+        "{}",
+        r.stderr
+    );
+    assert!(targets_at(&sim, "_acme-challenge").contains(&"v-config".to_string()));
+    // Holding secrets, the file must be private.
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = cmd_for(&sim, "ovh");
+    c.arg("--config").arg(&conf);
+    let r = certbot(
+        &sim,
+        c,
+        "cleanup",
+        "example.test",
+        "v-config",
+        0,
+        "example.test",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

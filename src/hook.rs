@@ -60,6 +60,10 @@ pub struct Hook<'a> {
     pub run: std::cell::RefCell<Option<RunTag>>,
     /// Zones written to since their last commit.
     pub dirty: std::cell::RefCell<Vec<Zone>>,
+    /// Values removed whose removal their zone's commit has yet to publish
+    /// (zone id, name, value): the journal forgets them only once it has, so
+    /// a run whose commit failed is finished by the next one.
+    pub unpublished: std::cell::RefCell<Vec<(String, String, String)>>,
 }
 
 /// Where a value was written.
@@ -175,6 +179,7 @@ impl Hook<'_> {
                 last_write: Cell::new(None),
                 run: Default::default(),
                 dirty: Default::default(),
+                unpublished: Default::default(),
             };
             self.report.info(format!(
                 "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
@@ -184,6 +189,9 @@ impl Hook<'_> {
             for z in short.dirty.take() {
                 self.mark_dirty(&z);
             }
+            self.unpublished
+                .borrow_mut()
+                .extend(short.unpublished.take());
             if let Err(err) = done {
                 self.report.warn(format!(
                     "could not remove the leftover value at {}: {err}",
@@ -258,33 +266,84 @@ impl Hook<'_> {
     }
 
     /// Publishes the changes of every zone written to since the last commit:
-    /// each commit retried on its own, never by writing again.
+    /// each commit retried on its own, never by writing again. A zone that
+    /// fails stays to be committed; the others are committed all the same.
     pub fn commit(&self, step: &'static str) -> Result<()> {
         let zones: Vec<Zone> = self.dirty.take();
+        let mut first_error = None;
         for z in zones {
-            let mut tries = 0;
-            loop {
-                match self.api.commit(&z) {
-                    Ok(()) => break,
-                    Err(e) if e.is_transient() && tries < MAX_COMMIT_RETRIES => {
-                        tries += 1;
-                        self.report.info(format!(
-                            "publishing the changes of zone {}: {e}; trying again",
-                            z.name
-                        ));
-                        self.clock.sleep(self.settings.poll * tries);
+            match self.commit_zone(step, &z) {
+                Ok(()) => {
+                    let done: Vec<(String, String, String)> = {
+                        let mut all = self.unpublished.borrow_mut();
+                        let (done, rest) = all.drain(..).partition(|(id, _, _)| *id == z.id);
+                        *all = rest;
+                        done
+                    };
+                    for (_, name, value) in done {
+                        self.forget(&name, &value);
                     }
-                    Err(e) => {
-                        return Err(api_err(
-                            step,
-                            &format!("publishing the changes of zone {}", z.name),
-                            e,
-                        ));
-                    }
+                }
+                Err(e) => {
+                    self.mark_dirty(&z);
+                    first_error.get_or_insert(e);
                 }
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn commit_zone(&self, step: &'static str, z: &Zone) -> Result<()> {
+        let mut tries = 0;
+        loop {
+            match self.api.commit(z) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() && tries < MAX_COMMIT_RETRIES => {
+                    tries += 1;
+                    self.report.info(format!(
+                        "publishing the changes of zone {}: {e}; trying again",
+                        z.name
+                    ));
+                    self.clock.sleep(self.settings.poll * tries);
+                }
+                Err(e) => {
+                    return Err(api_err(
+                        step,
+                        &format!("publishing the changes of zone {}", z.name),
+                        e,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// After a removal (or finding the values gone): the journal forgets them
+    /// now where a write is served as it lands (OTC), else once the zone's
+    /// commit has published the removal.
+    fn forget_when_published(&self, zone: &Zone, fqdn: &str, values: &[String]) {
+        if self.api.whole_set_writes() {
+            for v in values {
+                self.forget(fqdn, v);
+            }
+            return;
+        }
+        let mut pending = self.unpublished.borrow_mut();
+        for v in values {
+            pending.push((zone.id.clone(), fqdn.to_string(), v.clone()));
+        }
+    }
+
+    /// Values gone from the API: forgotten, but where the journal still holds
+    /// one of ours and the cloud publishes on commit, an earlier run may have
+    /// removed it without publishing the removal: commit the zone again.
+    fn found_gone(&self, zone: &Zone, fqdn: &str, values: &[String]) {
+        let ours = self
+            .local
+            .is_some_and(|l| values.iter().any(|v| l.holds(fqdn, v)));
+        if ours && !self.api.whole_set_writes() {
+            self.mark_dirty(zone);
+        }
+        self.forget_when_published(zone, fqdn, values);
     }
 
     /// Polls a name whose change is not settled until it is: a first read
@@ -582,11 +641,6 @@ impl Hook<'_> {
         let shown = values.join(", ");
         let value = shown.as_str();
         let what = if values.len() == 1 { "value" } else { "values" };
-        let forget_all = || {
-            for v in values {
-                self.forget(fqdn, v);
-            }
-        };
         let remove_all = |records: &[String]| -> Removal {
             let mut rest = records.to_vec();
             let mut any = false;
@@ -623,14 +677,14 @@ impl Hook<'_> {
             if !listed.exists() {
                 self.report
                     .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
-                forget_all();
+                self.found_gone(zone, fqdn, values);
                 return Ok(sent);
             }
             if !holds_any(&listed.records) {
                 self.report.info(format!(
                     "TXT {what} {value} not present at {fqdn}; nothing to remove"
                 ));
-                forget_all();
+                self.found_gone(zone, fqdn, values);
                 return Ok(sent);
             }
             if listed.is_pending() {
@@ -675,7 +729,7 @@ impl Hook<'_> {
             match result {
                 Ok(_) => {
                     self.report.info(said);
-                    forget_all();
+                    self.forget_when_published(zone, fqdn, values);
                     return Ok(true);
                 }
                 Err(e) if e.kind() == Kind::NotSettled => {
@@ -746,6 +800,7 @@ mod tests {
             last_write: Cell::new(None),
             run: Default::default(),
             dirty: Default::default(),
+            unpublished: Default::default(),
         }
     }
 
@@ -984,12 +1039,12 @@ mod tests {
             F::SHAPE
         );
         assert_eq!(r.fake.writes(), 1);
+        h.commit("auth").unwrap();
+        assert_eq!(l.written_at(NAME), vals(&["fresh"]));
         assert!(
             l.stale(T0 as i64).is_empty(),
-            "the removed value is forgotten"
+            "the removed value is forgotten once its removal is published"
         );
-        assert_eq!(l.written_at(NAME), vals(&["fresh"]));
-        h.commit("auth").unwrap();
         r.fake.time_passes();
         assert_eq!(r.fake.served(NAME), vals(&["theirs", "fresh"]));
         // Nothing stale left: a second sweep does nothing.
@@ -1007,7 +1062,16 @@ mod tests {
         h.auth_many(&z, NAME, &vals(&["a", "b"]), false).unwrap();
         assert_eq!(sorted(l.written_at(NAME)), vals(&["a", "b"]));
         h.cleanup_many(&z, NAME, &vals(&["a", "b"])).unwrap();
+        // Where a removal waits for the commit, so does the journal.
+        assert_eq!(
+            l.holds(NAME, "a"),
+            !r.fake.whole_set_writes(),
+            "{}",
+            F::SHAPE
+        );
+        h.commit("cleanup").unwrap();
         assert!(l.written_at(NAME).is_empty());
+        assert!(!l.holds(NAME, "a") && !l.holds(NAME, "b"));
         assert!(r.fake.values(NAME).is_empty());
         std::fs::remove_dir_all(d).ok();
     }
@@ -1059,6 +1123,37 @@ mod tests {
         assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
     }
 
+    /// A cleanup whose removal was never published (its commit failed every
+    /// try): the journal keeps the value, and the re-run, finding it gone from
+    /// the API, still publishes the removal.
+    fn cleanup_rerun_after_a_failed_commit_publishes<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("unpublished", F::SHAPE);
+        let z = r.fake.zone();
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["a"]));
+        let h = hook(&r, Some(&l));
+        h.cleanup(&z, NAME, "a").unwrap();
+        r.fake.fail_commits(10);
+        assert!(h.commit("cleanup").is_err());
+        if !r.fake.whole_set_writes() {
+            assert!(
+                l.holds(NAME, "a"),
+                "{}: forgotten before published",
+                F::SHAPE
+            );
+        }
+        r.fake.fail_commits(0);
+        let again = hook(&r, Some(&l));
+        assert!(!again.cleanup(&z, NAME, "a").unwrap(), "nothing to remove");
+        again.commit("cleanup").unwrap();
+        r.fake.time_passes();
+        assert!(r.fake.served(NAME).is_empty(), "{}", F::SHAPE);
+        assert!(!l.holds(NAME, "a"), "forgotten once published");
+        std::fs::remove_dir_all(d).ok();
+    }
+
     /// A set that never settles: auth gives up at the timeout, on the fake
     /// clock (no real sleep), having written once.
     #[test]
@@ -1108,5 +1203,6 @@ mod tests {
         journal_follows_auth_and_cleanup,
         sweep_commits_each_zone_once,
         rerun_after_an_unpublished_write_commits,
+        cleanup_rerun_after_a_failed_commit_publishes,
     );
 }

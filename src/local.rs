@@ -733,6 +733,13 @@ impl Local {
         })
     }
 
+    /// Whether the journal holds `value` at `name` for our endpoint, in any state.
+    pub fn holds(&self, name: &str, value: &str) -> bool {
+        self.read()
+            .iter()
+            .any(|e| e.endpoint == self.endpoint && e.name == name && e.value == value)
+    }
+
     /// Every value of our endpoint the journal holds as written at `name`.
     pub fn written_at(&self, name: &str) -> Vec<String> {
         self.read()

@@ -38,6 +38,7 @@ pub fn flow<'a>(
             last_write: std::cell::Cell::new(None),
             run: Default::default(),
             dirty: Default::default(),
+            unpublished: Default::default(),
         },
         checker: Checker {
             dns: query,

@@ -121,9 +121,10 @@ impl ApiError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             ApiError::Status { hint: Some(h), .. } => Some(h),
-            ApiError::Status { status: 429, .. } => {
-                Some("the API is throttling requests; try again in a minute")
-            }
+            ApiError::Status {
+                kind: Kind::Throttled,
+                ..
+            } => Some("the API is throttling requests; try again in a minute"),
             ApiError::Transport(TransportError::Tls(_)) => Some(
                 "the server's certificate is not trusted: behind a TLS-inspecting proxy, give its CA with --ca-file",
             ),

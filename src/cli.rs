@@ -11,7 +11,8 @@ the ECS metadata service (the agency attached to this VM). --agency-name then as
 an agency of another account with them. With --cloud ovh: --client-id/--client-secret;
 OVH_CLIENT_ID with OVH_CLIENT_SECRET, OVH_ACCESS_TOKEN or classic application keys;
 OVH_CLIENT_SECRET_FILE or the systemd credential ovh_client_secret; --credentials-file;
-ovh.conf.
+ovh.conf. With --cloud ncp: --ak/--sk; NCLOUD_ACCESS_KEY_ID / NCLOUD_SECRET_ACCESS_KEY;
+--credentials-file or ~/.ncloud/configure; the server role from the instance metadata.
 
 certbot:
   certbot certonly --manual --preferred-challenges dns \\
@@ -26,8 +27,8 @@ Exit codes: 0 ok; 2 rejected before any network call (usage, invalid input or
 configuration); 1 any other failure. Errors are one line on stderr:
 `otc-acme-hook: <step>: <cause>; <fix>`.";
 
-/// ACME DNS-01 hook for Open Telekom Cloud DNS, signed with the temporary
-/// credentials of the ECS agency (no access key on disk).
+/// ACME DNS-01 hook for Open Telekom Cloud (and Huawei Cloud, OVHcloud, NAVER Cloud) DNS,
+/// signed with the temporary credentials of the VM's identity (no access key on disk).
 #[derive(Debug, Parser)]
 #[command(name = "otc-acme-hook", version, after_help = AFTER_HELP)]
 pub struct Cli {

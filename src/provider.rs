@@ -197,7 +197,8 @@ impl Provider for Memo<'_> {
 
 /// What a cloud's configuration is built from: the shared flags whose meaning
 /// (and default) depends on the cloud, as given, before any default applies.
-#[derive(Debug, Clone, Default)]
+/// Its `Debug` names the variables, never their values.
+#[derive(Clone, Default)]
 pub struct CloudInput {
     /// `--cloud`.
     pub cloud: String,
@@ -219,12 +220,42 @@ pub struct CloudInput {
     pub cli_flags: Vec<String>,
 }
 
-/// Static keys as given (blank values already dropped).
-#[derive(Debug, Clone, Default)]
+/// Static keys as given (blank values already dropped). Its `Debug` shows
+/// which are set, never a secret.
+#[derive(Clone, Default)]
 pub struct Keys {
     pub access: Option<String>,
     pub secret: Option<String>,
     pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |v: &Option<String>| v.as_ref().map(|_| crate::redact::REDACTED);
+        f.debug_struct("Keys")
+            .field("access", &self.access)
+            .field("secret", &shown(&self.secret))
+            .field("token", &shown(&self.token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CloudInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.env.keys().collect();
+        names.sort();
+        f.debug_struct("CloudInput")
+            .field("cloud", &self.cloud)
+            .field("region", &self.region)
+            .field("dns_endpoint", &self.dns_endpoint)
+            .field("metadata_url", &self.metadata_url)
+            .field("flag_keys", &self.flag_keys)
+            .field("os_keys", &self.os_keys)
+            .field("credentials", &self.credentials)
+            .field("credentials_file", &self.credentials_file)
+            .field("env (names only)", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A cloud, connected: its DNS provider, and what `check` and `api` need.
@@ -245,4 +276,30 @@ pub trait Connection {
     fn error_of(&self, resp: &crate::http::Response) -> ApiError;
     /// The clock correction learnt from a 401 (seconds), 0 if none.
     fn clock_offset(&self) -> i64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let mut input = CloudInput {
+            flag_keys: Keys {
+                access: Some("AKVISIBLE".into()),
+                secret: Some("SKHIDDEN".into()),
+                token: Some("TOKHIDDEN".into()),
+            },
+            ..Default::default()
+        };
+        input.env.insert("OS_SECRET_KEY".into(), "ENVHIDDEN".into());
+        let d = format!("{input:?}");
+        assert!(
+            d.contains("AKVISIBLE") && d.contains("OS_SECRET_KEY"),
+            "{d}"
+        );
+        for s in ["SKHIDDEN", "TOKHIDDEN", "ENVHIDDEN"] {
+            assert!(!d.contains(s), "{d}");
+        }
+    }
 }

@@ -361,6 +361,9 @@ the API gateway refuses timestamps 5 minutes off (use NTP)",
         ),
         // An exact duplicate is refused: someone (or an earlier run) added it; read again.
         400 | 409 if duplicate => e.with_kind(Kind::Conflict),
+        // A record of the batch is gone already (our own DELETE whose answer was lost
+        // and that the client sent again, or someone else's): read again, compute again.
+        400 | 404 if lower.contains("not found") => e.with_kind(Kind::Conflict),
         _ => e,
     }
 }

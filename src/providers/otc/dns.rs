@@ -210,9 +210,9 @@ impl OtcDns {
 fn txt_at(set: &RecordSet) -> TxtAt {
     let status = match set.status.as_deref() {
         None | Some("ACTIVE") => Status::Settled,
-        Some("ERROR") => Status::Failed("ERROR".into()),
-        // PENDING_* and any state we don't know: not to be written yet.
-        Some(other) => Status::Pending(other.to_string()),
+        Some(p) if p.starts_with("PENDING") => Status::Pending(p.to_string()),
+        // ERROR, and any state we don't know (FREEZE, DISABLE): not to be waited for.
+        Some(other) => Status::Failed(other.to_string()),
     };
     TxtAt {
         name: set.name.to_ascii_lowercase(),

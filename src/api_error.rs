@@ -1,7 +1,6 @@
 //! Why a provider's API call failed, in terms the shared flow decides on.
 //!
-//! A provider maps its own error codes (OTC's `DNS.0314`, OVH's `class`, NCP's
-//! `errorCode`) to a neutral [`Kind`] and may attach the fix it knows; the flow
+//! A provider maps its own error codes to a neutral [`Kind`] and may attach the fix it knows; the flow
 //! matches on the kind only, never on a code or a message.
 
 use std::fmt;
@@ -13,7 +12,7 @@ use crate::http::TransportError;
 pub enum Kind {
     /// The name changed under us, or exists already: re-read and compute again.
     Conflict,
-    /// The name has an unsettled change (OTC `PENDING_*`): wait, then re-read.
+    /// The name has a change not yet served: wait, then re-read.
     NotSettled,
     /// Throttled (after the transport's own retries): the outcome of a write is unknown.
     Throttled,

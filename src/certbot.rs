@@ -555,9 +555,10 @@ impl Flow<'_> {
         own: &[(String, String)],
     ) -> Result<()> {
         if !self.mode.dns_check {
-            self.hook
-                .report
-                .info("the API reports the change ACTIVE (DNS check disabled)");
+            self.hook.report.info(format!(
+                "the API reports the change {} (DNS check disabled)",
+                self.hook.api.settled_word()
+            ));
             return Ok(());
         }
         let mut by_zone: HashMap<String, Vec<Nameserver>> = HashMap::new();
@@ -791,7 +792,8 @@ impl Flow<'_> {
                 return Err(Error::failed(
                     "auth",
                     format!(
-                        "still not settled after {}s: {}",
+                        "still not {} after {}s: {}",
+                        self.hook.api.settled_word(),
                         waited.as_secs(),
                         pending.join(", ")
                     ),
@@ -799,7 +801,8 @@ impl Flow<'_> {
                 .hint("raise --propagation-timeout, or check the DNS service status"));
             }
             self.hook.report.verbose(format!(
-                "waiting for the changes to settle: {}",
+                "waiting for {}: {}",
+                self.hook.api.settled_word(),
                 pending.join(", ")
             ));
             self.hook.clock.sleep(pause);

@@ -400,8 +400,9 @@ impl Hook<'_> {
             if self.clock.elapsed() - last_said >= Duration::from_secs(5) {
                 last_said = self.clock.elapsed();
                 self.report.info(format!(
-                    "waiting for {} to settle ({}, {}s so far)",
+                    "waiting for {} to become {} ({}, {}s so far)",
                     set.name,
+                    self.api.settled_word(),
                     set.status_word(),
                     waited.as_secs()
                 ));

@@ -43,7 +43,7 @@ pub struct Zone {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Settled,
-    /// A change is still being applied (the provider's word for it, e.g. `PENDING_UPDATE`).
+    /// A change is still being applied (the provider's word for it).
     Pending(String),
     /// The provider could not apply the change (its word for it).
     Failed(String),
@@ -126,6 +126,10 @@ pub trait Provider {
     fn whole_set_writes(&self) -> bool {
         false
     }
+    /// The provider's word for a served change, for messages (OTC: `ACTIVE`).
+    fn settled_word(&self) -> &'static str {
+        "settled"
+    }
 }
 
 /// Remembers zone lookups and nameservers for one run: they don't change
@@ -192,6 +196,9 @@ impl Provider for Memo<'_> {
     }
     fn whole_set_writes(&self) -> bool {
         self.inner.whole_set_writes()
+    }
+    fn settled_word(&self) -> &'static str {
+        self.inner.settled_word()
     }
 }
 

@@ -375,4 +375,8 @@ impl Provider for OtcDns {
     fn whole_set_writes(&self) -> bool {
         true
     }
+
+    fn settled_word(&self) -> &'static str {
+        "ACTIVE"
+    }
 }

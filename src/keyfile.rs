@@ -1,7 +1,7 @@
-//! Files that hold secrets, the same for every cloud: the permission bits
-//! taken from the opened file (no window between the check and the read; a
-//! link, as in a Kubernetes secret volume, is judged by what it opens), refused
-//! when group or others may read them; and the `key = value` format of the credentials
+//! Files that hold secrets, the same for every cloud: owner and permission
+//! bits taken from the opened file (no window between the check and the read;
+//! a link, as in a Kubernetes secret volume, is judged by what it opens),
+//! refused when another user owns them or group or others may read them; and the `key = value` format of the credentials
 //! files (with `[section]`s when a file has them, as the clouds' CLIs write).
 
 use std::io::Read;
@@ -37,6 +37,14 @@ impl Files for RealFiles {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "not a regular file",
+            ));
+        }
+        // Keys another user could have planted (or can change) are not ours to use.
+        let me = rustix::process::geteuid().as_raw();
+        if stat.st_uid != me && stat.st_uid != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("owned by uid {}, neither this user nor root", stat.st_uid),
             ));
         }
         let mut text = String::new();
@@ -163,6 +171,15 @@ mod tests {
         let t = RealFiles.read(&link).unwrap();
         assert_eq!(t.mode & 0o777, 0o640, "the mode of what the link opens");
         assert!(RealFiles.read(&dir).is_err(), "a directory is refused");
+        // As root (CI), a file another user owns is refused.
+        if rustix::process::geteuid().is_root() {
+            let theirs = dir.join("theirs");
+            std::fs::write(&theirs, "x").unwrap();
+            std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), None).unwrap();
+            let e = RealFiles.read(&theirs).unwrap_err();
+            assert!(e.to_string().contains("owned by uid 65534"), "{e}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -133,27 +133,18 @@ pub trait Files {
 /// The real file system.
 pub struct RealFiles;
 
+/// Through the shared reader (owner and mode from the opened file, regular
+/// files only); a missing file is `None`.
 impl Files for RealFiles {
     fn read(&self, path: &Path) -> std::io::Result<Option<FileText>> {
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        #[cfg(unix)]
-        let mode = {
-            use std::os::unix::fs::PermissionsExt;
-            Some(meta.permissions().mode() & 0o777)
-        };
-        #[cfg(not(unix))]
-        let mode = {
-            let _ = meta;
-            None
-        };
-        Ok(Some(FileText {
-            text: std::fs::read_to_string(path)?,
-            mode,
-        }))
+        match crate::keyfile::Files::read(&crate::keyfile::RealFiles, path) {
+            Ok(f) => Ok(Some(FileText {
+                text: f.text,
+                mode: Some(f.mode & 0o777),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

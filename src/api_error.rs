@@ -58,6 +58,8 @@ pub enum ApiError {
     Decode(String),
     /// Fresh temporary credentials could not be had after a 401.
     Credentials(String),
+    /// A request we refuse to send (it would be wrong whatever the answer).
+    Refused(String),
 }
 
 impl ApiError {
@@ -94,6 +96,7 @@ impl ApiError {
             ApiError::Transport(_) | ApiError::Decode(_) => Kind::Transient,
             ApiError::Status { kind, .. } => *kind,
             ApiError::Credentials(_) => Kind::Auth,
+            ApiError::Refused(_) => Kind::Fatal,
         }
     }
 
@@ -152,6 +155,7 @@ impl fmt::Display for ApiError {
             ApiError::Credentials(m) => {
                 write!(f, "after HTTP 401, fetching fresh credentials: {m}")
             }
+            ApiError::Refused(m) => f.write_str(m),
         }
     }
 }

@@ -310,7 +310,7 @@ fn id_json(id: &str) -> Value {
 
 /// A mistake of ours, not the API's: never retried.
 fn local_error(message: String) -> ApiError {
-    ApiError::status(0, Some("local".into()), message).with_kind(Kind::Fatal)
+    ApiError::Refused(message)
 }
 
 /// `name` relative to the zone: `@` for the apex.

@@ -141,16 +141,25 @@ fn static_pair(
     let sk = sk.filter(|s| !s.expose().is_empty());
     match (ak, sk) {
         (None, None) => Ok(Attempt::NotConfigured(format!("no {names}"))),
+        // A pair comes from one source: name the half missing there.
         (Some(_), None) => Err(Error::rejected(
             "credentials",
             format!("an access key was given ({origin}) but no secret key"),
         )
-        .hint("set NCLOUD_SECRET_ACCESS_KEY (or --sk), or unset the access key to use the server role")),
+        .hint(if origin == "flags" {
+            "give --sk with --ak, or drop --ak to use the server role"
+        } else {
+            "set NCLOUD_SECRET_ACCESS_KEY, or unset the access key to use the server role"
+        })),
         (None, Some(_)) => Err(Error::rejected(
             "credentials",
             format!("a secret key was given ({origin}) but no access key"),
         )
-        .hint("set NCLOUD_ACCESS_KEY_ID (or --ak)")),
+        .hint(if origin == "flags" {
+            "give --ak with --sk"
+        } else {
+            "set NCLOUD_ACCESS_KEY_ID"
+        })),
         (Some(ak), Some(sk)) => Ok(Attempt::Loaded(Keys::new(ak.trim(), sk, origin))),
     }
 }

@@ -68,11 +68,9 @@ pub struct Global {
     #[arg(long = "credentials-file", env = "OTC_CREDENTIALS_FILE", global = true, value_name = "FILE",
           help_heading = CREDS)]
     pub credentials_file: Option<String>,
-    /// Instance metadata URL of the VM's temporary credentials [default: per cloud; otc, huawei:
-    /// http://169.254.169.254/openstack/latest/securitykey; ncp:
-    /// http://169.254.169.254/latest/meta-data/iam/security-credentials]
+    // The help names each cloud's default, from the cloud's own folder.
     #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
-          help_heading = CREDS)]
+          help = crate::providers::metadata_url_help(), help_heading = CREDS)]
     pub metadata_url: Option<String>,
 
     /// Cloud whose default endpoints are used

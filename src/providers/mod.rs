@@ -21,6 +21,15 @@ pub mod ovh;
 /// The values of `--cloud`.
 pub const CLOUDS: [&str; 4] = ["otc", "huawei", "ovh", "ncp"];
 
+/// `--metadata-url`'s help: each cloud's default, from its folder.
+pub fn metadata_url_help() -> String {
+    format!(
+        "Instance metadata URL of the VM's temporary credentials [default: per cloud; otc, huawei: {}; ncp: {}]",
+        otc::credentials::metadata::DEFAULT_URL,
+        ncp::DEFAULT_METADATA_URL
+    )
+}
+
 /// The flags each cloud defines for itself, flattened into the CLI.
 #[derive(Debug, Args)]
 pub struct CloudFlags {

@@ -281,6 +281,27 @@ sys.exit(1 if problems else 0)
 EOF
 }
 
+# e2e_poll_state CHECKER ARGS...: fetches otc-sim's state (sim_http, sim_pid) and runs the
+# python CHECKER on it with ARGS until it passes, for up to 10 s (a delete may still be
+# pending). Returns 1 with the problems in $E2E_TMP/state-problems.txt.
+e2e_poll_state() {
+    local checker=$1
+    shift
+    for _ in $(seq 1 50); do
+        if ! e2e_alive "$sim_pid"; then
+            echo "otc-sim is no longer running" >"$E2E_TMP/state-problems.txt"
+            return 1
+        fi
+        if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$E2E_TMP/sim-state-after.json" 2>"$E2E_TMP/state-problems.txt" \
+            && python3 "$checker" "$E2E_TMP/sim-state-after.json" \
+                "$@" >"$E2E_TMP/state-problems.txt" 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
 # e2e_sim_state_clean FOREIGN_VALUE FOREIGN_NAME FOREIGN_ZONE FOREIGN_TTL: otc-sim (sim_http,
 # sim_pid from e2e_start_sim) holds no _acme-challenge TXT value but the foreign one, once,
 # where it was. A delete may still be pending for pending_delay_ms, so it looks again for
@@ -341,19 +362,7 @@ for p in problems:
     print(p)
 sys.exit(1 if problems else 0)
 EOF
-    for _ in $(seq 1 50); do
-        if ! e2e_alive "$sim_pid"; then
-            echo "otc-sim is no longer running" >"$E2E_TMP/state-problems.txt"
-            return 1
-        fi
-        if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$E2E_TMP/sim-state-after.json" 2>"$E2E_TMP/state-problems.txt" \
-            && python3 "$E2E_TMP/check-state.py" "$E2E_TMP/sim-state-after.json" \
-                "$@" >"$E2E_TMP/state-problems.txt" 2>&1; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    return 1
+    e2e_poll_state "$E2E_TMP/check-state.py" "$@"
 }
 
 # e2e_sim_state_clean_ovh FOREIGN_VALUE FOREIGN_NAME FOREIGN_ZONE FOREIGN_TTL: the same for
@@ -388,19 +397,7 @@ for p in problems:
     print(p)
 sys.exit(1 if problems else 0)
 EOF
-    for _ in $(seq 1 50); do
-        if ! e2e_alive "$sim_pid"; then
-            echo "otc-sim is no longer running" >"$E2E_TMP/state-problems.txt"
-            return 1
-        fi
-        if curl -fsS --max-time 5 "http://$sim_http/_sim/state" >"$E2E_TMP/sim-state-after.json" 2>"$E2E_TMP/state-problems.txt" \
-            && python3 "$E2E_TMP/check-state-ovh.py" "$E2E_TMP/sim-state-after.json" \
-                "$@" >"$E2E_TMP/state-problems.txt" 2>&1; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    return 1
+    e2e_poll_state "$E2E_TMP/check-state-ovh.py" "$@"
 }
 
 # e2e_cert_matches CERT CHAIN NAME...: the certificate's SANs are exactly NAMEs and it

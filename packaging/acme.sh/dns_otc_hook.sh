@@ -5,11 +5,12 @@
 # key on disk, the hook signs with the ECS agency's temporary credentials.
 #
 # Install: copy this file to ~/.acme.sh/dnsapi/dns_otc_hook.sh, then
-#   acme.sh --issue --dns dns_otc_hook -d example.com -d '*.example.com'
-# Settings are otc-acme-hook's own environment variables (OTC_*, OS_*), which
-# acme.sh passes through. OTC_ACME_HOOK_BIN names the binary if it is not on PATH.
-# The hook waits until every authoritative nameserver serves the value, so
-# acme.sh's own wait (--dnssleep) can stay short.
+#   acme.sh --issue --dns dns_otc_hook --dnssleep 1 -d example.com -d '*.example.com'
+# Settings are otc-acme-hook's own environment variables (OTC_*, and the cloud's
+# own: OS_*, OVH_*, NCLOUD_*), which acme.sh passes through. OTC_ACME_HOOK_BIN
+# names the binary if it is not on PATH. The hook waits until every
+# authoritative nameserver serves the value, so --dnssleep 1: without it acme.sh
+# sleeps, then polls public DNS-over-HTTPS resolvers for up to 20 minutes.
 #
 # Renewals remember: at issue time the script saves, in acme.sh's account.conf
 # (_saveaccountconf_mutable, as SAVED_<NAME>), the binary's full path and each

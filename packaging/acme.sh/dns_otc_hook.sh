@@ -80,7 +80,9 @@ _otc_hook_settings() {
   if [ -z "$_otc_saved" ]; then
     _otc_hook_read "$_OTC_HOOK_OLD_NAMES_KEY" raw
     _otc_saved="$_otc_value"
-    [ -n "$_otc_saved" ] && _otc_raw=raw
+    if [ -n "$_otc_saved" ]; then
+      _otc_raw=raw
+    fi
   fi
 
   # First what chooses the binary and the cloud (hence the list below).
@@ -137,21 +139,23 @@ EOF_OTC_VARS
     fi
   done
 
-  # Save each variable the hook reads that is set now (values of settings on
-  # the debug log, secrets by name only).
+  # Save each variable the hook reads that is set now (names only on the debug
+  # log, secrets marked: no value, not even an access key id, is logged).
   _otc_names=""
+  _otc_shown=""
   for _otc_name in $_otc_wanted; do
     if eval "[ -n \"\${$_otc_name:-}\" ]"; then
       eval "_otc_value=\"\$$_otc_name\""
       _otc_hook_save "$_otc_name" "$_otc_value"
       _otc_names="$_otc_names $_otc_name"
       if _otc_hook_listed "$_otc_name" "$_otc_secrets"; then
-        _debug "otc-acme-hook saved secret $_otc_name"
+        _otc_shown="$_otc_shown $_otc_name(secret)"
       else
-        _debug "otc-acme-hook saved $_otc_name" "$_otc_value"
+        _otc_shown="$_otc_shown $_otc_name"
       fi
     fi
   done
+  _debug "otc-acme-hook settings saved" "${_otc_shown# }"
   _otc_hook_save OTC_ACME_HOOK_BIN "$OTC_ACME_HOOK_BIN"
   _otc_hook_save "$_OTC_HOOK_NAMES_KEY" "${_otc_names# }"
   if [ -n "$_otc_raw" ]; then

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
+use crate::api_error::Kind;
 use crate::certbot::Flow;
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
@@ -13,7 +14,7 @@ use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
-use crate::provider::{Memo, Provider, Zone};
+use crate::provider::{Connection, Memo, Provider, Zone};
 use crate::report::Report;
 use crate::session;
 use crate::world::World;
@@ -143,6 +144,7 @@ pub fn run(
     };
     let mut flow = session::flow(opts, world, report, &dns, &query, local);
     flow.mode.wait_once = false;
+    check_credentials(&mut lines, cloud.as_ref(), &flow, domains.first());
     for d in &domains {
         check_domain(&mut lines, &flow, &dns, &query, d, args.read_only, world);
     }
@@ -162,6 +164,54 @@ pub fn run(
         ));
     }
     Ok(())
+}
+
+/// Where the API probe went without credentials (OVH's `/auth/time`), one
+/// authorized call the policy grants shows they work: for the first domain's
+/// zone, or without a domain the credentials' widest read, whose refusal
+/// (a policy scoped to some zones) is no failure.
+fn check_credentials(
+    lines: &mut Lines<'_>,
+    cloud: &dyn Connection,
+    flow: &Flow<'_>,
+    first: Option<&String>,
+) {
+    if cloud.credentials_probe(None).is_none() {
+        return;
+    }
+    let zone = match first {
+        Some(d) => match flow.effective_name("zone", &zone::challenge_name(d)) {
+            Ok((_, z)) => Some(z),
+            // The zone line says why.
+            Err(_) => return,
+        },
+        None => None,
+    };
+    let Some(url) = cloud.credentials_probe(zone.as_ref()) else {
+        return;
+    };
+    let what = format!("GET {}", url.path);
+    let answer = cloud.send("GET", &url, None).and_then(|r| {
+        if (200..300).contains(&r.status) {
+            Ok(r)
+        } else {
+            Err(cloud.error_of(&r))
+        }
+    });
+    match answer {
+        Ok(_) => lines.ok("credentials work", format!("{what} answered")),
+        Err(e) if zone.is_none() && e.kind() == Kind::Permission => lines.warn(
+            "credentials work",
+            format!(
+                "accepted, but {what} is refused ({e}); runs do not need it: give a domain to check its zone"
+            ),
+        ),
+        Err(e) => lines.fail(
+            "credentials work",
+            format!("{what}: {e}"),
+            e.hint().unwrap_or("check the credentials"),
+        ),
+    }
 }
 
 fn check_domain(

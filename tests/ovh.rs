@@ -1281,3 +1281,121 @@ fn the_configuration_file_holds_the_ovh_settings() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_short_lived_token_is_reused_not_fetched_for_every_call() {
+    let sim = sim();
+    // Under a minute: the hook used to fetch a token for every call (6 for 6).
+    configure(&sim, json!({"token_lifetime_secs": 40}));
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "val-short",
+        0,
+        "example.test",
+    ));
+    let api_calls = calls(&sim)
+        .iter()
+        .filter(|(_, p)| p.starts_with("/1.0/domain"))
+        .count();
+    assert!(api_calls >= 6, "{:?}", calls(&sim));
+    assert_eq!(
+        count(&sim, "POST", "/auth/oauth2/token"),
+        1,
+        "{:?}",
+        calls(&sim)
+    );
+    assert!(targets_at(&sim, "_acme-challenge").contains(&q("val-short")));
+    // `api GET /auth/time` goes out bare: no token for it either.
+    reset_log(&sim);
+    let mut c = ovh(&sim, ALL);
+    c.args(["api", "GET", "/auth/time"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(count(&sim, "POST", "/auth/oauth2/token"), 0);
+    assert_auth_time_unauthenticated(&sim, 1);
+}
+
+/// `_acme-challenge.example.test` is a CNAME to the apex of a zone of its
+/// own, whose records the API answers with `"subDomain": null`.
+fn apex_seed() -> Value {
+    let mut s = seed();
+    s["ovh"]["zones"] = json!([
+        {"name": "example.test", "records": [
+            {"subDomain": "_acme-challenge", "fieldType": "CNAME", "target": "acme-zone.test.", "ttl": 600}
+        ]},
+        {"name": "acme-zone.test", "records": [
+            {"subDomain": "", "fieldType": "TXT", "target": "\"foreign-apex\"", "ttl": 600},
+            {"subDomain": "www", "fieldType": "TXT", "target": "\"foreign-www\"", "ttl": 600}
+        ]}
+    ]);
+    s["ovh"]["apex_sub_domain_null"] = json!(true);
+    s
+}
+
+/// Targets of the TXT records at `sub` of `zone`, as the API holds them.
+fn zone_targets(sim: &Sim, zone: &str, sub: &str) -> Vec<String> {
+    let state = sim.state_json();
+    let mut v: Vec<String> = state["ovh"]["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|z| z["name"] == zone)
+        .flat_map(|z| z["records"].as_array().unwrap().clone())
+        .filter(|r| r["fieldType"] == "TXT" && r["subDomain"] == sub)
+        .map(|r| r["target"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn apex_and_wildcard_at_a_zone_apex_answered_with_a_null_sub_domain() {
+    let sim = start_cloud(apex_seed(), "ovh");
+    let all = "example.test,*.example.test";
+    let resolver = sim.dns_addr().to_string();
+    let hook = |step: &str, domain: &str, value: &str, left: u32| {
+        let mut c = ovh(&sim, ALL);
+        c.args(["--resolver", &resolver]);
+        certbot(&sim, c, step, domain, value, left, all)
+    };
+    ok(&hook("auth", "example.test", "val-apex", 1));
+    ok(&hook("auth", "*.example.test", "val-wild", 0));
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", ""),
+        ["\"foreign-apex\"", "\"val-apex\"", "\"val-wild\""]
+    );
+    assert_eq!(
+        served(&sim, "acme-zone.test."),
+        ["foreign-apex", "val-apex", "val-wild"]
+    );
+    // The records were read back with a null subDomain (the knob is on).
+    let reads = request_log(&sim.log_json())
+        .into_iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path
+                    .starts_with("/1.0/domain/zone/acme-zone.test/record/")
+        })
+        .count();
+    assert!(reads >= 1, "{:?}", calls(&sim));
+    assert!(
+        calls(&sim)
+            .iter()
+            .all(|(_, p)| !p.starts_with("/1.0/domain/zone/example.test/record"))
+    );
+    ok(&hook("cleanup", "example.test", "val-apex", 1));
+    ok(&hook("cleanup", "*.example.test", "val-wild", 0));
+    // Only our values went: the foreign apex value and the other name stay.
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", ""),
+        ["\"foreign-apex\""]
+    );
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", "www"),
+        ["\"foreign-www\""]
+    );
+    assert_eq!(count(&sim, "DELETE", ""), 2, "{:?}", calls(&sim));
+}

@@ -23,6 +23,8 @@ use crate::zone;
 struct Lines<'a> {
     out: &'a mut dyn Write,
     failed: usize,
+    /// A "credentials work" line still owed (OVH), shown after the first zone found.
+    owed: Option<&'a dyn Connection>,
 }
 
 impl Lines<'_> {
@@ -76,6 +78,7 @@ pub fn run(
     let mut lines = Lines {
         out: stdout.as_mut(),
         failed: 0,
+        owed: None,
     };
 
     // Which file the settings came from: a timer's run may read another than a shell's.
@@ -144,9 +147,15 @@ pub fn run(
     };
     let mut flow = session::flow(opts, world, report, &dns, &query, local);
     flow.mode.wait_once = false;
-    check_credentials(&mut lines, cloud.as_ref(), &flow, domains.first());
+    if cloud.credentials_probe(None).is_some() {
+        lines.owed = Some(cloud.as_ref());
+    }
     for d in &domains {
         check_domain(&mut lines, &flow, &dns, &query, d, args.read_only, world);
+    }
+    // No zone found: its line said why. No domain: the credentials' widest read.
+    if let Some(cloud) = lines.owed.take().filter(|_| domains.is_empty()) {
+        check_credentials(&mut lines, cloud, None);
     }
     if domains.is_empty() {
         lines.warn(
@@ -167,27 +176,11 @@ pub fn run(
 }
 
 /// Where the API probe went without credentials (OVH's `/auth/time`), one
-/// authorized call the policy grants shows they work: for the first domain's
-/// zone, or without a domain the credentials' widest read, whose refusal
+/// authorized call the policy grants shows they work: for the first zone
+/// found, or without a domain the credentials' widest read, whose refusal
 /// (a policy scoped to some zones) is no failure.
-fn check_credentials(
-    lines: &mut Lines<'_>,
-    cloud: &dyn Connection,
-    flow: &Flow<'_>,
-    first: Option<&String>,
-) {
-    if cloud.credentials_probe(None).is_none() {
-        return;
-    }
-    let zone = match first {
-        Some(d) => match flow.effective_name("zone", &zone::challenge_name(d)) {
-            Ok((_, z)) => Some(z),
-            // The zone line says why.
-            Err(_) => return,
-        },
-        None => None,
-    };
-    let Some(url) = cloud.credentials_probe(zone.as_ref()) else {
+fn check_credentials(lines: &mut Lines<'_>, cloud: &dyn Connection, zone: Option<&Zone>) {
+    let Some(url) = cloud.credentials_probe(zone) else {
         return;
     };
     let what = format!("GET {}", url.path);
@@ -235,6 +228,9 @@ fn check_domain(
         &format!("zone {domain}"),
         format!("{name} lies in public zone {} (id {})", z.name, z.id),
     );
+    if let Some(cloud) = lines.owed.take() {
+        check_credentials(lines, cloud, Some(&z));
+    }
 
     if read_only {
         lines.ok(&format!("probe {domain}"), "skipped (--read-only)");

@@ -1398,4 +1398,18 @@ fn apex_and_wildcard_at_a_zone_apex_answered_with_a_null_sub_domain() {
         ["\"foreign-www\""]
     );
     assert_eq!(count(&sim, "DELETE", ""), 2, "{:?}", calls(&sim));
+    // check follows the CNAME too, and its credentials line reads the zone it lands in.
+    let mut c = ovh(&sim, ALL);
+    c.args(["check", "example.test", "--resolver", &resolver]);
+    let r = run(&sim, &mut c);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        out.contains("ok    credentials work: GET /1.0/domain/zone/acme-zone.test answered"),
+        "{out}"
+    );
+    assert_eq!(out.matches("is a CNAME to").count(), 1, "{out}");
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", ""),
+        ["\"foreign-apex\""]
+    );
 }

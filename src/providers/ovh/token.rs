@@ -1,7 +1,8 @@
 //! How an API call authenticates: a service account's OAuth2 bearer token
-//! (fetched with client credentials, cached, fetched again once per process
-//! after a 401), a pre-minted bearer, or the classic signature with the
-//! server's clock (`GET {api}/auth/time`, once per process).
+//! (fetched with client credentials, reused until 30 s before its end or
+//! halfway through a short one, fetched again once per process after a 401),
+//! a pre-minted bearer, or the classic signature with the server's clock
+//! (`GET {api}/auth/time`, unauthenticated, once per process).
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;

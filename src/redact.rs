@@ -145,12 +145,17 @@ pub fn scrub_with(text: &str, held: &[String]) -> String {
 /// secret-looking name masked: `"SecretAccessKey":"…"`, `client_secret=…`,
 /// `Authorization: Bearer …`, also inside an escaped JSON document, then every
 /// held value. A quoted value is masked whatever its length, a bare one from
-/// 8 characters (`token: expired` still reads).
+/// 8 characters (`token: expired` still reads). A value masked so is held:
+/// its other occurrences (under no name) are masked too.
 pub fn scrub_server_text(text: &str) -> String {
-    scrub(&mask_named(text))
+    let (masked, found) = mask_named(text);
+    found.iter().for_each(|v| hold(v));
+    scrub(&masked)
 }
 
-fn mask_named(text: &str) -> String {
+/// `text` with the values after secret names masked, and those values.
+fn mask_named(text: &str) -> (String, Vec<String>) {
+    let mut found = Vec::new();
     let b = text.as_bytes();
     let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
     let mut out = String::with_capacity(text.len());
@@ -229,9 +234,10 @@ fn mask_named(text: &str) -> String {
         out.push_str(&text[i..value_start.max(i)]);
         out.push_str(&text[value_start..from]);
         out.push_str(REDACTED);
+        found.push(text[from..to].to_string());
         i = to;
     }
-    out
+    (out, found)
 }
 
 /// Whether a name in server text introduces a secret: a credential-named key,
@@ -557,7 +563,7 @@ mod tests {
 
     #[test]
     fn named_values_in_server_text_are_masked() {
-        let m = |t: &str| mask_named(t);
+        let m = |t: &str| mask_named(t).0;
         assert_eq!(
             m(r#"failed: {"AccessKeyId":"AK1","SecretAccessKey":"abc"}"#),
             r#"failed: {"AccessKeyId":"AK1","SecretAccessKey":"** redacted **"}"#
@@ -587,6 +593,11 @@ mod tests {
         assert_eq!(m("The token is invalid"), "The token is invalid");
         // A quote left open (clipped): masked to the end.
         assert_eq!(m(r#"{"secret":"abc"#), r#"{"secret":"** redacted **"#);
+        // What was masked is returned, to be held.
+        assert_eq!(
+            mask_named(r#"{"secret":"x y","token":"t"}"#).1,
+            vec!["x y".to_string(), "t".to_string()]
+        );
     }
 
     #[test]

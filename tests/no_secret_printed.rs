@@ -38,19 +38,37 @@ impl Req {
             .find(|(h, _)| h.eq_ignore_ascii_case(k))
             .map(|(_, v)| v.as_str())
     }
-    /// The request as text, as a server echoing it would quote it.
+    /// The request as a server echoing it would quote it: the credential
+    /// headers first (tokens, then signatures), then the body, then the rest,
+    /// so the part a client quotes (its first 200 characters) holds them.
     fn echo(&self) -> String {
-        let headers: Vec<String> = self
+        let rank = |k: &str| {
+            CREDENTIAL_HEADERS
+                .iter()
+                .rev()
+                .position(|c| c.eq_ignore_ascii_case(k))
+        };
+        let mut creds: Vec<&(String, String)> = self
             .headers
             .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
+            .filter(|(k, _)| rank(k).is_some())
+            .collect();
+        creds.sort_by_key(|(k, _)| rank(k));
+        let line = |(k, v): &&(String, String)| format!("{k}: {v}");
+        let creds: Vec<String> = creds.iter().map(line).collect();
+        let rest: Vec<String> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| rank(k).is_none())
+            .map(|h| line(&h))
             .collect();
         format!(
-            "{} {}\n{}\n\n{}",
+            "{}\n{}\n{} {}\n{}",
+            creds.join("\n"),
+            self.body,
             self.method,
             self.target,
-            headers.join("\n"),
-            self.body
+            rest.join("\n")
         )
     }
 }
@@ -244,6 +262,7 @@ fn run_clean(c: &mut Command, server: &Server, secrets: &[&str], says: &str, wha
             "{what}: {s:?} printed\nstdout: {stdout}\nstderr: {stderr}"
         );
     }
+    eprintln!("{what}: {stderr}");
     assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
     assert!(stderr.contains(says), "{what}: {says:?} not said: {stderr}");
 }

@@ -28,25 +28,28 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
+    /// One line, without any secret the process holds.
+    fn line(&mut self, text: String) {
+        let _ = writeln!(self.out, "{}", crate::redact::scrub(&text));
+    }
     fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
-        let _ = writeln!(self.out, "ok    {what}: {}", detail.as_ref());
+        self.line(format!("ok    {what}: {}", detail.as_ref()));
     }
     fn warn(&mut self, what: &str, detail: impl AsRef<str>) {
-        let _ = writeln!(self.out, "warn  {what}: {}", detail.as_ref());
+        self.line(format!("warn  {what}: {}", detail.as_ref()));
     }
     fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
         self.failed += 1;
-        let _ = writeln!(
-            self.out,
+        self.line(format!(
             "FAIL  {what}: {}; fix: {}",
             detail.as_ref(),
             fix.as_ref()
-        );
+        ));
     }
     fn fail_err(&mut self, what: &str, e: &Error) {
         self.failed += 1;
         let fix = e.hint.as_deref().unwrap_or("see the cause");
-        let _ = writeln!(self.out, "FAIL  {what}: {}; fix: {fix}", e.cause);
+        self.line(format!("FAIL  {what}: {}; fix: {fix}", e.cause));
     }
 }
 

@@ -244,7 +244,7 @@ pub struct ApiArgs {
     pub url: String,
     /// JSON body, @FILE to read it from a file, or - for standard input
     pub body: Option<String>,
-    /// Print fields named like secrets (secret, securitytoken, password, …) instead of redacting them
+    /// Print the answer unredacted: fields named like secrets (secret, securitytoken, Authorization, …) and values of secrets this run holds
     #[arg(long = "show-secrets")]
     pub show_secrets: bool,
 }

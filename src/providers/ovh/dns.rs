@@ -160,7 +160,10 @@ pub fn api_error(status: u16, body: &[u8], action: Option<&str>) -> ApiError {
 
 fn decode<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|_| {
-        let start: String = String::from_utf8_lossy(body).chars().take(40).collect();
+        let start: String = crate::redact::scrub_server_text(&String::from_utf8_lossy(body))
+            .chars()
+            .take(40)
+            .collect();
         ApiError::Decode(format!(
             "{what}: expected JSON; got {:?}",
             crate::redact::escape_controls(start.trim())

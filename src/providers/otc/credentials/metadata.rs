@@ -10,7 +10,8 @@ use crate::http::{Transport, TransportError, Url};
 pub const DEFAULT_URL: &str = "http://169.254.169.254/openstack/latest/securitykey";
 
 const AGENCY_HINT: &str = "attach an IAM agency with the DNS Administrator role to this ECS \
-(console: ECS > the server > Modify agency), or set OS_ACCESS_KEY and OS_SECRET_KEY";
+(console: ECS > the server > Modify agency), or give keys in a credentials file of mode 600 \
+(--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY";
 
 #[derive(Deserialize)]
 struct Envelope {

@@ -269,7 +269,7 @@ pub fn resolve(chain: &[Source], only: Option<Kind>, ctx: &Ctx<'_>) -> Result<Cr
         "credentials",
         format!("no credential source answered ({})", skipped.join("; ")),
     )
-    .hint("attach an IAM agency with the DNS Administrator role to this ECS, or set OS_ACCESS_KEY and OS_SECRET_KEY"))
+    .hint("attach an IAM agency with the DNS Administrator role to this ECS, or give keys in a credentials file of mode 600 (--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY"))
 }
 
 #[cfg(test)]

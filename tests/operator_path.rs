@@ -368,3 +368,67 @@ fn an_ncp_run_speaks_no_otc_word() {
     let sim = common::ncp::start(common::ncp::seed());
     every_line(&sim, &|| common::ncp::cmd(&sim), "ncp");
 }
+
+// ---- "no credential source": the fix names the secret file before the variable ----
+
+#[test]
+fn every_no_credential_source_fix_names_the_file_way_first() {
+    let lock = std::env::temp_dir().join(format!("otc-oppath-{}-nocreds", std::process::id()));
+    // (cloud, the file way, the environment way), each metadata service unreachable.
+    let cases = [
+        ("otc", "credentials file of mode 600", "OS_ACCESS_KEY"),
+        (
+            "ncp",
+            "credentials file of mode 600",
+            "NCLOUD_ACCESS_KEY_ID",
+        ),
+        ("ovh", "OVH_CLIENT_SECRET_FILE", "OVH_CLIENT_SECRET last"),
+    ];
+    for (cloud, file_way, env_way) in cases {
+        let out = Command::new(BIN)
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .env("OTC_CLOUD", cloud)
+            .env("OTC_LOCK_DIR", &lock)
+            .env("OTC_HTTP_TIMEOUT", "2")
+            .env(
+                "OTC_METADATA_URL",
+                "http://127.0.0.1:9/latest/meta-data/iam/security-credentials",
+            )
+            .args(["check", "example.com"])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_ne!(out.status.code(), Some(0), "{cloud}: {text}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("credential source answered"))
+            .unwrap_or_else(|| panic!("{cloud}: no such line in {text}"));
+        // The fix follows the parenthesis that lists the sources skipped.
+        let open = line.find("answered (").unwrap() + "answered ".len();
+        let mut depth = 0;
+        let close = line[open..]
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map(|(i, _)| open + i)
+            .expect("the sources' parenthesis closes");
+        let fix = &line[close..];
+        let (file, env) = (fix.find(file_way), fix.find(env_way));
+        assert!(
+            file.is_some() && env.is_some() && file < env,
+            "{cloud}: the fix should name {file_way:?} before {env_way:?}: {line}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&lock);
+}

@@ -94,7 +94,7 @@ fn a_timer_renewal_with_an_empty_environment_takes_every_setting_from_the_file()
         r.stdout
     );
     assert!(
-        r.stdout.contains("ok    credentials: ECS agency from the metadata"),
+        r.stdout.contains("ok    credentials: ECS agency"),
         "{}",
         r.stdout
     );

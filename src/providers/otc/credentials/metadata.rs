@@ -29,7 +29,7 @@ struct Wire {
 
 /// Parses the `securitykey` document. Errors never quote the body (it holds secrets).
 pub fn parse(body: &[u8]) -> std::result::Result<Credentials, String> {
-    parse_as(body, "ECS agency from the metadata")
+    parse_as(body, "ECS agency")
 }
 
 /// Parses a `{"credential":{"access","secret","securitytoken","expires_at"}}`

@@ -25,7 +25,7 @@ pub struct Credentials {
     access: String,
     secret: Secret,
     token: Option<Secret>,
-    /// Where they came from, for `-v` and `check` ("environment", "ECS metadata", …).
+    /// Where they came from, for `-v` and `check` ("environment", "ECS agency", …).
     pub source: &'static str,
     pub expires_at: Option<String>,
     /// A project id that came with them (credentials file).

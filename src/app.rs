@@ -262,12 +262,18 @@ fn run(
     }
 }
 
-/// Man page and completions, from this very clap definition (never hand-kept).
+/// Man page, completions and lists, from this very clap definition (never hand-kept).
 fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     match what {
         Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
+        Generate::AcmeShVars => {
+            for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
+                let kind = if secret { "secret" } else { "setting" };
+                buf.extend_from_slice(format!("{name} {kind}\n").as_bytes());
+            }
+        }
         Generate::Man { dir: None } => clap_mangen::Man::new(cmd)
             .render(&mut buf)
             .map_err(|e| crate::error::Error::failed("generate", e.to_string()))?,

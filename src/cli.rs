@@ -230,6 +230,9 @@ pub enum Generate {
     },
     /// A configuration file template on stdout: every setting, commented out, with its default
     Config,
+    /// For the acme.sh script: the variables the hook reads for the cloud in force (--cloud,
+    /// OTC_CLOUD or the config file), one a line: `NAME secret` or `NAME setting`
+    AcmeShVars,
 }
 
 #[derive(Debug, Args)]

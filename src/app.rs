@@ -267,7 +267,7 @@ fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     match what {
-        Generate::Config => buf = crate::config::template(&cmd).into_bytes(),
+        Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
         Generate::AcmeShVars => {
             for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
                 let kind = if secret { "secret" } else { "setting" };

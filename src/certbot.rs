@@ -548,7 +548,7 @@ impl Flow<'_> {
     }
 
     /// Waits until every nameserver serves `sets` (or, with the DNS check off,
-    /// trusts the API's ACTIVE).
+    /// trusts the API's word: OTC ACTIVE, OVH refreshed, NCP applied).
     fn serve(
         &self,
         sets: Vec<(Zone, String, Vec<String>)>,
@@ -556,7 +556,7 @@ impl Flow<'_> {
     ) -> Result<()> {
         if !self.mode.dns_check {
             self.hook.report.info(format!(
-                "the API reports the change {} (DNS check disabled)",
+                "the API took the change ({}); the nameservers are not asked (DNS check disabled)",
                 self.hook.api.settled_word()
             ));
             return Ok(());
@@ -629,10 +629,10 @@ impl Flow<'_> {
                     "TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"
                 ),
             )
-            .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
+            .hint("another host or tool keeps rewriting the TXT records at this name; let it finish, then retry"));
         }
         self.hook.report.info(format!(
-            "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
+            "TXT value {v} at {n} went missing (another writer removed it); adding it again ({count}/{MAX_READDS})"
         ));
         self.hook.auth(z, n, v, true)
     }
@@ -665,7 +665,10 @@ impl Flow<'_> {
                 .collect();
             let wanted: Vec<String> = idx.iter().map(|&j| names[j].1.clone()).collect();
             let read = self.hook.api.read(z, &wanted).map_err(|e| {
-                Error::failed(step, format!("reading the TXT sets of {}: {e}", z.name))
+                Error::failed(
+                    step,
+                    format!("reading the TXT records of zone {}: {e}", z.name),
+                )
             })?;
             for (j, at) in idx.into_iter().zip(read) {
                 out[j] = Some(at);
@@ -770,7 +773,7 @@ impl Flow<'_> {
                 if !at.exists() {
                     self.hook
                         .report
-                        .verbose(format!("skipping {n}: no TXT recordset"));
+                        .verbose(format!("skipping {n}: no TXT record"));
                 } else if at.is_settled() {
                     found.push((
                         z.clone(),
@@ -863,7 +866,7 @@ impl Flow<'_> {
                         back[0].1
                     ),
                 )
-                .hint("another host or tool keeps rewriting this TXT set; the journal sweeps the value later"));
+                .hint("another host or tool keeps rewriting the TXT records at this name; the journal sweeps the value later"));
             }
             for (zone, name, values) in back {
                 self.hook.report.info(format!(

@@ -255,10 +255,13 @@ fn check_domain(
                         "added a probe value at {name} but could not remove it: {}",
                         e.cause
                     ),
-                    format!(
-                        "remove the TXT value {value} at {name} by hand; {}",
-                        e.hint.as_deref().unwrap_or("check the agency's DNS role")
-                    ),
+                    match e.hint.as_deref() {
+                        Some(h) => format!("remove the TXT value {value} at {name} by hand; {h}"),
+                        None => format!(
+                            "remove the TXT value {value} at {name} by hand; check the DNS permissions of the {}",
+                            api.identity_word()
+                        ),
+                    },
                 ),
             },
             Err(e) => lines.fail_err(&format!("probe {domain}"), &e),

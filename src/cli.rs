@@ -103,7 +103,7 @@ pub struct Global {
     /// Use this public zone instead of finding the longest matching one
     #[arg(long = "zone", env = "OTC_ZONE", global = true, value_name = "ZONE", help_heading = DNS)]
     pub zone: Option<String>,
-    /// TTL of a TXT recordset we create, seconds (existing sets keep theirs)
+    /// TTL of the TXT records we create, seconds (OTC: an existing recordset keeps its own)
     #[arg(long = "ttl", env = "OTC_TTL", global = true, value_name = "SECONDS", default_value_t = crate::defaults::TTL,
           value_parser = clap::value_parser!(u32).range(300..=2_147_483_647), help_heading = DNS)]
     pub ttl: u32,
@@ -122,7 +122,7 @@ pub struct Global {
     /// Recursive resolver for finding NS names when the API names none (default: the system's)
     #[arg(long = "resolver", env = "OTC_RESOLVER", global = true, value_name = "HOST[:PORT]", help_heading = DNS)]
     pub resolver: Option<String>,
-    /// Don't ask the nameservers; trust the API's ACTIVE status (for networks that block port 53)
+    /// Don't ask the nameservers; trust the API (OTC ACTIVE, OVH refreshed, NCP applied), for networks that block port 53
     #[arg(long = "no-dns-check", env = "OTC_NO_DNS_CHECK", global = true, help_heading = DNS,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_dns_check: bool,

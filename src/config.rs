@@ -388,16 +388,21 @@ pub fn file_args(
         .collect()
 }
 
-/// `generate config`: every setting of the CLI, grouped as in `--help`, each
-/// commented out with its default and its help as a comment.
-pub fn template(cmd: &clap::Command) -> String {
+/// The variable of `--cloud`: the one setting `generate config` writes
+/// uncommented, so every client and a timer's run choose the same cloud.
+pub const CLOUD_VAR: &str = "OTC_CLOUD";
+
+/// `generate config`: `OTC_CLOUD=` set to `cloud`, then every other setting
+/// of the CLI, grouped as in `--help`, each commented out with its default
+/// and its help as a comment.
+pub fn template(cmd: &clap::Command, cloud: &str) -> String {
     // Built, the on/off flags have their `false` default.
     let mut cmd = cmd.clone();
     cmd.build();
     let mut groups: Vec<(String, Vec<&clap::Arg>)> = Vec::new();
     for a in cmd.get_arguments() {
         let Some(env) = a.get_env() else { continue };
-        if env == CONFIG_VAR {
+        if env == CONFIG_VAR || env == CLOUD_VAR {
             continue;
         }
         let heading = a.get_help_heading().unwrap_or("Options").to_string();
@@ -413,11 +418,19 @@ pub fn template(cmd: &clap::Command) -> String {
 # Read from --config / OTC_CONFIG, else /etc/otc-acme-hook/config (root), else
 # $XDG_CONFIG_HOME/otc-acme-hook/config (~/.config/otc-acme-hook/config).
 # Flags and environment variables win over this file; it wins over the defaults shown.
-# Every setting is commented out: uncomment and edit the ones you need.
+# Every setting but the cloud is commented out: uncomment and edit the ones you need.
 # A file that sets a secret key or token must be owned by you or root and mode 600
-# (or 640 root:group). On an ECS with an agency, no setting is needed.
+# (or 640 root:group). On an ECS with an agency or an NCP server with a server role,
+# no other setting is needed.
 ",
     );
+    out.push_str(&format!(
+        "
+## The cloud: otc, huawei, ovh or ncp. Chosen here, it holds for every ACME client,
+## `check` and a timer's run alike; a --cloud in one client's hook command reaches no other.
+{CLOUD_VAR}={cloud}
+"
+    ));
     for (heading, args) in groups {
         out.push_str(&format!("\n## {heading}\n"));
         for a in args {

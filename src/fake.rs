@@ -351,6 +351,10 @@ impl Provider for SetFake {
     fn name(&self) -> &str {
         "fake set-with-pending DNS"
     }
+
+    fn record_word(&self) -> &'static str {
+        "recordset"
+    }
     fn zones_holding(&self, _fqdn: &str) -> ApiResult<Vec<Zone>> {
         Ok(zones_of(&self.core))
     }

@@ -87,7 +87,7 @@ fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>, secs: u64) ->
             step,
             format!("{fqdn} kept changing under us; gave up after {secs}s"),
         )
-        .hint("another process is editing this recordset; retry later, or raise --deadline"),
+        .hint("another process is editing the TXT records at this name; retry later, or raise --deadline"),
     }
 }
 
@@ -261,7 +261,7 @@ impl Hook<'_> {
         let mut v = self
             .api
             .read(zone, &[fqdn.to_string()])
-            .map_err(|e| api_err(step, "reading the TXT recordset", e))?;
+            .map_err(|e| api_err(step, "reading the TXT records", e))?;
         Ok(v.pop().unwrap_or_else(|| TxtAt::absent(fqdn)))
     }
 
@@ -364,7 +364,7 @@ impl Hook<'_> {
             let set = self
                 .api
                 .reread(zone, at)
-                .map_err(|e| api_err(step, "reading the recordset", e))?;
+                .map_err(|e| api_err(step, "reading the TXT records", e))?;
             if !set.exists() {
                 return Ok(None);
             }
@@ -374,13 +374,16 @@ impl Hook<'_> {
                     return Err(Error::failed(
                         step,
                         format!(
-                            "recordset {} in zone {} is in status {word}",
-                            set.name, zone.name
+                            "TXT {} {} in zone {} is in status {word}",
+                            self.api.record_word(),
+                            set.name,
+                            zone.name
                         ),
                     )
-                    .hint(
-                        "look at the recordset in the DNS console; the service could not apply it",
-                    ));
+                    .hint(format!(
+                        "look at the TXT {} in the DNS console; the service could not apply it",
+                        self.api.record_word()
+                    )));
                 }
                 Status::Pending(_) => {}
             }
@@ -389,7 +392,8 @@ impl Hook<'_> {
                 return Err(Error::failed(
                     step,
                     format!(
-                        "recordset {} still {} after {}s",
+                        "TXT {} {} still {} after {}s",
+                        self.api.record_word(),
                         set.name,
                         set.status_word(),
                         waited.as_secs()
@@ -454,7 +458,7 @@ impl Hook<'_> {
     fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtAt) -> Result<TxtAt> {
         self.api
             .reread(zone, at)
-            .map_err(|e| api_err(step, "reading the recordset", e))
+            .map_err(|e| api_err(step, "reading the TXT records", e))
     }
 
     /// Adds `value` to the TXT set at `fqdn`; with `wait`, commits and returns
@@ -544,8 +548,10 @@ impl Hook<'_> {
                     self.wrote(&zone);
                     match written {
                         Ok(set) => {
-                            let how = if creating {
-                                "new recordset".to_string()
+                            let how = if creating && self.api.whole_set_writes() {
+                                format!("new {}", self.api.record_word())
+                            } else if creating {
+                                plural(records.len(), &format!("new {}", self.api.record_word()))
                             } else {
                                 plural(records.len(), "value")
                             };
@@ -677,7 +683,7 @@ impl Hook<'_> {
             let listed = self.read_one(STEP, zone, fqdn)?;
             if !listed.exists() {
                 self.report
-                    .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
+                    .info(format!("no TXT record at {fqdn}; nothing to remove"));
                 self.found_gone(zone, fqdn, values);
                 return Ok(sent);
             }
@@ -719,8 +725,9 @@ impl Hook<'_> {
                 Removal::DeleteSet => (
                     Vec::new(),
                     format!(
-                        "removed TXT {what} {value} from {fqdn} in zone {} (last value: recordset deleted)",
-                        zone.name
+                        "removed TXT {what} {value} from {fqdn} in zone {} (last value: {} deleted)",
+                        zone.name,
+                        self.api.record_word()
                     ),
                 ),
             };

@@ -126,9 +126,21 @@ pub trait Provider {
     fn whole_set_writes(&self) -> bool {
         false
     }
-    /// The provider's word for a served change, for messages (OTC: `ACTIVE`).
+    /// The provider's word for a served change, for messages (OTC: `ACTIVE`,
+    /// OVH: refreshed, NCP: applied).
     fn settled_word(&self) -> &'static str {
         "settled"
+    }
+    /// The provider's noun for what holds a name's TXT values, for messages:
+    /// OTC `recordset` (one per name), OVH and NCP `record` (one per value).
+    /// The shared flow says "TXT record(s)" wherever no noun of a cloud fits.
+    fn record_word(&self) -> &'static str {
+        "record"
+    }
+    /// Whose DNS permissions a refused call points at, for fixes: OTC the
+    /// agency, OVH the service account, NCP the server role.
+    fn identity_word(&self) -> &'static str {
+        "credentials"
     }
 }
 
@@ -199,6 +211,12 @@ impl Provider for Memo<'_> {
     }
     fn settled_word(&self) -> &'static str {
         self.inner.settled_word()
+    }
+    fn record_word(&self) -> &'static str {
+        self.inner.record_word()
+    }
+    fn identity_word(&self) -> &'static str {
+        self.inner.identity_word()
     }
 }
 

@@ -162,6 +162,14 @@ impl Provider for NcpDns<'_> {
         "NCP Global DNS"
     }
 
+    fn settled_word(&self) -> &'static str {
+        "applied"
+    }
+
+    fn identity_word(&self) -> &'static str {
+        "server role"
+    }
+
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
         let mut out = Vec::new();
         // Longest first; a single label (a TLD) is never a Global DNS domain.

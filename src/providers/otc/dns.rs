@@ -272,6 +272,14 @@ impl Provider for OtcDns {
         "OTC DNS"
     }
 
+    fn record_word(&self) -> &'static str {
+        "recordset"
+    }
+
+    fn identity_word(&self) -> &'static str {
+        "agency"
+    }
+
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<provider::Zone>> {
         // The API filter is a substring match: the last two labels cover every candidate.
         Ok(self

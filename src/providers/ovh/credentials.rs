@@ -443,7 +443,7 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
                     "credentials",
                     format!("a service account client id was given ({from}) but no client secret"),
                 )
-                .hint("set OVH_CLIENT_SECRET, OVH_CLIENT_SECRET_FILE or the systemd credential ovh_client_secret"));
+                .hint("name a file of mode 600 holding the secret with OVH_CLIENT_SECRET_FILE, or give the systemd credential ovh_client_secret, or set OVH_CLIENT_SECRET"));
             }
             (None, Some((_, from))) => {
                 return Err(Error::rejected(
@@ -635,7 +635,7 @@ pub fn resolve(i: &Inputs<'_>, mut ep: EndpointInputs) -> Result<(Endpoints, Fou
         "credentials",
         format!("no OVH credential source answered ({})", skipped.join("; ")),
     )
-    .hint("create a service account and set OVH_CLIENT_ID and OVH_CLIENT_SECRET (or --credentials-file); see docs/setup.md"))
+    .hint("create a service account, set OVH_CLIENT_ID and put its secret in a file of mode 600 named by OVH_CLIENT_SECRET_FILE (or the systemd credential ovh_client_secret, or --credentials-file; OVH_CLIENT_SECRET last); see docs/setup.md"))
 }
 
 #[cfg(test)]
@@ -923,7 +923,9 @@ mod tests {
             "secret files: no OVH_CLIENT_SECRET_FILE",
             "credentials file: no --credentials-file / OTC_CREDENTIALS_FILE",
             "ovh.conf: no [ovh-eu] keys (none of /etc/ovh.conf, ~/.ovh.conf, ./ovh.conf exists)",
-            "OVH_CLIENT_ID and OVH_CLIENT_SECRET",
+            // The fix names the secret file first, the variable last.
+            "set OVH_CLIENT_ID and put its secret in a file of mode 600 named by OVH_CLIENT_SECRET_FILE",
+            "OVH_CLIENT_SECRET last",
         ] {
             assert!(text.contains(part), "{part}: {text}");
         }

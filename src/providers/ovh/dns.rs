@@ -336,6 +336,14 @@ impl<S: Sender> Provider for OvhDns<S> {
         "OVHcloud DNS"
     }
 
+    fn settled_word(&self) -> &'static str {
+        "refreshed"
+    }
+
+    fn identity_word(&self) -> &'static str {
+        "service account"
+    }
+
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
         let cands = candidate_zones(fqdn);
         // A refused listing (a policy scoped to one zone may not grant it) is no error.

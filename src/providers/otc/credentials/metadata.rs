@@ -10,7 +10,8 @@ use crate::http::{Transport, TransportError, Url};
 pub const DEFAULT_URL: &str = "http://169.254.169.254/openstack/latest/securitykey";
 
 const AGENCY_HINT: &str = "attach an IAM agency with the DNS Administrator role to this ECS \
-(console: ECS > the server > Modify agency), or set OS_ACCESS_KEY and OS_SECRET_KEY";
+(console: ECS > the server > Modify agency), or give keys in a credentials file of mode 600 \
+(--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY";
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -28,7 +29,7 @@ struct Wire {
 
 /// Parses the `securitykey` document. Errors never quote the body (it holds secrets).
 pub fn parse(body: &[u8]) -> std::result::Result<Credentials, String> {
-    parse_as(body, "ECS metadata")
+    parse_as(body, "ECS agency")
 }
 
 /// Parses a `{"credential":{"access","secret","securitytoken","expires_at"}}`

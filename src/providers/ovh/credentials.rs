@@ -39,6 +39,16 @@ pub const HAND_READ: [&str; 6] = [
     ENV_CONSUMER_KEY,
     ENV_ENDPOINT,
 ];
+/// This cloud's variables that hold a secret.
+pub const SECRET_VARIABLES: [&str; 4] = [
+    ENV_CLIENT_SECRET,
+    ENV_ACCESS_TOKEN,
+    ENV_APPLICATION_SECRET,
+    ENV_CONSUMER_KEY,
+];
+/// Two ways of giving the service account's secret: the environment's
+/// either one outranks the config file's other.
+pub const ALIASES: [&[&str]; 1] = [&[ENV_CLIENT_SECRET, ENV_CLIENT_SECRET_FILE]];
 /// systemd's `LoadCredential=`/`LoadCredentialEncrypted=` directory, and our file in it.
 pub const ENV_CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
 pub const SYSTEMD_CREDENTIAL: &str = "ovh_client_secret";

@@ -634,7 +634,10 @@ mod tests {
         let names: Vec<&str> = left.keys().map(String::as_str).collect();
         // The secrets' file names go; the access key (another setting), a
         // token whose alias is blank in the environment, and the rest stay.
-        assert_eq!(names, ["NCLOUD_ACCESS_KEY_ID", "OS_SECURITY_TOKEN", "OTC_TTL"]);
+        assert_eq!(
+            names,
+            ["NCLOUD_ACCESS_KEY_ID", "OS_SECURITY_TOKEN", "OTC_TTL"]
+        );
     }
 
     #[test]

@@ -195,7 +195,12 @@ fn from_file(
             ));
         }
     };
-    keyfile::require_private("credentials file", &path, file.mode)?;
+    keyfile::require_private_or_credential(
+        "credentials file",
+        &path,
+        file.mode,
+        env(keyfile::CREDENTIALS_DIRECTORY).as_deref(),
+    )?;
     parse(&file.text, &path).map(Attempt::Loaded)
 }
 

@@ -97,7 +97,11 @@ fn a_systemd_credential_a_user_unit_reads_through_an_acl() {
     write(&f, SA.1, 0o460);
     let r = unit(&creds);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("writable by group or others"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("writable by group or others"),
+        "{}",
+        r.stderr
+    );
     let _ = std::fs::remove_dir_all(&creds);
 }
 
@@ -264,10 +268,7 @@ fn a_readable_config_with_a_token_url_is_no_secret() {
     let sim = ovh_sim();
     let (d, f) = config_file(
         "token-url",
-        &format!(
-            "OTC_TOKEN_ENDPOINT={}/auth/oauth2/token\n",
-            sim.base_url()
-        ),
+        &format!("OTC_TOKEN_ENDPOINT={}/auth/oauth2/token\n", sim.base_url()),
         0o644,
     );
     let mut c = cmd_for(&sim, "ovh");
@@ -295,7 +296,8 @@ fn a_readable_config_with_a_token_url_is_no_secret() {
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("holds OVH_CLIENT_SECRET but is readable by others"),
+        r.stderr
+            .contains("holds OVH_CLIENT_SECRET but is readable by others"),
         "{}",
         r.stderr
     );
@@ -305,8 +307,7 @@ fn a_readable_config_with_a_token_url_is_no_secret() {
 /// Whether the process's main thread sleeps (`std::thread::sleep`): the hook
 /// waiting before it tries a connection again.
 fn sleeping(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/wchan"))
-        .is_ok_and(|w| w.contains("nanosleep"))
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("nanosleep"))
 }
 
 /// Copies one connection to `to` and back.

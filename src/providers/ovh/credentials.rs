@@ -264,13 +264,11 @@ impl OvhConf {
                 },
                 None => PathBuf::from(name),
             };
-            if let Some(dir) = name.strip_suffix("ovh.conf").filter(|d| *d == "./") {
-                if i.files.dir_open_to_others(Path::new(dir)) {
-                    if i.files.exists(&path) {
-                        conf.skip(&path, "the working directory is writable by other users");
-                    }
-                    continue;
+            if name.starts_with("./") && i.files.dir_open_to_others(Path::new(".")) {
+                if i.files.exists(&path) {
+                    conf.skip(&path, "the working directory is writable by other users");
                 }
+                continue;
             }
             let f = match i.files.read(&path) {
                 Ok(Some(f)) => f,
@@ -1081,7 +1079,7 @@ mod tests {
                 "# planted\n[default]\nendpoint=ovh-ca\n",
                 0o600,
             )
-            .open_dir("./");
+            .open_dir(".");
         let (ep, f, warnings) = run_w(&Flags::default(), &SA_ENV, &files).unwrap();
         assert_eq!(
             (ep.api_base.as_str(), f.source.as_str()),
@@ -1100,7 +1098,7 @@ mod tests {
             "never opened"
         );
         // Nothing there: nothing said.
-        let files = FakeFiles::default().open_dir("./");
+        let files = FakeFiles::default().open_dir(".");
         let (_, _, warnings) = run_w(&Flags::default(), &SA_ENV, &files).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
     }

@@ -393,3 +393,52 @@ fn ncp_metadata_refused_then_answering_is_tried_again() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(ncp::txt(&sim, "example.test", "_acme-challenge").contains(&"v-metadata".to_string()));
 }
+
+/// Issue 19: a section-less `~/.ncloud/configure` with a key we don't read
+/// (`ncloud_api_url`, which NCP's CLI writes) exited 2; a key we read with a
+/// bad value still fails, naming the line.
+#[test]
+fn a_section_less_ncloud_configure_with_the_cli_s_extra_key() {
+    use common::ncp;
+    let sim = ncp::start(ncp::seed());
+    let home = dir("ncloud", 0o700);
+    std::fs::create_dir_all(home.join(".ncloud")).unwrap();
+    let configure = home.join(".ncloud/configure");
+    write(
+        &configure,
+        &format!(
+            "ncloud_access_key_id = {}\nncloud_secret_access_key = {}\nncloud_api_url = https://ncloud.apigw.ntruss.com\n",
+            ncp::AK,
+            ncp::SK
+        ),
+        0o600,
+    );
+    let auth = || {
+        let mut c = ncp::cmd(&sim);
+        c.env("HOME", &home)
+            .arg("auth")
+            .env("CERTBOT_DOMAIN", "example.test")
+            .env("CERTBOT_VALIDATION", "v-configure");
+        run(&sim, &mut c)
+    };
+    let r = auth();
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(ncp::txt(&sim, "example.test", "_acme-challenge").contains(&"v-configure".to_string()));
+    write(
+        &configure,
+        &format!(
+            "ncloud_api_url = https://ncloud.apigw.ntruss.com\nncloud_access_key_id =\nncloud_secret_access_key = {}\n",
+            ncp::SK
+        ),
+        0o600,
+    );
+    let r = auth();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("configure: line 2: ncloud_access_key_id is empty"),
+        "{}",
+        r.stderr
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}

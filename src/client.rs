@@ -11,7 +11,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::api_error::{ApiError, ApiResult};
 use crate::clock::Clock;
 use crate::http::{
-    ProxyConfig, Response, Timeouts, Transport, TransportError, Trust, UreqTransport, Url,
+    ConnectRetry, ProxyConfig, Response, Timeouts, Transport, TransportError, Trust, UreqTransport,
+    Url,
 };
 use crate::report::Report;
 
@@ -61,15 +62,19 @@ impl Net {
         ))
     }
 
-    /// The instance metadata transport: short timeouts, never a proxy.
+    /// The instance metadata transport: short timeouts, never a proxy, a
+    /// request that never connected sent again twice.
     pub fn metadata_transport() -> Rc<dyn Transport> {
-        Rc::new(UreqTransport::with(
-            Timeouts {
-                connect: crate::defaults::METADATA_CONNECT_TIMEOUT,
-                whole: crate::defaults::METADATA_TIMEOUT,
-            },
-            ProxyConfig::default(),
-            Default::default(),
+        Rc::new(ConnectRetry::new(
+            UreqTransport::with(
+                Timeouts {
+                    connect: crate::defaults::METADATA_CONNECT_TIMEOUT,
+                    whole: crate::defaults::METADATA_TIMEOUT,
+                },
+                ProxyConfig::default(),
+                Default::default(),
+            ),
+            &crate::defaults::METADATA_CONNECT_RETRIES,
         ))
     }
 }

@@ -81,6 +81,28 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// The variables that hold a secret (a key, a token, a password), every
+/// cloud's, named exactly: a config file that sets one must be private. A
+/// URL or a path to a secret is not one.
+pub fn secret_variables() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    out.extend(otc::setup::SECRET_VARIABLES);
+    out.extend(ovh::credentials::SECRET_VARIABLES);
+    out.extend(ncp::setup::SECRET_VARIABLES);
+    out
+}
+
+/// Names of one setting (a primary name and its aliases, or two ways of
+/// giving one secret): the environment giving any of them outranks the
+/// config file giving any other.
+pub fn alias_groups() -> Vec<&'static [&'static str]> {
+    let mut out = Vec::new();
+    out.extend(otc::setup::ALIASES);
+    out.extend(ovh::credentials::ALIASES);
+    out.extend(ncp::setup::ALIASES);
+    out
+}
+
 /// The variables a cloud reads by hand (no clap argument): its part of
 /// [`env_read_by_hand`], which a test keeps equal to the union of these.
 fn read_by_hand(cloud: &str) -> &'static [&'static str] {

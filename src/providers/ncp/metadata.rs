@@ -120,6 +120,9 @@ impl Session<'_> {
                 self.token_url(),
                 r.status
             ))),
+            // No connection at all (after the transport's retries): the GET
+            // would go to the same place.
+            Err(e) if e.never_connected() => Err(unreachable(self.url, &e)),
             // A service without v2 may reset or stall the PUT: v1 is tried.
             Err(_) => Ok(None),
         }
@@ -397,6 +400,56 @@ mod tests {
                 .to_string()
                 .contains("no server role")
         );
+    }
+
+    #[test]
+    fn a_connection_never_made_is_tried_again_twice() {
+        use crate::http::{CONNECT_TIMEOUT, ConnectRetry};
+        use std::time::Duration;
+        let refused = || Err(TransportError::Refused("x".into()));
+        let lost_syn = || Err(TransportError::Timeout(CONNECT_TIMEOUT.into()));
+        let pauses = [Duration::from_millis(200), Duration::from_millis(500)];
+        // On the PUT, on the role's GET, on the keys' GET: two misses each, then the answer.
+        for script in [
+            vec![
+                refused(),
+                lost_syn(),
+                resp(200, "tok"),
+                resp(200, "role-1"),
+                resp(200, DOC),
+            ],
+            vec![
+                resp(200, "tok"),
+                lost_syn(),
+                lost_syn(),
+                resp(200, "role-1"),
+                resp(200, DOC),
+            ],
+            vec![
+                resp(200, "tok"),
+                resp(200, "role-1"),
+                refused(),
+                refused(),
+                resp(200, DOC),
+            ],
+        ] {
+            let t = ConnectRetry::with_sleep(Script::new(script), &pauses, |_| {});
+            assert_eq!(fetch(&t, &url()).unwrap().access, "TMPAK");
+        }
+        // Three misses: unreachable, without a v1 GET after a PUT that never connected.
+        let t = ConnectRetry::with_sleep(
+            Script::new(vec![
+                lost_syn(),
+                lost_syn(),
+                lost_syn(),
+                resp(200, "role-1"),
+            ]),
+            &pauses,
+            |_| {},
+        );
+        let e = fetch(&t, &url()).unwrap_err().to_string();
+        assert!(e.contains("did not answer: timed out (connect)"), "{e}");
+        assert!(e.contains("attach a server role"), "{e}");
     }
 
     #[test]

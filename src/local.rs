@@ -376,6 +376,9 @@ pub struct RunTag {
     pub all: String,
     /// When the run's first cleanup removed the value (Unix ms).
     pub removed_ms: Option<u64>,
+    /// The removal is published (served as it lands, or its zone committed):
+    /// the run's later cleanup hooks have nothing left to do, not even a request.
+    pub published: bool,
     /// The recording hook's ancestor processes (`pid.starttime`, nearest first):
     /// hooks of one run share certbot's process, a run that died does not.
     pub ancestors: Vec<String>,
@@ -436,6 +439,9 @@ impl Entry {
             if let Some(ms) = r.removed_ms {
                 c.push_str(&format!(";removed={ms}"));
             }
+            if r.published {
+                c.push_str(";pub=1");
+            }
             if !r.ancestors.is_empty() {
                 c.push_str(&format!(";anc={}", r.ancestors.join(",")));
             }
@@ -456,6 +462,7 @@ impl Entry {
                 "rem" => tag.remaining = v.parse().ok()?,
                 "all" => tag.all = v.to_string(),
                 "removed" => tag.removed_ms = Some(v.parse().ok()?),
+                "pub" => tag.published = v == "1",
                 "anc" => tag.ancestors = v.split(',').map(str::to_string).collect(),
                 _ => {}
             }
@@ -494,6 +501,11 @@ impl Entry {
             state,
             run,
         })
+    }
+
+    /// A batched run's value whose removal is published: nothing left to sweep.
+    pub fn removal_published(&self) -> bool {
+        self.state == State::Removed && self.run.as_ref().is_some_and(|r| r.published)
     }
 
     fn same(&self, o: &Entry) -> bool {
@@ -571,6 +583,7 @@ impl Local {
                 .into_iter()
                 .filter(|e| entry.t - e.t <= FORGET_AFTER_SECS)
                 .filter(|e| !(e.state == State::Deferred && entry.t - e.t > RUN_WINDOW_SECS))
+                .filter(|e| !(e.removal_published() && entry.t - e.t > STALE_AFTER_SECS))
                 .collect();
             match keep.iter_mut().find(|e| e.same(&entry)) {
                 // A written value stays written; a later "sending" only refreshes it.
@@ -582,18 +595,33 @@ impl Local {
         })
     }
 
-    /// Forgets a value (removed, or found gone).
+    /// Forgets a value (removed, or found gone). A value a batched run's first
+    /// cleanup removed is kept, its removal now published, for the run's later
+    /// cleanup hooks to find (they then make no request); the run's last one
+    /// forgets the run.
     pub fn forget(&self, name: &str, value: &str) -> Result<()> {
         let endpoint = self.endpoint.clone();
         self.update(|all| {
             all.into_iter()
-                .filter(|e| !(e.endpoint == endpoint && e.name == name && e.value == value))
+                .filter_map(|mut e| {
+                    if !(e.endpoint == endpoint && e.name == name && e.value == value) {
+                        return Some(e);
+                    }
+                    match e.run.as_mut() {
+                        Some(r) if e.state == State::Removed => {
+                            r.published = true;
+                            Some(e)
+                        }
+                        _ => None,
+                    }
+                })
                 .collect()
         })
     }
 
     /// Entries of our endpoint older than a day at `now`, whatever their state
-    /// (a "sending" entry may have landed), but deferred ones, which were never sent.
+    /// (a "sending" entry may have landed), but deferred ones, which were never
+    /// sent, and removals already published.
     pub fn stale(&self, now: i64) -> Vec<Entry> {
         self.read()
             .into_iter()
@@ -601,6 +629,7 @@ impl Local {
                 e.endpoint == self.endpoint
                     && now - e.t > STALE_AFTER_SECS
                     && e.state != State::Deferred
+                    && !e.removal_published()
             })
             .collect()
     }
@@ -649,6 +678,7 @@ impl Local {
                     remaining,
                     all: all.to_string(),
                     removed_ms: None,
+                    published: false,
                     ancestors: ancestors.to_vec(),
                 }),
             });
@@ -933,6 +963,42 @@ mod tests {
         let elsewhere = ["44.1".to_string(), "1000.1".to_string()];
         let (ids, taken) = l.take_deferred(311, all, &elsewhere).unwrap();
         assert_eq!((ids.len(), taken.len()), (2, 2));
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
+    fn a_runs_removal_is_kept_published_until_the_run_is_forgotten() {
+        let d = tmp("published");
+        let l = local(&d, "https://dns");
+        let mut e = entry(100, "r1");
+        e.state = State::Removed;
+        e.run = Some(RunTag {
+            id: "run1".into(),
+            removed_ms: Some(100_000),
+            ..RunTag::default()
+        });
+        l.record(e.clone()).unwrap();
+        l.record(entry(100, "plain")).unwrap();
+        assert!(!l.read()[0].removal_published());
+        // The zone's commit published the removal: kept, now published.
+        l.forget("_acme-challenge.example.com.", "r1").unwrap();
+        l.forget("_acme-challenge.example.com.", "plain").unwrap();
+        let kept = l.read();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert!(kept[0].removal_published());
+        assert!(
+            std::fs::read_to_string(d.join(JOURNAL))
+                .unwrap()
+                .contains(";pub=1")
+        );
+        assert_eq!(l.run_of_value("r1").unwrap().1, "run1");
+        // Nothing to sweep; dropped a day later, or when the run is forgotten.
+        assert!(l.stale(100 + 2 * STALE_AFTER_SECS).is_empty());
+        l.record(entry(101 + STALE_AFTER_SECS, "later")).unwrap();
+        assert!(l.run_of_value("r1").is_none());
+        l.record(e).unwrap();
+        l.forget_run("run1").unwrap();
+        assert!(l.run_of_value("r1").is_none());
         std::fs::remove_dir_all(d).ok();
     }
 

@@ -245,9 +245,10 @@ pub fn defer_early(
     }
 }
 
-/// A cleanup hook of a batched certbot run whose value the run's first cleanup
-/// already removed and published: nothing to do, not even fetching
-/// credentials; the run's last hook forgets the run. `Ok(true)` when that is
+/// A cleanup hook of a batched certbot run with nothing to send, decided
+/// before any credential is fetched: its value was never written (the run's
+/// last auth hook never came), or the run's first cleanup already removed and
+/// published it; the run's last hook forgets the run. `Ok(true)` when that is
 /// so. A removal whose publishing failed is not such a case: the hook goes on,
 /// finds the value gone and publishes the zone again.
 pub fn removed_early(
@@ -259,12 +260,21 @@ pub fn removed_early(
     let Some((_, _, remaining)) = env.run_key().filter(|_| wait_once) else {
         return Ok(false);
     };
-    let Some((_, id)) = local
-        .run_of_value(&env.value)
-        .filter(|(e, _)| e.removal_published())
-    else {
+    let Some((entry, id)) = local.run_of_value(&env.value) else {
         return Ok(false);
     };
+    if entry.state == crate::local::State::Deferred {
+        // Only this value: the run's other cleanup hooks find theirs the same way.
+        local.forget(&entry.name, &entry.value)?;
+        report.info(format!(
+            "TXT value {} was never written (its certbot run stopped early); nothing to remove",
+            env.value
+        ));
+        return Ok(true);
+    }
+    if !entry.removal_published() {
+        return Ok(false);
+    }
     report.info(format!(
         "TXT value {} was removed with the other values of its certbot run",
         env.value
@@ -494,7 +504,7 @@ impl Flow<'_> {
         let states: &[State] = match entry.state {
             State::Deferred => {
                 // The run's last auth hook never came: nothing was sent.
-                local.forget_run(&id)?;
+                local.forget(&entry.name, &entry.value)?;
                 self.hook.report.info(format!(
                     "TXT value {} was never written (its certbot run stopped early); nothing to remove",
                     env.value

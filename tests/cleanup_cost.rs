@@ -232,3 +232,85 @@ fn ncp_a_removal_whose_apply_failed_is_published_by_the_next_cleanup_hook() {
     eprintln!("ncp, first apply failing: requests per cleanup hook: {counts:?}");
     common::ncp::assert_foreign_intact(&sim);
 }
+
+/// Hook `i` of the certbot run `run_of`: its result and the requests it made.
+fn hook_at(
+    sim: &Sim,
+    base: &dyn Fn() -> Command,
+    hook: &str,
+    run_of: &[(String, String)],
+    i: usize,
+) -> (Run, Vec<String>) {
+    let all = run_of
+        .iter()
+        .map(|(d, _)| d.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let (d, v) = &run_of[i];
+    reset_log(sim);
+    let mut c = base();
+    c.arg(hook)
+        .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
+        .env("CERTBOT_VALIDATION", v)
+        .env(
+            "CERTBOT_REMAINING_CHALLENGES",
+            (run_of.len() - 1 - i).to_string(),
+        )
+        .env("CERTBOT_ALL_DOMAINS", &all);
+    let r = run(sim, &mut c);
+    let made = request_log(&sim.log_json())
+        .into_iter()
+        .map(|q| format!("{} {}", q.method, q.path))
+        .collect();
+    (r, made)
+}
+
+/// A run whose last auth hook never came (certbot stopped): its values were
+/// never sent, and every cleanup hook of it makes no request at all.
+fn a_stopped_run_cleans_up_with_no_request(
+    cloud: &str,
+    sim: &Sim,
+    run_of: &[(String, String)],
+    base: &dyn Fn() -> Command,
+) {
+    let n = run_of.len();
+    for i in 0..n - 1 {
+        let (r, made) = hook_at(sim, base, "auth", run_of, i);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(made.is_empty(), "{cloud}: an early auth hook sent {made:?}");
+    }
+    // certbot cleans up the challenges whose auth hook ran.
+    for i in 0..n - 1 {
+        let (r, made) = hook_at(sim, base, "cleanup", run_of, i);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            made.is_empty(),
+            "{cloud}: cleanup hook {} of a stopped run made requests: {made:?}",
+            i + 1
+        );
+        assert!(r.stdout.contains("was never written"), "{}", r.stdout);
+    }
+    let journal =
+        std::fs::read_to_string(common::lock_dir(sim).join("journal.tsv")).unwrap_or_default();
+    assert!(
+        run_of.iter().all(|(_, v)| !journal.contains(v.as_str())),
+        "{cloud}: the stopped run is forgotten: {journal}"
+    );
+}
+
+#[test]
+fn a_stopped_run_costs_no_request_on_any_cloud() {
+    let otc = start(common::base_seed());
+    a_stopped_run_cleans_up_with_no_request("otc", &otc, &challenges("so"), &|| cmd(&otc));
+    let ovh = start_cloud(ovh_seed(), "ovh");
+    a_stopped_run_cleans_up_with_no_request("ovh", &ovh, &challenges("sv"), &|| {
+        let mut c = cmd_for(&ovh, "ovh");
+        c.env("OVH_CLIENT_ID", "sa-all")
+            .env("OVH_CLIENT_SECRET", "SA-SECRET-ALL-000000000001");
+        c
+    });
+    let ncp = common::ncp::start(common::ncp::seed());
+    a_stopped_run_cleans_up_with_no_request("ncp", &ncp, &challenges("sn"), &|| {
+        common::ncp::cmd(&ncp)
+    });
+}

@@ -160,7 +160,7 @@ fn run(
 ) -> Result<()> {
     // Packagers generate docs in any environment: unrelated settings don't matter.
     if let Command::Generate(g) = &cli.command {
-        return generate(&g.what, &mut world);
+        return generate(&g.what, &cli.global.cloud, &mut world);
     }
     let mut opts = Options::from_cli(&cli.global, matches, &world.env)?;
     opts.config = config;
@@ -266,16 +266,22 @@ fn run(
         Command::Check(args) => {
             crate::check::run(&args, &opts, &mut world, &report, local.as_ref())
         }
-        Command::Generate(g) => generate(&g.what, &mut world),
+        Command::Generate(g) => generate(&g.what, &cli.global.cloud, &mut world),
     }
 }
 
-/// Man page and completions, from this very clap definition (never hand-kept).
-fn generate(what: &Generate, world: &mut World) -> Result<()> {
+/// Man page, completions and lists, from this very clap definition (never hand-kept).
+fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     match what {
         Generate::Config => buf = crate::config::template(&cmd).into_bytes(),
+        Generate::AcmeShVars => {
+            for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
+                let kind = if secret { "secret" } else { "setting" };
+                buf.extend_from_slice(format!("{name} {kind}\n").as_bytes());
+            }
+        }
         Generate::Man { dir: None } => clap_mangen::Man::new(cmd)
             .render(&mut buf)
             .map_err(|e| crate::error::Error::failed("generate", e.to_string()))?,

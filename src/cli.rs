@@ -230,6 +230,9 @@ pub enum Generate {
     },
     /// A configuration file template on stdout: every setting, commented out, with its default
     Config,
+    /// For the acme.sh script: the variables the hook reads for the cloud in force (--cloud,
+    /// OTC_CLOUD or the config file), one a line: `NAME secret` or `NAME setting`
+    AcmeShVars,
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +244,7 @@ pub struct ApiArgs {
     pub url: String,
     /// JSON body, @FILE to read it from a file, or - for standard input
     pub body: Option<String>,
-    /// Print fields named like secrets (secret, securitytoken, password, …) instead of redacting them
+    /// Print the answer unredacted: fields named like secrets (secret, securitytoken, Authorization, …) and values of secrets this run holds
     #[arg(long = "show-secrets")]
     pub show_secrets: bool,
 }

@@ -283,6 +283,13 @@ pub trait Connection {
     fn error_of(&self, resp: &crate::http::Response) -> ApiError;
     /// The clock correction learnt from a 401 (seconds), 0 if none.
     fn clock_offset(&self) -> i64;
+    /// An authorized read for `check`'s "credentials work" line, where the
+    /// probe is sent without credentials (OVH's `/auth/time`): one the policy
+    /// grants for `zone` (the first domain's), or, without one, the
+    /// credentials' widest read. `None` (the default): the probe showed it.
+    fn credentials_probe(&self, _zone: Option<&Zone>) -> Option<crate::http::Url> {
+        None
+    }
 }
 
 #[cfg(test)]

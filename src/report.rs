@@ -50,8 +50,9 @@ impl Report {
 
     fn line(out: &RefCell<Box<dyn Write>>, msg: &str) {
         // A failed write to stderr (or stdout) must not fail the hook.
-        // Lines may quote server text: its control characters are escaped.
-        let msg = crate::redact::escape_controls(msg);
+        // Lines may quote server text: its control characters are escaped,
+        // and no secret the process holds is shown.
+        let msg = crate::redact::escape_controls(&crate::redact::scrub(msg));
         let _ = writeln!(out.borrow_mut(), "otc-acme-hook: {msg}");
     }
 

@@ -194,6 +194,50 @@ const EXTRA_VARIABLES: &[(&str, &str)] = &[
     ("NCLOUD_SECRET_KEY", "src/providers/ncp/credentials.rs"),
 ];
 
+/// Variables the docs name as never read nor saved by the acme.sh script (an
+/// OpenStack openrc's); `never_read_variables_are_not_read` holds them to it.
+const NEVER_READ: &[&str] = &["OS_PASSWORD", "OS_USERNAME", "OS_AUTH_URL"];
+
+#[test]
+fn never_read_variables_are_not_read() {
+    let envs = cli_envs();
+    for cloud in otc_acme_hook::providers::CLOUDS {
+        let out = std::process::Command::new(BIN)
+            .env_clear()
+            .args(["--cloud", cloud, "generate", "acme-sh-vars"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let listed = String::from_utf8(out.stdout).unwrap();
+        assert!(listed.lines().any(|l| l == "OTC_CLOUD setting"), "{listed}");
+        for v in NEVER_READ {
+            assert!(!envs.contains(*v), "{v}");
+            assert!(!EXTRA_VARIABLES.iter().any(|(x, _)| x == v), "{v}");
+            assert!(
+                !listed.lines().any(|l| l.split(' ').next() == Some(*v)),
+                "{cloud}: {v}"
+            );
+        }
+    }
+}
+
+/// The hook waits for every nameserver itself: acme.sh's own wait (a 20 s
+/// sleep, then up to 20 minutes of DoH polling) is turned off in every command.
+#[test]
+fn acme_sh_commands_carry_dnssleep() {
+    for f in ["README.md", "docs/usage.md"] {
+        let text = read(f);
+        let issues: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("acme.sh --issue"))
+            .collect();
+        assert!(!issues.is_empty(), "{f}");
+        for l in issues {
+            assert!(l.contains("--dnssleep"), "{f}: {l}");
+        }
+    }
+}
+
 #[test]
 fn configuration_md_has_a_row_for_every_argument() {
     let md = read("docs/configuration.md");
@@ -434,7 +478,10 @@ fn docs_name_only_real_flags_and_variables() {
             }
         }
         for v in variables_in(&text) {
-            if !envs.contains(&v) && !EXTRA_VARIABLES.iter().any(|(x, _)| *x == v) {
+            if !envs.contains(&v)
+                && !EXTRA_VARIABLES.iter().any(|(x, _)| *x == v)
+                && !NEVER_READ.contains(&v.as_str())
+            {
                 wrong.push(format!("{name}: {v}"));
             }
         }

@@ -81,6 +81,67 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// The variables a cloud reads by hand (no clap argument): its part of
+/// [`env_read_by_hand`], which a test keeps equal to the union of these.
+fn read_by_hand(cloud: &str) -> &'static [&'static str] {
+    match cloud {
+        "otc" | "huawei" => &otc::setup::ENV_READ_BY_HAND,
+        "ovh" => &ovh::credentials::HAND_READ,
+        "ncp" => &ncp::setup::ENV_READ_BY_HAND,
+        _ => &[],
+    }
+}
+
+/// The shared key flags (`--ak`/`--sk`/`--token`, by argument id): every
+/// cloud reads the flags, but their variables are OTC's names (`OS_*`),
+/// which only these clouds read (other clouds read their own names by hand).
+const KEY_FLAGS: [&str; 3] = ["ak", "sk", "token"];
+const KEY_VARIABLES_OF: &[&str] = otc::flags::CLOUDS;
+
+/// Every environment variable the hook reads for `cloud`, from the CLI's
+/// definition `cli` and this registry: the shared settings (each variable of
+/// an argument no cloud owns), the variables of the cloud's own flags, of
+/// the key flags where the cloud reads them, and what it reads by hand.
+/// Sorted; each with whether it holds a secret (the config file's rule).
+/// For the acme.sh script (`generate acme-sh-vars`), which saves exactly these.
+pub fn variables_read(cloud: &str, cli: &Command) -> Vec<(String, bool)> {
+    fn walk(cmd: &Command, out: &mut Vec<(String, String)>) {
+        for a in cmd.get_arguments() {
+            if let Some(e) = a.get_env() {
+                out.push((a.get_id().to_string(), e.to_string_lossy().into_owned()));
+            }
+        }
+        for s in cmd.get_subcommands() {
+            walk(s, out);
+        }
+    }
+    let mut args = Vec::new();
+    walk(cli, &mut args);
+    // Argument ids owned by a cloud, and whether the cloud is `cloud`.
+    let mut owned: Vec<(String, bool)> = flag_owners()
+        .into_iter()
+        .flat_map(|(clouds, flags)| {
+            let mine = clouds.contains(&cloud);
+            flags.into_iter().map(move |(id, _)| (id, mine))
+        })
+        .collect();
+    let keys_mine = KEY_VARIABLES_OF.contains(&cloud);
+    owned.extend(KEY_FLAGS.iter().map(|id| (id.to_string(), keys_mine)));
+    let mut names: std::collections::BTreeSet<String> = args
+        .into_iter()
+        .filter(|(id, _)| owned.iter().all(|(o, mine)| o != id || *mine))
+        .map(|(_, env)| env)
+        .collect();
+    names.extend(read_by_hand(cloud).iter().map(|n| n.to_string()));
+    names
+        .into_iter()
+        .map(|n| {
+            let secret = crate::config::is_credential(&n);
+            (n, secret)
+        })
+        .collect()
+}
+
 /// A group of one cloud's own flags: the clouds they belong to, and each
 /// flag's `(argument id, long name)`.
 pub type FlagGroup = (&'static [&'static str], Vec<(String, String)>);
@@ -205,5 +266,85 @@ mod tests {
             assert!(clouds.iter().all(|c| CLOUDS.contains(c)));
             assert!(!flags.is_empty());
         }
+    }
+
+    #[test]
+    fn each_cloud_reads_the_shared_settings_and_only_its_own_credentials() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let read = |cloud: &str| -> std::collections::BTreeMap<String, bool> {
+            variables_read(cloud, &cli).into_iter().collect()
+        };
+        let otc = read("otc");
+        let ovh = read("ovh");
+        let ncp = read("ncp");
+        assert_eq!(read("huawei"), otc);
+        for shared in [
+            "OTC_CLOUD",
+            "OTC_CONFIG",
+            "OTC_DNS_ENDPOINT",
+            "OTC_LOCK_DIR",
+            "OTC_ZONE",
+        ] {
+            for (cloud, vars) in [("otc", &otc), ("ovh", &ovh), ("ncp", &ncp)] {
+                assert_eq!(vars.get(shared), Some(&false), "{cloud}: {shared}");
+            }
+        }
+        let has = |vars: &std::collections::BTreeMap<String, bool>, n: &str, secret: bool| {
+            assert_eq!(vars.get(n), Some(&secret), "{n}");
+        };
+        has(&otc, "OS_ACCESS_KEY", false);
+        has(&otc, "OS_SECRET_KEY", true);
+        has(&otc, "OS_SECURITY_TOKEN", true);
+        has(&otc, "OS_ACCESS_SECRET", true);
+        has(&otc, "OS_PROJECT_ID", false);
+        has(&otc, "OTC_AGENCY_NAME", false);
+        has(&otc, "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", false);
+        has(&ovh, "OVH_CLIENT_ID", false);
+        has(&ovh, "OVH_CLIENT_SECRET", true);
+        has(&ovh, "OVH_CLIENT_SECRET_FILE", false);
+        has(&ovh, "OVH_APPLICATION_KEY", false);
+        has(&ovh, "OVH_APPLICATION_SECRET", true);
+        has(&ovh, "OVH_CONSUMER_KEY", true);
+        has(&ovh, "OVH_ENDPOINT", false);
+        assert!(ovh.contains_key("OTC_TOKEN_ENDPOINT"));
+        has(&ncp, "NCLOUD_ACCESS_KEY_ID", false);
+        has(&ncp, "NCLOUD_SECRET_ACCESS_KEY", true);
+        has(&ncp, "NCLOUD_SECRET_KEY", true);
+        // Another cloud's names, and what an OpenStack openrc sets besides, are never read.
+        let foreign = |vars: &std::collections::BTreeMap<String, bool>, prefixes: &[&str]| {
+            for n in vars.keys() {
+                assert!(!prefixes.iter().any(|p| n.starts_with(p)), "{n}");
+            }
+        };
+        foreign(&otc, &["OVH_", "NCLOUD_"]);
+        foreign(&ovh, &["OS_", "NCLOUD_", "HC_", "OTC_AGENCY"]);
+        foreign(&ncp, &["OS_", "OVH_", "HC_", "OTC_AGENCY"]);
+        assert!(!otc.contains_key("OTC_TOKEN_ENDPOINT"));
+        for vars in [&otc, &ovh, &ncp] {
+            for openrc in [
+                "OS_PASSWORD",
+                "OS_USERNAME",
+                "OS_AUTH_URL",
+                "OS_PROJECT_NAME",
+            ] {
+                assert!(!vars.contains_key(openrc), "{openrc}");
+            }
+        }
+        // Together the clouds read exactly the names a config file may set, and OTC_CONFIG.
+        let mut all: std::collections::BTreeSet<String> = CLOUDS
+            .iter()
+            .flat_map(|c| variables_read(c, &cli).into_iter().map(|(n, _)| n))
+            .collect();
+        assert!(all.remove(crate::config::CONFIG_VAR));
+        assert_eq!(all, crate::config::allowed_names(&cli));
+        // The hand-read lists per cloud are the registry's.
+        let by_hand: std::collections::BTreeSet<&str> = CLOUDS
+            .iter()
+            .flat_map(|c| read_by_hand(c).iter().copied())
+            .collect();
+        let registry: std::collections::BTreeSet<&str> =
+            env_read_by_hand().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(by_hand, registry);
     }
 }

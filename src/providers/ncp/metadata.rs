@@ -51,6 +51,10 @@ fn failed(cause: String) -> Error {
 pub fn parse(body: &[u8], role: &str) -> std::result::Result<Keys, String> {
     let w: Wire = serde_json::from_slice(body)
         .map_err(|_| format!("server role {role:?}: the answer is not a credential document"))?;
+    // Held before anything is said: a failed document's Message may repeat its key.
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        crate::redact::hold_named(&v);
+    }
     match w.code.as_deref() {
         Some("Success") => {}
         other => {
@@ -79,8 +83,10 @@ pub fn parse(body: &[u8], role: &str) -> std::result::Result<Keys, String> {
     Ok(k)
 }
 
-/// A short, escaped quote of a server word (Code and Message carry no secret).
+/// A short, escaped quote of a server word, with any secret it embeds masked
+/// (a Message may quote the credential document).
 fn excerpt(s: &str) -> String {
+    let s = crate::redact::scrub_server_text(s);
     let clip: String = s.chars().take(100).collect();
     crate::redact::escape_controls(&clip)
 }
@@ -104,6 +110,7 @@ impl Session<'_> {
         match self.t.send("PUT", &self.token_url(), &headers, b"") {
             Ok(r) if r.status == 200 => {
                 let tok = String::from_utf8_lossy(&r.body).trim().to_string();
+                crate::redact::hold(&tok);
                 Ok((!tok.is_empty()).then_some(tok))
             }
             Ok(r) if matches!(r.status, 403..=405) => Ok(None),

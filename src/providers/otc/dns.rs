@@ -83,7 +83,10 @@ impl OtcDns {
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| {
-        let start: String = String::from_utf8_lossy(body).chars().take(40).collect();
+        let start: String = crate::redact::scrub_server_text(&String::from_utf8_lossy(body))
+            .chars()
+            .take(40)
+            .collect();
         ApiError::Decode(format!("expected JSON ({e}); got {:?}", start.trim()))
     })
 }

@@ -190,7 +190,7 @@ fn error_of(resp: &Response, credential_endpoint: bool) -> ApiError {
     let code = parsed
         .code
         .or(parsed.error_code)
-        .map(|c| crate::redact::escape_controls(&c));
+        .map(|c| crate::redact::escape_controls(&crate::redact::scrub_server_text(&c)));
     let message = match crate::redact::error_excerpt(&resp.body) {
         Some((_, m)) => m,
         None if credential_endpoint
@@ -199,10 +199,12 @@ fn error_of(resp: &Response, credential_endpoint: bool) -> ApiError {
             "no error detail we can show".to_string()
         }
         None => {
-            let text: String = String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(120)
-                .collect();
+            // Plain text may echo our request: its credentials are masked before the clip.
+            let text: String =
+                crate::redact::scrub_server_text(&String::from_utf8_lossy(&resp.body))
+                    .chars()
+                    .take(120)
+                    .collect();
             if text.trim().is_empty() {
                 "no error detail".to_string()
             } else {

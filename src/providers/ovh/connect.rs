@@ -19,7 +19,7 @@ use crate::client::{Auth, Client, Net, Outgoing};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::provider::{Connection, Provider};
+use crate::provider::{Connection, Provider, Zone};
 use crate::report::Report;
 
 /// OVH's part of sending: authentication headers over the exact request.
@@ -27,6 +27,24 @@ pub struct OvhAuth {
     inner: Box<dyn Authorize>,
     /// Where a new token comes from (for `-v`), when there is one to fetch.
     token_url: Option<String>,
+    /// `{api}/auth/time`, always sent without credentials ([`unauthenticated`]).
+    time_url: String,
+}
+
+/// `GET /auth/time` is called without a bearer or signature, as go-ovh and
+/// python-ovh do: OVH's `/auth` routes "are actually broken if authenticated".
+/// Sending it bare also spends no token on a read that needs none.
+pub fn unauthenticated(target: &str, time_url: &str) -> bool {
+    target.split('?').next() == Some(time_url)
+}
+
+/// `{api}/auth/time` for an API base (with or without a trailing slash).
+fn time_url(base: &Url) -> String {
+    format!(
+        "{}{}/auth/time",
+        base.origin(),
+        base.path.trim_end_matches('/')
+    )
 }
 
 /// The URL exactly as sent: the URL's own query, then `query` encoded.
@@ -55,6 +73,9 @@ impl Auth for OvhAuth {
                 "Content-Type".to_string(),
                 "application/json;charset=utf-8".to_string(),
             ));
+        }
+        if unauthenticated(&target, &self.time_url) {
+            return Ok((target, headers));
         }
         headers.extend(
             self.inner
@@ -191,6 +212,7 @@ pub fn with_transport(
     let auth = Rc::new(OvhAuth {
         inner,
         token_url: cfg.token_url.clone(),
+        time_url: time_url(&cfg.dns_endpoint),
     });
     let client = Client::new(transport, auth, clock, report.clone()).with_policy(net.retry);
     let sender = Rc::new(OvhSender {
@@ -213,10 +235,24 @@ impl Connection for OvhConnection {
         self.identity.clone()
     }
 
-    /// `GET /auth/time`: answers with the API's `Date`, and, sent authorized,
-    /// makes a service account fetch its token (a refused secret shows here).
+    /// `GET /auth/time`: answers with the API's `Date`; sent without
+    /// credentials ([`unauthenticated`]), so [`Connection::credentials_probe`]
+    /// shows they work.
     fn probe_url(&self) -> Url {
         self.sender.url("/auth/time")
+    }
+
+    /// `GET /domain/zone/{zone}` (`dnsZone:apiovh:get`, which finding the zone
+    /// needs anyway, so a policy scoped to the zone passes); without a zone the
+    /// listing `GET /domain/zone`, which such a policy may refuse.
+    fn credentials_probe(&self, zone: Option<&Zone>) -> Option<Url> {
+        Some(match zone {
+            Some(z) => self.sender.url(&format!(
+                "/domain/zone/{}",
+                super::escape(z.id.trim_end_matches('.'))
+            )),
+            None => self.sender.url("/domain/zone"),
+        })
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {
@@ -424,5 +460,81 @@ mod tests {
             ),
             "http://h/1.0/x?a=b&c%20d=e"
         );
+    }
+
+    /// Credential headers of a request: what `/auth/time` must never carry.
+    fn credential_headers(sent: &Sent) -> Vec<String> {
+        sent.2
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| k == "Authorization" || k.starts_with("X-Ovh-"))
+            .collect()
+    }
+
+    #[test]
+    fn auth_time_is_sent_without_credentials_and_check_reads_a_granted_call() {
+        let sa = Creds::ServiceAccount {
+            client_id: "cid".into(),
+            client_secret: Secret::new("cs"),
+        };
+        let t = FakeTransport::with(vec![
+            answer(200, "1700000000"),
+            token("T1"),
+            answer(200, r#"{"name":"example.com"}"#),
+        ]);
+        let sa_conn = conn(&cfg(sa, "http://127.0.0.1:1/1.0/"), &t, 1_700_000_000);
+        let probe = sa_conn.probe_url();
+        assert_eq!(sa_conn.send("GET", &probe, None).unwrap().status, 200);
+        // No token fetched for it.
+        assert_eq!(t.sent.borrow().len(), 1);
+        assert_eq!(t.sent.borrow()[0].1, "http://127.0.0.1:1/1.0/auth/time");
+        assert!(credential_headers(&t.sent.borrow()[0]).is_empty());
+        // check's "credentials work" call: the zone found, with the bearer.
+        let zone = Zone {
+            name: "example.com.".into(),
+            id: "example.com".into(),
+        };
+        let url = sa_conn.credentials_probe(Some(&zone)).unwrap();
+        assert_eq!(sa_conn.send("GET", &url, None).unwrap().status, 200);
+        let sent = t.sent.borrow();
+        assert_eq!(sent[2].1, "http://127.0.0.1:1/1.0/domain/zone/example.com");
+        assert_eq!(auth_of(&sent[2]).as_deref(), Some("Bearer T1"));
+        assert_eq!(
+            sa_conn.credentials_probe(None).unwrap().path,
+            "/1.0/domain/zone"
+        );
+
+        // Classic keys: neither the server-time read nor a probe of it is signed.
+        let t = FakeTransport::with(vec![answer(200, "1700000000"), answer(200, "1700000000")]);
+        let c = cfg(
+            Creds::Classic {
+                application_key: "AK".into(),
+                application_secret: Secret::new("AS"),
+                consumer_key: Secret::new("CK"),
+            },
+            "http://127.0.0.1:1/1.0",
+        );
+        let classic = conn(&c, &t, 1_700_000_000);
+        let probe = classic.probe_url();
+        assert_eq!(classic.send("GET", &probe, None).unwrap().status, 200);
+        classic.sender.send("GET", "/auth/time?x=1", None).unwrap();
+        let sent = t.sent.borrow();
+        assert_eq!(sent.len(), 2);
+        for s in sent.iter() {
+            assert!(
+                s.1.starts_with("http://127.0.0.1:1/1.0/auth/time"),
+                "{}",
+                s.1
+            );
+            assert!(credential_headers(s).is_empty(), "{:?}", s.2);
+        }
+        assert!(unauthenticated(
+            "https://eu.api.ovh.com/1.0/auth/time",
+            "https://eu.api.ovh.com/1.0/auth/time"
+        ));
+        assert!(!unauthenticated(
+            "https://eu.api.ovh.com/1.0/auth/credential",
+            "https://eu.api.ovh.com/1.0/auth/time"
+        ));
     }
 }

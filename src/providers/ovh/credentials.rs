@@ -51,8 +51,11 @@ pub const CONF_FILES: [&str; 3] = ["/etc/ovh.conf", "~/.ovh.conf", "./ovh.conf"]
 pub struct Secret(String);
 
 impl Secret {
+    /// The value, held so no printed line can carry it (`crate::redact::hold`).
     pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
+        let s = s.into();
+        crate::redact::hold(&s);
+        Secret(s)
     }
     /// The value, for a request only.
     pub fn expose(&self) -> &str {

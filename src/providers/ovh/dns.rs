@@ -10,7 +10,7 @@
 //! - read: `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
 //!   then `GET …/record/{id}` each; the filter is case-insensitive and
 //!   pattern-like (`_` matches any character), so each record's `subDomain` is
-//!   compared again here; the apex is `""`;
+//!   compared again here; the apex is `""` (a `null` `subDomain` in an answer too);
 //! - write: `POST …/record` per added value, `DELETE …/record/{id}` per removed
 //!   one, only ids this run read;
 //! - commit: one `POST /domain/zone/{zone}/refresh`.
@@ -65,13 +65,19 @@ pub const BEARER_HINT: &str = "the bearer token was refused twice: check the ser
 #[serde(rename_all = "camelCase")]
 pub struct Record {
     pub id: u64,
-    #[serde(default)]
+    /// `""` for the apex; the API's schema allows `null` there too (real
+    /// answers send `""`, ovh-api.md "Corrections"): both decode as the apex.
+    #[serde(default, deserialize_with = "null_is_apex")]
     pub sub_domain: String,
     #[serde(default)]
     pub field_type: String,
     #[serde(default)]
     pub target: String,
     pub ttl: Option<u32>,
+}
+
+fn null_is_apex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `POST …/record`'s body; field order as OVH documents it.
@@ -154,7 +160,10 @@ pub fn api_error(status: u16, body: &[u8], action: Option<&str>) -> ApiError {
 
 fn decode<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|_| {
-        let start: String = String::from_utf8_lossy(body).chars().take(40).collect();
+        let start: String = crate::redact::scrub_server_text(&String::from_utf8_lossy(body))
+            .chars()
+            .take(40)
+            .collect();
         ApiError::Decode(format!(
             "{what}: expected JSON; got {:?}",
             crate::redact::escape_controls(start.trim())
@@ -763,6 +772,67 @@ mod tests {
             .read(&zone(), &["_acme-challenge.www.example.com.".to_string()])
             .unwrap_err();
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn a_null_sub_domain_is_the_apex() {
+        // The schema allows `null` where real answers send "" (ovh-api.md "Corrections").
+        let apex_list = "/domain/zone/example.com/record?fieldType=TXT&subDomain=";
+        let f = Fake::default()
+            .on("GET", apex_list, 200, "[7,8,9]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/7",
+                200,
+                r#"{"id":7,"zone":"example.com","subDomain":null,"fieldType":"TXT","target":"\"ours\"","ttl":60}"#,
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/8",
+                200,
+                r#"{"id":8,"zone":"example.com","fieldType":"TXT","target":"\"absent-field\"","ttl":60}"#,
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/9",
+                200,
+                r#"{"id":9,"zone":"example.com","subDomain":"www","fieldType":"TXT","target":"\"not-apex\"","ttl":60}"#,
+            );
+        let at = OvhDns::new(&f)
+            .read(&zone(), &["example.com.".to_string()])
+            .unwrap();
+        assert_eq!(at[0].records, ["\"ours\"", "\"absent-field\""]);
+        assert_eq!(at[0].ids, ["7", "8"]);
+        // Nor is a null the apex when reading another name.
+        let f = Fake::default().on("GET", LIST, 200, "[7]").on(
+            "GET",
+            "/domain/zone/example.com/record/7",
+            200,
+            r#"{"id":7,"subDomain":null,"fieldType":"TXT","target":"x"}"#,
+        );
+        let at = OvhDns::new(&f)
+            .read(&zone(), &["_acme-challenge.www.example.com.".to_string()])
+            .unwrap();
+        assert!(at[0].records.is_empty(), "{at:?}");
+        // A created record answered with a null subDomain is read as written.
+        let f = Fake::default().on(
+            "POST",
+            "/domain/zone/example.com/record",
+            200,
+            r#"{"id":11,"zone":"example.com","subDomain":null,"fieldType":"TXT","target":"\"v\"","ttl":60}"#,
+        );
+        let w = OvhDns::new(&f)
+            .write(
+                &zone(),
+                &TxtAt::absent("example.com."),
+                &["v".to_string()],
+                60,
+            )
+            .unwrap();
+        assert_eq!(
+            (w.records, w.ids),
+            (vec!["\"v\"".to_string()], vec!["11".to_string()])
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! How an API call authenticates: a service account's OAuth2 bearer token
-//! (fetched with client credentials, cached, fetched again once per process
-//! after a 401), a pre-minted bearer, or the classic signature with the
-//! server's clock (`GET {api}/auth/time`, once per process).
+//! (fetched with client credentials, reused until 30 s before its end or
+//! halfway through a short one, fetched again once per process after a 401),
+//! a pre-minted bearer, or the classic signature with the server's clock
+//! (`GET {api}/auth/time`, unauthenticated, once per process).
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -18,8 +19,18 @@ use crate::http::{Response, Transport};
 pub const INVALID_CLIENT_HINT: &str = "check OVH_CLIENT_ID and OVH_CLIENT_SECRET (or the credentials file): the secret may be mistyped or the service account deleted; create a new one with POST /me/api/oauth2/client (docs/setup.md)";
 /// The fix for a refused `OVH_ACCESS_TOKEN`.
 pub const ACCESS_TOKEN_HINT: &str = "OVH_ACCESS_TOKEN was refused (expired?): mint a new one, or use a service account (OVH_CLIENT_ID/OVH_CLIENT_SECRET)";
-/// A token this close to its end is fetched anew rather than used.
-const EXPIRY_MARGIN_SECS: i64 = 60;
+/// A token this close to its end is fetched anew rather than used, or half
+/// its lifetime before its end when that is sooner ([`reuse_until`]).
+const EXPIRY_MARGIN_SECS: i64 = 30;
+
+/// Until when a token fetched at `fetched` (unix seconds) and living
+/// `lifetime` seconds is used: 30 s before its end, or halfway through a
+/// token too short for that margin; a short-lived token is still reused,
+/// never fetched anew for every call.
+pub fn reuse_until(fetched: i64, lifetime: u64) -> i64 {
+    let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX / 4);
+    fetched + lifetime - EXPIRY_MARGIN_SECS.min(lifetime / 2)
+}
 
 /// The token request's body, exactly as sent (OVH's guide: the client
 /// credentials in the form, `scope=all`).
@@ -132,7 +143,7 @@ pub struct TokenSource {
     client_id: String,
     secret: Secret,
     clock: Rc<dyn Clock>,
-    /// The token and when it ends (unix seconds), when known.
+    /// The token and until when it is used (unix seconds), when it ends at all.
     current: RefCell<Option<(Secret, Option<i64>)>>,
     renewed_after_401: Cell<bool>,
     fetches: Cell<u32>,
@@ -182,18 +193,16 @@ impl TokenSource {
             .send("POST", &self.url, &headers, body.as_bytes())
             .map_err(ApiError::Transport)?;
         let t = parse_answer(&resp, &self.client_id, self.secret.expose())?;
-        let ends = t
-            .expires_in
-            .map(|s| self.clock.unix_secs() + i64::try_from(s).unwrap_or(i64::MAX / 2));
-        *self.current.borrow_mut() = Some((t.access.clone(), ends));
+        let until = t.expires_in.map(|s| reuse_until(self.clock.unix_secs(), s));
+        *self.current.borrow_mut() = Some((t.access.clone(), until));
         Ok(t.access)
     }
 
     /// The current token, fetched when there is none or it is about to end.
     pub fn bearer(&self) -> ApiResult<Secret> {
         let now = self.clock.unix_secs();
-        if let Some((t, ends)) = &*self.current.borrow()
-            && ends.is_none_or(|e| e - EXPIRY_MARGIN_SECS > now)
+        if let Some((t, until)) = &*self.current.borrow()
+            && until.is_none_or(|u| now < u)
         {
             return Ok(t.clone());
         }
@@ -505,6 +514,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_reuse_window_of_long_and_short_tokens() {
+        // 30 s before the end, or halfway when the token is shorter than a minute.
+        assert_eq!(reuse_until(1000, 3599), 1000 + 3569);
+        assert_eq!(reuse_until(1000, 61), 1000 + 31);
+        assert_eq!(reuse_until(1000, 60), 1000 + 30);
+        assert_eq!(reuse_until(1000, 40), 1000 + 20);
+        assert_eq!(reuse_until(1000, 1), 1001);
+        assert_eq!(reuse_until(1000, 0), 1000);
+    }
+
+    #[test]
+    fn a_short_lived_token_is_reused_not_fetched_per_call() {
+        // Used to be fetched anew for every call below 60 s (6 token requests for 6 calls).
+        let t = FakeTransport::with(vec![ok_token("TOK1", 40), ok_token("TOK2", 40)]);
+        let clock = Rc::new(FakeClock::new(1_700_000_000));
+        let s = source(&t, &clock);
+        for _ in 0..6 {
+            assert_eq!(s.bearer().unwrap().expose(), "TOK1");
+        }
+        clock.sleep(std::time::Duration::from_secs(19));
+        assert_eq!(s.bearer().unwrap().expose(), "TOK1");
+        assert_eq!(s.fetches(), 1);
+        // Halfway through its 40 s, a new one.
+        clock.sleep(std::time::Duration::from_secs(1));
+        assert_eq!(s.bearer().unwrap().expose(), "TOK2");
+        assert_eq!(s.bearer().unwrap().expose(), "TOK2");
+        assert_eq!(s.fetches(), 2);
+    }
+
+    #[test]
     fn invalid_client_names_the_account_and_the_fix() {
         let t = FakeTransport::with(vec![answer(
             401,
@@ -599,6 +638,11 @@ pub(crate) mod tests {
         let sent = t.sent.borrow();
         assert_eq!(sent.len(), 1, "one /auth/time per process");
         assert_eq!(sent[0].1, "https://eu.api.ovh.com/1.0/auth/time");
+        // Unauthenticated: OVH's `/auth` routes break when signed.
+        assert_eq!(
+            sent[0].2,
+            [("Accept".to_string(), "application/json".to_string())]
+        );
         assert!(!c.after_401().unwrap());
     }
 

@@ -80,6 +80,7 @@ fn session_token(t: &dyn Transport, url: &Url) -> Result<Option<String>> {
     match t.send("PUT", &token_url, &headers, b"") {
         Ok(r) if r.status == 200 => {
             let tok = String::from_utf8_lossy(&r.body).trim().to_string();
+            crate::redact::hold(&tok);
             Ok((!tok.is_empty()).then_some(tok))
         }
         Ok(r) if matches!(r.status, 404 | 405 | 503) => Ok(None),

@@ -95,6 +95,7 @@ fn cleanup_costs_the_first_hook_only(
             .collect();
         counts.push(made.len());
         if i == 0 {
+            eprintln!("{cloud}: the first cleanup hook: {made:?}");
             assert!(!made.is_empty(), "{cloud}: the first cleanup removes");
             // Its commit published every removal of the run.
             for (_, v) in run_of {

@@ -194,11 +194,19 @@ fn run(
         )?),
         _ => None,
     };
+    let mut challenge = challenge;
     let local = match &cli.command {
         Command::Auth | Command::Present(_) | Command::Cleanup(_) | Command::Check(_) => {
             let (dir, warning) = crate::local::state_dir(opts.lock_dir.as_deref(), &world.env)?;
             if let Some(w) = warning {
                 report.warn(w);
+            }
+            if dir.per_process
+                && let Some(c) = challenge.as_mut()
+            {
+                // The run's other hooks can't see this journal: no batching, each
+                // hook writes and waits for its own value.
+                c.remaining = None;
             }
             report.verbose(format!("state directory {}", dir.path.display()));
             let local = Local {

@@ -245,9 +245,12 @@ pub fn defer_early(
     }
 }
 
-/// A cleanup hook of a batched certbot run whose value the run's first cleanup
-/// already removed, and which is not the run's last: nothing to do, not even
-/// fetching credentials. `Ok(true)` when that is so.
+/// A cleanup hook of a batched certbot run with nothing to send, decided
+/// before any credential is fetched: its value was never written (the run's
+/// last auth hook never came), or the run's first cleanup already removed and
+/// published it; the run's last hook forgets the run. `Ok(true)` when that is
+/// so. A removal whose publishing failed is not such a case: the hook goes on,
+/// finds the value gone and publishes the zone again.
 pub fn removed_early(
     env: &Challenge,
     local: &crate::local::Local,
@@ -257,17 +260,30 @@ pub fn removed_early(
     let Some((_, _, remaining)) = env.run_key().filter(|_| wait_once) else {
         return Ok(false);
     };
-    let removed = remaining > 0
-        && local
-            .run_of_value(&env.value)
-            .is_some_and(|(e, _)| e.state == crate::local::State::Removed);
-    if removed {
+    let Some((entry, id)) = local.run_of_value(&env.value) else {
+        return Ok(false);
+    };
+    if entry.state == crate::local::State::Deferred {
+        // Only this value: the run's other cleanup hooks find theirs the same way.
+        local.forget(&entry.name, &entry.value)?;
         report.info(format!(
-            "TXT value {} was removed with the other values of its certbot run",
+            "TXT value {} was never written (its certbot run stopped early); nothing to remove",
             env.value
         ));
+        return Ok(true);
     }
-    Ok(removed)
+    if !entry.removal_published() {
+        return Ok(false);
+    }
+    report.info(format!(
+        "TXT value {} was removed with the other values of its certbot run",
+        env.value
+    ));
+    if remaining == 0 {
+        // Every value of the run is removed and published: the run is over.
+        local.forget_run(&id)?;
+    }
+    Ok(true)
 }
 
 /// Journal entries in `states`, grouped by zone and name: one write per name.
@@ -411,6 +427,7 @@ impl Flow<'_> {
                 remaining: 0,
                 all,
                 removed_ms: None,
+                published: false,
                 ancestors: Vec::new(),
             }),
             Err(_) => {
@@ -463,9 +480,11 @@ impl Flow<'_> {
     }
 
     /// The certbot run's part of `cleanup`: the first cleanup hook of a batched
-    /// run removes every value the run wrote (one write per name) and marks them
-    /// removed; later hooks find theirs removed and return at once; the last one
-    /// reads again a second after the removal and removes what came back.
+    /// run removes every value the run wrote (one write per name), checks a
+    /// second later that they stayed removed where a racing read-modify-write
+    /// could bring them back, and marks them removed (published once its zone's
+    /// commit is); later hooks find theirs removed and published and return
+    /// before any request ([`removed_early`]), the last one forgetting the run.
     /// `Ok(false)`: not a value of a batched run.
     fn batched_cleanup(&self, env: &Challenge) -> Result<bool> {
         use crate::local::State;
@@ -478,72 +497,60 @@ impl Flow<'_> {
         let Some((entry, id)) = local.run_of_value(&env.value) else {
             return Ok(false);
         };
+        if entry.removal_published() {
+            return removed_early(env, local, self.hook.report, true);
+        }
         let entries = local.run_entries(&id);
-        match entry.state {
+        let states: &[State] = match entry.state {
             State::Deferred => {
                 // The run's last auth hook never came: nothing was sent.
-                local.forget_run(&id)?;
+                local.forget(&entry.name, &entry.value)?;
                 self.hook.report.info(format!(
                     "TXT value {} was never written (its certbot run stopped early); nothing to remove",
                     env.value
                 ));
                 return Ok(true);
             }
-            State::Removed if remaining > 0 => {
-                return removed_early(env, local, self.hook.report, true);
-            }
-            State::Removed => {}
-            State::Written | State::Sending => {
-                let groups = group_by_name(&entries, &[State::Written, State::Sending]);
-                let mut removed = Vec::new();
-                for (zone, name, values) in &groups {
-                    self.hook.cleanup_many(zone, name, values)?;
-                    removed.extend(
-                        values
-                            .iter()
-                            .map(|v| (zone.clone(), name.clone(), v.clone())),
-                    );
-                }
-                let ms = self.hook.clock.unix_ms();
-                for (zone, name, value) in removed {
-                    local.record(crate::local::Entry {
-                        t: self.hook.clock.unix_secs(),
-                        endpoint: local.endpoint.clone(),
-                        zone_id: zone.id,
-                        zone_name: zone.name,
-                        name,
-                        value,
-                        state: State::Removed,
-                        run: Some(crate::local::RunTag {
-                            id: id.clone(),
-                            remaining,
-                            all: String::new(),
-                            removed_ms: Some(ms),
-                            ancestors: Vec::new(),
-                        }),
-                    })?;
-                }
-                if remaining > 0 {
-                    return Ok(true);
-                }
+            // Removed, but the publishing commit failed: remove again (the
+            // values are found gone and their zones committed once more).
+            State::Removed => &[State::Removed],
+            State::Written | State::Sending => &[State::Written, State::Sending],
+        };
+        let groups = group_by_name(&entries, states);
+        for (zone, name, values) in &groups {
+            self.hook.cleanup_many(zone, name, values)?;
+        }
+        // Served as it lands (OTC): published now; else once the zone's commit
+        // is (see `Local::forget`).
+        let published = self.hook.api.whole_set_writes();
+        let ms = self.hook.clock.unix_ms();
+        for (zone, name, values) in &groups {
+            for value in values {
+                local.record(crate::local::Entry {
+                    t: self.hook.clock.unix_secs(),
+                    endpoint: local.endpoint.clone(),
+                    zone_id: zone.id.clone(),
+                    zone_name: zone.name.clone(),
+                    name: name.clone(),
+                    value: value.clone(),
+                    state: State::Removed,
+                    run: Some(crate::local::RunTag {
+                        id: id.clone(),
+                        remaining,
+                        all: String::new(),
+                        removed_ms: Some(ms),
+                        published,
+                        ancestors: Vec::new(),
+                    }),
+                })?;
             }
         }
-        // The last cleanup hook: a second after the removal, read again and remove
-        // whatever a racing read-modify-write brought back.
-        let entries = local.run_entries(&id);
-        let removed_ms = entries
-            .iter()
-            .filter_map(|e| e.run.as_ref()?.removed_ms)
-            .max()
-            .unwrap_or(0);
-        let now_ms = self.hook.clock.unix_ms();
-        let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
-        if since < RECHECK_AFTER && self.hook.api.whole_set_writes() {
-            self.hook.clock.sleep(RECHECK_AFTER - since);
-        }
-        let groups = group_by_name(&entries, &[State::Removed]);
+        // A second after the removal, read again and remove whatever a racing
+        // read-modify-write brought back: here, so later hooks need no request.
         let kept = self.removed_stays_removed(&groups);
-        local.forget_run(&id)?;
+        if remaining == 0 {
+            local.forget_run(&id)?;
+        }
         kept.map(|_| true)
     }
 

@@ -348,9 +348,13 @@ pub fn encode(v: &str) -> String {
 }
 
 /// The API gateway's fix for a call the identity may not make (`401`/`210`).
-pub const PERMISSION_HINT: &str = "attach the managed policy NCP_GLOBAL_DNS_MANAGER (or a policy \
-allowing Global DNS's record and apply actions) to the server role of this server, or to the \
-sub account whose key is used; new keys or a retry won't help";
+pub const PERMISSION_HINT: &str = "attach the managed policy NCP_GLOBAL_DNS_MANAGER (or a policy allowing Global DNS's record and apply actions) to the server role of this server, or to the sub account whose key is used; new keys or a retry won't help";
+
+/// The fix for a `403` (the gateway's `230` Forbidden).
+pub const FORBIDDEN_HINT: &str = "give the server role (or the sub account of the key) the Global DNS permission (managed policy NCP_GLOBAL_DNS_MANAGER), and check that the domain belongs to this account";
+
+/// The API gateway's fix for `429`/`400` Quota Exceeded.
+pub const QUOTA_HINT: &str = "the API gateway's request quota for this account is used up (a daily or monthly quota, not a burst limit); retry once it resets, or ask NAVER Cloud to raise it";
 
 /// The API gateway's error code in a refusal (`{"error":{"errorCode":…}}`).
 fn gateway_code(body: &[u8]) -> Option<String> {
@@ -407,14 +411,8 @@ pub fn api_error(status: u16, body: &[u8]) -> ApiError {
             "check the access key and secret key (or the server role), and this host's clock: \
 the API gateway refuses timestamps 5 minutes off (use NTP)",
         ),
-        403 => e.with_hint(
-            "give the server role (or the sub account of the key) the Global DNS permission \
-(managed policy NCP_GLOBAL_DNS_MANAGER), and check that the domain belongs to this account",
-        ),
-        429 if quota_exceeded(status, body) => e.with_kind(Kind::Fatal).with_hint(
-            "the API gateway's request quota for this account is used up (a daily or monthly \
-quota, not a burst limit); retry once it resets, or ask NAVER Cloud to raise it",
-        ),
+        403 => e.with_hint(FORBIDDEN_HINT),
+        429 if quota_exceeded(status, body) => e.with_kind(Kind::Fatal).with_hint(QUOTA_HINT),
         // The gateway knows no such API: a wrong --dns-endpoint, not a missing record.
         404 if gateway_code(body).as_deref() == Some("300") => e.with_hint(
             "check --dns-endpoint: the Global DNS base ends in /dns/v1 (e.g. \

@@ -11,9 +11,12 @@
 //! the propagation delay). Rollback is answered and recorded
 //! ([`NcpState::rollbacks`]) so tests can assert it is never called.
 //!
-//! Behaviour not confirmed against the real API (ncp-api.md): the duplicate
+//! As ncp-api.md's Corrections say: TXT content stored and listed quoted, a
+//! role without a Global DNS policy refused with `401`/`210`, `searchContent`
+//! by record name. Not confirmed against the real API: the duplicate
 //! refusal's code, error codes of unknown ids, whether the listing shows
-//! unapplied changes (here: it does), TXT content stored quoted.
+//! unapplied changes (here: it does), the answer to an apply with nothing
+//! pending (here: accepted, or `X00006` with `refuse_empty_apply`).
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};

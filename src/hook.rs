@@ -303,6 +303,18 @@ impl Hook<'_> {
                     }
                 }
                 Err(e) => {
+                    // A value written again after the journal held it as written
+                    // (published once, then dropped by someone) is unpublished now:
+                    // `sending` again, so the next run commits its zone.
+                    for (id, name, value) in self.unapplied.borrow().iter() {
+                        if *id == z.id
+                            && let Some(l) = self.local
+                            && l.written_at(name).contains(value)
+                        {
+                            self.forget(name, value);
+                            self.remember(&z, name, value, State::Sending);
+                        }
+                    }
                     self.mark_dirty(&z);
                     first_error.get_or_insert(e);
                 }
@@ -1241,6 +1253,36 @@ mod tests {
         std::fs::remove_dir_all(d).ok();
     }
 
+    /// A value published once, dropped by someone, and written again by a run
+    /// whose commit then fails: journaled as sending again, so the next run
+    /// (finding it present) commits its zone.
+    fn rewritten_value_whose_commit_failed_is_committed_by_the_next_run<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("rewritten", F::SHAPE);
+        let z = r.fake.zone();
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(l.written_at(NAME), vals(&["a"]));
+        // Someone removes it (and publishes that).
+        let at = r.fake.read(&z, &[NAME.to_string()]).unwrap().pop().unwrap();
+        r.fake.time_passes();
+        r.fake.write(&z, &at, &[], 300).unwrap();
+        r.fake.commit(&z).unwrap();
+        r.fake.time_passes();
+        r.fake.fail_commits(10);
+        let h = hook(&r, Some(&l));
+        assert!(h.auth(&z, NAME, "a", true).is_err());
+        r.fake.fail_commits(0);
+        r.fake.refuse_empty_commits();
+        let commits = r.fake.commits();
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
+        if !r.fake.whole_set_writes() {
+            assert_eq!(r.fake.commits(), commits + 1, "{}", F::SHAPE);
+        }
+        std::fs::remove_dir_all(d).ok();
+    }
+
     /// A re-run that finds everything in place (its value present and
     /// published, or someone else's identical value) commits nothing: it
     /// passes where an apply with nothing pending is refused.
@@ -1378,6 +1420,7 @@ mod tests {
         rerun_after_an_unpublished_write_commits,
         rerun_after_a_failed_commit_commits_once,
         rerun_with_everything_in_place_commits_nothing,
+        rewritten_value_whose_commit_failed_is_committed_by_the_next_run,
         only_changed_zones_are_committed,
         cleanup_rerun_after_a_failed_commit_publishes,
     );

@@ -614,6 +614,15 @@ impl Hook<'_> {
                     self.wrote(&zone);
                     match written {
                         Ok(set) => {
+                            let how = if creating {
+                                "new recordset".to_string()
+                            } else {
+                                plural(records.len(), "value")
+                            };
+                            self.report.info(format!(
+                                "added TXT {what} {value} at {fqdn} in zone {} ({how})",
+                                zone.name
+                            ));
                             // Where the cloud publishes on commit, the values stay
                             // `Sending` in the journal until their zone's commit.
                             if !self.api.whole_set_writes() && self.local.is_some() {
@@ -626,15 +635,6 @@ impl Hook<'_> {
                                     }
                                 }
                             }
-                            let how = if creating {
-                                "new recordset".to_string()
-                            } else {
-                                plural(records.len(), "value")
-                            };
-                            self.report.info(format!(
-                                "added TXT {what} {value} at {fqdn} in zone {} ({how})",
-                                zone.name
-                            ));
                             set
                         }
                         // Something appeared meanwhile (another hook): re-read and add.

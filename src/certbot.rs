@@ -358,6 +358,10 @@ impl Flow<'_> {
                     Err(e) => self.hook.report.verbose(format!("skipping {d}: {e}")),
                 }
             }
+            // The run's earlier hooks wrote without committing: their zones too.
+            for (z, n) in &names[1..] {
+                self.hook.adopt_run_values(z, n);
+            }
             let sets = {
                 self.hook.commit("auth")?;
                 self.active_sets(&names, settle_first)?

@@ -104,6 +104,13 @@ pub trait Auth {
     fn signs_with_our_clock(&self) -> bool {
         true
     }
+    /// Whether a 401 refuses the credentials, the signature or the clock (the
+    /// default). Some gateways also answer 401 for a permission the identity
+    /// lacks (NCP's `210`): then neither a corrected clock nor fresh
+    /// credentials can help, and the call is not tried again.
+    fn credentials_refused(&self, _resp: &Response) -> bool {
+        true
+    }
     /// Whether an answer asks us to slow down (a 429; some APIs say it otherwise).
     fn throttled(&self, resp: &Response) -> bool {
         resp.status == 429
@@ -227,7 +234,9 @@ impl Client {
             let result = self.send_once(method, url, query, body);
             let backoff = jitter(self.policy.base * 2u32.pow(attempt.min(5)));
             let retry_in = match &result {
-                Ok(resp) if resp.status == 401 && !after_401 => {
+                Ok(resp)
+                    if resp.status == 401 && !after_401 && self.auth.credentials_refused(resp) =>
+                {
                     // Never loop on 401: repeated failures lock some keys.
                     after_401 = true;
                     if self.auth.signs_with_our_clock()

@@ -49,6 +49,8 @@ pub struct Core {
     zone: Zone,
     faults: RefCell<VecDeque<Fault>>,
     commit_failures: Cell<u32>,
+    /// A commit with nothing to publish is refused (NCP's `X00006`, maybe).
+    refuse_empty: Cell<bool>,
     writes: Cell<u32>,
     commits: Cell<u32>,
     reads: Cell<u32>,
@@ -65,6 +67,7 @@ impl Core {
             },
             faults: Default::default(),
             commit_failures: Cell::new(0),
+            refuse_empty: Cell::new(false),
             writes: Cell::new(0),
             commits: Cell::new(0),
             reads: Cell::new(0),
@@ -99,6 +102,19 @@ impl Core {
         if left > 0 {
             self.commit_failures.set(left - 1);
             return Err(transient("commit not taken"));
+        }
+        Ok(())
+    }
+
+    /// After [`Fake::refuse_empty_commits`]: a commit with nothing pending
+    /// is refused, as an undocumented API might (never retried).
+    fn refuse_if_empty(&self, pending: bool) -> ApiResult<()> {
+        if self.refuse_empty.get() && !pending {
+            return Err(ApiError::status(
+                400,
+                Some("X00006".into()),
+                "nothing to apply".into(),
+            ));
         }
         Ok(())
     }
@@ -167,6 +183,10 @@ pub trait Fake: Provider + Sized {
     /// The next `n` commit calls answer 503 and publish nothing.
     fn fail_commits(&self, n: u32) {
         self.core().commit_failures.set(n);
+    }
+    /// From now on a commit with nothing pending is refused (record shapes).
+    fn refuse_empty_commits(&self) {
+        self.core().refuse_empty.set(true);
     }
     /// Calls of [`Provider::write`].
     fn writes(&self) -> u32 {
@@ -480,8 +500,8 @@ impl Records {
     fn delete(&self, id: &str) {
         self.all.borrow_mut().retain(|r| r.id != id);
     }
-    /// The zone as it is now becomes what is served.
-    fn publish(&self) {
+    /// The zone as it is now, as the nameservers would serve it.
+    fn current(&self) -> BTreeMap<String, Vec<String>> {
         let mut served = BTreeMap::new();
         for r in self.all.borrow().iter() {
             served
@@ -489,7 +509,15 @@ impl Records {
                 .or_insert_with(Vec::new)
                 .push(txt::unquote(&r.content).to_string());
         }
-        *self.served.borrow_mut() = served;
+        served
+    }
+    /// Whether a commit would change what is served.
+    fn pending(&self) -> bool {
+        self.current() != *self.served.borrow()
+    }
+    /// The zone as it is now becomes what is served.
+    fn publish(&self) {
+        *self.served.borrow_mut() = self.current();
     }
     fn served(&self, name: &str) -> Vec<String> {
         self.served.borrow().get(name).cloned().unwrap_or_default()
@@ -625,6 +653,7 @@ impl Provider for RecordFake {
     }
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
         self.core.begin_commit(zone)?;
+        self.core.refuse_if_empty(self.recs.pending())?;
         self.recs.publish();
         Ok(())
     }
@@ -750,6 +779,7 @@ impl Provider for BatchFake {
     }
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
         self.core.begin_commit(zone)?;
+        self.core.refuse_if_empty(self.recs.pending())?;
         self.recs.publish();
         Ok(())
     }

@@ -932,6 +932,17 @@ impl Local {
             .collect()
     }
 
+    /// Every value of our endpoint the journal holds as sending at `name`: sent,
+    /// but not known to be taken and published (its zone's commit, where the
+    /// cloud has one, did not succeed in the run that wrote it).
+    pub fn sending_at(&self, name: &str) -> Vec<String> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.name == name && e.state == State::Sending)
+            .map(|e| e.value)
+            .collect()
+    }
+
     /// Takes over journals that older versions kept in their default places
     /// (`$XDG_RUNTIME_DIR`, `/run/lock`, the temp dir), only where directory and
     /// journal are private to us; silently, so nobody else's file changes anything.

@@ -39,6 +39,7 @@ pub fn flow<'a>(
             run: Default::default(),
             dirty: Default::default(),
             unpublished: Default::default(),
+            unapplied: Default::default(),
         },
         checker: Checker {
             dns: query,

@@ -293,3 +293,65 @@ fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
     }
     assert!(shown.contains("Authentication Failed"), "{shown}");
 }
+
+/// The product over the simulator's corrected gateway: a role without the
+/// Global DNS policy gets 401/210, read as a permission error with the
+/// managed policy's name, and no second metadata fetch though the keys are
+/// refreshable.
+#[test]
+fn a_role_without_the_dns_policy_is_a_permission_error_and_keys_are_not_fetched_again() {
+    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    sim.state.borrow_mut().set_role_dns_policy(false).unwrap();
+    let c = configured(&sim);
+    let metadata_before = sim
+        .seen
+        .borrow()
+        .iter()
+        .filter(|s| s.contains("/latest/"))
+        .count();
+    let e = c.dns().zone_named("example.test").unwrap_err();
+    assert_eq!(e.kind(), Kind::Permission);
+    assert_eq!(e.code(), Some("210"));
+    assert!(e.hint().unwrap().contains("NCP_GLOBAL_DNS_MANAGER"));
+    let seen = sim.seen.borrow();
+    assert_eq!(
+        seen.iter().filter(|s| s.contains("/latest/")).count(),
+        metadata_before,
+        "no second metadata fetch: {seen:?}"
+    );
+    assert_eq!(
+        seen.iter().filter(|s| s.contains("/dns/v1/")).count(),
+        1,
+        "no retry: {seen:?}"
+    );
+}
+
+/// The apex (`@`) against the simulator's search by record name: written,
+/// found again without `searchContent`, removed.
+#[test]
+fn the_apex_is_written_read_and_removed_without_a_search() {
+    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let keys = role_keys(&sim);
+    let c = conn(&sim, keys, 0);
+    let d = c.dns();
+    let zone = d.zone_named("sub.example.test").unwrap().unwrap();
+    let apex = "sub.example.test.".to_string();
+    let before = d.reread(&zone, &TxtAt::absent(&apex)).unwrap();
+    assert!(!before.exists());
+    let after = d.write(&zone, &before, &["apex-1".into()], 300).unwrap();
+    assert_eq!(after.records, ["\"apex-1\""], "found again after the write");
+    let again = d.reread(&zone, &after).unwrap();
+    assert_eq!(again.ids, after.ids);
+    let gone = d.write(&zone, &again, &[], 300).unwrap();
+    assert!(!gone.exists());
+    let seen = sim.seen.borrow();
+    let reads: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.starts_with("GET /dns/v1/ncpdns/record/"))
+        .collect();
+    assert!(!reads.is_empty());
+    assert!(
+        reads.iter().all(|s| !s.contains("searchContent")),
+        "{reads:?}"
+    );
+}

@@ -89,6 +89,16 @@ impl Auth for NcpAuth {
         Ok(Some(source))
     }
 
+    /// `401`/`210` is a permission the identity lacks: no fresh keys, no retry.
+    fn credentials_refused(&self, resp: &Response) -> bool {
+        !dns::permission_denied(resp.status, &resp.body)
+    }
+
+    /// `429` Throttle/Rate Limited are waited out; Quota Exceeded is not.
+    fn throttled(&self, resp: &Response) -> bool {
+        resp.status == 429 && !dns::quota_exceeded(resp.status, &resp.body)
+    }
+
     fn error_of(&self, resp: &Response) -> ApiError {
         dns::api_error(resp.status, &resp.body)
     }

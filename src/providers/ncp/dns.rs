@@ -4,8 +4,9 @@
 //! - zone: `GET /ncpdns/domain?page=0&size=100&domainName={candidate}` per
 //!   candidate suffix, every page, exact `name` compare (the filter may over-match);
 //! - read: `GET /ncpdns/record/{domainId}?page=0&size=100&recordType=TXT&searchContent={host}`,
-//!   every page, exact `host` compare (`@` for the apex); TXT content may come
-//!   back quoted, so values are compared unquoted;
+//!   every page, exact `host` compare; the apex (`@`) without `searchContent`
+//!   (a search by record name may not match `@`), every page of the domain's
+//!   TXT records; TXT content may come back quoted, so values are compared unquoted;
 //! - write: one `POST /ncpdns/record/{domainId}` with the array of added values,
 //!   one `DELETE /ncpdns/record/{domainId}` with the array of removed ids (only
 //!   ids it read), then a re-read (the answers' bodies are not relied on);
@@ -136,10 +137,16 @@ impl<'a> NcpDns<'a> {
 
     fn read_one(&self, zone: &Zone, name: &str) -> ApiResult<TxtAt> {
         let host = host_in(name, zone)?;
-        let records: Vec<Record> = self.all_pages(
-            &format!("/ncpdns/record/{}", zone.id),
-            &format!("recordType=TXT&searchContent={}", encode(&host)),
-        )?;
+        // The search is by record name (the docs); whether `@` finds the apex
+        // is unconfirmed, so the apex is read from every TXT record of the
+        // domain, every page, and picked below by exact host.
+        let query = if host == "@" {
+            "recordType=TXT".to_string()
+        } else {
+            format!("recordType=TXT&searchContent={}", encode(&host))
+        };
+        let records: Vec<Record> =
+            self.all_pages(&format!("/ncpdns/record/{}", zone.id), &query)?;
         let mut at = TxtAt::absent(&absolute(name));
         for r in records {
             // The search over-matches: only this very host, only TXT, not deleted.
@@ -348,9 +355,54 @@ pub fn encode(v: &str) -> String {
     out
 }
 
+/// The API gateway's fix for a call the identity may not make (`401`/`210`).
+pub const PERMISSION_HINT: &str = "attach the managed policy NCP_GLOBAL_DNS_MANAGER (or a policy allowing Global DNS's record and apply actions) to the server role of this server, or to the sub account whose key is used; new keys or a retry won't help";
+
+/// The fix for a `403` (the gateway's `230` Forbidden).
+pub const FORBIDDEN_HINT: &str = "give the server role (or the sub account of the key) the Global DNS permission (managed policy NCP_GLOBAL_DNS_MANAGER), and check that the domain belongs to this account";
+
+/// The API gateway's fix for `429`/`400` Quota Exceeded.
+pub const QUOTA_HINT: &str = "the API gateway's request quota for this account is used up (a daily or monthly quota, not a burst limit); retry once it resets, or ask NAVER Cloud to raise it";
+
+/// The API gateway's error code in a refusal (`{"error":{"errorCode":…}}`).
+fn gateway_code(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match &v["error"]["errorCode"] {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The gateway's `401`/`210` ("Permission Denied"): the identity lacks a
+/// permission; its keys and clock are fine, so no fresh keys and no retry.
+pub fn permission_denied(status: u16, body: &[u8]) -> bool {
+    if status != 401 {
+        return false;
+    }
+    if let Some(code) = gateway_code(body) {
+        return code == "210";
+    }
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    v["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("permission denied"))
+}
+
+/// The gateway's `429`/`400` ("Quota Exceeded"): a usage plan's daily or
+/// monthly quota, not a burst limit; waiting seconds does not lift it.
+pub fn quota_exceeded(status: u16, body: &[u8]) -> bool {
+    status == 429 && gateway_code(body).as_deref() == Some("400")
+}
+
 /// A Global DNS or gateway refusal as one neutral error: `{"result":"FAIL",
 /// "error":{"errorCode","message","devMessage"}}` or the gateway's
 /// `{"error":{"errorCode","message",…}}`; anything else is not quoted.
+///
+/// The gateway's table (ncp-api.md, Corrections): `401`/`200` Authentication
+/// Failed (keys, signature, clock), `401`/`210` Permission Denied, `403`/`230`
+/// Forbidden, `429`/`400` Quota Exceeded, `429`/`410` Throttle Limited,
+/// `429`/`420` Rate Limited.
 pub fn api_error(status: u16, body: &[u8]) -> ApiError {
     let (code, message) = match crate::redact::error_excerpt(body) {
         Some((code, msg)) => (code, msg),
@@ -360,12 +412,19 @@ pub fn api_error(status: u16, body: &[u8]) -> ApiError {
     let duplicate = lower.contains("duplicat") || lower.contains("already exist");
     let e = ApiError::status(status, code, message);
     match status {
+        401 if permission_denied(status, body) => {
+            e.with_kind(Kind::Permission).with_hint(PERMISSION_HINT)
+        }
         401 => e.with_hint(
             "check the access key and secret key (or the server role), and this host's clock: \
 the API gateway refuses timestamps 5 minutes off (use NTP)",
         ),
-        403 => e.with_hint(
-            "give the server role (or the sub account of the key) the Global DNS permission",
+        403 => e.with_hint(FORBIDDEN_HINT),
+        429 if quota_exceeded(status, body) => e.with_kind(Kind::Fatal).with_hint(QUOTA_HINT),
+        // The gateway knows no such API: a wrong --dns-endpoint, not a missing record.
+        404 if gateway_code(body).as_deref() == Some("300") => e.with_hint(
+            "check --dns-endpoint: the Global DNS base ends in /dns/v1 (e.g. \
+https://globaldns.apigw.ntruss.com/dns/v1)",
         ),
         // An exact duplicate is refused: someone (or an earlier run) added it; read again.
         400 | 409 if duplicate => e.with_kind(Kind::Conflict),

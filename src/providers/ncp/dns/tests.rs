@@ -121,13 +121,22 @@ impl Fake {
             }
             ("GET", ["ncpdns", "record", d]) => {
                 assert_eq!(query_param(q, "recordType"), Some("TXT"));
-                let f = query_param(q, "searchContent").unwrap();
+                let f = query_param(q, "searchContent");
                 let d: u64 = d.parse().unwrap();
+                let dname = self.domains.iter().find(|(i, _)| *i == d).unwrap().1;
+                // By record name, as the docs say: `@` matches nothing.
+                let name = |h: &str| {
+                    if h == "@" {
+                        dname.to_string()
+                    } else {
+                        format!("{h}.{dname}")
+                    }
+                };
                 let items = self
                     .records
                     .borrow()
                     .iter()
-                    .filter(|r| r.domain == d && (r.host.contains(f) || f == "@"))
+                    .filter(|r| r.domain == d && f.is_none_or(|f| name(&r.host).contains(f)))
                     .map(|r| {
                         let c = if self.quoted {
                             format!("\"{}\"", r.content)
@@ -269,11 +278,14 @@ fn read_compares_hosts_exactly_and_uses_at_for_the_apex() {
     assert_eq!(got[1].ids, [apex.to_string()]);
     assert_eq!(got[1].name, "example.com.");
     assert!(!got[2].exists());
-    assert!(
-        fake.calls()[1].ends_with("searchContent=@"),
+    // The apex: every TXT record of the domain, no search (`@` would match nothing).
+    assert_eq!(
+        fake.calls()[1],
+        "GET /ncpdns/record/11?page=0&size=100&recordType=TXT",
         "{:?}",
         fake.calls()
     );
+    assert!(!fake.calls().iter().any(|c| c.contains("searchContent=@")));
     let e = d.read(&zone(), &["x.example.org.".into()]).unwrap_err();
     assert_eq!(e.kind(), Kind::Fatal);
 }
@@ -386,17 +398,6 @@ fn error_shapes_become_one_line_neutral_errors() {
     assert_eq!(e.kind(), Kind::Auth);
     assert_eq!(e.to_string(), "HTTP 401 200: Authentication Failed");
     assert!(e.hint().unwrap().contains("NTP"));
-    let e = api_error(
-        403,
-        br#"{"error":{"errorCode":"210","message":"Permission Denied"}}"#,
-    );
-    assert_eq!(e.kind(), Kind::Permission);
-    assert!(e.hint().unwrap().contains("Global DNS permission"));
-    let e = api_error(
-        429,
-        br#"{"error":{"errorCode":"410","message":"Throttle limited"}}"#,
-    );
-    assert!(e.is_transient());
     let e = api_error(503, b"<html>bad gateway</html>");
     assert_eq!(e.to_string(), "HTTP 503: no error details");
     assert!(e.is_transient());
@@ -480,4 +481,109 @@ fn query_values_are_encoded_as_sent() {
         sign::path_and_query(&u),
         "/dns/v1/ncpdns/record/1?searchContent=@"
     );
+}
+
+/// Each row of the API gateway's error table (ncp-api.md, Corrections), as
+/// the flow sees it: kind, whether it is retried as an unknown outcome, and
+/// the fix named.
+#[test]
+fn each_row_of_the_gateways_error_table() {
+    let gw = |status: u16, code: &str, message: &str| {
+        api_error(
+            status,
+            format!(r#"{{"error":{{"errorCode":"{code}","message":"{message}","details":"d"}}}}"#)
+                .as_bytes(),
+        )
+    };
+    // 400/100 Bad Request Exception: our request is wrong; not retried.
+    let e = gw(400, "100", "Bad Request Exception");
+    assert_eq!((e.kind(), e.is_transient()), (Kind::Fatal, false));
+    // 401/200 Authentication Failed: keys, signature or clock.
+    let e = gw(401, "200", "Authentication Failed");
+    assert_eq!(e.kind(), Kind::Auth);
+    assert_eq!(e.to_string(), "HTTP 401 200: Authentication Failed");
+    assert!(e.hint().unwrap().contains("NTP"));
+    assert!(!e.hint().unwrap().contains("NCP_GLOBAL_DNS_MANAGER"));
+    // 401/210 Permission Denied: the identity lacks the DNS policy.
+    let e = gw(401, "210", "Permission Denied");
+    assert_eq!((e.kind(), e.is_transient()), (Kind::Permission, false));
+    assert_eq!(e.to_string(), "HTTP 401 210: Permission Denied");
+    assert_eq!(e.hint(), Some(PERMISSION_HINT));
+    assert!(PERMISSION_HINT.contains("NCP_GLOBAL_DNS_MANAGER"));
+    assert!(PERMISSION_HINT.contains("server role"));
+    assert!(!PERMISSION_HINT.contains("clock"));
+    // ... also when only the message says so, in any case.
+    let e = api_error(401, br#"{"error":{"message":"permission denied"}}"#);
+    assert_eq!(e.kind(), Kind::Permission);
+    // 403/230 Forbidden.
+    let e = gw(403, "230", "Forbidden");
+    assert_eq!((e.kind(), e.is_transient()), (Kind::Permission, false));
+    assert!(e.hint().unwrap().contains("NCP_GLOBAL_DNS_MANAGER"));
+    // 404/300 Not Found Exception: no such API (a wrong endpoint), not a record.
+    let e = gw(404, "300", "Not Found Exception");
+    assert_eq!(e.kind(), Kind::NotFound);
+    assert!(e.hint().unwrap().contains("--dns-endpoint"));
+    // 429/400 Quota Exceeded: not lifted by waiting; not retried.
+    let e = gw(429, "400", "Quota Exceeded");
+    assert_eq!((e.kind(), e.is_transient()), (Kind::Fatal, false));
+    assert!(e.hint().unwrap().contains("quota"));
+    assert!(quota_exceeded(429, br#"{"error":{"errorCode":"400"}}"#));
+    // 429/410 Throttle Limited and 429/420 Rate Limited: throttled, retried.
+    for code in ["410", "420"] {
+        let e = gw(429, code, "limited");
+        assert_eq!(e.kind(), Kind::Throttled, "{code}");
+        assert!(e.is_transient());
+        assert!(!quota_exceeded(
+            429,
+            format!(r#"{{"error":{{"errorCode":"{code}"}}}}"#).as_bytes()
+        ));
+    }
+    // A 401 that is not 210 is never read as a permission error.
+    assert!(!permission_denied(
+        401,
+        br#"{"error":{"errorCode":"200","message":"Authentication Failed"}}"#
+    ));
+    assert!(!permission_denied(403, br#"{"error":{"errorCode":"210"}}"#));
+    assert!(permission_denied(
+        401,
+        br#"{"error":{"errorCode":210,"message":"x"}}"#
+    ));
+}
+
+/// The apex among many TXT records of the domain: every page is read, and
+/// only records whose host is exactly `@` count (never `_acme-challenge`,
+/// whose content is the same value).
+#[test]
+fn the_apex_pages_through_every_txt_record_and_compares_exactly() {
+    let fake = Fake::new(true);
+    for i in 0..230 {
+        fake.seed(11, &format!("h{i}"), "v");
+    }
+    fake.seed(11, "_acme-challenge", "apex-value");
+    let apex = fake.seed(11, "@", "apex-value");
+    let d = dns(&fake);
+    let got = d.read(&zone(), &["example.com.".into()]).unwrap();
+    assert_eq!(got[0].ids, [apex.to_string()]);
+    assert_eq!(got[0].records, ["\"apex-value\""]);
+    assert_eq!(
+        fake.calls(),
+        [
+            "GET /ncpdns/record/11?page=0&size=100&recordType=TXT",
+            "GET /ncpdns/record/11?page=1&size=100&recordType=TXT",
+            "GET /ncpdns/record/11?page=2&size=100&recordType=TXT",
+        ]
+    );
+    // Adding at the apex writes host `@` and reads the apex back the same way.
+    let mut after = got[0].records.clone();
+    after.push("second".into());
+    let w = d.write(&zone(), &got[0], &after, 300).unwrap();
+    assert_eq!(w.records.len(), 2);
+    let post = fake
+        .log
+        .borrow()
+        .iter()
+        .find(|(m, _, _)| m == "POST")
+        .cloned()
+        .unwrap();
+    assert_eq!(post.2.unwrap()[0]["host"], "@");
 }

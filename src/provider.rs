@@ -142,6 +142,28 @@ pub trait Provider {
     fn identity_word(&self) -> &'static str {
         "credentials"
     }
+    /// Several names' changes in one zone with the API's batch calls, where it
+    /// has them (NCP: one `POST` of every added record, one `DELETE` of every
+    /// removed id). Each change is as in [`write`](Self::write); the answer has
+    /// one state per change, in order. An `Err` leaves every change's outcome
+    /// unknown: the flow reads each name again, never repeating a write blind.
+    /// `None`: no batch call; the flow writes name by name.
+    fn write_batch(
+        &self,
+        _zone: &Zone,
+        _changes: &[Change<'_>],
+        _ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        None
+    }
+}
+
+/// One name's change for [`Provider::write_batch`]: from `before` (a fresh,
+/// complete read) to `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub before: &'a TxtAt,
+    pub after: &'a [String],
 }
 
 /// Remembers zone lookups and nameservers for one run: they don't change
@@ -217,6 +239,14 @@ impl Provider for Memo<'_> {
     }
     fn identity_word(&self) -> &'static str {
         self.inner.identity_word()
+    }
+    fn write_batch(
+        &self,
+        zone: &Zone,
+        changes: &[Change<'_>],
+        ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        self.inner.write_batch(zone, changes, ttl)
     }
 }
 

@@ -219,7 +219,10 @@ impl Sim {
         let (udp, tcp) = dns::bind(opts.dns_addr)?;
         let base_url = format!("http://{}", http::connectable(listener.local_addr()?));
         let core = Core {
-            config: crate::core::control::Config::new(opts.seed.propagation_delay_ms),
+            config: crate::core::control::Config {
+                latency_ms: opts.seed.latency_ms,
+                ..crate::core::control::Config::new(opts.seed.propagation_delay_ms)
+            },
             log: Default::default(),
             nameservers: opts.seed.normalized_nameservers(),
             base_url,

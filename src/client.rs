@@ -4,8 +4,8 @@
 //! more — with the clock corrected when the server's `Date` says ours is off,
 //! else with fresh credentials when the provider can fetch them.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::api_error::{ApiError, ApiResult};
@@ -50,8 +50,8 @@ pub struct Net {
 
 impl Net {
     /// The transport for cloud APIs.
-    pub fn api_transport(&self) -> Rc<dyn Transport> {
-        Rc::new(UreqTransport::with(
+    pub fn api_transport(&self) -> Arc<dyn Transport> {
+        Arc::new(UreqTransport::with(
             Timeouts {
                 connect: self.http_timeout.min(Duration::from_secs(5)),
                 whole: self.http_timeout,
@@ -62,8 +62,8 @@ impl Net {
     }
 
     /// The instance metadata transport: short timeouts, never a proxy.
-    pub fn metadata_transport() -> Rc<dyn Transport> {
-        Rc::new(UreqTransport::with(
+    pub fn metadata_transport() -> Arc<dyn Transport> {
+        Arc::new(UreqTransport::with(
             Timeouts {
                 connect: crate::defaults::METADATA_CONNECT_TIMEOUT,
                 whole: crate::defaults::METADATA_TIMEOUT,
@@ -86,13 +86,19 @@ pub struct Outgoing<'a> {
 }
 
 /// A provider's part of sending: authorization, reading its error answers.
-pub trait Auth {
+pub trait Auth: Send + Sync {
     /// The exact URL to send to and every header (authorization included).
     fn prepare(&self, req: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)>;
     /// After a 401 the clock does not explain: fetch fresh credentials and say
     /// from where (`Ok(None)`: nothing to fetch, the 401 stands).
     fn refresh(&self) -> ApiResult<Option<String>> {
         Ok(None)
+    }
+    /// How many times credentials were fetched so far (0 where they never
+    /// are): a 401 to a request prepared before another thread's fetch is
+    /// retried with those credentials instead of fetching again.
+    fn generation(&self) -> u64 {
+        0
     }
     /// Whether requests carry our clock's time (a signature date): only then is
     /// a 401 with a far-off `Date` blamed on the clock rather than the credentials.
@@ -107,14 +113,54 @@ pub trait Auth {
     fn error_of(&self, resp: &Response) -> ApiError;
 }
 
+/// A pause every thread sharing a client keeps: after a throttling answer to
+/// any of them, no request goes out before the pause ends (the API counts our
+/// requests, not our threads).
+#[derive(Default)]
+pub struct Gate {
+    /// The end of the pause, as [`Clock::elapsed`]; `None`: open.
+    until: Mutex<Option<Duration>>,
+}
+
+impl Gate {
+    /// Closes the gate until `wait` from now (never shortening a pause in force).
+    pub fn pause(&self, clock: &dyn Clock, wait: Duration) {
+        let end = clock.elapsed() + wait;
+        let mut until = crate::sync::lock(&self.until);
+        if until.is_none_or(|u| u < end) {
+            *until = Some(end);
+        }
+    }
+
+    /// Returns once no pause is in force, sleeping out what is left of one.
+    /// Not locked while sleeping: a pause made longer meanwhile is seen on
+    /// waking, and the other threads read the gate freely.
+    pub fn wait(&self, clock: &dyn Clock) {
+        loop {
+            let Some(end) = *crate::sync::lock(&self.until) else {
+                return;
+            };
+            let now = clock.elapsed();
+            if now >= end {
+                return;
+            }
+            clock.sleep(end - now);
+        }
+    }
+}
+
 pub struct Client {
-    transport: Rc<dyn Transport>,
-    auth: Rc<dyn Auth>,
-    clock: Rc<dyn Clock>,
+    transport: Arc<dyn Transport>,
+    auth: Arc<dyn Auth>,
+    clock: Arc<dyn Clock>,
     /// Seconds added to our clock, learnt from a 401's `Date`.
-    offset: Cell<i64>,
+    offset: AtomicI64,
     policy: RetryPolicy,
-    report: Rc<Report>,
+    report: Arc<Report>,
+    gate: Gate,
+    /// Held while deciding on fresh credentials after a 401: one thread fetches,
+    /// the others then use what it fetched.
+    refreshing: Mutex<()>,
 }
 
 fn jitter(d: Duration) -> Duration {
@@ -135,18 +181,20 @@ fn idempotent(method: &str) -> bool {
 
 impl Client {
     pub fn new(
-        transport: Rc<dyn Transport>,
-        auth: Rc<dyn Auth>,
-        clock: Rc<dyn Clock>,
-        report: Rc<Report>,
+        transport: Arc<dyn Transport>,
+        auth: Arc<dyn Auth>,
+        clock: Arc<dyn Clock>,
+        report: Arc<Report>,
     ) -> Self {
         Client {
             transport,
             auth,
             clock,
-            offset: Cell::new(0),
+            offset: AtomicI64::new(0),
             policy: RetryPolicy::default(),
             report,
+            gate: Gate::default(),
+            refreshing: Mutex::new(()),
         }
     }
 
@@ -165,27 +213,45 @@ impl Client {
 
     /// The clock correction in force (seconds), learnt from a 401.
     pub fn clock_offset(&self) -> i64 {
-        self.offset.get()
+        self.offset.load(Ordering::SeqCst)
     }
 
+    /// One attempt, once no pause is in force; with the credentials'
+    /// [`generation`](Auth::generation) it was prepared with.
     fn send_once(
         &self,
         method: &str,
         url: &Url,
         query: &[(String, String)],
         body: Option<&[u8]>,
-    ) -> ApiResult<Response> {
-        let now_ms = self.clock.unix_ms() as i64 + self.offset.get() * 1000;
-        let (target, headers) = self.auth.prepare(&Outgoing {
+    ) -> (u64, ApiResult<Response>) {
+        self.gate.wait(self.clock.as_ref());
+        let now_ms = self.clock.unix_ms() as i64 + self.clock_offset() * 1000;
+        let prepared = self.auth.prepare(&Outgoing {
             method,
             url,
             query,
             body,
             now_ms,
-        })?;
-        self.transport
-            .send(method, &target, &headers, body.unwrap_or(b""))
-            .map_err(ApiError::Transport)
+        });
+        let generation = self.auth.generation();
+        let result = prepared.and_then(|(target, headers)| {
+            self.transport
+                .send(method, &target, &headers, body.unwrap_or(b""))
+                .map_err(ApiError::Transport)
+        });
+        (generation, result)
+    }
+
+    /// After a 401 the clock does not explain: whether to send once more, and
+    /// from where fresh credentials came. Another thread's fetch since this
+    /// attempt was prepared counts; else this thread fetches, alone.
+    fn renew(&self, prepared_with: u64) -> ApiResult<Option<String>> {
+        let _one = crate::sync::lock(&self.refreshing);
+        if self.auth.generation() != prepared_with {
+            return Ok(Some("another request's fetch".into()));
+        }
+        self.auth.refresh()
     }
 
     /// How far the server's clock (its `Date` header) is ahead of ours, in seconds.
@@ -219,7 +285,7 @@ impl Client {
         let mut attempt = 0;
         let mut after_401 = false;
         loop {
-            let result = self.send_once(method, url, query, body);
+            let (generation, result) = self.send_once(method, url, query, body);
             let backoff = jitter(self.policy.base * 2u32.pow(attempt.min(5)));
             let retry_in = match &result {
                 Ok(resp) if resp.status == 401 && !after_401 => {
@@ -227,9 +293,9 @@ impl Client {
                     after_401 = true;
                     if self.auth.signs_with_our_clock()
                         && let Some(skew) = self.skew(resp)
-                        && (skew - self.offset.get()).abs() > SKEW_LIMIT_SECS
+                        && (skew - self.clock_offset()).abs() > SKEW_LIMIT_SECS
                     {
-                        self.offset.set(skew);
+                        self.offset.store(skew, Ordering::SeqCst);
                         self.report.warn(format!(
                             "this host's clock is {} s {} the API's; signing with the corrected time (fix the clock: NTP)",
                             skew.abs(),
@@ -237,7 +303,7 @@ impl Client {
                         ));
                         continue;
                     }
-                    if let Some(source) = self.auth.refresh()? {
+                    if let Some(source) = self.renew(generation)? {
                         self.report
                             .verbose(format!("HTTP 401: fetched fresh credentials from {source}"));
                         continue;
@@ -257,6 +323,7 @@ impl Client {
                 Err(e) if idempotent(method) && e.is_transient() => Some(backoff),
                 Err(_) => None,
             };
+            let throttled = matches!(&result, Ok(r) if self.auth.throttled(r));
             match retry_in {
                 Some(wait) if attempt < self.policy.retries => {
                     attempt += 1;
@@ -270,7 +337,12 @@ impl Client {
                         wait.as_secs_f64(),
                         self.policy.retries
                     ));
-                    self.clock.sleep(wait);
+                    if throttled {
+                        // Every thread sharing this client waits it out.
+                        self.gate.pause(self.clock.as_ref(), wait);
+                    } else {
+                        self.clock.sleep(wait);
+                    }
                 }
                 _ => return result,
             }

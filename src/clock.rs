@@ -1,10 +1,11 @@
 //! Time, injected: the flows read the clock and sleep only through this trait,
 //! so tests run them on a fake clock.
 
-use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub trait Clock {
+pub trait Clock: Send + Sync {
     /// Wall-clock time (signing dates, skew).
     fn now(&self) -> SystemTime;
     /// Time since an arbitrary fixed start, never going back (deadlines, polling).
@@ -57,32 +58,43 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when slept on; for tests.
+/// A clock that only moves when slept on; for tests. Shared by threads, it
+/// moves by the sum of their sleeps.
 pub struct FakeClock {
     pub start: SystemTime,
-    pub offset: Cell<Duration>,
-    pub sleeps: Cell<u32>,
+    offset: Mutex<Duration>,
+    sleeps: AtomicU32,
 }
 
 impl FakeClock {
     pub fn new(unix_secs: u64) -> Self {
         FakeClock {
             start: UNIX_EPOCH + Duration::from_secs(unix_secs),
-            offset: Cell::new(Duration::ZERO),
-            sleeps: Cell::new(0),
+            offset: Mutex::new(Duration::ZERO),
+            sleeps: AtomicU32::new(0),
         }
+    }
+
+    /// Moves the clock to `d` after its start.
+    pub fn set_elapsed(&self, d: Duration) {
+        *crate::sync::lock(&self.offset) = d;
+    }
+
+    /// How many times it was slept on.
+    pub fn sleeps(&self) -> u32 {
+        self.sleeps.load(Ordering::SeqCst)
     }
 }
 
 impl Clock for FakeClock {
     fn now(&self) -> SystemTime {
-        self.start + self.offset.get()
+        self.start + self.elapsed()
     }
     fn elapsed(&self) -> Duration {
-        self.offset.get()
+        *crate::sync::lock(&self.offset)
     }
     fn sleep(&self, d: Duration) {
-        self.offset.set(self.offset.get() + d);
-        self.sleeps.set(self.sleeps.get() + 1);
+        *crate::sync::lock(&self.offset) += d;
+        self.sleeps.fetch_add(1, Ordering::SeqCst);
     }
 }

@@ -46,7 +46,7 @@ impl std::fmt::Display for TransportError {
 }
 
 /// Sends one request. Headers are sent exactly as given (the signer adds `Host`).
-pub trait Transport {
+pub trait Transport: Send + Sync {
     fn send(
         &self,
         method: &str,
@@ -194,8 +194,10 @@ pub struct UreqTransport {
     timeouts: Timeouts,
     proxy: ProxyConfig,
     trust: Trust,
-    direct: std::cell::OnceCell<ureq::Agent>,
-    proxied: std::cell::OnceCell<ureq::Agent>,
+    /// One keep-alive agent each, shared by every thread of the run (ureq's
+    /// `Agent` is a handle on one pool of connections).
+    direct: std::sync::OnceLock<ureq::Agent>,
+    proxied: std::sync::OnceLock<ureq::Agent>,
 }
 
 impl UreqTransport {
@@ -231,6 +233,10 @@ impl UreqTransport {
             .max_redirects(0)
             .tls_config(self.trust.tls_config()?)
             .user_agent(concat!("otc-acme-hook/", env!("CARGO_PKG_VERSION")))
+            // ureq opens as many connections as requests in flight; these keep
+            // one idle connection per thread of the widest pool for reuse.
+            .max_idle_connections_per_host(crate::defaults::PARALLEL_MAX)
+            .max_idle_connections(2 * crate::defaults::PARALLEL_MAX)
             .build();
         Ok(config.into())
     }

@@ -5,7 +5,7 @@
 //! client, with the simulator's clock.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use otc_acme_hook::api_error::Kind;
@@ -78,7 +78,7 @@ impl Transport for InProcess {
 
 /// The simulator's clock, `behind_ms` slow.
 struct SimClock {
-    sim: Rc<InProcess>,
+    sim: Arc<InProcess>,
     behind_ms: i64,
 }
 
@@ -92,16 +92,16 @@ impl Clock for SimClock {
     fn sleep(&self, _: Duration) {}
 }
 
-fn wiring(sim: &Rc<InProcess>, behind_ms: i64) -> Wiring {
+fn wiring(sim: &Arc<InProcess>, behind_ms: i64) -> Wiring {
     Wiring {
         api: sim.clone(),
         metadata: sim.clone(),
-        files: Rc::new(RealFiles),
-        clock: Rc::new(SimClock {
+        files: Arc::new(RealFiles),
+        clock: Arc::new(SimClock {
             sim: sim.clone(),
             behind_ms,
         }),
-        report: Rc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
+        report: Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
         retry: RetryPolicy {
             retries: 0,
             base: Duration::ZERO,
@@ -113,7 +113,7 @@ const BASE: &str = "http://127.0.0.1:1/dns/v1";
 const MD: &str = "http://127.0.0.1:1/latest/meta-data/iam/security-credentials";
 
 /// A connection with these keys (none fetched again).
-fn conn(sim: &Rc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
+fn conn(sim: &Arc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
     over_keys(
         keys,
         None,
@@ -123,7 +123,7 @@ fn conn(sim: &Rc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
 }
 
 /// A connection as a run makes it: nothing configured but the endpoints.
-fn configured(sim: &Rc<InProcess>) -> NcpConnection {
+fn configured(sim: &Arc<InProcess>) -> NcpConnection {
     let cfg = setup::configure(&CloudInput {
         cloud: "ncp".into(),
         dns_endpoint: Some(BASE.into()),
@@ -146,7 +146,7 @@ fn role_keys(sim: &InProcess) -> Keys {
 
 #[test]
 fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Required));
+    let sim = Arc::new(InProcess::new(MetadataMode::Required));
     let keys = role_keys(&sim);
     assert_eq!(keys.source, "server role");
     assert!(sim.seen.borrow()[0].starts_with("PUT /latest/api/token"));
@@ -210,7 +210,7 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
 
 #[test]
 fn connect_takes_the_server_role_when_nothing_else_is_configured() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Required));
+    let sim = Arc::new(InProcess::new(MetadataMode::Required));
     let c = configured(&sim);
     assert!(
         c.identity()
@@ -223,7 +223,7 @@ fn connect_takes_the_server_role_when_nothing_else_is_configured() {
 
 #[test]
 fn a_clock_off_by_ten_minutes_is_refused_once_and_the_date_corrects_it() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let sim = Arc::new(InProcess::new(MetadataMode::Optional));
     let keys = role_keys(&sim);
     let slow = conn(&sim, keys, 600_000);
     assert!(slow.dns().zone_named("example.test").unwrap().is_some());
@@ -253,7 +253,7 @@ fn a_clock_off_by_ten_minutes_is_refused_once_and_the_date_corrects_it() {
 
 #[test]
 fn expired_role_keys_are_fetched_again_once() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let sim = Arc::new(InProcess::new(MetadataMode::Optional));
     let c = configured(&sim);
     let old = c.identity();
     sim.now_ms.set(T0 + 601_000);
@@ -273,7 +273,7 @@ fn expired_role_keys_are_fetched_again_once() {
 
 #[test]
 fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Absent));
+    let sim = Arc::new(InProcess::new(MetadataMode::Absent));
     let keys = role_keys(&sim);
     assert!(
         sim.seen.borrow()[1].starts_with("GET /latest/meta-data"),

@@ -129,7 +129,7 @@ pub struct FileText {
 }
 
 /// Reads files; `Ok(None)` is "no such file".
-pub trait Files {
+pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<Option<FileText>>;
 }
 

@@ -365,3 +365,290 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A clock shared by the test's threads: it moves by each sleep, records
+    /// who slept how long, and lets a test hold the first sleeper until
+    /// another thread has slept too (a bounded real wait).
+    struct StepClock {
+        offset: Mutex<Duration>,
+        sleeps: Mutex<Vec<(String, Duration)>>,
+        first_sleeping: Mutex<Option<mpsc::Sender<()>>>,
+        /// Held by the first sleeper: the second sleep is sent here.
+        others: Mutex<Option<mpsc::Receiver<()>>>,
+        other_slept: mpsc::Sender<()>,
+    }
+
+    impl StepClock {
+        fn new(first_sleeping: mpsc::Sender<()>) -> StepClock {
+            let (tx, rx) = mpsc::channel();
+            StepClock {
+                offset: Mutex::new(Duration::ZERO),
+                sleeps: Mutex::default(),
+                first_sleeping: Mutex::new(Some(first_sleeping)),
+                others: Mutex::new(Some(rx)),
+                other_slept: tx,
+            }
+        }
+
+        fn sleeps(&self) -> Vec<(String, Duration)> {
+            crate::sync::lock(&self.sleeps).clone()
+        }
+    }
+
+    impl Clock for StepClock {
+        fn now(&self) -> std::time::SystemTime {
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.elapsed()
+        }
+        fn elapsed(&self) -> Duration {
+            *crate::sync::lock(&self.offset)
+        }
+        fn sleep(&self, d: Duration) {
+            let me = std::thread::current().name().unwrap_or("?").to_string();
+            crate::sync::lock(&self.sleeps).push((me, d));
+            let first = crate::sync::lock(&self.first_sleeping).take();
+            if let Some(tell) = first {
+                // The first sleeper: let the test start the other thread, and
+                // keep the clock where it is until that one has slept (or 5 s).
+                let _ = tell.send(());
+                let others = crate::sync::lock(&self.others).take();
+                if let Some(rx) = others {
+                    let _ = rx.recv_timeout(Duration::from_secs(5));
+                }
+            } else {
+                let _ = self.other_slept.send(());
+            }
+            *crate::sync::lock(&self.offset) += d;
+        }
+    }
+
+    /// Answers the first request to `/a` with a 429 (and `Retry-After` when
+    /// given), everything else with 200; logs each request's path and the
+    /// clock's time when it went out.
+    struct Throttling {
+        retry_after: Option<&'static str>,
+        clock: Arc<StepClock>,
+        sent: Mutex<Vec<(String, Duration)>>,
+    }
+
+    impl Transport for Throttling {
+        fn send(
+            &self,
+            _method: &str,
+            url: &str,
+            _headers: &[(String, String)],
+            _body: &[u8],
+        ) -> Result<Response, TransportError> {
+            let path = Url::parse(url).unwrap().path;
+            let mut sent = crate::sync::lock(&self.sent);
+            let first_a = path == "/a" && !sent.iter().any(|(p, _)| p == "/a");
+            sent.push((path, self.clock.elapsed()));
+            let (status, headers) = if first_a {
+                let h = self
+                    .retry_after
+                    .map(|v| ("Retry-After".to_string(), v.to_string()));
+                (429, h.into_iter().collect())
+            } else {
+                (200, Vec::new())
+            };
+            Ok(Response {
+                status,
+                headers,
+                body: Vec::new(),
+            })
+        }
+    }
+
+    struct Open;
+
+    impl Auth for Open {
+        fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
+            Ok((format!("{}{}", r.url.origin(), r.url.path), Vec::new()))
+        }
+        fn error_of(&self, resp: &Response) -> ApiError {
+            ApiError::status(resp.status, None, "refused".into())
+        }
+    }
+
+    /// Thread `a` gets a 429; once it sleeps out the pause, thread `b` is
+    /// started: its first request waits for the same end of pause.
+    fn two_threads(
+        retry_after: Option<&'static str>,
+    ) -> (Vec<(String, Duration)>, Vec<(String, Duration)>) {
+        let (tell, a_sleeping) = mpsc::channel();
+        let clock = Arc::new(StepClock::new(tell));
+        let transport = Arc::new(Throttling {
+            retry_after,
+            clock: clock.clone(),
+            sent: Mutex::default(),
+        });
+        let report = Arc::new(Report::new(
+            crate::report::Level::Quiet,
+            Box::new(std::io::sink()),
+        ));
+        let client = Arc::new(
+            Client::new(transport.clone(), Arc::new(Open), clock.clone(), report).with_policy(
+                RetryPolicy {
+                    retries: 2,
+                    base: Duration::from_secs(1),
+                },
+            ),
+        );
+        let send = |path: &'static str| {
+            let c = client.clone();
+            std::thread::Builder::new()
+                .name(path.trim_start_matches('/').into())
+                .spawn(move || {
+                    let url = Url::parse(&format!("https://dns.example{path}")).unwrap();
+                    c.send("GET", &url, &[], None).unwrap().status
+                })
+                .unwrap()
+        };
+        let a = send("/a");
+        a_sleeping
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a slept after its 429");
+        let b = send("/b");
+        assert_eq!(b.join().unwrap(), 200);
+        assert_eq!(a.join().unwrap(), 200, "a's retry after the pause");
+        let sent = crate::sync::lock(&transport.sent).clone();
+        (clock.sleeps(), sent)
+    }
+
+    #[test]
+    fn a_429_with_retry_after_pauses_every_thread_sharing_the_client() {
+        let (sleeps, sent) = two_threads(Some("5"));
+        let five = Duration::from_secs(5);
+        assert_eq!(
+            sleeps,
+            vec![("a".to_string(), five), ("b".to_string(), five)],
+            "b waited out a's pause before its first request"
+        );
+        let b_at = sent.iter().find(|(p, _)| p == "/b").unwrap().1;
+        assert!(
+            b_at >= five,
+            "b went out at {b_at:?}, within the pause: {sent:?}"
+        );
+        assert_eq!(
+            sent.iter().filter(|(p, _)| p == "/a").count(),
+            2,
+            "{sent:?}"
+        );
+        assert_eq!(sent.len(), 3, "b sent once: {sent:?}");
+    }
+
+    #[test]
+    fn a_429_without_retry_after_pauses_the_others_for_the_backoff() {
+        let (sleeps, sent) = two_threads(None);
+        let [(a, a_wait), (b, b_wait)] = <[_; 2]>::try_from(sleeps).unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("a", "b"));
+        // The backoff of a first retry: the base (1 s) plus up to half of it.
+        assert!(a_wait >= Duration::from_secs(1) && a_wait < Duration::from_millis(1500));
+        assert_eq!(b_wait, a_wait, "b waited for the end of a's pause");
+        let b_at = sent.iter().find(|(p, _)| p == "/b").unwrap().1;
+        assert!(b_at >= a_wait, "{sent:?}");
+    }
+
+    #[test]
+    fn a_later_pause_never_shortens_one_in_force() {
+        let clock = crate::clock::FakeClock::new(1_700_000_000);
+        let gate = Gate::default();
+        gate.pause(&clock, Duration::from_secs(5));
+        gate.pause(&clock, Duration::from_secs(2));
+        gate.wait(&clock);
+        assert_eq!(clock.elapsed(), Duration::from_secs(5));
+        assert_eq!(clock.sleeps(), 1);
+        gate.wait(&clock);
+        assert_eq!(clock.sleeps(), 1, "an ended pause costs nothing");
+    }
+
+    /// Credentials `old` until refreshed, then `new`; counts the fetches.
+    struct Refreshing {
+        generation: std::sync::atomic::AtomicU64,
+    }
+
+    impl Auth for Refreshing {
+        fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
+            let cred = if self.generation() == 0 { "old" } else { "new" };
+            Ok((
+                format!("{}{}", r.url.origin(), r.url.path),
+                vec![("cred".into(), cred.into())],
+            ))
+        }
+        fn refresh(&self) -> ApiResult<Option<String>> {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            Ok(Some("the test".into()))
+        }
+        fn signs_with_our_clock(&self) -> bool {
+            false
+        }
+        fn generation(&self) -> u64 {
+            self.generation.load(Ordering::SeqCst)
+        }
+        fn error_of(&self, resp: &Response) -> ApiError {
+            ApiError::status(resp.status, None, "refused".into())
+        }
+    }
+
+    /// 401 to the old credentials, 200 to the new; the old ones' requests
+    /// meet at a barrier first, so both are in flight when the 401s come.
+    struct Rejecting {
+        together: std::sync::Barrier,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl Transport for Rejecting {
+        fn send(
+            &self,
+            _method: &str,
+            _url: &str,
+            headers: &[(String, String)],
+            _body: &[u8],
+        ) -> Result<Response, TransportError> {
+            let cred = headers[0].1.clone();
+            crate::sync::lock(&self.sent).push(cred.clone());
+            if cred == "old" {
+                self.together.wait();
+            }
+            Ok(Response {
+                status: if cred == "old" { 401 } else { 200 },
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+        }
+    }
+
+    #[test]
+    fn two_401s_at_once_fetch_credentials_once_and_both_retry_with_them() {
+        let auth = Arc::new(Refreshing {
+            generation: Default::default(),
+        });
+        let transport = Arc::new(Rejecting {
+            together: std::sync::Barrier::new(2),
+            sent: Mutex::default(),
+        });
+        let report = Arc::new(Report::new(
+            crate::report::Level::Quiet,
+            Box::new(std::io::sink()),
+        ));
+        let client = Client::new(
+            transport.clone(),
+            auth.clone(),
+            Arc::new(crate::clock::FakeClock::new(1_700_000_000)),
+            report,
+        );
+        let url = Url::parse("https://dns.example/x").unwrap();
+        let statuses = crate::flow::run_all(2, vec![(); 2], |()| {
+            client.send("GET", &url, &[], None).unwrap().status
+        });
+        assert_eq!(statuses, vec![200, 200]);
+        assert_eq!(auth.generation(), 1, "one fetch for both");
+        let mut sent = crate::sync::lock(&transport.sent).clone();
+        sent.sort();
+        assert_eq!(sent, ["new", "new", "old", "old"]);
+    }
+}

@@ -52,7 +52,11 @@ fn outside_one_to_thirty_two_is_refused_before_any_request() {
         c.arg("--config").arg(&conf);
     });
     assert_refused(&sim, &r, "64");
-    assert!(r.stderr.contains("OTC_PARALLEL is set in config file"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("OTC_PARALLEL is set in config file"),
+        "{}",
+        r.stderr
+    );
     std::fs::remove_dir_all(d).ok();
 }
 

@@ -2,7 +2,9 @@
 //! provider's [`Auth`] to authorize each attempt, retries throttling, 5xx and
 //! lost connections within the [`RetryPolicy`], and after a 401 tries once
 //! more — with the clock corrected when the server's `Date` says ours is off,
-//! else with fresh credentials when the provider can fetch them.
+//! else with fresh credentials when the provider can fetch them. One client
+//! is shared by the threads of a run: a throttling answer to any of them
+//! pauses them all ([`Gate`]), and after 401s one thread fetches credentials.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -474,11 +476,12 @@ mod tests {
         }
     }
 
+    /// (thread or path, duration): who slept how long, what went out when.
+    type Timeline = Vec<(String, Duration)>;
+
     /// Thread `a` gets a 429; once it sleeps out the pause, thread `b` is
     /// started: its first request waits for the same end of pause.
-    fn two_threads(
-        retry_after: Option<&'static str>,
-    ) -> (Vec<(String, Duration)>, Vec<(String, Duration)>) {
+    fn two_threads(retry_after: Option<&'static str>) -> (Timeline, Timeline) {
         let (tell, a_sleeping) = mpsc::channel();
         let clock = Arc::new(StepClock::new(tell));
         let transport = Arc::new(Throttling {

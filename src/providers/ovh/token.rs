@@ -506,6 +506,47 @@ pub(crate) mod tests {
         )
     }
 
+    /// A token endpoint 50 ms away.
+    struct Slow(Arc<FakeTransport>);
+
+    impl Transport for Slow {
+        fn send(
+            &self,
+            method: &str,
+            url: &str,
+            headers: &[(String, String)],
+            body: &[u8],
+        ) -> Result<Response, TransportError> {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            self.0.send(method, url, headers, body)
+        }
+    }
+
+    /// Threads needing a token at once share one fetch: the transport has one
+    /// token to give, and a second request would get no answer.
+    #[test]
+    fn threads_asking_at_once_fetch_one_token() {
+        let t = FakeTransport::with(vec![ok_token("TOK1", 3599)]);
+        let clock = Arc::new(FakeClock::new(1_700_000_000));
+        let s = TokenSource::new(
+            Arc::new(Slow(t.clone())),
+            TOKEN_URL,
+            "0f0f0f0f0f0f0f0f",
+            Secret::new("s3cr&t=+/"),
+            clock,
+        );
+        let start = std::sync::Barrier::new(4);
+        let got = crate::flow::run_all(4, vec![(); 4], |()| {
+            start.wait();
+            s.bearer()
+                .map(|t| t.expose().to_string())
+                .map_err(|e| e.to_string())
+        });
+        assert_eq!(got, vec![Ok("TOK1".to_string()); 4]);
+        assert_eq!(s.fetches(), 1);
+        assert_eq!(crate::sync::lock(&t.sent).len(), 1);
+    }
+
     #[test]
     fn the_exact_form_body_and_headers() {
         assert_eq!(

@@ -251,7 +251,7 @@ impl Client {
     fn renew(&self, prepared_with: u64) -> ApiResult<Option<String>> {
         let _one = crate::sync::lock(&self.refreshing);
         if self.auth.generation() != prepared_with {
-            return Ok(Some("another request's fetch".into()));
+            return Ok(Some("a fetch made for another request".into()));
         }
         self.auth.refresh()
     }

@@ -233,8 +233,8 @@ impl TokenSource {
     pub fn renew_after_401(&self) -> ApiResult<bool> {
         let _one = crate::sync::lock(&self.fetching);
         if self.renewed_after_401.swap(true, Ordering::SeqCst) {
-            // Renewed already (maybe by another thread's 401 just now): a
-            // request signed before that renewal is worth one more try.
+            // A request signed before another thread's renewal never gets
+            // here: the client sees the new generation and just sends again.
             return Ok(false);
         }
         self.fetch().map(|_| true)

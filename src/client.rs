@@ -564,9 +564,9 @@ mod tests {
         gate.pause(&clock, Duration::from_secs(2));
         gate.wait(&clock);
         assert_eq!(clock.elapsed(), Duration::from_secs(5));
-        assert_eq!(clock.sleeps(), 1);
+        assert_eq!(clock.sleeps.get(), 1);
         gate.wait(&clock);
-        assert_eq!(clock.sleeps(), 1, "an ended pause costs nothing");
+        assert_eq!(clock.sleeps.get(), 1, "an ended pause costs nothing");
     }
 
     /// Credentials `old` until refreshed, then `new`; counts the fetches.

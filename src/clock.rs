@@ -1,8 +1,7 @@
 //! Time, injected: the flows read the clock and sleep only through this trait,
 //! so tests run them on a fake clock.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use crate::sync::SyncCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub trait Clock: Send + Sync {
@@ -62,39 +61,29 @@ impl Clock for SystemClock {
 /// moves by the sum of their sleeps.
 pub struct FakeClock {
     pub start: SystemTime,
-    offset: Mutex<Duration>,
-    sleeps: AtomicU32,
+    pub offset: SyncCell<Duration>,
+    pub sleeps: SyncCell<u32>,
 }
 
 impl FakeClock {
     pub fn new(unix_secs: u64) -> Self {
         FakeClock {
             start: UNIX_EPOCH + Duration::from_secs(unix_secs),
-            offset: Mutex::new(Duration::ZERO),
-            sleeps: AtomicU32::new(0),
+            offset: SyncCell::new(Duration::ZERO),
+            sleeps: SyncCell::new(0),
         }
-    }
-
-    /// Moves the clock to `d` after its start.
-    pub fn set_elapsed(&self, d: Duration) {
-        *crate::sync::lock(&self.offset) = d;
-    }
-
-    /// How many times it was slept on.
-    pub fn sleeps(&self) -> u32 {
-        self.sleeps.load(Ordering::SeqCst)
     }
 }
 
 impl Clock for FakeClock {
     fn now(&self) -> SystemTime {
-        self.start + self.elapsed()
+        self.start + self.offset.get()
     }
     fn elapsed(&self) -> Duration {
-        *crate::sync::lock(&self.offset)
+        self.offset.get()
     }
     fn sleep(&self, d: Duration) {
-        *crate::sync::lock(&self.offset) += d;
-        self.sleeps.fetch_add(1, Ordering::SeqCst);
+        self.offset.update(|o| o + d);
+        self.sleeps.update(|n| n + 1);
     }
 }

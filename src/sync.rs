@@ -9,6 +9,27 @@ pub fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `Cell`'s `get`/`set` for threads: a `Copy` value behind a lock.
+#[derive(Debug, Default)]
+pub struct SyncCell<T: Copy>(Mutex<T>);
+
+impl<T: Copy> SyncCell<T> {
+    pub const fn new(v: T) -> Self {
+        SyncCell(Mutex::new(v))
+    }
+    pub fn get(&self) -> T {
+        *lock(&self.0)
+    }
+    pub fn set(&self, v: T) {
+        *lock(&self.0) = v;
+    }
+    /// Changes the value in one step (no other thread's change in between).
+    pub fn update(&self, f: impl FnOnce(T) -> T) {
+        let mut g = lock(&self.0);
+        *g = f(*g);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// What a run's threads share; the trait bounds hold every implementation

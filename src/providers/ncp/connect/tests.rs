@@ -299,7 +299,7 @@ fn a_write_is_signed_like_the_shared_vector() {
     ]);
     let out = Capture::default();
     let clock = FakeClock::new(T);
-    clock.set_elapsed(std::time::Duration::from_millis(2));
+    clock.offset.set(std::time::Duration::from_millis(2));
     let c = connect_with(
         &config(&[], static_keys()),
         Wiring {

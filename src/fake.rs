@@ -770,6 +770,37 @@ mod tests {
         f.read(&f.zone(), &[N.to_string()]).unwrap().pop().unwrap()
     }
 
+    /// Each shape's fake takes writes to different names from several threads
+    /// at once: every value lands, every write and id is counted once.
+    fn threads_write_names_side_by_side<F: Fake>() {
+        let f = F::fresh();
+        let z = f.zone();
+        let names: Vec<String> = (0..12)
+            .map(|i| format!("_acme-challenge.n{i}.example.com."))
+            .collect();
+        let written = crate::flow::run_all(4, names.clone(), |n| {
+            let before = f.read(&z, std::slice::from_ref(&n)).unwrap().remove(0);
+            f.write(&z, &before, &[format!("\"v-{n}\"")], 300)
+                .map(|_| ())
+        });
+        assert!(
+            written.iter().all(Result::is_ok),
+            "{}: {written:?}",
+            F::SHAPE
+        );
+        assert_eq!(f.writes(), 12, "{}", F::SHAPE);
+        for n in &names {
+            assert_eq!(f.values(n), vec![format!("v-{n}")], "{}", F::SHAPE);
+        }
+    }
+
+    #[test]
+    fn every_fake_takes_writes_from_threads() {
+        threads_write_names_side_by_side::<SetFake>();
+        threads_write_names_side_by_side::<RecordFake>();
+        threads_write_names_side_by_side::<BatchFake>();
+    }
+
     #[test]
     fn set_fake_pends_refuses_and_replaces() {
         let f = SetFake::new(2);

@@ -32,6 +32,8 @@ pub struct Settings {
     /// Contention (a conflict, a set that keeps changing, a pending set) is
     /// retried until this much time has passed since the run started.
     pub deadline: Duration,
+    /// Requests of a run in flight at once (`--parallel`; 1: in order).
+    pub parallel: usize,
 }
 
 impl Default for Settings {
@@ -42,6 +44,7 @@ impl Default for Settings {
             timeout: crate::defaults::PROPAGATION_TIMEOUT,
             poll: crate::defaults::POLL,
             deadline: crate::defaults::DEADLINE,
+            parallel: crate::defaults::PARALLEL,
         }
     }
 }
@@ -887,6 +890,7 @@ mod tests {
                 timeout: Duration::from_secs(60),
                 poll: Duration::from_secs(1),
                 deadline: Duration::from_secs(120),
+                parallel: 1,
             },
             local,
             last_write: Cell::new(None),

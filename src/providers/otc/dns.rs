@@ -3,8 +3,8 @@
 
 use serde::de::DeserializeOwned;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use super::signed::SignedClient;
 use super::types::{
@@ -29,9 +29,9 @@ pub struct OtcDns {
     endpoint: Url,
     /// Zone listings of this run, by filter: the last hook of a certbot run
     /// looks up the zone of every name, and they share a filter.
-    listings: RefCell<HashMap<String, Vec<Zone>>>,
+    listings: Mutex<HashMap<String, Vec<Zone>>>,
     /// The sets last read, by id: an update sends back their TTL and description.
-    sets: RefCell<HashMap<String, RecordSet>>,
+    sets: Mutex<HashMap<String, RecordSet>>,
 }
 
 impl OtcDns {
@@ -243,18 +243,16 @@ fn wire_zone(z: &provider::Zone) -> Zone {
 
 impl OtcDns {
     fn remember(&self, set: &RecordSet) -> TxtAt {
-        self.sets.borrow_mut().insert(set.id.clone(), set.clone());
+        crate::sync::lock(&self.sets).insert(set.id.clone(), set.clone());
         txt_at(set)
     }
 
     fn listing(&self, filter: &str) -> ApiResult<Vec<Zone>> {
-        if let Some(z) = self.listings.borrow().get(filter) {
+        if let Some(z) = crate::sync::lock(&self.listings).get(filter) {
             return Ok(z.clone());
         }
         let z = self.public_zones(filter)?;
-        self.listings
-            .borrow_mut()
-            .insert(filter.to_string(), z.clone());
+        crate::sync::lock(&self.listings).insert(filter.to_string(), z.clone());
         Ok(z)
     }
 
@@ -356,15 +354,18 @@ impl Provider for OtcDns {
             let set = self.create_txt(&z, &before.name, ttl, after, DESCRIPTION)?;
             return Ok(self.remember(&set));
         };
-        let set = self.sets.borrow().get(id).cloned().unwrap_or(RecordSet {
-            id: id.clone(),
-            name: before.name.clone(),
-            rtype: "TXT".into(),
-            ttl: before.ttl,
-            records: before.records.clone(),
-            status: None,
-            description: None,
-        });
+        let set = crate::sync::lock(&self.sets)
+            .get(id)
+            .cloned()
+            .unwrap_or(RecordSet {
+                id: id.clone(),
+                name: before.name.clone(),
+                rtype: "TXT".into(),
+                ttl: before.ttl,
+                records: before.records.clone(),
+                status: None,
+                description: None,
+            });
         if after.is_empty() {
             self.delete(&z, &set)?;
             return Ok(TxtAt {

@@ -30,7 +30,7 @@ use crate::zone::{absolute, candidate_zones};
 /// Sends one API request; `path_query` is relative to the API base (which
 /// includes `/1.0`), e.g. `/domain/zone/example.com/record?fieldType=TXT`.
 /// Any HTTP status is an `Ok` answer; `Err` is no answer at all.
-pub trait Sender {
+pub trait Sender: Send + Sync {
     fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
 }
 
@@ -202,12 +202,12 @@ pub struct OvhDns<S> {
     sender: S,
     /// `nameServers` of each zone read this run: a zone probe already has
     /// them, and they don't change while a hook runs.
-    nameservers: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>>,
+    nameservers: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
     /// This run's zone listing: `Some(None)` when it was refused. Zones don't
     /// come and go while a hook runs, and certbot's last hook asks for each name.
-    listing: std::cell::RefCell<Option<Option<Vec<String>>>>,
+    listing: std::sync::Mutex<Option<Option<Vec<String>>>>,
     /// Candidates probed this run that are no zone (404).
-    not_zones: std::cell::RefCell<std::collections::HashSet<String>>,
+    not_zones: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<S: Sender> OvhDns<S> {
@@ -238,7 +238,7 @@ impl<S: Sender> OvhDns<S> {
 
     /// `GET /domain/zone` once per run: the zone names, or `None` when refused.
     fn listing(&self) -> ApiResult<Option<Vec<String>>> {
-        if let Some(l) = &*self.listing.borrow() {
+        if let Some(l) = &*crate::sync::lock(&self.listing) {
             return Ok(l.clone());
         }
         let l = match self.call("GET", "/domain/zone", None, None) {
@@ -246,17 +246,17 @@ impl<S: Sender> OvhDns<S> {
             Err(e) if e.kind() == Kind::Permission => None,
             Err(e) => return Err(e),
         };
-        *self.listing.borrow_mut() = Some(l.clone());
+        *crate::sync::lock(&self.listing) = Some(l.clone());
         Ok(l)
     }
 
     /// A zone probe, remembered for the run: `None` when there is no such zone.
     fn probe(&self, name: &str) -> ApiResult<Option<Zone>> {
         let seg = zone_segment(name)?;
-        if self.not_zones.borrow().contains(&seg) {
+        if crate::sync::lock(&self.not_zones).contains(&seg) {
             return Ok(None);
         }
-        if self.nameservers.borrow().contains_key(&seg) {
+        if crate::sync::lock(&self.nameservers).contains_key(&seg) {
             return Ok(Some(Zone {
                 name: absolute(&seg),
                 id: seg,
@@ -264,7 +264,7 @@ impl<S: Sender> OvhDns<S> {
         }
         let found = self.zone_info(&seg)?.map(|(z, _)| z);
         if found.is_none() {
-            self.not_zones.borrow_mut().insert(seg);
+            crate::sync::lock(&self.not_zones).insert(seg);
         }
         Ok(found)
     }
@@ -280,9 +280,7 @@ impl<S: Sender> OvhDns<S> {
         ) {
             Ok(r) => {
                 let info: ZoneInfo = decode("GET /domain/zone/{zone}", &r.body)?;
-                self.nameservers
-                    .borrow_mut()
-                    .insert(seg.clone(), info.name_servers.clone());
+                crate::sync::lock(&self.nameservers).insert(seg.clone(), info.name_servers.clone());
                 let zone = Zone {
                     name: absolute(&seg),
                     id: seg,
@@ -392,7 +390,7 @@ impl<S: Sender> Provider for OvhDns<S> {
     }
 
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-        if let Some(ns) = self.nameservers.borrow().get(&zone_segment(&zone.id)?) {
+        if let Some(ns) = crate::sync::lock(&self.nameservers).get(&zone_segment(&zone.id)?) {
             return Ok(ns.clone());
         }
         match self.zone_info(&zone.id)? {
@@ -517,14 +515,14 @@ impl<S: Sender> Provider for OvhDns<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
     use std::collections::VecDeque;
+    use std::sync::Mutex;
 
     /// Answers by exact (method, path+query); records every request in order.
     #[derive(Default)]
     struct Fake {
-        routes: RefCell<Vec<(String, String, VecDeque<Response>)>>,
-        sent: RefCell<Vec<(String, String, Option<String>)>>,
+        routes: Mutex<Vec<(String, String, VecDeque<Response>)>>,
+        sent: Mutex<Vec<(String, String, Option<String>)>>,
     }
 
     fn resp(status: u16, body: &str) -> Response {
@@ -538,7 +536,7 @@ mod tests {
     impl Fake {
         fn on(self, method: &str, path: &str, status: u16, body: &str) -> Self {
             {
-                let mut r = self.routes.borrow_mut();
+                let mut r = crate::sync::lock(&self.routes);
                 match r.iter_mut().find(|(m, p, _)| m == method && p == path) {
                     Some((_, _, q)) => q.push_back(resp(status, body)),
                     None => r.push((method.into(), path.into(), [resp(status, body)].into())),
@@ -547,8 +545,7 @@ mod tests {
             self
         }
         fn sent(&self) -> Vec<String> {
-            self.sent
-                .borrow()
+            crate::sync::lock(&self.sent)
                 .iter()
                 .map(|(m, p, b)| match b {
                     Some(b) => format!("{m} {p} {b}"),
@@ -560,12 +557,12 @@ mod tests {
 
     impl Sender for Fake {
         fn send(&self, method: &str, path: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-            self.sent.borrow_mut().push((
+            crate::sync::lock(&self.sent).push((
                 method.into(),
                 path.into(),
                 body.map(|b| String::from_utf8_lossy(b).into_owned()),
             ));
-            let mut routes = self.routes.borrow_mut();
+            let mut routes = crate::sync::lock(&self.routes);
             let q = routes
                 .iter_mut()
                 .find(|(m, p, _)| m == method && p == path)

@@ -27,9 +27,10 @@ const MAX_PAGES: usize = 200;
 pub struct OtcDns {
     client: SignedClient,
     endpoint: Url,
-    /// Zone listings of this run, by filter: the last hook of a certbot run
-    /// looks up the zone of every name, and they share a filter.
-    listings: RefCell<HashMap<String, Vec<Zone>>>,
+    /// The public zones, listed once per process (every page): the last hook
+    /// of a certbot run looks up the zone of every name, and zones don't come
+    /// and go while a hook runs. Each name is matched against it here.
+    zones: RefCell<Option<Vec<Zone>>>,
     /// The sets last read, by id: an update sends back their TTL and description.
     sets: RefCell<HashMap<String, RecordSet>>,
 }
@@ -39,7 +40,7 @@ impl OtcDns {
         OtcDns {
             client,
             endpoint,
-            listings: Default::default(),
+            zones: Default::default(),
             sets: Default::default(),
         }
     }
@@ -61,13 +62,22 @@ impl OtcDns {
         decode(&resp.body)
     }
 
-    /// Follows `links.next` (same origin only: a signed request never goes elsewhere).
+    /// Follows `links.next` (same origin only: a signed request never goes
+    /// elsewhere). A listing is complete or an error: a link seen before (a
+    /// loop) or past [`MAX_PAGES`] is never taken for the end of the list.
     fn next_page(&self, links: Option<Links>, seen: &mut Vec<String>) -> ApiResult<Option<Url>> {
         let Some(next) = links.and_then(|l| l.next).filter(|n| !n.is_empty()) else {
             return Ok(None);
         };
-        if seen.contains(&next) || seen.len() >= MAX_PAGES {
-            return Ok(None);
+        if seen.contains(&next) {
+            return Err(ApiError::Decode(
+                "the listing's next page is one already read (a pagination loop)".into(),
+            ));
+        }
+        if seen.len() >= MAX_PAGES {
+            return Err(ApiError::Decode(format!(
+                "the listing goes on past {MAX_PAGES} pages"
+            )));
         }
         seen.push(next.clone());
         let url = Url::parse(&next).map_err(ApiError::Decode)?;
@@ -100,13 +110,15 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// The DNS v2 calls, in the API's own terms.
 impl OtcDns {
+    /// Public zones whose name contains `filter` (every public zone: `""`).
     pub fn public_zones(&self, filter: &str) -> ApiResult<Vec<Zone>> {
         let mut out = Vec::new();
         let mut seen = Vec::new();
-        let mut page: ZoneList = self.get_json(
-            &self.url("/v2/zones"),
-            &q(&[("type", "public"), ("name", filter), ("limit", "500")]),
-        )?;
+        let mut query = vec![("type", "public"), ("limit", "500")];
+        if !filter.is_empty() {
+            query.push(("name", filter));
+        }
+        let mut page: ZoneList = self.get_json(&self.url("/v2/zones"), &q(&query))?;
         loop {
             out.extend(page.zones.into_iter().filter(Zone::is_public));
             match self.next_page(page.links, &mut seen)? {
@@ -128,12 +140,18 @@ impl OtcDns {
             .collect())
     }
 
+    /// The zone's TXT sets whose name contains `filter` (every one: `""`),
+    /// every page of them.
     pub fn txt_sets(&self, zone: &Zone, filter: &str) -> ApiResult<Vec<RecordSet>> {
         let mut out = Vec::new();
         let mut seen = Vec::new();
+        let mut query = vec![("type", "TXT"), ("limit", "500")];
+        if !filter.is_empty() {
+            query.insert(0, ("name", filter));
+        }
         let mut page: RecordSetList = self.get_json(
             &self.url(&format!("/v2/zones/{}/recordsets", zone.id)),
-            &q(&[("name", filter), ("type", "TXT"), ("limit", "500")]),
+            &q(&query),
         )?;
         loop {
             out.extend(
@@ -247,14 +265,13 @@ impl OtcDns {
         txt_at(set)
     }
 
-    fn listing(&self, filter: &str) -> ApiResult<Vec<Zone>> {
-        if let Some(z) = self.listings.borrow().get(filter) {
+    /// Every public zone, listed on first use only.
+    fn listing(&self) -> ApiResult<Vec<Zone>> {
+        if let Some(z) = &*self.zones.borrow() {
             return Ok(z.clone());
         }
-        let z = self.public_zones(filter)?;
-        self.listings
-            .borrow_mut()
-            .insert(filter.to_string(), z.clone());
+        let z = self.public_zones("")?;
+        *self.zones.borrow_mut() = Some(z.clone());
         Ok(z)
     }
 
@@ -280,11 +297,13 @@ impl Provider for OtcDns {
         "agency"
     }
 
+    /// The zones among `fqdn`'s suffixes, from the process's one listing.
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<provider::Zone>> {
-        // The API filter is a substring match: the last two labels cover every candidate.
+        let cands = zone::candidate_zones(fqdn);
         Ok(self
-            .listing(&zone::listing_filter(fqdn))?
+            .listing()?
             .iter()
+            .filter(|z| cands.contains(&zone::absolute(&z.name)))
             .map(zone_of)
             .collect())
     }
@@ -292,7 +311,7 @@ impl Provider for OtcDns {
     fn zone_named(&self, name: &str) -> ApiResult<Option<provider::Zone>> {
         let want = zone::absolute(name);
         Ok(self
-            .listing(want.trim_end_matches('.'))?
+            .listing()?
             .iter()
             .find(|z| zone::absolute(&z.name) == want)
             .map(zone_of))
@@ -302,14 +321,14 @@ impl Provider for OtcDns {
         OtcDns::nameservers(self, &wire_zone(zone))
     }
 
-    /// One name: a listing filtered by it (a small answer); several challenge
-    /// names: one listing of every challenge name of the zone; names of other
-    /// shapes: one listing each.
+    /// One name: a listing filtered by it (a small answer); several names:
+    /// one TXT listing of the zone, every page (of its challenge names where
+    /// they all are, else of every TXT set), never one listing per name.
     fn read(&self, zone: &provider::Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
         let z = wire_zone(zone);
-        let shared = names.len() > 1 && names.iter().all(|n| n.starts_with("_acme-challenge."));
-        let sets: Vec<Option<RecordSet>> = if shared {
-            let all = self.txt_sets(&z, "_acme-challenge")?;
+        let sets: Vec<Option<RecordSet>> = if names.len() > 1 {
+            let challenges = names.iter().all(|n| n.starts_with("_acme-challenge."));
+            let all = self.txt_sets(&z, if challenges { "_acme-challenge" } else { "" })?;
             names
                 .iter()
                 .map(|n| all.iter().find(|s| s.name.eq_ignore_ascii_case(n)).cloned())

@@ -8,7 +8,9 @@
 //!   name's suffixes, longest first, up to the first found;
 //! - nameservers: `GET /domain/zone/{zone}` (`nameServers`);
 //! - read: `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
-//!   then `GET …/record/{id}` each; the filter is case-insensitive and
+//!   then `GET …/record/{id}` for each id not yet known to this process (an id
+//!   is never reused, and our records are never changed in place: a record
+//!   read or created once is known for the process); the filter is case-insensitive and
 //!   pattern-like (`_` matches any character), so each record's `subDomain` is
 //!   compared again here; the apex is `""` (a `null` `subDomain` in an answer too);
 //! - write: `POST …/record` per added value, `DELETE …/record/{id}` per removed
@@ -208,6 +210,10 @@ pub struct OvhDns<S> {
     listing: std::cell::RefCell<Option<Option<Vec<String>>>>,
     /// Candidates probed this run that are no zone (404).
     not_zones: std::cell::RefCell<std::collections::HashSet<String>>,
+    /// Records known to this process, by id: read by id, or answered by the
+    /// create. A listing still names the ids at a name on every read (so a
+    /// record gone or new is seen); only ids not here are read one by one.
+    known: std::cell::RefCell<std::collections::HashMap<u64, Record>>,
 }
 
 impl<S: Sender> OvhDns<S> {
@@ -217,6 +223,7 @@ impl<S: Sender> OvhDns<S> {
             nameservers: Default::default(),
             listing: Default::default(),
             not_zones: Default::default(),
+            known: Default::default(),
         }
     }
 
@@ -309,16 +316,14 @@ impl<S: Sender> OvhDns<S> {
         let ids: Vec<u64> = decode("GET …/record", &r.body)?;
         let mut out = Vec::new();
         for id in ids {
-            let rec = match self.call(
-                "GET",
-                &format!("/domain/zone/{seg}/record/{id}"),
-                None,
-                Some(action::RECORD_GET),
-            ) {
-                Ok(r) => decode::<Record>("GET …/record/{id}", &r.body)?,
+            let known = self.known.borrow().get(&id).cloned();
+            let rec = match known {
+                Some(rec) => Some(rec),
+                None => self.get_record(&seg, id)?,
+            };
+            let Some(rec) = rec else {
                 // Deleted between the listing and now: it holds no value.
-                Err(e) if e.kind() == Kind::NotFound => continue,
-                Err(e) => return Err(e),
+                continue;
             };
             // DNS names compare case-insensitively, but never as patterns.
             if rec.sub_domain.eq_ignore_ascii_case(sub)
@@ -328,6 +333,29 @@ impl<S: Sender> OvhDns<S> {
             }
         }
         Ok(out)
+    }
+
+    /// `GET …/record/{id}`, remembered; `None` when it is gone (404). Any
+    /// other failure is an error: a listing is resolved completely or not at all.
+    fn get_record(&self, seg: &str, id: u64) -> ApiResult<Option<Record>> {
+        let rec = match self.call(
+            "GET",
+            &format!("/domain/zone/{seg}/record/{id}"),
+            None,
+            Some(action::RECORD_GET),
+        ) {
+            Ok(r) => decode::<Record>("GET …/record/{id}", &r.body)?,
+            Err(e) if e.kind() == Kind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if rec.id != id {
+            return Err(ApiError::Decode(format!(
+                "GET …/record/{id} answered record {}",
+                rec.id
+            )));
+        }
+        self.known.borrow_mut().insert(id, rec.clone());
+        Ok(Some(rec))
     }
 }
 
@@ -467,6 +495,9 @@ impl<S: Sender> Provider for OvhDns<S> {
                 Err(e) if e.kind() == Kind::NotFound => {}
                 Err(e) => return Err(e),
             }
+            if let Ok(id) = id.parse::<u64>() {
+                self.known.borrow_mut().remove(&id);
+            }
         }
         let mut added: Vec<String> = Vec::new();
         for value in after.iter().filter(|v| !holds(&before.records, v)) {
@@ -490,6 +521,8 @@ impl<S: Sender> Provider for OvhDns<S> {
                 Some(action::RECORD_CREATE),
             )?;
             let rec: Record = decode("POST …/record", &r.body)?;
+            // The answer is the record: no GET for it later in this process.
+            self.known.borrow_mut().insert(rec.id, rec.clone());
             records.push(rec.target);
             ids.push(rec.id.to_string());
         }

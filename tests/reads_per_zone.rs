@@ -9,7 +9,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Req, Run, cmd, cmd_for, configure, request_log, reset_log, run, start, start_cloud};
+use common::{Req, Run, cmd, cmd_for, request_log, reset_log, run, start, start_cloud};
 use otc_sim::Sim;
 use serde_json::{Value, json};
 

@@ -1095,4 +1095,114 @@ mod tests {
         assert_eq!(sub_domain("xexample.com.", &zone()), None);
         assert_eq!(crate::providers::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
     }
+
+    const NAME: &str = "_acme-challenge.www.example.com.";
+
+    fn gets_by_id(f: &Fake) -> usize {
+        f.sent()
+            .iter()
+            .filter(|s| s.starts_with("GET /domain/zone/example.com/record/"))
+            .count()
+    }
+
+    #[test]
+    fn a_record_is_read_by_id_once_per_process_and_every_read_lists_the_ids() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[1]")
+            .on("GET", LIST, 200, "[1,2]")
+            .on("GET", LIST, 200, "[2]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/1",
+                200,
+                &rec(1, "_acme-challenge.www", "theirs"),
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/2",
+                200,
+                &rec(2, "_acme-challenge.www", "new"),
+            );
+        let dns = OvhDns::new(&f);
+        let names = [NAME.to_string()];
+        let first = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        assert_eq!(
+            (&first.records[..], &first.ids[..]),
+            (&["theirs".to_string()][..], &["1".to_string()][..])
+        );
+        assert_eq!(gets_by_id(&f), 1);
+        // The re-read lists again: a new record is seen (and read), a known one is not.
+        let again = dns.reread(&zone(), &first).unwrap();
+        assert_eq!(again.ids, ["1", "2"]);
+        assert_eq!(again.records, ["theirs", "new"]);
+        assert_eq!(gets_by_id(&f), 2);
+        // Record 1 gone from the listing: gone from the read.
+        let last = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        assert_eq!(last.ids, ["2"]);
+        assert_eq!(gets_by_id(&f), 2, "{:?}", f.sent());
+        assert_eq!(
+            f.sent()
+                .iter()
+                .filter(|s| s.starts_with("GET /domain/zone/example.com/record?"))
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_created_record_is_known_by_its_answer_and_never_read_by_id() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[]")
+            .on("GET", LIST, 200, "[7]")
+            .on(
+                "POST",
+                "/domain/zone/example.com/record",
+                200,
+                &rec(7, "_acme-challenge.www", "ours"),
+            );
+        let dns = OvhDns::new(&f);
+        let names = [NAME.to_string()];
+        let before = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        dns.write(&zone(), &before, &["ours".to_string()], 60)
+            .unwrap();
+        let after = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        assert_eq!(
+            (after.records, after.ids),
+            (vec!["ours".to_string()], vec!["7".to_string()])
+        );
+        assert_eq!(gets_by_id(&f), 0, "{:?}", f.sent());
+    }
+
+    #[test]
+    fn an_id_that_cannot_be_read_is_an_error_never_a_shorter_read() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[1,2,3]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/1",
+                200,
+                &rec(1, "_acme-challenge.www", "a"),
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/2",
+                500,
+                r#"{"class":"Server::InternalServerError","message":"boom"}"#,
+            );
+        let dns = OvhDns::new(&f);
+        assert!(dns.read(&zone(), &[NAME.to_string()]).is_err());
+        // An answer naming another record is no answer for this id.
+        let f = Fake::default().on("GET", LIST, 200, "[1]").on(
+            "GET",
+            "/domain/zone/example.com/record/1",
+            200,
+            &rec(9, "_acme-challenge.www", "a"),
+        );
+        let dns = OvhDns::new(&f);
+        assert!(dns.read(&zone(), &[NAME.to_string()]).is_err());
+        // Gone (404) between the listing and the GET: no value there, and no error.
+        let f = Fake::default().on("GET", LIST, 200, "[4]");
+        let dns = OvhDns::new(&f);
+        assert!(!dns.read(&zone(), &[NAME.to_string()]).unwrap()[0].exists());
+    }
 }

@@ -308,10 +308,16 @@ impl Provider for OtcDns {
             .collect())
     }
 
+    /// From the process's listing when there is one; else (a forced zone,
+    /// asked once a run) a listing filtered by the name: one call either way.
     fn zone_named(&self, name: &str) -> ApiResult<Option<provider::Zone>> {
         let want = zone::absolute(name);
-        Ok(self
-            .listing()?
+        let listed = self.zones.borrow().clone();
+        let zones = match listed {
+            Some(z) => z,
+            None => self.public_zones(want.trim_end_matches('.'))?,
+        };
+        Ok(zones
             .iter()
             .find(|z| zone::absolute(&z.name) == want)
             .map(zone_of))

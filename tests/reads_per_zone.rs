@@ -276,3 +276,40 @@ fn otc_paged_listings_are_read_to_the_end_once() {
     }
     common::assert_foreign_intact(&sim);
 }
+
+/// Names the run writes at that are no `_acme-challenge.` names (CNAMEs into
+/// a delegation zone's own names): the flow's reads of them together are one
+/// TXT listing of the zone, not one listing per name as before.
+#[test]
+fn otc_names_of_any_shape_are_read_with_one_listing_of_the_zone() {
+    let mut seed = common::base_seed();
+    let records = seed["zones"][0]["records"].as_array_mut().unwrap();
+    for i in 0..4 {
+        records.push(
+            json!({"name": format!("_acme-challenge.c{i}.example.test."),
+            "type": "CNAME", "ttl": 300, "records": [format!("dv-c{i}.example.test.")]}),
+        );
+    }
+    let sim = start(seed);
+    let mk = || cmd(&sim);
+    let run_: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("c{i}.example.test"), format!("c{i}-val")))
+        .collect();
+    let auth = run_hooks_of(&sim, &run_, "otc", "auth", &mk, otc_calls);
+    let last = *auth.last().unwrap();
+    assert_eq!(last.writes, 4, "{last:?}");
+    // One filtered listing a name before its create; then the run's reads
+    // together (the wait, the re-check a second after the last write): one
+    // listing each (was 4 each).
+    assert!(last.listings <= 4 + 2, "{last:?}");
+    for i in 0..4 {
+        assert_eq!(
+            common::public_txt(&sim, "example.test.", &format!("dv-c{i}.example.test.")),
+            vec![format!("c{i}-val")]
+        );
+    }
+    let cleanup = run_hooks_of(&sim, &run_, "otc", "cleanup", &mk, otc_calls);
+    // The re-check a second after the removal: one listing of the zone.
+    assert_eq!(cleanup.last().unwrap().listings, 1, "{cleanup:?}");
+    common::assert_foreign_intact(&sim);
+}

@@ -416,3 +416,195 @@ impl Provider for OtcDns {
         "ACTIVE"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::http::{Response, Transport, TransportError};
+    use crate::providers::otc::credentials::Credentials;
+    use crate::redact::Secret;
+    use crate::report::{Level, Report};
+    use std::rc::Rc;
+
+    const BASE: &str = "https://dns.test";
+
+    /// A route: a part of the URL, and its answers (status, body) in order.
+    type Route = (String, Vec<(u16, String)>);
+
+    /// Answers the first route whose key the URL contains (the last answer of
+    /// a route repeats); records every URL asked for.
+    #[derive(Default)]
+    struct Fake {
+        routes: RefCell<Vec<Route>>,
+        seen: RefCell<Vec<String>>,
+    }
+
+    impl Fake {
+        fn on(self, key: &str, status: u16, body: &str) -> Self {
+            {
+                let mut r = self.routes.borrow_mut();
+                match r.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, q)) => q.push((status, body.to_string())),
+                    None => r.push((key.to_string(), vec![(status, body.to_string())])),
+                }
+            }
+            self
+        }
+        fn asked(&self, part: &str) -> usize {
+            self.seen
+                .borrow()
+                .iter()
+                .filter(|u| u.contains(part))
+                .count()
+        }
+    }
+
+    impl Transport for Fake {
+        fn send(
+            &self,
+            _method: &str,
+            url: &str,
+            _headers: &[(String, String)],
+            _body: &[u8],
+        ) -> Result<Response, TransportError> {
+            self.seen.borrow_mut().push(url.to_string());
+            let mut routes = self.routes.borrow_mut();
+            let (status, body) = match routes.iter_mut().find(|(k, _)| url.contains(k.as_str())) {
+                Some((_, q)) if q.len() > 1 => q.remove(0),
+                Some((_, q)) => q[0].clone(),
+                None => (
+                    404,
+                    r#"{"code":"DNS.0101","message":"not found"}"#.to_string(),
+                ),
+            };
+            Ok(Response {
+                status,
+                headers: vec![],
+                body: body.into_bytes(),
+            })
+        }
+    }
+
+    fn dns(fake: Rc<Fake>) -> OtcDns {
+        let creds = Credentials::new("AKTEST", Secret::new("SKTEST-0123456789"), None);
+        let client = SignedClient::new(
+            fake,
+            creds,
+            Some("project".into()),
+            Rc::new(FakeClock::new(1_700_000_000)),
+            Rc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
+        );
+        OtcDns::new(client, Url::parse(BASE).unwrap())
+    }
+
+    fn zone_json(id: &str, name: &str) -> String {
+        format!(r#"{{"id":"{id}","name":"{name}","zone_type":"public"}}"#)
+    }
+
+    fn set_json(id: &str, name: &str, value: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","name":"{name}","type":"TXT","ttl":300,"records":["\"{value}\""],"status":"ACTIVE"}}"#
+        )
+    }
+
+    fn zone() -> provider::Zone {
+        provider::Zone {
+            id: "z1".into(),
+            name: "example.com.".into(),
+        }
+    }
+
+    #[test]
+    fn zones_are_listed_once_per_process_every_page_and_matched_here() {
+        let page1 = format!(
+            r#"{{"zones":[{},{}],"links":{{"next":"{BASE}/v2/zones?marker=z2&limit=500&type=public"}}}}"#,
+            zone_json("z1", "example.com."),
+            zone_json("z2", "other.org.")
+        );
+        let page2 = format!(r#"{{"zones":[{}]}}"#, zone_json("z3", "sub.example.com."));
+        let fake = Rc::new(Fake::default().on("marker=z2", 200, &page2).on(
+            "/v2/zones?",
+            200,
+            &page1,
+        ));
+        let d = dns(fake.clone());
+        let z = d
+            .zones_holding("_acme-challenge.a.sub.example.com.")
+            .unwrap();
+        let names: Vec<&str> = z.iter().map(|z| z.name.as_str()).collect();
+        assert_eq!(names, ["example.com.", "sub.example.com."]);
+        let z = d.zones_holding("_acme-challenge.www.other.org.").unwrap();
+        assert_eq!(z[0].id, "z2");
+        assert!(
+            d.zones_holding("_acme-challenge.x.net.")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(d.zone_named("other.org").unwrap().unwrap().id, "z2");
+        assert_eq!(fake.asked("/v2/zones?"), 2, "{:?}", fake.seen.borrow());
+        // No name filter: one listing serves every domain.
+        assert!(fake.seen.borrow().iter().all(|u| !u.contains("name=")));
+    }
+
+    #[test]
+    fn several_names_are_one_listing_of_the_zone_followed_to_the_end() {
+        let page1 = format!(
+            r#"{{"recordsets":[{}],"links":{{"next":"{BASE}/v2/zones/z1/recordsets?marker=s1&type=TXT"}}}}"#,
+            set_json("s1", "a.example.com.", "va")
+        );
+        let page2 = format!(
+            r#"{{"recordsets":[{}]}}"#,
+            set_json("s2", "b.example.com.", "vb")
+        );
+        let fake = Rc::new(Fake::default().on("marker=s1", 200, &page2).on(
+            "/recordsets?",
+            200,
+            &page1,
+        ));
+        let d = dns(fake.clone());
+        let names: Vec<String> = ["a.example.com.", "b.example.com.", "c.example.com."]
+            .map(String::from)
+            .to_vec();
+        let read = d.read(&zone(), &names).unwrap();
+        assert_eq!(read[0].records, ["\"va\""]);
+        assert_eq!(read[1].records, ["\"vb\""]);
+        assert!(!read[2].exists());
+        assert_eq!(fake.asked("/recordsets?"), 2, "{:?}", fake.seen.borrow());
+        // Names of other shapes: the zone's TXT sets, no name filter.
+        assert!(fake.seen.borrow().iter().all(|u| !u.contains("name=")));
+    }
+
+    #[test]
+    fn a_page_that_fails_or_loops_is_an_error_never_a_shorter_read() {
+        let page1 = format!(
+            r#"{{"recordsets":[{}],"links":{{"next":"{BASE}/v2/zones/z1/recordsets?marker=s1&type=TXT"}}}}"#,
+            set_json("s1", "_acme-challenge.a.example.com.", "va")
+        );
+        let names: Vec<String> = [
+            "_acme-challenge.a.example.com.",
+            "_acme-challenge.b.example.com.",
+        ]
+        .map(String::from)
+        .to_vec();
+        let failing = Rc::new(
+            Fake::default()
+                .on(
+                    "marker=s1",
+                    400,
+                    r#"{"code":"DNS.0001","message":"bad marker"}"#,
+                )
+                .on("/recordsets?", 200, &page1),
+        );
+        let e = dns(failing).read(&zone(), &names).unwrap_err();
+        assert!(e.to_string().contains("bad marker"), "{e}");
+        // The next page links back to itself: a loop, not the end of the list.
+        let looping = Rc::new(Fake::default().on("marker=s1", 200, &page1).on(
+            "/recordsets?",
+            200,
+            &page1,
+        ));
+        let e = dns(looping).read(&zone(), &names).unwrap_err();
+        assert!(e.to_string().contains("loop"), "{e}");
+    }
+}

@@ -14,7 +14,8 @@
 //!   compared unquoted;
 //! - write: one `POST /ncpdns/record/{domainId}` with the array of added values,
 //!   one `DELETE /ncpdns/record/{domainId}` with the array of removed ids (only
-//!   ids it read), then a re-read (the answers' bodies are not relied on);
+//!   ids it read), then, if it created any, a re-read to learn their ids
+//!   (the answers' bodies are not relied on);
 //!   [`Provider::write_batch`]: the same two calls for every name of a domain
 //!   at once, then one read of them all to learn the new ids (the create's
 //!   answer names none: the docs show no body, the simulator sends
@@ -416,7 +417,11 @@ impl Provider for NcpDns<'_> {
             let body: Vec<Value> = p.removed.iter().map(|id| id_json(id)).collect();
             self.call("DELETE", &path, Some(&to_bytes(&body)))?;
         }
-        // The answers' bodies are not documented: what is there now is read.
+        if p.added.is_empty() {
+            // Nothing created, no id to learn: what was read less what went.
+            return Ok(without(before, &p.removed));
+        }
+        // The create's answer names no ids (none documented): they are read.
         self.read_one(zone, &before.name)
     }
 

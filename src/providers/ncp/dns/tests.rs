@@ -419,6 +419,11 @@ fn write_deletes_only_ids_it_read() {
     let delete = log.iter().find(|(m, _, _)| m == "DELETE").unwrap();
     assert_eq!(delete.2, Some(json!([mine])));
     assert!(!log.iter().any(|(m, _, _)| m == "POST"));
+    // Only a deletion: no id to learn, so no re-read; the answer is what was
+    // read less what went. The late value is untouched.
+    assert_eq!(log.last().unwrap().0, "DELETE");
+    assert!(!now.exists());
+    let now = d.reread(&zone(), &now).unwrap();
     assert_eq!(now.records, ["\"late\""]);
     // A before whose ids don't match its records is refused, nothing sent.
     let mut broken = now.clone();

@@ -272,7 +272,15 @@ pub fn removed_early(
         ));
         return Ok(true);
     }
-    if !entry.removal_published() {
+    // Every removal of the run must be published, not only this hook's: a
+    // zone whose commit failed is committed again by a later hook.
+    let all_published = || {
+        local
+            .run_entries(&id)
+            .iter()
+            .all(|e| e.state == crate::local::State::Deferred || e.removal_published())
+    };
+    if !entry.removal_published() || !all_published() {
         return Ok(false);
     }
     report.info(format!(
@@ -501,8 +509,10 @@ impl Flow<'_> {
         let Some((entry, id)) = local.run_of_value(&env.value) else {
             return Ok(false);
         };
-        if entry.removal_published() {
-            return removed_early(env, local, self.hook.report, true);
+        // Every removal of the run published: nothing to do. Else this hook
+        // publishes what a failed commit left (its own value may be done).
+        if entry.removal_published() && removed_early(env, local, self.hook.report, true)? {
+            return Ok(true);
         }
         let entries = local.run_entries(&id);
         let states: &[State] = match entry.state {
@@ -515,18 +525,26 @@ impl Flow<'_> {
                 ));
                 return Ok(true);
             }
-            // Removed, but the publishing commit failed: remove again (the
-            // values are found gone and their zones committed once more).
+            // Removed, but a publishing commit failed: remove again what is
+            // not published (the values are found gone and only their zones
+            // committed once more), never a zone already published.
             State::Removed => &[State::Removed],
             State::Written | State::Sending => &[State::Written, State::Sending],
         };
-        let groups = group_by_name(&entries, states);
+        let pending: Vec<crate::local::Entry> = entries
+            .into_iter()
+            .filter(|e| !e.removal_published())
+            .collect();
+        let groups = group_by_name(&pending, states);
         for (zone, name, values) in &groups {
             self.hook.cleanup_many(zone, name, values)?;
         }
-        // Served as it lands (OTC): published now; else once the zone's commit
-        // is (see `Local::forget`).
-        let published = self.hook.api.whole_set_writes();
+        // A second after the removal, read again and remove whatever a racing
+        // read-modify-write brought back: here, so later hooks need no request.
+        let kept = self.removed_stays_removed(&groups);
+        // Served as it lands (OTC): published now, once the re-check found it
+        // gone; else once the zone's commit is (see `Local::forget`).
+        let published = self.hook.api.whole_set_writes() && kept.is_ok();
         let ms = self.hook.clock.unix_ms();
         for (zone, name, values) in &groups {
             for value in values {
@@ -549,10 +567,10 @@ impl Flow<'_> {
                 })?;
             }
         }
-        // A second after the removal, read again and remove whatever a racing
-        // read-modify-write brought back: here, so later hooks need no request.
-        let kept = self.removed_stays_removed(&groups);
-        if remaining == 0 {
+        // The last hook forgets the run only once every removal is published
+        // (OTC: now); on a cloud that publishes on commit, the commit still to
+        // come marks them published and a day later they are dropped.
+        if remaining == 0 && published {
             local.forget_run(&id)?;
         }
         kept.map(|_| true)

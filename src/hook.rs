@@ -372,7 +372,7 @@ impl Hook<'_> {
     fn found_gone(&self, zone: &Zone, fqdn: &str, values: &[String]) {
         let ours = self
             .local
-            .is_some_and(|l| values.iter().any(|v| l.holds(fqdn, v)));
+            .is_some_and(|l| values.iter().any(|v| l.holds_unpublished(fqdn, v)));
         if ours && !self.api.whole_set_writes() {
             self.mark_dirty(zone);
         }

@@ -923,6 +923,17 @@ impl Local {
             .any(|e| e.endpoint == self.endpoint && e.name == name && e.value == value)
     }
 
+    /// Whether the journal holds `value` at `name` with its removal not yet
+    /// published: a removal published already needs no commit again.
+    pub fn holds_unpublished(&self, name: &str, value: &str) -> bool {
+        self.read().iter().any(|e| {
+            e.endpoint == self.endpoint
+                && e.name == name
+                && e.value == value
+                && !e.removal_published()
+        })
+    }
+
     /// Every value of our endpoint the journal holds as written at `name`.
     pub fn written_at(&self, name: &str) -> Vec<String> {
         self.read()

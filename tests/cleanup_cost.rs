@@ -315,3 +315,46 @@ fn a_stopped_run_costs_no_request_on_any_cloud() {
         common::ncp::cmd(&ncp)
     });
 }
+
+/// Two domains, the first cleanup hook's apply failing for one of them: the
+/// run's last hook, whose own value is published, still publishes the other
+/// domain's removal (it must not skip, nor forget the run), and applies only
+/// that domain: never an empty apply of the domain already published.
+#[test]
+fn ncp_a_run_over_two_domains_publishes_the_failed_one_and_only_it() {
+    let sim = common::ncp::start(common::ncp::seed());
+    // Certbot's order: the name in sub.example.test (domain 121) first.
+    let run_of = vec![
+        (
+            "y.sub.example.test".to_string(),
+            "two-dom-y-value".to_string(),
+        ),
+        ("x.example.test".to_string(), "two-dom-x-value".to_string()),
+    ];
+    hooks(&sim, "auth", &run_of, &|| common::ncp::cmd(&sim));
+    assert!(run_of.iter().all(|(_, v)| served_by_dns(&sim, v)));
+    common::configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 400, "count": 1,
+                           "path_prefix": "/dns/v1/ncpdns/record/apply/121"}]}),
+    );
+    let base = || common::ncp::cmd(&sim);
+    let (first, _) = hook_at(&sim, &base, "cleanup", &run_of, 0);
+    assert_eq!(first.code, 1, "the apply of 121 failed: {}", first.stderr);
+    assert!(!served_by_dns(&sim, "two-dom-x-value"), "120 was applied");
+    assert!(served_by_dns(&sim, "two-dom-y-value"), "121 not yet");
+    let (last, made) = hook_at(&sim, &base, "cleanup", &run_of, 1);
+    assert_eq!(last.code, 0, "{}\n{}", last.stdout, last.stderr);
+    let applies: Vec<&String> = made.iter().filter(|m| m.contains("/apply/")).collect();
+    assert_eq!(
+        applies,
+        vec!["PUT /dns/v1/ncpdns/record/apply/121"],
+        "only the failed domain is applied again: {made:?}"
+    );
+    assert!(
+        !served_by_dns(&sim, "two-dom-y-value"),
+        "121's removal published"
+    );
+    eprintln!("ncp, two domains, one apply failing: last cleanup hook: {made:?}");
+    common::ncp::assert_foreign_intact(&sim);
+}

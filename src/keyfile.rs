@@ -75,8 +75,8 @@ pub fn in_credentials_directory(path: &Path, dir: Option<&str>) -> bool {
 /// `credentials_dir`, `$CREDENTIALS_DIRECTORY`): systemd writes it 0400
 /// root-owned and lets a `User=` unit read it through a POSIX ACL, so its
 /// group bits show the ACL mask (0440). Such a file (already known to be
-/// owned by root or us, see [`RealFiles`]) is refused only when group or
-/// others may write it.
+/// owned by root or us, see [`RealFiles`]) is refused when group or others
+/// may write it or others may read it.
 pub fn require_private_or_credential(
     what: &str,
     path: &Path,
@@ -86,13 +86,14 @@ pub fn require_private_or_credential(
     if !in_credentials_directory(path, credentials_dir) {
         return require_private(what, path, mode);
     }
-    if mode & 0o022 == 0 {
+    // The ACL mask shows in the group bits only: others may neither read nor write.
+    if mode & 0o026 == 0 {
         return Ok(());
     }
     Err(Error::rejected(
         "credentials",
         format!(
-            "{what} {} is writable by group or others (mode {:o})",
+            "{what} {} is writable by group or others, or readable by others (mode {:o})",
             path.display(),
             mode & 0o777
         ),
@@ -207,7 +208,8 @@ mod tests {
             |p: &Path, mode| require_private_or_credential("systemd credential", p, mode, dir);
         // 0400 root plus an ACL granting the unit's user read shows 0440.
         assert!(judge(cred, 0o440).is_ok());
-        assert!(judge(cred, 0o444).is_ok());
+        // Readable by every user is no secret any more.
+        assert!(judge(cred, 0o444).is_err());
         let e = judge(cred, 0o460).unwrap_err();
         assert!(
             e.cause.contains("writable by group or others"),

@@ -278,7 +278,13 @@ fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
         Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
         Generate::AcmeShVars => {
             for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
-                let kind = if secret { "secret" } else { "setting" };
+                let kind = if crate::providers::TEMPORARY_VARIABLES.contains(&name.as_str()) {
+                    "temporary"
+                } else if secret {
+                    "secret"
+                } else {
+                    "setting"
+                };
                 buf.extend_from_slice(format!("{name} {kind}\n").as_bytes());
             }
         }

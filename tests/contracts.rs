@@ -435,11 +435,19 @@ fn acme_sh_saves_only_what_the_hook_reads_never_an_openrc_password() {
         .args(["generate", "acme-sh-vars"])
         .output()
         .unwrap();
-    let read: Vec<String> = String::from_utf8(out.stdout)
+    let read: Vec<String> = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
         .map(|l| l.split(' ').next().unwrap().to_string())
         .collect();
+    // Session tokens are listed as temporary: the script never saves them.
+    let listing = String::from_utf8(out.stdout.clone()).unwrap();
+    for token in ["OS_SECURITY_TOKEN", "OS_ACCESS_TOKEN"] {
+        assert!(
+            listing.lines().any(|l| l == format!("{token} temporary")),
+            "{listing}"
+        );
+    }
     for name in saved.keys() {
         assert!(
             read.contains(name) || name == "OTC_ACME_HOOK_BIN" || name == "DNS_OTC_HOOK_VARS",

@@ -118,6 +118,9 @@ _otc_hook_settings() {
     case $_otc_name in
       "" | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
     esac
+    # A session token expires within hours: read when set, never saved (an
+    # older script's saved one is blanked below).
+    [ "$_otc_kind" = temporary ] && continue
     _otc_wanted="$_otc_wanted $_otc_name"
     if [ "$_otc_kind" = secret ]; then
       _otc_secrets="$_otc_secrets $_otc_name"

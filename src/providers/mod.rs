@@ -164,6 +164,12 @@ pub fn variables_read(cloud: &str, cli: &Command) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// Variables that hold a session's short-lived token: read when set, never
+/// kept for a renewal months later (acme.sh's account.conf), where a stale
+/// token would beat the workload identity and fail.
+pub const TEMPORARY_VARIABLES: &[&str] =
+    &["OS_SECURITY_TOKEN", "OS_ACCESS_TOKEN", "OVH_ACCESS_TOKEN"];
+
 /// A group of one cloud's own flags: the clouds they belong to, and each
 /// flag's `(argument id, long name)`.
 pub type FlagGroup = (&'static [&'static str], Vec<(String, String)>);

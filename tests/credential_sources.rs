@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, cmd, cmd_for, is_root, run, start, start_cloud};
+use common::{Run, cmd, cmd_for, run, start, start_cloud};
 use serde_json::{Value, json};
 
 const SA: (&str, &str) = ("sa-all", "SA-SECRET-ALL-000000000001");
@@ -56,10 +56,7 @@ fn zone_answered(r: &Run) {
 /// hook demanded `chmod 600` of it.
 #[test]
 fn a_systemd_credential_a_user_unit_reads_through_an_acl() {
-    if !is_root() {
-        eprintln!("skipped: needs root to make a root-owned credential and run as nobody");
-        return;
-    }
+    common::require_root("needs root to make a root-owned credential and run as nobody");
     let sim = ovh_sim();
     let creds = dir("systemd", 0o755);
     let f = creds.join("ovh_client_secret");
@@ -176,10 +173,7 @@ fn an_ovh_conf_others_can_write_moves_no_endpoint() {
 /// credential in the environment.
 #[test]
 fn a_planted_ovh_conf_in_a_shared_directory_is_skipped_with_a_warning() {
-    if !is_root() {
-        eprintln!("skipped: needs root to plant a file as another user");
-        return;
-    }
+    common::require_root("needs root to plant a file as another user");
     let sim = ovh_sim();
     let shared = dir("shared", 0o1777);
     let planted = shared.join("ovh.conf");

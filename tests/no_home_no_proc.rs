@@ -115,10 +115,7 @@ fn every_value_written_then_removed(sim: &Sim) {
 
 #[test]
 fn a_user_without_a_home_batches_in_a_stable_private_directory() {
-    if !is_root() {
-        eprintln!("skipped: needs root for a second user");
-        return;
-    }
+    common::require_root("needs root for a second user");
     let sim = start(base_seed());
     let r = whole_run(
         &sim,
@@ -164,10 +161,7 @@ fn a_user_without_a_home_batches_in_a_stable_private_directory() {
 
 #[test]
 fn a_systemd_state_directory_is_used_by_a_user_without_a_home() {
-    if !is_root() {
-        eprintln!("skipped: needs root for a second user");
-        return;
-    }
+    common::require_root("needs root for a second user");
     let sim = start(base_seed());
     // StateDirectory= of a User= unit: /var/lib/NAME, the user's, 0755.
     let setup =
@@ -195,10 +189,7 @@ fn a_systemd_state_directory_is_used_by_a_user_without_a_home() {
 
 #[test]
 fn without_a_stable_directory_each_hook_writes_its_own_value_and_leaves_no_temp_dir() {
-    if !is_root() {
-        eprintln!("skipped: needs root for a second user");
-        return;
-    }
+    common::require_root("needs root for a second user");
     let sim = start(base_seed());
     // /var/tmp/otc-acme-hook-65534 is taken (root's, open to all): refused.
     let setup = format!("{FRESH_TMP}mkdir -m 755 /var/tmp/otc-acme-hook-65534\n");

@@ -310,7 +310,7 @@ fn unbound() -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clouds::otc::verify;
+    use crate::clouds::otc::auth;
     use serde_json::{Value, json};
     use simple_dns::rdata::RData;
     use simple_dns::{CLASS, Name, Packet, PacketFlag, Question, RCODE, TYPE};
@@ -383,7 +383,7 @@ mod tests {
 
     /// Like [`signed`], with the headers and the raw body.
     fn signed_answer(sim: &Sim, method: &str, url: &str, body: &str, cred: &Value) -> Answer {
-        let headers = verify::sign_json_for_test(
+        let headers = auth::sign_json_for_test(
             method,
             url,
             &sim.http_addr().to_string(),

@@ -132,7 +132,8 @@ impl Seed {
         );
         validate_nameservers(&self.nameservers)?;
         self.otc().validate()?;
-        crate::clouds::ovh::OvhState::from_seed(&self.ovh, 0).map_err(|e| anyhow::anyhow!(e))?;
+        crate::clouds::ovh::state::OvhState::from_seed(&self.ovh, 0)
+            .map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
     }
 

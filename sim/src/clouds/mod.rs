@@ -41,7 +41,7 @@ impl CloudKind {
 pub(crate) fn build(kind: CloudKind, seed: &Seed, now: &Now) -> anyhow::Result<Box<dyn Cloud>> {
     Ok(match kind {
         CloudKind::Otc => Box::new(otc::Otc::from_seed(&seed.otc(), now)?),
-        CloudKind::Ovh => Box::new(ovh::cloud::Ovh::from_seed(
+        CloudKind::Ovh => Box::new(ovh::Ovh::from_seed(
             &seed.ovh,
             &seed.normalized_nameservers(),
             now,

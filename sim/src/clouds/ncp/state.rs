@@ -915,4 +915,5 @@ fn page(items: Vec<Value>, q: &str) -> Answer {
 }
 
 #[cfg(test)]
+#[path = "state_tests.rs"]
 mod tests;

@@ -8,14 +8,14 @@
 //! delay; `PENDING_*` settles separately after the pending delay.
 
 pub(crate) mod api;
+pub(crate) mod auth;
 pub(crate) mod cce;
 pub(crate) mod config;
 pub(crate) mod creds;
 pub(crate) mod iam;
 pub(crate) mod metadata;
 pub(crate) mod seed;
-pub(crate) mod store;
-pub(crate) mod verify;
+pub(crate) mod state;
 
 use serde_json::{Map, Value, json};
 
@@ -29,7 +29,7 @@ use config::OtcConfig;
 use creds::Creds;
 use iam::Identities;
 use seed::OtcSeed;
-use store::{Delays, Store};
+use state::{Delays, Store};
 
 /// The simulated OTC account.
 pub(crate) struct Otc {

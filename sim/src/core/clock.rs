@@ -194,6 +194,12 @@ pub(crate) fn system_time(us: i64) -> SystemTime {
     UNIX_EPOCH + std::time::Duration::from_micros(us.unsigned_abs())
 }
 
+/// `YYYY-MM-DDThh:mm:ssZ` of a time in seconds since the Unix epoch.
+pub(crate) fn format_rfc3339_secs(secs: i64) -> String {
+    let (y, mo, d, h, mi, s) = split(secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
 /// 32 unpredictable bytes.
 ///
 /// std seeds every `RandomState` from the OS random source, so hashing a few

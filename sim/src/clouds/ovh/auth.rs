@@ -1,16 +1,10 @@
 //! The OVH side's own checks, apart from the product's code on purpose: the
-//! classic signature (ovh-api.md §4), form and query decoding, the API's
-//! `LIKE`/`ILIKE` filters, and token generation.
+//! classic signature (ovh-api.md §4), the API's `LIKE`/`ILIKE` filters
+//! (a query read as a form: the core's `http::form_pairs`), and tokens.
 
 use sha1::{Digest, Sha1};
 
-/// First value of header `name` (case-insensitive).
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
+use crate::core::clock;
 
 /// `$1$` + hex SHA-1 of `AS+CK+METHOD+URL+BODY+TS`, recomputed from what was received.
 pub fn classic_signature(
@@ -34,42 +28,6 @@ pub fn classic_signature(
     h.update(b"+");
     h.update(timestamp.as_bytes());
     format!("$1${}", hex::encode(h.finalize()))
-}
-
-fn unhex(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
-}
-
-/// `a=b&c=d` with `%XX` and `+` (space) decoded; a malformed escape is kept as is.
-pub fn parse_form(raw: &[u8]) -> Vec<(String, String)> {
-    let decode = |s: &[u8]| {
-        let mut out = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            match s[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < s.len() => match (unhex(s[i + 1]), unhex(s[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                },
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    raw.split(|b| *b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.iter().position(|b| *b == b'=') {
-            Some(i) => (decode(&p[..i]), decode(&p[i + 1..])),
-            None => (decode(p), String::new()),
-        })
-        .collect()
 }
 
 /// SQL `LIKE` (`ILIKE` when `fold`): `%` any run, `_` any one character.
@@ -99,28 +57,15 @@ pub fn like(pattern: &str, text: &str, fold: bool) -> bool {
     matches[t.len()]
 }
 
-/// A fresh bearer token: 64 hex characters from the process's random hasher
-/// keys, the time and a sequence number (unique, unguessable enough for tests).
-pub fn random_token(seq: u64) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = sha2::Sha256::new();
-    for _ in 0..2 {
-        let mut x = std::collections::hash_map::RandomState::new().build_hasher();
-        x.write_u64(seq);
-        sha2::Digest::update(&mut h, x.finish().to_le_bytes());
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    sha2::Digest::update(&mut h, nanos.to_le_bytes());
-    sha2::Digest::update(&mut h, seq.to_le_bytes());
-    hex::encode(sha2::Digest::finalize(h))
+/// A fresh bearer token: 64 hex characters from the core's random source.
+pub fn new_token() -> String {
+    hex::encode(clock::random_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::http;
 
     #[test]
     fn signature_of_the_first_shared_vector() {
@@ -152,7 +97,7 @@ mod tests {
     #[test]
     fn forms_and_patterns() {
         assert_eq!(
-            parse_form(b"a=b%26c&d=e+f&g&h=%zz"),
+            http::form_pairs(b"a=b%26c&d=e+f&g&h=%zz"),
             [
                 ("a".to_string(), "b&c".to_string()),
                 ("d".into(), "e f".into()),
@@ -160,7 +105,10 @@ mod tests {
                 ("h".into(), "%zz".into()),
             ]
         );
-        assert_eq!(parse_form(b"x=%2"), [("x".to_string(), "%2".to_string())]);
+        assert_eq!(
+            http::form_pairs(b"x=%2"),
+            [("x".to_string(), "%2".to_string())]
+        );
         assert!(like("_acme-challenge", "xacme-challenge", true));
         assert!(like("_ACME-challenge", "_acme-challenge", true));
         assert!(!like("_ACME-challenge", "_acme-challenge", false));
@@ -170,7 +118,7 @@ mod tests {
 
     #[test]
     fn tokens_differ() {
-        let (a, b) = (random_token(1), random_token(1));
+        let (a, b) = (new_token(), new_token());
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
     }

@@ -13,16 +13,14 @@ use crate::core::clock::Now;
 use crate::core::cloud::{Cloud, Ctx};
 use crate::core::control::{Fault, FaultKind};
 use crate::core::http::{Handled, Req, Resp};
-use crate::core::served::{DnsRrset, ServedZones};
+use crate::core::served::{DnsRrset, ServedZones, group_rrsets};
 pub use state::OvhSeed;
-use state::{OvhState, Published, Request};
+use state::{OvhState, Published};
 
 /// The simulated OVHcloud account.
 pub(crate) struct Ovh {
     state: OvhState,
     served: ServedZones,
-    /// SOA serial per zone, bumped by each refresh.
-    serials: Vec<(String, u32)>,
 }
 
 /// A record target in the served (API text) form: TXT quoted.
@@ -36,25 +34,11 @@ fn served_value(field_type: &str, target: &str) -> String {
 
 /// A published snapshot as the served model takes it: one set per name and type.
 fn rrsets(zone: &str, p: &Published) -> Vec<DnsRrset> {
-    let mut out: Vec<DnsRrset> = Vec::new();
-    for r in &p.records {
-        let name = r.fqdn(zone).to_ascii_lowercase();
+    group_rrsets(p.records.iter().map(|r| {
         let rtype = r.field_type.to_ascii_uppercase();
         let value = served_value(&rtype, &r.target);
-        match out.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
-            Some(s) => {
-                s.ttl = s.ttl.min(r.ttl);
-                s.records.push(value);
-            }
-            None => out.push(DnsRrset {
-                name,
-                rtype,
-                ttl: r.ttl,
-                records: vec![value],
-            }),
-        }
-    }
-    out
+        (r.fqdn(zone).to_ascii_lowercase(), rtype, r.ttl, value)
+    }))
 }
 
 impl Ovh {
@@ -68,7 +52,6 @@ impl Ovh {
         let mut state =
             OvhState::from_seed(&seed, now.sim_secs()).map_err(|e| anyhow::anyhow!(e))?;
         let mut served = ServedZones::default();
-        let mut serials = Vec::new();
         for zone in state.zone_names() {
             let dotted = format!("{zone}.");
             served.add_zone(&dotted, &format!("hostmaster@{zone}"), 1);
@@ -77,29 +60,23 @@ impl Ovh {
             }
             // The seed's records count as published at the start.
             let _ = state.take_published(&zone);
-            serials.push((zone, 1));
         }
         served.settle_seed();
-        Ok(Ovh {
-            state,
-            served,
-            serials,
-        })
+        Ok(Ovh { state, served })
     }
 
-    /// Publishes every refresh the last request made.
+    /// Publishes every refresh the last request made; each bumps the serial.
     fn publish(&mut self, ctx: &Ctx<'_>) {
-        for (zone, serial) in &mut self.serials {
-            if let Some(p) = self.state.take_published(zone) {
+        for zone in self.state.zone_names() {
+            if let Some(p) = self.state.take_published(&zone) {
                 let dotted = format!("{zone}.");
                 self.served.publish_zone(
                     &dotted,
-                    &rrsets(zone, &p),
+                    &rrsets(&zone, &p),
                     ctx.now.mono_ms,
                     ctx.propagation_ms,
                 );
-                *serial += 1;
-                self.served.set_serial(&dotted, *serial);
+                self.served.bump_serial(&dotted);
             }
         }
     }
@@ -107,30 +84,9 @@ impl Ovh {
 
 impl Cloud for Ovh {
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
-        let a = self.state.handle(
-            &Request {
-                method: &req.method,
-                path: &req.raw_path,
-                query: &req.raw_query,
-                headers: &req.headers,
-                body: &req.body,
-            },
-            ctx.now.sim_secs(),
-        );
+        let handled = self.state.handle(req, ctx.now.sim_secs());
         self.publish(ctx);
-        let mut resp = Resp::json(a.status, &Value::Null);
-        resp.body = a.body;
-        resp.headers = a
-            .headers
-            .into_iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
-            .collect();
-        Handled {
-            access_key: a.identity,
-            auth: a.auth,
-            code: a.code,
-            ..Handled::new(resp)
-        }
+        handled
     }
 
     fn served(&mut self) -> &mut ServedZones {

@@ -48,6 +48,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::core::http::{self, Handled, Req, Resp};
+
 /// The token endpoint's path on the simulator.
 pub const TOKEN_PATH: &str = "/auth/oauth2/token";
 /// Where API v1 lives on the simulator.
@@ -198,52 +200,20 @@ pub struct SeedClassicKey {
     pub consumer_key: String,
 }
 
-/// One request as received.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    pub method: &'a str,
-    /// Path as on the request line (no query).
-    pub path: &'a str,
-    /// Query as on the request line, without `?` (empty when none).
-    pub query: &'a str,
-    pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
-}
-
-/// The answer, and what the core's request log wants to know.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// How the request authenticated or tried to: `bearer`, `ovh-signature`, `client_credentials`.
-    pub auth: Option<&'static str>,
-    /// Who: a service account's client id, an application key (never a secret).
-    pub identity: Option<String>,
-    /// The error's class or code, for the log.
-    pub code: Option<String>,
-}
-
-fn json_answer(status: u16, body: &Value) -> Answer {
-    Answer {
-        status,
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body: body.to_string().into_bytes(),
-        auth: None,
-        identity: None,
-        code: None,
-    }
+/// A JSON answer (`Content-Type: application/json`).
+fn json_answer(status: u16, body: &Value) -> Handled {
+    Handled::new(Resp::json(status, body))
 }
 
 /// `{"class","message"}`, OVH's API error.
-fn class_error(status: u16, class: &str, message: &str) -> Answer {
+fn class_error(status: u16, class: &str, message: &str) -> Handled {
     let mut a = json_answer(status, &json!({"class": class, "message": message}));
     a.code = Some(class.into());
     a
 }
 
 /// `{"errorCode","httpCode","message"}`, OVH's authentication error.
-fn code_error(status: u16, code: &str, http: &str, message: &str) -> Answer {
+fn code_error(status: u16, code: &str, http: &str, message: &str) -> Handled {
     let mut a = json_answer(
         status,
         &json!({"errorCode": code, "httpCode": http, "message": message}),
@@ -252,11 +222,11 @@ fn code_error(status: u16, code: &str, http: &str, message: &str) -> Answer {
     a
 }
 
-fn not_found() -> Answer {
+fn not_found() -> Handled {
     class_error(404, "Client::NotFound", "This service does not exist")
 }
 
-fn denied(action: &str) -> Answer {
+fn denied(action: &str) -> Handled {
     let mut a = json_answer(
         403,
         &json!({"class": "Client::Forbidden", "message": "User not granted for this request",
@@ -344,8 +314,6 @@ pub struct OvhState {
     pub apex_sub_domain_null: bool,
     /// Every refresh: (zone, simulated unix time).
     refreshes: Vec<(String, i64)>,
-    /// Sequence for token uniqueness (with a random seed).
-    issued: u64,
 }
 
 impl OvhState {
@@ -366,7 +334,6 @@ impl OvhState {
                 .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS),
             apex_sub_domain_null: seed.apex_sub_domain_null,
             refreshes: Vec::new(),
-            issued: 0,
         };
         for z in &seed.zones {
             let name = z.name.trim_end_matches('.').to_ascii_lowercase();
@@ -406,14 +373,14 @@ impl OvhState {
     }
 
     /// Answers one request at simulated unix time `now`.
-    pub fn handle(&mut self, req: &Request<'_>, now: i64) -> Answer {
-        if req.path == TOKEN_PATH {
+    pub fn handle(&mut self, req: &Req, now: i64) -> Handled {
+        if req.raw_path == TOKEN_PATH {
             if req.method != "POST" {
                 return class_error(405, "Client::MethodNotAllowed", "POST only");
             }
             return self.token(req, now);
         }
-        let Some(rest) = req.path.strip_prefix(API_PREFIX) else {
+        let Some(rest) = req.raw_path.strip_prefix(API_PREFIX) else {
             return not_found();
         };
         if rest == "/auth/time" && req.method == "GET" {
@@ -424,7 +391,7 @@ impl OvhState {
                 "x-ovh-signature",
             ]
             .iter()
-            .any(|h| auth::header(req.headers, h).is_some());
+            .any(|h| req.header(h).is_some());
             if signed {
                 return class_error(
                     400,
@@ -444,11 +411,11 @@ impl OvhState {
         };
         let mut a = self.route(req, rest, &who, now);
         a.auth = Some(auth);
-        a.identity = Some(identity);
+        a.access_key = Some(identity);
         a
     }
 
-    fn token(&mut self, req: &Request<'_>, now: i64) -> Answer {
+    fn token(&mut self, req: &Req, now: i64) -> Handled {
         let fail = |status: u16, error: &str, description: &str| {
             let mut a = json_answer(
                 status,
@@ -458,14 +425,14 @@ impl OvhState {
             a.auth = Some("client_credentials");
             a
         };
-        let form_type = auth::header(req.headers, "content-type").unwrap_or("");
+        let form_type = req.header("content-type").unwrap_or("");
         if !form_type
             .to_ascii_lowercase()
             .starts_with("application/x-www-form-urlencoded")
         {
             return fail(400, "invalid_request", "form body expected");
         }
-        let form = auth::parse_form(req.body);
+        let form = http::form_pairs(&req.body);
         let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         if get("grant_type") != Some("client_credentials") {
             return fail(400, "unsupported_grant_type", "client_credentials only");
@@ -482,11 +449,10 @@ impl OvhState {
             .position(|a| a.client_id == id && a.client_secret == secret)
         else {
             let mut a = fail(401, "invalid_client", "client authentication failed");
-            a.identity = Some(id.to_string());
+            a.access_key = Some(id.to_string());
             return a;
         };
-        self.issued += 1;
-        let token = auth::random_token(self.issued);
+        let token = auth::new_token();
         let lifetime = self.token_lifetime_secs;
         self.tokens.push(IssuedToken {
             token: token.clone(),
@@ -499,13 +465,13 @@ impl OvhState {
                     "expires_in": lifetime, "scope": "all"}),
         );
         a.auth = Some("client_credentials");
-        a.identity = Some(id.to_string());
+        a.access_key = Some(id.to_string());
         a
     }
 
-    fn authenticate(&self, req: &Request<'_>, now: i64) -> Result<Who, Answer> {
-        let bearer = auth::header(req.headers, "authorization");
-        let app = auth::header(req.headers, "x-ovh-application");
+    fn authenticate(&self, req: &Req, now: i64) -> Result<Who, Handled> {
+        let bearer = req.header("authorization");
+        let app = req.header("x-ovh-application");
         match (bearer, app) {
             (Some(_), Some(_)) => Err(class_error(
                 400,
@@ -536,7 +502,7 @@ impl OvhState {
         }
     }
 
-    fn check_classic(&self, req: &Request<'_>, ak: &str, now: i64) -> Result<Who, Answer> {
+    fn check_classic(&self, req: &Req, ak: &str, now: i64) -> Result<Who, Handled> {
         let Some(i) = self.classic.iter().position(|k| k.application_key == ak) else {
             return Err(code_error(
                 403,
@@ -546,7 +512,7 @@ impl OvhState {
             ));
         };
         let key = &self.classic[i];
-        if auth::header(req.headers, "x-ovh-consumer") != Some(key.consumer_key.as_str()) {
+        if req.header("x-ovh-consumer") != Some(key.consumer_key.as_str()) {
             return Err(code_error(
                 403,
                 "INVALID_CREDENTIAL",
@@ -554,7 +520,7 @@ impl OvhState {
                 "This credential does not exist",
             ));
         }
-        let ts = auth::header(req.headers, "x-ovh-timestamp").unwrap_or("");
+        let ts = req.header("x-ovh-timestamp").unwrap_or("");
         let Ok(ts_num) = ts.parse::<i64>() else {
             return Err(class_error(400, "Client::BadRequest", "Invalid signature"));
         };
@@ -566,21 +532,21 @@ impl OvhState {
                 "Query out of time",
             ));
         }
-        let host = auth::header(req.headers, "host").unwrap_or("");
-        let full_url = if req.query.is_empty() {
-            format!("http://{host}{}", req.path)
+        let host = req.header("host").unwrap_or("");
+        let full_url = if req.raw_query.is_empty() {
+            format!("http://{host}{}", req.raw_path)
         } else {
-            format!("http://{host}{}?{}", req.path, req.query)
+            format!("http://{host}{}?{}", req.raw_path, req.raw_query)
         };
         let want = auth::classic_signature(
             &key.application_secret,
             &key.consumer_key,
-            req.method,
+            &req.method,
             &full_url,
-            req.body,
+            &req.body,
             ts,
         );
-        if auth::header(req.headers, "x-ovh-signature") != Some(want.as_str()) {
+        if req.header("x-ovh-signature") != Some(want.as_str()) {
             return Err(class_error(400, "Client::BadRequest", "Invalid signature"));
         }
         Ok(Who::Classic(i))
@@ -596,12 +562,12 @@ impl OvhState {
         }
     }
 
-    fn route(&mut self, req: &Request<'_>, rest: &str, who: &Who, now: i64) -> Answer {
+    fn route(&mut self, req: &Req, rest: &str, who: &Who, now: i64) -> Handled {
         let Some(tail) = rest.strip_prefix("/domain/zone") else {
             return not_found();
         };
         let parts: Vec<&str> = tail.split('/').skip(1).collect();
-        match (req.method, parts.as_slice()) {
+        match (req.method.as_str(), parts.as_slice()) {
             ("GET", []) => {
                 if !self.allowed(who, action::ZONE_GET, "*") {
                     return denied(action::ZONE_GET);
@@ -624,10 +590,10 @@ impl OvhState {
         method: &str,
         zone: &str,
         more: &[&str],
-        req: &Request<'_>,
+        req: &Req,
         who: &Who,
         now: i64,
-    ) -> Answer {
+    ) -> Handled {
         let needed = match (method, more) {
             ("GET", []) => action::ZONE_GET,
             ("GET", ["record"] | ["record", _]) => action::RECORD_GET,
@@ -649,7 +615,7 @@ impl OvhState {
                         "dnssecSupported": false, "hasDnsAnycast": false}),
             ),
             ("GET", ["record"]) => {
-                let q = auth::parse_form(req.query.as_bytes());
+                let q = http::form_pairs(req.raw_query.as_bytes());
                 let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
                 let (ft, sub) = (get("fieldType"), get("subDomain"));
                 let ids: Vec<u64> = z
@@ -682,7 +648,7 @@ impl OvhState {
                 }
             }
             ("POST", ["record"]) => {
-                let Ok(body) = serde_json::from_slice::<Value>(req.body) else {
+                let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
                     return class_error(400, "Client::BadRequest", "Invalid JSON body");
                 };
                 let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
@@ -867,20 +833,11 @@ mod tests {
         headers: &[(String, String)],
         body: &str,
         now: i64,
-    ) -> (u16, Value, Answer) {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let a = s.handle(
-            &Request {
-                method,
-                path,
-                query,
-                headers,
-                body: body.as_bytes(),
-            },
-            now,
-        );
-        let v = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
-        (a.status, v, a)
+    ) -> (u16, Value, Handled) {
+        let req = Req::new(method, target, headers.to_vec(), body.as_bytes().to_vec());
+        let a = s.handle(&req, now);
+        let v = serde_json::from_slice(&a.resp.body).unwrap_or(Value::Null);
+        (a.resp.status, v, a)
     }
 
     fn token(s: &mut OvhState, id: &str, secret: &str) -> (u16, Value) {
@@ -921,7 +878,7 @@ mod tests {
         )]);
         let (st, _, a) = call(&mut s, "GET", "/1.0/domain/zone", &auth, "", NOW + 99);
         assert_eq!(
-            (st, a.auth, a.identity.as_deref()),
+            (st, a.auth, a.access_key.as_deref()),
             (200, Some("bearer"), Some("sa-all"))
         );
         // Expired after its lifetime.
@@ -1360,7 +1317,7 @@ mod tests {
             "",
             NOW,
         );
-        assert_eq!((st, a.body.as_slice()), (200, b"null".as_slice()));
+        assert_eq!((st, a.resp.body.as_slice()), (200, b"null".as_slice()));
     }
 
     #[test]

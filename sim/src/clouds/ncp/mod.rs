@@ -16,9 +16,9 @@ use crate::core::clock::Now;
 use crate::core::cloud::{Cloud, Ctx};
 use crate::core::control::{Fault, FaultKind};
 use crate::core::http::{Handled, Req, Resp};
-use crate::core::served::{DnsRrset, ServedZones};
+use crate::core::served::{DnsRrset, ServedZones, group_rrsets};
 
-use state::{Applied, MetadataMode, NcpSeed, NcpState, Record, Request};
+use state::{Applied, MetadataMode, NcpSeed, NcpState, Record};
 
 /// Contact of the SOA the DNS answers with.
 const SOA_EMAIL: &str = "hostmaster.ncloud.com.";
@@ -27,8 +27,6 @@ const SOA_EMAIL: &str = "hostmaster.ncloud.com.";
 pub(crate) struct Ncp {
     state: NcpState,
     served: ServedZones,
-    /// SOA serial per domain (absolute name), bumped at each apply.
-    serials: Vec<(String, u32)>,
 }
 
 fn absolute(domain: &str) -> String {
@@ -38,65 +36,43 @@ fn absolute(domain: &str) -> String {
 /// The domain's records as DNS serves them: one set per name and type
 /// (`@` is the apex); NS and SOA are the core's.
 fn snapshot(zone: &str, records: &[Record]) -> Vec<DnsRrset> {
-    let mut out: Vec<DnsRrset> = Vec::new();
-    for r in records {
-        if r.rtype == "NS" || r.rtype == "SOA" {
-            continue;
-        }
-        let name = if r.host == "@" {
-            zone.to_string()
-        } else {
-            format!("{}.{zone}", r.host.to_ascii_lowercase())
-        };
-        match out
-            .iter_mut()
-            .find(|s| s.name == name && s.rtype == r.rtype)
-        {
-            Some(s) => {
-                s.ttl = s.ttl.min(r.ttl);
-                s.records.push(r.content.clone());
-            }
-            None => out.push(DnsRrset {
-                name,
-                rtype: r.rtype.clone(),
-                ttl: r.ttl,
-                records: vec![r.content.clone()],
+    group_rrsets(
+        records
+            .iter()
+            .filter(|r| r.rtype != "NS" && r.rtype != "SOA")
+            .map(|r| {
+                let name = if r.host == "@" {
+                    zone.to_string()
+                } else {
+                    format!("{}.{zone}", r.host.to_ascii_lowercase())
+                };
+                (name, r.rtype.clone(), r.ttl, r.content.clone())
             }),
-        }
-    }
-    out
+    )
 }
 
 impl Ncp {
     pub fn from_seed(seed: &NcpSeed) -> anyhow::Result<Ncp> {
         let state = NcpState::from_seed(seed).map_err(|e| anyhow::anyhow!(e))?;
         let mut served = ServedZones::default();
-        let mut serials = Vec::new();
         for d in state.domain_names() {
             let zone = absolute(&d);
             served.add_zone(&zone, SOA_EMAIL, 1);
             let records = state.published(&d).unwrap_or_default();
             served.publish_zone(&zone, &snapshot(&zone, records), 0, 0);
-            serials.push((zone, 1));
         }
         served.settle_seed();
-        Ok(Ncp {
-            state,
-            served,
-            serials,
-        })
+        Ok(Ncp { state, served })
     }
 
-    /// Hands the applies of the last request to DNS, `delay_ms` later.
+    /// Hands the applies of the last request to DNS, `delay_ms` later; each
+    /// bumps the domain's serial.
     fn publish(&mut self, applies: Vec<Applied>, now: &Now, delay_ms: u64) {
         for a in applies {
             let zone = absolute(&a.domain);
             self.served
                 .publish_zone(&zone, &snapshot(&zone, &a.records), now.mono_ms, delay_ms);
-            if let Some((_, serial)) = self.serials.iter_mut().find(|(z, _)| *z == zone) {
-                *serial += 1;
-                self.served.set_serial(&zone, *serial);
-            }
+            self.served.bump_serial(&zone);
         }
     }
 }
@@ -110,14 +86,7 @@ impl Cloud for Ncp {
 
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
         let now_ms = ctx.now.sim_us.div_euclid(1000);
-        let r = Request {
-            method: &req.method,
-            path: &req.raw_path,
-            query: &req.raw_query,
-            headers: &req.headers,
-            body: &req.body,
-        };
-        let Some(a) = self.state.handle(&r, now_ms) else {
+        let Some(mut h) = self.state.answer(req, now_ms) else {
             // The gateway's answer to a path it does not know.
             return Handled::new(Resp::json(
                 404,
@@ -126,34 +95,17 @@ impl Cloud for Ncp {
         };
         let applies = self.state.take_applies();
         self.publish(applies, ctx.now, ctx.propagation_ms);
-        let content_type = match a
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
-        {
-            Some((_, v)) if v.starts_with("application/json") => "application/json",
-            _ => "text/plain",
+        // On the wire as before: JSON as `application/json`, the rest (and
+        // the body-less answer) as `text/plain`.
+        h.resp.content_type = if h.resp.content_type.starts_with("application/json") {
+            "application/json"
+        } else {
+            "text/plain"
         };
-        let signed = req.raw_path.starts_with(state::DNS_PREFIX);
-        Handled {
-            resp: Resp {
-                status: a.status,
-                content_type,
-                // Content-Type goes apart; the core adds Date from the same clock.
-                headers: a
-                    .headers
-                    .into_iter()
-                    .filter(|(k, _)| {
-                        !k.eq_ignore_ascii_case("Content-Type") && !k.eq_ignore_ascii_case("Date")
-                    })
-                    .collect(),
-                body: a.body,
-            },
-            access_key: a.access_key,
-            auth: signed.then_some("aksk"),
-            issued: a.issued,
-            code: a.code,
+        if req.raw_path.starts_with(state::DNS_PREFIX) {
+            h.auth = Some("aksk");
         }
+        h
     }
 
     fn served(&mut self) -> &mut ServedZones {

@@ -23,6 +23,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::core::clock;
+use crate::core::http::{self, Handled, Req, Resp};
+
+/// Global DNS's and the gateway's JSON type.
+const JSON: &str = "application/json;charset=UTF-8";
+
 /// Where the DNS API lives on the simulator's port (the real gateway's prefix).
 pub const DNS_PREFIX: &str = "/dns/v1";
 /// Metadata paths.
@@ -208,7 +214,9 @@ struct TempKey {
     expires_ms: i64,
 }
 
-/// One request as received.
+/// One request as received, for in-process use of [`NcpState::handle`]
+/// (the product's NCP tests drive the model through it, without sockets);
+/// the simulator itself hands the model the core's `Req`.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub method: &'a str,
@@ -220,7 +228,8 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-/// One answer and what the log should say of it.
+/// [`NcpState::handle`]'s answer: the core's `Handled` flattened, with its
+/// `Content-Type` and `Date` headers.
 #[derive(Debug, Clone, Default)]
 pub struct Answer {
     pub status: u16,
@@ -247,89 +256,11 @@ pub struct NcpState {
     tokens: Vec<(String, i64)>,
     domains: Vec<Domain>,
     next_id: u64,
-    serial: u64,
     rollbacks: Vec<(String, i64)>,
     applies: Vec<Applied>,
     /// An apply of a domain with nothing pending is refused (`X00006`): how
     /// NCP answers one is undocumented, so tests can make it fail.
     pub refuse_empty_apply: bool,
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-fn query_param<'q>(q: &'q str, k: &str) -> Option<&'q str> {
-    q.split('&')
-        .find_map(|kv| kv.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
-}
-
-/// Decodes `%XX` (and nothing else: `+` is a plus).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// `YYYY-MM-DDThh:mm:ssZ` of a time in ms since the Unix epoch.
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    // Civil date from days (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Standard base64 with padding, written here so the simulator shares nothing
-/// with the product.
-pub fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                A[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// The v2 signature as the gateway computes it over what it received.
@@ -343,32 +274,23 @@ pub fn expected_signature(
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("{method} {target}\n{ts}\n{access}").as_bytes());
-    base64(&mac.finalize().into_bytes())
+    http::base64(&mac.finalize().into_bytes())
 }
 
-fn json_answer(status: u16, body: Value) -> Answer {
-    Answer {
-        status,
-        headers: vec![(
-            "Content-Type".into(),
-            "application/json;charset=UTF-8".into(),
-        )],
-        body: body.to_string().into_bytes(),
-        ..Answer::default()
-    }
+/// JSON as Global DNS and the gateway send it.
+fn json_answer(status: u16, body: Value) -> Handled {
+    Handled::new(Resp {
+        content_type: JSON,
+        ..Resp::json(status, &body)
+    })
 }
 
-fn text_answer(status: u16, text: &str) -> Answer {
-    Answer {
-        status,
-        headers: vec![("Content-Type".into(), "text/plain".into())],
-        body: text.as_bytes().to_vec(),
-        ..Answer::default()
-    }
+fn text_answer(status: u16, text: &str) -> Handled {
+    Handled::new(Resp::text(status, "text/plain", text))
 }
 
 /// The gateway's own refusal.
-fn gateway(status: u16, code: &str, message: &str, details: &str) -> Answer {
+fn gateway(status: u16, code: &str, message: &str, details: &str) -> Handled {
     let mut a = json_answer(
         status,
         json!({"error": {"errorCode": code, "message": message, "details": details}}),
@@ -378,7 +300,7 @@ fn gateway(status: u16, code: &str, message: &str, details: &str) -> Answer {
 }
 
 /// Global DNS's refusal.
-fn fail(status: u16, code: &str, message: &str) -> Answer {
+fn fail(status: u16, code: &str, message: &str) -> Handled {
     let mut a = json_answer(
         status,
         json!({"result": "FAIL", "error": {"errorCode": code, "message": message,
@@ -408,7 +330,6 @@ impl NcpState {
             tokens: Vec::new(),
             domains: Vec::new(),
             next_id: 2_600_000,
-            serial: 0,
             rollbacks: Vec::new(),
             applies: Vec::new(),
             refuse_empty_apply: false,
@@ -454,20 +375,9 @@ impl NcpState {
         self.next_id
     }
 
+    /// `prefix` and `len` upper-case hex digits from the core's random source.
     fn fresh(&mut self, prefix: &str, len: usize) -> String {
-        // Deterministic but unguessable enough for a loopback test tool.
-        self.serial += 1;
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(b"otc-sim ncp").expect("any key length");
-        mac.update(&self.serial.to_le_bytes());
-        mac.update(prefix.as_bytes());
-        let hex: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
-        format!("{prefix}{}", &hex[..len.min(hex.len())])
+        format!("{prefix}{}", clock::random_string(b"0123456789ABCDEF", len))
     }
 
     /// Every secret the simulator knows or handed out (static and temporary
@@ -549,34 +459,59 @@ impl NcpState {
     /// Answers one request at simulated time `now_ms` (ms since the Unix
     /// epoch); `None` when the path is not NCP's. Every answer has a `Date`.
     pub fn handle(&mut self, req: &Request<'_>, now_ms: i64) -> Option<Answer> {
-        let mut a = if req.path == TOKEN_PATH
-            || req.path == CREDENTIALS_PATH
-            || req.path.starts_with(&format!("{CREDENTIALS_PATH}/"))
-        {
-            self.metadata(req, now_ms)
-        } else if req.path.starts_with(&format!("{DNS_PREFIX}/")) {
-            self.dns(req, now_ms)
+        let target = if req.query.is_empty() {
+            req.path.to_string()
         } else {
-            return None;
+            format!("{}?{}", req.path, req.query)
         };
+        let r = Req::new(req.method, &target, req.headers.to_vec(), req.body.to_vec());
+        let h = self.answer(&r, now_ms)?;
+        let mut headers = Vec::new();
+        if !h.resp.content_type.is_empty() {
+            headers.push(("Content-Type".to_string(), h.resp.content_type.to_string()));
+        }
+        headers.extend(h.resp.headers);
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(now_ms.max(0) as u64);
-        a.headers.push(("Date".into(), httpdate::fmt_http_date(t)));
-        Some(a)
+        headers.push(("Date".into(), httpdate::fmt_http_date(t)));
+        Some(Answer {
+            status: h.resp.status,
+            headers,
+            body: h.resp.body,
+            access_key: h.access_key,
+            code: h.code,
+            issued: h.issued,
+        })
     }
 
-    fn metadata(&mut self, req: &Request<'_>, now_ms: i64) -> Answer {
+    /// Answers one request of the core at simulated time `now_ms` (ms since
+    /// the Unix epoch); `None` when the path is not NCP's. The core adds `Date`.
+    pub(crate) fn answer(&mut self, req: &Req, now_ms: i64) -> Option<Handled> {
+        if req.raw_path == TOKEN_PATH
+            || req.raw_path == CREDENTIALS_PATH
+            || req.raw_path.starts_with(&format!("{CREDENTIALS_PATH}/"))
+        {
+            Some(self.metadata(req, now_ms))
+        } else if req.raw_path.starts_with(&format!("{DNS_PREFIX}/")) {
+            Some(self.dns(req, now_ms))
+        } else {
+            None
+        }
+    }
+
+    fn metadata(&mut self, req: &Req, now_ms: i64) -> Handled {
         if !self.metadata_enabled {
             return text_answer(404, "Path Not found.");
         }
         self.tokens.retain(|(_, exp)| *exp > now_ms);
-        if req.path == TOKEN_PATH {
+        if req.raw_path == TOKEN_PATH {
             if self.metadata == MetadataMode::Absent {
                 return text_answer(404, "Path Not found.");
             }
             if req.method != "PUT" {
                 return text_answer(405, "Method Not Allowed");
             }
-            let ttl = header(req.headers, "X-NCP-METADATA-TOKEN-TTL-SECONDS")
+            let ttl = req
+                .header("X-NCP-METADATA-TOKEN-TTL-SECONDS")
                 .and_then(|v| v.trim().parse::<i64>().ok());
             let Some(ttl) = ttl.filter(|t| (1..=21600).contains(t)) else {
                 return text_answer(400, "Bad Request");
@@ -588,7 +523,7 @@ impl NcpState {
         if req.method != "GET" {
             return text_answer(405, "Method Not Allowed");
         }
-        match header(req.headers, "X-NCP-METADATA-TOKEN") {
+        match req.header("X-NCP-METADATA-TOKEN") {
             Some(t) if !self.tokens.iter().any(|(k, _)| k == t) => {
                 return text_answer(401, "Unauthorized");
             }
@@ -600,10 +535,10 @@ impl NcpState {
         let Some(role) = self.role.clone() else {
             return text_answer(404, "Path Not found.");
         };
-        if req.path == CREDENTIALS_PATH {
+        if req.raw_path == CREDENTIALS_PATH {
             return text_answer(200, &role.id);
         }
-        if req.path[CREDENTIALS_PATH.len() + 1..] != role.id {
+        if req.raw_path[CREDENTIALS_PATH.len() + 1..] != role.id {
             return text_answer(404, "Path Not found.");
         }
         // The same key until it is within a minute of expiring, like the real service's cache.
@@ -628,8 +563,8 @@ impl NcpState {
         let mut a = json_answer(
             200,
             json!({"Type": "NCP-HMAC", "AccessKeyId": key.access, "SecretAccessKey": key.secret,
-                   "Expiration": rfc3339(key.expires_ms), "Token": "",
-                   "LastUpdated": rfc3339(now_ms), "Code": "Success"}),
+                   "Expiration": clock::format_rfc3339_secs(key.expires_ms.div_euclid(1000)), "Token": "",
+                   "LastUpdated": clock::format_rfc3339_secs(now_ms.div_euclid(1000)), "Code": "Success"}),
         );
         a.access_key = Some(key.access.clone());
         a.issued = Some(key.access);
@@ -637,13 +572,13 @@ impl NcpState {
     }
 
     /// The gateway: the v2 signature over what was received, the window, the key.
-    fn authenticate(&self, req: &Request<'_>, now_ms: i64) -> Result<String, Box<Answer>> {
+    fn authenticate(&self, req: &Req, now_ms: i64) -> Result<String, Box<Handled>> {
         let denied =
             |details: &str| Box::new(gateway(401, "200", "Authentication Failed", details));
         let (Some(ts), Some(ak), Some(sig)) = (
-            header(req.headers, "x-ncp-apigw-timestamp"),
-            header(req.headers, "x-ncp-iam-access-key"),
-            header(req.headers, "x-ncp-apigw-signature-v2"),
+            req.header("x-ncp-apigw-timestamp"),
+            req.header("x-ncp-iam-access-key"),
+            req.header("x-ncp-apigw-signature-v2"),
         ) else {
             return Err(denied("Invalid authentication information."));
         };
@@ -667,12 +602,12 @@ impl NcpState {
                 None => return Err(denied("Unknown access key.")),
             },
         };
-        let target = if req.query.is_empty() {
-            req.path.to_string()
+        let target = if req.raw_query.is_empty() {
+            req.raw_path.to_string()
         } else {
-            format!("{}?{}", req.path, req.query)
+            format!("{}?{}", req.raw_path, req.raw_query)
         };
-        let want = expected_signature(&secret, req.method, &target, ts, ak);
+        let want = expected_signature(&secret, &req.method, &target, ts, ak);
         if want != sig {
             let mut a = denied("Invalid signature.");
             a.access_key = Some(ak.to_string());
@@ -694,7 +629,7 @@ impl NcpState {
         Ok(ak.to_string())
     }
 
-    fn dns(&mut self, req: &Request<'_>, now_ms: i64) -> Answer {
+    fn dns(&mut self, req: &Req, now_ms: i64) -> Handled {
         let ak = match self.authenticate(req, now_ms) {
             Ok(ak) => ak,
             Err(a) => return *a,
@@ -709,13 +644,12 @@ impl NcpState {
         self.domains.iter().position(|d| d.id == id)
     }
 
-    fn dns_call(&mut self, req: &Request<'_>, now_ms: i64) -> Answer {
-        let rest = &req.path[DNS_PREFIX.len()..];
+    fn dns_call(&mut self, req: &Req, now_ms: i64) -> Handled {
+        let rest = &req.raw_path[DNS_PREFIX.len()..];
         let segs: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-        let q = req.query;
-        match (req.method, segs.as_slice()) {
+        match (req.method.as_str(), segs.as_slice()) {
             ("GET", ["ncpdns", "domain"]) => {
-                let filter = query_param(q, "domainName").map(percent_decode);
+                let filter = req.param("domainName");
                 let items: Vec<Value> = self
                     .domains
                     .iter()
@@ -730,16 +664,15 @@ impl NcpState {
                                     "dnssecYn": false, "status": "SUCCESS"})
                     })
                     .collect();
-                page(items, q)
+                page(items, req)
             }
             ("GET", ["ncpdns", "record", id]) => {
                 let Some(i) = self.domain_index(id) else {
                     return fail(404, "X00002", "domain not found");
                 };
                 let d = &self.domains[i];
-                let rtype = query_param(q, "recordType").map(|t| t.to_ascii_uppercase());
-                let search =
-                    query_param(q, "searchContent").map(|s| percent_decode(s).to_ascii_lowercase());
+                let rtype = req.param("recordType").map(|t| t.to_ascii_uppercase());
+                let search = req.param("searchContent").map(|s| s.to_ascii_lowercase());
                 let items: Vec<Value> = d
                     .records
                     .iter()
@@ -759,13 +692,13 @@ impl NcpState {
                                     "lbRegionCode": null, "delYn": false})
                     })
                     .collect();
-                page(items, q)
+                page(items, req)
             }
             ("POST", ["ncpdns", "record", id]) => {
                 let Some(i) = self.domain_index(id) else {
                     return fail(404, "X00002", "domain not found");
                 };
-                let Ok(items) = serde_json::from_slice::<Vec<Value>>(req.body) else {
+                let Ok(items) = serde_json::from_slice::<Vec<Value>>(&req.body) else {
                     return fail(400, "X00001", "the body must be a JSON array of records");
                 };
                 let mut new = Vec::new();
@@ -817,7 +750,7 @@ impl NcpState {
                 let Some(i) = self.domain_index(id) else {
                     return fail(404, "X00002", "domain not found");
                 };
-                let Ok(ids) = serde_json::from_slice::<Vec<u64>>(req.body) else {
+                let Ok(ids) = serde_json::from_slice::<Vec<u64>>(&req.body) else {
                     return fail(400, "X00001", "the body must be a JSON array of record ids");
                 };
                 let d = &mut self.domains[i];
@@ -838,10 +771,12 @@ impl NcpState {
                     }
                 }
                 // The docs show no success body for this call: none is sent.
-                Answer {
+                Handled::new(Resp {
                     status: 200,
-                    ..Answer::default()
-                }
+                    content_type: "",
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                })
             }
             ("PUT", ["ncpdns", "record", "apply", id]) => {
                 let Some(i) = self.domain_index(id) else {
@@ -892,10 +827,10 @@ fn record_name(domain: &str, host: &str) -> String {
 }
 
 /// A Spring page of `items` as asked by `page` (from 0) and `size` (required).
-fn page(items: Vec<Value>, q: &str) -> Answer {
+fn page(items: Vec<Value>, req: &Req) -> Handled {
     let (Some(page), Some(size)) = (
-        query_param(q, "page").and_then(|p| p.parse::<usize>().ok()),
-        query_param(q, "size").and_then(|s| s.parse::<usize>().ok()),
+        req.param("page").and_then(|p| p.parse::<usize>().ok()),
+        req.param("size").and_then(|s| s.parse::<usize>().ok()),
     ) else {
         return fail(400, "X00001", "page and size are required");
     };

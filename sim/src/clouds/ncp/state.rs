@@ -850,5 +850,5 @@ fn page(items: Vec<Value>, req: &Req) -> Handled {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
+#[path = "api/tests.rs"]
 mod tests;

@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::core::{clock, http};
 
-const VECTORS: &str = include_str!("../../../../tests/fixtures/ncp-signing-vectors.json");
+const VECTORS: &str = include_str!("../../../../../tests/fixtures/ncp-signing-vectors.json");
 const T0: i64 = 1_800_000_000_000;
 const AK: &str = "ncp_iam_BPAMKRSIMSTATIC0001";
 const SK: &str = "ncp_iam_BPKMKRSIMSECRET00000000000000001";

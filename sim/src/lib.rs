@@ -95,8 +95,18 @@ use crate::core::http;
 use crate::core::server::HttpServer;
 use crate::core::world::{Core, Shared, World};
 pub use clouds::CloudKind;
-/// NAVER Cloud's model, for in-process tests of the product's NCP pieces.
-pub use clouds::ncp::state as ncp;
+/// NAVER Cloud's model, for in-process tests of the product's NCP pieces:
+/// [`ncp::NcpState::handle`] answers one [`ncp::Request`] at a simulated time.
+pub mod ncp {
+    pub use crate::clouds::ncp::api::{Answer, DNS_PREFIX, MAX_PAGE_SIZE, Request};
+    pub use crate::clouds::ncp::auth::{
+        CREDENTIALS_PATH, TOKEN_PATH, WINDOW_MS, expected_signature,
+    };
+    pub use crate::clouds::ncp::seed::{
+        MetadataMode, NcpSeed, NcpSeedDomain, NcpSeedKey, NcpSeedRecord, NcpSeedRole,
+    };
+    pub use crate::clouds::ncp::state::{Applied, NcpState, Record};
+}
 use clouds::otc::{cce, metadata};
 
 /// How to start a [`Sim`].

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clouds::ncp::state::NcpSeed;
+use crate::clouds::ncp::seed::NcpSeed;
 use crate::clouds::otc::seed::OtcSeed;
 pub use crate::clouds::otc::seed::{
     SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, TokenMode,
@@ -144,7 +144,7 @@ impl Seed {
         let mut ncp = NcpSeed::demo();
         ncp.domains[0]
             .records
-            .push(crate::clouds::ncp::state::NcpSeedRecord {
+            .push(crate::clouds::ncp::seed::NcpSeedRecord {
                 host: "_acme-challenge".into(),
                 rtype: "TXT".into(),
                 content: "keep-me".into(),

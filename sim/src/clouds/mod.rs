@@ -4,7 +4,7 @@
 //! `core::cloud::Cloud` and a constructor from its view of
 //! the seed, then add a [`CloudKind`] variant and its arms below.
 
-pub mod ncp;
+pub(crate) mod ncp;
 pub(crate) mod otc;
 pub(crate) mod ovh;
 

@@ -8,7 +8,10 @@
 //! the propagation delay later. Rollback is answered and recorded, never
 //! published (tests assert it is never called).
 
-pub mod state;
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod seed;
+pub(crate) mod state;
 
 use serde_json::{Map, Value, json};
 
@@ -18,7 +21,8 @@ use crate::core::control::{Fault, FaultKind};
 use crate::core::http::{Handled, Req, Resp};
 use crate::core::served::{DnsRrset, ServedZones, group_rrsets};
 
-use state::{Applied, MetadataMode, NcpSeed, NcpState, Record};
+use seed::{MetadataMode, NcpSeed};
+use state::{Applied, NcpState, Record};
 
 /// Contact of the SOA the DNS answers with.
 const SOA_EMAIL: &str = "hostmaster.ncloud.com.";
@@ -102,7 +106,7 @@ impl Cloud for Ncp {
         } else {
             "text/plain"
         };
-        if req.raw_path.starts_with(state::DNS_PREFIX) {
+        if req.raw_path.starts_with(api::DNS_PREFIX) {
             h.auth = Some("aksk");
         }
         h

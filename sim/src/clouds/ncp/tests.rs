@@ -1,6 +1,6 @@
 use super::*;
 use crate::core::clock::Now;
-use state::{NcpSeedDomain, NcpSeedKey, NcpSeedRecord};
+use seed::{NcpSeedDomain, NcpSeedKey, NcpSeedRecord};
 
 const AK: &str = "AKNCPTEST";
 const SK: &str = "SKNCPTEST-secret";
@@ -36,7 +36,7 @@ fn ctx<'a>(now: &'a Now, propagation_ms: u64) -> Ctx<'a> {
 
 fn call(n: &mut Ncp, now: &Now, delay: u64, method: &str, target: &str, body: &str) -> Handled {
     let ts = now.sim_us.div_euclid(1000).to_string();
-    let sig = state::expected_signature(SK, method, target, &ts, AK);
+    let sig = auth::expected_signature(SK, method, target, &ts, AK);
     let req = Req::new(
         method,
         target,
@@ -149,7 +149,7 @@ fn config_keys_and_unknown_ones() {
     n.apply_config(patch(json!({"refuse_empty_apply": true})))
         .unwrap();
     let mut with_role = seed();
-    with_role.role = Some(state::NcpSeedRole {
+    with_role.role = Some(seed::NcpSeedRole {
         id: "r1".into(),
         name: String::new(),
         dns_policy: true,

@@ -1,6 +1,8 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::clouds::ncp::auth::{CREDENTIALS_PATH, TOKEN_PATH, WINDOW_MS, expected_signature};
+use crate::clouds::ncp::seed::*;
 use crate::core::{clock, http};
 
 const VECTORS: &str = include_str!("../../../../../tests/fixtures/ncp-signing-vectors.json");

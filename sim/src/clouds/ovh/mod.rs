@@ -1,3 +1,50 @@
+//! The OVHcloud side of the simulator: the OAuth2 token endpoint, API v1's
+//! `/auth/time` and the DNS zone calls the hook makes, with Bearer and
+//! classic-signature checks on every request, IAM policies per service
+//! account, and zones whose edits are published only by a refresh.
+//!
+//! Files as in every cloud folder: `seed.rs` (the `ovh` part of the seed),
+//! `state.rs` (the model: [`OvhState`]), `api.rs` (API v1's calls,
+//! `OvhState::handle`: one request at the simulated time, pure), `auth.rs`
+//! (the token endpoint, Bearer and the classic signature, checked apart
+//! from the product's signer on purpose), and this adapter: the
+//! `core::cloud::Cloud` the core routes requests to; it logs them, injects
+//! faults, and serves what each refresh published over DNS
+//! ([`OvhState::take_published`]).
+//!
+//! # Paths
+//!
+//! - `POST /auth/oauth2/token` (`auth::TOKEN_PATH`), form `grant_type=client_credentials&
+//!   client_id=…&client_secret=…&scope=all` → `{"access_token","token_type":"Bearer",
+//!   "expires_in","scope":"all"}`; a wrong id or secret → 401 `{"error":"invalid_client"}`.
+//! - `GET /1.0/auth/time` (unauthenticated) → the simulated unix time; sent
+//!   with a bearer or a signature (`X-Ovh-Consumer`/`-Timestamp`/`-Signature`;
+//!   `X-Ovh-Application` alone is fine, go-ovh sends it) → 400: go-ovh says
+//!   `/auth` routes "are actually broken if authenticated" (the exact answer
+//!   is unconfirmed).
+//! - `GET /1.0/domain/zone`, `GET /1.0/domain/zone/{zone}`,
+//!   `GET|POST /1.0/domain/zone/{zone}/record` (`?fieldType=&subDomain=`: SQL
+//!   `LIKE`/`ILIKE` patterns, `_` and `%`), `GET|DELETE /1.0/domain/zone/{zone}/record/{id}`,
+//!   `POST /1.0/domain/zone/{zone}/refresh`.
+//!
+//! # As recorded against the real API (ovh-api.md "Corrections")
+//!
+//! - An unquoted TXT target is stored and answered quoted (`"v"`); a quoted one as sent.
+//! - `DELETE …/record/{id}` → `200 null`.
+//! - `subDomain` is `""` at the apex; the schema allows `null`, which the
+//!   `apex_sub_domain_null` knob (seed or `/_sim/config`) answers instead.
+//!
+//! # Behaviour chosen where OVH's is unconfirmed (ovh-api.md)
+//!
+//! - A bad or expired bearer: 401 `{"class":"Client::Unauthorized"}`; no
+//!   credentials at all: 401 `NOT_AUTHENTICATED`.
+//! - A classic timestamp more than `auth::MAX_SKEW_SECS` off: 400 `QUERY_TIME_OUT`.
+//! - Listing zones needs a policy over every zone (`dnsZone:apiovh:get` on
+//!   `*`); a policy scoped to some zones gets 403 there, as the issue assumes.
+//! - Classic keys may do everything (their access rules are not modelled).
+//!
+//! # The adapter
+//!
 //! The OVHcloud side as a `core::cloud::Cloud`: requests go to
 //! [`OvhState::handle`] at the simulated time; each refresh is published
 //! into the core's [`ServedZones`] as a snapshot of the zone
@@ -6,15 +53,17 @@
 
 use serde_json::{Map, Value, json};
 
-pub mod auth;
-pub mod state;
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod seed;
+pub(crate) mod state;
 
 use crate::core::clock::Now;
 use crate::core::cloud::{Cloud, Ctx};
 use crate::core::control::{Fault, FaultKind};
 use crate::core::http::{Handled, Req, Resp};
 use crate::core::served::{DnsRrset, ServedZones, group_rrsets};
-pub use state::OvhSeed;
+pub use seed::OvhSeed;
 use state::{OvhState, Published};
 
 /// The simulated OVHcloud account.

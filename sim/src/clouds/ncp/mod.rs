@@ -1,9 +1,12 @@
 //! NAVER Cloud (NCP): the instance metadata (v1/v2, server role) and Global
 //! DNS v1 behind the API Gateway signature v2, as a [`Cloud`] of the core.
 //!
-//! [`state::NcpState`] is the pure model (every request, the simulated
-//! time); this adapter turns the core's requests into its requests, its
-//! answers into log entries, and its applies into published zones: a
+//! Files as in every cloud folder: `seed.rs` (the `ncp` part of the seed),
+//! `state.rs` (the model: [`state::NcpState`]), `api.rs` (Global DNS and
+//! the model's entry points, pure over the request and the simulated
+//! time), `auth.rs` (the gateway's signature v2, instance metadata), and
+//! this adapter: it hands the model the core's requests, its answers to the
+//! log, and its applies to the served zones: a
 //! domain's records are served by DNS only after `PUT …/record/apply/{id}`,
 //! the propagation delay later. Rollback is answered and recorded, never
 //! published (tests assert it is never called).

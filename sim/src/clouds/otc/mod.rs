@@ -1,10 +1,15 @@
 //! Open Telekom Cloud (and Huawei Cloud): the ECS metadata service
 //! (`securitykey`), the DNS v2 API with its `PENDING_*` life cycle, IAM's
 //! agency, token and OIDC calls, CCE pod identity, all signed with
-//! SDK-HMAC-SHA256 (checked by `verify`).
+//! SDK-HMAC-SHA256 (checked by `auth`).
+//!
+//! Files as in every cloud folder: `seed.rs` (OTC's seed fields),
+//! `state.rs` (the DNS data), `api.rs` (the DNS v2 API), `auth.rs` (the
+//! signature check), this adapter; and OTC's extra pieces: `creds.rs` (keys
+//! accepted, lockout), `metadata.rs`, `iam.rs`, `cce.rs`, `config.rs`.
 //!
 //! DNS publishing: every accepted write is handed to the core's
-//! [`ServedZones`] at once (`store`), to be served after the propagation
+//! [`ServedZones`] at once (`state`), to be served after the propagation
 //! delay; `PENDING_*` settles separately after the pending delay.
 //!
 //! # Seed (OTC's fields; `otc-sim print-seed` prints the demo seed)

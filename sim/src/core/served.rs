@@ -173,6 +173,17 @@ impl ServedZones {
         }
     }
 
+    /// The values DNS serves at `now_ms` for `name` and `rtype`, for tests.
+    #[cfg(test)]
+    pub fn values_at(&self, now_ms: u64, name: &str, rtype: &str) -> Option<Vec<String>> {
+        self.view(now_ms)
+            .zones
+            .iter()
+            .flat_map(|z| z.rrsets.iter())
+            .find(|r| r.name == name && r.rtype == rtype)
+            .map(|r| r.records.clone())
+    }
+
     /// Whether `key` names a set still known to DNS in any zone (a cloud
     /// must not reuse the id of a set whose deletion is propagating).
     pub fn has_key(&self, key: &str) -> bool {

@@ -52,13 +52,8 @@ fn call(n: &mut Ncp, now: &Now, delay: u64, method: &str, target: &str, body: &s
 
 fn served_txt(n: &mut Ncp, at_ms: u64) -> Vec<String> {
     n.served()
-        .view(at_ms)
-        .zones
-        .iter()
-        .flat_map(|z| z.rrsets.iter())
-        .filter(|r| r.name == "_acme-challenge.example.test." && r.rtype == "TXT")
-        .flat_map(|r| r.records.clone())
-        .collect()
+        .values_at(at_ms, "_acme-challenge.example.test.", "TXT")
+        .unwrap_or_default()
 }
 
 #[test]

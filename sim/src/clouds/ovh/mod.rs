@@ -243,14 +243,7 @@ mod tests {
     }
 
     fn served_txt(o: &Ovh, mono_ms: u64, name: &str) -> Vec<String> {
-        o.served
-            .view(mono_ms)
-            .zones
-            .iter()
-            .flat_map(|z| z.rrsets.iter())
-            .filter(|s| s.name == name && s.rtype == "TXT")
-            .flat_map(|s| s.records.clone())
-            .collect()
+        o.served.values_at(mono_ms, name, "TXT").unwrap_or_default()
     }
 
     fn req(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Req {

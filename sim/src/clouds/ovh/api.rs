@@ -82,7 +82,7 @@ impl OvhState {
         }
         let who = match self.authenticate(req, now) {
             Ok(w) => w,
-            Err(a) => return a,
+            Err(a) => return *a,
         };
         let (auth, identity) = match who {
             Who::Account(i) => ("bearer", self.accounts[i].client_id.clone()),

@@ -76,15 +76,15 @@ impl OvhState {
         a
     }
 
-    pub(crate) fn authenticate(&self, req: &Req, now: i64) -> Result<Who, Handled> {
+    pub(crate) fn authenticate(&self, req: &Req, now: i64) -> Result<Who, Box<Handled>> {
         let bearer = req.header("authorization");
         let app = req.header("x-ovh-application");
         match (bearer, app) {
-            (Some(_), Some(_)) => Err(class_error(
+            (Some(_), Some(_)) => Err(Box::new(class_error(
                 400,
                 "Client::BadRequest",
                 "Bearer and application key together",
-            )),
+            ))),
             (Some(b), None) => {
                 let token = b
                     .strip_prefix("Bearer ")
@@ -92,52 +92,56 @@ impl OvhState {
                     .unwrap_or("");
                 match self.tokens.iter().find(|t| t.token == token) {
                     Some(t) if t.expires_at > now => Ok(Who::Account(t.account)),
-                    _ => Err(class_error(
+                    _ => Err(Box::new(class_error(
                         401,
                         "Client::Unauthorized",
                         "The access token is invalid or expired",
-                    )),
+                    ))),
                 }
             }
             (None, Some(ak)) => self.check_classic(req, ak, now),
-            (None, None) => Err(code_error(
+            (None, None) => Err(Box::new(code_error(
                 401,
                 "NOT_AUTHENTICATED",
                 "401 Unauthorized",
                 "You must login first",
-            )),
+            ))),
         }
     }
 
-    pub(crate) fn check_classic(&self, req: &Req, ak: &str, now: i64) -> Result<Who, Handled> {
+    pub(crate) fn check_classic(&self, req: &Req, ak: &str, now: i64) -> Result<Who, Box<Handled>> {
         let Some(i) = self.classic.iter().position(|k| k.application_key == ak) else {
-            return Err(code_error(
+            return Err(Box::new(code_error(
                 403,
                 "INVALID_KEY",
                 "403 Forbidden",
                 "This application key is invalid",
-            ));
+            )));
         };
         let key = &self.classic[i];
         if req.header("x-ovh-consumer") != Some(key.consumer_key.as_str()) {
-            return Err(code_error(
+            return Err(Box::new(code_error(
                 403,
                 "INVALID_CREDENTIAL",
                 "403 Forbidden",
                 "This credential does not exist",
-            ));
+            )));
         }
         let ts = req.header("x-ovh-timestamp").unwrap_or("");
         let Ok(ts_num) = ts.parse::<i64>() else {
-            return Err(class_error(400, "Client::BadRequest", "Invalid signature"));
+            return Err(Box::new(class_error(
+                400,
+                "Client::BadRequest",
+                "Invalid signature",
+            )));
         };
         if (ts_num - now).abs() > MAX_SKEW_SECS {
-            return Err(code_error(
+            return Err(Box::new(code_error(
                 400,
                 "QUERY_TIME_OUT",
                 "400 Bad Request",
                 "Query out of time",
-            ));
+            )));
         }
         let host = req.header("host").unwrap_or("");
         let full_url = if req.raw_query.is_empty() {
@@ -154,7 +158,11 @@ impl OvhState {
             ts,
         );
         if req.header("x-ovh-signature") != Some(want.as_str()) {
-            return Err(class_error(400, "Client::BadRequest", "Invalid signature"));
+            return Err(Box::new(class_error(
+                400,
+                "Client::BadRequest",
+                "Invalid signature",
+            )));
         }
         Ok(Who::Classic(i))
     }

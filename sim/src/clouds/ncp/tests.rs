@@ -1,3 +1,5 @@
+//! The adapter: publishing at apply, config keys, faults in NCP's formats, unknown paths.
+
 use super::*;
 use crate::core::clock::Now;
 use seed::{NcpSeedDomain, NcpSeedKey, NcpSeedRecord};

@@ -33,6 +33,11 @@ impl Now {
         self.sim_us.div_euclid(1_000_000)
     }
 
+    /// Simulated wall time in milliseconds since the Unix epoch.
+    pub fn sim_ms(&self) -> i64 {
+        self.sim_us.div_euclid(1000)
+    }
+
     /// Real wall time (ms since the epoch) at which monotonic instant `mono_ms` happened
     /// or will happen; used to stamp events with the time they *became* true.
     pub fn real_ms_at(&self, mono_ms: u64) -> i64 {

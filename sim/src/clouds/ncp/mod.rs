@@ -92,7 +92,7 @@ impl Cloud for Ncp {
     }
 
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
-        let now_ms = ctx.now.sim_us.div_euclid(1000);
+        let now_ms = ctx.now.sim_ms();
         let Some(mut h) = self.state.answer(req, now_ms) else {
             // The gateway's answer to a path it does not know.
             return Handled::new(Resp::json(
@@ -124,7 +124,7 @@ impl Cloud for Ncp {
     }
 
     fn state_json(&self, now: &Now) -> Map<String, Value> {
-        match self.state.state_json(now.sim_us.div_euclid(1000)) {
+        match self.state.state_json(now.sim_ms()) {
             Value::Object(m) => m,
             other => Map::from_iter([("ncp".to_string(), other)]),
         }

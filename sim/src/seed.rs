@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clouds::ncp::state::NcpSeed;
+use crate::clouds::ncp::seed::NcpSeed;
 use crate::clouds::otc::seed::OtcSeed;
 pub use crate::clouds::otc::seed::{
     SeedAgency, SeedCredential, SeedMetadata, SeedOidc, SeedPodIdentity, TokenMode,
@@ -132,7 +132,8 @@ impl Seed {
         );
         validate_nameservers(&self.nameservers)?;
         self.otc().validate()?;
-        crate::clouds::ovh::OvhState::from_seed(&self.ovh, 0).map_err(|e| anyhow::anyhow!(e))?;
+        crate::clouds::ovh::state::OvhState::from_seed(&self.ovh, 0)
+            .map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
     }
 
@@ -143,7 +144,7 @@ impl Seed {
         let mut ncp = NcpSeed::demo();
         ncp.domains[0]
             .records
-            .push(crate::clouds::ncp::state::NcpSeedRecord {
+            .push(crate::clouds::ncp::seed::NcpSeedRecord {
                 host: "_acme-challenge".into(),
                 rtype: "TXT".into(),
                 content: "keep-me".into(),

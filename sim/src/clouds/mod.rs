@@ -4,7 +4,7 @@
 //! `core::cloud::Cloud` and a constructor from its view of
 //! the seed, then add a [`CloudKind`] variant and its arms below.
 
-pub mod ncp;
+pub(crate) mod ncp;
 pub(crate) mod otc;
 pub(crate) mod ovh;
 
@@ -41,7 +41,7 @@ impl CloudKind {
 pub(crate) fn build(kind: CloudKind, seed: &Seed, now: &Now) -> anyhow::Result<Box<dyn Cloud>> {
     Ok(match kind {
         CloudKind::Otc => Box::new(otc::Otc::from_seed(&seed.otc(), now)?),
-        CloudKind::Ovh => Box::new(ovh::cloud::Ovh::from_seed(
+        CloudKind::Ovh => Box::new(ovh::Ovh::from_seed(
             &seed.ovh,
             &seed.normalized_nameservers(),
             now,

@@ -33,6 +33,11 @@ impl Now {
         self.sim_us.div_euclid(1_000_000)
     }
 
+    /// Simulated wall time in milliseconds since the Unix epoch.
+    pub fn sim_ms(&self) -> i64 {
+        self.sim_us.div_euclid(1000)
+    }
+
     /// Real wall time (ms since the epoch) at which monotonic instant `mono_ms` happened
     /// or will happen; used to stamp events with the time they *became* true.
     pub fn real_ms_at(&self, mono_ms: u64) -> i64 {
@@ -192,6 +197,12 @@ const MAX_HTTP_DATE_US: i64 = 253_402_300_799 * 1_000_000;
 pub(crate) fn system_time(us: i64) -> SystemTime {
     let us = us.clamp(0, MAX_HTTP_DATE_US);
     UNIX_EPOCH + std::time::Duration::from_micros(us.unsigned_abs())
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` of a time in seconds since the Unix epoch.
+pub(crate) fn format_rfc3339_secs(secs: i64) -> String {
+    let (y, mo, d, h, mi, s) = split(secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 /// 32 unpredictable bytes.

@@ -119,10 +119,15 @@ impl Config {
 
     /// The core's keys of `GET /_sim/config`.
     pub fn to_json(&self) -> Map<String, Value> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        }
+        json_object(self)
+    }
+}
+
+/// A struct's fields as a JSON object (a config's keys); empty if it is not one.
+pub(crate) fn json_object<T: Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
     }
 }
 

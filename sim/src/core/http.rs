@@ -1,6 +1,6 @@
 //! HTTP requests and answers as every handler sees them (independent of
-//! tiny_http, so handlers are testable), and the URL encoding helpers
-//! clouds share.
+//! tiny_http, so handlers are testable), and the encoding helpers clouds
+//! share (percent-encoding, query and form pairs, base64).
 
 use serde_json::Value;
 
@@ -195,6 +195,46 @@ pub(crate) fn query_pairs(raw_query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// The decoded pairs of an `application/x-www-form-urlencoded` text (a form
+/// body, or a query read as one): `+` is a space, `%XX` decoded as by
+/// [`decode`], invalid UTF-8 replaced.
+pub(crate) fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    query_pairs(&String::from_utf8_lossy(&spaced))
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Standard base64 with padding, written here so the simulator shares
+/// nothing with the product.
+pub(crate) fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                A[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +253,23 @@ mod tests {
         assert_eq!(r.param("name").as_deref(), Some("x.y"));
         assert_eq!(r.param("type").as_deref(), Some("TXT"));
         assert_eq!(r.param("marker"), None);
+    }
+
+    #[test]
+    fn forms_and_base64() {
+        assert_eq!(
+            form_pairs(b"a=b+c&d=%2B%41&e&=f&g=%zz"),
+            vec![
+                ("a".into(), "b c".into()),
+                ("d".into(), "+A".into()),
+                ("e".into(), String::new()),
+                (String::new(), "f".into()),
+                ("g".into(), "%zz".into()),
+            ]
+        );
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
     }
 
     #[test]

@@ -165,6 +165,25 @@ impl ServedZones {
         }
     }
 
+    /// Bumps the SOA serial of `zone` by one (a cloud whose publishing
+    /// is a whole-zone event: a refresh, an apply).
+    pub fn bump_serial(&mut self, zone: &str) {
+        if let Some(z) = self.zones.iter_mut().find(|z| z.name == zone) {
+            z.serial = z.serial.wrapping_add(1);
+        }
+    }
+
+    /// The values DNS serves at `now_ms` for `name` and `rtype`, for tests.
+    #[cfg(test)]
+    pub fn values_at(&self, now_ms: u64, name: &str, rtype: &str) -> Option<Vec<String>> {
+        self.view(now_ms)
+            .zones
+            .iter()
+            .flat_map(|z| z.rrsets.iter())
+            .find(|r| r.name == name && r.rtype == rtype)
+            .map(|r| r.records.clone())
+    }
+
     /// Whether `key` names a set still known to DNS in any zone (a cloud
     /// must not reuse the id of a set whose deletion is propagating).
     pub fn has_key(&self, key: &str) -> bool {
@@ -351,6 +370,29 @@ impl ServedZones {
 
 /// Longest character-string of a TXT value.
 const MAX_TXT_STRING: usize = 255;
+
+/// Records `(name, type, ttl, value)` as the served model takes them: one
+/// set per name and type, in first-seen order, with the smallest TTL.
+pub(crate) fn group_rrsets(
+    records: impl IntoIterator<Item = (String, String, u32, String)>,
+) -> Vec<DnsRrset> {
+    let mut out: Vec<DnsRrset> = Vec::new();
+    for (name, rtype, ttl, value) in records {
+        match out.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
+            Some(s) => {
+                s.ttl = s.ttl.min(ttl);
+                s.records.push(value);
+            }
+            None => out.push(DnsRrset {
+                name,
+                rtype,
+                ttl,
+                records: vec![value],
+            }),
+        }
+    }
+    out
+}
 
 /// `name` equals `zone` or lies below it (both lower-case, dot-terminated).
 pub(crate) fn in_zone(name: &str, zone: &str) -> bool {

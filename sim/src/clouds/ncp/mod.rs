@@ -1,14 +1,20 @@
 //! NAVER Cloud (NCP): the instance metadata (v1/v2, server role) and Global
 //! DNS v1 behind the API Gateway signature v2, as a [`Cloud`] of the core.
 //!
-//! [`state::NcpState`] is the pure model (every request, the simulated
-//! time); this adapter turns the core's requests into its requests, its
-//! answers into log entries, and its applies into published zones: a
+//! Files as in every cloud folder: `seed.rs` (the `ncp` part of the seed),
+//! `state.rs` (the model: [`state::NcpState`]), `api.rs` (Global DNS and
+//! the model's entry points, pure over the request and the simulated
+//! time), `auth.rs` (the gateway's signature v2, instance metadata), and
+//! this adapter: it hands the model the core's requests, its answers to the
+//! log, and its applies to the served zones: a
 //! domain's records are served by DNS only after `PUT …/record/apply/{id}`,
 //! the propagation delay later. Rollback is answered and recorded, never
 //! published (tests assert it is never called).
 
-pub mod state;
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod seed;
+pub(crate) mod state;
 
 use serde_json::{Map, Value, json};
 
@@ -16,9 +22,10 @@ use crate::core::clock::Now;
 use crate::core::cloud::{Cloud, Ctx};
 use crate::core::control::{Fault, FaultKind};
 use crate::core::http::{Handled, Req, Resp};
-use crate::core::served::{DnsRrset, ServedZones};
+use crate::core::served::{DnsRrset, ServedZones, group_rrsets};
 
-use state::{Applied, MetadataMode, NcpSeed, NcpState, Record, Request};
+use seed::{MetadataMode, NcpSeed};
+use state::{Applied, NcpState, Record};
 
 /// Contact of the SOA the DNS answers with.
 const SOA_EMAIL: &str = "hostmaster.ncloud.com.";
@@ -27,8 +34,6 @@ const SOA_EMAIL: &str = "hostmaster.ncloud.com.";
 pub(crate) struct Ncp {
     state: NcpState,
     served: ServedZones,
-    /// SOA serial per domain (absolute name), bumped at each apply.
-    serials: Vec<(String, u32)>,
 }
 
 fn absolute(domain: &str) -> String {
@@ -38,65 +43,43 @@ fn absolute(domain: &str) -> String {
 /// The domain's records as DNS serves them: one set per name and type
 /// (`@` is the apex); NS and SOA are the core's.
 fn snapshot(zone: &str, records: &[Record]) -> Vec<DnsRrset> {
-    let mut out: Vec<DnsRrset> = Vec::new();
-    for r in records {
-        if r.rtype == "NS" || r.rtype == "SOA" {
-            continue;
-        }
-        let name = if r.host == "@" {
-            zone.to_string()
-        } else {
-            format!("{}.{zone}", r.host.to_ascii_lowercase())
-        };
-        match out
-            .iter_mut()
-            .find(|s| s.name == name && s.rtype == r.rtype)
-        {
-            Some(s) => {
-                s.ttl = s.ttl.min(r.ttl);
-                s.records.push(r.content.clone());
-            }
-            None => out.push(DnsRrset {
-                name,
-                rtype: r.rtype.clone(),
-                ttl: r.ttl,
-                records: vec![r.content.clone()],
+    group_rrsets(
+        records
+            .iter()
+            .filter(|r| r.rtype != "NS" && r.rtype != "SOA")
+            .map(|r| {
+                let name = if r.host == "@" {
+                    zone.to_string()
+                } else {
+                    format!("{}.{zone}", r.host.to_ascii_lowercase())
+                };
+                (name, r.rtype.clone(), r.ttl, r.content.clone())
             }),
-        }
-    }
-    out
+    )
 }
 
 impl Ncp {
     pub fn from_seed(seed: &NcpSeed) -> anyhow::Result<Ncp> {
         let state = NcpState::from_seed(seed).map_err(|e| anyhow::anyhow!(e))?;
         let mut served = ServedZones::default();
-        let mut serials = Vec::new();
         for d in state.domain_names() {
             let zone = absolute(&d);
             served.add_zone(&zone, SOA_EMAIL, 1);
             let records = state.published(&d).unwrap_or_default();
             served.publish_zone(&zone, &snapshot(&zone, records), 0, 0);
-            serials.push((zone, 1));
         }
         served.settle_seed();
-        Ok(Ncp {
-            state,
-            served,
-            serials,
-        })
+        Ok(Ncp { state, served })
     }
 
-    /// Hands the applies of the last request to DNS, `delay_ms` later.
+    /// Hands the applies of the last request to DNS, `delay_ms` later; each
+    /// bumps the domain's serial.
     fn publish(&mut self, applies: Vec<Applied>, now: &Now, delay_ms: u64) {
         for a in applies {
             let zone = absolute(&a.domain);
             self.served
                 .publish_zone(&zone, &snapshot(&zone, &a.records), now.mono_ms, delay_ms);
-            if let Some((_, serial)) = self.serials.iter_mut().find(|(z, _)| *z == zone) {
-                *serial += 1;
-                self.served.set_serial(&zone, *serial);
-            }
+            self.served.bump_serial(&zone);
         }
     }
 }
@@ -109,15 +92,8 @@ impl Cloud for Ncp {
     }
 
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
-        let now_ms = ctx.now.sim_us.div_euclid(1000);
-        let r = Request {
-            method: &req.method,
-            path: &req.raw_path,
-            query: &req.raw_query,
-            headers: &req.headers,
-            body: &req.body,
-        };
-        let Some(a) = self.state.handle(&r, now_ms) else {
+        let now_ms = ctx.now.sim_ms();
+        let Some(mut h) = self.state.answer(req, now_ms) else {
             // The gateway's answer to a path it does not know.
             return Handled::new(Resp::json(
                 404,
@@ -126,34 +102,17 @@ impl Cloud for Ncp {
         };
         let applies = self.state.take_applies();
         self.publish(applies, ctx.now, ctx.propagation_ms);
-        let content_type = match a
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
-        {
-            Some((_, v)) if v.starts_with("application/json") => "application/json",
-            _ => "text/plain",
+        // On the wire as before: JSON as `application/json`, the rest (and
+        // the body-less answer) as `text/plain`.
+        h.resp.content_type = if h.resp.content_type.starts_with("application/json") {
+            "application/json"
+        } else {
+            "text/plain"
         };
-        let signed = req.raw_path.starts_with(state::DNS_PREFIX);
-        Handled {
-            resp: Resp {
-                status: a.status,
-                content_type,
-                // Content-Type goes apart; the core adds Date from the same clock.
-                headers: a
-                    .headers
-                    .into_iter()
-                    .filter(|(k, _)| {
-                        !k.eq_ignore_ascii_case("Content-Type") && !k.eq_ignore_ascii_case("Date")
-                    })
-                    .collect(),
-                body: a.body,
-            },
-            access_key: a.access_key,
-            auth: signed.then_some("aksk"),
-            issued: a.issued,
-            code: a.code,
+        if req.raw_path.starts_with(api::DNS_PREFIX) {
+            h.auth = Some("aksk");
         }
+        h
     }
 
     fn served(&mut self) -> &mut ServedZones {
@@ -165,7 +124,7 @@ impl Cloud for Ncp {
     }
 
     fn state_json(&self, now: &Now) -> Map<String, Value> {
-        match self.state.state_json(now.sim_us.div_euclid(1000)) {
+        match self.state.state_json(now.sim_ms()) {
             Value::Object(m) => m,
             other => Map::from_iter([("ncp".to_string(), other)]),
         }

@@ -1,6 +1,8 @@
+//! The adapter: publishing at apply, config keys, faults in NCP's formats, unknown paths.
+
 use super::*;
 use crate::core::clock::Now;
-use state::{NcpSeedDomain, NcpSeedKey, NcpSeedRecord};
+use seed::{NcpSeedDomain, NcpSeedKey, NcpSeedRecord};
 
 const AK: &str = "AKNCPTEST";
 const SK: &str = "SKNCPTEST-secret";
@@ -36,7 +38,7 @@ fn ctx<'a>(now: &'a Now, propagation_ms: u64) -> Ctx<'a> {
 
 fn call(n: &mut Ncp, now: &Now, delay: u64, method: &str, target: &str, body: &str) -> Handled {
     let ts = now.sim_us.div_euclid(1000).to_string();
-    let sig = state::expected_signature(SK, method, target, &ts, AK);
+    let sig = auth::expected_signature(SK, method, target, &ts, AK);
     let req = Req::new(
         method,
         target,
@@ -52,13 +54,8 @@ fn call(n: &mut Ncp, now: &Now, delay: u64, method: &str, target: &str, body: &s
 
 fn served_txt(n: &mut Ncp, at_ms: u64) -> Vec<String> {
     n.served()
-        .view(at_ms)
-        .zones
-        .iter()
-        .flat_map(|z| z.rrsets.iter())
-        .filter(|r| r.name == "_acme-challenge.example.test." && r.rtype == "TXT")
-        .flat_map(|r| r.records.clone())
-        .collect()
+        .values_at(at_ms, "_acme-challenge.example.test.", "TXT")
+        .unwrap_or_default()
 }
 
 #[test]
@@ -149,7 +146,7 @@ fn config_keys_and_unknown_ones() {
     n.apply_config(patch(json!({"refuse_empty_apply": true})))
         .unwrap();
     let mut with_role = seed();
-    with_role.role = Some(state::NcpSeedRole {
+    with_role.role = Some(seed::NcpSeedRole {
         id: "r1".into(),
         name: String::new(),
         dns_policy: true,

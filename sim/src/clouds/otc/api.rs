@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::Otc;
-use super::store::{ApiError, Page, RecordSet, Zone, paginate};
-use super::verify;
+use super::auth;
+use super::state::{ApiError, Page, RecordSet, Zone, paginate};
 use crate::core::cloud::Ctx;
 use crate::core::http::{Req, Resp};
 use crate::core::seed::ZoneType;
@@ -63,7 +63,7 @@ pub(crate) fn handle(world: &mut Otc, ctx: &Ctx<'_>, req: &Req) -> (Resp, Option
     };
     let ak = match world
         .creds
-        .authenticate(&verify::parts(req), now, world.config.ak_lockout)
+        .authenticate(&auth::parts(req), now, world.config.ak_lockout)
     {
         Ok(ak) => ak,
         Err(f) => {
@@ -157,12 +157,12 @@ fn links(req: &Req, base_url: &str, next_marker: Option<&str>) -> Value {
     };
     let mut links = json!({"self": this});
     if let Some(marker) = next_marker {
-        let mut query: Vec<String> = verify::query_pairs(&req.raw_query)
+        let mut query: Vec<String> = auth::query_pairs(&req.raw_query)
             .into_iter()
             .filter(|(k, _)| k != b"marker")
-            .map(|(k, v)| format!("{}={}", verify::encode(&k), verify::encode(&v)))
+            .map(|(k, v)| format!("{}={}", auth::encode(&k), auth::encode(&v)))
             .collect();
-        query.push(format!("marker={}", verify::encode(marker.as_bytes())));
+        query.push(format!("marker={}", auth::encode(marker.as_bytes())));
         links["next"] = json!(format!("{path}?{}", query.join("&")));
     }
     links
@@ -287,7 +287,7 @@ mod tests {
     }
 
     fn signed(method: &str, url: &str, body: &str, now: &Now) -> Req {
-        let headers = verify::sign_json_for_test(
+        let headers = auth::sign_json_for_test(
             method,
             url,
             "127.0.0.1:9",

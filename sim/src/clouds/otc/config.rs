@@ -83,10 +83,7 @@ impl OtcConfig {
     }
 
     pub fn to_json(&self) -> Map<String, Value> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        }
+        crate::core::control::json_object(self)
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use super::auth::{self, AuthFailure, KeyInfo, KeyKind, Parts};
 use super::seed::SeedCredential;
-use super::verify::{self, AuthFailure, KeyInfo, KeyKind, Parts};
 use crate::core::clock::{self, Now};
 
 /// More than this many consecutive failures lock an access key (OTC: 5).
@@ -162,8 +162,8 @@ impl Creds {
         lockout: bool,
     ) -> Result<String, AuthFailure> {
         let now_secs = now.sim_secs();
-        let named = verify::header(parts.headers, "authorization")
-            .and_then(|v| verify::parse_authorization(v).ok())
+        let named = auth::header(parts.headers, "authorization")
+            .and_then(|v| auth::parse_authorization(v).ok())
             .map(|a| a.access);
         if let Some(ak) = &named {
             let locked = self
@@ -183,7 +183,7 @@ impl Creds {
                 });
             }
         }
-        match verify::verify(parts, now_secs, |ak| self.lookup(ak)) {
+        match auth::verify(parts, now_secs, |ak| self.lookup(ak)) {
             Ok(ak) => {
                 self.failures.remove(&ak);
                 Ok(ak)
@@ -270,7 +270,7 @@ mod tests {
             headers: &headers,
             body: b"",
         };
-        verify::sign_for_test(
+        auth::sign_for_test(
             &parts,
             access,
             secret,

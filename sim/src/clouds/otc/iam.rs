@@ -29,9 +29,9 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::Otc;
+use super::auth;
 use super::creds::{Origin, TempCredential};
 use super::seed::{OtcSeed, SeedAgency, SeedOidc, SeedPodIdentity};
-use super::verify;
 use crate::core::clock::{self, Now};
 use crate::core::http::{Handled, Req, Resp};
 
@@ -303,7 +303,7 @@ fn authenticate(world: &mut Otc, now: &Now, req: &Req) -> Result<String, Box<Han
     let lockout = world.config.ak_lockout;
     world
         .creds
-        .authenticate(&verify::parts(req), now, lockout)
+        .authenticate(&auth::parts(req), now, lockout)
         .map_err(|f| {
             Box::new(Handled {
                 resp: Resp::json(401, &json!({"error_code": f.code, "error_msg": f.message})),
@@ -523,8 +523,8 @@ pub(crate) fn id_token(world: &mut Otc, now: &Now, req: &Req) -> Handled {
 
 #[cfg(test)]
 mod tests {
+    use super::super::auth;
     use super::super::seed::SeedCredential;
-    use super::super::verify;
     use super::*;
     use crate::seed::Seed;
 
@@ -555,14 +555,14 @@ mod tests {
             ("Host".to_string(), "127.0.0.1:9".to_string()),
             ("Content-Type".to_string(), "application/json".to_string()),
         ];
-        let parts = verify::Parts {
+        let parts = auth::Parts {
             method: "POST",
             raw_path: path,
             raw_query: "",
             headers: &headers,
             body: body.as_bytes(),
         };
-        let headers = verify::sign_for_test(
+        let headers = auth::sign_for_test(
             &parts,
             ak,
             sk,

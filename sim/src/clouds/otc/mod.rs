@@ -1,21 +1,124 @@
 //! Open Telekom Cloud (and Huawei Cloud): the ECS metadata service
 //! (`securitykey`), the DNS v2 API with its `PENDING_*` life cycle, IAM's
 //! agency, token and OIDC calls, CCE pod identity, all signed with
-//! SDK-HMAC-SHA256 (checked by `verify`).
+//! SDK-HMAC-SHA256 (checked by `auth`).
+//!
+//! Files as in every cloud folder: `seed.rs` (OTC's seed fields),
+//! `state.rs` (the DNS data), `api.rs` (the DNS v2 API), `auth.rs` (the
+//! signature check), this adapter; and OTC's extra pieces: `creds.rs` (keys
+//! accepted, lockout), `metadata.rs`, `iam.rs`, `cce.rs`, `config.rs`.
 //!
 //! DNS publishing: every accepted write is handed to the core's
-//! [`ServedZones`] at once (`store`), to be served after the propagation
+//! [`ServedZones`] at once (`state`), to be served after the propagation
 //! delay; `PENDING_*` settles separately after the pending delay.
+//!
+//! # Seed (OTC's fields; `otc-sim print-seed` prints the demo seed)
+//!
+//! [`Seed`] is the starting data, as JSON; every field is optional
+//! (`otc-sim print-seed` prints the demo seed):
+//!
+//! ```json
+//! {"credentials": [{"access": "AKSTATIC...", "secret": "SK..."}],
+//!  "metadata": {"enabled": true, "token": "optional|required|absent"},
+//!  "zones": [{"id": "optional", "name": "example.test.", "zone_type": "public|private",
+//!             "records": [{"name": "_acme-challenge.example.test.", "type": "TXT", "ttl": 600,
+//!                          "records": ["\"value\""], "description": "optional"}]}],
+//!  "nameservers": ["localhost."], "pending_delay_ms": 0, "propagation_delay_ms": 0, "latency_ms": 0,
+//!  "page_size": 500, "credential_ttl_secs": 3600, "recordset_quota": 500,
+//!  "agencies": [{"name": "dns-agency", "domain_name": "partner",
+//!                "domain_id": "d0000000000000000000000000000001",
+//!                "trusted_access_keys": ["AKSTATIC..."]}],
+//!  "oidc": [{"idp_id": "cce-idp", "id_token": "<exact token string accepted>",
+//!            "project_id": "p0000000000000000000000000000001"}],
+//!  "pod_identities": [{"token": "<service account token>",
+//!                      "project_id": "p0000000000000000000000000000001",
+//!                      "cluster_id": "c0000000000000000000000000000001"}],
+//!  "iam_aksk_assume_role": true}
+//! ```
+//!
+//! - `agencies`: agencies other accounts (`domain_name`/`domain_id`, one ID per
+//!   name) created for us. `trusted_access_keys` lists the keys that may assume
+//!   one; `"*"` trusts every key the simulator accepts, temporary ones too.
+//! - `oidc`: an identity provider of IAM and the one ID token it accepts,
+//!   compared as a string (never parsed as a JWT).
+//! - `pod_identities`: service account tokens CCE accepts, and where.
+//! - `iam_aksk_assume_role` (default true): whether `securitytokens` with
+//!   `assume_role` may be AK/SK-signed.
+//!
+//! The DNS data belongs to one account: keys of any origin see the same zones.
+//!
+//! `"ncp"` (for `--cloud ncp`, [`CloudKind::Ncp`]) holds NAVER Cloud's part:
+//! `{"static_keys": [{"access", "secret"}], "role": {"id", "name"}, "metadata":
+//! "optional|required|absent", "metadata_enabled": true, "credential_ttl_secs": 3600,
+//! "domains": [{"id": 120, "name": "example.test", "records": [{"host": "@", "type",
+//! "content", "ttl"}]}]}`; see [`ncp::NcpSeed`] and `docs/simulator.md`.
+//!
+//! # HTTP (the OTC pieces)
+//!
+//! One port serves everything:
+//!
+//! - ECS metadata (otc-api.md §3): `PUT /meta-data/latest/api/token`,
+//!   `GET /openstack/latest/securitykey`.
+//! - DNS v2 API (§2): `/v2/zones...`, every request signed.
+//! - IAM (§4, §5), 201 on success:
+//!   - `POST /v3.0/OS-CREDENTIAL/securitytokens`
+//!     `{"auth":{"identity":{"methods":["assume_role"],"assume_role":{"agency_name",
+//!     "domain_name"|"domain_id","duration_seconds"}}}}`, AK/SK-signed →
+//!     `{"credential":{"access","secret","securitytoken","expires_at"}}`.
+//!     `xrole_name` is accepted for `agency_name`. 403 when
+//!     `iam_aksk_assume_role` is off.
+//!   - `POST /v3/auth/tokens` `{"auth":{"identity":{"methods":["assume_role"],
+//!     "assume_role":{"domain_name"|"domain_id","xrole_name"}},"scope":{"project":{"name"}}}}`
+//!     (`agency_name` accepted for `xrole_name`), AK/SK-signed → the agency's
+//!     IAM token in `X-Subject-Token`, body `{"token":{"expires_at","issued_at",
+//!     "methods":["assume_role"],...}}`.
+//!   - `POST /v3.0/OS-AUTH/id-token/tokens`, header `X-Idp-Id`,
+//!     `{"auth":{"id_token":{"id":"<jwt>"},"scope":{"project":{"id"}}}}` (scope
+//!     optional) → IAM token in `X-Subject-Token`, `methods: ["mapped"]`.
+//!   - `POST /v3.0/OS-CREDENTIAL/securitytokens`
+//!     `{"auth":{"identity":{"methods":["token"],"token":{"duration_seconds":900}}}}`
+//!     with `X-Auth-Token: <IAM token>` (or `token.id` in the body), unsigned →
+//!     credentials as above that act as the token's agency or OIDC identity.
+//!
+//!   `duration_seconds`: 900..=86400, default 900, else 400. IAM tokens live
+//!   24 h of simulated time. Errors: Keystone's `{"error":{"code","message","title"}}`
+//!   with 400 (malformed), 401 (unknown/expired IAM token, wrong IdP or ID
+//!   token, or project scope), 403 (caller's key not trusted by the agency;
+//!   AK/SK assume_role switched off), 404 (no such agency in that account);
+//!   a bad signature gets the gateway's 401 (`APIG.0301`/`APIG.0303`).
+//! - CCE pod identity (§5), 200 `{"credentials":{"accessKeyId","secretAccessKey",
+//!   "securityToken","expiration"},"audience":"service.cce.pods"}`, valid
+//!   `credential_ttl_secs`:
+//!   - `POST /cce/pod-credentials` ([`Sim::pod_credentials_url`], for
+//!     `HC_CONTAINER_CREDENTIALS_FULL_URI`), body `{}` or empty, header
+//!     `Authorization: <service account token>`.
+//!   - `POST /api/v3/projects/{project_id}/clusters/{cluster_id}/assume-agency-for-pod-identity`
+//!     `{"token":"<service account token>"}` (no IAM token or signature checked).
+//!
+//!   Errors `{"error_code","error_msg"}`: 400 malformed, 401 unknown token,
+//!   403 token of another project/cluster.
+//!
+//! # OTC behaviour reproduced (otc-api.md)
+//!
+//! Fuzzy zone/record set name filters, pagination with `links.next`,
+//! `PENDING_*` states (none when `pending_delay_ms` is 0) and `DNS.0314` while
+//! pending, `DNS.0312` for a duplicate name+type and for CNAME conflicts, quoted TXT values (`DNS.0308`), TTL
+//! 300.. (`DNS.0319`), the 500 record set quota (`DNS.0403`), the 15-minute
+//! signature window (`APIG.0303`, IAM included), the lockout of an AK after
+//! more than 5 consecutive failures (5 minutes of simulated time, IAM
+//! included), 429 `APIG.0308` throttling (as a fault), a propagation delay
+//! before DNS serves a change, and the two ways from AK/SK to an agency of
+//! another account (§4).
 
 pub(crate) mod api;
+pub(crate) mod auth;
 pub(crate) mod cce;
 pub(crate) mod config;
 pub(crate) mod creds;
 pub(crate) mod iam;
 pub(crate) mod metadata;
 pub(crate) mod seed;
-pub(crate) mod store;
-pub(crate) mod verify;
+pub(crate) mod state;
 
 use serde_json::{Map, Value, json};
 
@@ -29,7 +132,7 @@ use config::OtcConfig;
 use creds::Creds;
 use iam::Identities;
 use seed::OtcSeed;
-use store::{Delays, Store};
+use state::{Delays, Store};
 
 /// The simulated OTC account.
 pub(crate) struct Otc {

@@ -158,7 +158,7 @@ impl OtcSeed<'_> {
             );
         }
         self.validate_identities()?;
-        super::store::Store::from_seed(
+        super::state::Store::from_seed(
             self.zones,
             self.recordset_quota,
             &crate::core::clock::Now::zero(),

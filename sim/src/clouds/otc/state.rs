@@ -857,13 +857,7 @@ mod tests {
     }
 
     fn served(s: &Store, t: u64, name: &str) -> Option<Vec<String>> {
-        s.served
-            .view(t)
-            .zones
-            .iter()
-            .flat_map(|z| z.rrsets.iter())
-            .find(|r| r.name == name && r.rtype == "TXT")
-            .map(|r| r.records.clone())
+        s.served.values_at(t, name, "TXT")
     }
 
     #[test]

@@ -102,8 +102,8 @@ fn mac(secret: &str, string_to_sign: &str) -> Option<Hmac<Sha256>> {
     Some(mac)
 }
 
-/// hex(HMAC-SHA256(secret, string_to_sign)); the server side only compares.
-#[cfg(test)]
+/// hex(HMAC-SHA256(secret, string_to_sign)); the server side only compares
+/// (this signs for tests).
 pub(crate) fn signature(secret: &str, string_to_sign: &str) -> String {
     match mac(secret, string_to_sign) {
         Some(mac) => hex::encode(mac.finalize().into_bytes()),
@@ -307,7 +307,6 @@ pub(crate) fn verify(
 
 /// Headers that make `parts` a validly signed request, for tests that
 /// need to talk to the simulator without the product's signer.
-#[cfg(test)]
 pub(crate) fn sign_for_test(
     parts: &Parts<'_>,
     access: &str,
@@ -341,7 +340,6 @@ pub(crate) fn sign_for_test(
 
 /// [`sign_for_test`] for the usual test request: `url` with its query, `Host`, and a
 /// JSON body (with its `Content-Type`) when there is one.
-#[cfg(test)]
 pub(crate) fn sign_json_for_test(
     method: &str,
     url: &str,

@@ -35,7 +35,7 @@ const VECTORS: &str = include_str!("../../tests/fixtures/ncp-signing-vectors.jso
 fn b64_decode(s: &str) -> Option<Vec<u8>> {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::new();

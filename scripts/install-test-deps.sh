@@ -2,7 +2,7 @@
 # Install what the end-to-end tests under tests/e2e/ need, on Debian 12 (bookworm):
 #   - Debian packages: pebble (ACME test CA), lego (ACME client, for its exec provider),
 #     knot (knotd, knotc), knot-dnssecutils (kzonecheck), bind9-dnsutils (dig), openssl,
-#     curl, python3-venv;
+#     curl, python3-venv, acl (setfacl: a systemd credential a User= unit reads through an ACL);
 #   - certbot, pinned in tests/e2e/certbot-requirements.txt, into a venv at
 #     ${OTC_TEST_VENV:-$HOME/.cache/otc-acme-hook/venv}.
 # Idempotent and non-interactive: every step is skipped when its result is already there.
@@ -21,9 +21,9 @@ requirements="$repo_root/tests/e2e/certbot-requirements.txt"
 venv="${OTC_TEST_VENV:-$HOME/.cache/otc-acme-hook/venv}"
 python="${OTC_TEST_PYTHON:-/usr/bin/python3}"
 
-apt_packages=(pebble lego knot knot-dnssecutils bind9-dnsutils openssl curl python3 python3-venv)
+apt_packages=(pebble lego knot knot-dnssecutils bind9-dnsutils openssl curl python3 python3-venv acl)
 # A command per package that shows it is installed.
-needed_commands=(pebble lego knotd knotc kzonecheck dig openssl curl)
+needed_commands=(pebble lego knotd knotc kzonecheck dig openssl curl setfacl)
 
 say() { printf 'install-test-deps: %s\n' "$*"; }
 

@@ -58,7 +58,7 @@ pub fn run(
     args: &ApiArgs,
     opts: &Options,
     world: &mut World,
-    report: &std::rc::Rc<Report>,
+    report: &std::sync::Arc<Report>,
 ) -> Result<()> {
     let method = args.method.to_ascii_uppercase();
     let url = target(&args.url, opts)?;
@@ -75,17 +75,23 @@ pub fn run(
     }
     let out = match serde_json::from_slice::<Value>(&resp.body) {
         Ok(mut v) => {
+            // Secret-named fields and echoed credential headers, then any held value.
             if !args.show_secrets {
                 redact(&mut v);
+                crate::redact::scrub_json(&mut v, &crate::redact::held());
             }
             let mut s = serde_json::to_string_pretty(&v).expect("a Value serialises");
             s.push('\n');
             s.into_bytes()
         }
-        // Not JSON: shown as text, with the server's control characters escaped.
+        // Not JSON: shown as text, with the server's control characters escaped
+        // and, unless asked otherwise, `Authorization: …` and held values masked.
         Err(_) => String::from_utf8_lossy(&resp.body)
             .split('\n')
-            .map(crate::redact::escape_controls)
+            .map(|l| match args.show_secrets {
+                true => crate::redact::escape_controls(l),
+                false => crate::redact::escape_controls(&crate::redact::scrub_server_text(l)),
+            })
             .collect::<Vec<_>>()
             .join("\n")
             .into_bytes(),

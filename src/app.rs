@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
@@ -171,9 +171,9 @@ fn run(
     );
     let report = if info_on_stdout(hook_command, &world, opts.level) {
         let info = std::mem::replace(&mut world.stdout, Box::new(std::io::sink()));
-        Rc::new(Report::split(opts.level, info, out))
+        Arc::new(Report::split(opts.level, info, out))
     } else {
-        Rc::new(Report::new(opts.level, out))
+        Arc::new(Report::new(opts.level, out))
     };
     for w in &opts.warnings {
         report.warn(w);
@@ -194,11 +194,19 @@ fn run(
         )?),
         _ => None,
     };
+    let mut challenge = challenge;
     let local = match &cli.command {
         Command::Auth | Command::Present(_) | Command::Cleanup(_) | Command::Check(_) => {
             let (dir, warning) = crate::local::state_dir(opts.lock_dir.as_deref(), &world.env)?;
             if let Some(w) = warning {
                 report.warn(w);
+            }
+            if dir.per_process
+                && let Some(c) = challenge.as_mut()
+            {
+                // The run's other hooks can't see this journal: no batching, each
+                // hook writes and waits for its own value.
+                c.remaining = None;
             }
             report.verbose(format!("state directory {}", dir.path.display()));
             let local = Local {
@@ -267,7 +275,7 @@ fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     match what {
-        Generate::Config => buf = crate::config::template(&cmd).into_bytes(),
+        Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
         Generate::AcmeShVars => {
             for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
                 let kind = if secret { "secret" } else { "setting" };

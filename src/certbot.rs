@@ -245,9 +245,12 @@ pub fn defer_early(
     }
 }
 
-/// A cleanup hook of a batched certbot run whose value the run's first cleanup
-/// already removed, and which is not the run's last: nothing to do, not even
-/// fetching credentials. `Ok(true)` when that is so.
+/// A cleanup hook of a batched certbot run with nothing to send, decided
+/// before any credential is fetched: its value was never written (the run's
+/// last auth hook never came), or the run's first cleanup already removed and
+/// published it; the run's last hook forgets the run. `Ok(true)` when that is
+/// so. A removal whose publishing failed is not such a case: the hook goes on,
+/// finds the value gone and publishes the zone again.
 pub fn removed_early(
     env: &Challenge,
     local: &crate::local::Local,
@@ -257,17 +260,30 @@ pub fn removed_early(
     let Some((_, _, remaining)) = env.run_key().filter(|_| wait_once) else {
         return Ok(false);
     };
-    let removed = remaining > 0
-        && local
-            .run_of_value(&env.value)
-            .is_some_and(|(e, _)| e.state == crate::local::State::Removed);
-    if removed {
+    let Some((entry, id)) = local.run_of_value(&env.value) else {
+        return Ok(false);
+    };
+    if entry.state == crate::local::State::Deferred {
+        // Only this value: the run's other cleanup hooks find theirs the same way.
+        local.forget(&entry.name, &entry.value)?;
         report.info(format!(
-            "TXT value {} was removed with the other values of its certbot run",
+            "TXT value {} was never written (its certbot run stopped early); nothing to remove",
             env.value
         ));
+        return Ok(true);
     }
-    Ok(removed)
+    if !entry.removal_published() {
+        return Ok(false);
+    }
+    report.info(format!(
+        "TXT value {} was removed with the other values of its certbot run",
+        env.value
+    ));
+    if remaining == 0 {
+        // Every value of the run is removed and published: the run is over.
+        local.forget_run(&id)?;
+    }
+    Ok(true)
 }
 
 /// Journal entries in `states`, grouped by zone and name: one write per name.
@@ -342,6 +358,10 @@ impl Flow<'_> {
                     Err(e) => self.hook.report.verbose(format!("skipping {d}: {e}")),
                 }
             }
+            // The run's earlier hooks wrote without committing: their zones too.
+            for (z, n) in &names[1..] {
+                self.hook.adopt_run_values(z, n);
+            }
             let sets = {
                 self.hook.commit("auth")?;
                 self.active_sets(&names, settle_first)?
@@ -411,6 +431,7 @@ impl Flow<'_> {
                 remaining: 0,
                 all,
                 removed_ms: None,
+                published: false,
                 ancestors: Vec::new(),
             }),
             Err(_) => {
@@ -463,9 +484,11 @@ impl Flow<'_> {
     }
 
     /// The certbot run's part of `cleanup`: the first cleanup hook of a batched
-    /// run removes every value the run wrote (one write per name) and marks them
-    /// removed; later hooks find theirs removed and return at once; the last one
-    /// reads again a second after the removal and removes what came back.
+    /// run removes every value the run wrote (one write per name), checks a
+    /// second later that they stayed removed where a racing read-modify-write
+    /// could bring them back, and marks them removed (published once its zone's
+    /// commit is); later hooks find theirs removed and published and return
+    /// before any request ([`removed_early`]), the last one forgetting the run.
     /// `Ok(false)`: not a value of a batched run.
     fn batched_cleanup(&self, env: &Challenge) -> Result<bool> {
         use crate::local::State;
@@ -478,77 +501,65 @@ impl Flow<'_> {
         let Some((entry, id)) = local.run_of_value(&env.value) else {
             return Ok(false);
         };
+        if entry.removal_published() {
+            return removed_early(env, local, self.hook.report, true);
+        }
         let entries = local.run_entries(&id);
-        match entry.state {
+        let states: &[State] = match entry.state {
             State::Deferred => {
                 // The run's last auth hook never came: nothing was sent.
-                local.forget_run(&id)?;
+                local.forget(&entry.name, &entry.value)?;
                 self.hook.report.info(format!(
                     "TXT value {} was never written (its certbot run stopped early); nothing to remove",
                     env.value
                 ));
                 return Ok(true);
             }
-            State::Removed if remaining > 0 => {
-                return removed_early(env, local, self.hook.report, true);
-            }
-            State::Removed => {}
-            State::Written | State::Sending => {
-                let groups = group_by_name(&entries, &[State::Written, State::Sending]);
-                let mut removed = Vec::new();
-                for (zone, name, values) in &groups {
-                    self.hook.cleanup_many(zone, name, values)?;
-                    removed.extend(
-                        values
-                            .iter()
-                            .map(|v| (zone.clone(), name.clone(), v.clone())),
-                    );
-                }
-                let ms = self.hook.clock.unix_ms();
-                for (zone, name, value) in removed {
-                    local.record(crate::local::Entry {
-                        t: self.hook.clock.unix_secs(),
-                        endpoint: local.endpoint.clone(),
-                        zone_id: zone.id,
-                        zone_name: zone.name,
-                        name,
-                        value,
-                        state: State::Removed,
-                        run: Some(crate::local::RunTag {
-                            id: id.clone(),
-                            remaining,
-                            all: String::new(),
-                            removed_ms: Some(ms),
-                            ancestors: Vec::new(),
-                        }),
-                    })?;
-                }
-                if remaining > 0 {
-                    return Ok(true);
-                }
+            // Removed, but the publishing commit failed: remove again (the
+            // values are found gone and their zones committed once more).
+            State::Removed => &[State::Removed],
+            State::Written | State::Sending => &[State::Written, State::Sending],
+        };
+        let groups = group_by_name(&entries, states);
+        for (zone, name, values) in &groups {
+            self.hook.cleanup_many(zone, name, values)?;
+        }
+        // Served as it lands (OTC): published now; else once the zone's commit
+        // is (see `Local::forget`).
+        let published = self.hook.api.whole_set_writes();
+        let ms = self.hook.clock.unix_ms();
+        for (zone, name, values) in &groups {
+            for value in values {
+                local.record(crate::local::Entry {
+                    t: self.hook.clock.unix_secs(),
+                    endpoint: local.endpoint.clone(),
+                    zone_id: zone.id.clone(),
+                    zone_name: zone.name.clone(),
+                    name: name.clone(),
+                    value: value.clone(),
+                    state: State::Removed,
+                    run: Some(crate::local::RunTag {
+                        id: id.clone(),
+                        remaining,
+                        all: String::new(),
+                        removed_ms: Some(ms),
+                        published,
+                        ancestors: Vec::new(),
+                    }),
+                })?;
             }
         }
-        // The last cleanup hook: a second after the removal, read again and remove
-        // whatever a racing read-modify-write brought back.
-        let entries = local.run_entries(&id);
-        let removed_ms = entries
-            .iter()
-            .filter_map(|e| e.run.as_ref()?.removed_ms)
-            .max()
-            .unwrap_or(0);
-        let now_ms = self.hook.clock.unix_ms();
-        let since = std::time::Duration::from_millis(now_ms.saturating_sub(removed_ms));
-        if since < RECHECK_AFTER && self.hook.api.whole_set_writes() {
-            self.hook.clock.sleep(RECHECK_AFTER - since);
-        }
-        let groups = group_by_name(&entries, &[State::Removed]);
+        // A second after the removal, read again and remove whatever a racing
+        // read-modify-write brought back: here, so later hooks need no request.
         let kept = self.removed_stays_removed(&groups);
-        local.forget_run(&id)?;
+        if remaining == 0 {
+            local.forget_run(&id)?;
+        }
         kept.map(|_| true)
     }
 
     /// Waits until every nameserver serves `sets` (or, with the DNS check off,
-    /// trusts the API's ACTIVE).
+    /// trusts the API's word: OTC ACTIVE, OVH refreshed, NCP applied).
     fn serve(
         &self,
         sets: Vec<(Zone, String, Vec<String>)>,
@@ -556,7 +567,7 @@ impl Flow<'_> {
     ) -> Result<()> {
         if !self.mode.dns_check {
             self.hook.report.info(format!(
-                "the API reports the change {} (DNS check disabled)",
+                "the API took the change ({}); the nameservers are not asked (DNS check disabled)",
                 self.hook.api.settled_word()
             ));
             return Ok(());
@@ -629,10 +640,10 @@ impl Flow<'_> {
                     "TXT value {v} at {n} keeps disappearing; added it again {MAX_READDS} times"
                 ),
             )
-            .hint("another host or tool keeps rewriting this TXT set; let it finish, then retry"));
+            .hint("another host or tool keeps rewriting the TXT records at this name; let it finish, then retry"));
         }
         self.hook.report.info(format!(
-            "TXT value {v} at {n} went missing (another writer replaced the set); adding it again ({count}/{MAX_READDS})"
+            "TXT value {v} at {n} went missing (another writer removed it); adding it again ({count}/{MAX_READDS})"
         ));
         self.hook.auth(z, n, v, true)
     }
@@ -665,7 +676,10 @@ impl Flow<'_> {
                 .collect();
             let wanted: Vec<String> = idx.iter().map(|&j| names[j].1.clone()).collect();
             let read = self.hook.api.read(z, &wanted).map_err(|e| {
-                Error::failed(step, format!("reading the TXT sets of {}: {e}", z.name))
+                Error::failed(
+                    step,
+                    format!("reading the TXT records of zone {}: {e}", z.name),
+                )
             })?;
             for (j, at) in idx.into_iter().zip(read) {
                 out[j] = Some(at);
@@ -770,7 +784,7 @@ impl Flow<'_> {
                 if !at.exists() {
                     self.hook
                         .report
-                        .verbose(format!("skipping {n}: no TXT recordset"));
+                        .verbose(format!("skipping {n}: no TXT record"));
                 } else if at.is_settled() {
                     found.push((
                         z.clone(),
@@ -863,7 +877,7 @@ impl Flow<'_> {
                         back[0].1
                     ),
                 )
-                .hint("another host or tool keeps rewriting this TXT set; the journal sweeps the value later"));
+                .hint("another host or tool keeps rewriting the TXT records at this name; the journal sweeps the value later"));
             }
             for (zone, name, values) in back {
                 self.hook.report.info(format!(

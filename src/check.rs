@@ -3,9 +3,10 @@
 //! only when a real run would work.
 
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
+use crate::api_error::Kind;
 use crate::certbot::Flow;
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
@@ -13,7 +14,7 @@ use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
-use crate::provider::{Memo, Provider, Zone};
+use crate::provider::{Connection, Memo, Provider, Zone};
 use crate::report::Report;
 use crate::session;
 use crate::world::World;
@@ -22,28 +23,33 @@ use crate::zone;
 struct Lines<'a> {
     out: &'a mut dyn Write,
     failed: usize,
+    /// A "credentials work" line still owed (OVH), shown after the first zone found.
+    owed: Option<&'a dyn Connection>,
 }
 
 impl Lines<'_> {
+    /// One line, without any secret the process holds.
+    fn line(&mut self, text: String) {
+        let _ = writeln!(self.out, "{}", crate::redact::scrub(&text));
+    }
     fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
-        let _ = writeln!(self.out, "ok    {what}: {}", detail.as_ref());
+        self.line(format!("ok    {what}: {}", detail.as_ref()));
     }
     fn warn(&mut self, what: &str, detail: impl AsRef<str>) {
-        let _ = writeln!(self.out, "warn  {what}: {}", detail.as_ref());
+        self.line(format!("warn  {what}: {}", detail.as_ref()));
     }
     fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
         self.failed += 1;
-        let _ = writeln!(
-            self.out,
+        self.line(format!(
             "FAIL  {what}: {}; fix: {}",
             detail.as_ref(),
             fix.as_ref()
-        );
+        ));
     }
     fn fail_err(&mut self, what: &str, e: &Error) {
         self.failed += 1;
         let fix = e.hint.as_deref().unwrap_or("see the cause");
-        let _ = writeln!(self.out, "FAIL  {what}: {}; fix: {fix}", e.cause);
+        self.line(format!("FAIL  {what}: {}; fix: {fix}", e.cause));
     }
 }
 
@@ -60,7 +66,7 @@ pub fn run(
     args: &CheckArgs,
     opts: &Options,
     world: &mut World,
-    report: &Rc<Report>,
+    report: &Arc<Report>,
     local: Option<&Local>,
 ) -> Result<()> {
     let mut domains = Vec::new();
@@ -75,6 +81,7 @@ pub fn run(
     let mut lines = Lines {
         out: stdout.as_mut(),
         failed: 0,
+        owed: None,
     };
 
     // Which file the settings came from: a timer's run may read another than a shell's.
@@ -143,8 +150,15 @@ pub fn run(
     };
     let mut flow = session::flow(opts, world, report, &dns, &query, local);
     flow.mode.wait_once = false;
+    if cloud.credentials_probe(None).is_some() {
+        lines.owed = Some(cloud.as_ref());
+    }
     for d in &domains {
         check_domain(&mut lines, &flow, &dns, &query, d, args.read_only, world);
+    }
+    // No zone found: its line said why. No domain: the credentials' widest read.
+    if let Some(cloud) = lines.owed.take().filter(|_| domains.is_empty()) {
+        check_credentials(&mut lines, cloud, None);
     }
     if domains.is_empty() {
         lines.warn(
@@ -162,6 +176,38 @@ pub fn run(
         ));
     }
     Ok(())
+}
+
+/// Where the API probe went without credentials (OVH's `/auth/time`), one
+/// authorized call the policy grants shows they work: for the first zone
+/// found, or without a domain the credentials' widest read, whose refusal
+/// (a policy scoped to some zones) is no failure.
+fn check_credentials(lines: &mut Lines<'_>, cloud: &dyn Connection, zone: Option<&Zone>) {
+    let Some(url) = cloud.credentials_probe(zone) else {
+        return;
+    };
+    let what = format!("GET {}", url.path);
+    let answer = cloud.send("GET", &url, None).and_then(|r| {
+        if (200..300).contains(&r.status) {
+            Ok(r)
+        } else {
+            Err(cloud.error_of(&r))
+        }
+    });
+    match answer {
+        Ok(_) => lines.ok("credentials work", format!("{what} answered")),
+        Err(e) if zone.is_none() && e.kind() == Kind::Permission => lines.warn(
+            "credentials work",
+            format!(
+                "accepted, but {what} is refused ({e}); runs do not need it: give a domain to check its zone"
+            ),
+        ),
+        Err(e) => lines.fail(
+            "credentials work",
+            format!("{what}: {e}"),
+            e.hint().unwrap_or("check the credentials"),
+        ),
+    }
 }
 
 fn check_domain(
@@ -185,6 +231,9 @@ fn check_domain(
         &format!("zone {domain}"),
         format!("{name} lies in public zone {} (id {})", z.name, z.id),
     );
+    if let Some(cloud) = lines.owed.take() {
+        check_credentials(lines, cloud, Some(&z));
+    }
 
     if read_only {
         lines.ok(&format!("probe {domain}"), "skipped (--read-only)");
@@ -206,10 +255,13 @@ fn check_domain(
                         "added a probe value at {name} but could not remove it: {}",
                         e.cause
                     ),
-                    format!(
-                        "remove the TXT value {value} at {name} by hand; {}",
-                        e.hint.as_deref().unwrap_or("check the agency's DNS role")
-                    ),
+                    match e.hint.as_deref() {
+                        Some(h) => format!("remove the TXT value {value} at {name} by hand; {h}"),
+                        None => format!(
+                            "remove the TXT value {value} at {name} by hand; check the DNS permissions of the {}",
+                            api.identity_word()
+                        ),
+                    },
                 ),
             },
             Err(e) => lines.fail_err(&format!("probe {domain}"), &e),

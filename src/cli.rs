@@ -95,6 +95,10 @@ pub struct Global {
     #[arg(long = "retries", env = "OTC_RETRIES", global = true, value_name = "N", default_value_t = crate::defaults::RETRIES,
           value_parser = clap::value_parser!(u32).range(0..=20), help_heading = CLOUD)]
     pub retries: u32,
+    /// Requests of a run sent at once, from 1 (one after another) to 32
+    #[arg(long = "parallel", env = "OTC_PARALLEL", global = true, value_name = "N", default_value_t = crate::defaults::PARALLEL,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::defaults::PARALLEL_MAX as u64), help_heading = CLOUD)]
+    pub parallel: usize,
     /// Longest a whole run may take, seconds (at least the propagation timeout)
     #[arg(long = "deadline", env = "OTC_DEADLINE", global = true, value_name = "SECONDS", default_value_t = crate::defaults::DEADLINE_SECS,
           help_heading = CLOUD)]
@@ -103,7 +107,7 @@ pub struct Global {
     /// Use this public zone instead of finding the longest matching one
     #[arg(long = "zone", env = "OTC_ZONE", global = true, value_name = "ZONE", help_heading = DNS)]
     pub zone: Option<String>,
-    /// TTL of a TXT recordset we create, seconds (existing sets keep theirs)
+    /// TTL of the TXT records we create, seconds (OTC: an existing recordset keeps its own)
     #[arg(long = "ttl", env = "OTC_TTL", global = true, value_name = "SECONDS", default_value_t = crate::defaults::TTL,
           value_parser = clap::value_parser!(u32).range(300..=2_147_483_647), help_heading = DNS)]
     pub ttl: u32,
@@ -122,7 +126,7 @@ pub struct Global {
     /// Recursive resolver for finding NS names when the API names none (default: the system's)
     #[arg(long = "resolver", env = "OTC_RESOLVER", global = true, value_name = "HOST[:PORT]", help_heading = DNS)]
     pub resolver: Option<String>,
-    /// Don't ask the nameservers; trust the API's ACTIVE status (for networks that block port 53)
+    /// Don't ask the nameservers; trust the API (OTC ACTIVE, OVH refreshed, NCP applied), for networks that block port 53
     #[arg(long = "no-dns-check", env = "OTC_NO_DNS_CHECK", global = true, help_heading = DNS,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub no_dns_check: bool,
@@ -244,7 +248,7 @@ pub struct ApiArgs {
     pub url: String,
     /// JSON body, @FILE to read it from a file, or - for standard input
     pub body: Option<String>,
-    /// Print fields named like secrets (secret, securitytoken, password, …) instead of redacting them
+    /// Print the answer unredacted: fields named like secrets (secret, securitytoken, Authorization, …) and values of secrets this run holds
     #[arg(long = "show-secrets")]
     pub show_secrets: bool,
 }
@@ -275,6 +279,7 @@ mod tests {
         assert_eq!(default("ttl"), d::TTL.to_string());
         assert_eq!(default("http-timeout"), d::HTTP_TIMEOUT_SECS.to_string());
         assert_eq!(default("retries"), d::RETRIES.to_string());
+        assert_eq!(default("parallel"), d::PARALLEL.to_string());
         assert_eq!(default("deadline"), d::DEADLINE_SECS.to_string());
         assert_eq!(
             default("propagation-timeout"),
@@ -286,6 +291,7 @@ mod tests {
         assert_eq!(hook.ttl, d::TTL);
         assert_eq!(hook.timeout, d::PROPAGATION_TIMEOUT);
         assert_eq!(hook.deadline, d::DEADLINE);
+        assert_eq!(hook.parallel, d::PARALLEL);
         let p = crate::propagation::Settings::default();
         assert_eq!(p.port, d::NAMESERVER_PORT);
         assert_eq!(p.timeout, d::PROPAGATION_TIMEOUT);

@@ -79,13 +79,30 @@ pub fn allowed_names(cmd: &clap::Command) -> BTreeSet<String> {
     out
 }
 
-/// Whether a variable holds a secret: the file must then be private. A `…_FILE`
-/// name holds a path to a secret, not the secret.
+/// Whether a variable holds a secret: the file must then be private. The
+/// clouds name their secret variables exactly ([`crate::providers::secret_variables`]):
+/// a URL (`OTC_TOKEN_ENDPOINT`) or a path to a secret (`…_FILE`) is not one.
 pub fn is_credential(name: &str) -> bool {
-    let secretish = ["SECRET", "TOKEN", "PASSWORD", "CONSUMER_KEY"]
-        .iter()
-        .any(|w| name.contains(w));
-    secretish && !name.ends_with("_FILE")
+    crate::providers::secret_variables().contains(&name)
+}
+
+/// The file's values less those the environment gives under another name of
+/// the same setting: flags > environment > file holds whatever alias each
+/// uses (`NCLOUD_SECRET_KEY` in the environment beats the file's
+/// `NCLOUD_SECRET_ACCESS_KEY`). A blank variable counts as unset.
+pub fn shadowed_by_environment(
+    mut values: BTreeMap<String, String>,
+    env: &HashMap<String, String>,
+) -> BTreeMap<String, String> {
+    let in_env = |n: &str| env.get(n).is_some_and(|v| !v.trim().is_empty());
+    for group in crate::providers::alias_groups() {
+        if group.iter().any(|n| in_env(n)) {
+            for n in group {
+                values.remove(*n);
+            }
+        }
+    }
+    values
 }
 
 fn is_name(s: &str) -> bool {
@@ -273,7 +290,7 @@ pub fn load(
     )?;
     Ok(Loaded {
         status: Status::Read(path),
-        values,
+        values: shadowed_by_environment(values, env),
     })
 }
 
@@ -388,16 +405,21 @@ pub fn file_args(
         .collect()
 }
 
-/// `generate config`: every setting of the CLI, grouped as in `--help`, each
-/// commented out with its default and its help as a comment.
-pub fn template(cmd: &clap::Command) -> String {
+/// The variable of `--cloud`: the one setting `generate config` writes
+/// uncommented, so every client and a timer's run choose the same cloud.
+pub const CLOUD_VAR: &str = "OTC_CLOUD";
+
+/// `generate config`: `OTC_CLOUD=` set to `cloud`, then every other setting
+/// of the CLI, grouped as in `--help`, each commented out with its default
+/// and its help as a comment.
+pub fn template(cmd: &clap::Command, cloud: &str) -> String {
     // Built, the on/off flags have their `false` default.
     let mut cmd = cmd.clone();
     cmd.build();
     let mut groups: Vec<(String, Vec<&clap::Arg>)> = Vec::new();
     for a in cmd.get_arguments() {
         let Some(env) = a.get_env() else { continue };
-        if env == CONFIG_VAR {
+        if env == CONFIG_VAR || env == CLOUD_VAR {
             continue;
         }
         let heading = a.get_help_heading().unwrap_or("Options").to_string();
@@ -413,11 +435,19 @@ pub fn template(cmd: &clap::Command) -> String {
 # Read from --config / OTC_CONFIG, else /etc/otc-acme-hook/config (root), else
 # $XDG_CONFIG_HOME/otc-acme-hook/config (~/.config/otc-acme-hook/config).
 # Flags and environment variables win over this file; it wins over the defaults shown.
-# Every setting is commented out: uncomment and edit the ones you need.
+# Every setting but the cloud is commented out: uncomment and edit the ones you need.
 # A file that sets a secret key or token must be owned by you or root and mode 600
-# (or 640 root:group). On an ECS with an agency, no setting is needed.
+# (or 640 root:group). On an ECS with an agency or an NCP server with a server role,
+# no other setting is needed.
 ",
     );
+    out.push_str(&format!(
+        "
+## The cloud: otc, huawei, ovh or ncp. Chosen here, it holds for every ACME client,
+## `check` and a timer's run alike; a --cloud in one client's hook command reaches no other.
+{CLOUD_VAR}={cloud}
+"
+    ));
     for (heading, args) in groups {
         out.push_str(&format!("\n## {heading}\n"));
         for a in args {
@@ -561,9 +591,66 @@ mod tests {
             "OTC_CCE_TOKEN_FILE",
             "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
             "OTC_TTL",
+            // A URL is no secret (issue 18: such a file was refused at mode 644).
+            "OTC_TOKEN_ENDPOINT",
+            "OVH_CLIENT_SECRET_FILE",
+            "NCLOUD_ACCESS_KEY_ID",
         ] {
             assert!(!is_credential(v), "{v}");
         }
+        for v in [
+            "OVH_CLIENT_SECRET",
+            "OVH_ACCESS_TOKEN",
+            "OVH_APPLICATION_SECRET",
+            "OVH_CONSUMER_KEY",
+            "NCLOUD_SECRET_ACCESS_KEY",
+            "NCLOUD_SECRET_KEY",
+        ] {
+            assert!(is_credential(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn every_secret_sounding_name_is_in_the_one_list() {
+        // A new variable holding a secret must join the list, or a 644 file could hold it.
+        use clap::CommandFactory;
+        for n in allowed_names(&crate::cli::Cli::command()) {
+            let sounds = ["SECRET", "TOKEN", "PASSWORD", "CONSUMER_KEY"]
+                .iter()
+                .any(|w| n.contains(w));
+            let not_a_secret = n.ends_with("_FILE") || n.ends_with("_ENDPOINT");
+            assert_eq!(is_credential(&n), sounds && !not_a_secret, "{n}");
+        }
+    }
+
+    #[test]
+    fn the_environment_s_alias_outranks_the_file_s_name() {
+        let values: BTreeMap<String, String> = [
+            ("NCLOUD_SECRET_ACCESS_KEY", "stale"),
+            ("NCLOUD_ACCESS_KEY_ID", "AKFILE"),
+            ("OS_SECRET_KEY", "stale"),
+            ("OS_SECURITY_TOKEN", "tok"),
+            ("OTC_TTL", "600"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let env: HashMap<String, String> = [
+            ("NCLOUD_SECRET_KEY", "fresh"),
+            ("OS_ACCESS_SECRET", "fresh"),
+            ("OS_ACCESS_TOKEN", " "),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let left = shadowed_by_environment(values, &env);
+        let names: Vec<&str> = left.keys().map(String::as_str).collect();
+        // The secrets' file names go; the access key (another setting), a
+        // token whose alias is blank in the environment, and the rest stay.
+        assert_eq!(
+            names,
+            ["NCLOUD_ACCESS_KEY_ID", "OS_SECURITY_TOKEN", "OTC_TTL"]
+        );
     }
 
     #[test]

@@ -25,9 +25,14 @@ pub const RETRY_BASE: Duration = Duration::from_millis(500);
 pub const NAMESERVER_PORT: u16 = 53;
 /// Extra wait after every nameserver serves the values, seconds.
 pub const SETTLE_SECS: u64 = 0;
-/// Instance metadata services answer on the link, or not at all.
-pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-pub const METADATA_TIMEOUT: Duration = Duration::from_secs(3);
+/// Instance metadata services answer on the link, or not at all. 2 s lets
+/// one lost SYN be sent again (Linux resends it after 1 s).
+pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(4);
+/// Pauses before sending again a metadata request that never connected
+/// (refused, or the connect timed out): two more attempts.
+pub const METADATA_CONNECT_RETRIES: [Duration; 2] =
+    [Duration::from_millis(200), Duration::from_millis(500)];
 /// Timeout of one DNS query while waiting for propagation (a lost datagram
 /// is simply asked again on the next poll).
 pub const DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -41,3 +46,8 @@ pub const RECHECK_API_EVERY: Duration = Duration::from_secs(3);
 /// After a run's last write, how long before it reads again to see whether
 /// another host's read-modify-write dropped (or brought back) a value.
 pub const RECHECK_AFTER_WRITE: Duration = Duration::from_secs(1);
+
+/// Requests of a run in flight at once (`--parallel`); 1 sends them in order.
+pub const PARALLEL: usize = 8;
+/// The widest `--parallel` accepted: beyond, an API's rate limit answers.
+pub const PARALLEL_MAX: usize = 32;

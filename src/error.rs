@@ -74,10 +74,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Multi-line causes would break the one-line contract certbot's log relies on.
         // Server text may carry control characters: escaped, never sent to the terminal.
-        let cause = crate::redact::escape_controls(&self.cause.replace(['\n', '\r'], " "));
+        // Nor a secret the process holds, whatever the server echoed.
+        let cause = crate::redact::scrub(&self.cause.replace(['\n', '\r'], " "));
+        let cause = crate::redact::escape_controls(&cause);
         write!(f, "{}: {}", self.step, cause.trim())?;
         if let Some(h) = &self.hint {
-            write!(f, "; {}", crate::redact::escape_controls(h))?;
+            let h = crate::redact::scrub(h);
+            write!(f, "; {}", crate::redact::escape_controls(&h))?;
         }
         Ok(())
     }

@@ -32,6 +32,8 @@ pub struct Settings {
     /// Contention (a conflict, a set that keeps changing, a pending set) is
     /// retried until this much time has passed since the run started.
     pub deadline: Duration,
+    /// Requests of a run in flight at once (`--parallel`; 1: in order).
+    pub parallel: usize,
 }
 
 impl Default for Settings {
@@ -42,6 +44,7 @@ impl Default for Settings {
             timeout: crate::defaults::PROPAGATION_TIMEOUT,
             poll: crate::defaults::POLL,
             deadline: crate::defaults::DEADLINE,
+            parallel: crate::defaults::PARALLEL,
         }
     }
 }
@@ -64,6 +67,10 @@ pub struct Hook<'a> {
     /// (zone id, name, value): the journal forgets them only once it has, so
     /// a run whose commit failed is finished by the next one.
     pub unpublished: std::cell::RefCell<Vec<(String, String, String)>>,
+    /// Values added whose zone's commit has yet to publish them (zone id, name,
+    /// value), where the cloud publishes on commit: journaled `Sending` until
+    /// it has, so a later run that finds one present knows to commit its zone.
+    pub unapplied: std::cell::RefCell<Vec<(String, String, String)>>,
 }
 
 /// Where a value was written.
@@ -87,7 +94,7 @@ fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>, secs: u64) ->
             step,
             format!("{fqdn} kept changing under us; gave up after {secs}s"),
         )
-        .hint("another process is editing this recordset; retry later, or raise --deadline"),
+        .hint("another process is editing the TXT records at this name; retry later, or raise --deadline"),
     }
 }
 
@@ -180,6 +187,7 @@ impl Hook<'_> {
                 run: Default::default(),
                 dirty: Default::default(),
                 unpublished: Default::default(),
+                unapplied: Default::default(),
             };
             self.report.info(format!(
                 "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
@@ -192,6 +200,7 @@ impl Hook<'_> {
             self.unpublished
                 .borrow_mut()
                 .extend(short.unpublished.take());
+            self.unapplied.borrow_mut().extend(short.unapplied.take());
             if let Err(err) = done {
                 self.report.warn(format!(
                     "could not remove the leftover value at {}: {err}",
@@ -261,13 +270,16 @@ impl Hook<'_> {
         let mut v = self
             .api
             .read(zone, &[fqdn.to_string()])
-            .map_err(|e| api_err(step, "reading the TXT recordset", e))?;
+            .map_err(|e| api_err(step, "reading the TXT records", e))?;
         Ok(v.pop().unwrap_or_else(|| TxtAt::absent(fqdn)))
     }
 
-    /// Publishes the changes of every zone written to since the last commit:
-    /// each commit retried on its own, never by writing again. A zone that
-    /// fails stays to be committed; the others are committed all the same.
+    /// Publishes the changes of every zone this process (or the certbot run
+    /// it finishes) changed since the last commit, and of zones where a value
+    /// of ours was found unpublished: each commit retried on its own, never by
+    /// writing again. A zone nobody here changed is never committed (NCP's
+    /// apply publishes every pending edit of the domain, colleagues' too). A
+    /// zone that fails stays to be committed; the others are committed all the same.
     pub fn commit(&self, step: &'static str) -> Result<()> {
         let zones: Vec<Zone> = self.dirty.take();
         let mut first_error = None;
@@ -283,8 +295,29 @@ impl Hook<'_> {
                     for (_, name, value) in done {
                         self.forget(&name, &value);
                     }
+                    let applied: Vec<(String, String, String)> = {
+                        let mut all = self.unapplied.borrow_mut();
+                        let (done, rest) = all.drain(..).partition(|(id, _, _)| *id == z.id);
+                        *all = rest;
+                        done
+                    };
+                    for (_, name, value) in applied {
+                        self.remember(&z, &name, &value, State::Written);
+                    }
                 }
                 Err(e) => {
+                    // A value written again after the journal held it as written
+                    // (published once, then dropped by someone) is unpublished now:
+                    // `sending` again, so the next run commits its zone.
+                    for (id, name, value) in self.unapplied.borrow().iter() {
+                        if *id == z.id
+                            && let Some(l) = self.local
+                            && l.written_at(name).contains(value)
+                        {
+                            self.forget(name, value);
+                            self.remember(&z, name, value, State::Sending);
+                        }
+                    }
                     self.mark_dirty(&z);
                     first_error.get_or_insert(e);
                 }
@@ -364,7 +397,7 @@ impl Hook<'_> {
             let set = self
                 .api
                 .reread(zone, at)
-                .map_err(|e| api_err(step, "reading the recordset", e))?;
+                .map_err(|e| api_err(step, "reading the TXT records", e))?;
             if !set.exists() {
                 return Ok(None);
             }
@@ -374,13 +407,16 @@ impl Hook<'_> {
                     return Err(Error::failed(
                         step,
                         format!(
-                            "recordset {} in zone {} is in status {word}",
-                            set.name, zone.name
+                            "TXT {} {} in zone {} is in status {word}",
+                            self.api.record_word(),
+                            set.name,
+                            zone.name
                         ),
                     )
-                    .hint(
-                        "look at the recordset in the DNS console; the service could not apply it",
-                    ));
+                    .hint(format!(
+                        "look at the TXT {} in the DNS console; the service could not apply it",
+                        self.api.record_word()
+                    )));
                 }
                 Status::Pending(_) => {}
             }
@@ -389,7 +425,8 @@ impl Hook<'_> {
                 return Err(Error::failed(
                     step,
                     format!(
-                        "recordset {} still {} after {}s",
+                        "TXT {} {} still {} after {}s",
+                        self.api.record_word(),
                         set.name,
                         set.status_word(),
                         waited.as_secs()
@@ -420,6 +457,44 @@ impl Hook<'_> {
     fn wrote(&self, zone: &Zone) {
         self.last_write.set(Some(self.clock.elapsed()));
         self.mark_dirty(zone);
+    }
+
+    /// Values of ours at `fqdn` that an earlier run sent and never saw
+    /// published (journaled `Sending`; only where the cloud publishes on
+    /// commit): their zone is to be committed, and they become `Written` once
+    /// it is. `true` when there were any.
+    fn adopt_unapplied(&self, zone: &Zone, fqdn: &str, present: &[String]) -> bool {
+        let Some(l) = self.local else { return false };
+        if self.api.whole_set_writes() {
+            return false;
+        }
+        let sent: Vec<String> = l
+            .sending_at(fqdn)
+            .into_iter()
+            .filter(|v| txt::contains(present, v))
+            .collect();
+        if sent.is_empty() {
+            return false;
+        }
+        self.mark_dirty(zone);
+        let mut unapplied = self.unapplied.borrow_mut();
+        for v in sent {
+            let e = (zone.id.clone(), fqdn.to_string(), v);
+            if !unapplied.contains(&e) {
+                unapplied.push(e);
+            }
+        }
+        true
+    }
+
+    /// Values that earlier hooks of the certbot run this hook finishes sent to
+    /// `fqdn` without committing (more challenges followed): their zone is
+    /// committed with ours.
+    pub fn adopt_run_values(&self, zone: &Zone, fqdn: &str) {
+        if let Some(l) = self.local {
+            let sent = l.sending_at(fqdn);
+            self.adopt_unapplied(zone, fqdn, &sent);
+        }
     }
 
     /// Notes that `zone` may hold changes to publish: once per zone, so each
@@ -454,7 +529,7 @@ impl Hook<'_> {
     fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtAt) -> Result<TxtAt> {
         self.api
             .reread(zone, at)
-            .map_err(|e| api_err(step, "reading the recordset", e))
+            .map_err(|e| api_err(step, "reading the TXT records", e))
     }
 
     /// Adds `value` to the TXT set at `fqdn`; with `wait`, commits and returns
@@ -529,13 +604,15 @@ impl Hook<'_> {
             };
             let creating = !before.exists();
             let doing = if creating { "creating" } else { "updating" };
+            let mut applied_later = false;
             let set = match add_all(&before.records) {
                 None => {
                     self.report
                         .info(format!("TXT {what} {value} already present at {fqdn}"));
                     // Present is not published: a run that died before its
-                    // commit left it unserved (OVH, NCP). Commit anyway.
-                    self.mark_dirty(&zone);
+                    // commit left it journaled as sending (OVH, NCP); only then
+                    // is the zone committed. Everything in place: nothing to apply.
+                    applied_later = self.adopt_unapplied(&zone, fqdn, &before.records);
                     before
                 }
                 Some(records) => {
@@ -544,8 +621,10 @@ impl Hook<'_> {
                     self.wrote(&zone);
                     match written {
                         Ok(set) => {
-                            let how = if creating {
-                                "new recordset".to_string()
+                            let how = if creating && self.api.whole_set_writes() {
+                                format!("new {}", self.api.record_word())
+                            } else if creating {
+                                plural(records.len(), &format!("new {}", self.api.record_word()))
                             } else {
                                 plural(records.len(), "value")
                             };
@@ -553,6 +632,18 @@ impl Hook<'_> {
                                 "added TXT {what} {value} at {fqdn} in zone {} ({how})",
                                 zone.name
                             ));
+                            // Where the cloud publishes on commit, the values stay
+                            // `Sending` in the journal until their zone's commit.
+                            if !self.api.whole_set_writes() && self.local.is_some() {
+                                applied_later = true;
+                                let mut unapplied = self.unapplied.borrow_mut();
+                                for v in values {
+                                    let e = (zone.id.clone(), fqdn.to_string(), v.clone());
+                                    if !unapplied.contains(&e) {
+                                        unapplied.push(e);
+                                    }
+                                }
+                            }
                             set
                         }
                         // Something appeared meanwhile (another hook): re-read and add.
@@ -595,7 +686,9 @@ impl Hook<'_> {
                     }
                 }
             };
-            journal(State::Written);
+            if !applied_later {
+                journal(State::Written);
+            }
             if !wait {
                 return Ok(Written {
                     zone,
@@ -677,7 +770,7 @@ impl Hook<'_> {
             let listed = self.read_one(STEP, zone, fqdn)?;
             if !listed.exists() {
                 self.report
-                    .info(format!("no TXT recordset at {fqdn}; nothing to remove"));
+                    .info(format!("no TXT record at {fqdn}; nothing to remove"));
                 self.found_gone(zone, fqdn, values);
                 return Ok(sent);
             }
@@ -719,8 +812,9 @@ impl Hook<'_> {
                 Removal::DeleteSet => (
                     Vec::new(),
                     format!(
-                        "removed TXT {what} {value} from {fqdn} in zone {} (last value: recordset deleted)",
-                        zone.name
+                        "removed TXT {what} {value} from {fqdn} in zone {} (last value: {} deleted)",
+                        zone.name,
+                        self.api.record_word()
                     ),
                 ),
             };
@@ -796,12 +890,14 @@ mod tests {
                 timeout: Duration::from_secs(60),
                 poll: Duration::from_secs(1),
                 deadline: Duration::from_secs(120),
+                parallel: 1,
             },
             local,
             last_write: Cell::new(None),
             run: Default::default(),
             dirty: Default::default(),
             unpublished: Default::default(),
+            unapplied: Default::default(),
         }
     }
 
@@ -1061,7 +1157,16 @@ mod tests {
         let h = hook(&r, Some(&l));
         let z = r.fake.zone();
         h.auth_many(&z, NAME, &vals(&["a", "b"]), false).unwrap();
+        // Where the cloud publishes on commit, a value is sending until then.
+        if r.fake.whole_set_writes() {
+            assert_eq!(sorted(l.written_at(NAME)), vals(&["a", "b"]));
+        } else {
+            assert!(l.written_at(NAME).is_empty(), "{}", F::SHAPE);
+            assert_eq!(sorted(l.sending_at(NAME)), vals(&["a", "b"]));
+        }
+        h.commit("auth").unwrap();
         assert_eq!(sorted(l.written_at(NAME)), vals(&["a", "b"]));
+        assert!(l.sending_at(NAME).is_empty());
         h.cleanup_many(&z, NAME, &vals(&["a", "b"])).unwrap();
         // Where a removal waits for the commit, so does the journal.
         assert_eq!(
@@ -1113,15 +1218,135 @@ mod tests {
     /// the re-run finds the value there and still gets it published.
     fn rerun_after_an_unpublished_write_commits<F: Fake>() {
         let r = rig::<F>();
-        let h = hook(&r, None);
+        let (d, l) = local("rerun-unpublished", F::SHAPE);
+        let h = hook(&r, Some(&l));
         let z = r.fake.zone();
         h.auth(&z, NAME, "a", false).unwrap();
         assert_eq!(r.fake.commits(), 0);
-        let again = hook(&r, None);
+        // Even where an apply with nothing pending would be refused.
+        r.fake.refuse_empty_commits();
+        let again = hook(&r, Some(&l));
         again.auth(&z, NAME, "a", true).unwrap();
         assert_eq!(r.fake.writes(), 1, "nothing written again");
         r.fake.time_passes();
         assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
+        if !r.fake.whole_set_writes() {
+            assert_eq!(r.fake.commits(), 1, "{}: the crashed run's zone", F::SHAPE);
+        }
+        assert_eq!(l.written_at(NAME), vals(&["a"]), "published: written");
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// A run whose commit failed every try: the re-run, finding its value
+    /// present and journaled as sending, commits the zone (a real apply,
+    /// never an empty one).
+    fn rerun_after_a_failed_commit_commits_once<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("rerun-failed-commit", F::SHAPE);
+        let z = r.fake.zone();
+        let h = hook(&r, Some(&l));
+        r.fake.fail_commits(10);
+        assert!(h.auth(&z, NAME, "a", true).is_err());
+        let failed = r.fake.commits();
+        r.fake.fail_commits(0);
+        r.fake.refuse_empty_commits();
+        let again = hook(&r, Some(&l));
+        again.auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(r.fake.writes(), 1, "nothing written again");
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
+        // OTC serves a write as it lands: nothing is left to commit there.
+        let once = failed + u32::from(!r.fake.whole_set_writes());
+        assert_eq!(r.fake.commits(), once, "{}", F::SHAPE);
+        // Now published: a third run has nothing to apply.
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(r.fake.commits(), once, "{}", F::SHAPE);
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// A value published once, dropped by someone, and written again by a run
+    /// whose commit then fails: journaled as sending again, so the next run
+    /// (finding it present) commits its zone.
+    fn rewritten_value_whose_commit_failed_is_committed_by_the_next_run<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("rewritten", F::SHAPE);
+        let z = r.fake.zone();
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(l.written_at(NAME), vals(&["a"]));
+        // Someone removes it (and publishes that).
+        let at = r.fake.read(&z, &[NAME.to_string()]).unwrap().pop().unwrap();
+        r.fake.time_passes();
+        r.fake.write(&z, &at, &[], 300).unwrap();
+        r.fake.commit(&z).unwrap();
+        r.fake.time_passes();
+        r.fake.fail_commits(10);
+        let h = hook(&r, Some(&l));
+        assert!(h.auth(&z, NAME, "a", true).is_err());
+        r.fake.fail_commits(0);
+        r.fake.refuse_empty_commits();
+        let commits = r.fake.commits();
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        r.fake.time_passes();
+        assert_eq!(r.fake.served(NAME), vals(&["a"]), "{}", F::SHAPE);
+        if !r.fake.whole_set_writes() {
+            assert_eq!(r.fake.commits(), commits + 1, "{}", F::SHAPE);
+        }
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// A re-run that finds everything in place (its value present and
+    /// published, or someone else's identical value) commits nothing: it
+    /// passes where an apply with nothing pending is refused.
+    fn rerun_with_everything_in_place_commits_nothing<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("rerun-in-place", F::SHAPE);
+        let z = r.fake.zone();
+        hook(&r, Some(&l)).auth(&z, NAME, "a", true).unwrap();
+        let after_first = r.fake.commits();
+        r.fake.time_passes();
+        r.fake.refuse_empty_commits();
+        let again = hook(&r, Some(&l));
+        again.auth(&z, NAME, "a", true).unwrap();
+        again.commit("auth").unwrap();
+        assert_eq!(
+            r.fake.commits(),
+            after_first,
+            "{}: nothing to apply",
+            F::SHAPE
+        );
+        assert!(again.dirty.borrow().is_empty());
+        // A value present that the journal never held (another tool's): no commit.
+        r.fake.seed("_acme-challenge.www.example.com.", &["theirs"]);
+        let other = hook(&r, Some(&l));
+        other
+            .auth(&z, "_acme-challenge.www.example.com.", "theirs", true)
+            .unwrap();
+        assert_eq!(r.fake.commits(), after_first, "{}", F::SHAPE);
+        // Without a journal (unit use), nothing can be unpublished of ours.
+        hook(&r, None).auth(&z, NAME, "a", true).unwrap();
+        assert_eq!(r.fake.commits(), after_first, "{}", F::SHAPE);
+        assert_eq!(r.fake.writes(), 1);
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    /// Only zones a run changed are committed: a cleanup of a value already
+    /// gone (and not journaled) and an auth whose value is present commit
+    /// nothing; a write commits its zone once.
+    fn only_changed_zones_are_committed<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("only-changed", F::SHAPE);
+        let z = r.fake.zone();
+        r.fake.seed(NAME, &["present"]);
+        r.fake.refuse_empty_commits();
+        let h = hook(&r, Some(&l));
+        assert!(!h.cleanup(&z, NAME, "gone").unwrap());
+        h.auth(&z, NAME, "present", false).unwrap();
+        h.commit("auth").unwrap();
+        assert_eq!(r.fake.commits(), 0, "{}", F::SHAPE);
+        h.auth(&z, NAME, "new", false).unwrap();
+        h.commit("auth").unwrap();
+        assert_eq!(r.fake.commits(), 1, "{}", F::SHAPE);
+        std::fs::remove_dir_all(d).ok();
     }
 
     /// A cleanup whose removal was never published (its commit failed every
@@ -1204,6 +1429,10 @@ mod tests {
         journal_follows_auth_and_cleanup,
         sweep_commits_each_zone_once,
         rerun_after_an_unpublished_write_commits,
+        rerun_after_a_failed_commit_commits_once,
+        rerun_with_everything_in_place_commits_nothing,
+        rewritten_value_whose_commit_failed_is_committed_by_the_next_run,
+        only_changed_zones_are_committed,
         cleanup_rerun_after_a_failed_commit_publishes,
     );
 }

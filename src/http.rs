@@ -45,8 +45,24 @@ impl std::fmt::Display for TransportError {
     }
 }
 
+/// What [`TransportError::Timeout`] says when the connection was never set up in time.
+pub const CONNECT_TIMEOUT: &str = "connect";
+
+impl TransportError {
+    /// Nothing reached the server: the connection was refused, or not set up
+    /// within the connect timeout (a SYN lost on a busy host). Any request,
+    /// a POST included, is safe to send again.
+    pub fn never_connected(&self) -> bool {
+        match self {
+            TransportError::Refused(_) => true,
+            TransportError::Timeout(m) => m == CONNECT_TIMEOUT,
+            _ => false,
+        }
+    }
+}
+
 /// Sends one request. Headers are sent exactly as given (the signer adds `Host`).
-pub trait Transport {
+pub trait Transport: Send + Sync {
     fn send(
         &self,
         method: &str,
@@ -54,6 +70,59 @@ pub trait Transport {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<Response, TransportError>;
+}
+
+/// A transport that sends again, after a short pause, a request that never
+/// reached the server ([`TransportError::never_connected`]): one lost SYN or
+/// a service restarting must not fail a renewal (aws-config retries its
+/// instance metadata 3 times). For services on the link (instance metadata),
+/// where a connect failure is cheap to retry; the run's deadline (its
+/// watchdog) bounds it like any wait.
+pub struct ConnectRetry<T> {
+    inner: T,
+    /// The pause before each further attempt.
+    backoff: Vec<std::time::Duration>,
+    sleep: fn(std::time::Duration),
+}
+
+impl<T: Transport> ConnectRetry<T> {
+    pub fn new(inner: T, backoff: &[std::time::Duration]) -> Self {
+        Self::with_sleep(inner, backoff, std::thread::sleep)
+    }
+
+    /// With another way to wait (tests).
+    pub fn with_sleep(
+        inner: T,
+        backoff: &[std::time::Duration],
+        sleep: fn(std::time::Duration),
+    ) -> Self {
+        ConnectRetry {
+            inner,
+            backoff: backoff.to_vec(),
+            sleep,
+        }
+    }
+}
+
+impl<T: Transport> Transport for ConnectRetry<T> {
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        let mut pauses = self.backoff.iter();
+        loop {
+            match self.inner.send(method, url, headers, body) {
+                Err(e) if e.never_connected() => match pauses.next() {
+                    Some(p) => (self.sleep)(*p),
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
+    }
 }
 
 /// Timeouts of one agent.
@@ -194,8 +263,10 @@ pub struct UreqTransport {
     timeouts: Timeouts,
     proxy: ProxyConfig,
     trust: Trust,
-    direct: std::cell::OnceCell<ureq::Agent>,
-    proxied: std::cell::OnceCell<ureq::Agent>,
+    /// One keep-alive agent each, shared by every thread of the run (ureq's
+    /// `Agent` is a handle on one pool of connections).
+    direct: std::sync::OnceLock<ureq::Agent>,
+    proxied: std::sync::OnceLock<ureq::Agent>,
 }
 
 impl UreqTransport {
@@ -231,6 +302,10 @@ impl UreqTransport {
             .max_redirects(0)
             .tls_config(self.trust.tls_config()?)
             .user_agent(concat!("otc-acme-hook/", env!("CARGO_PKG_VERSION")))
+            // ureq opens as many connections as requests in flight; these keep
+            // one idle connection per thread of the widest pool for reuse.
+            .max_idle_connections_per_host(crate::defaults::PARALLEL_MAX)
+            .max_idle_connections(2 * crate::defaults::PARALLEL_MAX)
             .build();
         Ok(config.into())
     }
@@ -287,6 +362,9 @@ impl Transport for UreqTransport {
 
 fn classify(e: ureq::Error) -> TransportError {
     match e {
+        ureq::Error::Timeout(ureq::Timeout::Connect) => {
+            TransportError::Timeout(CONNECT_TIMEOUT.to_string())
+        }
         ureq::Error::Timeout(t) => TransportError::Timeout(t.to_string()),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             TransportError::Refused(io.to_string())
@@ -395,6 +473,67 @@ impl Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Answers from a list, counting the attempts.
+    struct Answers(std::sync::Mutex<Vec<Result<Response, TransportError>>>);
+    impl Transport for &Answers {
+        fn send(
+            &self,
+            _: &str,
+            _: &str,
+            _: &[(String, String)],
+            _: &[u8],
+        ) -> Result<Response, TransportError> {
+            crate::sync::lock(&self.0).remove(0)
+        }
+    }
+
+    thread_local! {
+        static PAUSES: std::cell::RefCell<Vec<Duration>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn connect_retry_sends_again_only_what_never_connected() {
+        let pauses = [Duration::from_millis(200), Duration::from_millis(500)];
+        let record = |d| PAUSES.with(|p| p.borrow_mut().push(d));
+        let ok = || {
+            Ok(Response {
+                status: 200,
+                headers: vec![],
+                body: vec![],
+            })
+        };
+        let refused = || Err(TransportError::Refused("x".into()));
+        let lost_syn = || Err(TransportError::Timeout(CONNECT_TIMEOUT.into()));
+        let a = Answers(vec![refused(), lost_syn(), ok()].into());
+        let t = ConnectRetry::with_sleep(&a, &pauses, record);
+        assert_eq!(t.send("PUT", "u", &[], b"").unwrap().status, 200);
+        assert_eq!(PAUSES.with(|p| p.take()), pauses, "two pauses, short");
+        // Twice tried again, never a fourth time.
+        let a = Answers(vec![refused(), refused(), refused(), ok()].into());
+        let t = ConnectRetry::with_sleep(&a, &pauses, record);
+        assert!(t.send("GET", "u", &[], b"").unwrap_err().never_connected());
+        assert_eq!(crate::sync::lock(&a.0).len(), 1);
+        // What may have reached the server is the caller's to judge.
+        for e in [
+            TransportError::Timeout("receive response".into()),
+            TransportError::Other("connection reset".into()),
+            TransportError::Tls("x".into()),
+        ] {
+            let a = Answers(vec![Err(e.clone()), ok()].into());
+            let t = ConnectRetry::with_sleep(&a, &pauses, record);
+            assert_eq!(t.send("GET", "u", &[], b"").unwrap_err(), e);
+        }
+        assert!(PAUSES.with(|p| p.take()).len() == 2);
+    }
+
+    #[test]
+    fn metadata_connect_timeout_outlasts_one_lost_syn() {
+        // Linux sends a lost SYN again after 1 s: a 1 s connect timeout never sees it answered.
+        assert!(crate::defaults::METADATA_CONNECT_TIMEOUT >= Duration::from_secs(2));
+        assert!(crate::defaults::METADATA_TIMEOUT > crate::defaults::METADATA_CONNECT_TIMEOUT);
+        assert_eq!(crate::defaults::METADATA_CONNECT_RETRIES.len(), 2);
+    }
 
     #[test]
     fn url_parts() {

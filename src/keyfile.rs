@@ -1,7 +1,8 @@
 //! Files that hold secrets, the same for every cloud: owner and permission
 //! bits taken from the opened file (no window between the check and the read;
 //! a link, as in a Kubernetes secret volume, is judged by what it opens),
-//! refused when another user owns them or group or others may read them; and the `key = value` format of the credentials
+//! refused when another user owns them or group or others may read them
+//! (a systemd credential: write them); and the `key = value` format of the credentials
 //! files (with `[section]`s when a file has them, as the clouds' CLIs write).
 
 use std::io::Read;
@@ -17,7 +18,7 @@ pub struct FileText {
 }
 
 /// Reads files (injected so tests need no disk).
-pub trait Files {
+pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<FileText>;
 }
 
@@ -54,6 +55,49 @@ impl Files for RealFiles {
             text,
         })
     }
+}
+
+/// systemd's `LoadCredential=`/`LoadCredentialEncrypted=` directory.
+pub const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// Whether `path` names a file under `dir` (`$CREDENTIALS_DIRECTORY`),
+/// compared by components; a `..` anywhere makes it not.
+pub fn in_credentials_directory(path: &Path, dir: Option<&str>) -> bool {
+    use std::path::Component;
+    let Some(dir) = dir.map(Path::new).filter(|d| d.is_absolute()) else {
+        return false;
+    };
+    let no_parent = |p: &Path| !p.components().any(|c| c == Component::ParentDir);
+    no_parent(path) && no_parent(dir) && path != dir && path.starts_with(dir)
+}
+
+/// [`require_private`], except for a systemd credential (a file under
+/// `credentials_dir`, `$CREDENTIALS_DIRECTORY`): systemd writes it 0400
+/// root-owned and lets a `User=` unit read it through a POSIX ACL, so its
+/// group bits show the ACL mask (0440). Such a file (already known to be
+/// owned by root or us, see [`RealFiles`]) is refused only when group or
+/// others may write it.
+pub fn require_private_or_credential(
+    what: &str,
+    path: &Path,
+    mode: u32,
+    credentials_dir: Option<&str>,
+) -> Result<()> {
+    if !in_credentials_directory(path, credentials_dir) {
+        return require_private(what, path, mode);
+    }
+    if mode & 0o022 == 0 {
+        return Ok(());
+    }
+    Err(Error::rejected(
+        "credentials",
+        format!(
+            "{what} {} is writable by group or others (mode {:o})",
+            path.display(),
+            mode & 0o777
+        ),
+    )
+    .hint(format!("chmod 400 {}", path.display())))
 }
 
 /// Refuses a secret's file that group or others may read.
@@ -153,6 +197,40 @@ mod tests {
         assert_eq!(e.exit.code(), 2);
         assert!(e.cause.contains("mode 644"), "{}", e.cause);
         assert_eq!(e.hint.as_deref(), Some("chmod 600 /x/f"));
+    }
+
+    #[test]
+    fn systemd_credentials_are_judged_by_who_may_write_them() {
+        let dir = Some("/run/credentials/x.service");
+        let cred = Path::new("/run/credentials/x.service/ovh_client_secret");
+        let judge =
+            |p: &Path, mode| require_private_or_credential("systemd credential", p, mode, dir);
+        // 0400 root plus an ACL granting the unit's user read shows 0440.
+        assert!(judge(cred, 0o440).is_ok());
+        assert!(judge(cred, 0o444).is_ok());
+        let e = judge(cred, 0o460).unwrap_err();
+        assert!(
+            e.cause.contains("writable by group or others"),
+            "{}",
+            e.cause
+        );
+        assert!(judge(cred, 0o442).is_err());
+        // Anywhere else, today's rule.
+        let e = judge(Path::new("/etc/secret"), 0o440).unwrap_err();
+        assert!(
+            e.cause.contains("readable by group or others"),
+            "{}",
+            e.cause
+        );
+        for p in [
+            "/run/credentials/x.service/../y/f",
+            "/run/credentials/x.service",
+            "/run/credentials/x.serviceX/f",
+        ] {
+            assert!(!in_credentials_directory(Path::new(p), dir), "{p}");
+        }
+        assert!(!in_credentials_directory(cred, None));
+        assert!(!in_credentials_directory(cred, Some("relative")));
     }
 
     #[test]

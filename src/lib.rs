@@ -3,7 +3,7 @@
 //! offers one.
 //!
 //! Shared modules name no cloud: the flow ([`hook`], [`certbot`], [`local`]),
-//! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
+//! pure logic ([`txt`], [`zone`]), the bounded executor ([`flow`]), the [`propagation`] check, the seam every
 //! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
 //! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
 //! context, [`options`], [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
@@ -24,6 +24,7 @@ pub mod defaults;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
+pub mod flow;
 pub mod hook;
 pub mod http;
 pub mod keyfile;
@@ -35,6 +36,7 @@ pub mod providers;
 pub mod redact;
 pub mod report;
 pub mod session;
+pub mod sync;
 pub mod txt;
 pub mod world;
 pub mod zone;

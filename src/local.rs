@@ -78,6 +78,21 @@ pub struct StateDir {
     fd: Arc<OwnedFd>,
     pub path: PathBuf,
     uid: u32,
+    /// A directory of this process only (no stable one was found): the hooks
+    /// of a certbot run can't share it, so they are not batched; removed at exit.
+    pub per_process: bool,
+    _removal: Option<Arc<RemoveAtExit>>,
+}
+
+/// Removes a per-process state directory when the last handle goes.
+#[derive(Debug)]
+struct RemoveAtExit(PathBuf);
+
+impl Drop for RemoveAtExit {
+    fn drop(&mut self) {
+        // std's remove_dir_all never follows a symlink inside the tree.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl StateDir {
@@ -103,6 +118,8 @@ impl StateDir {
             fd: Arc::new(fd),
             path: path.to_path_buf(),
             uid,
+            per_process: false,
+            _removal: None,
         })
     }
 
@@ -209,16 +226,61 @@ fn private_subdir(dir: &Path, uid: u32) -> Result<StateDir> {
     StateDir::open_private(&sub, uid).map_err(|_| taken())
 }
 
-/// The state directory: `--lock-dir`/`OTC_LOCK_DIR` (created private when
-/// missing; a shared one gets a private `otc-acme-hook-<uid>` inside), else
-/// `/var/lib/otc-acme-hook` for root, else `$XDG_STATE_HOME/otc-acme-hook`
-/// (default `~/.local/state/otc-acme-hook`), else a fresh private temp
-/// directory (with a warning, the second value).
+/// What the choice of the state directory depends on besides the
+/// environment, injected so tests don't depend on the machine they run on.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// The running user (owner of every directory used, and in their names).
+    pub uid: u32,
+    /// Root keeps its state in [`ROOT_STATE_DIR`].
+    pub superuser: bool,
+    /// Where the fixed paths (`/var/lib`, `/run/user`, `/var/tmp`, `/tmp`) hang from.
+    pub root: PathBuf,
+}
+
+impl Host {
+    /// This process on this machine.
+    pub fn current() -> Host {
+        let uid = current_uid();
+        Host {
+            uid,
+            superuser: uid == 0,
+            root: PathBuf::from("/"),
+        }
+    }
+
+    fn at(&self, path: &str) -> PathBuf {
+        self.root.join(path.trim_start_matches('/'))
+    }
+}
+
+/// The state directory of this process, see [`state_dir_for`].
 pub fn state_dir(
     explicit: Option<&Path>,
     env: &HashMap<String, String>,
 ) -> Result<(StateDir, Option<String>)> {
-    let uid = current_uid();
+    state_dir_for(explicit, env, &Host::current())
+}
+
+/// The state directory: `--lock-dir`/`OTC_LOCK_DIR` (created private when
+/// missing; a shared one gets a private `otc-acme-hook-<uid>` inside), else
+/// `/var/lib/otc-acme-hook` for root, else `$XDG_STATE_HOME/otc-acme-hook`
+/// or `~/.local/state/otc-acme-hook` where the home is the user's own
+/// directory. Without such a home (a `User=` unit whose home is
+/// `/nonexistent`, `DynamicUser=`), a stable private directory, so a certbot
+/// run's hooks share it: `$STATE_DIRECTORY` (systemd's `StateDirectory=`;
+/// a private `otc-acme-hook-<uid>` inside unless it is private itself), else
+/// `/run/user/<uid>/otc-acme-hook` where `/run/user/<uid>` is the user's and
+/// private, else `/var/tmp/otc-acme-hook-<uid>` (created 0700, never through a
+/// link, refused when another user's or wider). Last, a fresh private temp
+/// directory of this process only ([`StateDir::per_process`]), with a warning
+/// (the second value).
+pub fn state_dir_for(
+    explicit: Option<&Path>,
+    env: &HashMap<String, String>,
+    host: &Host,
+) -> Result<(StateDir, Option<String>)> {
+    let uid = host.uid;
     if let Some(d) = explicit {
         return match private_dir_at(d, uid)? {
             Some(s) => Ok((s, None)),
@@ -226,13 +288,21 @@ pub fn state_dir(
         };
     }
     let get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).cloned();
-    let default = if uid == 0 {
-        Some(PathBuf::from(ROOT_STATE_DIR))
+    // A home counts only where it is this user's own directory: `/` (a
+    // `DynamicUser=`'s) or another user's is no place for our state.
+    let own_dir = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.is_dir() && m.uid() == uid
+        })
+    };
+    let default = if host.superuser {
+        Some(host.at(ROOT_STATE_DIR))
     } else if let Some(x) = get("XDG_STATE_HOME").filter(|x| x.starts_with('/')) {
         Some(Path::new(&x).join("otc-acme-hook"))
     } else {
         get("HOME")
-            .filter(|h| h.starts_with('/') && Path::new(h).is_dir())
+            .filter(|h| h.starts_with('/') && own_dir(Path::new(h)))
             .map(|h| Path::new(&h).join(".local/state/otc-acme-hook"))
     };
     if let Some(d) = default {
@@ -248,18 +318,63 @@ pub fn state_dir(
             ))),
         };
     }
-    let tmp = get("TMPDIR").unwrap_or_else(|| "/tmp".into());
-    let d = Path::new(&tmp).join(format!("otc-acme-hook-{uid}-{}", random_hex(8)));
-    let s = private_dir_at(&d, uid)?.ok_or_else(|| {
+    let mut passed = Vec::new();
+    if let Some(sd) = get("STATE_DIRECTORY") {
+        // systemd lists one path per StateDirectory= entry, colon-separated.
+        // `DynamicUser=` makes it a root-owned link into /var/lib/private: its
+        // real path is used, and must be this user's.
+        let d = std::fs::canonicalize(sd.split(':').next().unwrap_or_default()).unwrap_or_default();
+        if d.is_absolute() && own_dir(&d) {
+            match private_dir_at(&d, uid) {
+                Ok(Some(s)) => return Ok((s, None)),
+                _ => match private_subdir(&d, uid) {
+                    Ok(s) => return Ok((s, None)),
+                    Err(e) => passed.push(e.cause.clone()),
+                },
+            }
+        }
+    }
+    let run_user = host.at(&format!("/run/user/{uid}"));
+    let runtime_ours = rustix::fs::lstat(&run_user).is_ok_and(|st| is_private(&st, uid));
+    if runtime_ours {
+        match private_dir_at(&run_user.join("otc-acme-hook"), uid) {
+            Ok(Some(s)) => return Ok((s, None)),
+            Ok(None) => passed.push(format!(
+                "{} is not private to this user",
+                run_user.join("otc-acme-hook").display()
+            )),
+            Err(e) => passed.push(e.cause.clone()),
+        }
+    }
+    let var_tmp = host.at("/var/tmp");
+    if var_tmp.is_dir() {
+        match private_subdir(&var_tmp, uid) {
+            Ok(s) => return Ok((s, None)),
+            Err(e) => passed.push(e.cause.clone()),
+        }
+    }
+    let tmp = get("TMPDIR")
+        .filter(|t| t.starts_with('/'))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| host.at("/tmp"));
+    let d = tmp.join(format!("otc-acme-hook-{uid}-{}", random_hex(8)));
+    let mut s = private_dir_at(&d, uid)?.ok_or_else(|| {
         refused(format!(
             "could not create a private directory {}",
             d.display()
         ))
     })?;
+    s.per_process = true;
+    s._removal = Some(Arc::new(RemoveAtExit(d.clone())));
+    let why = if passed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", passed.join("; "))
+    };
     Ok((
         s,
         Some(format!(
-            "no usable home directory: the journal of values to clean up lives in {} for this run only; set OTC_LOCK_DIR",
+            "no usable home directory and no stable private state directory{why}: this process's journal lives in {} and is removed at exit, and the hooks of a certbot run are not batched; set OTC_LOCK_DIR, or StateDirectory= in the unit",
             d.display()
         )),
     ))
@@ -376,6 +491,9 @@ pub struct RunTag {
     pub all: String,
     /// When the run's first cleanup removed the value (Unix ms).
     pub removed_ms: Option<u64>,
+    /// The removal is published (served as it lands, or its zone committed):
+    /// the run's later cleanup hooks have nothing left to do, not even a request.
+    pub published: bool,
     /// The recording hook's ancestor processes (`pid.starttime`, nearest first):
     /// hooks of one run share certbot's process, a run that died does not.
     pub ancestors: Vec<String>,
@@ -384,13 +502,18 @@ pub struct RunTag {
 /// This process's ancestors as `pid.starttime` (so a reused pid never matches),
 /// nearest first, at most eight, init excluded; empty where /proc can't tell.
 pub fn ancestry() -> Vec<String> {
-    fn stat(pid: &str) -> Option<(String, String)> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    ancestry_in(Path::new("/proc"))
+}
+
+/// [`ancestry`] read from the proc filesystem at `proc` (tests give an empty one).
+pub fn ancestry_in(proc: &Path) -> Vec<String> {
+    let stat = |pid: &str| -> Option<(String, String)> {
+        let text = std::fs::read_to_string(proc.join(pid).join("stat")).ok()?;
         // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
         let rest = &text[text.rfind(')')? + 2..];
         let f: Vec<&str> = rest.split_whitespace().collect();
         Some((f.get(1)?.to_string(), f.get(19)?.to_string()))
-    }
+    };
     let mut out = Vec::new();
     let Some((mut pid, _)) = stat("self") else {
         return out;
@@ -436,6 +559,9 @@ impl Entry {
             if let Some(ms) = r.removed_ms {
                 c.push_str(&format!(";removed={ms}"));
             }
+            if r.published {
+                c.push_str(";pub=1");
+            }
             if !r.ancestors.is_empty() {
                 c.push_str(&format!(";anc={}", r.ancestors.join(",")));
             }
@@ -456,6 +582,7 @@ impl Entry {
                 "rem" => tag.remaining = v.parse().ok()?,
                 "all" => tag.all = v.to_string(),
                 "removed" => tag.removed_ms = Some(v.parse().ok()?),
+                "pub" => tag.published = v == "1",
                 "anc" => tag.ancestors = v.split(',').map(str::to_string).collect(),
                 _ => {}
             }
@@ -496,6 +623,11 @@ impl Entry {
             state,
             run,
         })
+    }
+
+    /// A batched run's value whose removal is published: nothing left to sweep.
+    pub fn removal_published(&self) -> bool {
+        self.state == State::Removed && self.run.as_ref().is_some_and(|r| r.published)
     }
 
     fn same(&self, o: &Entry) -> bool {
@@ -573,6 +705,7 @@ impl Local {
                 .into_iter()
                 .filter(|e| entry.t - e.t <= FORGET_AFTER_SECS)
                 .filter(|e| !(e.state == State::Deferred && entry.t - e.t > RUN_WINDOW_SECS))
+                .filter(|e| !(e.removal_published() && entry.t - e.t > STALE_AFTER_SECS))
                 .collect();
             match keep.iter_mut().find(|e| e.same(&entry)) {
                 // A written value stays written; a later "sending" only refreshes it.
@@ -584,18 +717,33 @@ impl Local {
         })
     }
 
-    /// Forgets a value (removed, or found gone).
+    /// Forgets a value (removed, or found gone). A value a batched run's first
+    /// cleanup removed is kept, its removal now published, for the run's later
+    /// cleanup hooks to find (they then make no request); the run's last one
+    /// forgets the run.
     pub fn forget(&self, name: &str, value: &str) -> Result<()> {
         let endpoint = self.endpoint.clone();
         self.update(|all| {
             all.into_iter()
-                .filter(|e| !(e.endpoint == endpoint && e.name == name && e.value == value))
+                .filter_map(|mut e| {
+                    if !(e.endpoint == endpoint && e.name == name && e.value == value) {
+                        return Some(e);
+                    }
+                    match e.run.as_mut() {
+                        Some(r) if e.state == State::Removed => {
+                            r.published = true;
+                            Some(e)
+                        }
+                        _ => None,
+                    }
+                })
                 .collect()
         })
     }
 
     /// Entries of our endpoint older than a day at `now`, whatever their state
-    /// (a "sending" entry may have landed), but deferred ones, which were never sent.
+    /// (a "sending" entry may have landed), but deferred ones, which were never
+    /// sent, and removals already published.
     pub fn stale(&self, now: i64) -> Vec<Entry> {
         self.read()
             .into_iter()
@@ -603,6 +751,7 @@ impl Local {
                 e.endpoint == self.endpoint
                     && now - e.t > STALE_AFTER_SECS
                     && e.state != State::Deferred
+                    && !e.removal_published()
             })
             .collect()
     }
@@ -625,8 +774,20 @@ impl Local {
     ) -> Result<Option<String>> {
         let endpoint = self.endpoint.clone();
         let mut joined = None;
+        // Without /proc, runs can't be told apart by their process: a run is
+        // only its own countdown, and a broken one (a new first hook, a hook
+        // that follows nothing) drops the older run's values, never sent.
+        let blind = ancestors.is_empty();
+        let broken = |e: &Entry| {
+            e.state == State::Deferred
+                && e.endpoint == endpoint
+                && e.run.as_ref().is_some_and(|r| r.all == all)
+        };
         self.update(|mut entries| {
             let id = if remaining + 1 == count {
+                if blind {
+                    entries.retain(|e| !broken(e));
+                }
                 random_hex(8)
             } else {
                 match open_runs(&entries, &endpoint, all, remaining + 1, now, ancestors)
@@ -634,7 +795,12 @@ impl Local {
                     .next()
                 {
                     Some(id) => id,
-                    None => return entries,
+                    None => {
+                        if blind {
+                            entries.retain(|e| !broken(e));
+                        }
+                        return entries;
+                    }
                 }
             };
             entries.retain(|e| !(e.state == State::Deferred && now - e.t > RUN_WINDOW_SECS));
@@ -651,6 +817,7 @@ impl Local {
                     remaining,
                     all: all.to_string(),
                     removed_ms: None,
+                    published: false,
                     ancestors: ancestors.to_vec(),
                 }),
             });
@@ -672,15 +839,31 @@ impl Local {
     ) -> Result<(Vec<String>, Vec<Entry>)> {
         let endpoint = self.endpoint.clone();
         let mut taken = (Vec::new(), Vec::new());
+        let blind = ancestors.is_empty();
         self.update(|entries| {
-            let ids = open_runs(&entries, &endpoint, all, 1, now, ancestors);
-            if ids.is_empty() {
-                return entries;
+            let mut ids = open_runs(&entries, &endpoint, all, 1, now, ancestors);
+            if blind {
+                // Only the newest countdown can be ours; any other run of these
+                // names is broken: its values are dropped, never sent.
+                ids.truncate(1);
             }
             let (mine, rest): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| {
                 e.state == State::Deferred && e.run.as_ref().is_some_and(|r| ids.contains(&r.id))
             });
-            taken = (ids, mine);
+            let rest = if blind {
+                rest.into_iter()
+                    .filter(|e| {
+                        !(e.state == State::Deferred
+                            && e.endpoint == endpoint
+                            && e.run.as_ref().is_some_and(|r| r.all == all))
+                    })
+                    .collect()
+            } else {
+                rest
+            };
+            if !ids.is_empty() {
+                taken = (ids, mine);
+            }
             rest
         })?;
         Ok(taken)
@@ -747,6 +930,17 @@ impl Local {
         self.read()
             .into_iter()
             .filter(|e| e.endpoint == self.endpoint && e.name == name && e.state == State::Written)
+            .map(|e| e.value)
+            .collect()
+    }
+
+    /// Every value of our endpoint the journal holds as sending at `name`: sent,
+    /// but not known to be taken and published (its zone's commit, where the
+    /// cloud has one, did not succeed in the run that wrote it).
+    pub fn sending_at(&self, name: &str) -> Vec<String> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.name == name && e.state == State::Sending)
             .map(|e| e.value)
             .collect()
     }
@@ -936,6 +1130,222 @@ mod tests {
         let (ids, taken) = l.take_deferred(311, all, &elsewhere).unwrap();
         assert_eq!((ids.len(), taken.len()), (2, 2));
         std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
+    fn a_runs_removal_is_kept_published_until_the_run_is_forgotten() {
+        let d = tmp("published");
+        let l = local(&d, "https://dns");
+        let mut e = entry(100, "r1");
+        e.state = State::Removed;
+        e.run = Some(RunTag {
+            id: "run1".into(),
+            removed_ms: Some(100_000),
+            ..RunTag::default()
+        });
+        l.record(e.clone()).unwrap();
+        l.record(entry(100, "plain")).unwrap();
+        assert!(!l.read()[0].removal_published());
+        // The zone's commit published the removal: kept, now published.
+        l.forget("_acme-challenge.example.com.", "r1").unwrap();
+        l.forget("_acme-challenge.example.com.", "plain").unwrap();
+        let kept = l.read();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert!(kept[0].removal_published());
+        assert!(
+            std::fs::read_to_string(d.join(JOURNAL))
+                .unwrap()
+                .contains(";pub=1")
+        );
+        assert_eq!(l.run_of_value("r1").unwrap().1, "run1");
+        // Nothing to sweep; dropped a day later, or when the run is forgotten.
+        assert!(l.stale(100 + 2 * STALE_AFTER_SECS).is_empty());
+        l.record(entry(101 + STALE_AFTER_SECS, "later")).unwrap();
+        assert!(l.run_of_value("r1").is_none());
+        l.record(e).unwrap();
+        l.forget_run("run1").unwrap();
+        assert!(l.run_of_value("r1").is_none());
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
+    fn without_proc_a_run_is_only_its_own_countdown() {
+        let empty = tmp("noproc");
+        std::fs::create_dir_all(&empty).unwrap();
+        assert!(
+            ancestry_in(&empty).is_empty(),
+            "an empty /proc tells nothing"
+        );
+        assert!(!ancestry_in(Path::new("/proc")).is_empty());
+        let d = tmp("blind");
+        let l = local(&d, "https://dns");
+        let none: &[String] = &[];
+        let all = "h1";
+        // A run of three that died after its second hook.
+        let dead = l.defer(100, all, 3, 2, "n1.", "dead1", none).unwrap();
+        assert_eq!(l.defer(101, all, 3, 1, "n2.", "dead2", none).unwrap(), dead);
+        // The same names again: its first hook breaks the dead run's countdown.
+        let fresh = l.defer(110, all, 3, 2, "n1.", "new1", none).unwrap();
+        assert_ne!(fresh, dead);
+        assert!(
+            l.read().iter().all(|e| !e.value.starts_with("dead")),
+            "the dead run's values are dropped: {:?}",
+            l.read()
+        );
+        assert_eq!(l.defer(111, all, 3, 1, "n2.", "new2", none).unwrap(), fresh);
+        let (ids, taken) = l.take_deferred(112, all, none).unwrap();
+        assert_eq!(ids, vec![fresh.unwrap()]);
+        let vals: Vec<&str> = taken.iter().map(|e| e.value.as_str()).collect();
+        assert_eq!(vals, ["new1", "new2"]);
+        // A hook that follows nothing (its predecessor is missing) drops the older run.
+        l.defer(200, all, 4, 3, "n1.", "old1", none)
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.defer(201, all, 4, 1, "n3.", "x", none).unwrap(), None);
+        assert!(l.read().iter().all(|e| e.value != "old1"));
+        // A last hook whose run's countdown is broken takes nothing, and drops it.
+        l.defer(300, all, 3, 2, "n1.", "half1", none)
+            .unwrap()
+            .unwrap();
+        let (ids, taken) = l.take_deferred(301, all, none).unwrap();
+        assert!(ids.is_empty() && taken.is_empty());
+        assert!(l.read().iter().all(|e| e.value != "half1"));
+        // Of two open runs (journaled with ancestors once), only the newest is taken.
+        let anc = ["11.5".to_string()];
+        let other = ["22.5".to_string()];
+        l.defer(400, all, 2, 1, "n1.", "older", &anc)
+            .unwrap()
+            .unwrap();
+        let newest = l.defer(401, all, 2, 1, "n1.", "newer", &other).unwrap();
+        let (ids, taken) = l.take_deferred(402, all, none).unwrap();
+        assert_eq!(ids, vec![newest.unwrap()]);
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].value, "newer");
+        assert!(l.read().is_empty(), "the older one is dropped, never sent");
+        std::fs::remove_dir_all(d).ok();
+        std::fs::remove_dir_all(empty).ok();
+    }
+
+    /// A host rooted in a fresh temp directory, as a non-root user.
+    fn host(name: &str) -> Host {
+        let root = tmp(name);
+        std::fs::create_dir_all(&root).unwrap();
+        Host {
+            uid: current_uid(),
+            superuser: false,
+            root,
+        }
+    }
+
+    fn mkdir(p: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(p).unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn env(pairs: &[(&str, &Path)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.display().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn where_state_lives_for_each_kind_of_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let h = host("hosts");
+        let uid = h.uid;
+        let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+        // Root: /var/lib/otc-acme-hook, whatever else there is.
+        let root = Host {
+            superuser: true,
+            ..h.clone()
+        };
+        let (s, w) = state_dir_for(None, &HashMap::new(), &root).unwrap();
+        assert_eq!(s.path, h.root.join("var/lib/otc-acme-hook"));
+        assert!(w.is_none() && !s.per_process);
+        // A user with a home of their own: under it, as before.
+        let home = h.root.join("home/u");
+        mkdir(&home, 0o755);
+        let (s, _) = state_dir_for(None, &env(&[("HOME", &home)]), &h).unwrap();
+        assert_eq!(s.path, home.join(".local/state/otc-acme-hook"));
+        // No usable home (missing, or not this user's): systemd's StateDirectory=.
+        let missing = h.root.join("nonexistent");
+        let sd = h.root.join("var/lib/unit");
+        mkdir(&sd, 0o755);
+        let e = env(&[("HOME", &missing), ("STATE_DIRECTORY", &sd)]);
+        let (s, w) = state_dir_for(None, &e, &h).unwrap();
+        assert_eq!(s.path, sd.join(format!("otc-acme-hook-{uid}")));
+        assert!(w.is_none() && !s.per_process);
+        assert_eq!(mode(&s.path), 0o700);
+        assert_eq!(mode(&sd), 0o755, "never chmod-ed");
+        let private = h.root.join("var/lib/private-unit");
+        mkdir(&private, 0o700);
+        let e = env(&[("HOME", &missing), ("STATE_DIRECTORY", &private)]);
+        assert_eq!(state_dir_for(None, &e, &h).unwrap().0.path, private);
+        if uid == 0 {
+            // A home of another user's is none of ours.
+            let theirs = h.root.join("home/other");
+            mkdir(&theirs, 0o755);
+            std::os::unix::fs::chown(&theirs, Some(4242), None).unwrap();
+            let e = env(&[("HOME", &theirs), ("STATE_DIRECTORY", &private)]);
+            assert_eq!(state_dir_for(None, &e, &h).unwrap().0.path, private);
+        }
+        // Else the user's runtime directory, when it is theirs and private.
+        let no_home = env(&[("HOME", &missing)]);
+        let run_user = h.root.join(format!("run/user/{uid}"));
+        mkdir(&run_user, 0o755);
+        let var_tmp = h.root.join("var/tmp");
+        mkdir(&var_tmp, 0o1777);
+        let (s, _) = state_dir_for(None, &no_home, &h).unwrap();
+        assert_eq!(
+            s.path,
+            var_tmp.join(format!("otc-acme-hook-{uid}")),
+            "a runtime dir open to others is passed over"
+        );
+        assert_eq!(mode(&s.path), 0o700);
+        std::fs::set_permissions(&run_user, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let (s, w) = state_dir_for(None, &no_home, &h).unwrap();
+        assert_eq!(s.path, run_user.join("otc-acme-hook"));
+        assert!(w.is_none() && !s.per_process);
+        std::fs::remove_dir_all(&run_user).unwrap();
+        // /var/tmp/otc-acme-hook-UID is refused when wider, a link, or another's:
+        // then a directory of this process only, no batching, removed at exit.
+        let ours = var_tmp.join(format!("otc-acme-hook-{uid}"));
+        std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tmpdir = h.root.join("tmp");
+        mkdir(&tmpdir, 0o1777);
+        let e = env(&[("HOME", &missing), ("TMPDIR", &tmpdir)]);
+        let (s, w) = state_dir_for(None, &e, &h).unwrap();
+        assert!(s.per_process);
+        assert!(s.path.starts_with(&tmpdir), "{}", s.path.display());
+        let w = w.unwrap();
+        assert!(w.contains("not batched") && w.contains("is taken"), "{w}");
+        let path = s.path.clone();
+        let l = Local {
+            dir: s,
+            endpoint: "e".into(),
+        };
+        l.record(entry(1, "v")).unwrap();
+        assert!(path.join(JOURNAL).exists());
+        drop(l);
+        assert!(!path.exists(), "removed when the process is done with it");
+        std::fs::remove_dir_all(&ours).unwrap();
+        std::os::unix::fs::symlink(&tmpdir, &ours).unwrap();
+        assert!(state_dir_for(None, &e, &h).unwrap().0.per_process);
+        std::fs::remove_file(&ours).unwrap();
+        if uid == 0 {
+            mkdir(&ours, 0o700);
+            std::os::unix::fs::chown(&ours, Some(4242), None).unwrap();
+            assert!(state_dir_for(None, &e, &h).unwrap().0.per_process);
+            std::fs::remove_dir_all(&ours).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_dir(&tmpdir).unwrap().count(),
+            0,
+            "every per-process directory removed"
+        );
+        std::fs::remove_dir_all(&h.root).ok();
     }
 
     #[test]

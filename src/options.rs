@@ -97,7 +97,17 @@ impl Options {
                 .filter(|id| on_command_line(m, id))
                 .collect(),
         };
-        let (cloud, warnings) = providers::configure(&input, &g.clouds)?;
+        let (cloud, mut warnings) = providers::configure(&input, &g.clouds)?;
+        let chosen_by = if on_command_line(m, "cloud") {
+            format!("--cloud {}", g.cloud)
+        } else if envv("OTC_CLOUD").is_some() {
+            format!("OTC_CLOUD={}", g.cloud)
+        } else {
+            "the default: OTC_CLOUD is not set".to_string()
+        };
+        if let Some(w) = providers::foreign_variables(&g.cloud, &chosen_by, env) {
+            warnings.insert(0, w);
+        }
         let dns_endpoint = cloud.dns_endpoint().clone();
         let file = |v: &Option<String>| nonblank(v).map(PathBuf::from);
 
@@ -150,6 +160,7 @@ impl Options {
                 // Give up on contention a little before the watchdog ends the run,
                 // so the last line says why.
                 deadline: Duration::from_secs(g.deadline - (g.deadline / 10).min(10)),
+                parallel: g.parallel,
                 ..hook::Settings::default()
             },
             propagation: propagation::Settings {

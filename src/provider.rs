@@ -27,8 +27,8 @@
 //! an [`ApiError`] of a neutral [`Kind`](crate::api_error::Kind); provider
 //! error codes stay in the provider.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub use crate::api_error::{ApiError, ApiResult, Kind};
 
@@ -93,7 +93,7 @@ impl TxtAt {
 }
 
 /// What the hook flow needs from a cloud's DNS API.
-pub trait Provider {
+pub trait Provider: Send + Sync {
     /// A short name for messages ("OTC DNS").
     fn name(&self) -> &str;
     /// Public zones that may hold `fqdn`: at least every existing zone among its
@@ -126,19 +126,53 @@ pub trait Provider {
     fn whole_set_writes(&self) -> bool {
         false
     }
-    /// The provider's word for a served change, for messages (OTC: `ACTIVE`).
+    /// The provider's word for a served change, for messages (OTC: `ACTIVE`,
+    /// OVH: refreshed, NCP: applied).
     fn settled_word(&self) -> &'static str {
         "settled"
     }
+    /// The provider's noun for what holds a name's TXT values, for messages:
+    /// OTC `recordset` (one per name), OVH and NCP `record` (one per value).
+    /// The shared flow says "TXT record(s)" wherever no noun of a cloud fits.
+    fn record_word(&self) -> &'static str {
+        "record"
+    }
+    /// Whose DNS permissions a refused call points at, for fixes: OTC the
+    /// agency, OVH the service account, NCP the server role.
+    fn identity_word(&self) -> &'static str {
+        "credentials"
+    }
+    /// Several names' changes in one zone with the API's batch calls, where it
+    /// has them (NCP: one `POST` of every added record, one `DELETE` of every
+    /// removed id). Each change is as in [`write`](Self::write); the answer has
+    /// one state per change, in order. An `Err` leaves every change's outcome
+    /// unknown: the flow reads each name again, never repeating a write blind.
+    /// `None`: no batch call; the flow writes name by name.
+    fn write_batch(
+        &self,
+        _zone: &Zone,
+        _changes: &[Change<'_>],
+        _ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        None
+    }
+}
+
+/// One name's change for [`Provider::write_batch`]: from `before` (a fresh,
+/// complete read) to `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub before: &'a TxtAt,
+    pub after: &'a [String],
 }
 
 /// Remembers zone lookups and nameservers for one run: they don't change
 /// while a hook runs, and certbot's last hook looks them up for every name.
 pub struct Memo<'a> {
     inner: &'a dyn Provider,
-    holding: RefCell<HashMap<String, Vec<Zone>>>,
-    named: RefCell<HashMap<String, Option<Zone>>>,
-    nameservers: RefCell<HashMap<String, Vec<String>>>,
+    holding: Mutex<HashMap<String, Vec<Zone>>>,
+    named: Mutex<HashMap<String, Option<Zone>>>,
+    nameservers: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl<'a> Memo<'a> {
@@ -153,15 +187,16 @@ impl<'a> Memo<'a> {
 }
 
 fn memo<K: std::hash::Hash + Eq + Clone, V: Clone>(
-    cache: &RefCell<HashMap<K, V>>,
+    cache: &Mutex<HashMap<K, V>>,
     key: &K,
     get: impl FnOnce() -> ApiResult<V>,
 ) -> ApiResult<V> {
-    if let Some(v) = cache.borrow().get(key) {
+    if let Some(v) = crate::sync::lock(cache).get(key) {
         return Ok(v.clone());
     }
+    // Not locked while asking: threads asking for other keys don't wait.
     let v = get()?;
-    cache.borrow_mut().insert(key.clone(), v.clone());
+    crate::sync::lock(cache).insert(key.clone(), v.clone());
     Ok(v)
 }
 
@@ -199,6 +234,20 @@ impl Provider for Memo<'_> {
     }
     fn settled_word(&self) -> &'static str {
         self.inner.settled_word()
+    }
+    fn record_word(&self) -> &'static str {
+        self.inner.record_word()
+    }
+    fn identity_word(&self) -> &'static str {
+        self.inner.identity_word()
+    }
+    fn write_batch(
+        &self,
+        zone: &Zone,
+        changes: &[Change<'_>],
+        ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        self.inner.write_batch(zone, changes, ttl)
     }
 }
 
@@ -266,7 +315,7 @@ impl std::fmt::Debug for CloudInput {
 }
 
 /// A cloud, connected: its DNS provider, and what `check` and `api` need.
-pub trait Connection {
+pub trait Connection: Send + Sync {
     fn dns(&self) -> &dyn Provider;
     /// Where the identity came from, for `check` (never a secret).
     fn identity(&self) -> String;
@@ -283,6 +332,13 @@ pub trait Connection {
     fn error_of(&self, resp: &crate::http::Response) -> ApiError;
     /// The clock correction learnt from a 401 (seconds), 0 if none.
     fn clock_offset(&self) -> i64;
+    /// An authorized read for `check`'s "credentials work" line, where the
+    /// probe is sent without credentials (OVH's `/auth/time`): one the policy
+    /// grants for `zone` (the first domain's), or, without one, the
+    /// credentials' widest read. `None` (the default): the probe showed it.
+    fn credentials_probe(&self, _zone: Option<&Zone>) -> Option<crate::http::Url> {
+        None
+    }
 }
 
 #[cfg(test)]

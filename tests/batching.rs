@@ -337,7 +337,7 @@ fn a_value_dropped_by_a_racing_host_is_written_again() {
     assert_eq!(last.code, 0, "{}", last.stderr);
     assert!(
         last.stdout.contains(
-            "TXT value r0-apex at _acme-challenge.r0.example.test. went missing (another writer replaced the set); adding it again (1/2)"
+            "TXT value r0-apex at _acme-challenge.r0.example.test. went missing (another writer removed it); adding it again (1/2)"
         ),
         "{}",
         last.stdout

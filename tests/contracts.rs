@@ -726,7 +726,7 @@ fn check_passes_on_a_working_setup() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     for line in [
-        "ok    credentials: ECS metadata (access key",
+        "ok    credentials: ECS agency (access key",
         "ok    clock: within",
         "ok    zone example.test: _acme-challenge.example.test. lies in public zone example.test.",
         "ok    probe example.test: added and removed a TXT value at _acme-challenge.example.test.",

@@ -443,6 +443,7 @@ const OTHER_TOOLS_FLAGS: &[&str] = &[
     // otc-sim serve
     "seed",
     "http",
+    "latency-ms",
     // cargo and the package tools
     "release",
     "bins",
@@ -707,5 +708,86 @@ fn man_page_names_every_shared_option_and_subcommand() {
             "the man page lacks {}",
             sub.get_name()
         );
+    }
+}
+
+/// The text of `md` from the heading that starts with `heading` to the next
+/// heading of the same or a higher level.
+fn section<'a>(md: &'a str, heading: &str) -> &'a str {
+    let start = md
+        .find(&format!("\n{heading}"))
+        .unwrap_or_else(|| panic!("no heading {heading:?}"))
+        + 1;
+    let level = heading.chars().take_while(|c| *c == '#').count();
+    let rest = &md[start + heading.len()..];
+    let end = rest
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| {
+            let l = &rest[i..];
+            let h = l.chars().take_while(|c| *c == '#').count();
+            h > 0 && h <= level && l[h..].starts_with(' ')
+        })
+        .unwrap_or(rest.len());
+    &md[start..start + heading.len() + end]
+}
+
+/// Issue 19's operator's path: the cloud is chosen in the config file (no
+/// `--cloud` in a documented hook command), README and usage.md say how many
+/// refreshes/applies each client causes, lego's sections say where the cloud
+/// comes from, and docs/clouds.md (the unconfirmed behaviours) is linked.
+#[test]
+fn docs_choose_the_cloud_in_the_config_file_and_count_publishes() {
+    let readme = read("README.md");
+    let usage = read("docs/usage.md");
+    let setup = read("docs/setup.md");
+    for (name, text) in [
+        ("README.md", &readme),
+        ("docs/usage.md", &usage),
+        ("docs/setup.md", &setup),
+    ] {
+        for l in text.lines() {
+            assert!(
+                !(l.contains("-hook '") && l.contains("--cloud")),
+                "{name}: a hook command chooses the cloud: {l}"
+            );
+        }
+    }
+    for part in [
+        section(&setup, "## OVHcloud"),
+        section(&setup, "## NAVER Cloud"),
+    ] {
+        assert!(
+            part.contains("generate config > /etc/otc-acme-hook/config")
+                && part.contains("env -i /usr/bin/otc-acme-hook check"),
+            "{part}"
+        );
+    }
+    // Prose as read: no emphasis, one space between words.
+    let flat = |t: &str| {
+        t.replace("**", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for (name, text) in [("README.md", &readme), ("docs/usage.md", &usage)] {
+        for needle in [
+            "one per zone per run",
+            "one per name",
+            "publishes every pending edit",
+        ] {
+            assert!(flat(text).contains(needle), "{name} lacks {needle:?}");
+        }
+    }
+    for (name, text) in [("README.md", &readme), ("docs/usage.md", &usage)] {
+        assert!(
+            flat(section(text, "## lego")).contains("`OTC_CLOUD` in lego's environment"),
+            "{name}: lego's section says where the cloud comes from"
+        );
+    }
+    let clouds = read("docs/clouds.md");
+    assert!(clouds.contains("what the hook does"));
+    for (name, text) in [("README.md", &readme), ("docs/setup.md", &setup)] {
+        assert!(text.contains("clouds.md"), "{name} links docs/clouds.md");
     }
 }

@@ -557,7 +557,7 @@ fn verbose_run_prints_no_secret() {
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("credentials from ECS metadata"),
+        r.stderr.contains("credentials from ECS agency"),
         "{}",
         r.stderr
     );

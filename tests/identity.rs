@@ -343,7 +343,7 @@ fn expiring_temporary_credentials_are_fetched_again_once() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("HTTP 401: fetched fresh credentials from ECS metadata"),
+            .contains("HTTP 401: fetched fresh credentials from ECS agency"),
         "{}",
         r.stderr
     );

@@ -743,3 +743,368 @@ fn another_clouds_variables_in_the_environment_are_not_read() {
         "no IAM call"
     );
 }
+
+/// ncp-api.md Corrections: a server role without the Global DNS policy gets
+/// the gateway's 401 with code 210. One stderr line naming the managed policy
+/// and the server role; the request log shows no second metadata fetch and
+/// no retry of the refused call.
+#[test]
+fn a_role_without_the_dns_policy_is_one_line_naming_the_policy_no_refetch_no_retry() {
+    let sim = ncp::start(ncp::seed());
+    configure(&sim, json!({"role_dns_policy": false}));
+    let mut c = ncp::cmd(&sim);
+    c.args(["present", "_acme-challenge.example.test.", APEX]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let line = r.stderr.trim_end();
+    assert!(line.starts_with("otc-acme-hook: "), "{line}");
+    assert!(line.contains("HTTP 401 210: Permission Denied"), "{line}");
+    assert!(line.contains("NCP_GLOBAL_DNS_MANAGER"), "{line}");
+    assert!(line.contains("server role"), "{line}");
+    assert!(!line.contains("clock"), "{line}");
+    // The role's keys were fetched once (role id, then its keys), never again.
+    let role_docs = metadata_requests(&sim)
+        .into_iter()
+        .filter(|(m, p, _)| m == "GET" && p.ends_with(ncp::ROLE))
+        .count();
+    assert_eq!(role_docs, 1, "{:?}", metadata_requests(&sim));
+    let dns: Vec<(String, String, u64)> = requests(&sim)
+        .into_iter()
+        .filter(|(_, p, _)| p.starts_with("/dns/v1/"))
+        .collect();
+    assert_eq!(dns.len(), 1, "one refused call, not retried: {dns:?}");
+    assert_eq!(dns[0].2, 401);
+    let codes: Vec<String> = log(&sim)
+        .iter()
+        .filter_map(|e| e["code"].as_str().map(str::to_string))
+        .collect();
+    assert!(codes.iter().any(|c| c == "210"), "{codes:?}");
+    assert_eq!(applies(&sim), []);
+
+    // `check` says it the same way, on its DNS API line.
+    let mut c = ncp::cmd(&sim);
+    c.args(["check", "--read-only", "example.test"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL  DNS API: ") && l.contains("NCP_GLOBAL_DNS_MANAGER")),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A re-run that finds its values in place applies nothing, so it passes
+/// where NCP would refuse an apply with nothing pending (the simulator told
+/// to answer one with X00006); its cleanup applies once, as it changed the domain.
+#[test]
+fn a_rerun_with_everything_in_place_applies_nothing_and_passes_where_an_empty_apply_is_refused() {
+    let sim = ncp::start(ncp::seed());
+    certbot_run(&sim);
+    assert_eq!(applies(&sim), [("120".to_string(), 1)]);
+    configure(&sim, json!({"refuse_empty_apply": true}));
+    reset_log(&sim);
+    // certbot's same run again (its hooks called again with the same values).
+    certbot_run(&sim);
+    assert_eq!(applies(&sim), [], "nothing changed, nothing applied");
+    assert_eq!(ncp::count(&sim, "POST", "/ncpdns/record/"), 0);
+    // The refusal is real: an apply of an unchanged domain fails.
+    let mut c = ncp::cmd(&sim);
+    c.args(["api", "PUT", "/ncpdns/record/apply/120"]);
+    let r = run(&sim, &mut c);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("X00006"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    reset_log(&sim);
+    certbot_cleanup(&sim);
+    assert_eq!(applies(&sim), [("120".to_string(), 1)]);
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep"]
+    );
+    // A cleanup of values already gone (and forgotten) applies nothing either.
+    reset_log(&sim);
+    certbot_cleanup(&sim);
+    assert_eq!(applies(&sim), []);
+    // lego's present, then again for the value already there: one apply.
+    reset_log(&sim);
+    for _ in 0..2 {
+        let mut c = ncp::cmd(&sim);
+        c.args(["present", "_acme-challenge.example.test.", "lego-value"]);
+        ok(&run(&sim, &mut c), "present");
+    }
+    assert_eq!(applies(&sim), [("120".to_string(), 1)]);
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+}
+
+/// The crash-recovery case: a run whose apply failed every try (four in its
+/// flow, four in its last commit) leaves its value listed but unserved
+/// (journaled as sending); the re-run finds it
+/// present and applies the domain once, even with empty applies refused.
+#[test]
+fn a_value_left_unapplied_by_a_failed_run_is_applied_by_the_rerun() {
+    let sim = ncp::start(ncp::seed());
+    configure(
+        &sim,
+        json!({"faults": [
+            {"kind": "status", "status": 503, "count": 8, "path_prefix": "/dns/v1/ncpdns/record/apply/"}
+        ]}),
+    );
+    let r = certbot(&sim, "auth", "example.test", APEX, 0, "example.test");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(ncp::txt(&sim, "example.test", "_acme-challenge").len(), 2);
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.example.test."),
+        ["foreign-keep"]
+    );
+    configure(&sim, json!({"refuse_empty_apply": true}));
+    reset_log(&sim);
+    ok(
+        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
+        "auth again",
+    );
+    assert_eq!(applies(&sim), [("120".to_string(), 1)]);
+    assert_eq!(ncp::count(&sim, "POST", "/ncpdns/record/"), 0);
+    let mut served = ncp::served(&sim, "_acme-challenge.example.test.");
+    served.sort();
+    assert_eq!(served, ["foreign-keep", APEX]);
+    // Published now: a third run applies nothing.
+    reset_log(&sim);
+    ok(
+        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
+        "auth a third time",
+    );
+    assert_eq!(applies(&sim), []);
+    assert_no_rollback(&sim);
+}
+
+/// A domain whose apex is the challenge name (host `@`), among more TXT
+/// records than one page holds, one of them with our value at another host:
+/// the apex is read without `searchContent` (the simulator's search is by
+/// record name, so `@` finds nothing), page by page, by exact host.
+#[test]
+fn apex_and_wildcard_at_a_domains_apex() {
+    let mut seed = ncp::seed();
+    let mut records = vec![
+        json!({"host": "@", "type": "TXT", "content": "foreign-apex"}),
+        json!({"host": "_acme-challenge", "type": "TXT", "content": APEX}),
+    ];
+    for i in 0..150 {
+        records.push(json!({"host": format!("h{i}"), "type": "TXT", "content": format!("x{i}")}));
+    }
+    seed["ncp"]["domains"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": 130, "name": "_acme-challenge.apex.test", "records": records}));
+    let sim = ncp::start(seed);
+    let all = "apex.test,*.apex.test";
+    ok(
+        &certbot(&sim, "auth", "apex.test", APEX, 1, all),
+        "auth apex",
+    );
+    ok(
+        &certbot(&sim, "auth", "apex.test", WILD, 0, all),
+        "auth wildcard",
+    );
+    let mut vals = ncp::txt(&sim, "_acme-challenge.apex.test", "@");
+    vals.sort();
+    assert_eq!(vals, ["foreign-apex", APEX, WILD]);
+    let mut served = ncp::served(&sim, "_acme-challenge.apex.test.");
+    served.sort();
+    assert_eq!(served, ["foreign-apex", APEX, WILD]);
+    assert_eq!(applies(&sim), [("130".to_string(), 1)]);
+    let reads: Vec<String> = common::request_log(&sim.log_json())
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/dns/v1/ncpdns/record/130")
+        .map(|r| r.query)
+        .collect();
+    assert!(!reads.is_empty());
+    assert!(
+        reads.iter().all(|q| !q.contains("searchContent")),
+        "{reads:?}"
+    );
+    assert!(
+        reads.iter().any(|q| q.contains("page=1")),
+        "paged: {reads:?}"
+    );
+
+    reset_log(&sim);
+    ok(
+        &certbot(&sim, "cleanup", "apex.test", APEX, 1, all),
+        "cleanup apex",
+    );
+    ok(
+        &certbot(&sim, "cleanup", "apex.test", WILD, 0, all),
+        "cleanup wildcard",
+    );
+    assert_eq!(
+        ncp::txt(&sim, "_acme-challenge.apex.test", "@"),
+        ["foreign-apex"]
+    );
+    assert_eq!(
+        ncp::served(&sim, "_acme-challenge.apex.test."),
+        ["foreign-apex"]
+    );
+    // Our value at another host of the domain is not ours to remove.
+    assert_eq!(
+        ncp::txt(&sim, "_acme-challenge.apex.test", "_acme-challenge"),
+        [APEX]
+    );
+    assert_eq!(applies(&sim), [("130".to_string(), 1)]);
+    assert_no_rollback(&sim);
+}
+
+/// The simulator's DELETE answers 200 with no body (the docs show none):
+/// the hook's cleanup does not rely on one.
+#[test]
+fn a_delete_answered_without_a_body_is_a_clean_removal() {
+    let sim = ncp::start(ncp::seed());
+    let one = "example.test";
+    ok(&certbot(&sim, "auth", one, APEX, 0, one), "auth");
+    reset_log(&sim);
+    ok(&certbot(&sim, "cleanup", one, APEX, 0, one), "cleanup");
+    let deletes: Vec<Value> = log(&sim)
+        .into_iter()
+        .filter(|e| e["method"] == "DELETE")
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0]["status"], 200);
+    assert_eq!(
+        ncp::txt(&sim, "example.test", "_acme-challenge"),
+        ["foreign-keep"]
+    );
+    assert_foreign_intact(&sim);
+}
+
+/// What one hook asked of the API, from the simulator's request log.
+#[derive(Debug)]
+struct HookCalls {
+    hook: String,
+    /// `GET /ncpdns/domain` (filtered or not).
+    domains: usize,
+    /// `GET /ncpdns/record/{id}`: with `searchContent` (one name) or without
+    /// (the domain's TXT records, each page).
+    searches: usize,
+    listings: usize,
+    posts: usize,
+    deletes: usize,
+    applies: usize,
+    /// Every Global DNS call.
+    dns: usize,
+    /// The link-local metadata service (not counted in the budget).
+    metadata: usize,
+}
+
+fn calls_of(hook: String, sim: &otc_sim::Sim) -> HookCalls {
+    let log = common::request_log(&sim.log_json());
+    let n = |f: &dyn Fn(&common::Req) -> bool| log.iter().filter(|r| f(r)).count();
+    let record_get =
+        |r: &common::Req| r.method == "GET" && r.path.starts_with("/dns/v1/ncpdns/record/");
+    HookCalls {
+        hook,
+        domains: n(&|r| r.method == "GET" && r.path == "/dns/v1/ncpdns/domain"),
+        searches: n(&|r| record_get(r) && r.query.contains("searchContent=")),
+        listings: n(&|r| record_get(r) && !r.query.contains("searchContent=")),
+        posts: n(&|r| r.method == "POST" && r.path.starts_with("/dns/v1/")),
+        deletes: n(&|r| r.method == "DELETE" && r.path.starts_with("/dns/v1/")),
+        applies: n(&|r| r.method == "PUT" && r.path.contains("/record/apply/")),
+        dns: n(&|r| r.path.starts_with("/dns/v1/")),
+        metadata: n(&|r| r.path.starts_with("/latest/")),
+    }
+}
+
+/// Issue 20: a certbot run of 5 apex+wildcard pairs and 5 names (15
+/// challenges, 10 TXT names) in one domain finds the domain with one listing
+/// per hook process, never a lookup per suffix per name, and the last auth
+/// hook reads every name with one listing of the domain's TXT records.
+/// Prints the calls of every hook (from the simulator's request log).
+#[test]
+fn a_run_of_many_names_in_one_domain_lists_domains_once_per_hook() {
+    let sim = ncp::start(ncp::seed());
+    let mut challenges: Vec<String> = Vec::new();
+    for i in 0..5 {
+        challenges.push(format!("p{i}.example.test"));
+        challenges.push(format!("*.p{i}.example.test"));
+    }
+    for i in 0..5 {
+        challenges.push(format!("n{i}.example.test"));
+    }
+    let all = challenges.join(",");
+    let mut rows: Vec<HookCalls> = Vec::new();
+    for phase in ["auth", "cleanup"] {
+        for (k, c) in challenges.iter().enumerate() {
+            reset_log(&sim);
+            let remaining = (challenges.len() - 1 - k) as u32;
+            // certbot names a wildcard's challenge by its base domain.
+            let domain = c.trim_start_matches("*.");
+            let value = format!("ncpManyValue-{k:04}");
+            ok(
+                &certbot(&sim, phase, domain, &value, remaining, &all),
+                &format!("{phase} {c}"),
+            );
+            if phase == "auth" && remaining == 0 {
+                for i in 0..5 {
+                    let mut v = ncp::served(&sim, &format!("_acme-challenge.p{i}.example.test."));
+                    v.sort();
+                    let want = [2 * i, 2 * i + 1].map(|k| format!("ncpManyValue-{k:04}"));
+                    assert_eq!(v, want);
+                }
+            }
+            rows.push(calls_of(format!("{phase} {k:2} {c}"), &sim));
+        }
+    }
+    println!("hook                      domains searches listings POST DELETE apply  dns metadata");
+    for r in &rows {
+        println!(
+            "{:25} {:7} {:8} {:8} {:4} {:6} {:5} {:4} {:8}",
+            r.hook,
+            r.domains,
+            r.searches,
+            r.listings,
+            r.posts,
+            r.deletes,
+            r.applies,
+            r.dns,
+            r.metadata
+        );
+    }
+    for phase in ["auth", "cleanup"] {
+        let of = |f: &dyn Fn(&HookCalls) -> usize| -> usize {
+            rows.iter()
+                .filter(|r| r.hook.starts_with(phase))
+                .map(f)
+                .sum()
+        };
+        println!(
+            "{phase}: {} Global DNS calls ({} domain listings, {} searches, {} TXT listings), {} metadata",
+            of(&|r| r.dns),
+            of(&|r| r.domains),
+            of(&|r| r.searches),
+            of(&|r| r.listings),
+            of(&|r| r.metadata),
+        );
+    }
+    // Every value gone, the foreign records untouched.
+    for i in 0..5 {
+        let v = ncp::txt(&sim, "example.test", &format!("_acme-challenge.p{i}"));
+        assert!(v.is_empty(), "cleaned up: {v:?}");
+    }
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+    // One domain listing at most per hook process: never one per suffix per name.
+    for r in &rows {
+        assert!(r.domains <= 1, "{r:?}");
+    }
+    let last_auth = &rows[challenges.len() - 1];
+    assert_eq!(last_auth.domains, 1, "{last_auth:?}");
+    // The run's 10 names read with one listing of the domain's TXT records.
+    assert_eq!(last_auth.listings, 1, "{last_auth:?}");
+    assert_eq!(last_auth.applies, 1, "{last_auth:?}");
+}

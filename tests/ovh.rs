@@ -112,6 +112,11 @@ fn records(sim: &Sim, which: &str) -> Vec<(String, String)> {
     v
 }
 
+/// A TXT target as OVH stores a value the hook sent bare: quoted.
+fn q(v: &str) -> String {
+    format!("\"{v}\"")
+}
+
 fn targets_at(sim: &Sim, sub: &str) -> Vec<String> {
     records(sim, "records")
         .into_iter()
@@ -194,7 +199,7 @@ fn certbot_apex_and_wildcard_two_records_one_refresh_per_zone_per_run() {
     // One record per value, next to the foreign one.
     let mut at = targets_at(&sim, "_acme-challenge");
     at.sort();
-    assert_eq!(at, ["\"foreign-keep\"", "val-apex", "val-wild"]);
+    assert_eq!(at, ["\"foreign-keep\"", "\"val-apex\"", "\"val-wild\""]);
     assert_eq!(
         count(&sim, "POST", "/domain/zone/example.test/record"),
         2,
@@ -287,7 +292,10 @@ fn a_nested_name_is_a_multi_label_sub_domain() {
         0,
         d,
     ));
-    assert_eq!(targets_at(&sim, "_acme-challenge.deep.er"), ["val-nested"]);
+    assert_eq!(
+        targets_at(&sim, "_acme-challenge.deep.er"),
+        [q("val-nested")]
+    );
     assert_eq!(
         served(&sim, "_acme-challenge.deep.er.example.test."),
         ["val-nested"]
@@ -330,7 +338,7 @@ fn a_re_run_is_idempotent_and_cleanup_of_a_gone_value_succeeds() {
     assert_eq!(count(&sim, "POST", "/record"), 0, "{:?}", calls(&sim));
     let mut at = targets_at(&sim, "_acme-challenge");
     at.sort();
-    assert_eq!(at, ["\"foreign-keep\"", "val-again"]);
+    assert_eq!(at, ["\"foreign-keep\"", "\"val-again\""]);
     ok(&certbot(
         &sim,
         ovh(&sim, ALL),
@@ -470,7 +478,7 @@ fn an_expired_token_is_renewed_once_per_process() {
         "{:?}",
         calls(&sim)
     );
-    assert!(targets_at(&sim, "_acme-challenge").contains(&"val-renew".to_string()));
+    assert!(targets_at(&sim, "_acme-challenge").contains(&q("val-renew")));
 
     // Tokens that die at once (lifetime via /_sim/config): one renewal, then the 401 stands.
     configure(&sim, json!({"token_lifetime_secs": 0}));
@@ -531,7 +539,7 @@ fn a_pre_minted_access_token() {
         "{:?}",
         calls(&sim)
     );
-    assert!(targets_at(&sim, "_acme-challenge").contains(&"val-pre".to_string()));
+    assert!(targets_at(&sim, "_acme-challenge").contains(&q("val-pre")));
 }
 
 fn classic(sim: &Sim) -> Command {
@@ -658,14 +666,23 @@ fn rejections_before_any_call() {
 fn an_ovh_variable_under_another_cloud_is_not_read() {
     let sim = sim();
     let mut c = cmd_for(&sim, "ovh");
-    // --cloud otc with OVH_* and OTC_TOKEN_ENDPOINT set: not refused, simply unused.
+    // --cloud otc with OVH_* and OTC_TOKEN_ENDPOINT set: not refused, unused,
+    // and said in one warning line (names only) that says where the cloud is chosen.
     c.env("OVH_CLIENT_ID", "x")
         .env("OVH_CLIENT_SECRET", "y")
         .args(["--cloud", "otc", "--credentials", "static"]);
     let r = certbot(&sim, c, "auth", "example.test", "v", 0, "example.test");
     assert_ne!(r.code, 0);
     assert!(!r.stderr.contains("belongs to"), "{}", r.stderr);
-    assert!(!r.stderr.contains("OVH"), "{}", r.stderr);
+    let warned: Vec<&str> = r.stderr.lines().filter(|l| l.contains("OVH_")).collect();
+    assert_eq!(
+        warned,
+        [
+            "otc-acme-hook: warning: OVH_CLIENT_ID, OVH_CLIENT_SECRET are set but the cloud in force is otc (--cloud otc), so they are ignored; to use them, set OTC_CLOUD=ovh in the config file"
+        ],
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("OS_ACCESS_KEY"), "{}", r.stderr);
     assert_eq!(count(&sim, "POST", "/auth/oauth2/token"), 0);
 }
@@ -767,6 +784,9 @@ fn check_and_api() {
     for line in [
         "ok    credentials: service account sa-zone from environment",
         "ok    clock:",
+        "ok    DNS API:",
+        // A call the zone-scoped policy grants (not the refused listing).
+        "ok    credentials work: GET /1.0/domain/zone/example.test answered",
         "ok    zone example.test: _acme-challenge.example.test. lies in public zone example.test.",
         "ok    probe example.test: added and removed a TXT value",
         "ok    nameserver localhost.:",
@@ -779,8 +799,24 @@ fn check_and_api() {
     assert!(refreshes(&sim) >= 2, "{:?}", calls(&sim));
     assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
     assert_eq!(records(&sim, "published"), records(&sim, "records"));
+    assert_auth_time_unauthenticated(&sim, 1);
 
-    // Classic keys: check reads the API's clock.
+    // Without a domain, a zone-scoped policy may not list zones: a warning, not a failure.
+    reset_log(&sim);
+    let mut c = ovh(&sim, ZONE);
+    c.args(["check"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("warn  credentials work: accepted, but GET /1.0/domain/zone is refused"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("dnsZone:apiovh:get"), "{}", r.stdout);
+
+    // Classic keys: check reads the API's clock, unsigned, and the listing, signed.
+    reset_log(&sim);
     let mut c = classic(&sim);
     c.args(["check"]);
     let r = run(&sim, &mut c);
@@ -791,6 +827,14 @@ fn check_and_api() {
         r.stdout
     );
     assert!(r.stdout.contains("ok    clock:"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("ok    credentials work: GET /1.0/domain/zone answered"),
+        "{}",
+        r.stdout
+    );
+    // check's probe and the signer's server-time read.
+    assert_auth_time_unauthenticated(&sim, 2);
 
     // api: any path, authorized as the DNS calls, secrets redacted.
     let mut c = ovh(&sim, ALL);
@@ -817,21 +861,40 @@ fn check_and_api() {
         "{}",
         r.stderr
     );
-    // A refused secret: check's API line fails with the fix, exit 1.
+    // A refused secret: check's credentials line fails with the fix, exit 1;
+    // the API itself answered (/auth/time needs no credentials).
     let mut c = ovh(&sim, (ALL.0, "wrong-secret-0000000000"));
     c.args(["check"]);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("ok    DNS API:"), "{}", r.stdout);
     let fail = r
         .stdout
         .lines()
-        .find(|l| l.starts_with("FAIL  DNS API:"))
+        .find(|l| l.starts_with("FAIL  credentials work:"))
         .unwrap_or_else(|| panic!("{}", r.stdout));
     assert!(fail.contains("invalid_client"), "{fail}");
     assert!(
         fail.contains("fix: check OVH_CLIENT_ID and OVH_CLIENT_SECRET"),
         "{fail}"
     );
+}
+
+/// Every `GET /1.0/auth/time` was answered 200 and carried no credentials
+/// (the simulator refuses it signed, as OVH's `/auth` routes break then).
+fn assert_auth_time_unauthenticated(sim: &Sim, expected: usize) {
+    let log = sim.log_json();
+    let times: Vec<&Value> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/1.0/auth/time")
+        .collect();
+    assert_eq!(times.len(), expected, "{times:?}");
+    for r in times {
+        assert_eq!(r["status"], 200, "{r}");
+        assert!(r["auth"].is_null() && r["access_key"].is_null(), "{r}");
+    }
 }
 
 fn with_records(extra: &[(&str, &str)]) -> Value {
@@ -889,7 +952,7 @@ fn day_old_leftovers_are_swept_and_nothing_else() {
         ["\"foreign-keep\"", "leftover-recent"],
         "only the day-old value went"
     );
-    assert_eq!(targets_at(&sim, "_acme-challenge.www"), ["fresh"]);
+    assert_eq!(targets_at(&sim, "_acme-challenge.www"), [q("fresh")]);
     assert_foreign_intact(&sim);
 }
 
@@ -960,7 +1023,7 @@ fn the_secret_from_a_file_a_systemd_credential_or_the_credentials_file() {
         0,
         "example.test",
     ));
-    assert!(targets_at(&sim, "_acme-challenge").contains(&"v-cf".to_string()));
+    assert!(targets_at(&sim, "_acme-challenge").contains(&q("v-cf")));
     std::fs::set_permissions(&cf, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut c = cmd_for(&sim, "ovh");
     c.env("OTC_CREDENTIALS_FILE", &cf);
@@ -1069,7 +1132,7 @@ fn a_create_whose_answer_is_lost_is_re_read_never_repeated() {
     );
     let mine: Vec<String> = targets_at(&sim, "_acme-challenge")
         .into_iter()
-        .filter(|t| t == "v-lost")
+        .filter(|t| *t == q("v-lost"))
         .collect();
     assert_eq!(mine.len(), 1, "one record for the value");
     assert_eq!(refreshes(&sim), 1);
@@ -1081,16 +1144,25 @@ fn a_create_whose_answer_is_lost_is_re_read_never_repeated() {
 
 #[test]
 fn cleanup_removes_our_value_quoted_or_not_and_zone_forces_one() {
-    let sim = start_cloud(with_records(&[("_acme-challenge", "\"v-quoted\"")]), "ovh");
-    ok(&certbot(
-        &sim,
-        ovh(&sim, ALL),
-        "cleanup",
-        "example.test",
-        "v-quoted",
-        0,
-        "example.test",
-    ));
+    // The API quotes what it is sent; a record made another way may hold the value bare.
+    let sim = start_cloud(
+        with_records(&[
+            ("_acme-challenge", "\"v-quoted\""),
+            ("_acme-challenge", "v-bare"),
+        ]),
+        "ovh",
+    );
+    for v in ["v-quoted", "v-bare"] {
+        ok(&certbot(
+            &sim,
+            ovh(&sim, ALL),
+            "cleanup",
+            "example.test",
+            v,
+            0,
+            "example.test",
+        ));
+    }
     assert_eq!(targets_at(&sim, "_acme-challenge"), ["\"foreign-keep\""]);
     assert_foreign_intact(&sim);
     // --zone: this zone, no lookup.
@@ -1113,7 +1185,7 @@ fn cleanup_removes_our_value_quoted_or_not_and_zone_forces_one() {
         "{:?}",
         calls(&sim)
     );
-    assert_eq!(targets_at(&sim, "_acme-challenge.a.b"), ["v-zone"]);
+    assert_eq!(targets_at(&sim, "_acme-challenge.a.b"), [q("v-zone")]);
 }
 
 #[test]
@@ -1201,7 +1273,7 @@ fn the_configuration_file_holds_the_ovh_settings() {
         "{}",
         r.stderr
     );
-    assert!(targets_at(&sim, "_acme-challenge").contains(&"v-config".to_string()));
+    assert!(targets_at(&sim, "_acme-challenge").contains(&q("v-config")));
     // Holding secrets, the file must be private.
     std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut c = cmd_for(&sim, "ovh");
@@ -1217,4 +1289,136 @@ fn the_configuration_file_holds_the_ovh_settings() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_short_lived_token_is_reused_not_fetched_for_every_call() {
+    let sim = sim();
+    // Under a minute: the hook used to fetch a token for every call (6 for 6).
+    configure(&sim, json!({"token_lifetime_secs": 40}));
+    ok(&certbot(
+        &sim,
+        ovh(&sim, ALL),
+        "auth",
+        "example.test",
+        "val-short",
+        0,
+        "example.test",
+    ));
+    let api_calls = calls(&sim)
+        .iter()
+        .filter(|(_, p)| p.starts_with("/1.0/domain"))
+        .count();
+    assert!(api_calls >= 6, "{:?}", calls(&sim));
+    assert_eq!(
+        count(&sim, "POST", "/auth/oauth2/token"),
+        1,
+        "{:?}",
+        calls(&sim)
+    );
+    assert!(targets_at(&sim, "_acme-challenge").contains(&q("val-short")));
+    // `api GET /auth/time` goes out bare: no token for it either.
+    reset_log(&sim);
+    let mut c = ovh(&sim, ALL);
+    c.args(["api", "GET", "/auth/time"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(count(&sim, "POST", "/auth/oauth2/token"), 0);
+    assert_auth_time_unauthenticated(&sim, 1);
+}
+
+/// `_acme-challenge.example.test` is a CNAME to the apex of a zone of its
+/// own, whose records the API answers with `"subDomain": null`.
+fn apex_seed() -> Value {
+    let mut s = seed();
+    s["ovh"]["zones"] = json!([
+        {"name": "example.test", "records": [
+            {"subDomain": "_acme-challenge", "fieldType": "CNAME", "target": "acme-zone.test.", "ttl": 600}
+        ]},
+        {"name": "acme-zone.test", "records": [
+            {"subDomain": "", "fieldType": "TXT", "target": "\"foreign-apex\"", "ttl": 600},
+            {"subDomain": "www", "fieldType": "TXT", "target": "\"foreign-www\"", "ttl": 600}
+        ]}
+    ]);
+    s["ovh"]["apex_sub_domain_null"] = json!(true);
+    s
+}
+
+/// Targets of the TXT records at `sub` of `zone`, as the API holds them.
+fn zone_targets(sim: &Sim, zone: &str, sub: &str) -> Vec<String> {
+    let state = sim.state_json();
+    let mut v: Vec<String> = state["ovh"]["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|z| z["name"] == zone)
+        .flat_map(|z| z["records"].as_array().unwrap().clone())
+        .filter(|r| r["fieldType"] == "TXT" && r["subDomain"] == sub)
+        .map(|r| r["target"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn apex_and_wildcard_at_a_zone_apex_answered_with_a_null_sub_domain() {
+    let sim = start_cloud(apex_seed(), "ovh");
+    let all = "example.test,*.example.test";
+    let resolver = sim.dns_addr().to_string();
+    let hook = |step: &str, domain: &str, value: &str, left: u32| {
+        let mut c = ovh(&sim, ALL);
+        c.args(["--resolver", &resolver]);
+        certbot(&sim, c, step, domain, value, left, all)
+    };
+    ok(&hook("auth", "example.test", "val-apex", 1));
+    ok(&hook("auth", "*.example.test", "val-wild", 0));
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", ""),
+        ["\"foreign-apex\"", "\"val-apex\"", "\"val-wild\""]
+    );
+    assert_eq!(
+        served(&sim, "acme-zone.test."),
+        ["foreign-apex", "val-apex", "val-wild"]
+    );
+    // The records were read back with a null subDomain (the knob is on).
+    let reads = request_log(&sim.log_json())
+        .into_iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path
+                    .starts_with("/1.0/domain/zone/acme-zone.test/record/")
+        })
+        .count();
+    assert!(reads >= 1, "{:?}", calls(&sim));
+    assert!(
+        calls(&sim)
+            .iter()
+            .all(|(_, p)| !p.starts_with("/1.0/domain/zone/example.test/record"))
+    );
+    ok(&hook("cleanup", "example.test", "val-apex", 1));
+    ok(&hook("cleanup", "*.example.test", "val-wild", 0));
+    // Only our values went: the foreign apex value and the other name stay.
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", ""),
+        ["\"foreign-apex\""]
+    );
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", "www"),
+        ["\"foreign-www\""]
+    );
+    assert_eq!(count(&sim, "DELETE", ""), 2, "{:?}", calls(&sim));
+    // check follows the CNAME too, and its credentials line reads the zone it lands in.
+    let mut c = ovh(&sim, ALL);
+    c.args(["check", "example.test", "--resolver", &resolver]);
+    let r = run(&sim, &mut c);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        out.contains("ok    credentials work: GET /1.0/domain/zone/acme-zone.test answered"),
+        "{out}"
+    );
+    assert_eq!(out.matches("is a CNAME to").count(), 1, "{out}");
+    assert_eq!(
+        zone_targets(&sim, "acme-zone.test", ""),
+        ["\"foreign-apex\""]
+    );
 }

@@ -273,7 +273,7 @@ fn forced_source_and_skipped_sources_message() {
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("credentials from ECS metadata"),
+        r.stderr.contains("credentials from ECS agency"),
         "{}",
         r.stderr
     );

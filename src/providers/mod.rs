@@ -3,7 +3,7 @@
 //! defaults and flags. This file is the registry: adding a cloud adds a line
 //! to each of the lists below.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use clap::{Args, Command};
 
@@ -78,6 +78,28 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
             .iter()
             .map(|n| (*n, ncp::setup::ENV_READ_BY_HAND_WHAT)),
     );
+    out
+}
+
+/// The variables that hold a secret (a key, a token, a password), every
+/// cloud's, named exactly: a config file that sets one must be private. A
+/// URL or a path to a secret is not one.
+pub fn secret_variables() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    out.extend(otc::setup::SECRET_VARIABLES);
+    out.extend(ovh::credentials::SECRET_VARIABLES);
+    out.extend(ncp::setup::SECRET_VARIABLES);
+    out
+}
+
+/// Names of one setting (a primary name and its aliases, or two ways of
+/// giving one secret): the environment giving any of them outranks the
+/// config file giving any other.
+pub fn alias_groups() -> Vec<&'static [&'static str]> {
+    let mut out = Vec::new();
+    out.extend(otc::setup::ALIASES);
+    out.extend(ovh::credentials::ALIASES);
+    out.extend(ncp::setup::ALIASES);
     out
 }
 
@@ -225,12 +247,82 @@ pub fn configure(input: &CloudInput, flags: &CloudFlags) -> Result<(CloudConfig,
     Ok((cfg, warnings))
 }
 
+/// OTC's credential variables (clap's and the aliases), which no other cloud reads.
+const OTC_CREDENTIAL_VARS: [&str; 5] = [
+    "OS_ACCESS_KEY",
+    "OS_SECRET_KEY",
+    "OS_SECURITY_TOKEN",
+    "OS_ACCESS_SECRET",
+    "OS_ACCESS_TOKEN",
+];
+
+/// The clouds that read a variable of one cloud's own names (`OVH_*`,
+/// `NCLOUD_*`, OTC's `OS_*` keys), and that cloud's value of `--cloud`.
+fn owner_of(name: &str) -> Option<(&'static [&'static str], &'static str)> {
+    if name.starts_with("OVH_") {
+        Some((ovh::flags::CLOUDS, "ovh"))
+    } else if name.starts_with("NCLOUD_") {
+        Some((&["ncp"], "ncp"))
+    } else if OTC_CREDENTIAL_VARS.contains(&name) {
+        Some((otc::flags::CLOUDS, "otc"))
+    } else {
+        None
+    }
+}
+
+/// One warning line when variables of another cloud are set (in the
+/// environment or the config file, `env` holds both) but `cloud` is in force:
+/// they are ignored, and the likeliest cause is a cloud chosen by `--cloud` in
+/// one client's hook command and not in the config file. Names, never values.
+pub fn foreign_variables(
+    cloud: &str,
+    chosen_by: &str,
+    env: &std::collections::HashMap<String, String>,
+) -> Option<String> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut meant: Vec<&str> = Vec::new();
+    for (k, v) in env {
+        if v.trim().is_empty() {
+            continue;
+        }
+        if let Some((clouds, value)) = owner_of(k)
+            && !clouds.contains(&cloud)
+        {
+            names.push(k);
+            if !meant.contains(&value) {
+                meant.push(value);
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_unstable();
+    meant.sort_unstable();
+    let set = meant
+        .iter()
+        .map(|c| format!("OTC_CLOUD={c}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Some(format!(
+        "{} {} set but the cloud in force is {cloud} ({chosen_by}), so {} ignored; to use {}, set {set} in the config file",
+        names.join(", "),
+        if names.len() == 1 { "is" } else { "are" },
+        if names.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
+        if names.len() == 1 { "it" } else { "them" },
+    ))
+}
+
 /// Connects to the selected cloud: its credentials, client and DNS provider.
 pub fn connect(
     cfg: &CloudConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<Box<dyn Connection>> {
     Ok(match cfg {
         CloudConfig::Otc(c) => Box::new(otc::connect::connect(c, net, clock, report)?),
@@ -242,6 +334,57 @@ pub fn connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_cloud_s_variables_are_named_in_one_warning() {
+        let env = |kv: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let e = env(&[
+            ("OVH_CLIENT_ID", "cid-value"),
+            ("OVH_CLIENT_SECRET_FILE", "/etc/x"),
+            ("OTC_TTL", "300"),
+            ("OS_ACCESS_KEY", "AK"),
+        ]);
+        let w = foreign_variables("otc", "the default: OTC_CLOUD is not set", &e).unwrap();
+        assert_eq!(
+            w,
+            "OVH_CLIENT_ID, OVH_CLIENT_SECRET_FILE are set but the cloud in force is otc \
+             (the default: OTC_CLOUD is not set), so they are ignored; to use them, set \
+             OTC_CLOUD=ovh in the config file"
+        );
+        assert!(!w.contains("cid-value"));
+        // OS_* keys are OTC's and Huawei's; under ovh they are foreign, OVH_* not.
+        let w = foreign_variables("ovh", "OTC_CLOUD=ovh", &e).unwrap();
+        assert!(w.starts_with("OS_ACCESS_KEY is set but"), "{w}");
+        assert!(w.contains("set OTC_CLOUD=otc in"), "{w}");
+        assert!(
+            foreign_variables("huawei", "--cloud huawei", &env(&[("OS_SECRET_KEY", "x")]))
+                .is_none()
+        );
+        // Two clouds' names at once: one line naming both choices; blank values don't count.
+        let w = foreign_variables(
+            "otc",
+            "--cloud otc",
+            &env(&[
+                ("NCLOUD_ACCESS_KEY_ID", "a"),
+                ("OVH_ENDPOINT", "ovh-eu"),
+                ("OVH_CLIENT_ID", " "),
+            ]),
+        )
+        .unwrap();
+        assert!(
+            w.starts_with("NCLOUD_ACCESS_KEY_ID, OVH_ENDPOINT are set"),
+            "{w}"
+        );
+        assert!(w.contains("OTC_CLOUD=ncp or OTC_CLOUD=ovh"), "{w}");
+        assert!(
+            foreign_variables("ncp", "OTC_CLOUD=ncp", &env(&[("NCLOUD_SECRET_KEY", "x")]))
+                .is_none()
+        );
+    }
 
     #[test]
     fn a_cloud_s_flag_under_another_cloud_names_its_owner() {

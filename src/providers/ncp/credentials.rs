@@ -195,41 +195,65 @@ fn from_file(
             ));
         }
     };
-    keyfile::require_private("credentials file", &path, file.mode)?;
+    keyfile::require_private_or_credential(
+        "credentials file",
+        &path,
+        file.mode,
+        env(keyfile::CREDENTIALS_DIRECTORY).as_deref(),
+    )?;
     parse(&file.text, &path).map(Attempt::Loaded)
 }
 
 /// Parses a credentials file. Two shapes: OTC's `key = value` lines
 /// (`access_key`, `secret_key`; the NCP CLI's key names are accepted too;
-/// `#` comments; an unknown key is an error naming its line), or, when the
-/// file has `[section]` lines, the NCP CLI's `configure` (the `[DEFAULT]`
+/// `#` comments; an unknown key is an error naming its line), or the NCP
+/// CLI's `configure`: a file with `[section]` lines (the `[DEFAULT]`
 /// section's `ncloud_access_key_id` and `ncloud_secret_access_key`; other
-/// keys and sections ignored). Errors name the line, never a value.
+/// sections ignored), a section-less file using the CLI's `ncloud_*` names,
+/// or `~/.ncloud/configure` itself. There, keys we don't read
+/// (`ncloud_api_url`, which the CLI writes) are ignored, as the Go SDK does.
+/// A key we read with an empty or malformed value is an error naming its
+/// line. Errors never quote a value.
 pub fn parse(text: &str, path: &Path) -> Result<Keys> {
     let bad = |msg: String| Error::rejected("credentials", format!("{}: {msg}", path.display()));
     let entries = keyfile::entries(text, path)?;
     let ini = text.lines().any(|l| l.trim_start().starts_with('['));
+    let cli_shape = ini
+        || path.ends_with(NCLOUD_CONFIGURE)
+        || entries.iter().any(|e| e.key.starts_with("ncloud_"));
     let (mut ak, mut sk) = (None, None);
     for e in entries {
         if ini && e.section.as_deref() != Some("DEFAULT") {
             continue;
         }
-        match e.key.as_str() {
-            "access_key" | "ncloud_access_key_id" => ak = Some(e.value),
-            "secret_key" | "ncloud_secret_access_key" => sk = Some(e.value),
-            _ if ini => {}
+        let slot = match e.key.as_str() {
+            "access_key" | "ncloud_access_key_id" => &mut ak,
+            "secret_key" | "ncloud_secret_access_key" => &mut sk,
+            _ if cli_shape => continue,
             other => {
                 return Err(bad(format!(
                     "line {}: unknown key {other:?} (access_key, secret_key)",
                     e.line
                 )));
             }
+        };
+        if e.value.is_empty() {
+            return Err(bad(format!("line {}: {} is empty", e.line, e.key)));
         }
+        if e.value.chars().any(char::is_control) {
+            return Err(bad(format!(
+                "line {}: {} holds a control character",
+                e.line, e.key
+            )));
+        }
+        *slot = Some(e.value);
     }
-    let (Some(ak), Some(sk)) = (ak.filter(|v| !v.is_empty()), sk.filter(|v| !v.is_empty())) else {
+    let (Some(ak), Some(sk)) = (ak, sk) else {
         return Err(bad(if ini {
             "needs ncloud_access_key_id and ncloud_secret_access_key in its [DEFAULT] section"
                 .into()
+        } else if cli_shape {
+            "needs ncloud_access_key_id and ncloud_secret_access_key".into()
         } else {
             "needs access_key and secret_key".into()
         }));
@@ -452,6 +476,58 @@ mod tests {
         assert!(parse("access_key = AK\n", p).is_err());
         let k = parse("ncloud_access_key_id=A\nncloud_secret_access_key=B\n", p).unwrap();
         assert_eq!(k.access, "A");
+    }
+
+    #[test]
+    fn a_section_less_configure_ignores_keys_we_do_not_read() {
+        // As NCP's CLI writes it, without the [DEFAULT] line (issue 19: this exited 2).
+        let cli = "ncloud_access_key_id = AK1\nncloud_secret_access_key = SK1\nncloud_api_url = https://ncloud.apigw.ntruss.com\n";
+        for path in ["/home/u/.ncloud/configure", "/etc/hook/ncp"] {
+            let k = parse(cli, Path::new(path)).unwrap();
+            assert_eq!((k.access.as_str(), k.secret.expose()), ("AK1", "SK1"));
+        }
+        // ~/.ncloud/configure with OTC's names and something else.
+        let k = parse(
+            "access_key = AK\nsecret_key = SK\nregion = KR\n",
+            Path::new("/home/u/.ncloud/configure"),
+        )
+        .unwrap();
+        assert_eq!(k.access, "AK");
+        // A key we read with a bad value fails, naming the line, never the value.
+        for (text, line, what) in [
+            (
+                "ncloud_api_url = x\nncloud_access_key_id =\nncloud_secret_access_key = LEAKME\n",
+                2,
+                "is empty",
+            ),
+            (
+                "ncloud_access_key_id = AK\nncloud_secret_access_key = LEAK\tME\n",
+                2,
+                "control character",
+            ),
+            (
+                "[DEFAULT]\nncloud_access_key_id = A\u{7}K\nncloud_secret_access_key = LEAKME\n",
+                2,
+                "control character",
+            ),
+        ] {
+            let e = parse(text, Path::new("/home/u/.ncloud/configure"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("line {line}: ")) && e.contains(what),
+                "{e}"
+            );
+            assert!(!e.contains("LEAK"), "{e}");
+        }
+        // The OTC-shaped file stays strict.
+        let e = parse(
+            "access_key = AK\nsecret_key = SK\nregion = KR\n",
+            Path::new("/etc/hook/ncp"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3: unknown key \"region\""), "{e}");
     }
 
     #[test]

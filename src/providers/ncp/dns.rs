@@ -1,29 +1,40 @@
 //! NCP Global DNS v1 behind the provider seam ([`crate::provider::Provider`]).
 //! API reference: <https://api.ncloud-docs.com/docs/en/networking-globaldns-record>
 //!
-//! - zone: `GET /ncpdns/domain?page=0&size=100&domainName={candidate}` per
-//!   candidate suffix, every page, exact `name` compare (the filter may over-match);
-//! - read: `GET /ncpdns/record/{domainId}?page=0&size=100&recordType=TXT&searchContent={host}`,
-//!   every page, exact `host` compare (`@` for the apex); TXT content may come
-//!   back quoted, so values are compared unquoted;
+//! - zones: `GET /ncpdns/domain?page=0&size=100` (`domainName` is optional,
+//!   the docs say), every page, once per process: every suffix of every name
+//!   is answered from that one listing, exact `name` compare. A zone asked by
+//!   name before that listing: `…&domainName={name}` (the filter may
+//!   over-match: exact compare), remembered too;
+//! - read: one name: `GET /ncpdns/record/{domainId}?page=0&size=100&recordType=TXT&searchContent={host}`,
+//!   every page, exact `host` compare; several names of a domain, or the apex
+//!   (`@`: a search by record name may not match it): one listing of the
+//!   domain's TXT records without `searchContent`, every page, each name
+//!   picked by exact host. TXT content may come back quoted, so values are
+//!   compared unquoted;
 //! - write: one `POST /ncpdns/record/{domainId}` with the array of added values,
 //!   one `DELETE /ncpdns/record/{domainId}` with the array of removed ids (only
-//!   ids it read), then a re-read (the answers' bodies are not relied on);
+//!   ids it read), then, if it created any, a re-read to learn their ids
+//!   (the answers' bodies are not relied on);
+//!   [`Provider::write_batch`]: the same two calls for every name of a domain
+//!   at once, then one read of them all to learn the new ids (the create's
+//!   answer names none: the docs show no body, the simulator sends
+//!   `{"result":"SUCCESS"}`); a batch that only deletes needs no read;
 //! - commit: one `PUT /ncpdns/record/apply/{domainId}`. Rollback is never called:
 //!   it would discard everybody's pending edits of the zone.
 //!
 //! Requests go through an injected [`Sender`] (signing, retries and the
 //! transport are its business), so this file is pure request/answer logic.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::http::Response;
-use crate::provider::{Provider, TxtAt, Zone};
+use crate::provider::{Change, Provider, TxtAt, Zone};
 use crate::txt::unquote;
 use crate::zone::{absolute, candidate_zones};
 
@@ -33,7 +44,7 @@ pub const PAGE_SIZE: u32 = 100;
 const MAX_PAGES: u32 = 100;
 
 /// Sends one request to the Global DNS API.
-pub trait Sender {
+pub trait Sender: Send + Sync {
     /// `path_and_query` is relative to the DNS base (`/ncpdns/...`, the base's
     /// `/dns/v1` is the sender's to add and sign); `body` is JSON. Any HTTP
     /// answer is `Ok`, non-2xx included; `Err` only when there was none.
@@ -42,7 +53,7 @@ pub trait Sender {
 
 impl<F> Sender for F
 where
-    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response>,
+    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response> + Send + Sync,
 {
     fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
         self(method, path_and_query, body)
@@ -51,14 +62,26 @@ where
 
 /// The NS names of a zone, asked of the resolver (the propagation module's
 /// lookup, injected when wiring).
-pub type NsLookup<'a> = Box<dyn Fn(&Zone) -> ApiResult<Vec<String>> + 'a>;
+pub type NsLookup<'a> = Box<dyn Fn(&Zone) -> ApiResult<Vec<String>> + Send + Sync + 'a>;
 
 /// Global DNS v1 as a [`Provider`].
 pub struct NcpDns<'a> {
     sender: Box<dyn Sender + 'a>,
     ns_lookup: Option<NsLookup<'a>>,
     /// Nameservers the domain listing named, by domain id.
-    listed_ns: RefCell<HashMap<String, Vec<String>>>,
+    listed_ns: Mutex<HashMap<String, Vec<String>>>,
+    /// Domains as listed, for the life of the process: a run's names share
+    /// them (a lookup per suffix per name was 3 calls a name in a 2-label domain).
+    domains: Mutex<Domains>,
+}
+
+/// What the domain listings told, kept per process.
+#[derive(Default)]
+struct Domains {
+    /// Every domain of the account (the unfiltered listing, every page).
+    all: Option<Vec<Zone>>,
+    /// Exact-name lookups made before (or without) the full listing.
+    named: HashMap<String, Option<Zone>>,
 }
 
 impl<'a> NcpDns<'a> {
@@ -67,6 +90,7 @@ impl<'a> NcpDns<'a> {
             sender: Box::new(sender),
             ns_lookup: None,
             listed_ns: Default::default(),
+            domains: Default::default(),
         }
     }
 
@@ -96,9 +120,10 @@ impl<'a> NcpDns<'a> {
     ) -> ApiResult<Vec<T>> {
         let mut out = Vec::new();
         for page in 0..MAX_PAGES {
+            let sep = if query.is_empty() { "" } else { "&" };
             let r = self.call(
                 "GET",
-                &format!("{path}?page={page}&size={PAGE_SIZE}&{query}"),
+                &format!("{path}?page={page}&size={PAGE_SIZE}{sep}{query}"),
                 None,
             )?;
             let p: Page<T> = decode(&r.body)?;
@@ -118,43 +143,201 @@ impl<'a> NcpDns<'a> {
         )))
     }
 
-    /// The domain named exactly `name` (absolute or not).
+    /// A listed domain as a zone; the nameservers it names are kept.
+    fn remember(&self, d: Domain) -> ApiResult<Zone> {
+        let id = id_string(&d.id)?;
+        if let Some(ns) = d.name_servers.filter(|n| !n.is_empty()) {
+            crate::sync::lock(&self.listed_ns).insert(id.clone(), ns);
+        }
+        Ok(Zone {
+            id,
+            name: absolute(&d.name),
+        })
+    }
+
+    /// Every domain of the account: one listing (every page) per process.
+    fn all_domains(&self) -> ApiResult<Vec<Zone>> {
+        if let Some(all) = &crate::sync::lock(&self.domains).all {
+            return Ok(all.clone());
+        }
+        let listed: Vec<Domain> = self.all_pages("/ncpdns/domain", "")?;
+        let all = listed
+            .into_iter()
+            .map(|d| self.remember(d))
+            .collect::<ApiResult<Vec<Zone>>>()?;
+        crate::sync::lock(&self.domains).all = Some(all.clone());
+        Ok(all)
+    }
+
+    /// The domain named exactly `name` (absolute or not): from the full
+    /// listing when this process made it, else one filtered lookup, kept.
     fn lookup(&self, name: &str) -> ApiResult<Option<Zone>> {
         let want = absolute(name);
+        {
+            let known = crate::sync::lock(&self.domains);
+            if let Some(all) = &known.all {
+                return Ok(all.iter().find(|z| z.name == want).cloned());
+            }
+            if let Some(z) = known.named.get(&want) {
+                return Ok(z.clone());
+            }
+        }
         let bare = want.trim_end_matches('.');
         let domains: Vec<Domain> =
             self.all_pages("/ncpdns/domain", &format!("domainName={}", encode(bare)))?;
-        let Some(d) = domains.into_iter().find(|d| absolute(&d.name) == want) else {
-            return Ok(None);
+        // The filter may over-match (a part of the name): exact compare.
+        let found = match domains.into_iter().find(|d| absolute(&d.name) == want) {
+            Some(d) => Some(self.remember(d)?),
+            None => None,
         };
-        let id = id_string(&d.id)?;
-        if let Some(ns) = d.name_servers.filter(|n| !n.is_empty()) {
-            self.listed_ns.borrow_mut().insert(id.clone(), ns);
-        }
-        Ok(Some(Zone { id, name: want }))
+        crate::sync::lock(&self.domains)
+            .named
+            .insert(want, found.clone());
+        Ok(found)
+    }
+
+    /// Every TXT record of the domain, every page; with `host`, only those a
+    /// search by record name finds for it (it over-matches: pick exactly).
+    fn list_txt(&self, zone: &Zone, host: Option<&str>) -> ApiResult<Vec<Record>> {
+        let query = match host {
+            Some(h) => format!("recordType=TXT&searchContent={}", encode(h)),
+            None => "recordType=TXT".to_string(),
+        };
+        self.all_pages(&format!("/ncpdns/record/{}", zone.id), &query)
     }
 
     fn read_one(&self, zone: &Zone, name: &str) -> ApiResult<TxtAt> {
         let host = host_in(name, zone)?;
-        let records: Vec<Record> = self.all_pages(
-            &format!("/ncpdns/record/{}", zone.id),
-            &format!("recordType=TXT&searchContent={}", encode(&host)),
-        )?;
-        let mut at = TxtAt::absent(&absolute(name));
-        for r in records {
-            // The search over-matches: only this very host, only TXT, not deleted.
-            if !r.host.eq_ignore_ascii_case(&host)
-                || !r.rtype.eq_ignore_ascii_case("TXT")
-                || r.del_yn
-            {
-                continue;
-            }
-            at.ids.push(id_string(&r.id)?);
-            at.records.push(r.content);
-            at.ttl = at.ttl.or(r.ttl);
-        }
-        Ok(at)
+        // The search is by record name (the docs); whether `@` finds the apex
+        // is unconfirmed, so the apex is read from every TXT record of the
+        // domain, every page, and picked below by exact host.
+        let search = (host != "@").then_some(host.as_str());
+        let records = self.list_txt(zone, search)?;
+        pick(&records, name, &host)
     }
+
+    /// The changes' common calls: one `POST` of every added record, one
+    /// `DELETE` of every removed id, then what is there now.
+    fn batch(&self, zone: &Zone, changes: &[Change<'_>], ttl: u32) -> ApiResult<Vec<TxtAt>> {
+        let mut added: Vec<Value> = Vec::new();
+        let mut removed: Vec<Value> = Vec::new();
+        let mut plans = Vec::with_capacity(changes.len());
+        for c in changes {
+            let p = plan(zone, c.before, c.after)?;
+            for v in &p.added {
+                let rec = json!({"host": p.host, "type": "TXT", "content": v, "ttl": ttl});
+                // The same value twice at a host: the API refuses the batch.
+                if !added.contains(&rec) {
+                    added.push(rec);
+                }
+            }
+            for id in &p.removed {
+                let id = id_json(id);
+                if !removed.contains(&id) {
+                    removed.push(id);
+                }
+            }
+            plans.push(p);
+        }
+        let path = format!("/ncpdns/record/{}", zone.id);
+        if !added.is_empty() {
+            self.call("POST", &path, Some(&to_bytes(&added)))?;
+        }
+        if !removed.is_empty() {
+            self.call("DELETE", &path, Some(&to_bytes(&removed)))?;
+        }
+        if added.is_empty() {
+            // Nothing created, so no id to learn: each name keeps what was
+            // read less what was deleted.
+            return Ok(changes
+                .iter()
+                .zip(&plans)
+                .map(|(c, p)| without(c.before, &p.removed))
+                .collect());
+        }
+        // The create's answer names no ids (none documented): one read of
+        // every name learns them.
+        let names: Vec<String> = changes.iter().map(|c| c.before.name.clone()).collect();
+        self.read(zone, &names)
+    }
+}
+
+/// One name's change as the API's calls see it.
+struct Plan<'v> {
+    /// Relative to the domain, `@` for the apex.
+    host: String,
+    /// Values to create, unquoted.
+    added: Vec<&'v str>,
+    /// Ids (as read) of the records to delete.
+    removed: Vec<String>,
+}
+
+/// What `before` → `after` takes: values in both are left alone; only ids
+/// that were read are ever deleted.
+fn plan<'v>(zone: &Zone, before: &'v TxtAt, after: &'v [String]) -> ApiResult<Plan<'v>> {
+    if before.ids.len() != before.records.len() {
+        return Err(local_error(format!(
+            "{}: {} ids for {} records; read it again",
+            before.name,
+            before.ids.len(),
+            before.records.len()
+        )));
+    }
+    let host = host_in(&before.name, zone)?;
+    let wanted: Vec<&str> = after.iter().map(|v| unquote(v)).collect();
+    let had: Vec<&str> = before.records.iter().map(|v| unquote(v)).collect();
+    let mut added: Vec<&str> = Vec::new();
+    for v in &wanted {
+        if !had.contains(v) && !added.contains(v) {
+            added.push(v);
+        }
+    }
+    let removed: Vec<String> = before
+        .ids
+        .iter()
+        .zip(&had)
+        .filter(|(_, v)| !wanted.contains(v))
+        .map(|(id, _)| id.clone())
+        .collect();
+    Ok(Plan {
+        host,
+        added,
+        removed,
+    })
+}
+
+/// `at` less the records of `removed` ids.
+fn without(at: &TxtAt, removed: &[String]) -> TxtAt {
+    let mut out = TxtAt {
+        records: Vec::new(),
+        ids: Vec::new(),
+        ..at.clone()
+    };
+    for (id, r) in at.ids.iter().zip(&at.records) {
+        if !removed.contains(id) {
+            out.ids.push(id.clone());
+            out.records.push(r.clone());
+        }
+    }
+    if out.records.is_empty() {
+        out.ttl = None;
+    }
+    out
+}
+
+/// The TXT values at `name` (host `host`) among listed records: only this
+/// very host, only TXT, not deleted (a search over-matches).
+fn pick(records: &[Record], name: &str, host: &str) -> ApiResult<TxtAt> {
+    let mut at = TxtAt::absent(&absolute(name));
+    for r in records {
+        if !r.host.eq_ignore_ascii_case(host) || !r.rtype.eq_ignore_ascii_case("TXT") || r.del_yn {
+            continue;
+        }
+        at.ids.push(id_string(&r.id)?);
+        at.records.push(r.content.clone());
+        at.ttl = at.ttl.or(r.ttl);
+    }
+    Ok(at)
 }
 
 impl Provider for NcpDns<'_> {
@@ -162,17 +345,24 @@ impl Provider for NcpDns<'_> {
         "NCP Global DNS"
     }
 
+    fn settled_word(&self) -> &'static str {
+        "applied"
+    }
+
+    fn identity_word(&self) -> &'static str {
+        "server role"
+    }
+
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
-        let mut out = Vec::new();
+        // Every suffix answered from one listing of every domain (kept for
+        // the process), never a lookup per suffix per name.
+        let all = self.all_domains()?;
         // Longest first; a single label (a TLD) is never a Global DNS domain.
-        for cand in candidate_zones(fqdn) {
-            if cand.trim_end_matches('.').contains('.')
-                && let Some(z) = self.lookup(&cand)?
-            {
-                out.push(z);
-            }
-        }
-        Ok(out)
+        Ok(candidate_zones(fqdn)
+            .into_iter()
+            .filter(|c| c.trim_end_matches('.').contains('.'))
+            .filter_map(|c| all.iter().find(|z| z.name == c).cloned())
+            .collect())
     }
 
     fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
@@ -180,7 +370,7 @@ impl Provider for NcpDns<'_> {
     }
 
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-        if let Some(ns) = self.listed_ns.borrow().get(&zone.id) {
+        if let Some(ns) = crate::sync::lock(&self.listed_ns).get(&zone.id) {
             return Ok(ns.clone());
         }
         match &self.ns_lookup {
@@ -191,51 +381,59 @@ impl Provider for NcpDns<'_> {
     }
 
     fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
-        names.iter().map(|n| self.read_one(zone, n)).collect()
+        if let [one] = names {
+            return Ok(vec![self.read_one(zone, one)?]);
+        }
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Several names: one listing of the domain's TXT records (every page,
+        // or an error: never a partial read), each name picked by exact host.
+        let hosts = names
+            .iter()
+            .map(|n| host_in(n, zone))
+            .collect::<ApiResult<Vec<String>>>()?;
+        let records = self.list_txt(zone, None)?;
+        names
+            .iter()
+            .zip(&hosts)
+            .map(|(n, h)| pick(&records, n, h))
+            .collect()
     }
 
     fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
-        if before.ids.len() != before.records.len() {
-            return Err(local_error(format!(
-                "{}: {} ids for {} records; read it again",
-                before.name,
-                before.ids.len(),
-                before.records.len()
-            )));
-        }
-        let host = host_in(&before.name, zone)?;
-        let wanted: Vec<&str> = after.iter().map(|v| unquote(v)).collect();
-        let had: Vec<&str> = before.records.iter().map(|v| unquote(v)).collect();
-        let mut added: Vec<&str> = Vec::new();
-        for v in &wanted {
-            if !had.contains(v) && !added.contains(v) {
-                added.push(v);
-            }
-        }
-        let removed: Vec<&String> = before
-            .ids
-            .iter()
-            .zip(&had)
-            .filter(|(_, v)| !wanted.contains(v))
-            .map(|(id, _)| id)
-            .collect();
-        if added.is_empty() && removed.is_empty() {
+        let p = plan(zone, before, after)?;
+        if p.added.is_empty() && p.removed.is_empty() {
             return Ok(before.clone());
         }
         let path = format!("/ncpdns/record/{}", zone.id);
-        if !added.is_empty() {
-            let body: Vec<Value> = added
+        if !p.added.is_empty() {
+            let body: Vec<Value> = p
+                .added
                 .iter()
-                .map(|v| json!({"host": host, "type": "TXT", "content": v, "ttl": ttl}))
+                .map(|v| json!({"host": p.host, "type": "TXT", "content": v, "ttl": ttl}))
                 .collect();
             self.call("POST", &path, Some(&to_bytes(&body)))?;
         }
-        if !removed.is_empty() {
-            let body: Vec<Value> = removed.iter().map(|id| id_json(id)).collect();
+        if !p.removed.is_empty() {
+            let body: Vec<Value> = p.removed.iter().map(|id| id_json(id)).collect();
             self.call("DELETE", &path, Some(&to_bytes(&body)))?;
         }
-        // The answers' bodies are not documented: what is there now is read.
+        if p.added.is_empty() {
+            // Nothing created, no id to learn: what was read less what went.
+            return Ok(without(before, &p.removed));
+        }
+        // The create's answer names no ids (none documented): they are read.
         self.read_one(zone, &before.name)
+    }
+
+    fn write_batch(
+        &self,
+        zone: &Zone,
+        changes: &[Change<'_>],
+        ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        Some(self.batch(zone, changes, ttl))
     }
 
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
@@ -340,9 +538,54 @@ pub fn encode(v: &str) -> String {
     out
 }
 
+/// The API gateway's fix for a call the identity may not make (`401`/`210`).
+pub const PERMISSION_HINT: &str = "attach the managed policy NCP_GLOBAL_DNS_MANAGER (or a policy allowing Global DNS's record and apply actions) to the server role of this server, or to the sub account whose key is used; new keys or a retry won't help";
+
+/// The fix for a `403` (the gateway's `230` Forbidden).
+pub const FORBIDDEN_HINT: &str = "give the server role (or the sub account of the key) the Global DNS permission (managed policy NCP_GLOBAL_DNS_MANAGER), and check that the domain belongs to this account";
+
+/// The API gateway's fix for `429`/`400` Quota Exceeded.
+pub const QUOTA_HINT: &str = "the API gateway's request quota for this account is used up (a daily or monthly quota, not a burst limit); retry once it resets, or ask NAVER Cloud to raise it";
+
+/// The API gateway's error code in a refusal (`{"error":{"errorCode":…}}`).
+fn gateway_code(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match &v["error"]["errorCode"] {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The gateway's `401`/`210` ("Permission Denied"): the identity lacks a
+/// permission; its keys and clock are fine, so no fresh keys and no retry.
+pub fn permission_denied(status: u16, body: &[u8]) -> bool {
+    if status != 401 {
+        return false;
+    }
+    if let Some(code) = gateway_code(body) {
+        return code == "210";
+    }
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    v["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("permission denied"))
+}
+
+/// The gateway's `429`/`400` ("Quota Exceeded"): a usage plan's daily or
+/// monthly quota, not a burst limit; waiting seconds does not lift it.
+pub fn quota_exceeded(status: u16, body: &[u8]) -> bool {
+    status == 429 && gateway_code(body).as_deref() == Some("400")
+}
+
 /// A Global DNS or gateway refusal as one neutral error: `{"result":"FAIL",
 /// "error":{"errorCode","message","devMessage"}}` or the gateway's
 /// `{"error":{"errorCode","message",…}}`; anything else is not quoted.
+///
+/// The gateway's table (ncp-api.md, Corrections): `401`/`200` Authentication
+/// Failed (keys, signature, clock), `401`/`210` Permission Denied, `403`/`230`
+/// Forbidden, `429`/`400` Quota Exceeded, `429`/`410` Throttle Limited,
+/// `429`/`420` Rate Limited.
 pub fn api_error(status: u16, body: &[u8]) -> ApiError {
     let (code, message) = match crate::redact::error_excerpt(body) {
         Some((code, msg)) => (code, msg),
@@ -352,12 +595,19 @@ pub fn api_error(status: u16, body: &[u8]) -> ApiError {
     let duplicate = lower.contains("duplicat") || lower.contains("already exist");
     let e = ApiError::status(status, code, message);
     match status {
+        401 if permission_denied(status, body) => {
+            e.with_kind(Kind::Permission).with_hint(PERMISSION_HINT)
+        }
         401 => e.with_hint(
             "check the access key and secret key (or the server role), and this host's clock: \
 the API gateway refuses timestamps 5 minutes off (use NTP)",
         ),
-        403 => e.with_hint(
-            "give the server role (or the sub account of the key) the Global DNS permission",
+        403 => e.with_hint(FORBIDDEN_HINT),
+        429 if quota_exceeded(status, body) => e.with_kind(Kind::Fatal).with_hint(QUOTA_HINT),
+        // The gateway knows no such API: a wrong --dns-endpoint, not a missing record.
+        404 if gateway_code(body).as_deref() == Some("300") => e.with_hint(
+            "check --dns-endpoint: the Global DNS base ends in /dns/v1 (e.g. \
+https://globaldns.apigw.ntruss.com/dns/v1)",
         ),
         // An exact duplicate is refused: someone (or an earlier run) added it; read again.
         400 | 409 if duplicate => e.with_kind(Kind::Conflict),

@@ -23,7 +23,8 @@ pub const TOKEN_TTL_SECS: u32 = 21600;
 
 /// The fix when no server role answers.
 pub const ROLE_HINT: &str = "attach a server role with the Global DNS permission to this server \
-(console: Server > the server > Server role; VPC servers only), or set \
+(console: Server > the server > Server role; VPC servers only), or give an API key in a \
+credentials file of mode 600 (--credentials-file or ~/.ncloud/configure), or set \
 NCLOUD_ACCESS_KEY_ID and NCLOUD_SECRET_ACCESS_KEY";
 
 /// The `security-credentials/{roleId}` document (only the fields we use).
@@ -51,6 +52,10 @@ fn failed(cause: String) -> Error {
 pub fn parse(body: &[u8], role: &str) -> std::result::Result<Keys, String> {
     let w: Wire = serde_json::from_slice(body)
         .map_err(|_| format!("server role {role:?}: the answer is not a credential document"))?;
+    // Held before anything is said: a failed document's Message may repeat its key.
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        crate::redact::hold_named(&v);
+    }
     match w.code.as_deref() {
         Some("Success") => {}
         other => {
@@ -79,8 +84,10 @@ pub fn parse(body: &[u8], role: &str) -> std::result::Result<Keys, String> {
     Ok(k)
 }
 
-/// A short, escaped quote of a server word (Code and Message carry no secret).
+/// A short, escaped quote of a server word, with any secret it embeds masked
+/// (a Message may quote the credential document).
 fn excerpt(s: &str) -> String {
+    let s = crate::redact::scrub_server_text(s);
     let clip: String = s.chars().take(100).collect();
     crate::redact::escape_controls(&clip)
 }
@@ -104,6 +111,7 @@ impl Session<'_> {
         match self.t.send("PUT", &self.token_url(), &headers, b"") {
             Ok(r) if r.status == 200 => {
                 let tok = String::from_utf8_lossy(&r.body).trim().to_string();
+                crate::redact::hold(&tok);
                 Ok((!tok.is_empty()).then_some(tok))
             }
             Ok(r) if matches!(r.status, 403..=405) => Ok(None),
@@ -112,6 +120,9 @@ impl Session<'_> {
                 self.token_url(),
                 r.status
             ))),
+            // No connection at all (after the transport's retries): the GET
+            // would go to the same place.
+            Err(e) if e.never_connected() => Err(unreachable(self.url, &e)),
             // A service without v2 may reset or stall the PUT: v1 is tried.
             Err(_) => Ok(None),
         }
@@ -210,33 +221,31 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Keys> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+    use std::sync::Mutex;
 
     /// (method, url, headers) of one request.
     type Seen = (String, String, Vec<(String, String)>);
     type Answer = std::result::Result<Response, TransportError>;
 
     struct Script {
-        answers: RefCell<Vec<Answer>>,
-        seen: RefCell<Vec<Seen>>,
+        answers: Mutex<Vec<Answer>>,
+        seen: Mutex<Vec<Seen>>,
     }
     impl Script {
         fn new(a: Vec<Answer>) -> Self {
             Script {
-                answers: RefCell::new(a),
-                seen: RefCell::default(),
+                answers: Mutex::new(a),
+                seen: Mutex::default(),
             }
         }
         fn seen(&self) -> Vec<Seen> {
-            self.seen.borrow().clone()
+            crate::sync::lock(&self.seen).clone()
         }
     }
     impl Transport for Script {
         fn send(&self, m: &str, u: &str, h: &[(String, String)], _: &[u8]) -> Answer {
-            self.seen
-                .borrow_mut()
-                .push((m.into(), u.into(), h.to_vec()));
-            let mut a = self.answers.borrow_mut();
+            crate::sync::lock(&self.seen).push((m.into(), u.into(), h.to_vec()));
+            let mut a = crate::sync::lock(&self.answers);
             assert!(!a.is_empty(), "unexpected request {m} {u}");
             a.remove(0)
         }
@@ -389,6 +398,56 @@ mod tests {
                 .to_string()
                 .contains("no server role")
         );
+    }
+
+    #[test]
+    fn a_connection_never_made_is_tried_again_twice() {
+        use crate::http::{CONNECT_TIMEOUT, ConnectRetry};
+        use std::time::Duration;
+        let refused = || Err(TransportError::Refused("x".into()));
+        let lost_syn = || Err(TransportError::Timeout(CONNECT_TIMEOUT.into()));
+        let pauses = [Duration::from_millis(200), Duration::from_millis(500)];
+        // On the PUT, on the role's GET, on the keys' GET: two misses each, then the answer.
+        for script in [
+            vec![
+                refused(),
+                lost_syn(),
+                resp(200, "tok"),
+                resp(200, "role-1"),
+                resp(200, DOC),
+            ],
+            vec![
+                resp(200, "tok"),
+                lost_syn(),
+                lost_syn(),
+                resp(200, "role-1"),
+                resp(200, DOC),
+            ],
+            vec![
+                resp(200, "tok"),
+                resp(200, "role-1"),
+                refused(),
+                refused(),
+                resp(200, DOC),
+            ],
+        ] {
+            let t = ConnectRetry::with_sleep(Script::new(script), &pauses, |_| {});
+            assert_eq!(fetch(&t, &url()).unwrap().access, "TMPAK");
+        }
+        // Three misses: unreachable, without a v1 GET after a PUT that never connected.
+        let t = ConnectRetry::with_sleep(
+            Script::new(vec![
+                lost_syn(),
+                lost_syn(),
+                lost_syn(),
+                resp(200, "role-1"),
+            ]),
+            &pauses,
+            |_| {},
+        );
+        let e = fetch(&t, &url()).unwrap_err().to_string();
+        assert!(e.contains("did not answer: timed out (connect)"), "{e}");
+        assert!(e.contains("attach a server role"), "{e}");
     }
 
     #[test]

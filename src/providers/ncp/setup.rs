@@ -20,9 +20,17 @@ pub const ENV_READ_BY_HAND: [&str; 4] =
     [ENV_ACCESS[0], ENV_ACCESS[1], ENV_SECRET[0], ENV_SECRET[1]];
 pub const ENV_READ_BY_HAND_WHAT: &str = "NAVER Cloud's keys (--cloud ncp; the NCP tools' names)";
 
-/// The environment names NCP reads (the keys and the home directory).
+/// This cloud's variables that hold a secret.
+pub const SECRET_VARIABLES: [&str; 2] = ENV_SECRET;
+/// Each setting's names: the primary one first.
+pub const ALIASES: [&[&str]; 2] = [&ENV_ACCESS, &ENV_SECRET];
+
+/// The environment names NCP reads (the keys, the home directory, systemd's
+/// credentials directory).
 fn read_by_hand() -> impl Iterator<Item = &'static str> {
-    ENV_READ_BY_HAND.into_iter().chain(std::iter::once("HOME"))
+    ENV_READ_BY_HAND
+        .into_iter()
+        .chain(["HOME", crate::keyfile::CREDENTIALS_DIRECTORY])
 }
 
 /// The few environment values NCP reads, kept for `connect`; never printed.

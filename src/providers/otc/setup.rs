@@ -19,6 +19,19 @@ pub const ENV_READ_BY_HAND: [&str; 2] = ["OS_ACCESS_SECRET", "OS_ACCESS_TOKEN"];
 pub const ENV_READ_BY_HAND_WHAT: &str =
     "Aliases of OS_SECRET_KEY and OS_SECURITY_TOKEN (older OTC scripts' names)";
 
+/// This cloud's variables that hold a secret.
+pub const SECRET_VARIABLES: [&str; 4] = [
+    "OS_SECRET_KEY",
+    "OS_ACCESS_SECRET",
+    "OS_SECURITY_TOKEN",
+    "OS_ACCESS_TOKEN",
+];
+/// Each setting's names: the primary one first.
+pub const ALIASES: [&[&str]; 2] = [
+    &["OS_SECRET_KEY", "OS_ACCESS_SECRET"],
+    &["OS_SECURITY_TOKEN", "OS_ACCESS_TOKEN"],
+];
+
 /// Default endpoints of a cloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {

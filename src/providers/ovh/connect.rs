@@ -8,7 +8,7 @@
 //! after a 401 asks [`Auth::refresh`] once: a service account fetches a new
 //! token, once per process; a pre-minted token or classic keys have nothing new.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::credentials::Auth as Creds;
 use super::dns::{OvhDns, Sender, api_error};
@@ -19,7 +19,7 @@ use crate::client::{Auth, Client, Net, Outgoing};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::provider::{Connection, Provider};
+use crate::provider::{Connection, Provider, Zone};
 use crate::report::Report;
 
 /// OVH's part of sending: authentication headers over the exact request.
@@ -27,6 +27,24 @@ pub struct OvhAuth {
     inner: Box<dyn Authorize>,
     /// Where a new token comes from (for `-v`), when there is one to fetch.
     token_url: Option<String>,
+    /// `{api}/auth/time`, always sent without credentials ([`unauthenticated`]).
+    time_url: String,
+}
+
+/// `GET /auth/time` is called without a bearer or signature, as go-ovh and
+/// python-ovh do: OVH's `/auth` routes "are actually broken if authenticated".
+/// Sending it bare also spends no token on a read that needs none.
+pub fn unauthenticated(target: &str, time_url: &str) -> bool {
+    target.split('?').next() == Some(time_url)
+}
+
+/// `{api}/auth/time` for an API base (with or without a trailing slash).
+fn time_url(base: &Url) -> String {
+    format!(
+        "{}{}/auth/time",
+        base.origin(),
+        base.path.trim_end_matches('/')
+    )
 }
 
 /// The URL exactly as sent: the URL's own query, then `query` encoded.
@@ -56,6 +74,9 @@ impl Auth for OvhAuth {
                 "application/json;charset=utf-8".to_string(),
             ));
         }
+        if unauthenticated(&target, &self.time_url) {
+            return Ok((target, headers));
+        }
         headers.extend(
             self.inner
                 .headers(r.method, &target, r.body.unwrap_or_default())?,
@@ -79,6 +100,10 @@ impl Auth for OvhAuth {
         } else {
             None
         })
+    }
+
+    fn generation(&self) -> u64 {
+        self.inner.generation()
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
@@ -105,7 +130,7 @@ impl OvhSender {
     }
 }
 
-impl Sender for Rc<OvhSender> {
+impl Sender for Arc<OvhSender> {
     fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
         self.client.send(method, &self.url(path_query), &[], body)
     }
@@ -114,8 +139,8 @@ impl Sender for Rc<OvhSender> {
 /// The authorizer for what the chain found.
 fn authorizer(
     cfg: &OvhConfig,
-    transport: Rc<dyn Transport>,
-    clock: Rc<dyn Clock>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
 ) -> Box<dyn Authorize> {
     match cfg.found.auth.clone() {
         Creds::ServiceAccount {
@@ -145,8 +170,8 @@ fn authorizer(
 }
 
 pub struct OvhConnection {
-    dns: OvhDns<Rc<OvhSender>>,
-    sender: Rc<OvhSender>,
+    dns: OvhDns<Arc<OvhSender>>,
+    sender: Arc<OvhSender>,
     identity: String,
 }
 
@@ -155,8 +180,8 @@ pub struct OvhConnection {
 pub fn connect(
     cfg: &OvhConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<OvhConnection> {
     with_transport(cfg, net.api_transport(), net, clock, report)
 }
@@ -164,10 +189,10 @@ pub fn connect(
 /// [`connect`] over a given transport (tests).
 pub fn with_transport(
     cfg: &OvhConfig,
-    transport: Rc<dyn Transport>,
+    transport: Arc<dyn Transport>,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<OvhConnection> {
     let inner = authorizer(cfg, transport.clone(), clock.clone());
     let mut identity = format!("{} from {}", inner.describe(), cfg.found.source);
@@ -188,12 +213,13 @@ pub fn with_transport(
             cfg.found.skipped.join("; ")
         ));
     }
-    let auth = Rc::new(OvhAuth {
+    let auth = Arc::new(OvhAuth {
         inner,
         token_url: cfg.token_url.clone(),
+        time_url: time_url(&cfg.dns_endpoint),
     });
     let client = Client::new(transport, auth, clock, report.clone()).with_policy(net.retry);
-    let sender = Rc::new(OvhSender {
+    let sender = Arc::new(OvhSender {
         client,
         base: cfg.dns_endpoint.clone(),
     });
@@ -213,10 +239,24 @@ impl Connection for OvhConnection {
         self.identity.clone()
     }
 
-    /// `GET /auth/time`: answers with the API's `Date`, and, sent authorized,
-    /// makes a service account fetch its token (a refused secret shows here).
+    /// `GET /auth/time`: answers with the API's `Date`; sent without
+    /// credentials ([`unauthenticated`]), so [`Connection::credentials_probe`]
+    /// shows they work.
     fn probe_url(&self) -> Url {
         self.sender.url("/auth/time")
+    }
+
+    /// `GET /domain/zone/{zone}` (`dnsZone:apiovh:get`, which finding the zone
+    /// needs anyway, so a policy scoped to the zone passes); without a zone the
+    /// listing `GET /domain/zone`, which such a policy may refuse.
+    fn credentials_probe(&self, zone: Option<&Zone>) -> Option<Url> {
+        Some(match zone {
+            Some(z) => self.sender.url(&format!(
+                "/domain/zone/{}",
+                super::escape(z.id.trim_end_matches('.'))
+            )),
+            None => self.sender.url("/domain/zone"),
+        })
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {
@@ -276,7 +316,7 @@ mod tests {
         }
     }
 
-    fn conn(c: &OvhConfig, t: &Rc<FakeTransport>, now: u64) -> OvhConnection {
+    fn conn(c: &OvhConfig, t: &Arc<FakeTransport>, now: u64) -> OvhConnection {
         let net = Net {
             http_timeout: std::time::Duration::from_secs(5),
             retry: RetryPolicy {
@@ -286,8 +326,8 @@ mod tests {
             proxy: ProxyConfig::default(),
             trust: Default::default(),
         };
-        let report = Rc::new(Report::new(Level::Quiet, Box::new(std::io::sink())));
-        with_transport(c, t.clone(), &net, Rc::new(FakeClock::new(now)), &report).unwrap()
+        let report = Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink())));
+        with_transport(c, t.clone(), &net, Arc::new(FakeClock::new(now)), &report).unwrap()
     }
 
     #[test]
@@ -314,7 +354,7 @@ mod tests {
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
         // A second 401 in the same process is answered as it is.
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 401);
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         let urls: Vec<&str> = sent.iter().map(|s| s.1.as_str()).collect();
         assert_eq!(
             urls,
@@ -351,7 +391,10 @@ mod tests {
         let conn = conn(&c, &t, 1_700_000_000);
         let url = conn.sender.url("/domain/zone");
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
-        assert_eq!(auth_of(&t.sent.borrow()[3]).as_deref(), Some("Bearer T2"));
+        assert_eq!(
+            auth_of(&crate::sync::lock(&t.sent)[3]).as_deref(),
+            Some("Bearer T2")
+        );
         assert_eq!(conn.clock_offset(), 0);
     }
 
@@ -372,7 +415,7 @@ mod tests {
         conn.sender
             .send("POST", "/domain/zone/example.com/record", Some(body))
             .unwrap();
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         assert_eq!(sent[0].1, "https://eu.api.ovh.com/1.0/auth/time");
         let (m, url, headers, sent_body) = &sent[1];
         assert_eq!(
@@ -413,10 +456,10 @@ mod tests {
             .send("POST", "/domain/zone/example.com/refresh", None)
             .unwrap();
         assert_eq!(r.status, 503);
-        assert_eq!(t.sent.borrow().len(), 1);
+        assert_eq!(crate::sync::lock(&t.sent).len(), 1);
         let r = conn.sender.send("GET", "/domain/zone", None).unwrap();
         assert_eq!(r.status, 200);
-        assert_eq!(t.sent.borrow().len(), 3);
+        assert_eq!(crate::sync::lock(&t.sent).len(), 3);
         assert_eq!(
             target(
                 &Url::parse("http://h/1.0/x?a=b").unwrap(),
@@ -424,5 +467,84 @@ mod tests {
             ),
             "http://h/1.0/x?a=b&c%20d=e"
         );
+    }
+
+    /// Credential headers of a request: what `/auth/time` must never carry.
+    fn credential_headers(sent: &Sent) -> Vec<String> {
+        sent.2
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| k == "Authorization" || k.starts_with("X-Ovh-"))
+            .collect()
+    }
+
+    #[test]
+    fn auth_time_is_sent_without_credentials_and_check_reads_a_granted_call() {
+        let sa = Creds::ServiceAccount {
+            client_id: "cid".into(),
+            client_secret: Secret::new("cs"),
+        };
+        let t = FakeTransport::with(vec![
+            answer(200, "1700000000"),
+            token("T1"),
+            answer(200, r#"{"name":"example.com"}"#),
+        ]);
+        let sa_conn = conn(&cfg(sa, "http://127.0.0.1:1/1.0/"), &t, 1_700_000_000);
+        let probe = sa_conn.probe_url();
+        assert_eq!(sa_conn.send("GET", &probe, None).unwrap().status, 200);
+        // No token fetched for it.
+        assert_eq!(crate::sync::lock(&t.sent).len(), 1);
+        assert_eq!(
+            crate::sync::lock(&t.sent)[0].1,
+            "http://127.0.0.1:1/1.0/auth/time"
+        );
+        assert!(credential_headers(&crate::sync::lock(&t.sent)[0]).is_empty());
+        // check's "credentials work" call: the zone found, with the bearer.
+        let zone = Zone {
+            name: "example.com.".into(),
+            id: "example.com".into(),
+        };
+        let url = sa_conn.credentials_probe(Some(&zone)).unwrap();
+        assert_eq!(sa_conn.send("GET", &url, None).unwrap().status, 200);
+        let sent = crate::sync::lock(&t.sent);
+        assert_eq!(sent[2].1, "http://127.0.0.1:1/1.0/domain/zone/example.com");
+        assert_eq!(auth_of(&sent[2]).as_deref(), Some("Bearer T1"));
+        assert_eq!(
+            sa_conn.credentials_probe(None).unwrap().path,
+            "/1.0/domain/zone"
+        );
+
+        // Classic keys: neither the server-time read nor a probe of it is signed.
+        let t = FakeTransport::with(vec![answer(200, "1700000000"), answer(200, "1700000000")]);
+        let c = cfg(
+            Creds::Classic {
+                application_key: "AK".into(),
+                application_secret: Secret::new("AS"),
+                consumer_key: Secret::new("CK"),
+            },
+            "http://127.0.0.1:1/1.0",
+        );
+        let classic = conn(&c, &t, 1_700_000_000);
+        let probe = classic.probe_url();
+        assert_eq!(classic.send("GET", &probe, None).unwrap().status, 200);
+        classic.sender.send("GET", "/auth/time?x=1", None).unwrap();
+        let sent = crate::sync::lock(&t.sent);
+        assert_eq!(sent.len(), 2);
+        for s in sent.iter() {
+            assert!(
+                s.1.starts_with("http://127.0.0.1:1/1.0/auth/time"),
+                "{}",
+                s.1
+            );
+            assert!(credential_headers(s).is_empty(), "{:?}", s.2);
+        }
+        assert!(unauthenticated(
+            "https://eu.api.ovh.com/1.0/auth/time",
+            "https://eu.api.ovh.com/1.0/auth/time"
+        ));
+        assert!(!unauthenticated(
+            "https://eu.api.ovh.com/1.0/auth/credential",
+            "https://eu.api.ovh.com/1.0/auth/time"
+        ));
     }
 }

@@ -39,8 +39,18 @@ pub const HAND_READ: [&str; 6] = [
     ENV_CONSUMER_KEY,
     ENV_ENDPOINT,
 ];
+/// This cloud's variables that hold a secret.
+pub const SECRET_VARIABLES: [&str; 4] = [
+    ENV_CLIENT_SECRET,
+    ENV_ACCESS_TOKEN,
+    ENV_APPLICATION_SECRET,
+    ENV_CONSUMER_KEY,
+];
+/// Two ways of giving the service account's secret: the environment's
+/// either one outranks the config file's other.
+pub const ALIASES: [&[&str]; 1] = [&[ENV_CLIENT_SECRET, ENV_CLIENT_SECRET_FILE]];
 /// systemd's `LoadCredential=`/`LoadCredentialEncrypted=` directory, and our file in it.
-pub const ENV_CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+pub const ENV_CREDENTIALS_DIRECTORY: &str = crate::keyfile::CREDENTIALS_DIRECTORY;
 pub const SYSTEMD_CREDENTIAL: &str = "ovh_client_secret";
 /// `ovh.conf` files, lowest precedence first (later files override earlier
 /// keys, as in the OVH SDKs); `~` is `$HOME`.
@@ -51,8 +61,11 @@ pub const CONF_FILES: [&str; 3] = ["/etc/ovh.conf", "~/.ovh.conf", "./ovh.conf"]
 pub struct Secret(String);
 
 impl Secret {
+    /// The value, held so no printed line can carry it (`crate::redact::hold`).
     pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
+        let s = s.into();
+        crate::redact::hold(&s);
+        Secret(s)
     }
     /// The value, for a request only.
     pub fn expose(&self) -> &str {
@@ -126,8 +139,17 @@ pub struct FileText {
 }
 
 /// Reads files; `Ok(None)` is "no such file".
-pub trait Files {
+pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<Option<FileText>>;
+    /// Whether another user could have put a file in `dir` (writable by group
+    /// or others, sticky or not); a directory that can't be examined counts.
+    fn dir_open_to_others(&self, _dir: &Path) -> bool {
+        false
+    }
+    /// Whether something exists at `path`, looked at without opening it.
+    fn exists(&self, path: &Path) -> bool {
+        matches!(self.read(path), Ok(Some(_)))
+    }
 }
 
 /// The real file system.
@@ -145,6 +167,15 @@ impl Files for RealFiles {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    fn dir_open_to_others(&self, dir: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir).map_or(true, |m| m.permissions().mode() & 0o022 != 0)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok()
     }
 }
 
@@ -178,6 +209,20 @@ fn owner_only(path: &Path, f: &FileText) -> Result<()> {
     }
 }
 
+/// A secret file must be its owner's only; a systemd credential (under
+/// `$CREDENTIALS_DIRECTORY`) unwritable by group and others.
+fn private(i: &Inputs<'_>, path: &Path, what: &str, f: &FileText) -> Result<()> {
+    match f.mode {
+        Some(mode) => crate::keyfile::require_private_or_credential(
+            what,
+            path,
+            mode,
+            i.env(ENV_CREDENTIALS_DIRECTORY).as_deref(),
+        ),
+        None => Ok(()),
+    }
+}
+
 fn read_secret_file(i: &Inputs<'_>, path: &Path, what: &str) -> Result<Option<String>> {
     let unreadable = |e: String| {
         Error::rejected(
@@ -188,7 +233,7 @@ fn read_secret_file(i: &Inputs<'_>, path: &Path, what: &str) -> Result<Option<St
     let Some(f) = i.files.read(path).map_err(|e| unreadable(e.to_string()))? else {
         return Ok(None);
     };
-    owner_only(path, &f)?;
+    private(i, path, what, &f)?;
     let v = f.text.trim();
     if v.is_empty() {
         return Err(unreadable("it is empty".into()));
@@ -202,10 +247,16 @@ pub struct OvhConf {
     /// (section, key) → (value, file it came from, that file's mode).
     entries: Vec<(String, String, String, usize)>,
     files: Vec<(PathBuf, Option<u32>)>,
+    /// Files passed over, with why: one warning line each.
+    pub skipped: Vec<String>,
 }
 
 impl OvhConf {
-    /// Reads [`CONF_FILES`] that exist (`~` from `$HOME`).
+    /// Reads [`CONF_FILES`] that exist (`~` from `$HOME`). Any of them may
+    /// move the endpoint the credentials are sent to, so each is judged like
+    /// the config file: owned by us or root and writable by no one else, else
+    /// skipped (never read) with a warning. `./ovh.conf` is not even looked
+    /// at in a directory others can write (`/tmp`): anyone could have put it there.
     pub fn load(i: &Inputs<'_>) -> Result<OvhConf> {
         let mut conf = OvhConf::default();
         for name in CONF_FILES {
@@ -216,20 +267,36 @@ impl OvhConf {
                 },
                 None => PathBuf::from(name),
             };
+            if name.starts_with("./") && i.files.dir_open_to_others(Path::new(".")) {
+                if i.files.exists(&path) {
+                    conf.skip(&path, "the working directory is writable by other users");
+                }
+                continue;
+            }
             let f = match i.files.read(&path) {
                 Ok(Some(f)) => f,
                 Ok(None) => continue,
                 Err(e) => {
-                    return Err(Error::rejected(
-                        "credentials",
-                        format!("cannot read {}: {e}", path.display()),
-                    ));
+                    conf.skip(&path, &e.to_string());
+                    continue;
                 }
             };
+            if let Some(mode) = f.mode.filter(|m| m & 0o022 != 0) {
+                conf.skip(
+                    &path,
+                    &format!("writable by group or others (mode {:o})", mode & 0o777),
+                );
+                continue;
+            }
             conf.files.push((path, f.mode));
             conf.parse(&f.text, conf.files.len() - 1)?;
         }
         Ok(conf)
+    }
+
+    fn skip(&mut self, path: &Path, why: &str) {
+        self.skipped
+            .push(format!("{} skipped: {why}", path.display()));
     }
 
     fn parse(&mut self, text: &str, file: usize) -> Result<()> {
@@ -274,16 +341,20 @@ impl OvhConf {
         self.get("default", "endpoint").map(|(v, _)| v)
     }
 
-    /// Which files were read, for messages.
+    /// Which files were read (and passed over), for messages.
     pub fn describe_files(&self) -> String {
-        if self.files.is_empty() {
-            return format!("none of {} exists", CONF_FILES.join(", "));
-        }
-        self.files
-            .iter()
-            .map(|(p, _)| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        let read = if self.files.is_empty() && self.skipped.is_empty() {
+            format!("none of {} exists", CONF_FILES.join(", "))
+        } else {
+            self.files
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts: Vec<String> = (!read.is_empty()).then_some(read).into_iter().collect();
+        parts.extend(self.skipped.iter().cloned());
+        parts.join(", ")
     }
 }
 
@@ -440,7 +511,7 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
                     "credentials",
                     format!("a service account client id was given ({from}) but no client secret"),
                 )
-                .hint("set OVH_CLIENT_SECRET, OVH_CLIENT_SECRET_FILE or the systemd credential ovh_client_secret"));
+                .hint("name a file of mode 600 holding the secret with OVH_CLIENT_SECRET_FILE, or give the systemd credential ovh_client_secret, or set OVH_CLIENT_SECRET"));
             }
             (None, Some((_, from))) => {
                 return Err(Error::rejected(
@@ -514,7 +585,7 @@ fn credentials_file(i: &Inputs<'_>) -> Result<Attempt> {
         .read(path)
         .map_err(|e| cannot(e.to_string()))?
         .ok_or_else(|| cannot("no such file".into()))?;
-    owner_only(path, &f)?;
+    private(i, path, "credentials file", &f)?;
     Ok(Attempt::Loaded(
         parse_credentials_file(&f.text, path)?,
         "credentials file".into(),
@@ -589,8 +660,8 @@ fn from_conf(conf: &OvhConf, section: &str) -> Result<Attempt> {
 /// Resolves endpoints and credentials. `ep` holds `--region`, `--dns-endpoint`,
 /// `--token-endpoint` as given; `OVH_ENDPOINT` and `ovh.conf`'s default
 /// endpoint are filled in here. Errors are rejections (exit 2): nothing here
-/// touches the network.
-pub fn resolve(i: &Inputs<'_>, mut ep: EndpointInputs) -> Result<(Endpoints, Found)> {
+/// touches the network. Also returns the warnings to print (an `ovh.conf` skipped).
+pub fn resolve(i: &Inputs<'_>, mut ep: EndpointInputs) -> Result<(Endpoints, Found, Vec<String>)> {
     let conf = OvhConf::load(i)?;
     if ep.ovh_endpoint.is_none() {
         ep.ovh_endpoint = i.env(ENV_ENDPOINT);
@@ -626,13 +697,14 @@ pub fn resolve(i: &Inputs<'_>, mut ep: EndpointInputs) -> Result<(Endpoints, Fou
                 source,
                 skipped,
             },
+            conf.skipped,
         ));
     }
     Err(Error::rejected(
         "credentials",
         format!("no OVH credential source answered ({})", skipped.join("; ")),
     )
-    .hint("create a service account and set OVH_CLIENT_ID and OVH_CLIENT_SECRET (or --credentials-file); see docs/setup.md"))
+    .hint("create a service account, set OVH_CLIENT_ID and put its secret in a file of mode 600 named by OVH_CLIENT_SECRET_FILE (or the systemd credential ovh_client_secret, or --credentials-file; OVH_CLIENT_SECRET last); see docs/setup.md"))
 }
 
 #[cfg(test)]
@@ -641,23 +713,60 @@ mod tests {
     use std::collections::HashMap;
 
     #[derive(Default)]
-    struct FakeFiles(HashMap<PathBuf, (String, u32)>);
+    struct FakeFiles(
+        HashMap<PathBuf, (String, u32)>,
+        /// Directories another user may write.
+        Vec<PathBuf>,
+        /// Files another user owns (the real reader refuses them).
+        Vec<PathBuf>,
+        /// Every path read.
+        std::sync::Mutex<Vec<PathBuf>>,
+    );
     impl FakeFiles {
         fn with(mut self, p: &str, text: &str, mode: u32) -> Self {
             self.0.insert(p.into(), (text.into(), mode));
             self
         }
+        fn open_dir(mut self, d: &str) -> Self {
+            self.1.push(d.into());
+            self
+        }
+        fn foreign(mut self, p: &str) -> Self {
+            self.2.push(p.into());
+            self
+        }
     }
     impl Files for FakeFiles {
         fn read(&self, path: &Path) -> std::io::Result<Option<FileText>> {
+            crate::sync::lock(&self.3).push(path.into());
+            if self.2.iter().any(|p| p == path) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "owned by uid 1001, neither this user nor root",
+                ));
+            }
             Ok(self.0.get(path).map(|(t, m)| FileText {
                 text: t.clone(),
                 mode: Some(*m),
             }))
         }
+        fn dir_open_to_others(&self, dir: &Path) -> bool {
+            self.1.iter().any(|d| d == dir)
+        }
+        fn exists(&self, path: &Path) -> bool {
+            self.0.contains_key(path) || self.2.iter().any(|p| p == path)
+        }
     }
 
     fn run(flags: &Flags, env: &[(&str, &str)], files: &FakeFiles) -> Result<(Endpoints, Found)> {
+        run_w(flags, env, files).map(|(ep, f, _)| (ep, f))
+    }
+
+    fn run_w(
+        flags: &Flags,
+        env: &[(&str, &str)],
+        files: &FakeFiles,
+    ) -> Result<(Endpoints, Found, Vec<String>)> {
         let env: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -764,6 +873,18 @@ mod tests {
         assert!(e.to_string().contains("chmod 600 /run/secret"), "{e}");
         let e = run(&Flags::default(), &env[..2], &FakeFiles::default()).unwrap_err();
         assert!(e.to_string().contains("does not exist"), "{e}");
+        // A systemd credential a User= unit reads through an ACL shows 0440: accepted;
+        // the same mode elsewhere is not.
+        let acl = FakeFiles::default()
+            .with("/run/credentials/x/ovh_client_secret", "cs-systemd", 0o440)
+            .with("/run/secret", "cs-file", 0o440);
+        let (_, f) = run(&Flags::default(), &[env[0], env[2]], &acl).unwrap();
+        assert_eq!(f.auth, sa("cid", "cs-systemd"));
+        let e = run(&Flags::default(), &env[..2], &acl).unwrap_err();
+        assert!(e.to_string().contains("chmod 600 /run/secret"), "{e}");
+        let loose = FakeFiles::default().with("/run/credentials/x/ovh_client_secret", "cs", 0o460);
+        let e = run(&Flags::default(), &[env[0], env[2]], &loose).unwrap_err();
+        assert!(e.to_string().contains("writable by group or others"), "{e}");
         // A systemd directory without our file is simply not configured.
         let e = run(&Flags::default(), &[env[2]], &FakeFiles::default()).unwrap_err();
         assert!(
@@ -910,6 +1031,80 @@ mod tests {
     }
 
     #[test]
+    fn an_ovh_conf_others_can_write_is_skipped_with_a_warning() {
+        // Any ovh.conf may move the endpoint the bearer token is sent to.
+        let moved = "[default]\nendpoint=ovh-ca\n";
+        for (path, mode) in [("/etc/ovh.conf", 0o666), ("/home/u/.ovh.conf", 0o620)] {
+            let files = FakeFiles::default().with(path, moved, mode);
+            let env = [SA_ENV[0], SA_ENV[1], ("HOME", "/home/u")];
+            let (ep, f, warnings) = run_w(&Flags::default(), &env, &files).unwrap();
+            assert_eq!(ep.api_base, endpoints::API_EU, "{path}: the endpoint stays");
+            assert_eq!(f.source, "environment");
+            assert_eq!(
+                warnings,
+                [format!(
+                    "{path} skipped: writable by group or others (mode {mode:o})"
+                )]
+            );
+        }
+        // Owned by another user: skipped too, the run goes on.
+        let files = FakeFiles::default()
+            .with("/etc/ovh.conf", moved, 0o644)
+            .foreign("/etc/ovh.conf");
+        let (ep, _, warnings) = run_w(&Flags::default(), &SA_ENV, &files).unwrap();
+        assert_eq!(ep.api_base, endpoints::API_EU);
+        assert_eq!(
+            warnings,
+            ["/etc/ovh.conf skipped: owned by uid 1001, neither this user nor root"]
+        );
+        // A file the user keeps right still moves it.
+        let files = FakeFiles::default().with("/etc/ovh.conf", moved, 0o644);
+        let (ep, _, warnings) = run_w(&Flags::default(), &SA_ENV, &files).unwrap();
+        assert_eq!(
+            (ep.api_base.as_str(), warnings.len()),
+            (endpoints::API_CA, 0)
+        );
+        // Skipped as the only source: the final message says why.
+        let conf = "[ovh-eu]\nclient_id=a\nclient_secret=b\n";
+        let files = FakeFiles::default().with("/etc/ovh.conf", conf, 0o666);
+        let e = run(&Flags::default(), &[], &files).unwrap_err().to_string();
+        assert!(
+            e.contains("/etc/ovh.conf skipped: writable by group or others"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_planted_ovh_conf_in_a_shared_directory_is_never_read() {
+        let files = FakeFiles::default()
+            .with(
+                "./ovh.conf",
+                "# planted\n[default]\nendpoint=ovh-ca\n",
+                0o600,
+            )
+            .open_dir(".");
+        let (ep, f, warnings) = run_w(&Flags::default(), &SA_ENV, &files).unwrap();
+        assert_eq!(
+            (ep.api_base.as_str(), f.source.as_str()),
+            (endpoints::API_EU, "environment")
+        );
+        assert_eq!(
+            warnings,
+            ["./ovh.conf skipped: the working directory is writable by other users"]
+        );
+        assert!(
+            !crate::sync::lock(&files.3)
+                .iter()
+                .any(|p| p == Path::new("./ovh.conf")),
+            "never opened"
+        );
+        // Nothing there: nothing said.
+        let files = FakeFiles::default().open_dir(".");
+        let (_, _, warnings) = run_w(&Flags::default(), &SA_ENV, &files).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
     fn nothing_configured_lists_every_source() {
         let e = run(&Flags::default(), &[], &FakeFiles::default()).unwrap_err();
         assert_eq!(e.exit.code(), 2);
@@ -920,7 +1115,9 @@ mod tests {
             "secret files: no OVH_CLIENT_SECRET_FILE",
             "credentials file: no --credentials-file / OTC_CREDENTIALS_FILE",
             "ovh.conf: no [ovh-eu] keys (none of /etc/ovh.conf, ~/.ovh.conf, ./ovh.conf exists)",
-            "OVH_CLIENT_ID and OVH_CLIENT_SECRET",
+            // The fix names the secret file first, the variable last.
+            "set OVH_CLIENT_ID and put its secret in a file of mode 600 named by OVH_CLIENT_SECRET_FILE",
+            "OVH_CLIENT_SECRET last",
         ] {
             assert!(text.contains(part), "{part}: {text}");
         }

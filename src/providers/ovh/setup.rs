@@ -53,7 +53,7 @@ pub fn configure(
         warnings.push(credentials::CLIENT_SECRET_FLAG_WARNING.to_string());
     }
     let env = |name: &str| input.env.get(name).cloned();
-    let (endpoints, found) = credentials::resolve(
+    let (endpoints, found, skipped) = credentials::resolve(
         &Inputs {
             flags: &flags,
             env: &env,
@@ -66,6 +66,7 @@ pub fn configure(
             ..Default::default()
         },
     )?;
+    warnings.extend(skipped);
     let token_url = match found.auth {
         Auth::ServiceAccount { .. } => Some(endpoints.token_url_for_service_account()?.to_string()),
         _ => None,

@@ -102,6 +102,12 @@ impl Ncp {
 }
 
 impl Cloud for Ncp {
+    /// The server's metadata service (169.254.169.254, all of `/latest/`);
+    /// Global DNS is remote.
+    fn is_local(&self, path: &str) -> bool {
+        path.starts_with("/latest/")
+    }
+
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
         let now_ms = ctx.now.sim_us.div_euclid(1000);
         let r = Request {
@@ -181,15 +187,27 @@ impl Cloud for Ncp {
                 "credential_ttl_secs".to_string(),
                 json!(self.state.credential_ttl_secs),
             ),
+            (
+                "role_dns_policy".to_string(),
+                json!(self.state.role_dns_policy()),
+            ),
+            (
+                "refuse_empty_apply".to_string(),
+                json!(self.state.refuse_empty_apply),
+            ),
         ])
     }
 
     /// `metadata_mode` (`optional`, `required`: v1 GETs answered 401,
-    /// `absent`: no v2), `metadata_down`, `credential_ttl_secs`.
+    /// `absent`: no v2), `metadata_down`, `credential_ttl_secs`,
+    /// `role_dns_policy` (false: the role's keys get `401`/`210`),
+    /// `refuse_empty_apply` (an apply with nothing pending is `X00006`).
     fn apply_config(&mut self, patch: Map<String, Value>) -> Result<(), String> {
         let mut mode = self.state.metadata;
         let mut enabled = self.state.metadata_enabled;
         let mut ttl = self.state.credential_ttl_secs;
+        let mut policy = None;
+        let mut refuse_empty = self.state.refuse_empty_apply;
         for (k, v) in patch {
             match k.as_str() {
                 "metadata_mode" => {
@@ -206,21 +224,35 @@ impl Cloud for Ncp {
                         .filter(|t| *t >= 1)
                         .ok_or("credential_ttl_secs must be a positive integer")?;
                 }
+                "role_dns_policy" => {
+                    if self.state.role_dns_policy().is_none() {
+                        return Err("role_dns_policy: the seed has no server role".into());
+                    }
+                    policy = Some(v.as_bool().ok_or("role_dns_policy must be a boolean")?);
+                }
+                "refuse_empty_apply" => {
+                    refuse_empty = v.as_bool().ok_or("refuse_empty_apply must be a boolean")?;
+                }
                 other => return Err(format!("unknown config key {other:?} for --cloud ncp")),
             }
+        }
+        if let Some(on) = policy {
+            self.state.set_role_dns_policy(on)?;
         }
         self.state.metadata = mode;
         self.state.metadata_enabled = enabled;
         self.state.credential_ttl_secs = ttl;
+        self.state.refuse_empty_apply = refuse_empty;
         Ok(())
     }
 
     /// `429` in the gateway's format; `status` in Global DNS's FAIL format.
     fn fault_response(&self, fault: &Fault) -> Option<Resp> {
         match fault.kind {
+            // The gateway's 429/420 (a burst limit; 400 would be a quota).
             FaultKind::Throttle => Some(fault.throttled(&json!({"error": {
-                "errorCode": "400",
-                "message": "Too Many Requests",
+                "errorCode": "420",
+                "message": "Rate Limited",
                 "details": "Rate limit exceeded."}}))),
             FaultKind::Status => {
                 let status = fault.status.unwrap_or(500);

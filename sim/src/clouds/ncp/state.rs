@@ -11,9 +11,12 @@
 //! the propagation delay). Rollback is answered and recorded
 //! ([`NcpState::rollbacks`]) so tests can assert it is never called.
 //!
-//! Behaviour not confirmed against the real API (ncp-api.md): the duplicate
+//! As ncp-api.md's Corrections say: TXT content stored and listed quoted, a
+//! role without a Global DNS policy refused with `401`/`210`, `searchContent`
+//! by record name. Not confirmed against the real API: the duplicate
 //! refusal's code, error codes of unknown ids, whether the listing shows
-//! unapplied changes (here: it does), TXT content stored quoted.
+//! unapplied changes (here: it does), the answer to an apply with nothing
+//! pending (here: accepted, or `X00006` with `refuse_empty_apply`).
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -70,6 +73,14 @@ pub struct NcpSeedRole {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    /// Whether the role has a Global DNS policy (`NCP_GLOBAL_DNS_MANAGER`);
+    /// without, the gateway answers its keys `401`/`210` Permission Denied.
+    #[serde(default = "yes")]
+    pub dns_policy: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +139,7 @@ impl NcpSeed {
             role: Some(NcpSeedRole {
                 id: "a1b2c3d4-0000-4000-8000-00000000dns1".into(),
                 name: "dns-role".into(),
+                dns_policy: true,
             }),
             domains: vec![
                 NcpSeedDomain {
@@ -238,6 +250,9 @@ pub struct NcpState {
     serial: u64,
     rollbacks: Vec<(String, i64)>,
     applies: Vec<Applied>,
+    /// An apply of a domain with nothing pending is refused (`X00006`): how
+    /// NCP answers one is undocumented, so tests can make it fail.
+    pub refuse_empty_apply: bool,
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -396,6 +411,7 @@ impl NcpState {
             serial: 0,
             rollbacks: Vec::new(),
             applies: Vec::new(),
+            refuse_empty_apply: false,
         };
         for (i, d) in seed.domains.iter().enumerate() {
             let name = d.name.trim_end_matches('.').to_ascii_lowercase();
@@ -463,6 +479,22 @@ impl NcpState {
         out
     }
 
+    /// Whether the role has the Global DNS policy (`None`: no role).
+    pub fn role_dns_policy(&self) -> Option<bool> {
+        self.role.as_ref().map(|r| r.dns_policy)
+    }
+
+    /// Gives the role the Global DNS policy or takes it away.
+    pub fn set_role_dns_policy(&mut self, on: bool) -> Result<(), String> {
+        match self.role.as_mut() {
+            Some(r) => {
+                r.dns_policy = on;
+                Ok(())
+            }
+            None => Err("role_dns_policy: the seed has no server role".into()),
+        }
+    }
+
     /// Times rollback was called: `(domain name, t_ms)`.
     pub fn rollbacks(&self) -> &[(String, i64)] {
         &self.rollbacks
@@ -496,7 +528,8 @@ impl NcpState {
         json!({
             "metadata": {"mode": format!("{:?}", self.metadata).to_lowercase(),
                          "enabled": self.metadata_enabled,
-                         "role": self.role.as_ref().map(|r| json!({"id": r.id, "name": r.name})),
+                         "role": self.role.as_ref().map(|r| json!({"id": r.id, "name": r.name,
+                                                                    "dns_policy": r.dns_policy})),
                          "tokens": self.tokens.len()},
             "credentials": {
                 "static": self.static_keys.iter().map(|k| k.access.clone()).collect::<Vec<_>>(),
@@ -645,6 +678,19 @@ impl NcpState {
             a.access_key = Some(ak.to_string());
             return Err(a);
         }
+        // The role's keys are fine, its policies lack Global DNS: the
+        // gateway's 401 with code 210 (not 403).
+        let role_key = self.temp_keys.iter().any(|k| k.access == ak);
+        if role_key && self.role.as_ref().is_some_and(|r| !r.dns_policy) {
+            let mut a = gateway(
+                401,
+                "210",
+                "Permission Denied",
+                "You have no permission for this API.",
+            );
+            a.access_key = Some(ak.to_string());
+            return Err(Box::new(a));
+        }
         Ok(ak.to_string())
     }
 
@@ -698,11 +744,13 @@ impl NcpState {
                     .records
                     .iter()
                     .filter(|r| rtype.as_deref().is_none_or(|t| r.rtype == t))
-                    // A partial, case-insensitive match on the host, like the real search.
+                    // A partial, case-insensitive match on the record's name, as
+                    // the docs describe the search ("by record name"): the apex's
+                    // name is the domain's, so `@` matches nothing.
                     .filter(|r| {
                         search
                             .as_deref()
-                            .is_none_or(|s| r.host.to_ascii_lowercase().contains(s))
+                            .is_none_or(|s| record_name(&d.name, &r.host).contains(s))
                     })
                     .map(|r| {
                         json!({"id": r.id, "name": d.name, "host": r.host, "type": r.rtype,
@@ -789,13 +837,21 @@ impl NcpState {
                         d.pending.push(Pending::Deleted(r));
                     }
                 }
-                json_answer(200, json!({"result": "SUCCESS"}))
+                // The docs show no success body for this call: none is sent.
+                Answer {
+                    status: 200,
+                    ..Answer::default()
+                }
             }
             ("PUT", ["ncpdns", "record", "apply", id]) => {
                 let Some(i) = self.domain_index(id) else {
                     return fail(404, "X00002", "domain not found");
                 };
+                let refuse = self.refuse_empty_apply;
                 let d = &mut self.domains[i];
+                if refuse && d.pending.is_empty() {
+                    return fail(400, "X00006", "There are no changes to apply.");
+                }
                 d.pending.clear();
                 d.published = d.records.clone();
                 self.applies.push(Applied {
@@ -823,6 +879,15 @@ impl NcpState {
             }
             _ => gateway(404, "300", "Not Found", "No such API."),
         }
+    }
+}
+
+/// A record's name as the search sees it: `host.domain`, the domain for `@`.
+fn record_name(domain: &str, host: &str) -> String {
+    if host == "@" || host.is_empty() {
+        domain.to_string()
+    } else {
+        format!("{}.{domain}", host.to_ascii_lowercase())
     }
 }
 

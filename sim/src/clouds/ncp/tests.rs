@@ -138,6 +138,32 @@ fn config_keys_and_unknown_ones() {
         .is_err()
     );
     assert_eq!(n.config_json()["metadata_down"], true);
+    // No role in this seed: its policy can't be changed, and nothing else is.
+    assert!(
+        n.apply_config(patch(
+            json!({"role_dns_policy": false, "refuse_empty_apply": true})
+        ))
+        .is_err()
+    );
+    assert_eq!(n.config_json()["refuse_empty_apply"], false);
+    n.apply_config(patch(json!({"refuse_empty_apply": true})))
+        .unwrap();
+    let mut with_role = seed();
+    with_role.role = Some(state::NcpSeedRole {
+        id: "r1".into(),
+        name: String::new(),
+        dns_policy: true,
+    });
+    let mut r = Ncp::from_seed(&with_role).unwrap();
+    r.apply_config(patch(json!({"role_dns_policy": false})))
+        .unwrap();
+    let c = r.config_json();
+    assert_eq!(c["role_dns_policy"], false);
+    assert_eq!(n.config_json()["refuse_empty_apply"], true);
+    assert!(
+        n.apply_config(patch(json!({"refuse_empty_apply": "yes"})))
+            .is_err()
+    );
 }
 
 #[test]
@@ -154,6 +180,9 @@ fn faults_answer_in_ncp_formats() {
     let f: Fault = serde_json::from_value(json!({"kind": "429", "retry_after": 1})).unwrap();
     let r = n.fault_response(&f).unwrap();
     assert_eq!(r.status, 429);
+    // The gateway's Rate Limited (420), not its Quota Exceeded (400).
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["error"]["errorCode"], "420");
     assert!(r.headers.iter().any(|(k, _)| k == "Retry-After"));
 }
 

@@ -151,12 +151,18 @@ impl Cloud for Ovh {
             "token_lifetime_secs".into(),
             json!(self.state.token_lifetime_secs),
         );
+        m.insert(
+            "apex_sub_domain_null".into(),
+            json!(self.state.apex_sub_domain_null),
+        );
         m
     }
 
-    /// `token_lifetime_secs`: the lifetime of tokens issued from now on.
+    /// `token_lifetime_secs`: the lifetime of tokens issued from now on;
+    /// `apex_sub_domain_null`: answer `"subDomain": null` for apex records.
     fn apply_config(&mut self, patch: Map<String, Value>) -> Result<(), String> {
         let mut lifetime = None;
+        let mut apex_null = None;
         for (k, v) in patch {
             match k.as_str() {
                 "token_lifetime_secs" => {
@@ -165,11 +171,20 @@ impl Cloud for Ovh {
                             .ok_or("token_lifetime_secs must be a whole number of seconds")?,
                     )
                 }
+                "apex_sub_domain_null" => {
+                    apex_null = Some(
+                        v.as_bool()
+                            .ok_or("apex_sub_domain_null must be true or false")?,
+                    )
+                }
                 other => return Err(format!("unknown config key {other:?}")),
             }
         }
         if let Some(l) = lifetime {
             self.state.token_lifetime_secs = l;
+        }
+        if let Some(a) = apex_null {
+            self.state.apex_sub_domain_null = a;
         }
         Ok(())
     }
@@ -303,8 +318,13 @@ mod tests {
         let mut o = Ovh::from_seed(&seed(), &[], &Now::at(0)).unwrap();
         let mut patch = Map::new();
         patch.insert("token_lifetime_secs".into(), json!(5));
+        patch.insert("apex_sub_domain_null".into(), json!(true));
         o.apply_config(patch).unwrap();
         assert_eq!(o.config_json()["token_lifetime_secs"], 5);
+        assert_eq!(o.config_json()["apex_sub_domain_null"], true);
+        let mut bad = Map::new();
+        bad.insert("apex_sub_domain_null".into(), json!(1));
+        assert!(o.apply_config(bad).is_err());
         let mut bad = Map::new();
         bad.insert("typo".into(), json!(1));
         assert!(o.apply_config(bad).is_err());

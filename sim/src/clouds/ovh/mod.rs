@@ -15,11 +15,22 @@
 //! - `POST /auth/oauth2/token` ([`TOKEN_PATH`]), form `grant_type=client_credentials&
 //!   client_id=…&client_secret=…&scope=all` → `{"access_token","token_type":"Bearer",
 //!   "expires_in","scope":"all"}`; a wrong id or secret → 401 `{"error":"invalid_client"}`.
-//! - `GET /1.0/auth/time` (unauthenticated) → the simulated unix time.
+//! - `GET /1.0/auth/time` (unauthenticated) → the simulated unix time; sent
+//!   with a bearer or a signature (`X-Ovh-Consumer`/`-Timestamp`/`-Signature`;
+//!   `X-Ovh-Application` alone is fine, go-ovh sends it) → 400: go-ovh says
+//!   `/auth` routes "are actually broken if authenticated" (the exact answer
+//!   is unconfirmed).
 //! - `GET /1.0/domain/zone`, `GET /1.0/domain/zone/{zone}`,
 //!   `GET|POST /1.0/domain/zone/{zone}/record` (`?fieldType=&subDomain=`: SQL
 //!   `LIKE`/`ILIKE` patterns, `_` and `%`), `GET|DELETE /1.0/domain/zone/{zone}/record/{id}`,
 //!   `POST /1.0/domain/zone/{zone}/refresh`.
+//!
+//! # As recorded against the real API (ovh-api.md "Corrections")
+//!
+//! - An unquoted TXT target is stored and answered quoted (`"v"`); a quoted one as sent.
+//! - `DELETE …/record/{id}` → `200 null`.
+//! - `subDomain` is `""` at the apex; the schema allows `null`, which the
+//!   `apex_sub_domain_null` knob (seed or `/_sim/config`) answers instead.
 //!
 //! # Behaviour chosen where OVH's is unconfirmed (ovh-api.md)
 //!
@@ -69,6 +80,8 @@ pub struct OvhSeed {
     pub classic_keys: Vec<SeedClassicKey>,
     /// Defaults to [`DEFAULT_TOKEN_LIFETIME_SECS`].
     pub token_lifetime_secs: Option<u64>,
+    /// Answer `"subDomain": null` for apex records (the schema allows it).
+    pub apex_sub_domain_null: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -150,6 +163,7 @@ impl OvhSeed {
                 consumer_key: "demo-consumer-key-0123456789abcdef".into(),
             }],
             token_lifetime_secs: None,
+            apex_sub_domain_null: false,
         }
     }
 
@@ -267,6 +281,14 @@ impl Record {
         json!({"id": self.id, "zone": zone, "subDomain": self.sub_domain,
                "fieldType": self.field_type, "target": self.target, "ttl": self.ttl})
     }
+    /// As the API answers it: with `apex_null`, the apex's `subDomain` is `null`.
+    fn to_api_json(&self, zone: &str, apex_null: bool) -> Value {
+        let mut v = self.to_json(zone);
+        if apex_null && self.sub_domain.is_empty() {
+            v["subDomain"] = Value::Null;
+        }
+        v
+    }
     /// The absolute owner name.
     pub fn fqdn(&self, zone: &str) -> String {
         if self.sub_domain.is_empty() {
@@ -319,6 +341,8 @@ pub struct OvhState {
     tokens: Vec<IssuedToken>,
     /// Lifetime of the tokens issued from now on.
     pub token_lifetime_secs: u64,
+    /// Answer `"subDomain": null` for apex records.
+    pub apex_sub_domain_null: bool,
     /// Every refresh: (zone, simulated unix time).
     refreshes: Vec<(String, i64)>,
     /// Sequence for token uniqueness (with a random seed).
@@ -341,6 +365,7 @@ impl OvhState {
             token_lifetime_secs: seed
                 .token_lifetime_secs
                 .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS),
+            apex_sub_domain_null: seed.apex_sub_domain_null,
             refreshes: Vec::new(),
             issued: 0,
         };
@@ -393,6 +418,21 @@ impl OvhState {
             return not_found();
         };
         if rest == "/auth/time" && req.method == "GET" {
+            let signed = [
+                "authorization",
+                "x-ovh-consumer",
+                "x-ovh-timestamp",
+                "x-ovh-signature",
+            ]
+            .iter()
+            .any(|h| verify::header(req.headers, h).is_some());
+            if signed {
+                return class_error(
+                    400,
+                    "Client::BadRequest",
+                    "This call must be made without authentication",
+                );
+            }
             return json_answer(200, &json!(now));
         }
         let who = match self.authenticate(req, now) {
@@ -601,6 +641,7 @@ impl OvhState {
             return denied(needed);
         }
         let nameservers = self.nameservers.clone();
+        let apex_null = self.apex_sub_domain_null;
         let z = self.zones.get_mut(zone).expect("checked by the caller");
         match (method, more) {
             ("GET", []) => json_answer(
@@ -629,7 +670,7 @@ impl OvhState {
             }
             ("GET", ["record", id]) => match id.parse::<u64>().ok().and_then(|i| z.records.get(&i))
             {
-                Some(r) => json_answer(200, &r.to_json(zone)),
+                Some(r) => json_answer(200, &r.to_api_json(zone, apex_null)),
                 None => not_found(),
             },
             ("DELETE", ["record", id]) => {
@@ -665,6 +706,12 @@ impl OvhState {
                 if target.is_empty() {
                     return class_error(400, "Client::BadRequest", "Empty target");
                 }
+                // OVH quotes an unquoted TXT target itself (recorded traffic).
+                let target = if field_type.eq_ignore_ascii_case("TXT") && !target.starts_with('"') {
+                    format!("\"{}\"", target.replace('\\', "\\\\").replace('"', "\\\""))
+                } else {
+                    target
+                };
                 let id = self.next_id;
                 self.next_id += 1;
                 let r = Record {
@@ -674,7 +721,7 @@ impl OvhState {
                     target,
                     ttl,
                 };
-                let answer = json_answer(200, &r.to_json(zone));
+                let answer = json_answer(200, &r.to_api_json(zone, apex_null));
                 z.records.insert(id, r);
                 z.edits += 1;
                 answer
@@ -771,6 +818,7 @@ impl OvhState {
                "application_keys": self.classic.iter().map(|k| k.application_key.clone()).collect::<Vec<_>>(),
                "tokens": tokens,
                "token_lifetime_secs": self.token_lifetime_secs,
+               "apex_sub_domain_null": self.apex_sub_domain_null,
                "refreshes": self.refreshes.len()})
     }
 }
@@ -1077,7 +1125,7 @@ mod tests {
             NOW,
         );
         assert_eq!(st, 200);
-        assert_eq!(created["target"], "new");
+        assert_eq!(created["target"], "\"new\"", "quoted by the API");
         let (st, v, _) = call(
             &mut s,
             "DELETE",
@@ -1113,7 +1161,7 @@ mod tests {
         let p = s.take_published("example.test").unwrap();
         assert_eq!(p.at, NOW + 5);
         let targets: Vec<&str> = p.records.iter().map(|r| r.target.as_str()).collect();
-        assert_eq!(targets, ["\"foreign\"", "192.0.2.1", "new"]);
+        assert_eq!(targets, ["\"foreign\"", "192.0.2.1", "\"new\""]);
         assert_eq!(
             p.records[2].fqdn("example.test"),
             "_acme-challenge.example.test."
@@ -1241,6 +1289,149 @@ mod tests {
         assert_eq!(
             call(&mut s, "GET", "/1.0/domain/zone", &auth, "", NOW).0,
             403
+        );
+    }
+
+    #[test]
+    fn auth_time_is_refused_when_signed() {
+        let mut s = state();
+        // go-ovh sends X-Ovh-Application on its unauthenticated calls: fine.
+        let app = h(&[("X-Ovh-Application", "AK1")]);
+        let (st, v, _) = call(&mut s, "GET", "/1.0/auth/time", &app, "", NOW);
+        assert_eq!((st, v), (200, json!(NOW)));
+        let auth = bearer(&mut s, "sa-all", "SECRET-ALL");
+        let (st, v, _) = call(&mut s, "GET", "/1.0/auth/time", &auth, "", NOW);
+        assert_eq!((st, v["class"].as_str()), (400, Some("Client::BadRequest")));
+        for k in ["X-Ovh-Consumer", "X-Ovh-Timestamp", "X-Ovh-Signature"] {
+            let signed = h(&[("X-Ovh-Application", "AK1"), (k, "x")]);
+            assert_eq!(
+                call(&mut s, "GET", "/1.0/auth/time", &signed, "", NOW).0,
+                400,
+                "{k}"
+            );
+        }
+        // The whole classic signature too.
+        assert_eq!(signed(&mut s, "GET", "/1.0/auth/time", "", NOW).0, 400);
+    }
+
+    #[test]
+    fn txt_targets_are_stored_quoted_and_deletes_answer_null() {
+        let mut s = state();
+        let auth = bearer(&mut s, "sa-all", "SECRET-ALL");
+        let post = |s: &mut OvhState, body: &str| {
+            call(
+                s,
+                "POST",
+                "/1.0/domain/zone/example.test/record",
+                &auth,
+                body,
+                NOW,
+            )
+        };
+        let (st, r, _) = post(
+            &mut s,
+            r#"{"fieldType":"TXT","subDomain":"_acme-challenge","target":"bare","ttl":60}"#,
+        );
+        assert_eq!((st, r["target"].as_str()), (200, Some("\"bare\"")));
+        let (_, r2, _) = post(
+            &mut s,
+            r#"{"fieldType":"TXT","subDomain":"_acme-challenge","target":"\"quoted\"","ttl":60}"#,
+        );
+        assert_eq!(r2["target"], "\"quoted\"");
+        let (_, a, _) = post(
+            &mut s,
+            r#"{"fieldType":"A","subDomain":"www","target":"192.0.2.7","ttl":60}"#,
+        );
+        assert_eq!(a["target"], "192.0.2.7");
+        let id = r["id"].as_u64().unwrap();
+        let (_, got, _) = call(
+            &mut s,
+            "GET",
+            &format!("/1.0/domain/zone/example.test/record/{id}"),
+            &auth,
+            "",
+            NOW,
+        );
+        assert_eq!(got["target"], "\"bare\"");
+        let (st, _, a) = call(
+            &mut s,
+            "DELETE",
+            &format!("/1.0/domain/zone/example.test/record/{id}"),
+            &auth,
+            "",
+            NOW,
+        );
+        assert_eq!((st, a.body.as_slice()), (200, b"null".as_slice()));
+    }
+
+    #[test]
+    fn apex_sub_domain_null_as_a_knob() {
+        let mut s = state();
+        let auth = bearer(&mut s, "sa-all", "SECRET-ALL");
+        let apex_txt = r#"{"fieldType":"TXT","subDomain":"","target":"apex","ttl":60}"#;
+        let (_, r, _) = call(
+            &mut s,
+            "POST",
+            "/1.0/domain/zone/example.test/record",
+            &auth,
+            apex_txt,
+            NOW,
+        );
+        assert_eq!(r["subDomain"], "", "real answers send \"\"");
+        s.apex_sub_domain_null = true;
+        let (_, r, _) = call(
+            &mut s,
+            "POST",
+            "/1.0/domain/zone/example.test/record",
+            &auth,
+            apex_txt,
+            NOW,
+        );
+        assert_eq!(r["subDomain"], Value::Null);
+        let (_, ids, _) = call(
+            &mut s,
+            "GET",
+            "/1.0/domain/zone/example.test/record?subDomain=",
+            &auth,
+            "",
+            NOW,
+        );
+        // The seed's apex A record, then the two TXT records.
+        assert_eq!(ids.as_array().unwrap().len(), 3, "{ids}");
+        for id in ids.as_array().unwrap() {
+            let (_, rec, _) = call(
+                &mut s,
+                "GET",
+                &format!("/1.0/domain/zone/example.test/record/{id}"),
+                &auth,
+                "",
+                NOW,
+            );
+            assert!(rec["subDomain"].is_null(), "{rec}");
+            assert!(rec.as_object().unwrap().contains_key("subDomain"), "{rec}");
+        }
+        // Other names keep theirs; the state shows what is stored.
+        let (_, rec, _) = call(
+            &mut s,
+            "GET",
+            "/1.0/domain/zone/example.test/record/5000000001",
+            &auth,
+            "",
+            NOW,
+        );
+        assert_eq!(rec["subDomain"], "_acme-challenge");
+        assert!(
+            s.state_json(NOW)["zones"][0]["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["subDomain"].is_string())
+        );
+        let seeded: OvhSeed = OvhSeed::from_json(r#"{"apex_sub_domain_null": true}"#).unwrap();
+        assert!(
+            OvhState::from_seed(&seeded, NOW)
+                .unwrap()
+                .apex_sub_domain_null
         );
     }
 

@@ -1,6 +1,6 @@
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use super::*;
 use crate::clock::FakeClock;
@@ -15,28 +15,26 @@ type Seen = (String, String, Vec<(String, String)>);
 
 /// Answers in order; records what was sent.
 struct Script {
-    answers: RefCell<Vec<Answer>>,
-    seen: RefCell<Vec<Seen>>,
+    answers: Mutex<Vec<Answer>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl Script {
-    fn new(answers: Vec<Answer>) -> Rc<Script> {
-        Rc::new(Script {
-            answers: RefCell::new(answers),
-            seen: RefCell::default(),
+    fn new(answers: Vec<Answer>) -> Arc<Script> {
+        Arc::new(Script {
+            answers: Mutex::new(answers),
+            seen: Mutex::default(),
         })
     }
     fn seen(&self) -> Vec<Seen> {
-        self.seen.borrow().clone()
+        crate::sync::lock(&self.seen).clone()
     }
 }
 
 impl Transport for Script {
     fn send(&self, m: &str, u: &str, h: &[(String, String)], _: &[u8]) -> Answer {
-        self.seen
-            .borrow_mut()
-            .push((m.into(), u.into(), h.to_vec()));
-        let mut a = self.answers.borrow_mut();
+        crate::sync::lock(&self.seen).push((m.into(), u.into(), h.to_vec()));
+        let mut a = crate::sync::lock(&self.answers);
         assert!(!a.is_empty(), "unexpected request {m} {u}");
         a.remove(0)
     }
@@ -87,18 +85,27 @@ fn config(env: &[(&str, &str)], flag_keys: InputKeys) -> NcpConfig {
     .unwrap()
 }
 
-fn wire(cfg: &NcpConfig, api: Rc<Script>, md: Rc<Script>) -> (NcpConnection, Capture) {
+fn wire(cfg: &NcpConfig, api: Arc<Script>, md: Arc<Script>) -> (NcpConnection, Capture) {
+    wire_retrying(cfg, api, md, 0)
+}
+
+fn wire_retrying(
+    cfg: &NcpConfig,
+    api: Arc<Script>,
+    md: Arc<Script>,
+    retries: u32,
+) -> (NcpConnection, Capture) {
     let out = Capture::default();
     let c = connect_with(
         cfg,
         Wiring {
             api,
             metadata: md,
-            files: Rc::new(NoFiles),
-            clock: Rc::new(FakeClock::new(T)),
-            report: Rc::new(Report::new(Level::Verbose, Box::new(out.clone()))),
+            files: Arc::new(NoFiles),
+            clock: Arc::new(FakeClock::new(T)),
+            report: Arc::new(Report::new(Level::Verbose, Box::new(out.clone()))),
             retry: RetryPolicy {
-                retries: 0,
+                retries,
                 base: std::time::Duration::ZERO,
             },
         },
@@ -307,9 +314,9 @@ fn a_write_is_signed_like_the_shared_vector() {
         Wiring {
             api: api.clone(),
             metadata: Script::new(vec![]),
-            files: Rc::new(NoFiles),
-            clock: Rc::new(clock),
-            report: Rc::new(Report::new(Level::Quiet, Box::new(out))),
+            files: Arc::new(NoFiles),
+            clock: Arc::new(clock),
+            report: Arc::new(Report::new(Level::Quiet, Box::new(out))),
             retry: RetryPolicy::default(),
         },
     )
@@ -347,4 +354,96 @@ fn a_write_is_signed_like_the_shared_vector() {
         !seen[0].2.iter().any(|(_, v)| v.contains("SECRET")),
         "the secret is never sent"
     );
+}
+
+const DENIED: &str = r#"{"error":{"errorCode":"210","message":"Permission Denied","details":"You have no permission for this API."}}"#;
+
+/// The gateway's 401/210: the role lacks the DNS policy. Its keys are fine:
+/// no second metadata fetch, no clock correction (even with a far-off Date),
+/// no retry; one line naming the managed policy.
+#[test]
+fn a_401_permission_denied_is_not_retried_nor_answered_with_fresh_keys() {
+    let md = Script::new(vec![
+        resp(200, &[], "mdtok"),
+        resp(200, &[], "role-1"),
+        resp(200, &[], &role_doc("ROLEAK", "ROLESK")),
+    ]);
+    // The gateway's clock 20 minutes ahead: still not blamed on the clock.
+    let date = "Tue, 14 Nov 2023 22:33:20 GMT";
+    let api = Script::new(vec![resp(401, &[("Date", date)], DENIED)]);
+    let (c, log) = wire_retrying(
+        &config(&[], InputKeys::default()),
+        api.clone(),
+        md.clone(),
+        3,
+    );
+    let e = c.dns().zone_named("example.com").unwrap_err();
+    assert_eq!(e.kind(), crate::api_error::Kind::Permission);
+    assert_eq!(e.to_string(), "HTTP 401 210: Permission Denied");
+    let hint = e.hint().unwrap();
+    assert!(hint.contains("NCP_GLOBAL_DNS_MANAGER"), "{hint}");
+    assert!(hint.contains("server role"), "{hint}");
+    assert!(!hint.contains("clock"), "{hint}");
+    assert_eq!(api.seen().len(), 1, "no retry");
+    assert_eq!(
+        md.seen().len(),
+        3,
+        "the role's keys fetched once, not again"
+    );
+    assert_eq!(c.clock_offset(), 0, "the clock is not corrected");
+    assert!(!log.text().contains("fresh credentials"), "{}", log.text());
+}
+
+/// 401 "Permission Denied" without a code is read the same way.
+#[test]
+fn a_401_saying_permission_denied_without_a_code_is_a_permission_error() {
+    let api = Script::new(vec![resp(
+        401,
+        &[],
+        r#"{"error":{"message":"Permission Denied"}}"#,
+    )]);
+    let (c, _) = wire(
+        &config(&[], static_keys()),
+        api.clone(),
+        Script::new(vec![]),
+    );
+    let e = c.dns().zone_named("example.com").unwrap_err();
+    assert_eq!(e.kind(), crate::api_error::Kind::Permission);
+    assert_eq!(api.seen().len(), 1);
+}
+
+/// 429/410 Throttle Limited and 429/420 Rate Limited are waited out and sent
+/// again; 429/400 Quota Exceeded is not (a daily or monthly quota).
+#[test]
+fn throttle_and_rate_limits_are_retried_a_quota_is_not() {
+    for code in ["410", "420"] {
+        let body = format!(r#"{{"error":{{"errorCode":"{code}","message":"limited"}}}}"#);
+        let api = Script::new(vec![
+            resp(429, &[("Retry-After", "0")], &body),
+            resp(200, &[], LISTING),
+        ]);
+        let (c, _) = wire_retrying(
+            &config(&[], static_keys()),
+            api.clone(),
+            Script::new(vec![]),
+            3,
+        );
+        c.dns().zone_named("example.com").unwrap().unwrap();
+        assert_eq!(api.seen().len(), 2, "{code}: sent again");
+    }
+    let api = Script::new(vec![resp(
+        429,
+        &[],
+        r#"{"error":{"errorCode":"400","message":"Quota Exceeded"}}"#,
+    )]);
+    let (c, _) = wire_retrying(
+        &config(&[], static_keys()),
+        api.clone(),
+        Script::new(vec![]),
+        3,
+    );
+    let e = c.dns().zone_named("example.com").unwrap_err();
+    assert_eq!(api.seen().len(), 1, "a quota is not retried");
+    assert_eq!(e.kind(), crate::api_error::Kind::Fatal);
+    assert!(e.hint().unwrap().contains("quota"), "{e}");
 }

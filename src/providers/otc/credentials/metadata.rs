@@ -10,7 +10,8 @@ use crate::http::{Transport, TransportError, Url};
 pub const DEFAULT_URL: &str = "http://169.254.169.254/openstack/latest/securitykey";
 
 const AGENCY_HINT: &str = "attach an IAM agency with the DNS Administrator role to this ECS \
-(console: ECS > the server > Modify agency), or set OS_ACCESS_KEY and OS_SECRET_KEY";
+(console: ECS > the server > Modify agency), or give keys in a credentials file of mode 600 \
+(--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY";
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -28,7 +29,7 @@ struct Wire {
 
 /// Parses the `securitykey` document. Errors never quote the body (it holds secrets).
 pub fn parse(body: &[u8]) -> std::result::Result<Credentials, String> {
-    parse_as(body, "ECS metadata")
+    parse_as(body, "ECS agency")
 }
 
 /// Parses a `{"credential":{"access","secret","securitytoken","expires_at"}}`
@@ -70,7 +71,9 @@ impl ClassifyName for serde_json::Error {
 }
 
 /// The optional metadata-token handshake: `Some(token)` on 200, `None` when
-/// the service does not offer it (404, 405, 503, connection refused).
+/// the service does not offer it (404, 405, 503, a reset or a stall). No
+/// connection at all (refused or timed out, after the transport's retries)
+/// is the service being unreachable: the GET would go to the same place.
 fn session_token(t: &dyn Transport, url: &Url) -> Result<Option<String>> {
     let token_url = format!("{}/meta-data/latest/api/token", url.origin());
     let headers = [(
@@ -80,9 +83,11 @@ fn session_token(t: &dyn Transport, url: &Url) -> Result<Option<String>> {
     match t.send("PUT", &token_url, &headers, b"") {
         Ok(r) if r.status == 200 => {
             let tok = String::from_utf8_lossy(&r.body).trim().to_string();
+            crate::redact::hold(&tok);
             Ok((!tok.is_empty()).then_some(tok))
         }
         Ok(r) if matches!(r.status, 404 | 405 | 503) => Ok(None),
+        Err(e) if e.never_connected() => Err(unreachable(url, &e)),
         // The token is optional: a reset or a stall on its PUT falls back to the plain GET.
         Err(_) => Ok(None),
         Ok(r) => Err(Error::failed(
@@ -116,12 +121,12 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Credentials> {
     }
     let full = format!("{}{}", url.origin(), url.path);
     // One more try after a hiccup (5xx, throttling, a dropped connection); a
-    // refused connection or a 4xx is an answer and comes back at once.
+    // 4xx is an answer and comes back at once, and a connection never made
+    // was already tried again by the transport.
     let mut resp = t.send("GET", &full, &headers, b"");
     let hiccup = match &resp {
         Ok(r) => matches!(r.status, 429 | 500 | 502 | 503 | 504),
-        Err(TransportError::Refused(_)) => false,
-        Err(_) => true,
+        Err(e) => !e.never_connected(),
     };
     if hiccup {
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -153,21 +158,21 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Credentials> {
 mod tests {
     use super::*;
     use crate::http::Response;
-    use std::cell::RefCell;
+    use std::sync::Mutex;
 
     /// (method, url, headers) of one request.
     type Seen = (String, String, Vec<(String, String)>);
 
     /// Answers from a script and records what was asked.
     struct Script {
-        answers: RefCell<Vec<std::result::Result<Response, TransportError>>>,
-        seen: RefCell<Vec<Seen>>,
+        answers: Mutex<Vec<std::result::Result<Response, TransportError>>>,
+        seen: Mutex<Vec<Seen>>,
     }
     impl Script {
         fn new(a: Vec<std::result::Result<Response, TransportError>>) -> Self {
             Script {
-                answers: RefCell::new(a),
-                seen: RefCell::default(),
+                answers: Mutex::new(a),
+                seen: Mutex::default(),
             }
         }
     }
@@ -179,10 +184,8 @@ mod tests {
             h: &[(String, String)],
             _: &[u8],
         ) -> std::result::Result<Response, TransportError> {
-            self.seen
-                .borrow_mut()
-                .push((m.into(), u.into(), h.to_vec()));
-            self.answers.borrow_mut().remove(0)
+            crate::sync::lock(&self.seen).push((m.into(), u.into(), h.to_vec()));
+            crate::sync::lock(&self.answers).remove(0)
         }
     }
     fn resp(status: u16, body: &str) -> std::result::Result<Response, TransportError> {
@@ -203,7 +206,7 @@ mod tests {
             (c.access(), c.secret(), c.token()),
             ("TMPAK", "TMPSK", Some("TMPTOK"))
         );
-        let seen = t.seen.borrow();
+        let seen = crate::sync::lock(&t.seen);
         assert_eq!(seen[0].0, "PUT");
         assert_eq!(seen[0].1, "http://127.0.0.1:8/meta-data/latest/api/token");
         assert_eq!(seen[0].2[0].1, "21600");
@@ -216,16 +219,11 @@ mod tests {
 
     #[test]
     fn token_not_offered_goes_on_without() {
-        for first in [
-            resp(404, ""),
-            resp(405, ""),
-            resp(503, ""),
-            Err(TransportError::Refused("x".into())),
-        ] {
+        for first in [resp(404, ""), resp(405, ""), resp(503, "")] {
             let t = Script::new(vec![first, resp(200, DOC)]);
             let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
             fetch(&t, &url).unwrap();
-            assert!(t.seen.borrow()[1].2.is_empty());
+            assert!(crate::sync::lock(&t.seen)[1].2.is_empty());
         }
     }
 
@@ -238,8 +236,46 @@ mod tests {
             let t = Script::new(vec![first, resp(200, DOC)]);
             let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
             fetch(&t, &url).unwrap();
-            assert!(t.seen.borrow()[1].2.is_empty());
+            assert!(crate::sync::lock(&t.seen)[1].2.is_empty());
         }
+    }
+
+    #[test]
+    fn a_connection_never_made_is_tried_again_twice() {
+        use crate::http::{CONNECT_TIMEOUT, ConnectRetry};
+        use std::time::Duration;
+        let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
+        let refused = || Err(TransportError::Refused("x".into()));
+        let lost_syn = || Err(TransportError::Timeout(CONNECT_TIMEOUT.into()));
+        let pauses = [Duration::from_millis(200), Duration::from_millis(500)];
+        // Refused, then a lost SYN, then the service answers: on the token PUT, then on the GET.
+        for script in [
+            vec![refused(), lost_syn(), resp(200, "tok"), resp(200, DOC)],
+            vec![resp(200, "tok"), lost_syn(), refused(), resp(200, DOC)],
+        ] {
+            let t = ConnectRetry::with_sleep(Script::new(script), &pauses, |_| {});
+            let c = fetch(&t, &url).unwrap();
+            assert_eq!(c.access(), "TMPAK");
+        }
+        // Three times no connection: unreachable, the GET not tried after a PUT that never connected.
+        let t = ConnectRetry::with_sleep(
+            Script::new(vec![refused(), lost_syn(), refused()]),
+            &pauses,
+            |_| {},
+        );
+        let e = fetch(&t, &url).unwrap_err().to_string();
+        assert!(e.contains("did not answer: connection refused"), "{e}");
+        // On the GET: three attempts, no fourth from the hiccup retry.
+        let t = Script::new(vec![
+            resp(404, ""),
+            lost_syn(),
+            lost_syn(),
+            lost_syn(),
+            resp(200, DOC),
+        ]);
+        let t = ConnectRetry::with_sleep(t, &pauses, |_| {});
+        let e = fetch(&t, &url).unwrap_err().to_string();
+        assert!(e.contains("did not answer: timed out (connect)"), "{e}");
     }
 
     #[test]

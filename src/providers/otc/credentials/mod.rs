@@ -25,7 +25,7 @@ pub struct Credentials {
     access: String,
     secret: Secret,
     token: Option<Secret>,
-    /// Where they came from, for `-v` and `check` ("environment", "ECS metadata", …).
+    /// Where they came from, for `-v` and `check` ("environment", "ECS agency", …).
     pub source: &'static str,
     pub expires_at: Option<String>,
     /// A project id that came with them (credentials file).
@@ -269,7 +269,7 @@ pub fn resolve(chain: &[Source], only: Option<Kind>, ctx: &Ctx<'_>) -> Result<Cr
         "credentials",
         format!("no credential source answered ({})", skipped.join("; ")),
     )
-    .hint("attach an IAM agency with the DNS Administrator role to this ECS, or set OS_ACCESS_KEY and OS_SECRET_KEY"))
+    .hint("attach an IAM agency with the DNS Administrator role to this ECS, or give keys in a credentials file of mode 600 (--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY"))
 }
 
 #[cfg(test)]

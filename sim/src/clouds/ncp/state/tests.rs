@@ -535,3 +535,139 @@ fn seed_is_checked() {
         serde_json::from_str(r#"{"domains":[{"name":"a.test"},{"name":"A.test."}]}"#).unwrap();
     assert!(NcpState::from_seed(&twice).is_err());
 }
+
+/// ncp-api.md Corrections: the gateway answers keys that may not call Global
+/// DNS with `401` and code `210` ("Permission Denied"), not 403.
+#[test]
+fn a_role_without_the_dns_policy_gets_401_code_210() {
+    let mut s = state();
+    s.set_role_dns_policy(false).unwrap();
+    let path = format!("{CREDENTIALS_PATH}/a1b2c3d4-0000-4000-8000-00000000dns1");
+    let a = plain(&mut s, "GET", &path, &[], T0);
+    let v: Value = serde_json::from_slice(&a.body).unwrap();
+    let (ak, sk) = (
+        v["AccessKeyId"].as_str().unwrap().to_string(),
+        v["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let target = "/dns/v1/ncpdns/domain?page=0&size=20";
+    let a = signed(&mut s, "GET", target, "", (&ak, &sk), T0, T0);
+    let body: Value = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!(a.status, 401);
+    assert_eq!(body["error"]["errorCode"], "210");
+    assert_eq!(body["error"]["message"], "Permission Denied");
+    assert_eq!(a.code.as_deref(), Some("210"));
+    assert_eq!(a.access_key.as_deref(), Some(ak.as_str()));
+    // A bad signature is still 401/200, and a static key is not the role's.
+    let a = signed(&mut s, "GET", target, "", (&ak, "wrong"), T0, T0);
+    assert_eq!(a.code.as_deref(), Some("200"));
+    assert_eq!(
+        signed(&mut s, "GET", target, "", (AK, SK), T0, T0).status,
+        200
+    );
+    // With the policy attached, the same keys work.
+    s.set_role_dns_policy(true).unwrap();
+    assert_eq!(
+        signed(&mut s, "GET", target, "", (&ak, &sk), T0, T0).status,
+        200
+    );
+    assert_eq!(s.state_json(T0)["metadata"]["role"]["dns_policy"], true);
+    let mut none = NcpState::from_seed(&NcpSeed::default()).unwrap();
+    assert!(none.set_role_dns_policy(false).is_err());
+}
+
+/// The search is "by record name" (the docs): a substring of `host.domain`
+/// (the domain itself for the apex), so `@` matches nothing.
+#[test]
+fn the_search_is_by_record_name_and_at_matches_nothing() {
+    let mut s = state();
+    let add = json!([{"host": "@", "type": "TXT", "content": "apex", "ttl": 300},
+                     {"host": "_acme-challenge", "type": "TXT", "content": "v1", "ttl": 300},
+                     {"host": "_acme-challenge.www", "type": "TXT", "content": "v2", "ttl": 300}]);
+    call(
+        &mut s,
+        "POST",
+        "/dns/v1/ncpdns/record/120",
+        &add.to_string(),
+    );
+    assert!(records(&mut s, "recordType=TXT&searchContent=@").is_empty());
+    assert!(records(&mut s, "recordType=TXT&searchContent=%40").is_empty());
+    let hosts = |v: Vec<Value>| -> Vec<String> {
+        v.iter()
+            .map(|r| r["host"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        hosts(records(
+            &mut s,
+            "recordType=TXT&searchContent=_acme-challenge.example"
+        )),
+        ["_acme-challenge"]
+    );
+    assert_eq!(
+        hosts(records(
+            &mut s,
+            "recordType=TXT&searchContent=_acme-challenge"
+        )),
+        ["_acme-challenge", "_acme-challenge.www"]
+    );
+    // Every record's name holds the domain's: the apex only this way.
+    assert_eq!(
+        hosts(records(&mut s, "recordType=TXT&searchContent=example.test")),
+        ["@", "_acme-challenge", "_acme-challenge.www"]
+    );
+    // TXT content is listed quoted (ncp-api.md, Corrections).
+    assert_eq!(records(&mut s, "recordType=TXT")[0]["content"], "\"apex\"");
+}
+
+/// The docs show no success body for DELETE: 200 and nothing else.
+#[test]
+fn delete_answers_200_without_a_body() {
+    let mut s = state();
+    let add = json!([{"host": "x", "type": "TXT", "content": "v", "ttl": 300}]);
+    call(
+        &mut s,
+        "POST",
+        "/dns/v1/ncpdns/record/120",
+        &add.to_string(),
+    );
+    let id = records(&mut s, "recordType=TXT")[0]["id"].as_u64().unwrap();
+    let a = signed(
+        &mut s,
+        "DELETE",
+        "/dns/v1/ncpdns/record/120",
+        &json!([id]).to_string(),
+        (AK, SK),
+        T0,
+        T0,
+    );
+    assert_eq!(a.status, 200);
+    assert!(a.body.is_empty(), "{}", text(&a));
+}
+
+/// An apply with nothing pending is undocumented; told to, the simulator
+/// refuses it with the generic `X00006`.
+#[test]
+fn an_empty_apply_is_refused_when_told_to() {
+    let mut s = state();
+    assert_eq!(
+        call(&mut s, "PUT", "/dns/v1/ncpdns/record/apply/120", "").0,
+        200
+    );
+    s.refuse_empty_apply = true;
+    let (status, v) = call(&mut s, "PUT", "/dns/v1/ncpdns/record/apply/120", "");
+    assert_eq!(
+        (status, v["error"]["errorCode"].as_str()),
+        (400, Some("X00006"))
+    );
+    let add = json!([{"host": "x", "type": "TXT", "content": "v", "ttl": 300}]);
+    call(
+        &mut s,
+        "POST",
+        "/dns/v1/ncpdns/record/120",
+        &add.to_string(),
+    );
+    assert_eq!(
+        call(&mut s, "PUT", "/dns/v1/ncpdns/record/apply/120", "").0,
+        200
+    );
+}

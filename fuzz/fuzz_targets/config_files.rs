@@ -167,7 +167,7 @@ impl Files for OneConf<'_> {
     }
 }
 
-fn ovh_conf(text: &str) -> otc_acme_hook::error::Result<(String, String)> {
+fn ovh_conf(text: &str) -> otc_acme_hook::error::Result<(String, String, String)> {
     let flags = Flags::default();
     let env = |_: &str| None;
     let files = OneConf(text);
@@ -176,10 +176,11 @@ fn ovh_conf(text: &str) -> otc_acme_hook::error::Result<(String, String)> {
         env: &env,
         files: &files,
     };
-    ovh::resolve(&inputs, EndpointInputs::default()).map(|(ep, found)| {
+    ovh::resolve(&inputs, EndpointInputs::default()).map(|(ep, found, warnings)| {
         (
             format!("{ep:?}"),
             format!("{} {}", found.source, found.auth.describe()),
+            warnings.join("\n"),
         )
     })
 }
@@ -190,7 +191,7 @@ fn fuzz_ovh_conf(text: &str) {
     let b = ovh_conf(&values_replaced(text, &keys, &['=', ':']));
     same_outcome("ovh.conf", &a, &b);
     if let (Ok(a), Ok(b)) = (&a, &b) {
-        assert_eq!(a, b, "endpoints or source depend on a secret");
+        assert_eq!(a, b, "endpoints, source or warnings depend on a secret");
     }
 }
 

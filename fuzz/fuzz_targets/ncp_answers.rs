@@ -64,7 +64,7 @@ fn fuzz_dns(data: &[u8]) {
             check_api_error("commit", &e);
         }
     }
-    assert!(script.calls.borrow().len() < 2000, "too many calls");
+    assert!(script.calls.lock().unwrap().len() < 2000, "too many calls");
 }
 
 fn fuzz_error(status: u16, body: &[u8]) {

@@ -1,7 +1,8 @@
 //! Helpers shared by the targets (each target includes this file as a module).
 #![allow(dead_code)]
 
-use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::Mutex;
 
 use otc_acme_hook::api_error::{ApiError, ApiResult};
 use otc_acme_hook::http::Response;
@@ -15,8 +16,9 @@ use otc_acme_hook::http::Response;
 /// paging loop always ends.
 pub struct Script {
     pub name: String,
-    answers: RefCell<std::collections::VecDeque<Response>>,
-    pub calls: RefCell<Vec<String>>,
+    // Mutexes, not RefCells: the clients want a `Sync` sender.
+    answers: Mutex<VecDeque<Response>>,
+    pub calls: Mutex<Vec<String>>,
 }
 
 impl Script {
@@ -37,18 +39,23 @@ impl Script {
             .collect();
         Script {
             name: first.trim().to_string(),
-            answers: RefCell::new(answers),
-            calls: RefCell::new(Vec::new()),
+            answers: Mutex::new(answers),
+            calls: Mutex::new(Vec::new()),
         }
     }
 
     pub fn answer(&self, method: &str, path: &str) -> ApiResult<Response> {
-        self.calls.borrow_mut().push(format!("{method} {path}"));
-        Ok(self.answers.borrow_mut().pop_front().unwrap_or(Response {
-            status: 503,
-            headers: vec![],
-            body: Vec::new(),
-        }))
+        self.calls.lock().unwrap().push(format!("{method} {path}"));
+        Ok(self
+            .answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Response {
+                status: 503,
+                headers: vec![],
+                body: Vec::new(),
+            }))
     }
 }
 

@@ -77,7 +77,8 @@ pub fn check_api_error(what: &str, e: &ApiError) {
 
 /// The lines of `text` with the value of every `key = value` line whose key
 /// (lower-cased) is in `keys` (any key when `keys` is empty) replaced by a
-/// fixed one of the same emptiness (`R<line>`): what a
+/// fixed one of the same emptiness (`R<line>`, with the value's control
+/// characters, if any): what a
 /// reader decides and says must not change, so no value is ever echoed.
 /// `seps` are the key/value separators the reader accepts, first match wins.
 pub fn values_replaced(text: &str, keys: &[&str], seps: &[char]) -> String {
@@ -103,7 +104,10 @@ pub fn values_replaced(text: &str, keys: &[&str], seps: &[char]) -> String {
             if v.is_empty() {
                 raw.to_string()
             } else {
-                format!("{k}=R{i}")
+                // Control characters are refused by name ("holds a control
+                // character"): the replacement keeps them, inside the value.
+                let ctl: String = v.chars().filter(|c| c.is_control()).collect();
+                format!("{k}=R{ctl}{i}")
             }
         })
         .collect::<Vec<_>>()

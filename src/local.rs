@@ -590,7 +590,8 @@ impl Entry {
         Some((state, (any && !tag.id.is_empty()).then_some(tag)))
     }
 
-    fn line(&self) -> String {
+    #[doc(hidden)] // pub for the fuzz target `journal` only.
+    pub fn line(&self) -> String {
         format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             self.t,
@@ -603,7 +604,8 @@ impl Entry {
         )
     }
 
-    fn parse(line: &str) -> Option<Entry> {
+    #[doc(hidden)] // pub for the fuzz target `journal` only.
+    pub fn parse(line: &str) -> Option<Entry> {
         let f: Vec<&str> = line.split('\t').collect();
         // Six columns: a journal of an older version, whose entries were all written.
         let (state, run) = match f.len() {

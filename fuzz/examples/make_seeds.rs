@@ -1,6 +1,8 @@
 //! Writes the generated seeds under `fuzz/seeds/`: DNS answers built with
 //! simple-dns (`dns_wire`), and the SDK signing vectors' requests in the
-//! `sign_url` line format. The JSON seeds are written by hand.
+//! `sign_url` line format, and the OVH and NCP signing vectors
+//! (`tests/fixtures/{ovh,ncp}-signing-vectors.json`) in the `ovh_sign` and
+//! `ncp_sign` line formats. The other seeds are written by hand.
 //!
 //! `cd fuzz && cargo +nightly run --example make_seeds`
 
@@ -8,7 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use otc_acme_hook::propagation::wire::{QType, query};
-use otc_acme_hook::sign::encode;
+use otc_acme_hook::providers::otc::sign::encode;
 use simple_dns::rdata::{CNAME, NS, OPT, RData, TXT};
 use simple_dns::{
     CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, ResourceRecord, TYPE,
@@ -168,11 +170,58 @@ fn sign_seeds(dir: &Path) {
     }
 }
 
+fn vectors(file: &str) -> Vec<serde_json::Value> {
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(file),
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["vectors"].as_array().unwrap().clone()
+}
+
+/// method, full URL, timestamp, application key, application secret,
+/// consumer key, body: one per line (see the target).
+fn ovh_sign_seeds(dir: &Path) {
+    for (n, case) in vectors("ovh-signing-vectors.json").iter().enumerate() {
+        let s = |k: &str| case["inputs"][k].as_str().unwrap().to_string();
+        let seed = [
+            "method",
+            "full_url",
+            "timestamp",
+            "application_key",
+            "application_secret",
+            "consumer_key",
+            "body",
+        ]
+        .map(s)
+        .join("\n");
+        fs::write(dir.join(format!("vector-{n:02}.txt")), seed).unwrap();
+    }
+}
+
+/// method, URL, timestamp (ms), access key, secret key, an HTTP date, then
+/// bytes for the base64 encoder: one per line (see the target).
+fn ncp_sign_seeds(dir: &Path) {
+    for (n, case) in vectors("ncp-signing-vectors.json").iter().enumerate() {
+        let s = |k: &str| case["inputs"][k].as_str().unwrap().to_string();
+        let mut seed = ["method", "url", "timestamp_ms", "access_key", "secret_key"]
+            .map(s)
+            .join("\n");
+        seed.push_str("\nTue, 14 Nov 2023 22:13:20 GMT\n");
+        seed.push_str(&s("secret_key")[..n % 4]);
+        fs::write(dir.join(format!("vector-{n:02}.txt")), seed).unwrap();
+    }
+}
+
 fn main() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     for (target, make) in [
         ("dns_wire", dns_seeds as fn(&Path)),
         ("sign_url", sign_seeds),
+        ("ovh_sign", ovh_sign_seeds),
+        ("ncp_sign", ncp_sign_seeds),
     ] {
         let dir = seeds.join(target);
         fs::create_dir_all(&dir).unwrap();

@@ -2,16 +2,19 @@
 //!
 //! Invariants: no panic; the typed parse agrees with a generic JSON parse of the
 //! same bytes; the state helpers of a record set agree with each other; an error
-//! answer always yields a one-line-safe message: the body's own message field,
-//! or at most 120 characters of the body, trimmed, never empty.
+//! answer is one line whose kind follows OTC's code, else the status; its
+//! message is the known error shape's redacted message, never other JSON, or
+//! at most 120 characters of a non-JSON body, trimmed, escaped, never empty.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::dns_api::types::{
+use otc_acme_hook::api_error::Kind;
+use otc_acme_hook::http::Response;
+use otc_acme_hook::providers::otc::signed::status_error;
+use otc_acme_hook::providers::otc::types::{
     ErrorBody, NameServers, RecordSet, RecordSetList, Zone, ZoneList,
 };
-use otc_acme_hook::http::Response;
-use otc_acme_hook::signed::status_error;
+use otc_acme_hook::redact::{error_excerpt, escape_controls};
 use serde_json::Value;
 
 fn check_zone(z: &Zone, v: &Value) {
@@ -115,34 +118,51 @@ fn fuzz_error(data: &[u8]) {
         body: data.to_vec(),
     };
     let e = status_error(&resp);
-    assert_eq!(e.status(), Some(status));
+    assert_eq!(e.http_status(), Some(status));
     let body: ErrorBody = serde_json::from_slice(data).unwrap_or_default();
     let code = body.code.clone().or(body.error_code.clone());
-    assert_eq!(e.code(), code.as_deref());
-    assert_eq!(e.is_exists(), code.as_deref() == Some("DNS.0312"));
-    assert_eq!(e.is_not_steady(), code.as_deref() == Some("DNS.0314"));
+    assert_eq!(e.code(), code.as_deref().map(escape_controls).as_deref());
+    // OTC's codes first, then the status.
+    let kind = match code.as_deref() {
+        Some("DNS.0312" | "DNS.0313") => Kind::Conflict,
+        Some("DNS.0314") => Kind::NotSettled,
+        Some("DNS.0014") => Kind::Throttled,
+        _ => Kind::of_status(status),
+    };
+    assert_eq!(e.kind(), kind);
     assert_eq!(
         e.is_transient(),
-        matches!(status, 429 | 500 | 502 | 503 | 504)
+        matches!(kind, Kind::Transient | Kind::Throttled)
     );
-    assert_eq!(e.hint().is_some(), matches!(status, 401 | 403 | 429));
+    let hinted =
+        status == 401 || (status == 403 && kind == Kind::Permission) || kind == Kind::Throttled;
+    assert_eq!(e.hint().is_some(), hinted);
     let text = e.to_string();
+    assert!(!text.contains(['\n', '\r']), "not one line: {text:?}");
     let prefix = format!("HTTP {status}");
     assert!(text.starts_with(&prefix), "{text:?}");
-    let message = match (&code, text.strip_prefix(&prefix)) {
+    let message = match (e.code(), text.strip_prefix(&prefix)) {
         (Some(c), Some(rest)) => rest.strip_prefix(&format!(" {c}: ")).unwrap(),
         (None, Some(rest)) => rest.strip_prefix(": ").unwrap(),
         _ => unreachable!(),
     };
-    match body.message.or(body.error_msg) {
-        Some(m) => assert_eq!(message, m),
+    assert!(!message.trim().is_empty());
+    match error_excerpt(data) {
+        // A known error shape: its (redacted) message only.
+        Some((_, m)) => assert_eq!(message, m),
+        // Other JSON is never quoted: it may hold anything.
+        None if serde_json::from_slice::<Value>(data).is_ok() => {
+            assert_eq!(message, "no error detail we can show")
+        }
+        // Not JSON (a proxy's page): at most 120 characters of it, trimmed,
+        // control characters escaped.
         None => {
-            // The body itself, cut to 120 characters and trimmed.
-            assert!(!message.is_empty());
-            assert!(message.chars().count() <= 120, "{message:?}");
-            assert_eq!(message, message.trim());
-            let lossy = String::from_utf8_lossy(data);
-            assert!(message == "no error detail" || lossy.contains(message));
+            let first: String = String::from_utf8_lossy(data).chars().take(120).collect();
+            let want = match first.trim() {
+                "" => "no error detail".to_string(),
+                t => escape_controls(t),
+            };
+            assert_eq!(message, want);
         }
     }
 }

@@ -109,12 +109,16 @@ pub fn parse_answer(resp: &Response, client_id: &str, client_secret: &str) -> Ap
         None => crate::redact::error_excerpt(&resp.body)
             .unwrap_or((None, "the token endpoint refused the request".into())),
     };
-    // A server may echo what it was sent: our secret never reaches a message.
-    let message = if client_secret.is_empty() {
-        message
-    } else {
-        message.replace(client_secret, crate::redact::REDACTED)
+    // A server may echo what it was sent: our secret never reaches a message,
+    // nor the error code (an `error` field is quoted as the code).
+    let scrub = |s: String| {
+        if client_secret.is_empty() {
+            s
+        } else {
+            s.replace(client_secret, crate::redact::REDACTED)
+        }
     };
+    let (code, message) = (code.map(scrub), scrub(message));
     let e = ApiError::status(resp.status, code, format!("token endpoint: {message}"));
     // A 400/401 here is about our client credentials, whatever the code.
     Err(match resp.status {
@@ -671,6 +675,21 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(t.expires_in, None);
         assert!(!format!("{t:?}").contains("\"x\""));
+    }
+
+    /// Found by the `ovh_answers` fuzz target: an echoed secret in `error`
+    /// (quoted as the code) reached the message.
+    #[test]
+    fn an_echoed_secret_never_reaches_the_code() {
+        for body in [
+            r#"{"error":"bad client_secret SECRET1"}"#,
+            r#"{"error":"SECRET1","error_description":"no"}"#,
+            r#"{"code":"SECRET1","message":"no"}"#,
+        ] {
+            let e = parse_answer(&answer(400, body), "c", "SECRET1").unwrap_err();
+            assert!(!e.to_string().contains("SECRET1"), "{body}: {e}");
+            assert!(e.code().is_some_and(|c| !c.contains("SECRET1")), "{body}");
+        }
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub fn variables_read(cloud: &str, cli: &Command) -> Vec<(String, bool)> {
     names
         .into_iter()
         .map(|n| {
-            let secret = crate::config::is_credential(&n);
+            let secret = secret_variables().contains(&n.as_str());
             (n, secret)
         })
         .collect()

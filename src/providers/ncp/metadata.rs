@@ -22,7 +22,7 @@ pub const TOKEN_HEADER: &str = "X-NCP-METADATA-TOKEN";
 pub const TOKEN_TTL_SECS: u32 = 21600;
 
 /// The fix when no server role answers.
-pub const ROLE_HINT: &str = "attach a server role with the Global DNS permission to this server \
+pub const ROLE_HINT: &str = "attach a server role holding the managed policy NCP_GLOBAL_DNS_MANAGER to this server \
 (console: Server > the server > Server role; VPC servers only), or give an API key in a \
 credentials file of mode 600 (--credentials-file or ~/.ncloud/configure), or set \
 NCLOUD_ACCESS_KEY_ID and NCLOUD_SECRET_ACCESS_KEY";

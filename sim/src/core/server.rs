@@ -9,7 +9,7 @@
 //! Each request is handled on its own thread so a `slow` fault blocks nobody.
 
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -120,37 +120,133 @@ fn accept_loop(listener: &TcpListener, inner: SocketAddr, stop: &AtomicBool, con
     }
 }
 
-/// Copies bytes both ways between a client and tiny_http until both sides end.
+/// Relays one client connection to tiny_http, each request over an inner
+/// connection of its own that tiny_http is asked to close after it. tiny_http
+/// 0.12 gives each open connection a pool thread for its whole life and can
+/// lose a wake-up when several connect at once: a client's parallel keep-alive
+/// connections then waited (seconds) for another one to close. The client
+/// keeps its keep-alive connection; only the hop behind the relay closes.
 fn relay(client: TcpStream, inner: SocketAddr, conns: &Conns) {
-    let Ok(upstream) = TcpStream::connect(inner) else {
-        return;
-    };
     // The relay forwards whatever arrives at once: Nagle's algorithm would hold
     // back the second small write (a body after its headers) for a delayed ACK.
     let _ = client.set_nodelay(true);
-    let _ = upstream.set_nodelay(true);
-    let (Ok(key), Ok(client_w), Ok(upstream_r)) = (
-        upstream.local_addr(),
-        client.try_clone(),
-        upstream.try_clone(),
-    ) else {
+    let (Ok(reader), Ok(mut client_w)) = (client.try_clone(), client.try_clone()) else {
         return;
     };
-    if let Ok(handle) = client.try_clone() {
-        lock_conns(conns).insert(key, handle);
+    let mut reader = io::BufReader::new(reader);
+    loop {
+        let Some(head) = read_head(&mut reader) else {
+            return;
+        };
+        let Ok(upstream) = TcpStream::connect(inner) else {
+            return;
+        };
+        let _ = upstream.set_nodelay(true);
+        let Ok(key) = upstream.local_addr() else {
+            return;
+        };
+        if let Ok(handle) = client.try_clone() {
+            lock_conns(conns).insert(key, handle);
+        }
+        let sent = match head.body {
+            // A chunked body (no client of ours sends one): the rest of the
+            // connection goes through as it comes, one request after another.
+            Body::Chunked => {
+                let up_r = upstream.try_clone();
+                let _ = (&upstream).write_all(&head.bytes);
+                if let Ok(up_r) = up_r {
+                    let w = client_w.try_clone();
+                    let back = thread::spawn(move || {
+                        if let Ok(mut w) = w {
+                            let _ = io::copy(&mut &up_r, &mut w);
+                            let _ = w.shutdown(Shutdown::Write);
+                        }
+                    });
+                    let _ = io::copy(&mut reader, &mut &upstream);
+                    let _ = upstream.shutdown(Shutdown::Write);
+                    let _ = back.join();
+                }
+                lock_conns(conns).remove(&key);
+                return;
+            }
+            Body::Length(n) => (&upstream)
+                .write_all(&head.bytes)
+                .and_then(|_| io::copy(&mut (&mut reader).take(n), &mut &upstream)),
+        };
+        let answered = sent.is_ok() && io::copy(&mut &upstream, &mut client_w).is_ok();
+        lock_conns(conns).remove(&key);
+        if !answered || head.close {
+            let _ = client_w.shutdown(Shutdown::Write);
+            return;
+        }
     }
-    let to_upstream = thread::Builder::new()
-        .name("otc-sim-relay".into())
-        .spawn(move || {
-            let _ = io::copy(&mut &client, &mut &upstream);
-            let _ = upstream.shutdown(Shutdown::Write);
-        });
-    let _ = io::copy(&mut &upstream_r, &mut &client_w);
-    let _ = client_w.shutdown(Shutdown::Write);
-    if let Ok(t) = to_upstream {
-        let _ = t.join();
+}
+
+enum Body {
+    Length(u64),
+    Chunked,
+}
+
+/// A request's head as forwarded (its `Connection` header replaced by
+/// `Connection: close`) and how its body is framed.
+struct Head {
+    bytes: Vec<u8>,
+    body: Body,
+    /// The client asked to close after this request (or speaks HTTP/1.0).
+    close: bool,
+}
+
+/// Reads one request head (up to the blank line); `None` at the end of the
+/// connection or for a head over 64 KiB.
+fn read_head(reader: &mut impl io::BufRead) -> Option<Head> {
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut size = 0;
+    loop {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        size += line.len();
+        if size > 64 * 1024 {
+            return None;
+        }
+        let blank = line == b"\r\n" || line == b"\n";
+        if blank && lines.is_empty() {
+            continue; // a stray line break between requests
+        }
+        if blank {
+            break;
+        }
+        lines.push(line);
     }
-    lock_conns(conns).remove(&key);
+    let mut body = Body::Length(0);
+    let first = String::from_utf8_lossy(&lines[0]).to_string();
+    let mut close = first.trim_end().ends_with("HTTP/1.0");
+    let mut bytes = Vec::with_capacity(size + 20);
+    for (i, line) in lines.iter().enumerate() {
+        let text = String::from_utf8_lossy(line);
+        if i > 0
+            && let Some((name, value)) = text.split_once(':')
+        {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("connection") {
+                let v = value.to_ascii_lowercase();
+                close = v.contains("close") || (close && !v.contains("keep-alive"));
+                continue;
+            }
+            if name.eq_ignore_ascii_case("content-length") {
+                body = Body::Length(value.trim().parse().unwrap_or(0));
+            }
+            if name.eq_ignore_ascii_case("transfer-encoding")
+                && value.to_ascii_lowercase().contains("chunked")
+            {
+                body = Body::Chunked;
+            }
+        }
+        bytes.extend_from_slice(line);
+    }
+    bytes.extend_from_slice(b"Connection: close\r\n\r\n");
+    Some(Head { bytes, body, close })
 }
 
 fn serve_loop(server: &tiny_http::Server, shared: &Arc<Shared>, stop: &AtomicBool, conns: &Conns) {

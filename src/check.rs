@@ -7,9 +7,9 @@ use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
 use crate::api_error::Kind;
-use crate::certbot::Flow;
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
+use crate::flow::engine::Flow;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};

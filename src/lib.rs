@@ -2,7 +2,7 @@
 //! OVHcloud and NAVER Cloud DNS, with the cloud's workload identity where it
 //! offers one.
 //!
-//! Shared modules name no cloud: the flow ([`hook`], [`certbot`], [`local`]),
+//! Shared modules name no cloud: the run engine ([`flow`], [`local`]),
 //! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
 //! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
 //! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
@@ -14,7 +14,6 @@
 pub mod api_cmd;
 pub mod api_error;
 pub mod app;
-pub mod certbot;
 pub mod check;
 pub mod cli;
 pub mod client;
@@ -24,7 +23,7 @@ pub mod defaults;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
-pub mod hook;
+pub mod flow;
 pub mod http;
 pub mod keyfile;
 pub mod local;

@@ -1,6 +1,6 @@
 //! The provider seam: what the shared hook flow needs from a cloud's DNS API.
 //!
-//! The flow (see [`crate::hook`]) owns the decisions: which values to add or
+//! The flow (see [`crate::flow::hook`]) owns the decisions: which values to add or
 //! remove (TXT set arithmetic, foreign values always kept), when to re-read,
 //! when to wait, when to give up. A provider owns its API: how a name's TXT
 //! values are stored, read and changed, and how a zone's changes get served.

@@ -2,9 +2,9 @@
 
 use std::rc::Rc;
 
-use crate::certbot::Flow;
 use crate::error::Result;
-use crate::hook::Hook;
+use crate::flow::engine::Flow;
+use crate::flow::hook::Hook;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::Checker;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::hook::Hook;
+use crate::flow::hook::Hook;
 use crate::propagation::{Checker, Nameserver, Target};
 use crate::provider::{TxtAt, Zone};
 use crate::{txt, zone};
@@ -626,7 +626,7 @@ impl Flow<'_> {
     }
 
     /// Writes `v` at `n` again, saying so; at most [`MAX_READDS`] times a value.
-    fn readd(&self, z: &Zone, n: &str, v: &str) -> Result<crate::hook::Written> {
+    fn readd(&self, z: &Zone, n: &str, v: &str) -> Result<crate::flow::hook::Written> {
         let count = {
             let mut readds = self.readds.borrow_mut();
             let c = readds.entry((n.to_string(), v.to_string())).or_insert(0);
@@ -655,7 +655,7 @@ impl Flow<'_> {
         if let Some(t) = self.hook.last_write.get() {
             let since = self.hook.clock.elapsed().saturating_sub(t);
             let after = RECHECK_AFTER
-                + crate::hook::jittered(std::time::Duration::from_millis(150))
+                + crate::flow::hook::jittered(std::time::Duration::from_millis(150))
                 - std::time::Duration::from_millis(150);
             if since < after {
                 self.hook.clock.sleep(after - since);
@@ -887,9 +887,9 @@ impl Flow<'_> {
                 self.hook.cleanup_many(&zone, &name, &values)?;
             }
             // Hosts that collided once don't re-check in step.
-            self.hook
-                .clock
-                .sleep(crate::hook::jittered(std::time::Duration::from_millis(100)));
+            self.hook.clock.sleep(crate::flow::hook::jittered(
+                std::time::Duration::from_millis(100),
+            ));
         }
     }
 }

@@ -11,7 +11,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, Generate};
 use crate::error::Result;
-use crate::flow::engine::Challenge;
+use crate::flow::contracts::Challenge;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::NetDns;
@@ -224,7 +224,7 @@ fn run(
             let env = challenge.expect("set for these commands");
             if matches!(cli.command, Command::Auth)
                 && let Some(l) = local.as_ref()
-                && crate::flow::engine::defer_early(
+                && crate::flow::run::defer_early(
                     &env,
                     l,
                     world.clock.as_ref(),
@@ -236,7 +236,7 @@ fn run(
             }
             if matches!(cli.command, Command::Cleanup(_))
                 && let Some(l) = local.as_ref()
-                && crate::flow::engine::removed_early(&env, l, &report, opts.mode.wait_once)?
+                && crate::flow::run::removed_early(&env, l, &report, opts.mode.wait_once)?
             {
                 return Ok(());
             }

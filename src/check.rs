@@ -220,7 +220,7 @@ fn check_domain(
     world: &World,
 ) {
     let fqdn = zone::challenge_name(domain);
-    let (name, z) = match flow.effective_name("zone", &fqdn) {
+    let crate::flow::engine::NameAt { name, zone: z } = match flow.effective_name("zone", &fqdn) {
         Ok(found) => found,
         Err(e) => {
             lines.fail_err(&format!("zone {domain}"), &e);

@@ -46,3 +46,8 @@ pub const RECHECK_API_EVERY: Duration = Duration::from_secs(3);
 /// After a run's last write, how long before it reads again to see whether
 /// another host's read-modify-write dropped (or brought back) a value.
 pub const RECHECK_AFTER_WRITE: Duration = Duration::from_secs(1);
+
+/// Requests of a run in flight at once (`--parallel`); 1 sends them in order.
+pub const PARALLEL: usize = 8;
+/// The widest `--parallel` accepted: beyond, an API's rate limit answers.
+pub const PARALLEL_MAX: usize = 32;

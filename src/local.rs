@@ -548,6 +548,11 @@ pub struct Entry {
     pub state: State,
     /// The certbot run, for values of a batched run.
     pub run: Option<RunTag>,
+    /// The provider's id of what holds the value, as our create answered it
+    /// (OTC the recordset, OVH/NCP the record): cleanup hands it to the
+    /// provider ([`Provider::known`](crate::provider::Provider::known)). `None`
+    /// in journals of older versions, and before the answer.
+    pub id: Option<String>,
 }
 
 impl Entry {
@@ -566,7 +571,20 @@ impl Entry {
                 c.push_str(&format!(";anc={}", r.ancestors.join(",")));
             }
         }
+        // Its own key, outside the run's: older versions skip keys they don't know.
+        if let Some(id) = &self.id {
+            c.push_str(&format!(";rid={id}"));
+        }
         c
+    }
+
+    /// The `rid=` key of a state column, if any.
+    fn parse_id(c: &str) -> Option<String> {
+        c.split(';')
+            .skip(1)
+            .find_map(|p| p.strip_prefix("rid="))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     fn parse_state_column(c: &str) -> Option<(State, Option<RunTag>)> {
@@ -620,6 +638,7 @@ impl Entry {
             value: f[5].into(),
             state,
             run,
+            id: f.get(6).and_then(|c| Entry::parse_id(c)),
         })
     }
 
@@ -705,10 +724,17 @@ impl Local {
                 .filter(|e| !(e.state == State::Deferred && entry.t - e.t > RUN_WINDOW_SECS))
                 .filter(|e| !(e.removal_published() && entry.t - e.t > STALE_AFTER_SECS))
                 .collect();
+            let mut entry = entry;
             match keep.iter_mut().find(|e| e.same(&entry)) {
                 // A written value stays written; a later "sending" only refreshes it.
                 Some(e) if e.state == State::Written && entry.state == State::Sending => {}
-                Some(e) => *e = entry,
+                Some(e) => {
+                    // The id our create answered stays known until told otherwise.
+                    if entry.id.is_none() {
+                        entry.id = e.id.take();
+                    }
+                    *e = entry
+                }
                 None => keep.push(entry),
             }
             keep
@@ -737,6 +763,15 @@ impl Local {
                 })
                 .collect()
         })
+    }
+
+    /// The ids the journal holds for `values` at `name`, as `(id, value)`.
+    pub fn ids_at(&self, name: &str, values: &[String]) -> Vec<(String, String)> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.name == name && values.contains(&e.value))
+            .filter_map(|e| e.id.map(|id| (id, e.value)))
+            .collect()
     }
 
     /// Entries of our endpoint older than a day at `now`, whatever their state
@@ -803,6 +838,7 @@ impl Local {
             };
             entries.retain(|e| !(e.state == State::Deferred && now - e.t > RUN_WINDOW_SECS));
             entries.push(Entry {
+                id: None,
                 t: now,
                 endpoint: endpoint.clone(),
                 zone_id: String::new(),
@@ -993,6 +1029,7 @@ mod tests {
 
     fn entry(t: i64, value: &str) -> Entry {
         Entry {
+            id: None,
             t,
             endpoint: "https://dns".into(),
             zone_id: "z1".into(),

@@ -156,6 +156,12 @@ pub trait Provider {
     ) -> Option<ApiResult<Vec<TxtAt>>> {
         None
     }
+    /// What this host's journal knows of `name` before a read: the id each of
+    /// our creates answered, with the value it holds (`(id, value)`). A
+    /// provider that reads records by id may skip those reads (its listing
+    /// still confirms each id is there); nothing is written from this alone.
+    /// Default: nothing to do.
+    fn known(&self, _zone: &Zone, _name: &str, _known: &[(String, String)]) {}
 }
 
 /// One name's change for [`Provider::write_batch`]: from `before` (a fresh,
@@ -247,6 +253,9 @@ impl Provider for Memo<'_> {
         ttl: u32,
     ) -> Option<ApiResult<Vec<TxtAt>>> {
         self.inner.write_batch(zone, changes, ttl)
+    }
+    fn known(&self, zone: &Zone, name: &str, known: &[(String, String)]) {
+        self.inner.known(zone, name, known)
     }
 }
 

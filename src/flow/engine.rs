@@ -1052,6 +1052,27 @@ impl Flow<'_> {
         self.removed_stays_removed(&[group])
     }
 
+    /// The records at each of `names` once none is still applying a change
+    /// (a removal of ours still listed as pending is not a value brought
+    /// back): one read per zone per poll, up to the timeout.
+    fn settled_reads(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<Vec<String>>> {
+        let start = self.hook.clock.elapsed();
+        let mut pause = self
+            .hook
+            .settings
+            .poll
+            .min(std::time::Duration::from_millis(200));
+        loop {
+            let read = self.hook.read_groups(step, names)?;
+            let waited = self.hook.clock.elapsed() - start;
+            if !read.iter().any(TxtAt::is_pending) || waited >= self.hook.settings.timeout {
+                return Ok(read.into_iter().map(|at| at.records).collect());
+            }
+            self.hook.clock.sleep(pause);
+            pause = self.hook.settings.poll;
+        }
+    }
+
     /// At least a second after the removal (and after every removal again),
     /// reads `groups` and removes whatever a racing read-modify-write of another
     /// host brought back, until a read finds none of it; at most
@@ -1065,7 +1086,7 @@ impl Flow<'_> {
             self.pause_after_write();
             let mut back = Vec::new();
             let names: Vec<NameAt> = groups.iter().map(Group::at).collect();
-            let read = self.records_at("cleanup", &names)?;
+            let read = self.settled_reads("cleanup", &names)?;
             for (g, present) in groups.iter().zip(read) {
                 let here: Vec<String> = g
                     .values
@@ -1106,4 +1127,416 @@ impl Flow<'_> {
                 .sleep(super::hook::jittered(std::time::Duration::from_millis(100)));
         }
     }
+}
+
+/// The engine against each provider shape's fake (see `each_shape!`), on a
+/// fake clock, counting every call it makes.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
+    use crate::local::Local;
+    use crate::propagation::net::{DnsQuery, QueryError};
+    use crate::propagation::wire::{Answer as DnsAnswer, QType};
+    use crate::provider::{ApiResult, Provider};
+    use crate::report::{Capture, Level, Report};
+    use std::cell::{Cell, RefCell};
+    use std::time::Duration;
+
+    const T0: u64 = 1_800_000_000;
+
+    /// Every call the engine makes, counted by kind. Zone discovery is
+    /// answered from one listing per process, as the real providers do.
+    struct Counted<'a> {
+        inner: &'a dyn Provider,
+        zones: RefCell<Option<Vec<Zone>>>,
+        reads: Cell<u32>,
+        writes: Cell<u32>,
+        other: Cell<u32>,
+    }
+
+    impl<'a> Counted<'a> {
+        fn new(inner: &'a dyn Provider) -> Self {
+            Counted {
+                inner,
+                zones: RefCell::new(None),
+                reads: Cell::new(0),
+                writes: Cell::new(0),
+                other: Cell::new(0),
+            }
+        }
+        fn total(&self) -> u32 {
+            self.reads.get() + self.writes.get() + self.other.get()
+        }
+    }
+
+    fn bump(c: &Cell<u32>) {
+        c.set(c.get() + 1);
+    }
+
+    impl Provider for Counted<'_> {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
+            if self.zones.borrow().is_none() {
+                bump(&self.other);
+                *self.zones.borrow_mut() = Some(self.inner.zones_holding(fqdn)?);
+            }
+            Ok(self.zones.borrow().clone().unwrap_or_default())
+        }
+        fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
+            bump(&self.other);
+            self.inner.zone_named(name)
+        }
+        fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
+            bump(&self.other);
+            self.inner.nameservers(zone)
+        }
+        fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+            bump(&self.reads);
+            self.inner.read(zone, names)
+        }
+        fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+            bump(&self.reads);
+            self.inner.reread(zone, at)
+        }
+        fn write(
+            &self,
+            zone: &Zone,
+            before: &TxtAt,
+            after: &[String],
+            ttl: u32,
+        ) -> ApiResult<TxtAt> {
+            bump(&self.writes);
+            self.inner.write(zone, before, after, ttl)
+        }
+        fn write_batch(
+            &self,
+            zone: &Zone,
+            changes: &[Change<'_>],
+            ttl: u32,
+        ) -> Option<ApiResult<Vec<TxtAt>>> {
+            let r = self.inner.write_batch(zone, changes, ttl);
+            if r.is_some() {
+                bump(&self.writes);
+            }
+            r
+        }
+        fn commit(&self, zone: &Zone) -> ApiResult<()> {
+            // OTC's commit sends nothing (a write is served as it lands).
+            if !self.inner.whole_set_writes() {
+                bump(&self.other);
+            }
+            self.inner.commit(zone)
+        }
+        fn whole_set_writes(&self) -> bool {
+            self.inner.whole_set_writes()
+        }
+        fn known(&self, zone: &Zone, name: &str, known: &[(String, String)]) {
+            self.inner.known(zone, name, known)
+        }
+    }
+
+    /// No nameserver is asked in these tests (the DNS check is off).
+    struct NoDns;
+    impl DnsQuery for NoDns {
+        fn ask(
+            &self,
+            _: std::net::SocketAddr,
+            _: &str,
+            _: QType,
+            _: bool,
+        ) -> std::result::Result<DnsAnswer, QueryError> {
+            Err(QueryError::Unreachable("no DNS in unit tests".into()))
+        }
+    }
+
+    struct Rig<F> {
+        fake: F,
+        clock: FakeClock,
+        report: Report,
+    }
+
+    fn rig<F: Fake>() -> Rig<F> {
+        Rig {
+            fake: F::fresh(),
+            clock: FakeClock::new(T0),
+            report: Report::new(Level::Verbose, Box::new(Capture::default())),
+        }
+    }
+
+    fn settings() -> crate::flow::hook::Settings {
+        crate::flow::hook::Settings {
+            ttl: 300,
+            zone: None,
+            timeout: Duration::from_secs(60),
+            poll: Duration::from_secs(1),
+            deadline: Duration::from_secs(120),
+            parallel: 4,
+        }
+    }
+
+    fn hook<'a>(
+        api: &'a dyn Provider,
+        r: &'a Rig<impl Fake>,
+        local: Option<&'a Local>,
+    ) -> Hook<'a> {
+        Hook::new(api, &r.clock, &r.report, settings(), local)
+    }
+
+    fn flow<'a>(hook: Hook<'a>, r: &'a Rig<impl Fake>) -> Flow<'a> {
+        Flow::new(
+            hook,
+            Checker {
+                dns: &NoDns,
+                clock: &r.clock,
+                report: &r.report,
+                settings: Default::default(),
+                resolv_conf: String::new(),
+            },
+            Mode {
+                dns_check: false,
+                cname: false,
+                wait_once: true,
+            },
+        )
+    }
+
+    fn local(test: &str, shape: &str) -> (std::path::PathBuf, Local) {
+        let d = std::env::temp_dir().join(format!(
+            "otc-engine-{}-{test}-{}",
+            std::process::id(),
+            shape.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        let l = Local {
+            dir: crate::local::state_dir(Some(&d), &Default::default())
+                .unwrap()
+                .0,
+            endpoint: "https://dns.fake".into(),
+        };
+        (d, l)
+    }
+
+    fn name(i: usize) -> String {
+        format!("_acme-challenge.n{i}.example.com.")
+    }
+
+    /// `n` names, the first `pairs` with two values (apex and wildcard).
+    fn groups(z: &Zone, n: usize, pairs: usize) -> Vec<Group> {
+        (0..n)
+            .map(|i| {
+                let mut values = vec![format!("v{i}a")];
+                if i < pairs {
+                    values.push(format!("v{i}b"));
+                }
+                Group::new(z.clone(), name(i), values)
+            })
+            .collect()
+    }
+
+    /// One read for the zone's 15 names, a write only where the values change
+    /// (one batch where the provider has batches), foreign values kept; the
+    /// cleanup the same, leaving the foreign value.
+    fn plan_reads_once_and_writes_only_changes<F: Fake>() {
+        let r = rig::<F>();
+        let api = Counted::new(&r.fake);
+        let z = r.fake.zone();
+        r.fake.seed(&name(0), &["theirs"]);
+        r.fake.seed(&name(7), &["v7a"]);
+        let gs = groups(&z, 15, 5);
+        let h = hook(&api, &r, None);
+        let w = h.add_planned(&gs).unwrap();
+        assert_eq!(w.len(), 15);
+        assert_eq!(api.reads.get(), 1, "{}: one read for the zone", F::SHAPE);
+        let batch = F::SHAPE.contains("batch + apply");
+        assert_eq!(api.writes.get(), if batch { 1 } else { 14 }, "{}", F::SHAPE);
+        assert_eq!(r.fake.values(&name(0)), vec!["theirs", "v0a", "v0b"]);
+        assert_eq!(r.fake.values(&name(7)), vec!["v7a"]);
+        h.commit("auth").unwrap();
+        // As after a run's wait: every change served.
+        r.fake.time_passes();
+        let (reads, writes) = (api.reads.get(), api.writes.get());
+        assert!(h.remove_planned(&gs).unwrap());
+        assert_eq!(api.reads.get(), reads + 1, "{}", F::SHAPE);
+        assert_eq!(
+            api.writes.get(),
+            writes + if batch { 1 } else { 15 },
+            "{}",
+            F::SHAPE
+        );
+        h.commit("cleanup").unwrap();
+        assert_eq!(r.fake.values(&name(0)), vec!["theirs"]);
+        assert!((1..15).all(|i| r.fake.values(&name(i)).is_empty()));
+    }
+
+    /// A write refused because the name changed since the read: that name
+    /// alone goes down the careful loop (read again, compute again); the
+    /// others are written once. A refused batch sends each of its names.
+    fn conflict_on_one_name_goes_slow_for_that_name_only<F: Fake>() {
+        let r = rig::<F>();
+        let api = Counted::new(&r.fake);
+        let z = r.fake.zone();
+        let gs = groups(&z, 3, 0);
+        r.fake.inject(Fault::Foreign("theirs".into()));
+        let h = hook(&api, &r, None);
+        h.add_planned(&gs).unwrap();
+        let batch = F::SHAPE.contains("batch + apply");
+        // The slow path reads each of its names again before writing it:
+        // here the one that changed (a listing and a fresh read), or, after a
+        // refused batch, each of the batch's (a listing each, the changed one
+        // a fresh read too). The others are not read again.
+        assert_eq!(
+            api.writes.get(),
+            if batch { 1 + 3 } else { 3 + 1 },
+            "{}",
+            F::SHAPE
+        );
+        let reads = if batch { 1 + 4 } else { 1 + 2 };
+        if r.fake.whole_set_writes() {
+            // The set another writer changed is pending: polled until settled.
+            assert!(api.reads.get() >= reads, "{}", F::SHAPE);
+        } else {
+            assert_eq!(api.reads.get(), reads, "{}", F::SHAPE);
+        }
+        let mut first = r.fake.values(&name(0));
+        first.sort();
+        assert_eq!(first, vec!["theirs", "v0a"], "{}", F::SHAPE);
+        for i in 1..3 {
+            assert_eq!(
+                r.fake.values(&name(i)),
+                vec![format!("v{i}a")],
+                "{}",
+                F::SHAPE
+            );
+        }
+    }
+
+    /// A write that landed but answered 503 is read again, never repeated.
+    fn unknown_outcome_is_read_again_not_repeated<F: Fake>() {
+        let r = rig::<F>();
+        let api = Counted::new(&r.fake);
+        let z = r.fake.zone();
+        let gs = groups(&z, 3, 1);
+        r.fake.inject(Fault::LandedButTransient);
+        let h = hook(&api, &r, None);
+        h.add_planned(&gs).unwrap();
+        let batch = F::SHAPE.contains("batch + apply");
+        assert_eq!(
+            api.writes.get(),
+            if batch { 1 } else { 3 },
+            "{}: not repeated",
+            F::SHAPE
+        );
+        assert_eq!(r.fake.values(&name(0)), vec!["v0a", "v0b"]);
+        assert_eq!(r.fake.values(&name(2)), vec!["v2a"]);
+    }
+
+    /// A certbot run of 5 apex+wildcard pairs and 10 names (20 challenges, 15
+    /// TXT names, one zone), hooks as certbot runs them (each a process of its
+    /// own: a hook and a journal shared): auth + cleanup stay within
+    /// 2 × names + 6 × zones + 4 calls (record per value: 2 × values + …).
+    fn certbot_run_keeps_the_budget<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("budget", F::SHAPE);
+        let mut all = Vec::new();
+        for i in 0..15 {
+            all.push(format!("n{i}.example.com"));
+            if i < 5 {
+                all.push(format!("*.n{i}.example.com"));
+            }
+        }
+        let joined = all.join(",");
+        let env = |i: usize| {
+            let domain = all[i].trim_start_matches("*.");
+            let m: std::collections::HashMap<String, String> = [
+                ("CERTBOT_DOMAIN", domain.to_string()),
+                ("CERTBOT_VALIDATION", format!("val{i}")),
+                (
+                    "CERTBOT_REMAINING_CHALLENGES",
+                    (all.len() - 1 - i).to_string(),
+                ),
+                ("CERTBOT_ALL_DOMAINS", joined.clone()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            Challenge::from_certbot_env(&m).unwrap()
+        };
+        let mut auth_calls = 0;
+        for i in 0..all.len() {
+            let c = env(i);
+            if super::super::run::defer_early(&c, &l, &r.clock, &r.report, true).unwrap() {
+                continue;
+            }
+            let api = Counted::new(&r.fake);
+            let f = flow(hook(&api, &r, Some(&l)), &r);
+            f.hook.sweep();
+            f.auth(&c).unwrap();
+            f.hook.commit("auth").unwrap();
+            auth_calls += api.total();
+        }
+        r.fake.time_passes();
+        for i in 0..15 {
+            assert_eq!(
+                r.fake.served(&name(i)).len(),
+                if i < 5 { 2 } else { 1 },
+                "{}",
+                F::SHAPE
+            );
+        }
+        let mut cleanup_calls = 0;
+        for i in 0..all.len() {
+            let c = env(i);
+            if super::super::run::removed_early(&c, &l, &r.report, true).unwrap() {
+                continue;
+            }
+            let api = Counted::new(&r.fake);
+            let f = flow(hook(&api, &r, Some(&l)), &r);
+            f.hook.sweep();
+            f.cleanup(&c).unwrap();
+            f.hook.commit("cleanup").unwrap();
+            cleanup_calls += api.total();
+        }
+        assert!((0..15).all(|i| r.fake.values(&name(i)).is_empty()));
+        let units = if F::SHAPE.contains("record-per-value") {
+            20
+        } else {
+            15
+        };
+        let budget = 2 * units + 6 + 4;
+        println!(
+            "{}: auth {auth_calls} calls, cleanup {cleanup_calls} calls (budget {budget})",
+            F::SHAPE
+        );
+        assert!(
+            auth_calls + cleanup_calls <= budget,
+            "{}: {auth_calls} + {cleanup_calls} > {budget}",
+            F::SHAPE
+        );
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    macro_rules! each_shape {
+        ($($test:ident),* $(,)?) => {
+            mod set_with_pending {
+                $(#[test] fn $test() { super::$test::<super::SetFake>() })*
+            }
+            mod record_per_value {
+                $(#[test] fn $test() { super::$test::<super::RecordFake>() })*
+            }
+            mod batch_apply {
+                $(#[test] fn $test() { super::$test::<super::BatchFake>() })*
+            }
+        };
+    }
+
+    each_shape!(
+        plan_reads_once_and_writes_only_changes,
+        conflict_on_one_name_goes_slow_for_that_name_only,
+        unknown_outcome_is_read_again_not_repeated,
+        certbot_run_keeps_the_budget,
+    );
 }

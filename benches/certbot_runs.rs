@@ -6,8 +6,14 @@
 //! ```text
 //! cargo bench --bench certbot_runs              # everything (~3 min on 2 cores)
 //! cargo bench --bench certbot_runs -- --quick   # N = 1, 5 and fewer repetitions
-//! cargo bench --bench certbot_runs -- --only rss # one of: runs, overhead, api, rss
+//! cargo bench --bench certbot_runs -- --only rss # one of: runs, overhead, api, rss, latency
+//! cargo bench --bench certbot_runs -- --only latency --clouds otc --sizes 2,20
 //! ```
+//!
+//! The latency rows (`--only latency`): one certbot run per cloud (otc, ovh,
+//! ncp) and size (2, 20, 100 challenges; `--quick`: 2, 20) with the
+//! simulator adding 80 ms to every remote API call; `--clouds` and `--sizes`
+//! pick a subset.
 //!
 //! Definitions (also printed with the results):
 //! - A run: the auth hook once per challenge, one after the other as certbot
@@ -1144,6 +1150,328 @@ fn rss(runs: usize) {
     );
 }
 
+// ---------------------------------------------------------------- latency
+
+/// The round trip the latency rows add to every remote API call.
+const LATENCY_MS: u64 = 80;
+/// The latency rows' hooks wait up to the hook's default: a slow run must
+/// show its time, not a timeout.
+const LATENCY_PROPAGATION_TIMEOUT: &str = "300";
+const OVH_ACCOUNT: (&str, &str) = ("sa-bench", "SA-BENCH-SECRET-000000000001");
+const NCP_ROLE: &str = "b2c3d4e5-0000-4000-8000-00000bench01";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cloud {
+    Otc,
+    Ovh,
+    Ncp,
+}
+
+impl Cloud {
+    const ALL: [Cloud; 3] = [Cloud::Otc, Cloud::Ovh, Cloud::Ncp];
+
+    fn name(self) -> &'static str {
+        match self {
+            Cloud::Otc => "otc",
+            Cloud::Ovh => "ovh",
+            Cloud::Ncp => "ncp",
+        }
+    }
+
+    /// The zone `bench.test`, D = 2 s, 80 ms per remote call; each cloud's
+    /// usual credentials: OTC and NCP from the metadata service (OTC's
+    /// record sets pending 0.5 s, as in the loopback runs), OVH a service
+    /// account (OAuth2 token endpoint).
+    fn start(self) -> Sim {
+        let common = |extra: Value| {
+            let mut seed = json!({
+                "propagation_delay_ms": PROPAGATION_MS,
+                "latency_ms": LATENCY_MS,
+            });
+            seed.as_object_mut()
+                .expect("an object")
+                .extend(extra.as_object().expect("an object").clone());
+            seed
+        };
+        match self {
+            Cloud::Otc => common::start(common(json!({
+                "metadata": {"enabled": true},
+                "zones": [{"name": format!("{ZONE}."), "zone_type": "public"}],
+                "pending_delay_ms": PENDING_MS,
+            }))),
+            Cloud::Ovh => common::start_cloud(
+                common(json!({"ovh": {
+                    "zones": [{"name": ZONE}],
+                    "service_accounts": [{"client_id": OVH_ACCOUNT.0, "client_secret": OVH_ACCOUNT.1}],
+                }})),
+                "ovh",
+            ),
+            Cloud::Ncp => common::ncp::start(common(json!({"ncp": {
+                "role": {"id": NCP_ROLE, "name": "dns-role"},
+                "domains": [{"id": 310, "name": ZONE}],
+            }}))),
+        }
+    }
+
+    /// The hook as the tests run it for this cloud, with `locks` as its
+    /// state directory.
+    fn hook(self, sim: &Sim, locks: &Path) -> Command {
+        let mut c = match self {
+            Cloud::Otc => common::cmd(sim),
+            Cloud::Ovh => {
+                let mut c = common::cmd_for(sim, "ovh");
+                c.env("OVH_CLIENT_ID", OVH_ACCOUNT.0)
+                    .env("OVH_CLIENT_SECRET", OVH_ACCOUNT.1);
+                c
+            }
+            Cloud::Ncp => common::ncp::cmd(sim),
+        };
+        c.env("OTC_LOCK_DIR", locks)
+            .env("OTC_PROPAGATION_TIMEOUT", LATENCY_PROPAGATION_TIMEOUT)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Our values still held by the API (not a pending deletion) after the cleanups.
+    fn left(self, sim: &Sim, values: &[String]) -> Vec<String> {
+        let state = sim.state_json();
+        let held: Vec<&Value> = match self {
+            Cloud::Otc => state["zones"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|z| z["recordsets"].as_array())
+                .flatten()
+                .filter(|r| r["type"] == "TXT" && r["status"] != "PENDING_DELETE")
+                .collect(),
+            Cloud::Ovh => state["ovh"]["zones"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|z| z["records"].as_array())
+                .flatten()
+                .collect(),
+            Cloud::Ncp => state["domains"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["records"].as_array())
+                .flatten()
+                .collect(),
+        };
+        let text: Vec<String> = held.iter().map(|r| r.to_string()).collect();
+        values
+            .iter()
+            .filter(|v| text.iter().any(|t| t.contains(v.as_str())))
+            .cloned()
+            .collect()
+    }
+}
+
+/// `n` challenges mixed as a certificate for a few names and their
+/// wildcards: `max(1, n / 4)` apex+wildcard pairs (adjacent, as
+/// `-d a -d '*.a'`), then distinct names for the rest; one zone.
+/// 2 = 1 pair; 20 = 5 pairs + 10 names (15 TXT names); 100 = 25 + 50 (75).
+fn mixed_challenges(tag: &str, n: usize) -> (Vec<Challenge>, String, usize) {
+    let pairs = (n / 4).max(1).min(n / 2);
+    let (mut list, all) = challenges(tag, 2 * pairs, true);
+    let mut all = vec![all];
+    for i in 0..n - 2 * pairs {
+        let d = format!("name{i}.{ZONE}");
+        list.push(Challenge {
+            domain: d.clone(),
+            value: value(tag, 2 * pairs + i),
+        });
+        all.push(d);
+    }
+    (list, all.join(","), n - pairs)
+}
+
+struct LatencyRow {
+    cloud: Cloud,
+    n: usize,
+    txt_names: usize,
+    auth: Duration,
+    cleanup: Duration,
+    /// Remote API calls (token endpoint included, metadata not) of the auth hooks, the cleanups.
+    auth_calls: usize,
+    cleanup_calls: usize,
+    /// The most remote calls one hook made.
+    max_per_hook: usize,
+    /// The most remote calls in flight at once, by the simulator's count.
+    peak: u64,
+    metadata: usize,
+    errors: Vec<String>,
+}
+
+/// One certbot run of `n` challenges against `cloud` at 80 ms per call: the
+/// auth hooks one after the other, then the cleanups, each hook a fresh
+/// process with certbot's environment.
+fn latency_run(cloud: Cloud, n: usize) -> LatencyRow {
+    let sim = cloud.start();
+    let locks = std::env::temp_dir().join(format!(
+        "otc-bench-locks-{}-{}-{n}",
+        std::process::id(),
+        cloud.name()
+    ));
+    let (list, all, txt_names) = mixed_challenges(&format!("lat{}{n}", cloud.name()), n);
+    let mut errors = Vec::new();
+    // (start, end) of each hook, ms since the epoch; hooks never overlap.
+    let mut windows = Vec::new();
+    let mut phase = |action: &str, errors: &mut Vec<String>| {
+        let t = Instant::now();
+        for (i, ch) in list.iter().enumerate() {
+            let start = now_ms();
+            let out = cloud
+                .hook(&sim, &locks)
+                .arg(action)
+                .env("CERTBOT_DOMAIN", &ch.domain)
+                .env("CERTBOT_VALIDATION", &ch.value)
+                .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
+                .env("CERTBOT_ALL_DOMAINS", &all)
+                .output()
+                .expect("hook runs");
+            windows.push((start, now_ms()));
+            if !out.status.success() {
+                errors.push(describe_failure(&format!("{action} {}", ch.domain), &out));
+            }
+        }
+        t.elapsed()
+    };
+    let auth = phase("auth", &mut errors);
+    let unserved = list
+        .iter()
+        .filter(|c| first_served(&sim.log_json(), &c.value).is_none())
+        .count();
+    if unserved > 0 {
+        errors.push(format!(
+            "{unserved} value(s) not served by DNS when the auth phase ended"
+        ));
+    }
+    let auth_log = sim.log_json();
+    let cleanup = phase("cleanup", &mut errors);
+    let log = sim.log_json();
+    let values: Vec<String> = list.iter().map(|c| c.value.clone()).collect();
+    let left = cloud.left(&sim, &values);
+    if !left.is_empty() {
+        errors.push(format!("{} value(s) left after the cleanups", left.len()));
+    }
+    let _ = std::fs::remove_dir_all(&locks);
+
+    let remote_times = |log: &Value| -> Vec<i64> {
+        log["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["remote"] == true)
+            .filter_map(|r| r["t_ms"].as_i64())
+            .collect()
+    };
+    let all_times = remote_times(&log);
+    let auth_calls = remote_times(&auth_log).len();
+    let max_per_hook = windows
+        .iter()
+        .map(|(a, b)| all_times.iter().filter(|&&t| t >= *a && t <= *b).count())
+        .max()
+        .unwrap_or(0);
+    let total_requests = log["requests"].as_array().map_or(0, Vec::len);
+    LatencyRow {
+        cloud,
+        n,
+        txt_names,
+        auth,
+        cleanup,
+        auth_calls,
+        cleanup_calls: all_times.len() - auth_calls,
+        max_per_hook,
+        peak: log["concurrency"]["api_peak"].as_u64().unwrap_or(0),
+        metadata: total_requests - all_times.len(),
+        errors,
+    }
+}
+
+/// The goals of issue 20 for `n` challenges: (auth, cleanup) upper bounds in s.
+fn latency_goals(n: usize) -> Option<(f64, f64)> {
+    let d = PROPAGATION_MS as f64 / 1000.0;
+    match n {
+        20 => Some((d + 1.0, 1.0)),
+        100 => Some((d + 2.0, 2.0)),
+        _ => None,
+    }
+}
+
+fn print_latency(rows: &[LatencyRow]) {
+    println!(
+        "\n## certbot runs at {LATENCY_MS} ms per API call (D = {} s propagation, one run each)\n",
+        PROPAGATION_MS as f64 / 1000.0
+    );
+    println!(
+        "| cloud | challenges | TXT names | auth phase s | goal | cleanup phase s | goal | remote API calls (auth + cleanup) | calls per hook (max) | peak concurrency | metadata calls |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let (auth, cleanup) = (r.auth.as_secs_f64(), r.cleanup.as_secs_f64());
+        let (auth_goal, cleanup_goal) = match latency_goals(r.n) {
+            Some((a, c)) if r.errors.is_empty() => (
+                format!("≤ {a:.0} s {}", mark(auth <= a)),
+                format!("≤ {c:.0} s {}", mark(cleanup <= c)),
+            ),
+            Some((a, c)) => (format!("≤ {a:.0} s ✗"), format!("≤ {c:.0} s ✗")),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        println!(
+            "| {} | {} | {} | {auth:.1} | {auth_goal} | {cleanup:.1} | {cleanup_goal} | {} ({} + {}) | {} | {} | {} |",
+            r.cloud.name(),
+            r.n,
+            r.txt_names,
+            r.auth_calls + r.cleanup_calls,
+            r.auth_calls,
+            r.cleanup_calls,
+            r.max_per_hook,
+            r.peak,
+            r.metadata,
+        );
+    }
+    println!();
+    println!(
+        "- The simulator of each cloud answers every remote call (DNS API, OAuth2 token, IAM) {LATENCY_MS} ms later, half before handling it and half after; the link-local metadata service answers at once and is counted apart (metadata calls). Remote API calls and peak concurrency (the most remote calls in flight at once) come from the simulator's request log."
+    );
+    println!(
+        "- A run: certbot's auth hooks one after the other (CERTBOT_REMAINING_CHALLENGES counting down, CERTBOT_ALL_DOMAINS naming every domain), then the cleanup hooks; phases are wall time, first hook's start to last hook's exit. Challenges: max(1, N/4) apex+wildcard pairs, then distinct names, all in one zone: 2 = 1 pair, 20 = 5 pairs + 10 names, 100 = 25 pairs + 50 names. Credentials: OTC and NCP from the metadata service, OVH a service account with no policy (OAuth2 token endpoint). OTC record sets stay pending {} s.",
+        PENDING_MS as f64 / 1000.0
+    );
+    println!(
+        "- Goals (issue 20): auth ≤ D + 1 s and cleanup ≤ 1 s for 20 challenges, auth ≤ D + 2 s and cleanup ≤ 2 s for 100; a run with an error gets ✗. Figures only, one run per row."
+    );
+    for r in rows {
+        for e in &r.errors {
+            println!("- **{} N={}: {e}**", r.cloud.name(), r.n);
+        }
+    }
+}
+
+/// `--clouds otc,ovh` and `--sizes 2,20`: a subset of the latency rows.
+fn latency_selection(args: &[String], quick: bool) -> (Vec<Cloud>, Vec<usize>) {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    let clouds = match value("--clouds") {
+        Some(list) => Cloud::ALL
+            .into_iter()
+            .filter(|c| list.split(',').any(|n| n == c.name()))
+            .collect(),
+        None => Cloud::ALL.to_vec(),
+    };
+    let sizes = match value("--sizes") {
+        Some(list) => list.split(',').filter_map(|n| n.parse().ok()).collect(),
+        None if quick => vec![2, 20],
+        None => vec![2, 20, 100],
+    };
+    (clouds, sizes)
+}
+
 // ---------------------------------------------------------------- main
 
 fn main() {
@@ -1209,6 +1537,22 @@ fn main() {
     if run("rss") {
         eprintln!("running peak RSS ...");
         rss(if quick { 2 } else { 5 });
+    }
+    if run("latency") {
+        let (clouds, sizes) = latency_selection(&args, quick);
+        let mut rows = Vec::new();
+        for cloud in clouds {
+            for &n in &sizes {
+                eprintln!(
+                    "running {} at {LATENCY_MS} ms per call, {n} challenges ...",
+                    cloud.name()
+                );
+                let t = Instant::now();
+                rows.push(latency_run(cloud, n));
+                eprintln!("  took {:.0} s", t.elapsed().as_secs_f64());
+            }
+        }
+        print_latency(&rows);
     }
 
     let _ = std::fs::remove_dir_all(lock_dir());

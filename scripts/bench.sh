@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark: stripped release size of otc-acme-hook, then benches/certbot_runs.rs
 # (certbot-style runs against the loopback simulator, hook overhead, api GET vs
-# Python, peak RSS). Prints figures; asserts no timing. A few minutes on 2 cores.
+# Python, peak RSS, then certbot runs at 80 ms per API call on otc, ovh and ncp).
+# Prints figures; asserts no timing. About 10 minutes on 2 cores (the 80 ms rows
+# about 5 of them, one run each).
 #
 #   scripts/bench.sh            # everything
-#   scripts/bench.sh --quick    # N = 1, 5 and fewer repetitions
+#   scripts/bench.sh --quick    # N = 1, 5 and fewer repetitions; 80 ms rows of 2 and 20
+#   scripts/bench.sh --only latency [--clouds otc,ovh] [--sizes 2,20]   # only the 80 ms rows
 #
 # The report is also written to target/bench-report.md (under $CARGO_TARGET_DIR if set).
 set -euo pipefail

@@ -58,7 +58,7 @@ pub fn run(
     args: &ApiArgs,
     opts: &Options,
     world: &mut World,
-    report: &std::rc::Rc<Report>,
+    report: &std::sync::Arc<Report>,
 ) -> Result<()> {
     let method = args.method.to_ascii_uppercase();
     let url = target(&args.url, opts)?;

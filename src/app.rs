@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
@@ -171,9 +171,9 @@ fn run(
     );
     let report = if info_on_stdout(hook_command, &world, opts.level) {
         let info = std::mem::replace(&mut world.stdout, Box::new(std::io::sink()));
-        Rc::new(Report::split(opts.level, info, out))
+        Arc::new(Report::split(opts.level, info, out))
     } else {
-        Rc::new(Report::new(opts.level, out))
+        Arc::new(Report::new(opts.level, out))
     };
     for w in &opts.warnings {
         report.warn(w);
@@ -250,7 +250,7 @@ fn hook(
     challenge: Option<Challenge>,
     opts: &Options,
     world: &World,
-    report: &Rc<Report>,
+    report: &std::sync::Arc<Report>,
     local: Option<Local>,
 ) -> Result<()> {
     let env = challenge.expect("set for the hook commands");

@@ -3,7 +3,7 @@
 //! only when a real run would work.
 
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use crate::api_error::Kind;
@@ -66,7 +66,7 @@ pub fn run(
     args: &CheckArgs,
     opts: &Options,
     world: &mut World,
-    report: &Rc<Report>,
+    report: &Arc<Report>,
     local: Option<&Local>,
 ) -> Result<()> {
     let mut domains = Vec::new();

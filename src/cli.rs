@@ -95,6 +95,10 @@ pub struct Global {
     #[arg(long = "retries", env = "OTC_RETRIES", global = true, value_name = "N", default_value_t = crate::defaults::RETRIES,
           value_parser = clap::value_parser!(u32).range(0..=20), help_heading = CLOUD)]
     pub retries: u32,
+    /// Requests of a run sent at once, from 1 (one after another) to 32
+    #[arg(long = "parallel", env = "OTC_PARALLEL", global = true, value_name = "N", default_value_t = crate::defaults::PARALLEL,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::defaults::PARALLEL_MAX as u64), help_heading = CLOUD)]
+    pub parallel: usize,
     /// Longest a whole run may take, seconds (at least the propagation timeout)
     #[arg(long = "deadline", env = "OTC_DEADLINE", global = true, value_name = "SECONDS", default_value_t = crate::defaults::DEADLINE_SECS,
           help_heading = CLOUD)]
@@ -275,6 +279,7 @@ mod tests {
         assert_eq!(default("ttl"), d::TTL.to_string());
         assert_eq!(default("http-timeout"), d::HTTP_TIMEOUT_SECS.to_string());
         assert_eq!(default("retries"), d::RETRIES.to_string());
+        assert_eq!(default("parallel"), d::PARALLEL.to_string());
         assert_eq!(default("deadline"), d::DEADLINE_SECS.to_string());
         assert_eq!(
             default("propagation-timeout"),
@@ -286,6 +291,7 @@ mod tests {
         assert_eq!(hook.ttl, d::TTL);
         assert_eq!(hook.timeout, d::PROPAGATION_TIMEOUT);
         assert_eq!(hook.deadline, d::DEADLINE);
+        assert_eq!(hook.parallel, d::PARALLEL);
         let p = crate::propagation::Settings::default();
         assert_eq!(p.port, d::NAMESERVER_PORT);
         assert_eq!(p.timeout, d::PROPAGATION_TIMEOUT);

@@ -1,10 +1,10 @@
 //! Time, injected: the flows read the clock and sleep only through this trait,
 //! so tests run them on a fake clock.
 
-use std::cell::Cell;
+use crate::sync::SyncCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub trait Clock {
+pub trait Clock: Send + Sync {
     /// Wall-clock time (signing dates, skew).
     fn now(&self) -> SystemTime;
     /// Time since an arbitrary fixed start, never going back (deadlines, polling).
@@ -57,19 +57,20 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when slept on; for tests.
+/// A clock that only moves when slept on; for tests. Shared by threads, it
+/// moves by the sum of their sleeps.
 pub struct FakeClock {
     pub start: SystemTime,
-    pub offset: Cell<Duration>,
-    pub sleeps: Cell<u32>,
+    pub offset: SyncCell<Duration>,
+    pub sleeps: SyncCell<u32>,
 }
 
 impl FakeClock {
     pub fn new(unix_secs: u64) -> Self {
         FakeClock {
             start: UNIX_EPOCH + Duration::from_secs(unix_secs),
-            offset: Cell::new(Duration::ZERO),
-            sleeps: Cell::new(0),
+            offset: SyncCell::new(Duration::ZERO),
+            sleeps: SyncCell::new(0),
         }
     }
 }
@@ -82,7 +83,7 @@ impl Clock for FakeClock {
         self.offset.get()
     }
     fn sleep(&self, d: Duration) {
-        self.offset.set(self.offset.get() + d);
-        self.sleeps.set(self.sleeps.get() + 1);
+        self.offset.update(|o| o + d);
+        self.sleeps.update(|n| n + 1);
     }
 }

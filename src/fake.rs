@@ -21,8 +21,9 @@
 //! [`Fake::fail_commits`]; every write and commit call is counted, so tests can
 //! tell "re-read" from "repeated".
 
-use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 
 use crate::provider::{ApiError, ApiResult, Change, Kind, Provider, Status, TxtAt, Zone};
 use crate::txt;
@@ -47,15 +48,15 @@ pub enum Fault {
 /// State and counters every fake shares.
 pub struct Core {
     zone: Zone,
-    faults: RefCell<VecDeque<Fault>>,
-    commit_failures: Cell<u32>,
+    faults: Mutex<VecDeque<Fault>>,
+    commit_failures: AtomicU32,
     /// A commit with nothing to publish is refused (NCP's `X00006`, maybe).
-    refuse_empty: Cell<bool>,
-    writes: Cell<u32>,
-    commits: Cell<u32>,
-    reads: Cell<u32>,
-    ops: Cell<u32>,
-    next_id: Cell<u64>,
+    refuse_empty: AtomicBool,
+    writes: AtomicU32,
+    commits: AtomicU32,
+    reads: AtomicU32,
+    ops: AtomicU32,
+    next_id: AtomicU64,
 }
 
 impl Core {
@@ -66,19 +67,18 @@ impl Core {
                 name: ZONE.to_string(),
             },
             faults: Default::default(),
-            commit_failures: Cell::new(0),
-            refuse_empty: Cell::new(false),
-            writes: Cell::new(0),
-            commits: Cell::new(0),
-            reads: Cell::new(0),
-            ops: Cell::new(0),
-            next_id: Cell::new(1),
+            commit_failures: AtomicU32::new(0),
+            refuse_empty: AtomicBool::new(false),
+            writes: AtomicU32::new(0),
+            commits: AtomicU32::new(0),
+            reads: AtomicU32::new(0),
+            ops: AtomicU32::new(0),
+            next_id: AtomicU64::new(1),
         }
     }
 
     fn id(&self) -> String {
-        let n = self.next_id.get();
-        self.next_id.set(n + 1);
+        let n = self.next_id.fetch_add(1, SeqCst);
         format!("id{n}")
     }
 
@@ -91,16 +91,19 @@ impl Core {
     }
 
     fn op(&self) {
-        self.ops.set(self.ops.get() + 1);
+        self.ops.fetch_add(1, SeqCst);
     }
 
     /// A commit call: counted; `Err` while injected failures remain.
     fn begin_commit(&self, z: &Zone) -> ApiResult<()> {
         self.check_zone(z)?;
-        self.commits.set(self.commits.get() + 1);
-        let left = self.commit_failures.get();
-        if left > 0 {
-            self.commit_failures.set(left - 1);
+        self.commits.fetch_add(1, SeqCst);
+        // One injected failure taken per commit, whichever thread commits.
+        if self
+            .commit_failures
+            .fetch_update(SeqCst, SeqCst, |left| left.checked_sub(1))
+            .is_ok()
+        {
             return Err(transient("commit not taken"));
         }
         Ok(())
@@ -109,7 +112,7 @@ impl Core {
     /// After [`Fake::refuse_empty_commits`]: a commit with nothing pending
     /// is refused, as an undocumented API might (never retried).
     fn refuse_if_empty(&self, pending: bool) -> ApiResult<()> {
-        if self.refuse_empty.get() && !pending {
+        if self.refuse_empty.load(SeqCst) && !pending {
             return Err(ApiError::status(
                 400,
                 Some("X00006".into()),
@@ -138,8 +141,8 @@ enum Then {
 fn begin_write<F: Fake>(fake: &F, zone: &Zone, name: &str) -> ApiResult<Then> {
     let core = fake.core();
     core.check_zone(zone)?;
-    core.writes.set(core.writes.get() + 1);
-    let fault = core.faults.borrow_mut().pop_front();
+    core.writes.fetch_add(1, SeqCst);
+    let fault = crate::sync::lock(&core.faults).pop_front();
     match fault {
         None => Ok(Then::Go),
         Some(Fault::LandedButTransient) => Ok(Then::LandThenFail),
@@ -178,31 +181,31 @@ pub trait Fake: Provider + Sized {
     }
     /// The next write call meets `f` (faults queue up, one per write).
     fn inject(&self, f: Fault) {
-        self.core().faults.borrow_mut().push_back(f);
+        crate::sync::lock(&self.core().faults).push_back(f);
     }
     /// The next `n` commit calls answer 503 and publish nothing.
     fn fail_commits(&self, n: u32) {
-        self.core().commit_failures.set(n);
+        self.core().commit_failures.store(n, SeqCst);
     }
     /// From now on a commit with nothing pending is refused (record shapes).
     fn refuse_empty_commits(&self) {
-        self.core().refuse_empty.set(true);
+        self.core().refuse_empty.store(true, SeqCst);
     }
     /// Calls of [`Provider::write`].
     fn writes(&self) -> u32 {
-        self.core().writes.get()
+        self.core().writes.load(SeqCst)
     }
     /// Calls of [`Provider::commit`], failed ones included.
     fn commits(&self) -> u32 {
-        self.core().commits.get()
+        self.core().commits.load(SeqCst)
     }
     /// Names read, over every read call.
     fn reads(&self) -> u32 {
-        self.core().reads.get()
+        self.core().reads.load(SeqCst)
     }
     /// Changing API requests the writes made (a set update, one add, one batch…).
     fn ops(&self) -> u32 {
-        self.core().ops.get()
+        self.core().ops.load(SeqCst)
     }
 }
 
@@ -239,8 +242,8 @@ struct Set {
 pub struct SetFake {
     core: Core,
     pub pending_reads: u32,
-    sets: RefCell<BTreeMap<String, Set>>,
-    served: RefCell<BTreeMap<String, Vec<String>>>,
+    sets: Mutex<BTreeMap<String, Set>>,
+    served: Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 impl SetFake {
@@ -255,8 +258,8 @@ impl SetFake {
 
     /// Sets whose change has settled are served (and deleted ones go).
     fn settle(&self) {
-        let mut sets = self.sets.borrow_mut();
-        let mut served = self.served.borrow_mut();
+        let mut sets = crate::sync::lock(&self.sets);
+        let mut served = crate::sync::lock(&self.served);
         sets.retain(|name, s| {
             if s.pending > 0 {
                 return true;
@@ -273,7 +276,7 @@ impl SetFake {
     /// The set at `name` as the API lists it; a listing uses up one pending read.
     fn view(&self, name: &str, count: bool) -> TxtAt {
         self.settle();
-        let mut sets = self.sets.borrow_mut();
+        let mut sets = crate::sync::lock(&self.sets);
         let Some(s) = sets.get_mut(name) else {
             return TxtAt::absent(name);
         };
@@ -313,7 +316,7 @@ impl Fake for SetFake {
     fn seed(&self, name: &str, values: &[&str]) {
         let records: Vec<String> = values.iter().map(|v| txt::quote(v)).collect();
         let id = self.core.id();
-        self.sets.borrow_mut().insert(
+        crate::sync::lock(&self.sets).insert(
             name.to_string(),
             Set {
                 id,
@@ -324,11 +327,11 @@ impl Fake for SetFake {
                 deleting: false,
             },
         );
-        self.served.borrow_mut().insert(name.to_string(), records);
+        crate::sync::lock(&self.served).insert(name.to_string(), records);
     }
     fn foreign_add(&self, name: &str, value: &str) {
         self.settle();
-        let mut sets = self.sets.borrow_mut();
+        let mut sets = crate::sync::lock(&self.sets);
         match sets.get_mut(name) {
             Some(s) => {
                 let mut r = s.records.clone();
@@ -350,20 +353,24 @@ impl Fake for SetFake {
         }
     }
     fn time_passes(&self) {
-        for s in self.sets.borrow_mut().values_mut() {
+        for s in crate::sync::lock(&self.sets).values_mut() {
             s.pending = 0;
         }
         self.settle();
     }
     fn values(&self, name: &str) -> Vec<String> {
-        match self.sets.borrow().get(name) {
+        match crate::sync::lock(&self.sets).get(name) {
             Some(s) if !s.deleting => unquoted(&s.records),
             _ => Vec::new(),
         }
     }
     fn served(&self, name: &str) -> Vec<String> {
         self.settle();
-        unquoted(self.served.borrow().get(name).map_or(&[][..], |v| v))
+        unquoted(
+            crate::sync::lock(&self.served)
+                .get(name)
+                .map_or(&[][..], |v| v),
+        )
     }
 }
 
@@ -388,7 +395,7 @@ impl Provider for SetFake {
     fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
         self.core.check_zone(zone)?;
         let c = &self.core.reads;
-        c.set(c.get() + names.len() as u32);
+        c.fetch_add(names.len() as u32, SeqCst);
         Ok(names.iter().map(|n| self.view(n, true)).collect())
     }
     fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
@@ -396,7 +403,7 @@ impl Provider for SetFake {
         let then = begin_write(self, zone, name)?;
         self.settle();
         {
-            let mut sets = self.sets.borrow_mut();
+            let mut sets = crate::sync::lock(&self.sets);
             match (before.ids.first(), sets.get_mut(name)) {
                 (None, Some(_)) => {
                     return Err(conflict(format!("a recordset {name} exists already")));
@@ -471,8 +478,8 @@ struct Rec {
 /// Records of one zone with ids, and what the nameservers serve (the zone as
 /// of its last commit); shared by the two record-shaped fakes.
 struct Records {
-    all: RefCell<Vec<Rec>>,
-    served: RefCell<BTreeMap<String, Vec<String>>>,
+    all: Mutex<Vec<Rec>>,
+    served: Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 impl Records {
@@ -483,27 +490,26 @@ impl Records {
         }
     }
     fn at(&self, name: &str) -> Vec<Rec> {
-        self.all
-            .borrow()
+        crate::sync::lock(&self.all)
             .iter()
             .filter(|r| r.name == name)
             .cloned()
             .collect()
     }
     fn add(&self, id: String, name: &str, content: String) {
-        self.all.borrow_mut().push(Rec {
+        crate::sync::lock(&self.all).push(Rec {
             id,
             name: name.to_string(),
             content,
         });
     }
     fn delete(&self, id: &str) {
-        self.all.borrow_mut().retain(|r| r.id != id);
+        crate::sync::lock(&self.all).retain(|r| r.id != id);
     }
     /// The zone as it is now, as the nameservers would serve it.
     fn current(&self) -> BTreeMap<String, Vec<String>> {
         let mut served = BTreeMap::new();
-        for r in self.all.borrow().iter() {
+        for r in crate::sync::lock(&self.all).iter() {
             served
                 .entry(r.name.clone())
                 .or_insert_with(Vec::new)
@@ -513,14 +519,18 @@ impl Records {
     }
     /// Whether a commit would change what is served.
     fn pending(&self) -> bool {
-        self.current() != *self.served.borrow()
+        self.current() != *crate::sync::lock(&self.served)
     }
     /// The zone as it is now becomes what is served.
     fn publish(&self) {
-        *self.served.borrow_mut() = self.current();
+        let now = self.current();
+        *crate::sync::lock(&self.served) = now;
     }
     fn served(&self, name: &str) -> Vec<String> {
-        self.served.borrow().get(name).cloned().unwrap_or_default()
+        crate::sync::lock(&self.served)
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
     /// Refuses a write computed from a read that is no longer current.
     fn check_fresh(&self, before: &TxtAt) -> ApiResult<()> {
@@ -628,7 +638,7 @@ impl Provider for RecordFake {
     fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
         self.core.check_zone(zone)?;
         let c = &self.core.reads;
-        c.set(c.get() + names.len() as u32);
+        c.fetch_add(names.len() as u32, SeqCst);
         Ok(names
             .iter()
             .map(|n| read_records(&self.recs, n, |c| c))
@@ -779,7 +789,7 @@ impl Provider for BatchFake {
     fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
         self.core.check_zone(zone)?;
         let c = &self.core.reads;
-        c.set(c.get() + names.len() as u32);
+        c.fetch_add(names.len() as u32, SeqCst);
         Ok(names
             .iter()
             .map(|n| read_records(&self.recs, n, |c| txt::quote(&c)))
@@ -833,6 +843,37 @@ mod tests {
 
     fn read<F: Fake>(f: &F) -> TxtAt {
         f.read(&f.zone(), &[N.to_string()]).unwrap().pop().unwrap()
+    }
+
+    /// Each shape's fake takes writes to different names from several threads
+    /// at once: every value lands, every write and id is counted once.
+    fn threads_write_names_side_by_side<F: Fake>() {
+        let f = F::fresh();
+        let z = f.zone();
+        let names: Vec<String> = (0..12)
+            .map(|i| format!("_acme-challenge.n{i}.example.com."))
+            .collect();
+        let written = crate::flow::run_all(4, names.clone(), |n| {
+            let before = f.read(&z, std::slice::from_ref(&n)).unwrap().remove(0);
+            f.write(&z, &before, &[format!("\"v-{n}\"")], 300)
+                .map(|_| ())
+        });
+        assert!(
+            written.iter().all(Result::is_ok),
+            "{}: {written:?}",
+            F::SHAPE
+        );
+        assert_eq!(f.writes(), 12, "{}", F::SHAPE);
+        for n in &names {
+            assert_eq!(f.values(n), vec![format!("v-{n}")], "{}", F::SHAPE);
+        }
+    }
+
+    #[test]
+    fn every_fake_takes_writes_from_threads() {
+        threads_write_names_side_by_side::<SetFake>();
+        threads_write_names_side_by_side::<RecordFake>();
+        threads_write_names_side_by_side::<BatchFake>();
     }
 
     #[test]

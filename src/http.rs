@@ -62,7 +62,7 @@ impl TransportError {
 }
 
 /// Sends one request. Headers are sent exactly as given (the signer adds `Host`).
-pub trait Transport {
+pub trait Transport: Send + Sync {
     fn send(
         &self,
         method: &str,
@@ -263,8 +263,10 @@ pub struct UreqTransport {
     timeouts: Timeouts,
     proxy: ProxyConfig,
     trust: Trust,
-    direct: std::cell::OnceCell<ureq::Agent>,
-    proxied: std::cell::OnceCell<ureq::Agent>,
+    /// One keep-alive agent each, shared by every thread of the run (ureq's
+    /// `Agent` is a handle on one pool of connections).
+    direct: std::sync::OnceLock<ureq::Agent>,
+    proxied: std::sync::OnceLock<ureq::Agent>,
 }
 
 impl UreqTransport {
@@ -300,6 +302,10 @@ impl UreqTransport {
             .max_redirects(0)
             .tls_config(self.trust.tls_config()?)
             .user_agent(concat!("otc-acme-hook/", env!("CARGO_PKG_VERSION")))
+            // ureq opens as many connections as requests in flight; these keep
+            // one idle connection per thread of the widest pool for reuse.
+            .max_idle_connections_per_host(crate::defaults::PARALLEL_MAX)
+            .max_idle_connections(2 * crate::defaults::PARALLEL_MAX)
             .build();
         Ok(config.into())
     }
@@ -469,7 +475,7 @@ mod tests {
     use super::*;
 
     /// Answers from a list, counting the attempts.
-    struct Answers(std::cell::RefCell<Vec<Result<Response, TransportError>>>);
+    struct Answers(std::sync::Mutex<Vec<Result<Response, TransportError>>>);
     impl Transport for &Answers {
         fn send(
             &self,
@@ -478,7 +484,7 @@ mod tests {
             _: &[(String, String)],
             _: &[u8],
         ) -> Result<Response, TransportError> {
-            self.0.borrow_mut().remove(0)
+            crate::sync::lock(&self.0).remove(0)
         }
     }
 
@@ -507,7 +513,7 @@ mod tests {
         let a = Answers(vec![refused(), refused(), refused(), ok()].into());
         let t = ConnectRetry::with_sleep(&a, &pauses, record);
         assert!(t.send("GET", "u", &[], b"").unwrap_err().never_connected());
-        assert_eq!(a.0.borrow().len(), 1);
+        assert_eq!(crate::sync::lock(&a.0).len(), 1);
         // What may have reached the server is the caller's to judge.
         for e in [
             TransportError::Timeout("receive response".into()),

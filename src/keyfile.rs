@@ -18,7 +18,7 @@ pub struct FileText {
 }
 
 /// Reads files (injected so tests need no disk).
-pub trait Files {
+pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<FileText>;
 }
 

@@ -34,6 +34,7 @@ pub mod providers;
 pub mod redact;
 pub mod report;
 pub mod session;
+pub mod sync;
 pub mod txt;
 pub mod world;
 pub mod zone;

@@ -160,6 +160,7 @@ impl Options {
                 // Give up on contention a little before the watchdog ends the run,
                 // so the last line says why.
                 deadline: Duration::from_secs(g.deadline - (g.deadline / 10).min(10)),
+                parallel: g.parallel,
                 ..hook::Settings::default()
             },
             propagation: propagation::Settings {

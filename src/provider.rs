@@ -27,8 +27,8 @@
 //! an [`ApiError`] of a neutral [`Kind`](crate::api_error::Kind); provider
 //! error codes stay in the provider.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub use crate::api_error::{ApiError, ApiResult, Kind};
 
@@ -93,7 +93,7 @@ impl TxtAt {
 }
 
 /// What the hook flow needs from a cloud's DNS API.
-pub trait Provider {
+pub trait Provider: Send + Sync {
     /// A short name for messages ("OTC DNS").
     fn name(&self) -> &str;
     /// Public zones that may hold `fqdn`: at least every existing zone among its
@@ -176,9 +176,9 @@ pub struct Change<'a> {
 /// while a hook runs, and certbot's last hook looks them up for every name.
 pub struct Memo<'a> {
     inner: &'a dyn Provider,
-    holding: RefCell<HashMap<String, Vec<Zone>>>,
-    named: RefCell<HashMap<String, Option<Zone>>>,
-    nameservers: RefCell<HashMap<String, Vec<String>>>,
+    holding: Mutex<HashMap<String, Vec<Zone>>>,
+    named: Mutex<HashMap<String, Option<Zone>>>,
+    nameservers: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl<'a> Memo<'a> {
@@ -193,15 +193,16 @@ impl<'a> Memo<'a> {
 }
 
 fn memo<K: std::hash::Hash + Eq + Clone, V: Clone>(
-    cache: &RefCell<HashMap<K, V>>,
+    cache: &Mutex<HashMap<K, V>>,
     key: &K,
     get: impl FnOnce() -> ApiResult<V>,
 ) -> ApiResult<V> {
-    if let Some(v) = cache.borrow().get(key) {
+    if let Some(v) = crate::sync::lock(cache).get(key) {
         return Ok(v.clone());
     }
+    // Not locked while asking: threads asking for other keys don't wait.
     let v = get()?;
-    cache.borrow_mut().insert(key.clone(), v.clone());
+    crate::sync::lock(cache).insert(key.clone(), v.clone());
     Ok(v)
 }
 
@@ -323,7 +324,7 @@ impl std::fmt::Debug for CloudInput {
 }
 
 /// A cloud, connected: its DNS provider, and what `check` and `api` need.
-pub trait Connection {
+pub trait Connection: Send + Sync {
     fn dns(&self) -> &dyn Provider;
     /// Where the identity came from, for `check` (never a secret).
     fn identity(&self) -> String;

@@ -5,8 +5,8 @@
 //! Under certbot (see `app::run`) the info lines go to stdout instead: certbot
 //! logs any stderr output of a hook as a warning, stdout as a plain notice.
 
-use std::cell::RefCell;
 use std::io::Write;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -17,26 +17,30 @@ pub enum Level {
 
 pub struct Report {
     level: Level,
-    out: RefCell<Box<dyn Write>>,
+    out: Mutex<Box<dyn Write + Send>>,
     /// Where info and verbose lines go when not to `out` (warnings always go to `out`).
-    info_out: Option<RefCell<Box<dyn Write>>>,
+    info_out: Option<Mutex<Box<dyn Write + Send>>>,
 }
 
 impl Report {
-    pub fn new(level: Level, out: Box<dyn Write>) -> Self {
+    pub fn new(level: Level, out: Box<dyn Write + Send>) -> Self {
         Report {
             level,
-            out: RefCell::new(out),
+            out: Mutex::new(out),
             info_out: None,
         }
     }
 
     /// Info and verbose lines to `info_out`, warnings to `warn_out`.
-    pub fn split(level: Level, info_out: Box<dyn Write>, warn_out: Box<dyn Write>) -> Self {
+    pub fn split(
+        level: Level,
+        info_out: Box<dyn Write + Send>,
+        warn_out: Box<dyn Write + Send>,
+    ) -> Self {
         Report {
             level,
-            out: RefCell::new(warn_out),
-            info_out: Some(RefCell::new(info_out)),
+            out: Mutex::new(warn_out),
+            info_out: Some(Mutex::new(info_out)),
         }
     }
 
@@ -48,12 +52,14 @@ impl Report {
         self.level
     }
 
-    fn line(out: &RefCell<Box<dyn Write>>, msg: &str) {
+    fn line(out: &Mutex<Box<dyn Write + Send>>, msg: &str) {
         // A failed write to stderr (or stdout) must not fail the hook.
         // Lines may quote server text: its control characters are escaped,
         // and no secret the process holds is shown.
         let msg = crate::redact::escape_controls(&crate::redact::scrub(msg));
-        let _ = writeln!(out.borrow_mut(), "otc-acme-hook: {msg}");
+        // One lock per line: lines of threads never interleave.
+        let mut out = crate::sync::lock(out);
+        let _ = writeln!(out, "otc-acme-hook: {msg}");
     }
 
     fn info_line(&self, msg: &str) {
@@ -82,17 +88,17 @@ impl Report {
 
 /// A writer that keeps what was written, for tests.
 #[derive(Clone, Default)]
-pub struct Capture(pub std::rc::Rc<RefCell<Vec<u8>>>);
+pub struct Capture(pub std::sync::Arc<Mutex<Vec<u8>>>);
 
 impl Capture {
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        String::from_utf8_lossy(&crate::sync::lock(&self.0)).into_owned()
     }
 }
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
+        crate::sync::lock(&self.0).extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

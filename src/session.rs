@@ -1,6 +1,6 @@
 //! Wires a run: the selected cloud connected, and the hook flow over it.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::Result;
 use crate::flow::engine::Flow;
@@ -14,7 +14,7 @@ use crate::report::Report;
 use crate::world::World;
 
 /// Connects to the selected cloud (credentials resolved, client built).
-pub fn connect(opts: &Options, world: &World, report: &Rc<Report>) -> Result<Box<dyn Connection>> {
+pub fn connect(opts: &Options, world: &World, report: &Arc<Report>) -> Result<Box<dyn Connection>> {
     crate::providers::connect(&opts.cloud, &opts.net, world.clock.clone(), report)
 }
 

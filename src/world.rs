@@ -2,18 +2,18 @@
 //! stdio), injected so tests never depend on the developer's environment.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 
 /// Everything a run needs from the outside world, injected.
 pub struct World {
     pub env: HashMap<String, String>,
-    pub clock: Rc<dyn Clock>,
-    pub report_out: Box<dyn std::io::Write>,
+    pub clock: Arc<dyn Clock>,
+    pub report_out: Box<dyn std::io::Write + Send>,
     /// Whether `report_out` is a terminal (someone watching, not certbot's log).
     pub report_is_terminal: bool,
-    pub stdout: Box<dyn std::io::Write>,
+    pub stdout: Box<dyn std::io::Write + Send>,
     pub stdin: Box<dyn std::io::Read>,
 }
 
@@ -28,7 +28,7 @@ impl World {
             env: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
-            clock: Rc::new(SystemClock::default()),
+            clock: Arc::new(SystemClock::default()),
             report_out: Box::new(std::io::stderr()),
             report_is_terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             stdout: Box::new(std::io::stdout()),

@@ -443,6 +443,7 @@ const OTHER_TOOLS_FLAGS: &[&str] = &[
     // otc-sim serve
     "seed",
     "http",
+    "latency-ms",
     // cargo and the package tools
     "release",
     "bins",

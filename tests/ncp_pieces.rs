@@ -4,8 +4,9 @@
 //! DNS-01 write, apply and removal through the provider seam and the shared
 //! client, with the simulator's clock.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use otc_acme_hook::api_error::Kind;
@@ -24,9 +25,9 @@ const T0: i64 = 1_800_000_000_000;
 
 /// The simulator's NCP module behind the product's transport trait.
 struct InProcess {
-    state: RefCell<NcpState>,
-    now_ms: Cell<i64>,
-    seen: RefCell<Vec<String>>,
+    state: Mutex<NcpState>,
+    now_ms: AtomicI64,
+    seen: Mutex<Vec<String>>,
 }
 
 impl InProcess {
@@ -35,9 +36,9 @@ impl InProcess {
         seed.metadata = mode;
         seed.credential_ttl_secs = 600;
         InProcess {
-            state: RefCell::new(NcpState::from_seed(&seed).unwrap()),
-            now_ms: Cell::new(T0),
-            seen: RefCell::default(),
+            state: Mutex::new(NcpState::from_seed(&seed).unwrap()),
+            now_ms: AtomicI64::new(T0),
+            seen: Mutex::default(),
         }
     }
 }
@@ -51,7 +52,7 @@ impl Transport for InProcess {
         body: &[u8],
     ) -> Result<Response, TransportError> {
         let u = Url::parse(url).map_err(TransportError::Other)?;
-        self.seen.borrow_mut().push(format!(
+        self.seen.lock().unwrap().push(format!(
             "{method} {}{}",
             u.path,
             u.query
@@ -66,7 +67,11 @@ impl Transport for InProcess {
             headers,
             body,
         };
-        let a = self.state.borrow_mut().handle(&req, self.now_ms.get());
+        let a = self
+            .state
+            .lock()
+            .unwrap()
+            .handle(&req, self.now_ms.load(Ordering::SeqCst));
         let a = a.ok_or_else(|| TransportError::Refused(format!("nothing at {url}")))?;
         Ok(Response {
             status: a.status,
@@ -78,13 +83,16 @@ impl Transport for InProcess {
 
 /// The simulator's clock, `behind_ms` slow.
 struct SimClock {
-    sim: Rc<InProcess>,
+    sim: Arc<InProcess>,
     behind_ms: i64,
 }
 
 impl Clock for SimClock {
     fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis((self.sim.now_ms.get() - self.behind_ms) as u64)
+        UNIX_EPOCH
+            + Duration::from_millis(
+                (self.sim.now_ms.load(Ordering::SeqCst) - self.behind_ms) as u64,
+            )
     }
     fn elapsed(&self) -> Duration {
         Duration::ZERO
@@ -92,16 +100,16 @@ impl Clock for SimClock {
     fn sleep(&self, _: Duration) {}
 }
 
-fn wiring(sim: &Rc<InProcess>, behind_ms: i64) -> Wiring {
+fn wiring(sim: &Arc<InProcess>, behind_ms: i64) -> Wiring {
     Wiring {
         api: sim.clone(),
         metadata: sim.clone(),
-        files: Rc::new(RealFiles),
-        clock: Rc::new(SimClock {
+        files: Arc::new(RealFiles),
+        clock: Arc::new(SimClock {
             sim: sim.clone(),
             behind_ms,
         }),
-        report: Rc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
+        report: Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
         retry: RetryPolicy {
             retries: 0,
             base: Duration::ZERO,
@@ -113,7 +121,7 @@ const BASE: &str = "http://127.0.0.1:1/dns/v1";
 const MD: &str = "http://127.0.0.1:1/latest/meta-data/iam/security-credentials";
 
 /// A connection with these keys (none fetched again).
-fn conn(sim: &Rc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
+fn conn(sim: &Arc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
     over_keys(
         keys,
         None,
@@ -123,7 +131,7 @@ fn conn(sim: &Rc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
 }
 
 /// A connection as a run makes it: nothing configured but the endpoints.
-fn configured(sim: &Rc<InProcess>) -> NcpConnection {
+fn configured(sim: &Arc<InProcess>) -> NcpConnection {
     let cfg = setup::configure(&CloudInput {
         cloud: "ncp".into(),
         dns_endpoint: Some(BASE.into()),
@@ -146,10 +154,10 @@ fn role_keys(sim: &InProcess) -> Keys {
 
 #[test]
 fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Required));
+    let sim = Arc::new(InProcess::new(MetadataMode::Required));
     let keys = role_keys(&sim);
     assert_eq!(keys.source, "server role");
-    assert!(sim.seen.borrow()[0].starts_with("PUT /latest/api/token"));
+    assert!(sim.seen.lock().unwrap()[0].starts_with("PUT /latest/api/token"));
     let c = conn(&sim, keys, 0);
     let d = c.dns();
 
@@ -165,14 +173,15 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
     assert_eq!(after.records, ["\"token-1\""]);
     assert!(
         sim.state
-            .borrow()
+            .lock()
+            .unwrap()
             .published("sub.example.test")
             .unwrap()
             .is_empty(),
         "nothing served before apply"
     );
     d.commit(zone).unwrap();
-    let applied = sim.state.borrow_mut().take_applies();
+    let applied = sim.state.lock().unwrap().take_applies();
     assert_eq!(applied.len(), 1);
     assert_eq!(applied[0].records[0].host, "_acme-challenge.www");
     assert_eq!(applied[0].records[0].content, "\"token-1\"");
@@ -190,18 +199,20 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
     d.commit(zone).unwrap();
     assert!(
         sim.state
-            .borrow()
+            .lock()
+            .unwrap()
             .published("sub.example.test")
             .unwrap()
             .is_empty()
     );
     assert!(
-        sim.state.borrow().rollbacks().is_empty(),
+        sim.state.lock().unwrap().rollbacks().is_empty(),
         "never a rollback"
     );
     let posts = sim
         .seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .filter(|s| s.starts_with("POST"))
         .count();
@@ -210,7 +221,7 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
 
 #[test]
 fn connect_takes_the_server_role_when_nothing_else_is_configured() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Required));
+    let sim = Arc::new(InProcess::new(MetadataMode::Required));
     let c = configured(&sim);
     assert!(
         c.identity()
@@ -223,14 +234,15 @@ fn connect_takes_the_server_role_when_nothing_else_is_configured() {
 
 #[test]
 fn a_clock_off_by_ten_minutes_is_refused_once_and_the_date_corrects_it() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let sim = Arc::new(InProcess::new(MetadataMode::Optional));
     let keys = role_keys(&sim);
     let slow = conn(&sim, keys, 600_000);
     assert!(slow.dns().zone_named("example.test").unwrap().is_some());
     assert_eq!(slow.clock_offset(), 600);
     let domain_calls: Vec<String> = sim
         .seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .filter(|s| s.contains("/ncpdns/domain"))
         .cloned()
@@ -244,7 +256,8 @@ fn a_clock_off_by_ten_minutes_is_refused_once_and_the_date_corrects_it() {
     assert!(slow.dns().zone_named("sub.example.test").unwrap().is_some());
     let after = sim
         .seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .filter(|s| s.contains("/ncpdns/domain"))
         .count();
@@ -253,15 +266,16 @@ fn a_clock_off_by_ten_minutes_is_refused_once_and_the_date_corrects_it() {
 
 #[test]
 fn expired_role_keys_are_fetched_again_once() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let sim = Arc::new(InProcess::new(MetadataMode::Optional));
     let c = configured(&sim);
     let old = c.identity();
-    sim.now_ms.set(T0 + 601_000);
+    sim.now_ms.store(T0 + 601_000, Ordering::SeqCst);
     assert!(c.dns().zone_named("example.test").unwrap().is_some());
     assert_ne!(c.identity(), old, "fresh keys from the role");
     let tokens = sim
         .seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .filter(|s| s.starts_with("PUT /latest/api/token"))
         .count();
@@ -273,12 +287,12 @@ fn expired_role_keys_are_fetched_again_once() {
 
 #[test]
 fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Absent));
+    let sim = Arc::new(InProcess::new(MetadataMode::Absent));
     let keys = role_keys(&sim);
     assert!(
-        sim.seen.borrow()[1].starts_with("GET /latest/meta-data"),
+        sim.seen.lock().unwrap()[1].starts_with("GET /latest/meta-data"),
         "{:?}",
-        sim.seen.borrow()
+        sim.seen.lock().unwrap()
     );
     let mut bad = keys.clone();
     bad.secret = otc_acme_hook::providers::ncp::Secret::new("not-the-secret");
@@ -288,7 +302,7 @@ fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
         .unwrap_err();
     assert_eq!(e.kind(), Kind::Auth);
     let shown = format!("{e} {:?}", e.hint());
-    for s in sim.state.borrow().secrets() {
+    for s in sim.state.lock().unwrap().secrets() {
         assert!(!shown.contains(&s), "a secret in {shown}");
     }
     assert!(shown.contains("Authentication Failed"), "{shown}");
@@ -300,12 +314,17 @@ fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
 /// refreshable.
 #[test]
 fn a_role_without_the_dns_policy_is_a_permission_error_and_keys_are_not_fetched_again() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
-    sim.state.borrow_mut().set_role_dns_policy(false).unwrap();
+    let sim = std::sync::Arc::new(InProcess::new(MetadataMode::Optional));
+    sim.state
+        .lock()
+        .unwrap()
+        .set_role_dns_policy(false)
+        .unwrap();
     let c = configured(&sim);
     let metadata_before = sim
         .seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .filter(|s| s.contains("/latest/"))
         .count();
@@ -313,7 +332,7 @@ fn a_role_without_the_dns_policy_is_a_permission_error_and_keys_are_not_fetched_
     assert_eq!(e.kind(), Kind::Permission);
     assert_eq!(e.code(), Some("210"));
     assert!(e.hint().unwrap().contains("NCP_GLOBAL_DNS_MANAGER"));
-    let seen = sim.seen.borrow();
+    let seen = sim.seen.lock().unwrap();
     assert_eq!(
         seen.iter().filter(|s| s.contains("/latest/")).count(),
         metadata_before,
@@ -330,7 +349,7 @@ fn a_role_without_the_dns_policy_is_a_permission_error_and_keys_are_not_fetched_
 /// found again without `searchContent`, removed.
 #[test]
 fn the_apex_is_written_read_and_removed_without_a_search() {
-    let sim = Rc::new(InProcess::new(MetadataMode::Optional));
+    let sim = std::sync::Arc::new(InProcess::new(MetadataMode::Optional));
     let keys = role_keys(&sim);
     let c = conn(&sim, keys, 0);
     let d = c.dns();
@@ -344,7 +363,7 @@ fn the_apex_is_written_read_and_removed_without_a_search() {
     assert_eq!(again.ids, after.ids);
     let gone = d.write(&zone, &again, &[], 300).unwrap();
     assert!(!gone.exists());
-    let seen = sim.seen.borrow();
+    let seen = sim.seen.lock().unwrap();
     let reads: Vec<&String> = seen
         .iter()
         .filter(|s| s.starts_with("GET /dns/v1/ncpdns/record/"))

@@ -127,6 +127,41 @@ fn api_calls(sim: &Sim, prefix: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// Remote requests logged so far (DNS API, token, IAM; not the metadata
+/// service) and the most of them in flight at once.
+fn remote_calls(sim: &Sim) -> (usize, u64) {
+    let log = sim.log_json();
+    let calls = log["requests"]
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|r| r["remote"] == true).count());
+    (calls, log["concurrency"]["api_peak"].as_u64().unwrap_or(0))
+}
+
+/// The line closing a phase: its wall time and remote calls.
+fn phase_line(
+    out: &mut dyn Write,
+    action: &str,
+    took: Duration,
+    calls: usize,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "-- {action} phase: {:.2} s, {calls} remote API calls",
+        took.as_secs_f64()
+    )
+}
+
+/// The intro line naming the latency, if any.
+fn latency_line(out: &mut dyn Write, latency_ms: u64) -> std::io::Result<()> {
+    if latency_ms > 0 {
+        writeln!(
+            out,
+            "  latency: {latency_ms} ms added to every remote API call (the metadata service answers at once)"
+        )?;
+    }
+    Ok(())
+}
+
 /// One TXT query to the simulator's nameserver, as a resolver would send it
 /// (UDP with EDNS, TCP when truncated). Written here rather than taken from the
 /// hook: the simulator must not share the code it checks.
@@ -246,10 +281,22 @@ pub fn run_demo(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// Runs the demo of `cloud`, writing the transcript to `out`.
 pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyhow::Result<()> {
+    run_demo_with(hook, cloud, 0, out)
+}
+
+/// Runs the demo of `cloud` with `latency_ms` added to every remote API
+/// call, writing the transcript to `out`.
+pub fn run_demo_with(
+    hook: &Path,
+    cloud: CloudKind,
+    latency_ms: u64,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     if cloud == CloudKind::Ovh {
-        return run_demo_ovh(hook, out);
+        return demo_ovh(hook, latency_ms, out);
     }
-    let p = profile(cloud);
+    let mut p = profile(cloud);
+    p.seed.latency_ms = latency_ms;
     if !hook.is_file() {
         bail!(
             "otc-acme-hook not found at {} (build it: cargo build --release --bins, or pass --hook PATH)",
@@ -281,6 +328,7 @@ pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyho
     for line in p.intro {
         writeln!(out, "{line}")?;
     }
+    latency_line(out, latency_ms)?;
     writeln!(out, "  certificate names: {all}\n")?;
 
     let mut per_hook = Vec::new();
@@ -289,6 +337,7 @@ pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyho
         ("cleanup", "cleanup hooks (after validation)"),
     ] {
         writeln!(out, "== {title}")?;
+        let (phase_calls, phase_start) = (remote_calls(&sim).0, Instant::now());
         for (i, c) in p.challenges.iter().enumerate() {
             let remaining = p.challenges.len() - 1 - i;
             let before = api_calls(&sim, p.api_prefix);
@@ -309,6 +358,8 @@ pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyho
                 bail!("the {action} hook failed for {}", c.identifier);
             }
         }
+        let calls = remote_calls(&sim).0 - phase_calls;
+        phase_line(out, action, phase_start.elapsed(), calls)?;
         if action == "cleanup" {
             // Cleanup doesn't wait for propagation; give the nameserver its delay.
             std::thread::sleep(Duration::from_millis(1500));
@@ -341,6 +392,11 @@ pub fn run_demo_for(hook: &Path, cloud: CloudKind, out: &mut dyn Write) -> anyho
         &per_hook[..p.challenges.len()],
         &per_hook[p.challenges.len()..],
         per_hook.iter().sum::<usize>() as f64 / n as f64
+    )?;
+    writeln!(
+        out,
+        "    most remote API calls in flight at once: {}",
+        remote_calls(&sim).1
     )?;
     writeln!(
         out,
@@ -411,6 +467,10 @@ fn ovh_calls(sim: &Sim) -> (usize, usize) {
 /// the demo's service account (a policy of exactly the hook's actions on
 /// `example.test`), writing the transcript to `out`.
 pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    demo_ovh(hook, 0, out)
+}
+
+fn demo_ovh(hook: &Path, latency_ms: u64, out: &mut dyn Write) -> anyhow::Result<()> {
     if !hook.is_file() {
         bail!(
             "otc-acme-hook not found at {} (build it: cargo build --release --bins, or pass --hook PATH)",
@@ -418,7 +478,10 @@ pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         );
     }
     let total = Instant::now();
-    let seed = Seed::demo();
+    let seed = Seed {
+        latency_ms,
+        ..Seed::demo()
+    };
     let account = seed
         .ovh
         .service_accounts
@@ -454,6 +517,7 @@ pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         "  credentials: service account {} (OVH_CLIENT_ID/OVH_CLIENT_SECRET), IAM policy: get, record/get, record/create, record/delete, refresh on example.test",
         account.client_id
     )?;
+    latency_line(out, latency_ms)?;
     writeln!(out, "  certificate names: {all}\n")?;
     let mut per_hook = Vec::new();
     let mut refreshes = Vec::new();
@@ -463,6 +527,7 @@ pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     ] {
         writeln!(out, "== {title}")?;
         let (_, refreshed_before) = ovh_calls(&sim);
+        let (phase_calls, phase_start) = (remote_calls(&sim).0, Instant::now());
         for (i, c) in OVH_CHALLENGES.iter().enumerate() {
             let remaining = OVH_CHALLENGES.len() - 1 - i;
             let (before, _) = ovh_calls(&sim);
@@ -508,6 +573,8 @@ pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
                 bail!("the {action} hook failed for {}", c.identifier);
             }
         }
+        let calls = remote_calls(&sim).0 - phase_calls;
+        phase_line(out, action, phase_start.elapsed(), calls)?;
         refreshes.push(ovh_calls(&sim).1 - refreshed_before);
         if action == "cleanup" {
             // Cleanup doesn't wait for propagation; give the nameserver its delay.
@@ -534,6 +601,11 @@ pub fn run_demo_ovh(hook: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         "    API calls per hook: auth {:?}, cleanup {:?}",
         &per_hook[..n],
         &per_hook[n..]
+    )?;
+    writeln!(
+        out,
+        "    most remote API calls in flight at once: {}",
+        remote_calls(&sim).1
     )?;
     writeln!(
         out,

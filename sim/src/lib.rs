@@ -33,7 +33,7 @@
 //!  "zones": [{"id": "optional", "name": "example.test.", "zone_type": "public|private",
 //!             "records": [{"name": "_acme-challenge.example.test.", "type": "TXT", "ttl": 600,
 //!                          "records": ["\"value\""], "description": "optional"}]}],
-//!  "nameservers": ["localhost."], "pending_delay_ms": 0, "propagation_delay_ms": 0,
+//!  "nameservers": ["localhost."], "pending_delay_ms": 0, "propagation_delay_ms": 0, "latency_ms": 0,
 //!  "page_size": 500, "credential_ttl_secs": 3600, "recordset_quota": 500,
 //!  "agencies": [{"name": "dns-agency", "domain_name": "partner",
 //!                "domain_id": "d0000000000000000000000000000001",
@@ -119,8 +119,13 @@
 //!     `{"origin","expires_at","expired",...}` without the token), `config`.
 //!     No secret or token ever appears.
 //!   - `GET /_sim/log`: `{"requests":[{"t_ms","method","path","query","status",
-//!     "access_key","auth"?,"issued"?,"code"?,"fault"?}], "served":[{"t_ms","name",
-//!     "type","records","change"}]}`. `access_key`: the key a request was signed
+//!     "remote","latency_ms","access_key","auth"?,"issued"?,"code"?,"fault"?}],
+//!     "served":[{"t_ms","name","type","records","change"}], "concurrency":
+//!     {"api_in_flight","api_peak","all_in_flight","all_peak"}}`. `remote`: a
+//!     request to the DNS API, a token or IAM endpoint (false for the
+//!     link-local metadata service); `latency_ms`: the latency it was given.
+//!     `api_peak`: the most remote requests in flight at once since the log
+//!     was emptied (`all_peak`: metadata included). `access_key`: the key a request was signed
 //!     with (metadata: the key it issued). `auth`: how the request
 //!     authenticated or tried to — `aksk`, `token` (`X-Auth-Token`), `id_token`
 //!     (OIDC), `sa_token` (CCE); absent for metadata. `issued`: the temporary
@@ -128,7 +133,9 @@
 //!     served by DNS (`t_ms` = when it became effective; records in API form,
 //!     empty for a delete). Each request is logged once, whatever its outcome.
 //!   - `GET|POST /_sim/config`: read, or merge any of `pending_delay_ms`,
-//!     `propagation_delay_ms`, `clock_offset_secs`, `metadata_down`,
+//!     `propagation_delay_ms`, `latency_ms` (added to every remote request,
+//!     half before and half after handling it, the world unlocked meanwhile;
+//!     0..=600000), `clock_offset_secs`, `metadata_down`,
 //!     `metadata_enabled`, `metadata_token`, `page_size`, `credential_ttl_secs`,
 //!     `ak_lockout`, `iam_aksk_assume_role`, and `faults` (appended to the
 //!     queue), e.g. `{"kind":"429","retry_after":1}`,
@@ -219,7 +226,10 @@ impl Sim {
         let (udp, tcp) = dns::bind(opts.dns_addr)?;
         let base_url = format!("http://{}", http::connectable(listener.local_addr()?));
         let core = Core {
-            config: crate::core::control::Config::new(opts.seed.propagation_delay_ms),
+            config: crate::core::control::Config {
+                latency_ms: opts.seed.latency_ms,
+                ..crate::core::control::Config::new(opts.seed.propagation_delay_ms)
+            },
             log: Default::default(),
             nameservers: opts.seed.normalized_nameservers(),
             base_url,

@@ -55,6 +55,11 @@ enum Command {
         /// /dns/v1); its demo seed unless --seed.
         #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
         cloud: CloudKind,
+        /// Milliseconds added to every remote request (DNS API, token, IAM), as a real
+        /// API's round trip; the metadata service answers at once. Overrides the seed's
+        /// latency_ms; POST /_sim/config {"latency_ms": N} changes it while running.
+        #[arg(long, value_name = "MS", value_parser = parse_latency)]
+        latency_ms: Option<u64>,
     },
     /// Print the built-in demo seed, a starting point for your own seed file.
     PrintSeed,
@@ -68,7 +73,19 @@ enum Command {
         /// account) or ncp (apex, wildcard and nested name, one apply per zone)
         #[arg(long, value_name = "CLOUD", default_value = "otc", value_parser = parse_cloud)]
         cloud: CloudKind,
+        /// Milliseconds added to every remote API call (e.g. 80, a cloud API's round
+        /// trip); the transcript shows each phase's time and calls
+        #[arg(long, value_name = "MS", default_value_t = 0, value_parser = parse_latency)]
+        latency_ms: u64,
     },
+}
+
+fn parse_latency(ms: &str) -> Result<u64, String> {
+    let max = 600_000;
+    match ms.parse::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(format!("'{ms}' is not a number of milliseconds 0..={max}")),
+    }
 }
 
 fn parse_cloud(name: &str) -> Result<CloudKind, String> {
@@ -85,8 +102,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http,
             dns,
             cloud,
+            latency_ms,
         } => {
-            let seed = match seed {
+            let mut seed = match seed {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
                         .with_context(|| format!("cannot read seed file {}", path.display()))?;
@@ -96,6 +114,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None if cloud == CloudKind::Ncp => Seed::ncp_demo(),
                 None => Seed::demo(),
             };
+            if let Some(ms) = latency_ms {
+                seed.latency_ms = ms;
+            }
             let sim = Sim::start(SimOptions {
                 seed,
                 http_addr: http,
@@ -124,13 +145,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = writeln!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { hook, cloud } => {
+        Command::Demo {
+            hook,
+            cloud,
+            latency_ms,
+        } => {
             let hook = match hook {
                 Some(h) => h,
                 None => std::env::current_exe()?.with_file_name("otc-acme-hook"),
             };
             let out = &mut std::io::stdout().lock();
-            otc_sim::demo::run_demo_for(&hook, cloud, out)?;
+            otc_sim::demo::run_demo_with(&hook, cloud, latency_ms, out)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -36,6 +36,9 @@ pub struct Seed {
     pub pending_delay_ms: u64,
     /// Time before a change is served by the authoritative DNS. Defaults to 0.
     pub propagation_delay_ms: u64,
+    /// Added to every remote request (DNS API, token, IAM; not the
+    /// metadata service), as a real API's round trip. Defaults to 0.
+    pub latency_ms: u64,
     /// Most items per page of a list; a client's `limit` is capped to it. Defaults to 500.
     pub page_size: usize,
     /// Lifetime of temporary credentials from the metadata service. Defaults to 3600.
@@ -69,6 +72,7 @@ impl Default for Seed {
             nameservers: vec!["localhost.".to_string()],
             pending_delay_ms: 0,
             propagation_delay_ms: 0,
+            latency_ms: 0,
             page_size: 500,
             credential_ttl_secs: 3600,
             recordset_quota: 500,
@@ -92,6 +96,7 @@ impl std::fmt::Debug for Seed {
             .field("nameservers", &self.nameservers)
             .field("pending_delay_ms", &self.pending_delay_ms)
             .field("propagation_delay_ms", &self.propagation_delay_ms)
+            .field("latency_ms", &self.latency_ms)
             .field("page_size", &self.page_size)
             .field("credential_ttl_secs", &self.credential_ttl_secs)
             .field("recordset_quota", &self.recordset_quota)
@@ -120,6 +125,11 @@ impl Seed {
         // The order of the checks (and so which error a bad seed reports
         // first) is today's: page size, name servers, then OTC's parts.
         anyhow::ensure!(self.page_size >= 1, "seed: page_size must be at least 1");
+        anyhow::ensure!(
+            self.latency_ms <= crate::core::control::MAX_LATENCY_MS,
+            "seed: latency_ms must be within 0..={}",
+            crate::core::control::MAX_LATENCY_MS
+        );
         validate_nameservers(&self.nameservers)?;
         self.otc().validate()?;
         crate::clouds::ovh::OvhState::from_seed(&self.ovh, 0).map_err(|e| anyhow::anyhow!(e))?;

@@ -103,3 +103,32 @@ fn the_ovh_demo_runs_the_real_hook() {
     // The demo's fixed secret is never shown.
     assert!(!text.contains("demo-client-secret"), "{text}");
 }
+
+#[test]
+fn demo_with_latency_prints_each_phase_and_the_peak_concurrency() {
+    for cloud in ["otc", "ovh"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_otc-sim"))
+            .args(["demo", "--latency-ms", "20", "--cloud", cloud, "--hook"])
+            .arg(hook_binary())
+            .env_clear()
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("latency: 20 ms added to every remote API call"),
+            "{text}"
+        );
+        for phase in ["-- auth phase: ", "-- cleanup phase: "] {
+            assert!(text.contains(phase), "{cloud}: {phase}\n{text}");
+        }
+        assert!(
+            text.contains("most remote API calls in flight at once: "),
+            "{text}"
+        );
+    }
+}

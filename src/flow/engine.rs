@@ -1141,38 +1141,64 @@ mod tests {
     use crate::propagation::wire::{Answer as DnsAnswer, QType};
     use crate::provider::{ApiResult, Provider};
     use crate::report::{Capture, Level, Report};
-    use std::cell::{Cell, RefCell};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
     use std::time::Duration;
 
     const T0: u64 = 1_800_000_000;
 
-    /// Every call the engine makes, counted by kind. Zone discovery is
+    /// Every call the engine makes, counted by kind, each taking `latency`
+    /// (a real sleep) with the calls in flight counted. Zone discovery is
     /// answered from one listing per process, as the real providers do.
     struct Counted<'a> {
         inner: &'a dyn Provider,
-        zones: RefCell<Option<Vec<Zone>>>,
-        reads: Cell<u32>,
-        writes: Cell<u32>,
-        other: Cell<u32>,
+        zones: Mutex<Option<Vec<Zone>>>,
+        reads: AtomicU32,
+        writes: AtomicU32,
+        other: AtomicU32,
+        latency: Duration,
+        in_flight: AtomicU32,
+        peak: AtomicU32,
     }
 
     impl<'a> Counted<'a> {
         fn new(inner: &'a dyn Provider) -> Self {
             Counted {
                 inner,
-                zones: RefCell::new(None),
-                reads: Cell::new(0),
-                writes: Cell::new(0),
-                other: Cell::new(0),
+                zones: Mutex::new(None),
+                reads: AtomicU32::new(0),
+                writes: AtomicU32::new(0),
+                other: AtomicU32::new(0),
+                latency: Duration::ZERO,
+                in_flight: AtomicU32::new(0),
+                peak: AtomicU32::new(0),
+            }
+        }
+        fn slow(inner: &'a dyn Provider, latency: Duration) -> Self {
+            Counted {
+                latency,
+                ..Counted::new(inner)
             }
         }
         fn total(&self) -> u32 {
-            self.reads.get() + self.writes.get() + self.other.get()
+            self.reads() + self.writes() + self.other.load(SeqCst)
         }
-    }
-
-    fn bump(c: &Cell<u32>) {
-        c.set(c.get() + 1);
+        fn reads(&self) -> u32 {
+            self.reads.load(SeqCst)
+        }
+        fn writes(&self) -> u32 {
+            self.writes.load(SeqCst)
+        }
+        /// One call: counted, in flight for `latency`.
+        fn call<T>(&self, c: &AtomicU32, f: impl FnOnce() -> T) -> T {
+            c.fetch_add(1, SeqCst);
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(now, SeqCst);
+            std::thread::sleep(self.latency);
+            let r = f();
+            self.in_flight.fetch_sub(1, SeqCst);
+            r
+        }
     }
 
     impl Provider for Counted<'_> {
@@ -1180,27 +1206,23 @@ mod tests {
             self.inner.name()
         }
         fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
-            if self.zones.borrow().is_none() {
-                bump(&self.other);
-                *self.zones.borrow_mut() = Some(self.inner.zones_holding(fqdn)?);
+            let mut zones = self.zones.lock().unwrap();
+            if zones.is_none() {
+                *zones = Some(self.call(&self.other, || self.inner.zones_holding(fqdn))?);
             }
-            Ok(self.zones.borrow().clone().unwrap_or_default())
+            Ok(zones.clone().unwrap_or_default())
         }
         fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
-            bump(&self.other);
-            self.inner.zone_named(name)
+            self.call(&self.other, || self.inner.zone_named(name))
         }
         fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-            bump(&self.other);
-            self.inner.nameservers(zone)
+            self.call(&self.other, || self.inner.nameservers(zone))
         }
         fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
-            bump(&self.reads);
-            self.inner.read(zone, names)
+            self.call(&self.reads, || self.inner.read(zone, names))
         }
         fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
-            bump(&self.reads);
-            self.inner.reread(zone, at)
+            self.call(&self.reads, || self.inner.reread(zone, at))
         }
         fn write(
             &self,
@@ -1209,8 +1231,7 @@ mod tests {
             after: &[String],
             ttl: u32,
         ) -> ApiResult<TxtAt> {
-            bump(&self.writes);
-            self.inner.write(zone, before, after, ttl)
+            self.call(&self.writes, || self.inner.write(zone, before, after, ttl))
         }
         fn write_batch(
             &self,
@@ -1218,18 +1239,16 @@ mod tests {
             changes: &[Change<'_>],
             ttl: u32,
         ) -> Option<ApiResult<Vec<TxtAt>>> {
-            let r = self.inner.write_batch(zone, changes, ttl);
-            if r.is_some() {
-                bump(&self.writes);
-            }
-            r
+            // A provider without batches answers `None`: no call made.
+            let r = self.inner.write_batch(zone, changes, ttl)?;
+            Some(self.call(&self.writes, || r))
         }
         fn commit(&self, zone: &Zone) -> ApiResult<()> {
             // OTC's commit sends nothing (a write is served as it lands).
-            if !self.inner.whole_set_writes() {
-                bump(&self.other);
+            if self.inner.whole_set_writes() {
+                return self.inner.commit(zone);
             }
-            self.inner.commit(zone)
+            self.call(&self.other, || self.inner.commit(zone))
         }
         fn whole_set_writes(&self) -> bool {
             self.inner.whole_set_writes()
@@ -1350,19 +1369,19 @@ mod tests {
         let h = hook(&api, &r, None);
         let w = h.add_planned(&gs).unwrap();
         assert_eq!(w.len(), 15);
-        assert_eq!(api.reads.get(), 1, "{}: one read for the zone", F::SHAPE);
+        assert_eq!(api.reads(), 1, "{}: one read for the zone", F::SHAPE);
         let batch = F::SHAPE.contains("batch + apply");
-        assert_eq!(api.writes.get(), if batch { 1 } else { 14 }, "{}", F::SHAPE);
+        assert_eq!(api.writes(), if batch { 1 } else { 14 }, "{}", F::SHAPE);
         assert_eq!(r.fake.values(&name(0)), vec!["theirs", "v0a", "v0b"]);
         assert_eq!(r.fake.values(&name(7)), vec!["v7a"]);
         h.commit("auth").unwrap();
         // As after a run's wait: every change served.
         r.fake.time_passes();
-        let (reads, writes) = (api.reads.get(), api.writes.get());
+        let (reads, writes) = (api.reads(), api.writes());
         assert!(h.remove_planned(&gs).unwrap());
-        assert_eq!(api.reads.get(), reads + 1, "{}", F::SHAPE);
+        assert_eq!(api.reads(), reads + 1, "{}", F::SHAPE);
         assert_eq!(
-            api.writes.get(),
+            api.writes(),
             writes + if batch { 1 } else { 15 },
             "{}",
             F::SHAPE
@@ -1389,7 +1408,7 @@ mod tests {
         // refused batch, each of the batch's (a listing each, the changed one
         // a fresh read too). The others are not read again.
         assert_eq!(
-            api.writes.get(),
+            api.writes(),
             if batch { 1 + 3 } else { 3 + 1 },
             "{}",
             F::SHAPE
@@ -1397,9 +1416,9 @@ mod tests {
         let reads = if batch { 1 + 4 } else { 1 + 2 };
         if r.fake.whole_set_writes() {
             // The set another writer changed is pending: polled until settled.
-            assert!(api.reads.get() >= reads, "{}", F::SHAPE);
+            assert!(api.reads() >= reads, "{}", F::SHAPE);
         } else {
-            assert_eq!(api.reads.get(), reads, "{}", F::SHAPE);
+            assert_eq!(api.reads(), reads, "{}", F::SHAPE);
         }
         let mut first = r.fake.values(&name(0));
         first.sort();
@@ -1425,7 +1444,7 @@ mod tests {
         h.add_planned(&gs).unwrap();
         let batch = F::SHAPE.contains("batch + apply");
         assert_eq!(
-            api.writes.get(),
+            api.writes(),
             if batch { 1 } else { 3 },
             "{}: not repeated",
             F::SHAPE
@@ -1519,6 +1538,30 @@ mod tests {
         std::fs::remove_dir_all(d).ok();
     }
 
+    /// With `parallel` 4 the writes of a zone's names go out side by side,
+    /// never more than 4 at once; with 1, one at a time, in order. (One batch
+    /// per zone where the provider has batches: nothing to overlap there.)
+    fn calls_overlap_within_the_limit<F: Fake>() {
+        for parallel in [4, 1] {
+            let r = rig::<F>();
+            let api = Counted::slow(&r.fake, Duration::from_millis(20));
+            let z = r.fake.zone();
+            let gs = groups(&z, 12, 2);
+            let mut h = hook(&api, &r, None);
+            h.settings.parallel = parallel;
+            h.add_planned(&gs).unwrap();
+            r.fake.time_passes();
+            assert!(h.remove_planned(&gs).unwrap());
+            let peak = api.peak.load(SeqCst);
+            if F::SHAPE.contains("batch + apply") || parallel == 1 {
+                assert_eq!(peak, 1, "{} parallel {parallel}", F::SHAPE);
+            } else {
+                assert!((2..=4).contains(&peak), "{}: peak {peak}", F::SHAPE);
+            }
+            assert!((0..12).all(|i| r.fake.values(&name(i)).is_empty()));
+        }
+    }
+
     macro_rules! each_shape {
         ($($test:ident),* $(,)?) => {
             mod set_with_pending {
@@ -1538,5 +1581,6 @@ mod tests {
         conflict_on_one_name_goes_slow_for_that_name_only,
         unknown_outcome_is_read_again_not_repeated,
         certbot_run_keeps_the_budget,
+        calls_overlap_within_the_limit,
     );
 }

@@ -13,3 +13,5 @@ pub mod engine;
 pub mod hook;
 pub mod pool;
 pub mod run;
+
+pub use pool::run_all;

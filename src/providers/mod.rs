@@ -3,7 +3,7 @@
 //! defaults and flags. This file is the registry: adding a cloud adds a line
 //! to each of the lists below.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use clap::{Args, Command};
 
@@ -321,8 +321,8 @@ pub fn foreign_variables(
 pub fn connect(
     cfg: &CloudConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<Box<dyn Connection>> {
     Ok(match cfg {
         CloudConfig::Otc(c) => Box::new(otc::connect::connect(c, net, clock, report)?),

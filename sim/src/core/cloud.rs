@@ -30,6 +30,13 @@ pub(crate) trait Cloud: Send {
     /// the status and error code of the response; it adds `Date`.
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled;
 
+    /// Whether `path` is a link-local service of the machine (instance
+    /// metadata, a node's credential agent) rather than a remote endpoint:
+    /// local requests get no `latency_ms` and are not counted as API calls.
+    fn is_local(&self, _path: &str) -> bool {
+        false
+    }
+
     /// Brings lazily computed state up to `now` (pending states settling,
     /// expiries); called under the lock before every request and DNS query.
     fn tick(&mut self, _now: &Now) {}

@@ -13,12 +13,18 @@ use super::http::Resp;
 const LOG_CAP: usize = 10_000;
 /// About 30 years: plenty for clock-skew tests, far from calendar edge cases.
 const MAX_CLOCK_OFFSET_SECS: i64 = 1_000_000_000;
+/// Ten minutes: far beyond any real API's round trip, short of a hung test.
+pub(crate) const MAX_LATENCY_MS: u64 = 600_000;
 
 /// The core's settings that `POST /_sim/config` may change while running;
 /// the cloud's settings sit beside them in the same JSON object.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Config {
     pub propagation_delay_ms: u64,
+    /// Round trip added to every remote request (DNS API, token, IAM), half
+    /// before it is handled and half after; the link-local metadata service
+    /// and the control API answer at once. The world is not locked meanwhile.
+    pub latency_ms: u64,
     /// Shifts the simulated clock: signature window, `Date`, `expires_at`.
     pub clock_offset_secs: i64,
     /// Faults still to be served, in order.
@@ -26,12 +32,18 @@ pub(crate) struct Config {
 }
 
 /// The keys of a config body the core reads; the rest go to the cloud.
-const CORE_KEYS: &[&str] = &["propagation_delay_ms", "clock_offset_secs", "faults"];
+const CORE_KEYS: &[&str] = &[
+    "propagation_delay_ms",
+    "latency_ms",
+    "clock_offset_secs",
+    "faults",
+];
 
 impl Config {
     pub fn new(propagation_delay_ms: u64) -> Config {
         Config {
             propagation_delay_ms,
+            latency_ms: 0,
             clock_offset_secs: 0,
             faults: VecDeque::new(),
         }
@@ -56,6 +68,12 @@ impl Config {
         let mut next = self.clone();
         if let Some(v) = patch.propagation_delay_ms {
             next.propagation_delay_ms = v;
+        }
+        if let Some(v) = patch.latency_ms {
+            if v > MAX_LATENCY_MS {
+                return Err(format!("latency_ms must be within 0..={MAX_LATENCY_MS}"));
+            }
+            next.latency_ms = v;
         }
         if let Some(v) = patch.clock_offset_secs {
             if v.unsigned_abs() > MAX_CLOCK_OFFSET_SECS.unsigned_abs() {
@@ -112,6 +130,7 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct ConfigPatch {
     propagation_delay_ms: Option<u64>,
+    latency_ms: Option<u64>,
     clock_offset_secs: Option<i64>,
     faults: Option<Vec<Fault>>,
 }
@@ -276,6 +295,11 @@ pub(crate) struct RequestEntry {
     pub query: String,
     /// `null` when the connection was reset without an answer.
     pub status: Option<u16>,
+    /// A request to a remote endpoint (DNS API, token, IAM), not to the
+    /// link-local metadata service: what a call budget counts.
+    pub remote: bool,
+    /// The latency this request was given (`latency_ms` in force; 0 for local ones).
+    pub latency_ms: u64,
     /// The AK the request was signed with, or the one the metadata service issued.
     pub access_key: Option<String>,
     /// How the request authenticated (or tried to): `aksk` (SDK-HMAC-SHA256
@@ -312,6 +336,21 @@ pub(crate) struct ServedEntry {
 pub(crate) struct Log {
     requests: VecDeque<RequestEntry>,
     served: VecDeque<ServedEntry>,
+    flight: Flight,
+}
+
+/// Requests being served right now (from arrival to the end of their
+/// latency) and the most at once since the log was last emptied.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub(crate) struct Flight {
+    /// Remote requests (DNS API, token, IAM) in flight now.
+    pub api_in_flight: usize,
+    /// The most remote requests in flight at once.
+    pub api_peak: usize,
+    /// Every non-control request (metadata included) in flight now.
+    pub all_in_flight: usize,
+    /// The most non-control requests in flight at once.
+    pub all_peak: usize,
 }
 
 impl Log {
@@ -329,13 +368,36 @@ impl Log {
         self.served.push_back(entry);
     }
 
+    /// A request arrived (before its latency).
+    pub fn begin(&mut self, remote: bool) {
+        let f = &mut self.flight;
+        f.all_in_flight += 1;
+        f.all_peak = f.all_peak.max(f.all_in_flight);
+        if remote {
+            f.api_in_flight += 1;
+            f.api_peak = f.api_peak.max(f.api_in_flight);
+        }
+    }
+
+    /// A request begun with [`begin`](Self::begin) left (after its latency).
+    pub fn end(&mut self, remote: bool) {
+        let f = &mut self.flight;
+        f.all_in_flight = f.all_in_flight.saturating_sub(1);
+        if remote {
+            f.api_in_flight = f.api_in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Empties both lists; the peaks start again from what is in flight now.
     pub fn clear(&mut self) {
         self.requests.clear();
         self.served.clear();
+        self.flight.api_peak = self.flight.api_in_flight;
+        self.flight.all_peak = self.flight.all_in_flight;
     }
 
     pub fn to_json(&self) -> Value {
-        json!({"requests": self.requests, "served": self.served})
+        json!({"requests": self.requests, "served": self.served, "concurrency": self.flight})
     }
 }
 
@@ -461,6 +523,42 @@ mod tests {
     }
 
     #[test]
+    fn latency_is_a_core_key_within_bounds() {
+        let mut c = config();
+        c.apply(br#"{"latency_ms": 80}"#, no_cloud).unwrap();
+        assert_eq!(c.latency_ms, 80);
+        assert_eq!(Value::Object(c.to_json())["latency_ms"], 80);
+        let too_long = c.apply(br#"{"latency_ms": 600001}"#, no_cloud);
+        assert!(too_long.unwrap_err().contains("latency_ms"));
+        assert_eq!(c.latency_ms, 80, "unchanged");
+    }
+
+    #[test]
+    fn in_flight_requests_and_their_peaks() {
+        let mut log = Log::default();
+        log.begin(true);
+        log.begin(false);
+        log.begin(true);
+        log.end(true);
+        log.begin(true);
+        let f = log.flight;
+        assert_eq!((f.api_in_flight, f.api_peak), (2, 2));
+        assert_eq!((f.all_in_flight, f.all_peak), (3, 3));
+        log.end(true);
+        log.end(true);
+        log.end(false);
+        // Emptied: the peaks start again from what is in flight (nothing).
+        log.clear();
+        assert_eq!(
+            log.to_json()["concurrency"],
+            json!({"api_in_flight": 0, "api_peak": 0, "all_in_flight": 0, "all_peak": 0})
+        );
+        log.begin(false);
+        log.clear();
+        assert_eq!((log.flight.all_peak, log.flight.api_peak), (1, 0));
+    }
+
+    #[test]
     fn log_is_capped() {
         let mut log = Log::default();
         for i in 0..LOG_CAP + 5 {
@@ -470,6 +568,8 @@ mod tests {
                 path: "/".into(),
                 query: String::new(),
                 status: Some(200),
+                remote: true,
+                latency_ms: 0,
                 access_key: None,
                 auth: None,
                 issued: None,
@@ -481,6 +581,7 @@ mod tests {
         assert_eq!(v["requests"].as_array().unwrap().len(), LOG_CAP);
         assert_eq!(v["requests"][0]["t_ms"], 5);
         log.clear();
-        assert_eq!(log.to_json(), json!({"requests": [], "served": []}));
+        assert_eq!(log.to_json()["requests"], json!([]));
+        assert_eq!(log.to_json()["served"], json!([]));
     }
 }

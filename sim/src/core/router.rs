@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::clock::Now;
-use super::control::{FaultKind, RequestEntry};
+use super::control::{Fault, FaultKind, RequestEntry};
 use super::http::{Handled, Req, Resp};
 use super::world::{Shared, World};
 
@@ -46,24 +46,65 @@ pub(crate) fn control(world: &mut World, now: &Now, req: &Req) -> Resp {
     }
 }
 
-/// Routes one request: control, faults, the cloud; logs it.
+/// Routes one request: control, faults, the cloud; logs it. A remote
+/// request (see `Cloud::is_local`) gets `latency_ms`: half before it is
+/// handled, half after, both with the world unlocked so other requests go on.
 pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
     if req.raw_path == "/_sim" || req.raw_path.starts_with("/_sim/") {
         let (mut world, now) = shared.lock();
         return Outcome::Respond(control(&mut world, &now, req).with_date(&now));
     }
 
-    let fault = shared
-        .lock()
-        .0
-        .core
-        .config
-        .take_fault(&req.method, &req.raw_path);
-    if let Some(f) = fault.as_ref().filter(|f| f.kind == FaultKind::Slow) {
-        // Outside the lock: a slow answer must not stall other requests.
-        thread::sleep(Duration::from_millis(f.ms.unwrap_or(0)));
+    let (fault, remote, latency_ms) = {
+        let (mut world, _) = shared.lock();
+        let remote = !world.cloud.is_local(&req.raw_path);
+        let latency_ms = if remote {
+            world.core.config.latency_ms
+        } else {
+            0
+        };
+        world.core.log.begin(remote);
+        let fault = world.core.config.take_fault(&req.method, &req.raw_path);
+        (fault, remote, latency_ms)
+    };
+    let _flight = InFlight { shared, remote };
+    let there = latency_ms.div_ceil(2);
+    let slow = fault
+        .as_ref()
+        .filter(|f| f.kind == FaultKind::Slow)
+        .and_then(|f| f.ms)
+        .unwrap_or(0);
+    // Outside the lock: a slow answer must not stall other requests.
+    if there + slow > 0 {
+        thread::sleep(Duration::from_millis(there + slow));
     }
+    let outcome = handle(shared, req, fault, remote, latency_ms);
+    if latency_ms > there {
+        thread::sleep(Duration::from_millis(latency_ms - there));
+    }
+    outcome
+}
 
+/// Marks a request in flight until it has had all of its latency.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    remote: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.shared.lock().0.core.log.end(self.remote);
+    }
+}
+
+/// Applies the fault taken for the request, or lets the cloud answer; logs it.
+fn handle(
+    shared: &Shared,
+    req: &Req,
+    fault: Option<Fault>,
+    remote: bool,
+    latency_ms: u64,
+) -> Outcome {
     let (mut world, now) = shared.lock();
     let World { core, cloud } = &mut *world;
     let mut fault = fault;
@@ -111,6 +152,8 @@ pub(crate) fn dispatch(shared: &Shared, req: &Req) -> Outcome {
         path: req.raw_path.clone(),
         query: req.raw_query.clone(),
         status,
+        remote,
+        latency_ms,
         access_key: handled.as_ref().and_then(|h| h.access_key.clone()),
         auth: handled.as_ref().and_then(|h| h.auth),
         issued: handled.and_then(|h| h.issued),

@@ -4,8 +4,9 @@
 //! server role's keys again once, when they came from the role; static keys
 //! are never retried (repeated failures only bring a lockout nearer).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::credentials::{self, Files, RealFiles};
 use super::dns::{self, NcpDns, Sender};
@@ -20,20 +21,23 @@ use crate::provider::{Connection, Provider};
 use crate::report::Report;
 
 /// Fetches the server role's keys again.
-pub type Refresh = Box<dyn Fn() -> Result<Keys>>;
+pub type Refresh = Box<dyn Fn() -> Result<Keys> + Send + Sync>;
 
 /// NCP's part of sending: the v2 signature over the request-target exactly
 /// as sent, and its error answers read.
 pub struct NcpAuth {
-    keys: RefCell<Keys>,
+    keys: Mutex<Keys>,
     refresh: Option<Refresh>,
+    /// Keys fetched after a 401 so far.
+    generation: AtomicU64,
 }
 
 impl NcpAuth {
     pub fn new(keys: Keys) -> NcpAuth {
         NcpAuth {
-            keys: RefCell::new(keys),
+            keys: Mutex::new(keys),
             refresh: None,
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -44,7 +48,7 @@ impl NcpAuth {
     }
 
     pub fn keys(&self) -> Keys {
-        self.keys.borrow().clone()
+        crate::sync::lock(&self.keys).clone()
     }
 }
 
@@ -68,7 +72,8 @@ fn request_target(r: &Outgoing) -> String {
 impl Auth for NcpAuth {
     fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
         let target = request_target(r);
-        let mut headers = sign::headers(&self.keys.borrow(), r.method, &target, r.now_ms);
+        let mut headers =
+            sign::headers(&crate::sync::lock(&self.keys), r.method, &target, r.now_ms);
         if r.body.is_some() {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
@@ -80,12 +85,13 @@ impl Auth for NcpAuth {
         let Some(refresh) = self.refresh.as_ref() else {
             return Ok(None);
         };
-        if !self.keys.borrow().refreshable {
+        if !crate::sync::lock(&self.keys).refreshable {
             return Ok(None);
         }
         let fresh = refresh().map_err(|e| ApiError::Credentials(e.to_string()))?;
         let source = fresh.source.to_string();
-        *self.keys.borrow_mut() = fresh;
+        *crate::sync::lock(&self.keys) = fresh;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(Some(source))
     }
 
@@ -99,6 +105,10 @@ impl Auth for NcpAuth {
         resp.status == 429 && !dns::quota_exceeded(resp.status, &resp.body)
     }
 
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     fn error_of(&self, resp: &Response) -> ApiError {
         dns::api_error(resp.status, &resp.body)
     }
@@ -107,7 +117,7 @@ impl Auth for NcpAuth {
 /// The Global DNS provider's sender: the shared client, the DNS base
 /// (`…/dns/v1`) in front of each path.
 struct ClientSender {
-    client: Rc<Client>,
+    client: Arc<Client>,
     base: Url,
 }
 
@@ -127,18 +137,18 @@ impl Sender for ClientSender {
 /// NCP, connected.
 pub struct NcpConnection {
     dns: NcpDns<'static>,
-    client: Rc<Client>,
-    auth: Rc<NcpAuth>,
+    client: Arc<Client>,
+    auth: Arc<NcpAuth>,
     base: Url,
 }
 
 /// What [`connect_with`] takes besides the configuration (injected in tests).
 pub struct Wiring {
-    pub api: Rc<dyn Transport>,
-    pub metadata: Rc<dyn Transport>,
-    pub files: Rc<dyn Files>,
-    pub clock: Rc<dyn Clock>,
-    pub report: Rc<Report>,
+    pub api: Arc<dyn Transport>,
+    pub metadata: Arc<dyn Transport>,
+    pub files: Arc<dyn Files>,
+    pub clock: Arc<dyn Clock>,
+    pub report: Arc<Report>,
     pub retry: RetryPolicy,
 }
 
@@ -147,15 +157,15 @@ pub struct Wiring {
 pub fn connect(
     cfg: &NcpConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<NcpConnection> {
     connect_with(
         cfg,
         Wiring {
             api: net.api_transport(),
             metadata: Net::metadata_transport(),
-            files: Rc::new(RealFiles),
+            files: Arc::new(RealFiles),
             clock,
             report: report.clone(),
             retry: net.retry,
@@ -193,8 +203,8 @@ pub fn over_keys(keys: Keys, refresh: Option<Refresh>, dns_base: Url, w: Wiring)
     if let Some(r) = refresh {
         auth = auth.with_refresh(r);
     }
-    let auth = Rc::new(auth);
-    let client = Rc::new(Client::new(w.api, auth.clone(), w.clock, w.report).with_policy(w.retry));
+    let auth = Arc::new(auth);
+    let client = Arc::new(Client::new(w.api, auth.clone(), w.clock, w.report).with_policy(w.retry));
     let dns = NcpDns::new(ClientSender {
         client: client.clone(),
         base: dns_base.clone(),

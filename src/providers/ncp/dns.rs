@@ -16,8 +16,8 @@
 //! Requests go through an injected [`Sender`] (signing, retries and the
 //! transport are its business), so this file is pure request/answer logic.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ pub const PAGE_SIZE: u32 = 100;
 const MAX_PAGES: u32 = 100;
 
 /// Sends one request to the Global DNS API.
-pub trait Sender {
+pub trait Sender: Send + Sync {
     /// `path_and_query` is relative to the DNS base (`/ncpdns/...`, the base's
     /// `/dns/v1` is the sender's to add and sign); `body` is JSON. Any HTTP
     /// answer is `Ok`, non-2xx included; `Err` only when there was none.
@@ -43,7 +43,7 @@ pub trait Sender {
 
 impl<F> Sender for F
 where
-    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response>,
+    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response> + Send + Sync,
 {
     fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
         self(method, path_and_query, body)
@@ -52,14 +52,14 @@ where
 
 /// The NS names of a zone, asked of the resolver (the propagation module's
 /// lookup, injected when wiring).
-pub type NsLookup<'a> = Box<dyn Fn(&Zone) -> ApiResult<Vec<String>> + 'a>;
+pub type NsLookup<'a> = Box<dyn Fn(&Zone) -> ApiResult<Vec<String>> + Send + Sync + 'a>;
 
 /// Global DNS v1 as a [`Provider`].
 pub struct NcpDns<'a> {
     sender: Box<dyn Sender + 'a>,
     ns_lookup: Option<NsLookup<'a>>,
     /// Nameservers the domain listing named, by domain id.
-    listed_ns: RefCell<HashMap<String, Vec<String>>>,
+    listed_ns: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl<'a> NcpDns<'a> {
@@ -130,7 +130,7 @@ impl<'a> NcpDns<'a> {
         };
         let id = id_string(&d.id)?;
         if let Some(ns) = d.name_servers.filter(|n| !n.is_empty()) {
-            self.listed_ns.borrow_mut().insert(id.clone(), ns);
+            crate::sync::lock(&self.listed_ns).insert(id.clone(), ns);
         }
         Ok(Some(Zone { id, name: want }))
     }
@@ -195,7 +195,7 @@ impl Provider for NcpDns<'_> {
     }
 
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-        if let Some(ns) = self.listed_ns.borrow().get(&zone.id) {
+        if let Some(ns) = crate::sync::lock(&self.listed_ns).get(&zone.id) {
             return Ok(ns.clone());
         }
         match &self.ns_lookup {

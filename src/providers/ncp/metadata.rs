@@ -221,33 +221,31 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Keys> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+    use std::sync::Mutex;
 
     /// (method, url, headers) of one request.
     type Seen = (String, String, Vec<(String, String)>);
     type Answer = std::result::Result<Response, TransportError>;
 
     struct Script {
-        answers: RefCell<Vec<Answer>>,
-        seen: RefCell<Vec<Seen>>,
+        answers: Mutex<Vec<Answer>>,
+        seen: Mutex<Vec<Seen>>,
     }
     impl Script {
         fn new(a: Vec<Answer>) -> Self {
             Script {
-                answers: RefCell::new(a),
-                seen: RefCell::default(),
+                answers: Mutex::new(a),
+                seen: Mutex::default(),
             }
         }
         fn seen(&self) -> Vec<Seen> {
-            self.seen.borrow().clone()
+            crate::sync::lock(&self.seen).clone()
         }
     }
     impl Transport for Script {
         fn send(&self, m: &str, u: &str, h: &[(String, String)], _: &[u8]) -> Answer {
-            self.seen
-                .borrow_mut()
-                .push((m.into(), u.into(), h.to_vec()));
-            let mut a = self.answers.borrow_mut();
+            crate::sync::lock(&self.seen).push((m.into(), u.into(), h.to_vec()));
+            let mut a = crate::sync::lock(&self.answers);
             assert!(!a.is_empty(), "unexpected request {m} {u}");
             a.remove(0)
         }

@@ -1,7 +1,7 @@
 //! Connecting to OTC: the credentials from the chain (plus the delegated
 //! agency), the signed client that uses them, and the DNS v2 provider.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::credentials::iam::{self, Agency};
 use super::credentials::{self, Credentials, Kind, Source};
@@ -22,10 +22,10 @@ struct Loader {
     only: Option<Kind>,
     agency: Option<Agency>,
     iam: Url,
-    api: Rc<dyn Transport>,
-    metadata: Rc<dyn Transport>,
-    clock: Rc<dyn Clock>,
-    report: Rc<Report>,
+    api: Arc<dyn Transport>,
+    metadata: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    report: Arc<Report>,
 }
 
 impl Loader {
@@ -71,8 +71,8 @@ impl Loader {
 pub fn signed_client(
     cfg: &OtcConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<SignedClient> {
     let loader = Loader {
         chain: cfg.chain.clone(),
@@ -105,8 +105,8 @@ pub struct OtcConnection {
 pub fn connect(
     cfg: &OtcConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<OtcConnection> {
     Ok(OtcConnection {
         dns: OtcDns::new(

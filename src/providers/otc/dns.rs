@@ -3,8 +3,8 @@
 
 use serde::de::DeserializeOwned;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use super::signed::SignedClient;
 use super::types::{
@@ -27,11 +27,12 @@ const MAX_PAGES: usize = 200;
 pub struct OtcDns {
     client: SignedClient,
     endpoint: Url,
-    /// Zone listings of this run, by filter: the last hook of a certbot run
-    /// looks up the zone of every name, and they share a filter.
-    listings: RefCell<HashMap<String, Vec<Zone>>>,
+    /// The public zones, listed once per process (every page): the last hook
+    /// of a certbot run looks up the zone of every name, and zones don't come
+    /// and go while a hook runs. Each name is matched against it here.
+    zones: Mutex<Option<Vec<Zone>>>,
     /// The sets last read, by id: an update sends back their TTL and description.
-    sets: RefCell<HashMap<String, RecordSet>>,
+    sets: Mutex<HashMap<String, RecordSet>>,
 }
 
 impl OtcDns {
@@ -39,7 +40,7 @@ impl OtcDns {
         OtcDns {
             client,
             endpoint,
-            listings: Default::default(),
+            zones: Default::default(),
             sets: Default::default(),
         }
     }
@@ -61,13 +62,22 @@ impl OtcDns {
         decode(&resp.body)
     }
 
-    /// Follows `links.next` (same origin only: a signed request never goes elsewhere).
+    /// Follows `links.next` (same origin only: a signed request never goes
+    /// elsewhere). A listing is complete or an error: a link seen before (a
+    /// loop) or past [`MAX_PAGES`] is never taken for the end of the list.
     fn next_page(&self, links: Option<Links>, seen: &mut Vec<String>) -> ApiResult<Option<Url>> {
         let Some(next) = links.and_then(|l| l.next).filter(|n| !n.is_empty()) else {
             return Ok(None);
         };
-        if seen.contains(&next) || seen.len() >= MAX_PAGES {
-            return Ok(None);
+        if seen.contains(&next) {
+            return Err(ApiError::Decode(
+                "the listing's next page is one already read (a pagination loop)".into(),
+            ));
+        }
+        if seen.len() >= MAX_PAGES {
+            return Err(ApiError::Decode(format!(
+                "the listing goes on past {MAX_PAGES} pages"
+            )));
         }
         seen.push(next.clone());
         let url = Url::parse(&next).map_err(ApiError::Decode)?;
@@ -100,13 +110,15 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// The DNS v2 calls, in the API's own terms.
 impl OtcDns {
+    /// Public zones whose name contains `filter` (every public zone: `""`).
     pub fn public_zones(&self, filter: &str) -> ApiResult<Vec<Zone>> {
         let mut out = Vec::new();
         let mut seen = Vec::new();
-        let mut page: ZoneList = self.get_json(
-            &self.url("/v2/zones"),
-            &q(&[("type", "public"), ("name", filter), ("limit", "500")]),
-        )?;
+        let mut query = vec![("type", "public"), ("limit", "500")];
+        if !filter.is_empty() {
+            query.push(("name", filter));
+        }
+        let mut page: ZoneList = self.get_json(&self.url("/v2/zones"), &q(&query))?;
         loop {
             out.extend(page.zones.into_iter().filter(Zone::is_public));
             match self.next_page(page.links, &mut seen)? {
@@ -128,12 +140,18 @@ impl OtcDns {
             .collect())
     }
 
+    /// The zone's TXT sets whose name contains `filter` (every one: `""`),
+    /// every page of them.
     pub fn txt_sets(&self, zone: &Zone, filter: &str) -> ApiResult<Vec<RecordSet>> {
         let mut out = Vec::new();
         let mut seen = Vec::new();
+        let mut query = vec![("type", "TXT"), ("limit", "500")];
+        if !filter.is_empty() {
+            query.insert(0, ("name", filter));
+        }
         let mut page: RecordSetList = self.get_json(
             &self.url(&format!("/v2/zones/{}/recordsets", zone.id)),
-            &q(&[("name", filter), ("type", "TXT"), ("limit", "500")]),
+            &q(&query),
         )?;
         loop {
             out.extend(
@@ -243,18 +261,17 @@ fn wire_zone(z: &provider::Zone) -> Zone {
 
 impl OtcDns {
     fn remember(&self, set: &RecordSet) -> TxtAt {
-        self.sets.borrow_mut().insert(set.id.clone(), set.clone());
+        crate::sync::lock(&self.sets).insert(set.id.clone(), set.clone());
         txt_at(set)
     }
 
-    fn listing(&self, filter: &str) -> ApiResult<Vec<Zone>> {
-        if let Some(z) = self.listings.borrow().get(filter) {
+    /// Every public zone, listed on first use only.
+    fn listing(&self) -> ApiResult<Vec<Zone>> {
+        if let Some(z) = &*crate::sync::lock(&self.zones) {
             return Ok(z.clone());
         }
-        let z = self.public_zones(filter)?;
-        self.listings
-            .borrow_mut()
-            .insert(filter.to_string(), z.clone());
+        let z = self.public_zones("")?;
+        *crate::sync::lock(&self.zones) = Some(z.clone());
         Ok(z)
     }
 
@@ -280,19 +297,27 @@ impl Provider for OtcDns {
         "agency"
     }
 
+    /// The zones among `fqdn`'s suffixes, from the process's one listing.
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<provider::Zone>> {
-        // The API filter is a substring match: the last two labels cover every candidate.
+        let cands = zone::candidate_zones(fqdn);
         Ok(self
-            .listing(&zone::listing_filter(fqdn))?
+            .listing()?
             .iter()
+            .filter(|z| cands.contains(&zone::absolute(&z.name)))
             .map(zone_of)
             .collect())
     }
 
+    /// From the process's listing when there is one; else (a forced zone,
+    /// asked once a run) a listing filtered by the name: one call either way.
     fn zone_named(&self, name: &str) -> ApiResult<Option<provider::Zone>> {
         let want = zone::absolute(name);
-        Ok(self
-            .listing(want.trim_end_matches('.'))?
+        let listed = crate::sync::lock(&self.zones).clone();
+        let zones = match listed {
+            Some(z) => z,
+            None => self.public_zones(want.trim_end_matches('.'))?,
+        };
+        Ok(zones
             .iter()
             .find(|z| zone::absolute(&z.name) == want)
             .map(zone_of))
@@ -302,14 +327,14 @@ impl Provider for OtcDns {
         OtcDns::nameservers(self, &wire_zone(zone))
     }
 
-    /// One name: a listing filtered by it (a small answer); several challenge
-    /// names: one listing of every challenge name of the zone; names of other
-    /// shapes: one listing each.
+    /// One name: a listing filtered by it (a small answer); several names:
+    /// one TXT listing of the zone, every page (of its challenge names where
+    /// they all are, else of every TXT set), never one listing per name.
     fn read(&self, zone: &provider::Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
         let z = wire_zone(zone);
-        let shared = names.len() > 1 && names.iter().all(|n| n.starts_with("_acme-challenge."));
-        let sets: Vec<Option<RecordSet>> = if shared {
-            let all = self.txt_sets(&z, "_acme-challenge")?;
+        let sets: Vec<Option<RecordSet>> = if names.len() > 1 {
+            let challenges = names.iter().all(|n| n.starts_with("_acme-challenge."));
+            let all = self.txt_sets(&z, if challenges { "_acme-challenge" } else { "" })?;
             names
                 .iter()
                 .map(|n| all.iter().find(|s| s.name.eq_ignore_ascii_case(n)).cloned())
@@ -356,15 +381,18 @@ impl Provider for OtcDns {
             let set = self.create_txt(&z, &before.name, ttl, after, DESCRIPTION)?;
             return Ok(self.remember(&set));
         };
-        let set = self.sets.borrow().get(id).cloned().unwrap_or(RecordSet {
-            id: id.clone(),
-            name: before.name.clone(),
-            rtype: "TXT".into(),
-            ttl: before.ttl,
-            records: before.records.clone(),
-            status: None,
-            description: None,
-        });
+        let set = crate::sync::lock(&self.sets)
+            .get(id)
+            .cloned()
+            .unwrap_or(RecordSet {
+                id: id.clone(),
+                name: before.name.clone(),
+                rtype: "TXT".into(),
+                ttl: before.ttl,
+                records: before.records.clone(),
+                status: None,
+                description: None,
+            });
         if after.is_empty() {
             self.delete(&z, &set)?;
             return Ok(TxtAt {
@@ -389,5 +417,214 @@ impl Provider for OtcDns {
 
     fn settled_word(&self) -> &'static str {
         "ACTIVE"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::http::{Response, Transport, TransportError};
+    use crate::providers::otc::credentials::Credentials;
+    use crate::redact::Secret;
+    use crate::report::{Level, Report};
+    use std::sync::Arc;
+
+    const BASE: &str = "https://dns.test";
+
+    /// A route: a part of the URL, and its answers (status, body) in order.
+    type Route = (String, Vec<(u16, String)>);
+
+    /// Answers the first route whose key the URL contains (the last answer of
+    /// a route repeats); records every URL asked for.
+    #[derive(Default)]
+    struct Fake {
+        routes: std::sync::Mutex<Vec<Route>>,
+        seen: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Fake {
+        fn on(self, key: &str, status: u16, body: &str) -> Self {
+            {
+                let mut r = crate::sync::lock(&self.routes);
+                match r.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, q)) => q.push((status, body.to_string())),
+                    None => r.push((key.to_string(), vec![(status, body.to_string())])),
+                }
+            }
+            self
+        }
+        fn asked(&self, part: &str) -> usize {
+            crate::sync::lock(&self.seen)
+                .iter()
+                .filter(|u| u.contains(part))
+                .count()
+        }
+    }
+
+    impl Transport for Fake {
+        fn send(
+            &self,
+            _method: &str,
+            url: &str,
+            _headers: &[(String, String)],
+            _body: &[u8],
+        ) -> Result<Response, TransportError> {
+            crate::sync::lock(&self.seen).push(url.to_string());
+            let mut routes = crate::sync::lock(&self.routes);
+            let (status, body) = match routes.iter_mut().find(|(k, _)| url.contains(k.as_str())) {
+                Some((_, q)) if q.len() > 1 => q.remove(0),
+                Some((_, q)) => q[0].clone(),
+                None => (
+                    404,
+                    r#"{"code":"DNS.0101","message":"not found"}"#.to_string(),
+                ),
+            };
+            Ok(Response {
+                status,
+                headers: vec![],
+                body: body.into_bytes(),
+            })
+        }
+    }
+
+    fn dns(fake: Arc<Fake>) -> OtcDns {
+        let creds = Credentials::new("AKTEST", Secret::new("SKTEST-0123456789"), None);
+        let client = SignedClient::new(
+            fake,
+            creds,
+            Some("project".into()),
+            Arc::new(FakeClock::new(1_700_000_000)),
+            Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
+        );
+        OtcDns::new(client, Url::parse(BASE).unwrap())
+    }
+
+    fn zone_json(id: &str, name: &str) -> String {
+        format!(r#"{{"id":"{id}","name":"{name}","zone_type":"public"}}"#)
+    }
+
+    fn set_json(id: &str, name: &str, value: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","name":"{name}","type":"TXT","ttl":300,"records":["\"{value}\""],"status":"ACTIVE"}}"#
+        )
+    }
+
+    fn zone() -> provider::Zone {
+        provider::Zone {
+            id: "z1".into(),
+            name: "example.com.".into(),
+        }
+    }
+
+    #[test]
+    fn zones_are_listed_once_per_process_every_page_and_matched_here() {
+        let page1 = format!(
+            r#"{{"zones":[{},{}],"links":{{"next":"{BASE}/v2/zones?marker=z2&limit=500&type=public"}}}}"#,
+            zone_json("z1", "example.com."),
+            zone_json("z2", "other.org.")
+        );
+        let page2 = format!(r#"{{"zones":[{}]}}"#, zone_json("z3", "sub.example.com."));
+        let fake = Arc::new(Fake::default().on("marker=z2", 200, &page2).on(
+            "/v2/zones?",
+            200,
+            &page1,
+        ));
+        let d = dns(fake.clone());
+        let z = d
+            .zones_holding("_acme-challenge.a.sub.example.com.")
+            .unwrap();
+        let names: Vec<&str> = z.iter().map(|z| z.name.as_str()).collect();
+        assert_eq!(names, ["example.com.", "sub.example.com."]);
+        let z = d.zones_holding("_acme-challenge.www.other.org.").unwrap();
+        assert_eq!(z[0].id, "z2");
+        assert!(
+            d.zones_holding("_acme-challenge.x.net.")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(d.zone_named("other.org").unwrap().unwrap().id, "z2");
+        assert_eq!(
+            fake.asked("/v2/zones?"),
+            2,
+            "{:?}",
+            crate::sync::lock(&fake.seen)
+        );
+        // No name filter: one listing serves every domain.
+        assert!(
+            crate::sync::lock(&fake.seen)
+                .iter()
+                .all(|u| !u.contains("name="))
+        );
+    }
+
+    #[test]
+    fn several_names_are_one_listing_of_the_zone_followed_to_the_end() {
+        let page1 = format!(
+            r#"{{"recordsets":[{}],"links":{{"next":"{BASE}/v2/zones/z1/recordsets?marker=s1&type=TXT"}}}}"#,
+            set_json("s1", "a.example.com.", "va")
+        );
+        let page2 = format!(
+            r#"{{"recordsets":[{}]}}"#,
+            set_json("s2", "b.example.com.", "vb")
+        );
+        let fake = Arc::new(Fake::default().on("marker=s1", 200, &page2).on(
+            "/recordsets?",
+            200,
+            &page1,
+        ));
+        let d = dns(fake.clone());
+        let names: Vec<String> = ["a.example.com.", "b.example.com.", "c.example.com."]
+            .map(String::from)
+            .to_vec();
+        let read = d.read(&zone(), &names).unwrap();
+        assert_eq!(read[0].records, ["\"va\""]);
+        assert_eq!(read[1].records, ["\"vb\""]);
+        assert!(!read[2].exists());
+        assert_eq!(
+            fake.asked("/recordsets?"),
+            2,
+            "{:?}",
+            crate::sync::lock(&fake.seen)
+        );
+        // Names of other shapes: the zone's TXT sets, no name filter.
+        assert!(
+            crate::sync::lock(&fake.seen)
+                .iter()
+                .all(|u| !u.contains("name="))
+        );
+    }
+
+    #[test]
+    fn a_page_that_fails_or_loops_is_an_error_never_a_shorter_read() {
+        let page1 = format!(
+            r#"{{"recordsets":[{}],"links":{{"next":"{BASE}/v2/zones/z1/recordsets?marker=s1&type=TXT"}}}}"#,
+            set_json("s1", "_acme-challenge.a.example.com.", "va")
+        );
+        let names: Vec<String> = [
+            "_acme-challenge.a.example.com.",
+            "_acme-challenge.b.example.com.",
+        ]
+        .map(String::from)
+        .to_vec();
+        let failing = Arc::new(
+            Fake::default()
+                .on(
+                    "marker=s1",
+                    400,
+                    r#"{"code":"DNS.0001","message":"bad marker"}"#,
+                )
+                .on("/recordsets?", 200, &page1),
+        );
+        let e = dns(failing).read(&zone(), &names).unwrap_err();
+        assert!(e.to_string().contains("bad marker"), "{e}");
+        // The next page links back to itself: a loop, not the end of the list.
+        let looping = Arc::new(Fake::default().on("marker=s1", 200, &page1).on(
+            "/recordsets?",
+            200,
+            &page1,
+        ));
+        let e = dns(looping).read(&zone(), &names).unwrap_err();
+        assert!(e.to_string().contains("loop"), "{e}");
     }
 }

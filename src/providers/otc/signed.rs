@@ -3,8 +3,8 @@
 //! error answers read, their codes classified for the flow. Retries, the clock
 //! correction and the one retry after a 401 are the shared [`Client`]'s.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::credentials::Credentials;
 use super::sign;
@@ -17,12 +17,14 @@ use crate::http::{Response, Transport, Url};
 use crate::report::Report;
 
 /// Re-fetches temporary credentials (metadata, container, agency) after a 401.
-pub type Refresh = Box<dyn Fn() -> crate::error::Result<Credentials>>;
+pub type Refresh = Box<dyn Fn() -> crate::error::Result<Credentials> + Send + Sync>;
 
 struct OtcAuth {
-    creds: RefCell<Credentials>,
+    creds: Mutex<Credentials>,
     project_id: Option<String>,
-    refresh: RefCell<Option<Refresh>>,
+    refresh: Mutex<Option<Refresh>>,
+    /// Credentials fetched after a 401 so far.
+    generation: AtomicU64,
 }
 
 impl Auth for OtcAuth {
@@ -48,7 +50,7 @@ impl Auth for OtcAuth {
             body: r.body.unwrap_or(b""),
         };
         let date = sign::sdk_date(r.now_ms.div_euclid(1000));
-        let creds = self.creds.borrow();
+        let creds = crate::sync::lock(&self.creds);
         let signed = sign::sign(&req, &creds.key(), self.project_id.as_deref(), &date);
         let mut target = format!("{}{}", r.url.origin(), r.url.path);
         if !signed.query_string.is_empty() {
@@ -59,14 +61,19 @@ impl Auth for OtcAuth {
     }
 
     fn refresh(&self) -> ApiResult<Option<String>> {
-        let refresh = self.refresh.borrow();
+        let refresh = crate::sync::lock(&self.refresh);
         let Some(refresh) = refresh.as_ref() else {
             return Ok(None);
         };
         let fresh = refresh().map_err(|e| ApiError::Credentials(e.to_string()))?;
         let source = fresh.source.to_string();
-        *self.creds.borrow_mut() = fresh;
+        *crate::sync::lock(&self.creds) = fresh;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(Some(source))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// OTC also throttles with 403 `DNS.0014` (flow control).
@@ -82,21 +89,22 @@ impl Auth for OtcAuth {
 /// The shared client, signing for OTC.
 pub struct SignedClient {
     client: Client,
-    auth: Rc<OtcAuth>,
+    auth: Arc<OtcAuth>,
 }
 
 impl SignedClient {
     pub fn new(
-        transport: Rc<dyn Transport>,
+        transport: Arc<dyn Transport>,
         creds: Credentials,
         project_id: Option<String>,
-        clock: Rc<dyn Clock>,
-        report: Rc<Report>,
+        clock: Arc<dyn Clock>,
+        report: Arc<Report>,
     ) -> Self {
-        let auth = Rc::new(OtcAuth {
-            creds: RefCell::new(creds),
+        let auth = Arc::new(OtcAuth {
+            creds: Mutex::new(creds),
             project_id,
-            refresh: RefCell::new(None),
+            refresh: Mutex::new(None),
+            generation: AtomicU64::new(0),
         });
         SignedClient {
             client: Client::new(transport, auth.clone(), clock, report),
@@ -106,7 +114,7 @@ impl SignedClient {
 
     /// Temporary credentials can be fetched again once after a 401.
     pub fn with_refresh(self, refresh: Refresh) -> Self {
-        *self.auth.refresh.borrow_mut() = Some(refresh);
+        *crate::sync::lock(&self.auth.refresh) = Some(refresh);
         self
     }
 
@@ -120,7 +128,7 @@ impl SignedClient {
     }
 
     pub fn credentials(&self) -> Credentials {
-        self.auth.creds.borrow().clone()
+        crate::sync::lock(&self.auth.creds).clone()
     }
 
     /// The clock correction in force (seconds), learnt from a 401.

@@ -8,7 +8,7 @@
 //! after a 401 asks [`Auth::refresh`] once: a service account fetches a new
 //! token, once per process; a pre-minted token or classic keys have nothing new.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::credentials::Auth as Creds;
 use super::dns::{OvhDns, Sender, api_error};
@@ -102,6 +102,10 @@ impl Auth for OvhAuth {
         })
     }
 
+    fn generation(&self) -> u64 {
+        self.inner.generation()
+    }
+
     fn error_of(&self, resp: &Response) -> ApiError {
         api_error(resp.status, &resp.body, None)
     }
@@ -126,7 +130,7 @@ impl OvhSender {
     }
 }
 
-impl Sender for Rc<OvhSender> {
+impl Sender for Arc<OvhSender> {
     fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
         self.client.send(method, &self.url(path_query), &[], body)
     }
@@ -135,8 +139,8 @@ impl Sender for Rc<OvhSender> {
 /// The authorizer for what the chain found.
 fn authorizer(
     cfg: &OvhConfig,
-    transport: Rc<dyn Transport>,
-    clock: Rc<dyn Clock>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
 ) -> Box<dyn Authorize> {
     match cfg.found.auth.clone() {
         Creds::ServiceAccount {
@@ -166,8 +170,8 @@ fn authorizer(
 }
 
 pub struct OvhConnection {
-    dns: OvhDns<Rc<OvhSender>>,
-    sender: Rc<OvhSender>,
+    dns: OvhDns<Arc<OvhSender>>,
+    sender: Arc<OvhSender>,
     identity: String,
 }
 
@@ -176,8 +180,8 @@ pub struct OvhConnection {
 pub fn connect(
     cfg: &OvhConfig,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<OvhConnection> {
     with_transport(cfg, net.api_transport(), net, clock, report)
 }
@@ -185,10 +189,10 @@ pub fn connect(
 /// [`connect`] over a given transport (tests).
 pub fn with_transport(
     cfg: &OvhConfig,
-    transport: Rc<dyn Transport>,
+    transport: Arc<dyn Transport>,
     net: &Net,
-    clock: Rc<dyn Clock>,
-    report: &Rc<Report>,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
 ) -> Result<OvhConnection> {
     let inner = authorizer(cfg, transport.clone(), clock.clone());
     let mut identity = format!("{} from {}", inner.describe(), cfg.found.source);
@@ -209,13 +213,13 @@ pub fn with_transport(
             cfg.found.skipped.join("; ")
         ));
     }
-    let auth = Rc::new(OvhAuth {
+    let auth = Arc::new(OvhAuth {
         inner,
         token_url: cfg.token_url.clone(),
         time_url: time_url(&cfg.dns_endpoint),
     });
     let client = Client::new(transport, auth, clock, report.clone()).with_policy(net.retry);
-    let sender = Rc::new(OvhSender {
+    let sender = Arc::new(OvhSender {
         client,
         base: cfg.dns_endpoint.clone(),
     });
@@ -312,7 +316,7 @@ mod tests {
         }
     }
 
-    fn conn(c: &OvhConfig, t: &Rc<FakeTransport>, now: u64) -> OvhConnection {
+    fn conn(c: &OvhConfig, t: &Arc<FakeTransport>, now: u64) -> OvhConnection {
         let net = Net {
             http_timeout: std::time::Duration::from_secs(5),
             retry: RetryPolicy {
@@ -322,8 +326,8 @@ mod tests {
             proxy: ProxyConfig::default(),
             trust: Default::default(),
         };
-        let report = Rc::new(Report::new(Level::Quiet, Box::new(std::io::sink())));
-        with_transport(c, t.clone(), &net, Rc::new(FakeClock::new(now)), &report).unwrap()
+        let report = Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink())));
+        with_transport(c, t.clone(), &net, Arc::new(FakeClock::new(now)), &report).unwrap()
     }
 
     #[test]
@@ -350,7 +354,7 @@ mod tests {
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
         // A second 401 in the same process is answered as it is.
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 401);
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         let urls: Vec<&str> = sent.iter().map(|s| s.1.as_str()).collect();
         assert_eq!(
             urls,
@@ -387,7 +391,10 @@ mod tests {
         let conn = conn(&c, &t, 1_700_000_000);
         let url = conn.sender.url("/domain/zone");
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
-        assert_eq!(auth_of(&t.sent.borrow()[3]).as_deref(), Some("Bearer T2"));
+        assert_eq!(
+            auth_of(&crate::sync::lock(&t.sent)[3]).as_deref(),
+            Some("Bearer T2")
+        );
         assert_eq!(conn.clock_offset(), 0);
     }
 
@@ -408,7 +415,7 @@ mod tests {
         conn.sender
             .send("POST", "/domain/zone/example.com/record", Some(body))
             .unwrap();
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         assert_eq!(sent[0].1, "https://eu.api.ovh.com/1.0/auth/time");
         let (m, url, headers, sent_body) = &sent[1];
         assert_eq!(
@@ -449,10 +456,10 @@ mod tests {
             .send("POST", "/domain/zone/example.com/refresh", None)
             .unwrap();
         assert_eq!(r.status, 503);
-        assert_eq!(t.sent.borrow().len(), 1);
+        assert_eq!(crate::sync::lock(&t.sent).len(), 1);
         let r = conn.sender.send("GET", "/domain/zone", None).unwrap();
         assert_eq!(r.status, 200);
-        assert_eq!(t.sent.borrow().len(), 3);
+        assert_eq!(crate::sync::lock(&t.sent).len(), 3);
         assert_eq!(
             target(
                 &Url::parse("http://h/1.0/x?a=b").unwrap(),
@@ -486,9 +493,12 @@ mod tests {
         let probe = sa_conn.probe_url();
         assert_eq!(sa_conn.send("GET", &probe, None).unwrap().status, 200);
         // No token fetched for it.
-        assert_eq!(t.sent.borrow().len(), 1);
-        assert_eq!(t.sent.borrow()[0].1, "http://127.0.0.1:1/1.0/auth/time");
-        assert!(credential_headers(&t.sent.borrow()[0]).is_empty());
+        assert_eq!(crate::sync::lock(&t.sent).len(), 1);
+        assert_eq!(
+            crate::sync::lock(&t.sent)[0].1,
+            "http://127.0.0.1:1/1.0/auth/time"
+        );
+        assert!(credential_headers(&crate::sync::lock(&t.sent)[0]).is_empty());
         // check's "credentials work" call: the zone found, with the bearer.
         let zone = Zone {
             name: "example.com.".into(),
@@ -496,7 +506,7 @@ mod tests {
         };
         let url = sa_conn.credentials_probe(Some(&zone)).unwrap();
         assert_eq!(sa_conn.send("GET", &url, None).unwrap().status, 200);
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         assert_eq!(sent[2].1, "http://127.0.0.1:1/1.0/domain/zone/example.com");
         assert_eq!(auth_of(&sent[2]).as_deref(), Some("Bearer T1"));
         assert_eq!(
@@ -518,7 +528,7 @@ mod tests {
         let probe = classic.probe_url();
         assert_eq!(classic.send("GET", &probe, None).unwrap().status, 200);
         classic.sender.send("GET", "/auth/time?x=1", None).unwrap();
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         assert_eq!(sent.len(), 2);
         for s in sent.iter() {
             assert!(

@@ -139,7 +139,7 @@ pub struct FileText {
 }
 
 /// Reads files; `Ok(None)` is "no such file".
-pub trait Files {
+pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<Option<FileText>>;
     /// Whether another user could have put a file in `dir` (writable by group
     /// or others, sticky or not); a directory that can't be examined counts.
@@ -720,7 +720,7 @@ mod tests {
         /// Files another user owns (the real reader refuses them).
         Vec<PathBuf>,
         /// Every path read.
-        std::cell::RefCell<Vec<PathBuf>>,
+        std::sync::Mutex<Vec<PathBuf>>,
     );
     impl FakeFiles {
         fn with(mut self, p: &str, text: &str, mode: u32) -> Self {
@@ -738,7 +738,7 @@ mod tests {
     }
     impl Files for FakeFiles {
         fn read(&self, path: &Path) -> std::io::Result<Option<FileText>> {
-            self.3.borrow_mut().push(path.into());
+            crate::sync::lock(&self.3).push(path.into());
             if self.2.iter().any(|p| p == path) {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::PermissionDenied,
@@ -1093,9 +1093,7 @@ mod tests {
             ["./ovh.conf skipped: the working directory is writable by other users"]
         );
         assert!(
-            !files
-                .3
-                .borrow()
+            !crate::sync::lock(&files.3)
                 .iter()
                 .any(|p| p == Path::new("./ovh.conf")),
             "never opened"

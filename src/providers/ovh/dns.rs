@@ -8,7 +8,9 @@
 //!   name's suffixes, longest first, up to the first found;
 //! - nameservers: `GET /domain/zone/{zone}` (`nameServers`);
 //! - read: `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
-//!   then `GET …/record/{id}` each; the filter is case-insensitive and
+//!   then `GET …/record/{id}` for each id not yet known to this process (an id
+//!   is never reused, and our records are never changed in place: a record
+//!   read or created once is known for the process); the filter is case-insensitive and
 //!   pattern-like (`_` matches any character), so each record's `subDomain` is
 //!   compared again here; the apex is `""` (a `null` `subDomain` in an answer too);
 //! - write: `POST …/record` per added value, `DELETE …/record/{id}` per removed
@@ -30,7 +32,7 @@ use crate::zone::{absolute, candidate_zones};
 /// Sends one API request; `path_query` is relative to the API base (which
 /// includes `/1.0`), e.g. `/domain/zone/example.com/record?fieldType=TXT`.
 /// Any HTTP status is an `Ok` answer; `Err` is no answer at all.
-pub trait Sender {
+pub trait Sender: Send + Sync {
     fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
 }
 
@@ -202,12 +204,16 @@ pub struct OvhDns<S> {
     sender: S,
     /// `nameServers` of each zone read this run: a zone probe already has
     /// them, and they don't change while a hook runs.
-    nameservers: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>>,
+    nameservers: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
     /// This run's zone listing: `Some(None)` when it was refused. Zones don't
     /// come and go while a hook runs, and certbot's last hook asks for each name.
-    listing: std::cell::RefCell<Option<Option<Vec<String>>>>,
+    listing: std::sync::Mutex<Option<Option<Vec<String>>>>,
     /// Candidates probed this run that are no zone (404).
-    not_zones: std::cell::RefCell<std::collections::HashSet<String>>,
+    not_zones: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Records known to this process, by id: read by id, or answered by the
+    /// create. A listing still names the ids at a name on every read (so a
+    /// record gone or new is seen); only ids not here are read one by one.
+    known: std::sync::Mutex<std::collections::HashMap<u64, Record>>,
 }
 
 impl<S: Sender> OvhDns<S> {
@@ -217,6 +223,7 @@ impl<S: Sender> OvhDns<S> {
             nameservers: Default::default(),
             listing: Default::default(),
             not_zones: Default::default(),
+            known: Default::default(),
         }
     }
 
@@ -238,7 +245,7 @@ impl<S: Sender> OvhDns<S> {
 
     /// `GET /domain/zone` once per run: the zone names, or `None` when refused.
     fn listing(&self) -> ApiResult<Option<Vec<String>>> {
-        if let Some(l) = &*self.listing.borrow() {
+        if let Some(l) = &*crate::sync::lock(&self.listing) {
             return Ok(l.clone());
         }
         let l = match self.call("GET", "/domain/zone", None, None) {
@@ -246,17 +253,17 @@ impl<S: Sender> OvhDns<S> {
             Err(e) if e.kind() == Kind::Permission => None,
             Err(e) => return Err(e),
         };
-        *self.listing.borrow_mut() = Some(l.clone());
+        *crate::sync::lock(&self.listing) = Some(l.clone());
         Ok(l)
     }
 
     /// A zone probe, remembered for the run: `None` when there is no such zone.
     fn probe(&self, name: &str) -> ApiResult<Option<Zone>> {
         let seg = zone_segment(name)?;
-        if self.not_zones.borrow().contains(&seg) {
+        if crate::sync::lock(&self.not_zones).contains(&seg) {
             return Ok(None);
         }
-        if self.nameservers.borrow().contains_key(&seg) {
+        if crate::sync::lock(&self.nameservers).contains_key(&seg) {
             return Ok(Some(Zone {
                 name: absolute(&seg),
                 id: seg,
@@ -264,7 +271,7 @@ impl<S: Sender> OvhDns<S> {
         }
         let found = self.zone_info(&seg)?.map(|(z, _)| z);
         if found.is_none() {
-            self.not_zones.borrow_mut().insert(seg);
+            crate::sync::lock(&self.not_zones).insert(seg);
         }
         Ok(found)
     }
@@ -280,9 +287,7 @@ impl<S: Sender> OvhDns<S> {
         ) {
             Ok(r) => {
                 let info: ZoneInfo = decode("GET /domain/zone/{zone}", &r.body)?;
-                self.nameservers
-                    .borrow_mut()
-                    .insert(seg.clone(), info.name_servers.clone());
+                crate::sync::lock(&self.nameservers).insert(seg.clone(), info.name_servers.clone());
                 let zone = Zone {
                     name: absolute(&seg),
                     id: seg,
@@ -309,16 +314,14 @@ impl<S: Sender> OvhDns<S> {
         let ids: Vec<u64> = decode("GET …/record", &r.body)?;
         let mut out = Vec::new();
         for id in ids {
-            let rec = match self.call(
-                "GET",
-                &format!("/domain/zone/{seg}/record/{id}"),
-                None,
-                Some(action::RECORD_GET),
-            ) {
-                Ok(r) => decode::<Record>("GET …/record/{id}", &r.body)?,
+            let known = crate::sync::lock(&self.known).get(&id).cloned();
+            let rec = match known {
+                Some(rec) => Some(rec),
+                None => self.get_record(&seg, id)?,
+            };
+            let Some(rec) = rec else {
                 // Deleted between the listing and now: it holds no value.
-                Err(e) if e.kind() == Kind::NotFound => continue,
-                Err(e) => return Err(e),
+                continue;
             };
             // DNS names compare case-insensitively, but never as patterns.
             if rec.sub_domain.eq_ignore_ascii_case(sub)
@@ -328,6 +331,29 @@ impl<S: Sender> OvhDns<S> {
             }
         }
         Ok(out)
+    }
+
+    /// `GET …/record/{id}`, remembered; `None` when it is gone (404). Any
+    /// other failure is an error: a listing is resolved completely or not at all.
+    fn get_record(&self, seg: &str, id: u64) -> ApiResult<Option<Record>> {
+        let rec = match self.call(
+            "GET",
+            &format!("/domain/zone/{seg}/record/{id}"),
+            None,
+            Some(action::RECORD_GET),
+        ) {
+            Ok(r) => decode::<Record>("GET …/record/{id}", &r.body)?,
+            Err(e) if e.kind() == Kind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if rec.id != id {
+            return Err(ApiError::Decode(format!(
+                "GET …/record/{id} answered record {}",
+                rec.id
+            )));
+        }
+        crate::sync::lock(&self.known).insert(id, rec.clone());
+        Ok(Some(rec))
     }
 }
 
@@ -392,7 +418,7 @@ impl<S: Sender> Provider for OvhDns<S> {
     }
 
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-        if let Some(ns) = self.nameservers.borrow().get(&zone_segment(&zone.id)?) {
+        if let Some(ns) = crate::sync::lock(&self.nameservers).get(&zone_segment(&zone.id)?) {
             return Ok(ns.clone());
         }
         match self.zone_info(&zone.id)? {
@@ -467,6 +493,9 @@ impl<S: Sender> Provider for OvhDns<S> {
                 Err(e) if e.kind() == Kind::NotFound => {}
                 Err(e) => return Err(e),
             }
+            if let Ok(id) = id.parse::<u64>() {
+                crate::sync::lock(&self.known).remove(&id);
+            }
         }
         let mut added: Vec<String> = Vec::new();
         for value in after.iter().filter(|v| !holds(&before.records, v)) {
@@ -490,6 +519,8 @@ impl<S: Sender> Provider for OvhDns<S> {
                 Some(action::RECORD_CREATE),
             )?;
             let rec: Record = decode("POST …/record", &r.body)?;
+            // The answer is the record: no GET for it later in this process.
+            crate::sync::lock(&self.known).insert(rec.id, rec.clone());
             records.push(rec.target);
             ids.push(rec.id.to_string());
         }
@@ -517,14 +548,14 @@ impl<S: Sender> Provider for OvhDns<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
     use std::collections::VecDeque;
+    use std::sync::Mutex;
 
     /// Answers by exact (method, path+query); records every request in order.
     #[derive(Default)]
     struct Fake {
-        routes: RefCell<Vec<(String, String, VecDeque<Response>)>>,
-        sent: RefCell<Vec<(String, String, Option<String>)>>,
+        routes: Mutex<Vec<(String, String, VecDeque<Response>)>>,
+        sent: Mutex<Vec<(String, String, Option<String>)>>,
     }
 
     fn resp(status: u16, body: &str) -> Response {
@@ -538,7 +569,7 @@ mod tests {
     impl Fake {
         fn on(self, method: &str, path: &str, status: u16, body: &str) -> Self {
             {
-                let mut r = self.routes.borrow_mut();
+                let mut r = crate::sync::lock(&self.routes);
                 match r.iter_mut().find(|(m, p, _)| m == method && p == path) {
                     Some((_, _, q)) => q.push_back(resp(status, body)),
                     None => r.push((method.into(), path.into(), [resp(status, body)].into())),
@@ -547,8 +578,7 @@ mod tests {
             self
         }
         fn sent(&self) -> Vec<String> {
-            self.sent
-                .borrow()
+            crate::sync::lock(&self.sent)
                 .iter()
                 .map(|(m, p, b)| match b {
                     Some(b) => format!("{m} {p} {b}"),
@@ -560,12 +590,12 @@ mod tests {
 
     impl Sender for Fake {
         fn send(&self, method: &str, path: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-            self.sent.borrow_mut().push((
+            crate::sync::lock(&self.sent).push((
                 method.into(),
                 path.into(),
                 body.map(|b| String::from_utf8_lossy(b).into_owned()),
             ));
-            let mut routes = self.routes.borrow_mut();
+            let mut routes = crate::sync::lock(&self.routes);
             let q = routes
                 .iter_mut()
                 .find(|(m, p, _)| m == method && p == path)
@@ -1061,5 +1091,115 @@ mod tests {
         );
         assert_eq!(sub_domain("xexample.com.", &zone()), None);
         assert_eq!(crate::providers::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
+    }
+
+    const NAME: &str = "_acme-challenge.www.example.com.";
+
+    fn gets_by_id(f: &Fake) -> usize {
+        f.sent()
+            .iter()
+            .filter(|s| s.starts_with("GET /domain/zone/example.com/record/"))
+            .count()
+    }
+
+    #[test]
+    fn a_record_is_read_by_id_once_per_process_and_every_read_lists_the_ids() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[1]")
+            .on("GET", LIST, 200, "[1,2]")
+            .on("GET", LIST, 200, "[2]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/1",
+                200,
+                &rec(1, "_acme-challenge.www", "theirs"),
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/2",
+                200,
+                &rec(2, "_acme-challenge.www", "new"),
+            );
+        let dns = OvhDns::new(&f);
+        let names = [NAME.to_string()];
+        let first = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        assert_eq!(
+            (&first.records[..], &first.ids[..]),
+            (&["theirs".to_string()][..], &["1".to_string()][..])
+        );
+        assert_eq!(gets_by_id(&f), 1);
+        // The re-read lists again: a new record is seen (and read), a known one is not.
+        let again = dns.reread(&zone(), &first).unwrap();
+        assert_eq!(again.ids, ["1", "2"]);
+        assert_eq!(again.records, ["theirs", "new"]);
+        assert_eq!(gets_by_id(&f), 2);
+        // Record 1 gone from the listing: gone from the read.
+        let last = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        assert_eq!(last.ids, ["2"]);
+        assert_eq!(gets_by_id(&f), 2, "{:?}", f.sent());
+        assert_eq!(
+            f.sent()
+                .iter()
+                .filter(|s| s.starts_with("GET /domain/zone/example.com/record?"))
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_created_record_is_known_by_its_answer_and_never_read_by_id() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[]")
+            .on("GET", LIST, 200, "[7]")
+            .on(
+                "POST",
+                "/domain/zone/example.com/record",
+                200,
+                &rec(7, "_acme-challenge.www", "ours"),
+            );
+        let dns = OvhDns::new(&f);
+        let names = [NAME.to_string()];
+        let before = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        dns.write(&zone(), &before, &["ours".to_string()], 60)
+            .unwrap();
+        let after = dns.read(&zone(), &names).unwrap().pop().unwrap();
+        assert_eq!(
+            (after.records, after.ids),
+            (vec!["ours".to_string()], vec!["7".to_string()])
+        );
+        assert_eq!(gets_by_id(&f), 0, "{:?}", f.sent());
+    }
+
+    #[test]
+    fn an_id_that_cannot_be_read_is_an_error_never_a_shorter_read() {
+        let f = Fake::default()
+            .on("GET", LIST, 200, "[1,2,3]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/1",
+                200,
+                &rec(1, "_acme-challenge.www", "a"),
+            )
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/2",
+                500,
+                r#"{"class":"Server::InternalServerError","message":"boom"}"#,
+            );
+        let dns = OvhDns::new(&f);
+        assert!(dns.read(&zone(), &[NAME.to_string()]).is_err());
+        // An answer naming another record is no answer for this id.
+        let f = Fake::default().on("GET", LIST, 200, "[1]").on(
+            "GET",
+            "/domain/zone/example.com/record/1",
+            200,
+            &rec(9, "_acme-challenge.www", "a"),
+        );
+        let dns = OvhDns::new(&f);
+        assert!(dns.read(&zone(), &[NAME.to_string()]).is_err());
+        // Gone (404) between the listing and the GET: no value there, and no error.
+        let f = Fake::default().on("GET", LIST, 200, "[4]");
+        let dns = OvhDns::new(&f);
+        assert!(!dns.read(&zone(), &[NAME.to_string()]).unwrap()[0].exists());
     }
 }

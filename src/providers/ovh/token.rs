@@ -4,8 +4,9 @@
 //! a pre-minted bearer, or the classic signature with the server's clock
 //! (`GET {api}/auth/time`, unauthenticated, once per process).
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
@@ -138,24 +139,29 @@ impl ClassifyName for serde_json::Error {
 
 /// Fetches and caches a service account's bearer token.
 pub struct TokenSource {
-    transport: Rc<dyn Transport>,
+    transport: Arc<dyn Transport>,
     url: String,
     client_id: String,
     secret: Secret,
-    clock: Rc<dyn Clock>,
+    clock: Arc<dyn Clock>,
     /// The token and until when it is used (unix seconds), when it ends at all.
-    current: RefCell<Option<(Secret, Option<i64>)>>,
-    renewed_after_401: Cell<bool>,
-    fetches: Cell<u32>,
+    current: Mutex<Option<(Secret, Option<i64>)>>,
+    /// Held while a token is fetched: threads needing one at once wait for it
+    /// rather than each fetching their own.
+    fetching: Mutex<()>,
+    renewed_after_401: AtomicBool,
+    fetches: AtomicU32,
+    /// Tokens received so far.
+    received: AtomicU64,
 }
 
 impl TokenSource {
     pub fn new(
-        transport: Rc<dyn Transport>,
+        transport: Arc<dyn Transport>,
         url: &str,
         client_id: &str,
         secret: Secret,
-        clock: Rc<dyn Clock>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         TokenSource {
             transport,
@@ -163,9 +169,11 @@ impl TokenSource {
             client_id: client_id.to_string(),
             secret,
             clock,
-            current: RefCell::new(None),
-            renewed_after_401: Cell::new(false),
-            fetches: Cell::new(0),
+            current: Mutex::new(None),
+            fetching: Mutex::new(()),
+            renewed_after_401: AtomicBool::new(false),
+            fetches: AtomicU32::new(0),
+            received: AtomicU64::new(0),
         }
     }
 
@@ -175,11 +183,12 @@ impl TokenSource {
 
     /// Token requests sent so far (for `check` and tests).
     pub fn fetches(&self) -> u32 {
-        self.fetches.get()
+        self.fetches.load(Ordering::SeqCst)
     }
 
+    /// Sends the token request; the caller holds `fetching`.
     fn fetch(&self) -> ApiResult<Secret> {
-        self.fetches.set(self.fetches.get() + 1);
+        self.fetches.fetch_add(1, Ordering::SeqCst);
         let body = form_body(&self.client_id, self.secret.expose());
         let headers = vec![
             (
@@ -194,24 +203,38 @@ impl TokenSource {
             .map_err(ApiError::Transport)?;
         let t = parse_answer(&resp, &self.client_id, self.secret.expose())?;
         let until = t.expires_in.map(|s| reuse_until(self.clock.unix_secs(), s));
-        *self.current.borrow_mut() = Some((t.access.clone(), until));
+        *crate::sync::lock(&self.current) = Some((t.access.clone(), until));
+        self.received.fetch_add(1, Ordering::SeqCst);
         Ok(t.access)
     }
 
     /// The current token, fetched when there is none or it is about to end.
     pub fn bearer(&self) -> ApiResult<Secret> {
-        let now = self.clock.unix_secs();
-        if let Some((t, until)) = &*self.current.borrow()
-            && until.is_none_or(|u| now < u)
-        {
-            return Ok(t.clone());
+        if let Some(t) = self.usable() {
+            return Ok(t);
+        }
+        let _one = crate::sync::lock(&self.fetching);
+        // Another thread may have fetched while this one waited.
+        if let Some(t) = self.usable() {
+            return Ok(t);
         }
         self.fetch()
     }
 
+    fn usable(&self) -> Option<Secret> {
+        let now = self.clock.unix_secs();
+        match &*crate::sync::lock(&self.current) {
+            Some((t, until)) if until.is_none_or(|u| now < u) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
     /// After a 401: a new token, once per process. `false`: already done, give up.
     pub fn renew_after_401(&self) -> ApiResult<bool> {
-        if self.renewed_after_401.replace(true) {
+        let _one = crate::sync::lock(&self.fetching);
+        if self.renewed_after_401.swap(true, Ordering::SeqCst) {
+            // A request signed before another thread's renewal never gets
+            // here: the client sees the new generation and just sends again.
             return Ok(false);
         }
         self.fetch().map(|_| true)
@@ -219,13 +242,17 @@ impl TokenSource {
 }
 
 /// Adds the authentication of one request.
-pub trait Authorize {
+pub trait Authorize: Send + Sync {
     /// Headers for a request to `url` (absolute, with its query) carrying `body`.
     fn headers(&self, method: &str, url: &str, body: &[u8]) -> ApiResult<Vec<(String, String)>>;
     /// Called after a 401: `true` when the request is worth sending once more.
     fn after_401(&self) -> ApiResult<bool>;
     /// What the credentials are, for messages (never a secret).
     fn describe(&self) -> String;
+    /// Tokens fetched so far (see [`crate::client::Auth::generation`]).
+    fn generation(&self) -> u64 {
+        0
+    }
 }
 
 /// A service account's fetched token, or a pre-minted one.
@@ -257,6 +284,12 @@ impl Authorize for Bearer {
             Bearer::Static(_) => "access token (OVH_ACCESS_TOKEN)".into(),
         }
     }
+    fn generation(&self) -> u64 {
+        match self {
+            Bearer::Fetched(s) => s.received.load(Ordering::SeqCst),
+            Bearer::Static(_) => 0,
+        }
+    }
 }
 
 /// Classic keys: each request signed with the server's time.
@@ -264,11 +297,13 @@ pub struct Classic {
     application_key: String,
     application_secret: Secret,
     consumer_key: Secret,
-    transport: Rc<dyn Transport>,
+    transport: Arc<dyn Transport>,
     api_base: String,
-    clock: Rc<dyn Clock>,
+    clock: Arc<dyn Clock>,
     /// Server time minus ours, learnt once per process.
-    delta: OnceCell<i64>,
+    delta: OnceLock<i64>,
+    /// Held while the server time is asked: one thread asks, the others wait.
+    learning: Mutex<()>,
 }
 
 impl Classic {
@@ -276,9 +311,9 @@ impl Classic {
         application_key: &str,
         application_secret: Secret,
         consumer_key: Secret,
-        transport: Rc<dyn Transport>,
+        transport: Arc<dyn Transport>,
         api_base: &str,
-        clock: Rc<dyn Clock>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Classic {
             application_key: application_key.to_string(),
@@ -287,12 +322,17 @@ impl Classic {
             transport,
             api_base: api_base.trim_end_matches('/').to_string(),
             clock,
-            delta: OnceCell::new(),
+            delta: OnceLock::new(),
+            learning: Mutex::new(()),
         }
     }
 
     /// `GET {api}/auth/time` (unauthenticated): the server's unix seconds.
     fn server_delta(&self) -> ApiResult<i64> {
+        if let Some(d) = self.delta.get() {
+            return Ok(*d);
+        }
+        let _one = crate::sync::lock(&self.learning);
         if let Some(d) = self.delta.get() {
             return Ok(*d);
         }
@@ -361,8 +401,8 @@ pub fn authorizer(
     auth: Auth,
     token_url: Option<&str>,
     api_base: &str,
-    transport: Rc<dyn Transport>,
-    clock: Rc<dyn Clock>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
 ) -> Box<dyn Authorize> {
     match auth {
         Auth::ServiceAccount {
@@ -404,8 +444,8 @@ pub(crate) mod tests {
     /// Answers queued responses in order and records every request.
     #[derive(Default)]
     pub(crate) struct FakeTransport {
-        pub answers: RefCell<VecDeque<Response>>,
-        pub sent: RefCell<Vec<Sent>>,
+        pub answers: Mutex<VecDeque<Response>>,
+        pub sent: Mutex<Vec<Sent>>,
     }
 
     pub(crate) fn answer(status: u16, body: &str) -> Response {
@@ -417,10 +457,10 @@ pub(crate) mod tests {
     }
 
     impl FakeTransport {
-        pub(crate) fn with(answers: Vec<Response>) -> Rc<FakeTransport> {
-            Rc::new(FakeTransport {
-                answers: RefCell::new(answers.into()),
-                sent: RefCell::default(),
+        pub(crate) fn with(answers: Vec<Response>) -> Arc<FakeTransport> {
+            Arc::new(FakeTransport {
+                answers: Mutex::new(answers.into()),
+                sent: Mutex::default(),
             })
         }
     }
@@ -433,14 +473,13 @@ pub(crate) mod tests {
             headers: &[(String, String)],
             body: &[u8],
         ) -> Result<Response, TransportError> {
-            self.sent.borrow_mut().push((
+            crate::sync::lock(&self.sent).push((
                 method.into(),
                 url.into(),
                 headers.to_vec(),
                 body.to_vec(),
             ));
-            self.answers
-                .borrow_mut()
+            crate::sync::lock(&self.answers)
                 .pop_front()
                 .ok_or_else(|| TransportError::Refused("no answer queued".into()))
         }
@@ -448,7 +487,7 @@ pub(crate) mod tests {
 
     const TOKEN_URL: &str = "https://www.ovh.com/auth/oauth2/token";
 
-    fn source(t: &Rc<FakeTransport>, clock: &Rc<FakeClock>) -> TokenSource {
+    fn source(t: &Arc<FakeTransport>, clock: &Arc<FakeClock>) -> TokenSource {
         TokenSource::new(
             t.clone(),
             TOKEN_URL,
@@ -467,6 +506,47 @@ pub(crate) mod tests {
         )
     }
 
+    /// A token endpoint 50 ms away.
+    struct Slow(Arc<FakeTransport>);
+
+    impl Transport for Slow {
+        fn send(
+            &self,
+            method: &str,
+            url: &str,
+            headers: &[(String, String)],
+            body: &[u8],
+        ) -> Result<Response, TransportError> {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            self.0.send(method, url, headers, body)
+        }
+    }
+
+    /// Threads needing a token at once share one fetch: the transport has one
+    /// token to give, and a second request would get no answer.
+    #[test]
+    fn threads_asking_at_once_fetch_one_token() {
+        let t = FakeTransport::with(vec![ok_token("TOK1", 3599)]);
+        let clock = Arc::new(FakeClock::new(1_700_000_000));
+        let s = TokenSource::new(
+            Arc::new(Slow(t.clone())),
+            TOKEN_URL,
+            "0f0f0f0f0f0f0f0f",
+            Secret::new("s3cr&t=+/"),
+            clock,
+        );
+        let start = std::sync::Barrier::new(4);
+        let got = crate::flow::run_all(4, vec![(); 4], |()| {
+            start.wait();
+            s.bearer()
+                .map(|t| t.expose().to_string())
+                .map_err(|e| e.to_string())
+        });
+        assert_eq!(got, vec![Ok("TOK1".to_string()); 4]);
+        assert_eq!(s.fetches(), 1);
+        assert_eq!(crate::sync::lock(&t.sent).len(), 1);
+    }
+
     #[test]
     fn the_exact_form_body_and_headers() {
         assert_eq!(
@@ -474,10 +554,10 @@ pub(crate) mod tests {
             "grant_type=client_credentials&client_id=0f0f0f0f0f0f0f0f&client_secret=xxxxx&scope=all"
         );
         let t = FakeTransport::with(vec![ok_token("TOK1", 3599)]);
-        let clock = Rc::new(FakeClock::new(1_700_000_000));
+        let clock = Arc::new(FakeClock::new(1_700_000_000));
         let s = source(&t, &clock);
         assert_eq!(s.bearer().unwrap().expose(), "TOK1");
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         let (method, url, headers, body) = &sent[0];
         assert_eq!((method.as_str(), url.as_str()), ("POST", TOKEN_URL));
         assert_eq!(
@@ -497,7 +577,7 @@ pub(crate) mod tests {
             ok_token("TOK2", 3599),
             ok_token("TOK3", 3599),
         ]);
-        let clock = Rc::new(FakeClock::new(1_700_000_000));
+        let clock = Arc::new(FakeClock::new(1_700_000_000));
         let s = source(&t, &clock);
         assert_eq!(s.bearer().unwrap().expose(), "TOK1");
         assert_eq!(s.bearer().unwrap().expose(), "TOK1");
@@ -528,7 +608,7 @@ pub(crate) mod tests {
     fn a_short_lived_token_is_reused_not_fetched_per_call() {
         // Used to be fetched anew for every call below 60 s (6 token requests for 6 calls).
         let t = FakeTransport::with(vec![ok_token("TOK1", 40), ok_token("TOK2", 40)]);
-        let clock = Rc::new(FakeClock::new(1_700_000_000));
+        let clock = Arc::new(FakeClock::new(1_700_000_000));
         let s = source(&t, &clock);
         for _ in 0..6 {
             assert_eq!(s.bearer().unwrap().expose(), "TOK1");
@@ -549,7 +629,7 @@ pub(crate) mod tests {
             401,
             r#"{"error":"invalid_client","error_description":"bad secret s3cr&t=+/"}"#,
         )]);
-        let clock = Rc::new(FakeClock::new(1_700_000_000));
+        let clock = Arc::new(FakeClock::new(1_700_000_000));
         let e = source(&t, &clock).bearer().unwrap_err();
         assert_eq!(e.kind(), Kind::Auth);
         assert_eq!(e.code(), Some("invalid_client"));
@@ -602,7 +682,7 @@ pub(crate) mod tests {
         );
         assert!(!b.after_401().unwrap());
         let t = FakeTransport::with(vec![ok_token("TOK1", 60)]);
-        let clock = Rc::new(FakeClock::new(1));
+        let clock = Arc::new(FakeClock::new(1));
         let b = Bearer::Fetched(source(&t, &clock));
         assert_eq!(b.headers("GET", "u", b"").unwrap()[0].1, "Bearer TOK1");
         assert_eq!(b.describe(), "service account 0f0f0f0f0f0f0f0f");
@@ -612,7 +692,7 @@ pub(crate) mod tests {
     fn classic_signs_with_the_server_time_learnt_once() {
         // The first vector of tests/fixtures/ovh-signing-vectors.json, our clock 100 s behind.
         let t = FakeTransport::with(vec![answer(200, "1700000000")]);
-        let clock = Rc::new(FakeClock::new(1_699_999_900));
+        let clock = Arc::new(FakeClock::new(1_699_999_900));
         let c = Classic::new(
             "7kbG7Bk7S9Nt7ZSV",
             Secret::new("EXEgWIz07P0HYwtQDs7cNIqCiQaWSuHF"),
@@ -635,7 +715,7 @@ pub(crate) mod tests {
             .headers("GET", "https://eu.api.ovh.com/1.0/x", b"")
             .unwrap();
         assert!(h.contains(&("X-Ovh-Timestamp".into(), "1700000001".into())));
-        let sent = t.sent.borrow();
+        let sent = crate::sync::lock(&t.sent);
         assert_eq!(sent.len(), 1, "one /auth/time per process");
         assert_eq!(sent[0].1, "https://eu.api.ovh.com/1.0/auth/time");
         // Unauthenticated: OVH's `/auth` routes break when signed.
@@ -648,8 +728,8 @@ pub(crate) mod tests {
 
     #[test]
     fn auth_time_failures() {
-        let clock = Rc::new(FakeClock::new(1));
-        let mk = |t: Rc<FakeTransport>| {
+        let clock = Arc::new(FakeClock::new(1));
+        let mk = |t: Arc<FakeTransport>| {
             Classic::new(
                 "AK",
                 Secret::new("AS"),

@@ -102,6 +102,12 @@ impl Ncp {
 }
 
 impl Cloud for Ncp {
+    /// The server's metadata service (169.254.169.254, all of `/latest/`);
+    /// Global DNS is remote.
+    fn is_local(&self, path: &str) -> bool {
+        path.starts_with("/latest/")
+    }
+
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
         let now_ms = ctx.now.sim_us.div_euclid(1000);
         let r = Request {

@@ -60,6 +60,15 @@ impl Otc {
 }
 
 impl Cloud for Otc {
+    /// The ECS metadata service (169.254.169.254: all of `/openstack/` and
+    /// `/meta-data/`) and CCE's node-local pod credential agent; IAM, DNS and
+    /// CCE's own API are remote.
+    fn is_local(&self, path: &str) -> bool {
+        path.starts_with("/openstack/")
+            || path.starts_with("/meta-data/")
+            || path == cce::CONTAINER_PATH
+    }
+
     fn route(&mut self, ctx: &Ctx<'_>, req: &Req) -> Handled {
         let now = ctx.now;
         match (req.method.as_str(), req.raw_path.as_str()) {

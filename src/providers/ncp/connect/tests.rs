@@ -1,6 +1,6 @@
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use super::*;
 use crate::clock::FakeClock;
@@ -15,28 +15,26 @@ type Seen = (String, String, Vec<(String, String)>);
 
 /// Answers in order; records what was sent.
 struct Script {
-    answers: RefCell<Vec<Answer>>,
-    seen: RefCell<Vec<Seen>>,
+    answers: Mutex<Vec<Answer>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl Script {
-    fn new(answers: Vec<Answer>) -> Rc<Script> {
-        Rc::new(Script {
-            answers: RefCell::new(answers),
-            seen: RefCell::default(),
+    fn new(answers: Vec<Answer>) -> Arc<Script> {
+        Arc::new(Script {
+            answers: Mutex::new(answers),
+            seen: Mutex::default(),
         })
     }
     fn seen(&self) -> Vec<Seen> {
-        self.seen.borrow().clone()
+        crate::sync::lock(&self.seen).clone()
     }
 }
 
 impl Transport for Script {
     fn send(&self, m: &str, u: &str, h: &[(String, String)], _: &[u8]) -> Answer {
-        self.seen
-            .borrow_mut()
-            .push((m.into(), u.into(), h.to_vec()));
-        let mut a = self.answers.borrow_mut();
+        crate::sync::lock(&self.seen).push((m.into(), u.into(), h.to_vec()));
+        let mut a = crate::sync::lock(&self.answers);
         assert!(!a.is_empty(), "unexpected request {m} {u}");
         a.remove(0)
     }
@@ -87,14 +85,14 @@ fn config(env: &[(&str, &str)], flag_keys: InputKeys) -> NcpConfig {
     .unwrap()
 }
 
-fn wire(cfg: &NcpConfig, api: Rc<Script>, md: Rc<Script>) -> (NcpConnection, Capture) {
+fn wire(cfg: &NcpConfig, api: Arc<Script>, md: Arc<Script>) -> (NcpConnection, Capture) {
     wire_retrying(cfg, api, md, 0)
 }
 
 fn wire_retrying(
     cfg: &NcpConfig,
-    api: Rc<Script>,
-    md: Rc<Script>,
+    api: Arc<Script>,
+    md: Arc<Script>,
     retries: u32,
 ) -> (NcpConnection, Capture) {
     let out = Capture::default();
@@ -103,9 +101,9 @@ fn wire_retrying(
         Wiring {
             api,
             metadata: md,
-            files: Rc::new(NoFiles),
-            clock: Rc::new(FakeClock::new(T)),
-            report: Rc::new(Report::new(Level::Verbose, Box::new(out.clone()))),
+            files: Arc::new(NoFiles),
+            clock: Arc::new(FakeClock::new(T)),
+            report: Arc::new(Report::new(Level::Verbose, Box::new(out.clone()))),
             retry: RetryPolicy {
                 retries,
                 base: std::time::Duration::ZERO,
@@ -316,9 +314,9 @@ fn a_write_is_signed_like_the_shared_vector() {
         Wiring {
             api: api.clone(),
             metadata: Script::new(vec![]),
-            files: Rc::new(NoFiles),
-            clock: Rc::new(clock),
-            report: Rc::new(Report::new(Level::Quiet, Box::new(out))),
+            files: Arc::new(NoFiles),
+            clock: Arc::new(clock),
+            report: Arc::new(Report::new(Level::Quiet, Box::new(out))),
             retry: RetryPolicy::default(),
         },
     )

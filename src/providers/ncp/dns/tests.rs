@@ -1,4 +1,5 @@
-use std::cell::{Cell, RefCell};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 
@@ -19,11 +20,11 @@ struct Rec {
 /// An in-memory Global DNS v1: over-matching filters, pages, ids, a log.
 struct Fake {
     domains: Vec<(u64, &'static str)>,
-    records: RefCell<Vec<Rec>>,
-    next_id: Cell<u64>,
-    log: RefCell<Vec<(String, String, Option<Value>)>>,
+    records: Mutex<Vec<Rec>>,
+    next_id: AtomicU64,
+    log: Mutex<Vec<(String, String, Option<Value>)>>,
     /// Answered instead, once, by the next request whose method matches.
-    fail: RefCell<Option<(&'static str, u16, &'static str)>>,
+    fail: Mutex<Option<(&'static str, u16, &'static str)>>,
     /// Quote TXT content as the real API does.
     quoted: bool,
 }
@@ -61,18 +62,17 @@ impl Fake {
                 (12, "sub.example.com"),
                 (13, "myexample.com"),
             ],
-            records: RefCell::new(Vec::new()),
-            next_id: Cell::new(1000),
-            log: RefCell::default(),
-            fail: RefCell::default(),
+            records: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1000),
+            log: Mutex::default(),
+            fail: Mutex::default(),
             quoted,
         }
     }
 
     fn seed(&self, domain: u64, host: &str, content: &str) -> u64 {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        self.records.borrow_mut().push(Rec {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        crate::sync::lock(&self.records).push(Rec {
             id,
             domain,
             host: host.into(),
@@ -83,8 +83,7 @@ impl Fake {
     }
 
     fn calls(&self) -> Vec<String> {
-        self.log
-            .borrow()
+        crate::sync::lock(&self.log)
             .iter()
             .map(|(m, p, _)| format!("{m} {p}"))
             .collect()
@@ -92,14 +91,12 @@ impl Fake {
 
     fn handle(&self, method: &str, pq: &str, body: Option<&[u8]>) -> ApiResult<Response> {
         let body: Option<Value> = body.map(|b| serde_json::from_slice(b).unwrap());
-        self.log
-            .borrow_mut()
-            .push((method.into(), pq.into(), body.clone()));
-        let fail = *self.fail.borrow();
+        crate::sync::lock(&self.log).push((method.into(), pq.into(), body.clone()));
+        let fail = *crate::sync::lock(&self.fail);
         if let Some((m, status, text)) = fail
             && m == method
         {
-            self.fail.borrow_mut().take();
+            crate::sync::lock(&self.fail).take();
             return Ok(Response {
                 status,
                 headers: vec![],
@@ -132,9 +129,7 @@ impl Fake {
                         format!("{h}.{dname}")
                     }
                 };
-                let items = self
-                    .records
-                    .borrow()
+                let items = crate::sync::lock(&self.records)
                     .iter()
                     .filter(|r| r.domain == d && f.is_none_or(|f| name(&r.host).contains(f)))
                     .map(|r| {
@@ -157,9 +152,7 @@ impl Fake {
                         item["content"].as_str().unwrap(),
                     );
                     assert_eq!(item["type"], "TXT");
-                    let dup = self
-                        .records
-                        .borrow()
+                    let dup = crate::sync::lock(&self.records)
                         .iter()
                         .any(|r| r.domain == d && r.host == host && r.content == content);
                     if dup {
@@ -170,7 +163,7 @@ impl Fake {
                         );
                     }
                     let id = self.seed(d, host, content);
-                    self.records.borrow_mut().last_mut().unwrap().ttl =
+                    crate::sync::lock(&self.records).last_mut().unwrap().ttl =
                         item["ttl"].as_u64().unwrap() as u32;
                     let _ = id;
                 }
@@ -184,7 +177,7 @@ impl Fake {
                     .iter()
                     .map(|v| v.as_u64().expect("ids are numbers"))
                     .collect();
-                self.records.borrow_mut().retain(|r| !ids.contains(&r.id));
+                crate::sync::lock(&self.records).retain(|r| !ids.contains(&r.id));
                 resp(200, json!({"result": "SUCCESS"}))
             }
             ("PUT", ["ncpdns", "record", "apply", _]) => resp(200, json!({"result": "SUCCESS"})),
@@ -301,9 +294,9 @@ fn write_adds_and_removes_in_one_call_each_keeping_foreign_values() {
         let before = d.reread(&zone(), &TxtAt::absent(&name)).unwrap();
         let foreign = before.records[0].clone();
         let after = vec![foreign.clone(), "\"new1\"".into(), "new2".into()];
-        fake.log.borrow_mut().clear();
+        crate::sync::lock(&fake.log).clear();
         let now = d.write(&zone(), &before, &after, 60).unwrap();
-        let log = fake.log.borrow().clone();
+        let log = crate::sync::lock(&fake.log).clone();
         assert_eq!(log.len(), 3, "POST, DELETE, re-read");
         assert_eq!(
             (log[0].0.as_str(), log[0].1.as_str()),
@@ -324,9 +317,9 @@ fn write_adds_and_removes_in_one_call_each_keeping_foreign_values() {
         assert_eq!(values, ["foreign", "new1", "new2"], "quoted={quoted}");
         assert_eq!(now.ids.len(), 3);
         // Nothing to do: no call at all.
-        fake.log.borrow_mut().clear();
+        crate::sync::lock(&fake.log).clear();
         d.write(&zone(), &now, &after, 60).unwrap();
-        assert!(fake.log.borrow().is_empty());
+        assert!(crate::sync::lock(&fake.log).is_empty());
     }
 }
 
@@ -343,7 +336,7 @@ fn write_deletes_only_ids_it_read() {
     // Someone adds the same value again after our read: not ours to delete.
     fake.seed(11, "_acme-challenge", "late");
     let now = d.write(&zone(), &before, &[], 300).unwrap();
-    let log = fake.log.borrow().clone();
+    let log = crate::sync::lock(&fake.log).clone();
     let delete = log.iter().find(|(m, _, _)| m == "DELETE").unwrap();
     assert_eq!(delete.2, Some(json!([mine])));
     assert!(!log.iter().any(|(m, _, _)| m == "POST"));
@@ -351,12 +344,12 @@ fn write_deletes_only_ids_it_read() {
     // A before whose ids don't match its records is refused, nothing sent.
     let mut broken = now.clone();
     broken.ids.clear();
-    fake.log.borrow_mut().clear();
+    crate::sync::lock(&fake.log).clear();
     assert_eq!(
         d.write(&zone(), &broken, &[], 300).unwrap_err().kind(),
         Kind::Fatal
     );
-    assert!(fake.log.borrow().is_empty());
+    assert!(crate::sync::lock(&fake.log).is_empty());
 }
 
 #[test]
@@ -379,8 +372,11 @@ fn commit_is_one_apply_and_never_a_rollback() {
     let d = dns(&fake);
     d.commit(&zone()).unwrap();
     assert_eq!(fake.calls(), ["PUT /ncpdns/record/apply/11"]);
-    assert!(fake.log.borrow()[0].2.is_none(), "apply has no body");
-    *fake.fail.borrow_mut() = Some((
+    assert!(
+        crate::sync::lock(&fake.log)[0].2.is_none(),
+        "apply has no body"
+    );
+    *crate::sync::lock(&fake.fail) = Some((
         "PUT",
         400,
         r#"{"result":"FAIL","error":{"errorCode":"X00006","message":"apply failed","devMessage":"d"}}"#,
@@ -455,13 +451,13 @@ fn nameservers_from_the_listing_else_the_lookup_else_none_for_the_resolver() {
     let fake = Fake::new(true);
     let z = dns(&fake).zone_named("example.com").unwrap().unwrap();
     assert!(dns(&fake).nameservers(&z).unwrap().is_empty());
-    let asked = RefCell::new(Vec::new());
+    let asked = Mutex::new(Vec::new());
     let d = dns(&fake).with_ns_lookup(Box::new(|z: &Zone| {
-        asked.borrow_mut().push(z.name.clone());
+        crate::sync::lock(&asked).push(z.name.clone());
         Ok(vec!["ns.resolver.".into()])
     }));
     assert_eq!(d.nameservers(&z).unwrap(), ["ns.resolver."]);
-    assert_eq!(*asked.borrow(), ["example.com."]);
+    assert_eq!(*crate::sync::lock(&asked), ["example.com."]);
 }
 
 #[test]
@@ -578,9 +574,7 @@ fn the_apex_pages_through_every_txt_record_and_compares_exactly() {
     after.push("second".into());
     let w = d.write(&zone(), &got[0], &after, 300).unwrap();
     assert_eq!(w.records.len(), 2);
-    let post = fake
-        .log
-        .borrow()
+    let post = crate::sync::lock(&fake.log)
         .iter()
         .find(|(m, _, _)| m == "POST")
         .cloned()

@@ -2,7 +2,7 @@
 //! another account (cross-account), assumed with the base credentials.
 //! API: <https://docs.otc.t-systems.com/identity-access-management/api-ref/>
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -129,9 +129,9 @@ pub fn assume(
     base: Credentials,
     agency: &Agency,
     iam: &Url,
-    transport: Rc<dyn Transport>,
-    clock: Rc<dyn Clock>,
-    report: Rc<Report>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    report: Arc<Report>,
 ) -> Result<Credentials> {
     let (dkey, dval) = domain_json(agency);
     let client = SignedClient::new(transport.clone(), base, None, clock, report.clone());

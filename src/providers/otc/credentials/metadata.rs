@@ -158,21 +158,21 @@ pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Credentials> {
 mod tests {
     use super::*;
     use crate::http::Response;
-    use std::cell::RefCell;
+    use std::sync::Mutex;
 
     /// (method, url, headers) of one request.
     type Seen = (String, String, Vec<(String, String)>);
 
     /// Answers from a script and records what was asked.
     struct Script {
-        answers: RefCell<Vec<std::result::Result<Response, TransportError>>>,
-        seen: RefCell<Vec<Seen>>,
+        answers: Mutex<Vec<std::result::Result<Response, TransportError>>>,
+        seen: Mutex<Vec<Seen>>,
     }
     impl Script {
         fn new(a: Vec<std::result::Result<Response, TransportError>>) -> Self {
             Script {
-                answers: RefCell::new(a),
-                seen: RefCell::default(),
+                answers: Mutex::new(a),
+                seen: Mutex::default(),
             }
         }
     }
@@ -184,10 +184,8 @@ mod tests {
             h: &[(String, String)],
             _: &[u8],
         ) -> std::result::Result<Response, TransportError> {
-            self.seen
-                .borrow_mut()
-                .push((m.into(), u.into(), h.to_vec()));
-            self.answers.borrow_mut().remove(0)
+            crate::sync::lock(&self.seen).push((m.into(), u.into(), h.to_vec()));
+            crate::sync::lock(&self.answers).remove(0)
         }
     }
     fn resp(status: u16, body: &str) -> std::result::Result<Response, TransportError> {
@@ -208,7 +206,7 @@ mod tests {
             (c.access(), c.secret(), c.token()),
             ("TMPAK", "TMPSK", Some("TMPTOK"))
         );
-        let seen = t.seen.borrow();
+        let seen = crate::sync::lock(&t.seen);
         assert_eq!(seen[0].0, "PUT");
         assert_eq!(seen[0].1, "http://127.0.0.1:8/meta-data/latest/api/token");
         assert_eq!(seen[0].2[0].1, "21600");
@@ -225,7 +223,7 @@ mod tests {
             let t = Script::new(vec![first, resp(200, DOC)]);
             let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
             fetch(&t, &url).unwrap();
-            assert!(t.seen.borrow()[1].2.is_empty());
+            assert!(crate::sync::lock(&t.seen)[1].2.is_empty());
         }
     }
 
@@ -238,7 +236,7 @@ mod tests {
             let t = Script::new(vec![first, resp(200, DOC)]);
             let url = Url::parse("http://169.254.169.254/openstack/latest/securitykey").unwrap();
             fetch(&t, &url).unwrap();
-            assert!(t.seen.borrow()[1].2.is_empty());
+            assert!(crate::sync::lock(&t.seen)[1].2.is_empty());
         }
     }
 

@@ -982,3 +982,129 @@ fn a_delete_answered_without_a_body_is_a_clean_removal() {
     );
     assert_foreign_intact(&sim);
 }
+
+/// What one hook asked of the API, from the simulator's request log.
+#[derive(Debug)]
+struct HookCalls {
+    hook: String,
+    /// `GET /ncpdns/domain` (filtered or not).
+    domains: usize,
+    /// `GET /ncpdns/record/{id}`: with `searchContent` (one name) or without
+    /// (the domain's TXT records, each page).
+    searches: usize,
+    listings: usize,
+    posts: usize,
+    deletes: usize,
+    applies: usize,
+    /// Every Global DNS call.
+    dns: usize,
+    /// The link-local metadata service (not counted in the budget).
+    metadata: usize,
+}
+
+fn calls_of(hook: String, sim: &otc_sim::Sim) -> HookCalls {
+    let log = common::request_log(&sim.log_json());
+    let n = |f: &dyn Fn(&common::Req) -> bool| log.iter().filter(|r| f(r)).count();
+    let record_get =
+        |r: &common::Req| r.method == "GET" && r.path.starts_with("/dns/v1/ncpdns/record/");
+    HookCalls {
+        hook,
+        domains: n(&|r| r.method == "GET" && r.path == "/dns/v1/ncpdns/domain"),
+        searches: n(&|r| record_get(r) && r.query.contains("searchContent=")),
+        listings: n(&|r| record_get(r) && !r.query.contains("searchContent=")),
+        posts: n(&|r| r.method == "POST" && r.path.starts_with("/dns/v1/")),
+        deletes: n(&|r| r.method == "DELETE" && r.path.starts_with("/dns/v1/")),
+        applies: n(&|r| r.method == "PUT" && r.path.contains("/record/apply/")),
+        dns: n(&|r| r.path.starts_with("/dns/v1/")),
+        metadata: n(&|r| r.path.starts_with("/latest/")),
+    }
+}
+
+/// Issue 20: a certbot run of 5 apex+wildcard pairs and 5 names (15
+/// challenges, 10 TXT names) in one domain finds the domain with one listing
+/// per hook process, never a lookup per suffix per name, and the last auth
+/// hook reads every name with one listing of the domain's TXT records.
+/// Prints the calls of every hook (from the simulator's request log).
+#[test]
+fn a_run_of_many_names_in_one_domain_lists_domains_once_per_hook() {
+    let sim = ncp::start(ncp::seed());
+    let mut challenges: Vec<String> = Vec::new();
+    for i in 0..5 {
+        challenges.push(format!("p{i}.example.test"));
+        challenges.push(format!("*.p{i}.example.test"));
+    }
+    for i in 0..5 {
+        challenges.push(format!("n{i}.example.test"));
+    }
+    let all = challenges.join(",");
+    let mut rows: Vec<HookCalls> = Vec::new();
+    for phase in ["auth", "cleanup"] {
+        for (k, c) in challenges.iter().enumerate() {
+            reset_log(&sim);
+            let remaining = (challenges.len() - 1 - k) as u32;
+            // certbot names a wildcard's challenge by its base domain.
+            let domain = c.trim_start_matches("*.");
+            let value = format!("ncpManyValue-{k:04}");
+            ok(
+                &certbot(&sim, phase, domain, &value, remaining, &all),
+                &format!("{phase} {c}"),
+            );
+            if phase == "auth" && remaining == 0 {
+                for i in 0..5 {
+                    let mut v = ncp::served(&sim, &format!("_acme-challenge.p{i}.example.test."));
+                    v.sort();
+                    let want = [2 * i, 2 * i + 1].map(|k| format!("ncpManyValue-{k:04}"));
+                    assert_eq!(v, want);
+                }
+            }
+            rows.push(calls_of(format!("{phase} {k:2} {c}"), &sim));
+        }
+    }
+    println!("hook                      domains searches listings POST DELETE apply  dns metadata");
+    for r in &rows {
+        println!(
+            "{:25} {:7} {:8} {:8} {:4} {:6} {:5} {:4} {:8}",
+            r.hook,
+            r.domains,
+            r.searches,
+            r.listings,
+            r.posts,
+            r.deletes,
+            r.applies,
+            r.dns,
+            r.metadata
+        );
+    }
+    for phase in ["auth", "cleanup"] {
+        let of = |f: &dyn Fn(&HookCalls) -> usize| -> usize {
+            rows.iter()
+                .filter(|r| r.hook.starts_with(phase))
+                .map(f)
+                .sum()
+        };
+        println!(
+            "{phase}: {} Global DNS calls ({} domain listings, {} searches, {} TXT listings), {} metadata",
+            of(&|r| r.dns),
+            of(&|r| r.domains),
+            of(&|r| r.searches),
+            of(&|r| r.listings),
+            of(&|r| r.metadata),
+        );
+    }
+    // Every value gone, the foreign records untouched.
+    for i in 0..5 {
+        let v = ncp::txt(&sim, "example.test", &format!("_acme-challenge.p{i}"));
+        assert!(v.is_empty(), "cleaned up: {v:?}");
+    }
+    assert_foreign_intact(&sim);
+    assert_no_rollback(&sim);
+    // One domain listing at most per hook process: never one per suffix per name.
+    for r in &rows {
+        assert!(r.domains <= 1, "{r:?}");
+    }
+    let last_auth = &rows[challenges.len() - 1];
+    assert_eq!(last_auth.domains, 1, "{last_auth:?}");
+    // The run's 10 names read with one listing of the domain's TXT records.
+    assert_eq!(last_auth.listings, 1, "{last_auth:?}");
+    assert_eq!(last_auth.applies, 1, "{last_auth:?}");
+}

@@ -374,3 +374,126 @@ fn the_apex_is_written_read_and_removed_without_a_search() {
         "{reads:?}"
     );
 }
+
+/// `write_batch` against the simulator's Global DNS: several names of one
+/// domain (the apex among them) added with one POST, the new ids learnt with
+/// one listing (the create answers `{"result":"SUCCESS"}`, no ids) and equal
+/// to the simulator's, applied once; then removed with one DELETE of every
+/// id and no read; a foreign record untouched throughout.
+#[test]
+fn write_batch_adds_several_names_in_one_post_and_removes_them_in_one_delete() {
+    use otc_acme_hook::provider::Change;
+    let sim = Arc::new(InProcess::new(MetadataMode::Optional));
+    let keys = role_keys(&sim);
+    let c = conn(&sim, keys, 0);
+    let d = c.dns();
+    let names: Vec<String> = [
+        "_acme-challenge.a.example.test.",
+        "_acme-challenge.b.example.test.",
+        "example.test.",
+    ]
+    .iter()
+    .map(|n| n.to_string())
+    .collect();
+    let zones = d.zones_holding(&names[0]).unwrap();
+    let zone = zones.iter().find(|z| z.name == "example.test.").unwrap();
+    // A colleague's value at one of the names.
+    let foreign = d.reread(zone, &TxtAt::absent(&names[1])).unwrap();
+    let foreign = d.write(zone, &foreign, &["colleague".into()], 600).unwrap();
+    sim.seen.lock().unwrap().clear();
+
+    let before = d.read(zone, &names).unwrap();
+    let afters: Vec<Vec<String>> = vec![
+        vec!["va1".into(), "va2".into()],
+        vec![before[1].records[0].clone(), "vb".into()],
+        vec!["apex".into()],
+    ];
+    let changes: Vec<Change> = before
+        .iter()
+        .zip(&afters)
+        .map(|(b, a)| Change {
+            before: b,
+            after: a,
+        })
+        .collect();
+    let got = d.write_batch(zone, &changes, 120).unwrap().unwrap();
+    let dns_calls = |seen: &[String]| -> Vec<String> {
+        seen.iter()
+            .filter(|s| s.contains("/dns/v1/"))
+            .map(|s| s.split('?').next().unwrap().to_string())
+            .collect()
+    };
+    let id = &zone.id;
+    assert_eq!(
+        dns_calls(&sim.seen.lock().unwrap()),
+        [
+            format!("GET /dns/v1/ncpdns/record/{id}"),
+            format!("POST /dns/v1/ncpdns/record/{id}"),
+            format!("GET /dns/v1/ncpdns/record/{id}"),
+        ],
+        "one listing, one POST, one listing"
+    );
+    // The states, in order, with the simulator's ids.
+    let state = sim.state.lock().unwrap().state_json(T0);
+    let records = state["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "example.test")
+        .unwrap()["records"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids_at = |host: &str| -> Vec<String> {
+        records
+            .iter()
+            .filter(|r| r["host"] == host && r["type"] == "TXT")
+            .map(|r| r["id"].to_string())
+            .collect()
+    };
+    assert_eq!(got[0].records, ["\"va1\"", "\"va2\""]);
+    assert_eq!(got[0].ids, ids_at("_acme-challenge.a"));
+    assert_eq!(got[1].records, ["\"colleague\"", "\"vb\""]);
+    assert_eq!(got[1].ids, ids_at("_acme-challenge.b"));
+    assert_eq!(got[1].ids[0], foreign.ids[0]);
+    assert_eq!(got[2].records, ["\"apex\""]);
+    assert_eq!(got[2].ids, ids_at("@"));
+    assert_eq!(got[2].ttl, Some(120));
+    d.commit(zone).unwrap();
+    let applied = sim.state.lock().unwrap().take_applies();
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0].records.len(), 6, "{:?}", applied[0].records);
+
+    // Removal: every id of ours in one DELETE, no read needed.
+    sim.seen.lock().unwrap().clear();
+    let keep = vec![got[1].records[0].clone()];
+    let none: Vec<String> = Vec::new();
+    let changes = [
+        Change {
+            before: &got[0],
+            after: &none,
+        },
+        Change {
+            before: &got[1],
+            after: &keep,
+        },
+        Change {
+            before: &got[2],
+            after: &none,
+        },
+    ];
+    let gone = d.write_batch(zone, &changes, 120).unwrap().unwrap();
+    assert_eq!(
+        dns_calls(&sim.seen.lock().unwrap()),
+        [format!("DELETE /dns/v1/ncpdns/record/{id}")]
+    );
+    assert!(!gone[0].exists() && !gone[2].exists());
+    assert_eq!(gone[1].records, ["\"colleague\""]);
+    let now = d.read(zone, &names).unwrap();
+    assert_eq!(now, gone, "what the answer told is what is there");
+    d.commit(zone).unwrap();
+    assert!(
+        sim.state.lock().unwrap().rollbacks().is_empty(),
+        "never a rollback"
+    );
+}

@@ -1,15 +1,25 @@
 //! NCP Global DNS v1 behind the provider seam ([`crate::provider::Provider`]).
 //! API reference: <https://api.ncloud-docs.com/docs/en/networking-globaldns-record>
 //!
-//! - zone: `GET /ncpdns/domain?page=0&size=100&domainName={candidate}` per
-//!   candidate suffix, every page, exact `name` compare (the filter may over-match);
-//! - read: `GET /ncpdns/record/{domainId}?page=0&size=100&recordType=TXT&searchContent={host}`,
-//!   every page, exact `host` compare; the apex (`@`) without `searchContent`
-//!   (a search by record name may not match `@`), every page of the domain's
-//!   TXT records; TXT content may come back quoted, so values are compared unquoted;
+//! - zones: `GET /ncpdns/domain?page=0&size=100` (`domainName` is optional,
+//!   the docs say), every page, once per process: every suffix of every name
+//!   is answered from that one listing, exact `name` compare. A zone asked by
+//!   name before that listing: `…&domainName={name}` (the filter may
+//!   over-match: exact compare), remembered too;
+//! - read: one name: `GET /ncpdns/record/{domainId}?page=0&size=100&recordType=TXT&searchContent={host}`,
+//!   every page, exact `host` compare; several names of a domain, or the apex
+//!   (`@`: a search by record name may not match it): one listing of the
+//!   domain's TXT records without `searchContent`, every page, each name
+//!   picked by exact host. TXT content may come back quoted, so values are
+//!   compared unquoted;
 //! - write: one `POST /ncpdns/record/{domainId}` with the array of added values,
 //!   one `DELETE /ncpdns/record/{domainId}` with the array of removed ids (only
-//!   ids it read), then a re-read (the answers' bodies are not relied on);
+//!   ids it read), then, if it created any, a re-read to learn their ids
+//!   (the answers' bodies are not relied on);
+//!   [`Provider::write_batch`]: the same two calls for every name of a domain
+//!   at once, then one read of them all to learn the new ids (the create's
+//!   answer names none: the docs show no body, the simulator sends
+//!   `{"result":"SUCCESS"}`); a batch that only deletes needs no read;
 //! - commit: one `PUT /ncpdns/record/apply/{domainId}`. Rollback is never called:
 //!   it would discard everybody's pending edits of the zone.
 //!
@@ -24,7 +34,7 @@ use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::http::Response;
-use crate::provider::{Provider, TxtAt, Zone};
+use crate::provider::{Change, Provider, TxtAt, Zone};
 use crate::txt::unquote;
 use crate::zone::{absolute, candidate_zones};
 
@@ -60,6 +70,18 @@ pub struct NcpDns<'a> {
     ns_lookup: Option<NsLookup<'a>>,
     /// Nameservers the domain listing named, by domain id.
     listed_ns: Mutex<HashMap<String, Vec<String>>>,
+    /// Domains as listed, for the life of the process: a run's names share
+    /// them (a lookup per suffix per name was 3 calls a name in a 2-label domain).
+    domains: Mutex<Domains>,
+}
+
+/// What the domain listings told, kept per process.
+#[derive(Default)]
+struct Domains {
+    /// Every domain of the account (the unfiltered listing, every page).
+    all: Option<Vec<Zone>>,
+    /// Exact-name lookups made before (or without) the full listing.
+    named: HashMap<String, Option<Zone>>,
 }
 
 impl<'a> NcpDns<'a> {
@@ -68,6 +90,7 @@ impl<'a> NcpDns<'a> {
             sender: Box::new(sender),
             ns_lookup: None,
             listed_ns: Default::default(),
+            domains: Default::default(),
         }
     }
 
@@ -97,9 +120,10 @@ impl<'a> NcpDns<'a> {
     ) -> ApiResult<Vec<T>> {
         let mut out = Vec::new();
         for page in 0..MAX_PAGES {
+            let sep = if query.is_empty() { "" } else { "&" };
             let r = self.call(
                 "GET",
-                &format!("{path}?page={page}&size={PAGE_SIZE}&{query}"),
+                &format!("{path}?page={page}&size={PAGE_SIZE}{sep}{query}"),
                 None,
             )?;
             let p: Page<T> = decode(&r.body)?;
@@ -119,20 +143,67 @@ impl<'a> NcpDns<'a> {
         )))
     }
 
-    /// The domain named exactly `name` (absolute or not).
-    fn lookup(&self, name: &str) -> ApiResult<Option<Zone>> {
-        let want = absolute(name);
-        let bare = want.trim_end_matches('.');
-        let domains: Vec<Domain> =
-            self.all_pages("/ncpdns/domain", &format!("domainName={}", encode(bare)))?;
-        let Some(d) = domains.into_iter().find(|d| absolute(&d.name) == want) else {
-            return Ok(None);
-        };
+    /// A listed domain as a zone; the nameservers it names are kept.
+    fn remember(&self, d: Domain) -> ApiResult<Zone> {
         let id = id_string(&d.id)?;
         if let Some(ns) = d.name_servers.filter(|n| !n.is_empty()) {
             crate::sync::lock(&self.listed_ns).insert(id.clone(), ns);
         }
-        Ok(Some(Zone { id, name: want }))
+        Ok(Zone {
+            id,
+            name: absolute(&d.name),
+        })
+    }
+
+    /// Every domain of the account: one listing (every page) per process.
+    fn all_domains(&self) -> ApiResult<Vec<Zone>> {
+        if let Some(all) = &crate::sync::lock(&self.domains).all {
+            return Ok(all.clone());
+        }
+        let listed: Vec<Domain> = self.all_pages("/ncpdns/domain", "")?;
+        let all = listed
+            .into_iter()
+            .map(|d| self.remember(d))
+            .collect::<ApiResult<Vec<Zone>>>()?;
+        crate::sync::lock(&self.domains).all = Some(all.clone());
+        Ok(all)
+    }
+
+    /// The domain named exactly `name` (absolute or not): from the full
+    /// listing when this process made it, else one filtered lookup, kept.
+    fn lookup(&self, name: &str) -> ApiResult<Option<Zone>> {
+        let want = absolute(name);
+        {
+            let known = crate::sync::lock(&self.domains);
+            if let Some(all) = &known.all {
+                return Ok(all.iter().find(|z| z.name == want).cloned());
+            }
+            if let Some(z) = known.named.get(&want) {
+                return Ok(z.clone());
+            }
+        }
+        let bare = want.trim_end_matches('.');
+        let domains: Vec<Domain> =
+            self.all_pages("/ncpdns/domain", &format!("domainName={}", encode(bare)))?;
+        // The filter may over-match (a part of the name): exact compare.
+        let found = match domains.into_iter().find(|d| absolute(&d.name) == want) {
+            Some(d) => Some(self.remember(d)?),
+            None => None,
+        };
+        crate::sync::lock(&self.domains)
+            .named
+            .insert(want, found.clone());
+        Ok(found)
+    }
+
+    /// Every TXT record of the domain, every page; with `host`, only those a
+    /// search by record name finds for it (it over-matches: pick exactly).
+    fn list_txt(&self, zone: &Zone, host: Option<&str>) -> ApiResult<Vec<Record>> {
+        let query = match host {
+            Some(h) => format!("recordType=TXT&searchContent={}", encode(h)),
+            None => "recordType=TXT".to_string(),
+        };
+        self.all_pages(&format!("/ncpdns/record/{}", zone.id), &query)
     }
 
     fn read_one(&self, zone: &Zone, name: &str) -> ApiResult<TxtAt> {
@@ -140,28 +211,133 @@ impl<'a> NcpDns<'a> {
         // The search is by record name (the docs); whether `@` finds the apex
         // is unconfirmed, so the apex is read from every TXT record of the
         // domain, every page, and picked below by exact host.
-        let query = if host == "@" {
-            "recordType=TXT".to_string()
-        } else {
-            format!("recordType=TXT&searchContent={}", encode(&host))
-        };
-        let records: Vec<Record> =
-            self.all_pages(&format!("/ncpdns/record/{}", zone.id), &query)?;
-        let mut at = TxtAt::absent(&absolute(name));
-        for r in records {
-            // The search over-matches: only this very host, only TXT, not deleted.
-            if !r.host.eq_ignore_ascii_case(&host)
-                || !r.rtype.eq_ignore_ascii_case("TXT")
-                || r.del_yn
-            {
-                continue;
-            }
-            at.ids.push(id_string(&r.id)?);
-            at.records.push(r.content);
-            at.ttl = at.ttl.or(r.ttl);
-        }
-        Ok(at)
+        let search = (host != "@").then_some(host.as_str());
+        let records = self.list_txt(zone, search)?;
+        pick(&records, name, &host)
     }
+
+    /// The changes' common calls: one `POST` of every added record, one
+    /// `DELETE` of every removed id, then what is there now.
+    fn batch(&self, zone: &Zone, changes: &[Change<'_>], ttl: u32) -> ApiResult<Vec<TxtAt>> {
+        let mut added: Vec<Value> = Vec::new();
+        let mut removed: Vec<Value> = Vec::new();
+        let mut plans = Vec::with_capacity(changes.len());
+        for c in changes {
+            let p = plan(zone, c.before, c.after)?;
+            for v in &p.added {
+                let rec = json!({"host": p.host, "type": "TXT", "content": v, "ttl": ttl});
+                // The same value twice at a host: the API refuses the batch.
+                if !added.contains(&rec) {
+                    added.push(rec);
+                }
+            }
+            for id in &p.removed {
+                let id = id_json(id);
+                if !removed.contains(&id) {
+                    removed.push(id);
+                }
+            }
+            plans.push(p);
+        }
+        let path = format!("/ncpdns/record/{}", zone.id);
+        if !added.is_empty() {
+            self.call("POST", &path, Some(&to_bytes(&added)))?;
+        }
+        if !removed.is_empty() {
+            self.call("DELETE", &path, Some(&to_bytes(&removed)))?;
+        }
+        if added.is_empty() {
+            // Nothing created, so no id to learn: each name keeps what was
+            // read less what was deleted.
+            return Ok(changes
+                .iter()
+                .zip(&plans)
+                .map(|(c, p)| without(c.before, &p.removed))
+                .collect());
+        }
+        // The create's answer names no ids (none documented): one read of
+        // every name learns them.
+        let names: Vec<String> = changes.iter().map(|c| c.before.name.clone()).collect();
+        self.read(zone, &names)
+    }
+}
+
+/// One name's change as the API's calls see it.
+struct Plan<'v> {
+    /// Relative to the domain, `@` for the apex.
+    host: String,
+    /// Values to create, unquoted.
+    added: Vec<&'v str>,
+    /// Ids (as read) of the records to delete.
+    removed: Vec<String>,
+}
+
+/// What `before` → `after` takes: values in both are left alone; only ids
+/// that were read are ever deleted.
+fn plan<'v>(zone: &Zone, before: &'v TxtAt, after: &'v [String]) -> ApiResult<Plan<'v>> {
+    if before.ids.len() != before.records.len() {
+        return Err(local_error(format!(
+            "{}: {} ids for {} records; read it again",
+            before.name,
+            before.ids.len(),
+            before.records.len()
+        )));
+    }
+    let host = host_in(&before.name, zone)?;
+    let wanted: Vec<&str> = after.iter().map(|v| unquote(v)).collect();
+    let had: Vec<&str> = before.records.iter().map(|v| unquote(v)).collect();
+    let mut added: Vec<&str> = Vec::new();
+    for v in &wanted {
+        if !had.contains(v) && !added.contains(v) {
+            added.push(v);
+        }
+    }
+    let removed: Vec<String> = before
+        .ids
+        .iter()
+        .zip(&had)
+        .filter(|(_, v)| !wanted.contains(v))
+        .map(|(id, _)| id.clone())
+        .collect();
+    Ok(Plan {
+        host,
+        added,
+        removed,
+    })
+}
+
+/// `at` less the records of `removed` ids.
+fn without(at: &TxtAt, removed: &[String]) -> TxtAt {
+    let mut out = TxtAt {
+        records: Vec::new(),
+        ids: Vec::new(),
+        ..at.clone()
+    };
+    for (id, r) in at.ids.iter().zip(&at.records) {
+        if !removed.contains(id) {
+            out.ids.push(id.clone());
+            out.records.push(r.clone());
+        }
+    }
+    if out.records.is_empty() {
+        out.ttl = None;
+    }
+    out
+}
+
+/// The TXT values at `name` (host `host`) among listed records: only this
+/// very host, only TXT, not deleted (a search over-matches).
+fn pick(records: &[Record], name: &str, host: &str) -> ApiResult<TxtAt> {
+    let mut at = TxtAt::absent(&absolute(name));
+    for r in records {
+        if !r.host.eq_ignore_ascii_case(host) || !r.rtype.eq_ignore_ascii_case("TXT") || r.del_yn {
+            continue;
+        }
+        at.ids.push(id_string(&r.id)?);
+        at.records.push(r.content.clone());
+        at.ttl = at.ttl.or(r.ttl);
+    }
+    Ok(at)
 }
 
 impl Provider for NcpDns<'_> {
@@ -178,16 +354,15 @@ impl Provider for NcpDns<'_> {
     }
 
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
-        let mut out = Vec::new();
+        // Every suffix answered from one listing of every domain (kept for
+        // the process), never a lookup per suffix per name.
+        let all = self.all_domains()?;
         // Longest first; a single label (a TLD) is never a Global DNS domain.
-        for cand in candidate_zones(fqdn) {
-            if cand.trim_end_matches('.').contains('.')
-                && let Some(z) = self.lookup(&cand)?
-            {
-                out.push(z);
-            }
-        }
-        Ok(out)
+        Ok(candidate_zones(fqdn)
+            .into_iter()
+            .filter(|c| c.trim_end_matches('.').contains('.'))
+            .filter_map(|c| all.iter().find(|z| z.name == c).cloned())
+            .collect())
     }
 
     fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
@@ -206,51 +381,59 @@ impl Provider for NcpDns<'_> {
     }
 
     fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
-        names.iter().map(|n| self.read_one(zone, n)).collect()
+        if let [one] = names {
+            return Ok(vec![self.read_one(zone, one)?]);
+        }
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Several names: one listing of the domain's TXT records (every page,
+        // or an error: never a partial read), each name picked by exact host.
+        let hosts = names
+            .iter()
+            .map(|n| host_in(n, zone))
+            .collect::<ApiResult<Vec<String>>>()?;
+        let records = self.list_txt(zone, None)?;
+        names
+            .iter()
+            .zip(&hosts)
+            .map(|(n, h)| pick(&records, n, h))
+            .collect()
     }
 
     fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
-        if before.ids.len() != before.records.len() {
-            return Err(local_error(format!(
-                "{}: {} ids for {} records; read it again",
-                before.name,
-                before.ids.len(),
-                before.records.len()
-            )));
-        }
-        let host = host_in(&before.name, zone)?;
-        let wanted: Vec<&str> = after.iter().map(|v| unquote(v)).collect();
-        let had: Vec<&str> = before.records.iter().map(|v| unquote(v)).collect();
-        let mut added: Vec<&str> = Vec::new();
-        for v in &wanted {
-            if !had.contains(v) && !added.contains(v) {
-                added.push(v);
-            }
-        }
-        let removed: Vec<&String> = before
-            .ids
-            .iter()
-            .zip(&had)
-            .filter(|(_, v)| !wanted.contains(v))
-            .map(|(id, _)| id)
-            .collect();
-        if added.is_empty() && removed.is_empty() {
+        let p = plan(zone, before, after)?;
+        if p.added.is_empty() && p.removed.is_empty() {
             return Ok(before.clone());
         }
         let path = format!("/ncpdns/record/{}", zone.id);
-        if !added.is_empty() {
-            let body: Vec<Value> = added
+        if !p.added.is_empty() {
+            let body: Vec<Value> = p
+                .added
                 .iter()
-                .map(|v| json!({"host": host, "type": "TXT", "content": v, "ttl": ttl}))
+                .map(|v| json!({"host": p.host, "type": "TXT", "content": v, "ttl": ttl}))
                 .collect();
             self.call("POST", &path, Some(&to_bytes(&body)))?;
         }
-        if !removed.is_empty() {
-            let body: Vec<Value> = removed.iter().map(|id| id_json(id)).collect();
+        if !p.removed.is_empty() {
+            let body: Vec<Value> = p.removed.iter().map(|id| id_json(id)).collect();
             self.call("DELETE", &path, Some(&to_bytes(&body)))?;
         }
-        // The answers' bodies are not documented: what is there now is read.
+        if p.added.is_empty() {
+            // Nothing created, no id to learn: what was read less what went.
+            return Ok(without(before, &p.removed));
+        }
+        // The create's answer names no ids (none documented): they are read.
         self.read_one(zone, &before.name)
+    }
+
+    fn write_batch(
+        &self,
+        zone: &Zone,
+        changes: &[Change<'_>],
+        ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        Some(self.batch(zone, changes, ttl))
     }
 
     fn commit(&self, zone: &Zone) -> ApiResult<()> {

@@ -107,7 +107,8 @@ impl Fake {
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method, segs.as_slice()) {
             ("GET", ["ncpdns", "domain"]) => {
-                let f = query_param(q, "domainName").unwrap();
+                // Optional (the docs); over-matching: a part of the name.
+                let f = query_param(q, "domainName").unwrap_or("");
                 let items = self
                     .domains
                     .iter()
@@ -210,19 +211,82 @@ fn zones_by_exact_name_longest_first() {
     let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
     assert_eq!(names, ["sub.example.com.", "example.com."]);
     assert_eq!(zones[1].id, "11");
-    // One lookup per candidate of two labels or more, never for the TLD.
+    // One listing of every domain, not a lookup per suffix.
+    assert_eq!(fake.calls(), ["GET /ncpdns/domain?page=0&size=100"]);
+    // Exact compare: myexample.com holds none of these names.
+    let z = d.zones_holding("_acme-challenge.myexample.com.").unwrap();
+    assert_eq!(z[0].name, "myexample.com.");
+    assert_eq!(z.len(), 1);
+    assert_eq!(d.zone_named("example.com").unwrap(), Some(zone()));
+    assert_eq!(d.zone_named("ample.com.").unwrap(), None);
+    assert_eq!(fake.calls().len(), 1, "answered from the listing");
+}
+
+/// A run of many names in one domain (each with its own suffixes) costs one
+/// domain listing in all; a name asked before that listing is one filtered
+/// lookup, exact compare, kept.
+#[test]
+fn domains_are_listed_once_per_process_and_found_by_exact_name() {
+    let fake = Fake::new(true);
+    let d = dns(&fake);
+    // "example.com" over-matches myexample.com and sub.example.com: exact compare.
+    assert_eq!(d.zone_named("example.com.").unwrap(), Some(zone()));
+    assert_eq!(d.zone_named("example.com").unwrap(), Some(zone()));
+    assert_eq!(d.zone_named("ample.com.").unwrap(), None);
+    assert_eq!(d.zone_named("ample.com.").unwrap(), None);
     assert_eq!(
         fake.calls(),
         [
-            "GET /ncpdns/domain?page=0&size=100&domainName=_acme-challenge.www.sub.example.com",
-            "GET /ncpdns/domain?page=0&size=100&domainName=www.sub.example.com",
-            "GET /ncpdns/domain?page=0&size=100&domainName=sub.example.com",
             "GET /ncpdns/domain?page=0&size=100&domainName=example.com",
+            "GET /ncpdns/domain?page=0&size=100&domainName=ample.com",
+        ],
+        "one lookup per name, kept"
+    );
+    crate::sync::lock(&fake.log).clear();
+    for i in 0..10 {
+        for name in [
+            format!("_acme-challenge.host{i}.example.com."),
+            format!("_acme-challenge.a.host{i}.sub.example.com."),
+        ] {
+            let zones = d.zones_holding(&name).unwrap();
+            assert!(zones.iter().any(|z| z.name == "example.com."), "{zones:?}");
+        }
+    }
+    assert_eq!(fake.calls(), ["GET /ncpdns/domain?page=0&size=100"]);
+    // A listing of more than a page is followed to its end, once.
+    let mut many = Fake::new(true);
+    many.domains = (0..150)
+        .map(|i| {
+            let name: &'static str = format!("d{i}.example.net").leak();
+            (100 + i, name)
+        })
+        .chain([(11, "example.com")])
+        .collect();
+    let d = dns(&many);
+    let z = d.zones_holding("_acme-challenge.example.com.").unwrap();
+    assert_eq!(z, [zone()]);
+    assert!(
+        d.zones_holding("_acme-challenge.d149.example.net.")
+            .unwrap()[0]
+            .id
+            == "249"
+    );
+    assert_eq!(
+        many.calls(),
+        [
+            "GET /ncpdns/domain?page=0&size=100",
+            "GET /ncpdns/domain?page=1&size=100",
         ]
     );
-    // "example.com" over-matches myexample.com and sub.example.com: exact compare.
-    assert_eq!(d.zone_named("example.com").unwrap(), Some(zone()));
-    assert_eq!(d.zone_named("ample.com.").unwrap(), None);
+    // A page that fails fails the lookup; nothing partial is kept.
+    let fake = Fake::new(true);
+    *crate::sync::lock(&fake.fail) = Some(("GET", 500, "{}"));
+    let d = dns(&fake);
+    assert!(d.zones_holding("_acme-challenge.example.com.").is_err());
+    assert_eq!(
+        d.zones_holding("_acme-challenge.example.com.").unwrap(),
+        [zone()]
+    );
 }
 
 #[test]
@@ -271,12 +335,20 @@ fn read_compares_hosts_exactly_and_uses_at_for_the_apex() {
     assert_eq!(got[1].ids, [apex.to_string()]);
     assert_eq!(got[1].name, "example.com.");
     assert!(!got[2].exists());
-    // The apex: every TXT record of the domain, no search (`@` would match nothing).
+    // Several names: one listing of every TXT record of the domain, no
+    // search (`@` would match nothing).
+    assert_eq!(
+        fake.calls(),
+        ["GET /ncpdns/record/11?page=0&size=100&recordType=TXT"]
+    );
+    // One name alone: the search by record name, picked exactly.
+    let one = d
+        .read(&zone(), &["_acme-challenge.example.com.".into()])
+        .unwrap();
+    assert_eq!(one[0].records, ["\"A\""]);
     assert_eq!(
         fake.calls()[1],
-        "GET /ncpdns/record/11?page=0&size=100&recordType=TXT",
-        "{:?}",
-        fake.calls()
+        "GET /ncpdns/record/11?page=0&size=100&recordType=TXT&searchContent=_acme-challenge"
     );
     assert!(!fake.calls().iter().any(|c| c.contains("searchContent=@")));
     let e = d.read(&zone(), &["x.example.org.".into()]).unwrap_err();
@@ -340,6 +412,11 @@ fn write_deletes_only_ids_it_read() {
     let delete = log.iter().find(|(m, _, _)| m == "DELETE").unwrap();
     assert_eq!(delete.2, Some(json!([mine])));
     assert!(!log.iter().any(|(m, _, _)| m == "POST"));
+    // Only a deletion: no id to learn, so no re-read; the answer is what was
+    // read less what went. The late value is untouched.
+    assert_eq!(log.last().unwrap().0, "DELETE");
+    assert!(!now.exists());
+    let now = d.reread(&zone(), &now).unwrap();
     assert_eq!(now.records, ["\"late\""]);
     // A before whose ids don't match its records is refused, nothing sent.
     let mut broken = now.clone();
@@ -580,4 +657,254 @@ fn the_apex_pages_through_every_txt_record_and_compares_exactly() {
         .cloned()
         .unwrap();
     assert_eq!(post.2.unwrap()[0]["host"], "@");
+}
+
+const NAMES: [&str; 4] = [
+    "_acme-challenge.a.example.com.",
+    "_acme-challenge.example.com.",
+    "example.com.",
+    "_acme-challenge.none.example.com.",
+];
+
+fn names() -> Vec<String> {
+    NAMES.iter().map(|n| n.to_string()).collect()
+}
+
+/// Several names of a domain: one listing of its TXT records (every page),
+/// each name picked by exact host; not one search per name.
+#[test]
+fn several_names_are_one_paged_listing_of_the_domains_txt_records() {
+    let fake = Fake::new(true);
+    for i in 0..150 {
+        fake.seed(11, &format!("h{i}"), "filler");
+    }
+    let a = fake.seed(11, "_acme-challenge.a", "A");
+    let b = fake.seed(11, "_acme-challenge", "B");
+    let b2 = fake.seed(11, "_acme-challenge", "B2");
+    let apex = fake.seed(11, "@", "apex");
+    fake.seed(12, "_acme-challenge", "other domain");
+    fake.seed(11, "x._acme-challenge.a", "longer host");
+    let d = dns(&fake);
+    let got = d.read(&zone(), &names()).unwrap();
+    assert_eq!(
+        fake.calls(),
+        [
+            "GET /ncpdns/record/11?page=0&size=100&recordType=TXT",
+            "GET /ncpdns/record/11?page=1&size=100&recordType=TXT",
+        ]
+    );
+    let got: Vec<(&str, Vec<String>, Vec<String>)> = got
+        .iter()
+        .map(|t| (t.name.as_str(), t.records.clone(), t.ids.clone()))
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        [
+            (NAMES[0], s(&["\"A\""]), vec![a.to_string()]),
+            (
+                NAMES[1],
+                s(&["\"B\"", "\"B2\""]),
+                vec![b.to_string(), b2.to_string()]
+            ),
+            (NAMES[2], s(&["\"apex\""]), vec![apex.to_string()]),
+            (NAMES[3], vec![], vec![]),
+        ]
+    );
+    // A name outside the domain is refused before any call.
+    crate::sync::lock(&fake.log).clear();
+    let mut bad = names();
+    bad.push("_acme-challenge.example.org.".into());
+    assert!(d.read(&zone(), &bad).is_err());
+    assert!(fake.calls().is_empty());
+}
+
+/// A page that fails fails the whole read: never the names of the first page.
+#[test]
+fn a_page_error_fails_the_read_never_a_partial_one() {
+    let fake = Fake::new(true);
+    for i in 0..150 {
+        fake.seed(11, &format!("h{i}"), "filler");
+    }
+    fake.seed(11, "_acme-challenge", "B");
+    for (status, body) in [
+        (
+            500,
+            r#"{"result":"FAIL","error":{"errorCode":"X00000","message":"boom"}}"#,
+        ),
+        (200, "<html>"),
+    ] {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let d = NcpDns::new(|m: &str, p: &str, b: Option<&[u8]>| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if p.contains("page=1") {
+                return Ok(Response {
+                    status,
+                    headers: vec![],
+                    body: body.as_bytes().to_vec(),
+                });
+            }
+            fake.handle(m, p, b)
+        });
+        let e = d.read(&zone(), &names()).unwrap_err();
+        assert!(e.is_transient(), "{e}");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+}
+
+/// One name's `Change` for `write_batch`.
+fn change<'a>(before: &'a TxtAt, after: &'a [String]) -> Change<'a> {
+    Change { before, after }
+}
+
+fn bodies(fake: &Fake, method: &str) -> Vec<Value> {
+    crate::sync::lock(&fake.log)
+        .iter()
+        .filter(|(m, _, _)| m == method)
+        .map(|(_, _, b)| b.clone().unwrap())
+        .collect()
+}
+
+/// Every added record of every name in one POST, every removed id in one
+/// DELETE, then one listing to learn the new ids (the create's answer names
+/// none); one state per change, in order; foreign values untouched.
+#[test]
+fn write_batch_is_one_post_one_delete_and_one_read_mapped_in_order() {
+    let fake = Fake::new(true);
+    let foreign = fake.seed(11, "_acme-challenge", "foreign");
+    let old = fake.seed(11, "_acme-challenge", "old");
+    let stale = fake.seed(11, "_acme-challenge.a", "stale");
+    let d = dns(&fake);
+    let before = d.read(&zone(), &names()).unwrap();
+    crate::sync::lock(&fake.log).clear();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    // a: stale → new-a; _acme-challenge: keeps foreign (as read, quoted),
+    // drops old, adds two; apex: adds one; none: stays empty.
+    let afters = [
+        s(&["new-a"]),
+        s(&["\"foreign\"", "v1", "v2", "v1"]),
+        s(&["apex-v"]),
+        s(&[]),
+    ];
+    let changes: Vec<Change> = before
+        .iter()
+        .zip(&afters)
+        .map(|(b, a)| change(b, a))
+        .collect();
+    let got = d.write_batch(&zone(), &changes, 60).unwrap().unwrap();
+    assert_eq!(
+        fake.calls(),
+        [
+            "POST /ncpdns/record/11",
+            "DELETE /ncpdns/record/11",
+            "GET /ncpdns/record/11?page=0&size=100&recordType=TXT",
+        ]
+    );
+    assert_eq!(
+        bodies(&fake, "POST"),
+        [json!([
+            {"host": "_acme-challenge.a", "type": "TXT", "content": "new-a", "ttl": 60},
+            {"host": "_acme-challenge", "type": "TXT", "content": "v1", "ttl": 60},
+            {"host": "_acme-challenge", "type": "TXT", "content": "v2", "ttl": 60},
+            {"host": "@", "type": "TXT", "content": "apex-v", "ttl": 60},
+        ])]
+    );
+    // Ids as numbers, as the API gave them.
+    assert_eq!(bodies(&fake, "DELETE"), [json!([stale, old])]);
+    assert_eq!(got.len(), 4);
+    let names: Vec<&str> = got.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, NAMES);
+    assert_eq!(got[0].records, ["\"new-a\""]);
+    assert_eq!(got[1].records, ["\"foreign\"", "\"v1\"", "\"v2\""]);
+    assert_eq!(got[1].ids[0], foreign.to_string());
+    assert_eq!(got[2].records, ["\"apex-v\""]);
+    assert!(!got[3].exists());
+    // The ids of the new records, from the read: what cleanup deletes by.
+    let id = |n: u64| (stale + n).to_string();
+    assert_eq!(got[0].ids, [id(1)]);
+    assert_eq!(got[1].ids, [foreign.to_string(), id(2), id(3)]);
+    assert_eq!(got[2].ids, [id(4)]);
+    assert_eq!(got[0].ttl, Some(60));
+}
+
+/// Only deletions: one DELETE and no read (no id to learn); a batch with
+/// nothing to change sends nothing.
+#[test]
+fn write_batch_of_deletions_only_needs_no_read() {
+    let fake = Fake::new(false);
+    let foreign = fake.seed(11, "_acme-challenge", "foreign");
+    let ours = fake.seed(11, "_acme-challenge", "ours");
+    let apex = fake.seed(11, "@", "apex-ours");
+    let d = dns(&fake);
+    let before = d.read(&zone(), &names()).unwrap();
+    crate::sync::lock(&fake.log).clear();
+    let keep = vec!["foreign".to_string()];
+    let none: Vec<String> = Vec::new();
+    let a0 = before[0].records.clone();
+    let changes = [
+        change(&before[0], &a0),
+        change(&before[1], &keep),
+        change(&before[2], &none),
+    ];
+    let got = d.write_batch(&zone(), &changes, 60).unwrap().unwrap();
+    assert_eq!(fake.calls(), ["DELETE /ncpdns/record/11"]);
+    assert_eq!(bodies(&fake, "DELETE"), [json!([ours, apex])]);
+    assert_eq!(got[1].records, ["foreign"]);
+    assert_eq!(got[1].ids, [foreign.to_string()]);
+    assert!(!got[2].exists() && got[2].ttl.is_none());
+    assert!(!got[0].exists());
+    crate::sync::lock(&fake.log).clear();
+    let same = [change(&got[1], &keep)];
+    let again = d.write_batch(&zone(), &same, 60).unwrap().unwrap();
+    assert_eq!(again, [got[1].clone()]);
+    assert!(fake.calls().is_empty());
+}
+
+/// A refused POST (or DELETE) is an error for the whole batch: nothing is
+/// sent after it, and the error is the API's, for the flow to re-read.
+#[test]
+fn write_batch_error_is_one_error_for_every_change() {
+    let fake = Fake::new(true);
+    let old = fake.seed(11, "_acme-challenge", "old");
+    let d = dns(&fake);
+    let before = d.read(&zone(), &names()).unwrap();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let (a, b) = (s(&["new-a"]), s(&["new-b"]));
+    let changes = [change(&before[0], &a), change(&before[1], &b)];
+    crate::sync::lock(&fake.log).clear();
+    *crate::sync::lock(&fake.fail) = Some((
+        "POST",
+        500,
+        r#"{"result":"FAIL","error":{"errorCode":"X1","message":"boom"}}"#,
+    ));
+    let e = d.write_batch(&zone(), &changes, 60).unwrap().unwrap_err();
+    assert!(e.is_transient(), "{e}");
+    assert_eq!(
+        fake.calls(),
+        ["POST /ncpdns/record/11"],
+        "no DELETE after a failed POST"
+    );
+    crate::sync::lock(&fake.log).clear();
+    *crate::sync::lock(&fake.fail) = Some((
+        "DELETE",
+        400,
+        r#"{"result":"FAIL","error":{"errorCode":"X00010","message":"record 1 not found"}}"#,
+    ));
+    let e = d.write_batch(&zone(), &changes, 60).unwrap().unwrap_err();
+    assert_eq!(e.kind(), Kind::Conflict, "{e}");
+    assert_eq!(
+        fake.calls(),
+        ["POST /ncpdns/record/11", "DELETE /ncpdns/record/11"]
+    );
+    assert_eq!(bodies(&fake, "DELETE"), [json!([old])]);
+    // A change that does not fit (ids and records apart) is refused before any call.
+    let mut odd = before[1].clone();
+    odd.ids.clear();
+    crate::sync::lock(&fake.log).clear();
+    let e = d
+        .write_batch(&zone(), &[change(&before[0], &a), change(&odd, &b)], 60)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.kind(), Kind::Fatal, "{e}");
+    assert!(fake.calls().is_empty());
 }

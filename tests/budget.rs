@@ -38,7 +38,12 @@ fn metadata(path: &str) -> bool {
 }
 
 /// Runs every hook of the run in certbot's order; the remote calls they made.
-fn phase(sim: &Sim, hook: &str, run_of: &[(String, String)], base: &dyn Fn() -> Command) -> Vec<String> {
+fn phase(
+    sim: &Sim,
+    hook: &str,
+    run_of: &[(String, String)],
+    base: &dyn Fn() -> Command,
+) -> Vec<String> {
     let all = run_of
         .iter()
         .map(|(d, _)| d.as_str())
@@ -63,7 +68,12 @@ fn phase(sim: &Sim, hook: &str, run_of: &[(String, String)], base: &dyn Fn() -> 
         .collect()
 }
 
-fn within_budget(cloud: &str, sim: &Sim, base: &dyn Fn() -> Command, served: &dyn Fn(&str) -> bool) {
+fn within_budget(
+    cloud: &str,
+    sim: &Sim,
+    base: &dyn Fn() -> Command,
+    served: &dyn Fn(&str) -> bool,
+) {
     let run_of = challenges(cloud);
     let auth = phase(sim, "auth", &run_of, base);
     for (_, v) in &run_of {

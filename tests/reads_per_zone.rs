@@ -175,10 +175,7 @@ fn otc_certbot_run_lists_zones_once_per_process_and_reads_the_zone_once() {
     // listing per zone, after one read per name); every later hook, the last
     // included, decides from the journal alone.
     assert_eq!(first.listings, 11 + 2, "{first:?}");
-    assert!(
-        cleanup[1..].iter().all(|c| c.total() == 0),
-        "{cleanup:?}"
-    );
+    assert!(cleanup[1..].iter().all(|c| c.total() == 0), "{cleanup:?}");
     common::assert_foreign_intact(&sim);
 }
 

@@ -694,7 +694,28 @@ impl Flow<'_> {
             groups.len()
         ));
         self.hook.commit("auth")?;
-        let sets = self.active_sets(&names, settle_first)?;
+        let sets = if settle_first {
+            self.active_sets(&names, true)?
+        } else {
+            // Every answer said settled (record-per-value clouds): the sets
+            // as written, with no read (the wait's reads mend what changes).
+            written
+                .iter()
+                .zip(&names)
+                .filter(|(w, _)| w.set.exists())
+                .map(|(w, n)| {
+                    Group::new(
+                        n.zone.clone(),
+                        n.name.clone(),
+                        w.set
+                            .records
+                            .iter()
+                            .map(|r| txt::unquote(r).to_string())
+                            .collect(),
+                    )
+                })
+                .collect()
+        };
         let own: Vec<Own> = groups
             .iter()
             .flat_map(|g| {

@@ -1048,6 +1048,41 @@ mod tests {
         }
     }
 
+    /// The id our create answered is journaled beside the value (its own
+    /// key of the state column), kept when a later state says nothing of it,
+    /// and read back; a line of an older version (no id) still reads.
+    #[test]
+    fn journal_keeps_the_id_our_create_answered() {
+        let d = tmp("journal-id");
+        let l = local(&d, "https://dns");
+        let mut sending = entry(100, "v");
+        sending.state = State::Sending;
+        l.record(sending).unwrap();
+        let mut with_id = entry(101, "v");
+        with_id.state = State::Sending;
+        with_id.id = Some("rec-42".into());
+        l.record(with_id.clone()).unwrap();
+        assert!(with_id.line().contains(";rid=rec-42"), "{}", with_id.line());
+        // Published: `written`, the id kept.
+        l.record(entry(102, "v")).unwrap();
+        let read = l.read();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].state, State::Written);
+        assert_eq!(read[0].id.as_deref(), Some("rec-42"));
+        let names = ["v".to_string(), "other".to_string()];
+        assert_eq!(
+            l.ids_at("_acme-challenge.example.com.", &names),
+            vec![("rec-42".to_string(), "v".to_string())]
+        );
+        // Older lines: six columns, or seven without the key.
+        let old = "100\thttps://dns\tz1\texample.com.\t_acme-challenge.example.com.\tw";
+        assert_eq!(Entry::parse(old).unwrap().id, None);
+        assert_eq!(Entry::parse(&format!("{old}\twritten")).unwrap().id, None);
+        let parsed = Entry::parse(with_id.line().trim_end()).unwrap();
+        assert_eq!(parsed, with_id);
+        std::fs::remove_dir_all(d).ok();
+    }
+
     #[test]
     fn journal_records_forgets_and_ages() {
         let d = tmp("journal");

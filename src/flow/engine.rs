@@ -1168,6 +1168,9 @@ mod tests {
 
     const T0: u64 = 1_800_000_000;
 
+    /// A name and the `(id, value)` pairs [`Provider::known`] was told of it.
+    type Told = (String, Vec<(String, String)>);
+
     /// Every call the engine makes, counted by kind, each taking `latency`
     /// (a real sleep) with the calls in flight counted. Zone discovery is
     /// answered from one listing per process, as the real providers do.
@@ -1181,7 +1184,7 @@ mod tests {
         in_flight: AtomicU32,
         peak: AtomicU32,
         /// What [`Provider::known`] was told, per name.
-        told: Mutex<Vec<(String, Vec<(String, String)>)>>,
+        told: Mutex<Vec<Told>>,
     }
 
     impl<'a> Counted<'a> {

@@ -74,6 +74,7 @@ fn phase(
 
 fn within_budget(
     cloud: &str,
+    budget: usize,
     sim: &Sim,
     base: &dyn Fn() -> Command,
     served: &dyn Fn(&str) -> bool,

@@ -130,7 +130,7 @@ fn goes_slow(e: &crate::provider::ApiError) -> bool {
 
 /// The provider's id of what holds `value` in `set` (OTC: the recordset; OVH
 /// and NCP: the record), when the answer tells it.
-fn id_of(set: &TxtAt, value: &str) -> Option<String> {
+pub(super) fn id_of(set: &TxtAt, value: &str) -> Option<String> {
     if set.ids.len() == set.records.len() {
         set.records
             .iter()
@@ -1431,7 +1431,9 @@ mod tests {
         let z = r.fake.zone();
         let gs = groups(&z, 3, 0);
         r.fake.inject(Fault::Foreign("theirs".into()));
-        let h = hook(&api, &r, None);
+        // In order: the fault meets the first write, the one at name 0.
+        let mut h = hook(&api, &r, None);
+        h.settings.parallel = 1;
         h.add_planned(&gs).unwrap();
         let batch = F::SHAPE.contains("batch + apply");
         // The slow path reads each of its names again before writing it:
@@ -1468,7 +1470,8 @@ mod tests {
         let z = r.fake.zone();
         let gs = groups(&z, 3, 1);
         r.fake.inject(Fault::LandedButTransient);
-        let h = hook(&api, &r, None);
+        let mut h = hook(&api, &r, None);
+        h.settings.parallel = 1;
         h.add_planned(&gs).unwrap();
         let batch = F::SHAPE.contains("batch + apply");
         assert_eq!(

@@ -683,6 +683,12 @@ impl Hook<'_> {
                                 "added TXT {what} {value} at {fqdn} in zone {} ({how})",
                                 zone.name
                             ));
+                            // The ids the answer names, journaled for the cleanup.
+                            for v in values {
+                                if let Some(id) = super::engine::id_of(&set, v) {
+                                    self.remember_id(&zone, fqdn, v, State::Sending, Some(id));
+                                }
+                            }
                             // Where the cloud publishes on commit, the values stay
                             // `Sending` in the journal until their zone's commit.
                             if !self.api.whole_set_writes() && self.local.is_some() {

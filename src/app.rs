@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use crate::certbot::Challenge;
 use crate::cli::{Cli, Command, Generate};
 use crate::error::Result;
+use crate::flow::contracts::Challenge;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::NetDns;
@@ -220,53 +220,73 @@ fn run(
     };
     watchdog(opts.deadline);
     match cli.command {
-        Command::Auth | Command::Present(_) | Command::Cleanup(_) => {
-            let env = challenge.expect("set for these commands");
-            if matches!(cli.command, Command::Auth)
-                && let Some(l) = local.as_ref()
-                && crate::certbot::defer_early(
-                    &env,
-                    l,
-                    world.clock.as_ref(),
-                    &report,
-                    opts.mode.wait_once,
-                )?
-            {
-                return Ok(());
-            }
-            if matches!(cli.command, Command::Cleanup(_))
-                && let Some(l) = local.as_ref()
-                && crate::certbot::removed_early(&env, l, &report, opts.mode.wait_once)?
-            {
-                return Ok(());
-            }
-            let cloud = session::connect(&opts, &world, &report)?;
-            let dns = crate::provider::Memo::new(cloud.dns());
-            let query = NetDns {
-                timeout: crate::defaults::DNS_QUERY_TIMEOUT,
-            };
-            let flow = session::flow(&opts, &world, &report, &dns, &query, local.as_ref());
-            flow.hook.sweep();
-            let (step, done) = if matches!(cli.command, Command::Cleanup(_)) {
-                ("cleanup", flow.cleanup(&env))
-            } else {
-                ("auth", flow.auth(&env))
-            };
-            // Whatever was written and not yet published (a cleanup, an early
-            // auth, a swept leftover) is published now, even after a failure.
-            match (done, flow.hook.commit(step)) {
-                (Err(e), Err(c)) => {
-                    report.warn(format!("{}: {}", c.step, c.cause));
-                    Err(e)
-                }
-                (done, committed) => done.and(committed),
-            }
-        }
+        Command::Auth => hook(Verb::CertbotAuth, challenge, &opts, &world, &report, local),
+        Command::Present(_) => hook(Verb::Auth, challenge, &opts, &world, &report, local),
+        Command::Cleanup(_) => hook(Verb::Cleanup, challenge, &opts, &world, &report, local),
         Command::Api(args) => crate::api_cmd::run(&args, &opts, &mut world, &report),
         Command::Check(args) => {
             crate::check::run(&args, &opts, &mut world, &report, local.as_ref())
         }
         Command::Generate(g) => generate(&g.what, &cli.global.cloud, &mut world),
+    }
+}
+
+/// What a hook command does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    /// certbot's auth hook: an early hook of a run defers its value.
+    CertbotAuth,
+    /// lego's `present` (and acme.sh's add).
+    Auth,
+    /// certbot's cleanup hook, lego's `cleanup`.
+    Cleanup,
+}
+
+/// A hook command: the journal's shortcuts before any credential is
+/// fetched, then the run engine; whatever was written and not yet published
+/// (a cleanup, an early auth, a swept leftover) is published, even after a failure.
+fn hook(
+    verb: Verb,
+    challenge: Option<Challenge>,
+    opts: &Options,
+    world: &World,
+    report: &std::sync::Arc<Report>,
+    local: Option<Local>,
+) -> Result<()> {
+    let env = challenge.expect("set for the hook commands");
+    let shortcut = match (verb, local.as_ref()) {
+        (Verb::CertbotAuth, Some(l)) => crate::flow::run::defer_early(
+            &env,
+            l,
+            world.clock.as_ref(),
+            report,
+            opts.mode.wait_once,
+        )?,
+        (Verb::Cleanup, Some(l)) => {
+            crate::flow::run::removed_early(&env, l, report, opts.mode.wait_once)?
+        }
+        _ => false,
+    };
+    if shortcut {
+        return Ok(());
+    }
+    let cloud = session::connect(opts, world, report)?;
+    let dns = crate::provider::Memo::new(cloud.dns());
+    let query = NetDns {
+        timeout: crate::defaults::DNS_QUERY_TIMEOUT,
+    };
+    let flow = session::flow(opts, world, report, &dns, &query, local.as_ref());
+    flow.hook.sweep();
+    let (step, done) = match verb {
+        Verb::Cleanup => ("cleanup", flow.cleanup(&env)),
+        Verb::CertbotAuth | Verb::Auth => ("auth", flow.auth(&env)),
+    };
+    match (done, flow.hook.commit(step)) {
+        (Err(e), Err(c)) => {
+            report.warn(format!("{}: {}", c.step, c.cause));
+            Err(e)
+        }
+        (done, committed) => done.and(committed),
     }
 }
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use crate::api_error::Kind;
-use crate::certbot::Flow;
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
+use crate::flow::engine::Flow;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
@@ -220,7 +220,7 @@ fn check_domain(
     world: &World,
 ) {
     let fqdn = zone::challenge_name(domain);
-    let (name, z) = match flow.effective_name("zone", &fqdn) {
+    let crate::flow::engine::NameAt { name, zone: z } = match flow.effective_name("zone", &fqdn) {
         Ok(found) => found,
         Err(e) => {
             lines.fail_err(&format!("zone {domain}"), &e);

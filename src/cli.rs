@@ -287,7 +287,7 @@ mod tests {
         );
         assert_eq!(default("nameserver-port"), d::NAMESERVER_PORT.to_string());
         assert_eq!(default("settle"), d::SETTLE_SECS.to_string());
-        let hook = crate::hook::Settings::default();
+        let hook = crate::flow::hook::Settings::default();
         assert_eq!(hook.ttl, d::TTL);
         assert_eq!(hook.timeout, d::PROPAGATION_TIMEOUT);
         assert_eq!(hook.deadline, d::DEADLINE);

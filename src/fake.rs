@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 
-use crate::provider::{ApiError, ApiResult, Kind, Provider, Status, TxtAt, Zone};
+use crate::provider::{ApiError, ApiResult, Change, Kind, Provider, Status, TxtAt, Zone};
 use crate::txt;
 
 /// The one zone every fake holds.
@@ -734,6 +734,44 @@ impl Fake for BatchFake {
     }
 }
 
+impl BatchFake {
+    /// Every change computed from a current read, none duplicating a record exactly.
+    fn check_batch(&self, changes: &[Change<'_>]) -> ApiResult<()> {
+        for c in changes {
+            let name = c.before.name.as_str();
+            self.recs.check_fresh(c.before)?;
+            let (_, adds) = diff(c.before, c.after);
+            let adds: Vec<String> = adds.iter().map(|a| txt::unquote(a).to_string()).collect();
+            let existing: Vec<String> = self.recs.at(name).into_iter().map(|r| r.content).collect();
+            for (i, a) in adds.iter().enumerate() {
+                if existing.contains(a) || adds[..i].contains(a) {
+                    return Err(conflict(format!("TXT {a} exists at {name} already")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&self, before: &TxtAt, after: &[String]) -> TxtAt {
+        let name = before.name.as_str();
+        let (deletes, adds) = diff(before, after);
+        if !adds.is_empty() {
+            for a in adds {
+                self.recs
+                    .add(self.core.id(), name, txt::unquote(&a).to_string());
+            }
+            self.core.op();
+        }
+        if !deletes.is_empty() {
+            for id in &deletes {
+                self.recs.delete(id);
+            }
+            self.core.op();
+        }
+        read_records(&self.recs, name, |c| txt::quote(&c))
+    }
+}
+
 impl Provider for BatchFake {
     fn name(&self) -> &str {
         "fake batch DNS"
@@ -758,34 +796,36 @@ impl Provider for BatchFake {
             .collect())
     }
     fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], _ttl: u32) -> ApiResult<TxtAt> {
-        let name = before.name.as_str();
-        let then = begin_write(self, zone, name)?;
-        self.recs.check_fresh(before)?;
-        let (deletes, adds) = diff(before, after);
-        let adds: Vec<String> = adds.iter().map(|a| txt::unquote(a).to_string()).collect();
-        // The whole batch is refused when it would duplicate a record exactly.
-        let existing: Vec<String> = self.recs.at(name).into_iter().map(|r| r.content).collect();
-        for (i, a) in adds.iter().enumerate() {
-            if existing.contains(a) || adds[..i].contains(a) {
-                return Err(conflict(format!("TXT {a} exists at {name} already")));
-            }
-        }
-        if !adds.is_empty() {
-            for a in adds {
-                self.recs.add(self.core.id(), name, a);
-            }
-            self.core.op();
-        }
-        if !deletes.is_empty() {
-            for id in &deletes {
-                self.recs.delete(id);
-            }
-            self.core.op();
-        }
+        let then = begin_write(self, zone, &before.name)?;
+        self.check_batch(&[Change { before, after }])?;
+        let set = self.apply(before, after);
         if let Then::LandThenFail = then {
             return Err(transient("the write landed"));
         }
-        Ok(read_records(&self.recs, name, |c| txt::quote(&c)))
+        Ok(set)
+    }
+    /// One call for every name's change (NCP's batches): refused whole, or
+    /// applied whole; a fault plays once for the call.
+    fn write_batch(
+        &self,
+        zone: &Zone,
+        changes: &[Change<'_>],
+        _ttl: u32,
+    ) -> Option<ApiResult<Vec<TxtAt>>> {
+        let first = changes.first()?;
+        let go = || -> ApiResult<Vec<TxtAt>> {
+            let then = begin_write(self, zone, &first.before.name)?;
+            self.check_batch(changes)?;
+            let sets = changes
+                .iter()
+                .map(|c| self.apply(c.before, c.after))
+                .collect();
+            if let Then::LandThenFail = then {
+                return Err(transient("the batch landed"));
+            }
+            Ok(sets)
+        };
+        Some(go())
     }
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
         self.core.begin_commit(zone)?;

@@ -2,8 +2,8 @@
 //! OVHcloud and NAVER Cloud DNS, with the cloud's workload identity where it
 //! offers one.
 //!
-//! Shared modules name no cloud: the flow ([`hook`], [`certbot`], [`local`]),
-//! pure logic ([`txt`], [`zone`]), the bounded executor ([`flow`]), the [`propagation`] check, the seam every
+//! Shared modules name no cloud: the run engine ([`flow`], [`local`]),
+//! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
 //! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
 //! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
 //! context, [`options`], [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
@@ -14,7 +14,6 @@
 pub mod api_cmd;
 pub mod api_error;
 pub mod app;
-pub mod certbot;
 pub mod check;
 pub mod cli;
 pub mod client;
@@ -25,7 +24,6 @@ pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod flow;
-pub mod hook;
 pub mod http;
 pub mod keyfile;
 pub mod local;

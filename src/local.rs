@@ -548,6 +548,11 @@ pub struct Entry {
     pub state: State,
     /// The certbot run, for values of a batched run.
     pub run: Option<RunTag>,
+    /// The provider's id of what holds the value, as our create answered it
+    /// (OTC the recordset, OVH/NCP the record): cleanup hands it to the
+    /// provider ([`Provider::known`](crate::provider::Provider::known)). `None`
+    /// in journals of older versions, and before the answer.
+    pub id: Option<String>,
 }
 
 impl Entry {
@@ -566,7 +571,20 @@ impl Entry {
                 c.push_str(&format!(";anc={}", r.ancestors.join(",")));
             }
         }
+        // Its own key, outside the run's: older versions skip keys they don't know.
+        if let Some(id) = &self.id {
+            c.push_str(&format!(";rid={id}"));
+        }
         c
+    }
+
+    /// The `rid=` key of a state column, if any.
+    fn parse_id(c: &str) -> Option<String> {
+        c.split(';')
+            .skip(1)
+            .find_map(|p| p.strip_prefix("rid="))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     fn parse_state_column(c: &str) -> Option<(State, Option<RunTag>)> {
@@ -622,6 +640,7 @@ impl Entry {
             value: f[5].into(),
             state,
             run,
+            id: f.get(6).and_then(|c| Entry::parse_id(c)),
         })
     }
 
@@ -707,10 +726,17 @@ impl Local {
                 .filter(|e| !(e.state == State::Deferred && entry.t - e.t > RUN_WINDOW_SECS))
                 .filter(|e| !(e.removal_published() && entry.t - e.t > STALE_AFTER_SECS))
                 .collect();
+            let mut entry = entry;
             match keep.iter_mut().find(|e| e.same(&entry)) {
                 // A written value stays written; a later "sending" only refreshes it.
                 Some(e) if e.state == State::Written && entry.state == State::Sending => {}
-                Some(e) => *e = entry,
+                Some(e) => {
+                    // The id our create answered stays known until told otherwise.
+                    if entry.id.is_none() {
+                        entry.id = e.id.take();
+                    }
+                    *e = entry
+                }
                 None => keep.push(entry),
             }
             keep
@@ -739,6 +765,15 @@ impl Local {
                 })
                 .collect()
         })
+    }
+
+    /// The ids the journal holds for `values` at `name`, as `(id, value)`.
+    pub fn ids_at(&self, name: &str, values: &[String]) -> Vec<(String, String)> {
+        self.read()
+            .into_iter()
+            .filter(|e| e.endpoint == self.endpoint && e.name == name && values.contains(&e.value))
+            .filter_map(|e| e.id.map(|id| (id, e.value)))
+            .collect()
     }
 
     /// Entries of our endpoint older than a day at `now`, whatever their state
@@ -805,6 +840,7 @@ impl Local {
             };
             entries.retain(|e| !(e.state == State::Deferred && now - e.t > RUN_WINDOW_SECS));
             entries.push(Entry {
+                id: None,
                 t: now,
                 endpoint: endpoint.clone(),
                 zone_id: String::new(),
@@ -1006,6 +1042,7 @@ mod tests {
 
     fn entry(t: i64, value: &str) -> Entry {
         Entry {
+            id: None,
             t,
             endpoint: "https://dns".into(),
             zone_id: "z1".into(),
@@ -1022,6 +1059,41 @@ mod tests {
             dir: state_dir(Some(d), &HashMap::new()).unwrap().0,
             endpoint: endpoint.into(),
         }
+    }
+
+    /// The id our create answered is journaled beside the value (its own
+    /// key of the state column), kept when a later state says nothing of it,
+    /// and read back; a line of an older version (no id) still reads.
+    #[test]
+    fn journal_keeps_the_id_our_create_answered() {
+        let d = tmp("journal-id");
+        let l = local(&d, "https://dns");
+        let mut sending = entry(100, "v");
+        sending.state = State::Sending;
+        l.record(sending).unwrap();
+        let mut with_id = entry(101, "v");
+        with_id.state = State::Sending;
+        with_id.id = Some("rec-42".into());
+        l.record(with_id.clone()).unwrap();
+        assert!(with_id.line().contains(";rid=rec-42"), "{}", with_id.line());
+        // Published: `written`, the id kept.
+        l.record(entry(102, "v")).unwrap();
+        let read = l.read();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].state, State::Written);
+        assert_eq!(read[0].id.as_deref(), Some("rec-42"));
+        let names = ["v".to_string(), "other".to_string()];
+        assert_eq!(
+            l.ids_at("_acme-challenge.example.com.", &names),
+            vec![("rec-42".to_string(), "v".to_string())]
+        );
+        // Older lines: six columns, or seven without the key.
+        let old = "100\thttps://dns\tz1\texample.com.\t_acme-challenge.example.com.\tw";
+        assert_eq!(Entry::parse(old).unwrap().id, None);
+        assert_eq!(Entry::parse(&format!("{old}\twritten")).unwrap().id, None);
+        let parsed = Entry::parse(with_id.line().trim_end()).unwrap();
+        assert_eq!(parsed, with_id);
+        std::fs::remove_dir_all(d).ok();
     }
 
     #[test]

@@ -9,11 +9,11 @@ use std::time::Duration;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::certbot::Mode;
 use crate::cli::Global;
 use crate::client::{Net, RetryPolicy};
 use crate::error::{Error, Result};
-use crate::hook;
+use crate::flow::engine::Mode;
+use crate::flow::hook;
 use crate::http::{ProxyConfig, Trust};
 use crate::propagation;
 use crate::provider::{CloudInput, Keys};

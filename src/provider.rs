@@ -1,6 +1,6 @@
 //! The provider seam: what the shared hook flow needs from a cloud's DNS API.
 //!
-//! The flow (see [`crate::hook`]) owns the decisions: which values to add or
+//! The flow (see [`crate::flow::hook`]) owns the decisions: which values to add or
 //! remove (TXT set arithmetic, foreign values always kept), when to re-read,
 //! when to wait, when to give up. A provider owns its API: how a name's TXT
 //! values are stored, read and changed, and how a zone's changes get served.
@@ -156,6 +156,12 @@ pub trait Provider: Send + Sync {
     ) -> Option<ApiResult<Vec<TxtAt>>> {
         None
     }
+    /// What this host's journal knows of `name` before a read: the id each of
+    /// our creates answered, with the value it holds (`(id, value)`). A
+    /// provider that reads records by id may skip those reads (its listing
+    /// still confirms each id is there); nothing is written from this alone.
+    /// Default: nothing to do.
+    fn known(&self, _zone: &Zone, _name: &str, _known: &[(String, String)]) {}
 }
 
 /// One name's change for [`Provider::write_batch`]: from `before` (a fresh,
@@ -248,6 +254,9 @@ impl Provider for Memo<'_> {
         ttl: u32,
     ) -> Option<ApiResult<Vec<TxtAt>>> {
         self.inner.write_batch(zone, changes, ttl)
+    }
+    fn known(&self, zone: &Zone, name: &str, known: &[(String, String)]) {
+        self.inner.known(zone, name, known)
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::certbot::Flow;
 use crate::error::Result;
-use crate::hook::Hook;
+use crate::flow::engine::Flow;
+use crate::flow::hook::Hook;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::Checker;
@@ -28,27 +28,15 @@ pub fn flow<'a>(
     query: &'a dyn DnsQuery,
     local: Option<&'a Local>,
 ) -> Flow<'a> {
-    Flow {
-        hook: Hook {
-            api,
-            clock: world.clock.as_ref(),
-            report,
-            settings: opts.hook.clone(),
-            local,
-            last_write: std::cell::Cell::new(None),
-            run: Default::default(),
-            dirty: Default::default(),
-            unpublished: Default::default(),
-            unapplied: Default::default(),
-        },
-        checker: Checker {
+    Flow::new(
+        Hook::new(api, world.clock.as_ref(), report, opts.hook.clone(), local),
+        Checker {
             dns: query,
             clock: world.clock.as_ref(),
             report,
             settings: opts.propagation.clone(),
             resolv_conf: world.resolv_conf(),
         },
-        mode: opts.mode,
-        readds: Default::default(),
-    }
+        opts.mode,
+    )
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use otc_acme_hook::certbot::key_authorization_digest;
+use otc_acme_hook::flow::contracts::key_authorization_digest;
 use otc_sim::Sim;
 use serde_json::json;
 

@@ -1,6 +1,17 @@
-//! The run engine, growing here (issue 20): for now the bounded executor that
-//! sends a run's independent requests side by side.
+//! The run engine (issue 20): the sequence of a run — defer early values,
+//! read, plan, write, commit per zone, wait once, mend, clean up — in one place.
+//!
+//! - [`contracts`]: what certbot, lego and acme.sh hand over ([`Challenge`](contracts::Challenge)).
+//! - [`run`]: the journal's shortcuts for a certbot run (early hooks, batched bookkeeping).
+//! - [`engine`]: the plan (one read per zone, before→after per name) and its
+//!   execution, the wait once, mend and keep ([`Flow`](engine::Flow)).
+//! - [`hook`]: the careful per-name write loop, the slow path a name falls back to.
+//! - [`pool`]: the bounded executor the engine's independent requests go out on.
 
+pub mod contracts;
+pub mod engine;
+pub mod hook;
 pub mod pool;
+pub mod run;
 
 pub use pool::run_all;

@@ -370,6 +370,26 @@ impl<S: Sender> Provider for OvhDns<S> {
         "service account"
     }
 
+    /// Records this host created (their ids journaled with their values):
+    /// known without a GET; the id listing at the name still decides which
+    /// of them are there. A record this process already read stays as read.
+    fn known(&self, zone: &Zone, name: &str, known: &[(String, String)]) {
+        let Some(sub) = sub_domain(name, zone) else {
+            return;
+        };
+        let mut cache = crate::sync::lock(&self.known);
+        for (id, value) in known {
+            let Ok(id) = id.parse::<u64>() else { continue };
+            cache.entry(id).or_insert_with(|| Record {
+                id,
+                sub_domain: sub.clone(),
+                field_type: "TXT".into(),
+                target: txt::unquote(value).to_string(),
+                ttl: None,
+            });
+        }
+    }
+
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
         let cands = candidate_zones(fqdn);
         // A refused listing (a policy scoped to one zone may not grant it) is no error.

@@ -66,11 +66,53 @@ pub struct Hook<'a> {
     /// Values removed whose removal their zone's commit has yet to publish
     /// (zone id, name, value): the journal forgets them only once it has, so
     /// a run whose commit failed is finished by the next one.
-    pub unpublished: std::cell::RefCell<Vec<(String, String, String)>>,
+    pub unpublished: std::cell::RefCell<Vec<ZoneValue>>,
     /// Values added whose zone's commit has yet to publish them (zone id, name,
     /// value), where the cloud publishes on commit: journaled `Sending` until
     /// it has, so a later run that finds one present knows to commit its zone.
-    pub unapplied: std::cell::RefCell<Vec<(String, String, String)>>,
+    pub unapplied: std::cell::RefCell<Vec<ZoneValue>>,
+}
+
+/// A value at a name of a zone, waiting for that zone's commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneValue {
+    pub zone_id: String,
+    pub name: String,
+    pub value: String,
+}
+
+impl ZoneValue {
+    fn new(zone: &Zone, name: &str, value: &str) -> ZoneValue {
+        ZoneValue {
+            zone_id: zone.id.clone(),
+            name: name.to_string(),
+            value: value.to_string(),
+        }
+    }
+}
+
+impl<'a> Hook<'a> {
+    /// A hook with nothing written yet in this process.
+    pub fn new(
+        api: &'a dyn Provider,
+        clock: &'a dyn Clock,
+        report: &'a Report,
+        settings: Settings,
+        local: Option<&'a Local>,
+    ) -> Hook<'a> {
+        Hook {
+            api,
+            clock,
+            report,
+            settings,
+            local,
+            last_write: Cell::new(None),
+            run: Default::default(),
+            dirty: Default::default(),
+            unpublished: Default::default(),
+            unapplied: Default::default(),
+        }
+    }
 }
 
 /// Where a value was written.
@@ -106,7 +148,7 @@ pub fn jittered(base: Duration) -> Duration {
     base + base.mul_f64(f64::from(n) / f64::from(u16::MAX))
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(super) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -114,19 +156,32 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn api_err(step: &'static str, what: &str, e: ApiError) -> Error {
+pub(super) fn api_err(step: &'static str, what: &str, e: ApiError) -> Error {
     Error::failed(step, format!("{what}: {e}")).hint_opt(e.hint())
 }
 
 impl Hook<'_> {
-    fn lock(&self, fqdn: &str) -> Result<Option<Guard>> {
+    pub(super) fn lock(&self, fqdn: &str) -> Result<Option<Guard>> {
         self.local.map(|l| l.lock(fqdn)).transpose()
     }
 
     /// Journals a value: `Sending` before the request that may land it, so a run
     /// cut short leaves nothing unswept, `Written` once the API took it. A failure
     /// to journal never fails the hook.
-    fn remember(&self, zone: &Zone, fqdn: &str, value: &str, state: State) {
+    pub(super) fn remember(&self, zone: &Zone, fqdn: &str, value: &str, state: State) {
+        self.remember_id(zone, fqdn, value, state, None)
+    }
+
+    /// As [`remember`](Self::remember), with the provider's id of what holds
+    /// the value where our create's answer told it (kept once known).
+    pub(super) fn remember_id(
+        &self,
+        zone: &Zone,
+        fqdn: &str,
+        value: &str,
+        state: State,
+        id: Option<String>,
+    ) {
         if let Some(l) = self.local {
             let e = Entry {
                 t: self.clock.unix_secs(),
@@ -137,6 +192,7 @@ impl Hook<'_> {
                 value: value.to_string(),
                 state,
                 run: self.run.borrow().clone(),
+                id,
             };
             if let Err(err) = l.record(e) {
                 self.report.warn(format!("journal: {err}"));
@@ -144,7 +200,7 @@ impl Hook<'_> {
         }
     }
 
-    fn forget(&self, fqdn: &str, value: &str) {
+    pub(super) fn forget(&self, fqdn: &str, value: &str) {
         if let Some(l) = self.local
             && let Err(err) = l.forget(fqdn, value)
         {
@@ -174,21 +230,16 @@ impl Hook<'_> {
                 id: e.zone_id.clone(),
                 name: e.zone_name.clone(),
             };
-            let short = Hook {
-                api: self.api,
-                clock: self.clock,
-                report: self.report,
-                settings: Settings {
+            let short = Hook::new(
+                self.api,
+                self.clock,
+                self.report,
+                Settings {
                     timeout: Duration::from_secs(10),
                     ..self.settings.clone()
                 },
-                local: self.local,
-                last_write: Cell::new(None),
-                run: Default::default(),
-                dirty: Default::default(),
-                unpublished: Default::default(),
-                unapplied: Default::default(),
-            };
+                self.local,
+            );
             self.report.info(format!(
                 "removing a leftover value {} at {} (added over a day ago, never cleaned up)",
                 e.value, e.name
@@ -266,7 +317,7 @@ impl Hook<'_> {
     }
 
     /// The TXT values at `fqdn`, as listed.
-    fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtAt> {
+    pub(super) fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtAt> {
         let mut v = self
             .api
             .read(zone, &[fqdn.to_string()])
@@ -286,36 +337,36 @@ impl Hook<'_> {
         for z in zones {
             match self.commit_zone(step, &z) {
                 Ok(()) => {
-                    let done: Vec<(String, String, String)> = {
+                    let done: Vec<ZoneValue> = {
                         let mut all = self.unpublished.borrow_mut();
-                        let (done, rest) = all.drain(..).partition(|(id, _, _)| *id == z.id);
+                        let (done, rest) = all.drain(..).partition(|p| p.zone_id == z.id);
                         *all = rest;
                         done
                     };
-                    for (_, name, value) in done {
-                        self.forget(&name, &value);
+                    for p in done {
+                        self.forget(&p.name, &p.value);
                     }
-                    let applied: Vec<(String, String, String)> = {
+                    let applied: Vec<ZoneValue> = {
                         let mut all = self.unapplied.borrow_mut();
-                        let (done, rest) = all.drain(..).partition(|(id, _, _)| *id == z.id);
+                        let (done, rest) = all.drain(..).partition(|p| p.zone_id == z.id);
                         *all = rest;
                         done
                     };
-                    for (_, name, value) in applied {
-                        self.remember(&z, &name, &value, State::Written);
+                    for p in applied {
+                        self.remember(&z, &p.name, &p.value, State::Written);
                     }
                 }
                 Err(e) => {
                     // A value written again after the journal held it as written
                     // (published once, then dropped by someone) is unpublished now:
                     // `sending` again, so the next run commits its zone.
-                    for (id, name, value) in self.unapplied.borrow().iter() {
-                        if *id == z.id
+                    for p in self.unapplied.borrow().iter() {
+                        if p.zone_id == z.id
                             && let Some(l) = self.local
-                            && l.written_at(name).contains(value)
+                            && l.written_at(&p.name).contains(&p.value)
                         {
-                            self.forget(name, value);
-                            self.remember(&z, name, value, State::Sending);
+                            self.forget(&p.name, &p.value);
+                            self.remember(&z, &p.name, &p.value, State::Sending);
                         }
                     }
                     self.mark_dirty(&z);
@@ -353,7 +404,7 @@ impl Hook<'_> {
     /// After a removal (or finding the values gone): the journal forgets them
     /// now where a write is served as it lands (OTC), else once the zone's
     /// commit has published the removal.
-    fn forget_when_published(&self, zone: &Zone, fqdn: &str, values: &[String]) {
+    pub(super) fn forget_when_published(&self, zone: &Zone, fqdn: &str, values: &[String]) {
         if self.api.whole_set_writes() {
             for v in values {
                 self.forget(fqdn, v);
@@ -362,14 +413,14 @@ impl Hook<'_> {
         }
         let mut pending = self.unpublished.borrow_mut();
         for v in values {
-            pending.push((zone.id.clone(), fqdn.to_string(), v.clone()));
+            pending.push(ZoneValue::new(zone, fqdn, v));
         }
     }
 
     /// Values gone from the API: forgotten, but where the journal still holds
     /// one of ours and the cloud publishes on commit, an earlier run may have
     /// removed it without publishing the removal: commit the zone again.
-    fn found_gone(&self, zone: &Zone, fqdn: &str, values: &[String]) {
+    pub(super) fn found_gone(&self, zone: &Zone, fqdn: &str, values: &[String]) {
         let ours = self
             .local
             .is_some_and(|l| values.iter().any(|v| l.holds_unpublished(fqdn, v)));
@@ -454,7 +505,7 @@ impl Hook<'_> {
     }
 
     /// Marks that a write to `zone` was just sent (its outcome may be unknown).
-    fn wrote(&self, zone: &Zone) {
+    pub(super) fn wrote(&self, zone: &Zone) {
         self.last_write.set(Some(self.clock.elapsed()));
         self.mark_dirty(zone);
     }
@@ -463,7 +514,7 @@ impl Hook<'_> {
     /// published (journaled `Sending`; only where the cloud publishes on
     /// commit): their zone is to be committed, and they become `Written` once
     /// it is. `true` when there were any.
-    fn adopt_unapplied(&self, zone: &Zone, fqdn: &str, present: &[String]) -> bool {
+    pub(super) fn adopt_unapplied(&self, zone: &Zone, fqdn: &str, present: &[String]) -> bool {
         let Some(l) = self.local else { return false };
         if self.api.whole_set_writes() {
             return false;
@@ -479,7 +530,7 @@ impl Hook<'_> {
         self.mark_dirty(zone);
         let mut unapplied = self.unapplied.borrow_mut();
         for v in sent {
-            let e = (zone.id.clone(), fqdn.to_string(), v);
+            let e = ZoneValue::new(zone, fqdn, &v);
             if !unapplied.contains(&e) {
                 unapplied.push(e);
             }
@@ -499,7 +550,7 @@ impl Hook<'_> {
 
     /// Notes that `zone` may hold changes to publish: once per zone, so each
     /// is committed once.
-    fn mark_dirty(&self, zone: &Zone) {
+    pub(super) fn mark_dirty(&self, zone: &Zone) {
         let mut dirty = self.dirty.borrow_mut();
         if !dirty.iter().any(|z| z.id == zone.id) {
             dirty.push(zone.clone());
@@ -632,13 +683,19 @@ impl Hook<'_> {
                                 "added TXT {what} {value} at {fqdn} in zone {} ({how})",
                                 zone.name
                             ));
+                            // The ids the answer names, journaled for the cleanup.
+                            for v in values {
+                                if let Some(id) = super::engine::id_of(&set, v) {
+                                    self.remember_id(&zone, fqdn, v, State::Sending, Some(id));
+                                }
+                            }
                             // Where the cloud publishes on commit, the values stay
                             // `Sending` in the journal until their zone's commit.
                             if !self.api.whole_set_writes() && self.local.is_some() {
                                 applied_later = true;
                                 let mut unapplied = self.unapplied.borrow_mut();
                                 for v in values {
-                                    let e = (zone.id.clone(), fqdn.to_string(), v.clone());
+                                    let e = ZoneValue::new(&zone, fqdn, v);
                                     if !unapplied.contains(&e) {
                                         unapplied.push(e);
                                     }
@@ -880,11 +937,11 @@ mod tests {
     }
 
     fn hook<'a, F: Fake>(r: &'a Rig<F>, local: Option<&'a Local>) -> Hook<'a> {
-        Hook {
-            api: &r.fake,
-            clock: &r.clock,
-            report: &r.report,
-            settings: Settings {
+        Hook::new(
+            &r.fake,
+            &r.clock,
+            &r.report,
+            Settings {
                 ttl: 300,
                 zone: None,
                 timeout: Duration::from_secs(60),
@@ -893,12 +950,7 @@ mod tests {
                 parallel: 1,
             },
             local,
-            last_write: Cell::new(None),
-            run: Default::default(),
-            dirty: Default::default(),
-            unpublished: Default::default(),
-            unapplied: Default::default(),
-        }
+        )
     }
 
     fn vals(xs: &[&str]) -> Vec<String> {
@@ -1115,6 +1167,7 @@ mod tests {
         let (d, l) = local("sweep", F::SHAPE);
         let z = r.fake.zone();
         let entry = |t: u64, value: &str| Entry {
+            id: None,
             t: t as i64,
             endpoint: l.endpoint.clone(),
             zone_id: z.id.clone(),
@@ -1192,6 +1245,7 @@ mod tests {
         let z = r.fake.zone();
         for (name, value) in [(NAME, "old1"), (www, "old2")] {
             l.record(Entry {
+                id: None,
                 t: (T0 - 2 * STALE_AFTER_SECS as u64) as i64,
                 endpoint: l.endpoint.clone(),
                 zone_id: z.id.clone(),

@@ -17,6 +17,8 @@ use super::contracts::Challenge;
 use super::hook::{Hook, Written, api_err, plural};
 use super::pool::run_all;
 use super::run::{group_by_name, removed_early};
+use super::types::id_of;
+pub use super::types::{Group, NameAt, Own};
 use crate::api_error::ApiResult;
 use crate::error::{Error, Result};
 use crate::local::{Guard, State};
@@ -41,48 +43,6 @@ pub struct Mode {
     pub cname: bool,
     /// Wait only on the last challenge, for every name of the run.
     pub wait_once: bool,
-}
-
-/// A TXT name of the run (after CNAME following) and the zone holding it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameAt {
-    pub zone: Zone,
-    pub name: String,
-}
-
-/// Values at one name: to add, to remove, or as served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
-    pub zone: Zone,
-    pub name: String,
-    pub values: Vec<String>,
-    /// What the journal knows: the id our create answered for a value, as
-    /// `(id, value)` (see [`Provider::known`](crate::provider::Provider::known)).
-    pub known: Vec<(String, String)>,
-}
-
-impl Group {
-    pub fn new(zone: Zone, name: String, values: Vec<String>) -> Group {
-        Group {
-            zone,
-            name,
-            values,
-            known: Vec::new(),
-        }
-    }
-    fn at(&self) -> NameAt {
-        NameAt {
-            zone: self.zone.clone(),
-            name: self.name.clone(),
-        }
-    }
-}
-
-/// One value of ours at a name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Own {
-    pub name: String,
-    pub value: String,
 }
 
 /// `values` added to `records`; `None` when every one is there already.
@@ -126,21 +86,6 @@ fn without(records: &[String], values: &[String]) -> Removal {
 /// may have landed (no answer), or the name changed or is still settling.
 fn goes_slow(e: &crate::provider::ApiError) -> bool {
     e.is_transient() || matches!(e.kind(), Kind::Conflict | Kind::NotSettled)
-}
-
-/// The provider's id of what holds `value` in `set` (OTC: the recordset; OVH
-/// and NCP: the record), when the answer tells it.
-pub(super) fn id_of(set: &TxtAt, value: &str) -> Option<String> {
-    if set.ids.len() == set.records.len() {
-        set.records
-            .iter()
-            .position(|r| txt::unquote(r) == value)
-            .map(|i| set.ids[i].clone())
-    } else if set.ids.len() == 1 {
-        Some(set.ids[0].clone())
-    } else {
-        None
-    }
 }
 
 /// What became of one planned write.

@@ -685,7 +685,7 @@ impl Hook<'_> {
                             ));
                             // The ids the answer names, journaled for the cleanup.
                             for v in values {
-                                if let Some(id) = super::engine::id_of(&set, v) {
+                                if let Some(id) = super::types::id_of(&set, v) {
                                     self.remember_id(&zone, fqdn, v, State::Sending, Some(id));
                                 }
                             }

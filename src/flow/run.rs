@@ -4,7 +4,7 @@
 //! run's journal entries into the names the engine writes.
 
 use super::contracts::Challenge;
-use super::engine::Group;
+use super::types::Group;
 use crate::error::Result;
 use crate::provider::Zone;
 

@@ -83,9 +83,65 @@ pub fn validate_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `values` added to `records`; `None` when every one is there already.
+pub fn add_all(records: &[String], values: &[String]) -> Option<Vec<String>> {
+    let mut out = records.to_vec();
+    let mut changed = false;
+    for v in values {
+        if let Some(next) = add(&out, v) {
+            out = next;
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// `values` taken from `records`.
+pub fn remove_all(records: &[String], values: &[String]) -> Removal {
+    let mut rest = records.to_vec();
+    let mut any = false;
+    for v in values {
+        match remove(&rest, v) {
+            Removal::Absent => {}
+            Removal::Update(r) => {
+                rest = r;
+                any = true;
+            }
+            Removal::DeleteSet => {
+                rest.clear();
+                any = true;
+            }
+        }
+    }
+    match (any, rest.is_empty()) {
+        (false, _) => Removal::Absent,
+        (true, true) => Removal::DeleteSet,
+        (true, false) => Removal::Update(rest),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_values_added_and_removed_at_once() {
+        let set = vec!["\"foreign\"".to_string(), "a".to_string()];
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(add_all(&set, &v(&["a"])), None, "present already");
+        let added = add_all(&set, &v(&["a", "b", "c"])).unwrap();
+        assert_eq!(added.len(), 4);
+        assert!(added.contains(&"\"foreign\"".to_string()), "{added:?}");
+        assert_eq!(remove_all(&set, &v(&["x"])), Removal::Absent);
+        assert_eq!(
+            remove_all(&added, &v(&["a", "b", "c"])),
+            Removal::Update(vec!["\"foreign\"".to_string()])
+        );
+        assert_eq!(
+            remove_all(&v(&["a", "b"]), &v(&["a", "b"])),
+            Removal::DeleteSet
+        );
+    }
 
     fn v(xs: &[&str]) -> Vec<String> {
         xs.iter().map(|s| s.to_string()).collect()

@@ -45,43 +45,6 @@ pub struct Mode {
     pub wait_once: bool,
 }
 
-/// `values` added to `records`; `None` when every one is there already.
-fn with_added(records: &[String], values: &[String]) -> Option<Vec<String>> {
-    let mut out = records.to_vec();
-    let mut changed = false;
-    for v in values {
-        if let Some(next) = txt::add(&out, v) {
-            out = next;
-            changed = true;
-        }
-    }
-    changed.then_some(out)
-}
-
-/// `values` taken from `records`.
-fn without(records: &[String], values: &[String]) -> Removal {
-    let mut rest = records.to_vec();
-    let mut any = false;
-    for v in values {
-        match txt::remove(&rest, v) {
-            Removal::Absent => {}
-            Removal::Update(r) => {
-                rest = r;
-                any = true;
-            }
-            Removal::DeleteSet => {
-                rest.clear();
-                any = true;
-            }
-        }
-    }
-    match (any, rest.is_empty()) {
-        (false, _) => Removal::Absent,
-        (true, true) => Removal::DeleteSet,
-        (true, false) => Removal::Update(rest),
-    }
-}
-
 /// A write whose failure leaves the name to the careful per-name loop: it
 /// may have landed (no answer), or the name changed or is still settling.
 fn goes_slow(e: &crate::provider::ApiError) -> bool {
@@ -249,7 +212,7 @@ impl Hook<'_> {
                 slow.push(i);
                 continue;
             }
-            match with_added(&before.records, &g.values) {
+            match txt::add_all(&before.records, &g.values) {
                 None => {
                     let what = if g.values.len() == 1 {
                         "value"
@@ -387,7 +350,7 @@ impl Hook<'_> {
                 self.found_gone(&g.zone, &g.name, &g.values);
                 continue;
             }
-            let after = match without(&before.records, &g.values) {
+            let after = match txt::remove_all(&before.records, &g.values) {
                 Removal::Absent => {
                     self.report.info(format!(
                         "TXT {what} {} not present at {}; nothing to remove",

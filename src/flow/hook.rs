@@ -607,17 +607,7 @@ impl Hook<'_> {
                 self.remember(zone, fqdn, v, state);
             }
         };
-        let add_all = |records: &[String]| -> Option<Vec<String>> {
-            let mut out = records.to_vec();
-            let mut changed = false;
-            for v in values {
-                if let Some(next) = txt::add(&out, v) {
-                    out = next;
-                    changed = true;
-                }
-            }
-            changed.then_some(out)
-        };
+        let add_all = |records: &[String]| txt::add_all(records, values);
         let holds_all = |records: &[String]| values.iter().all(|v| txt::contains(records, v));
         let what = if values.len() == 1 { "value" } else { "values" };
         let zone = zone.clone();
@@ -792,28 +782,7 @@ impl Hook<'_> {
         let shown = values.join(", ");
         let value = shown.as_str();
         let what = if values.len() == 1 { "value" } else { "values" };
-        let remove_all = |records: &[String]| -> Removal {
-            let mut rest = records.to_vec();
-            let mut any = false;
-            for v in values {
-                match txt::remove(&rest, v) {
-                    Removal::Absent => {}
-                    Removal::Update(r) => {
-                        rest = r;
-                        any = true;
-                    }
-                    Removal::DeleteSet => {
-                        rest.clear();
-                        any = true;
-                    }
-                }
-            }
-            match (any, rest.is_empty()) {
-                (false, _) => Removal::Absent,
-                (true, true) => Removal::DeleteSet,
-                (true, false) => Removal::Update(rest),
-            }
-        };
+        let remove_all = |records: &[String]| txt::remove_all(records, values);
         let holds_any = |records: &[String]| values.iter().any(|v| txt::contains(records, v));
         let _guard = self.lock(fqdn)?;
         let mut last: Option<ApiError> = None;

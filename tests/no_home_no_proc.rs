@@ -2,7 +2,7 @@
 //! without a home of their own (a `User=` unit whose home is `/nonexistent`,
 //! `DynamicUser=`) and a host where /proc tells no ancestor (hardened
 //! containers, `hidepid`). Each runs the built binary in a mount namespace of
-//! its own (`unshare`), with fresh tmpfs over `/var/tmp`, `/tmp`, `/run/user`
+//! its own (`unshare`), with fresh tmpfs over `/var/tmp` and `/run/user` (`TMPDIR` inside the first)
 //! or `/proc`, so nothing of the machine's is read or left behind.
 
 mod common;
@@ -77,7 +77,9 @@ fn in_namespace(
 /// The environment of a hook of a user without a home: no lock directory.
 fn homeless(sim: &Sim) -> Command {
     let mut c = cmd(sim);
-    c.env_remove("OTC_LOCK_DIR").env("HOME", "/nonexistent");
+    c.env_remove("OTC_LOCK_DIR")
+        .env("HOME", "/nonexistent")
+        .env("TMPDIR", "/var/tmp/tmp");
     c
 }
 
@@ -88,9 +90,11 @@ const PAIRS: [(&str, &str); 4] = [
     ("*.h1.example.test", "h1-wild"),
 ];
 
-/// Fresh tmpfs over the places a user without a home may keep state.
+/// Fresh tmpfs over the places a user without a home may keep state, and a
+/// fresh `TMPDIR` inside (not a tmpfs over /tmp: the tests' own binaries may
+/// live there, as in a CI checkout under /tmp).
 const FRESH_TMP: &str = "mount -t tmpfs -o mode=1777 none /var/tmp\n\
-                         mount -t tmpfs -o mode=1777 none /tmp\n\
+                         mkdir -m 1777 /var/tmp/tmp\n\
                          mount -t tmpfs -o mode=755 none /run/user\n";
 
 /// Auth hooks, a look at what is served, then the cleanup hooks.
@@ -120,7 +124,7 @@ fn a_user_without_a_home_batches_in_a_stable_private_directory() {
     let r = whole_run(
         &sim,
         FRESH_TMP,
-        "stat -c 'dir %U %a %F' /var/tmp/otc-acme-hook-65534\necho \"tmp: $(ls -A /tmp)\"\n",
+        "stat -c 'dir %U %a %F' /var/tmp/otc-acme-hook-65534\necho \"tmp: $(ls -A /var/tmp/tmp)\"\n",
     );
     // Batched: the early hooks recorded their values, the last wrote each name
     // once; the first cleanup removed them all.
@@ -193,7 +197,7 @@ fn without_a_stable_directory_each_hook_writes_its_own_value_and_leaves_no_temp_
     let sim = start(base_seed());
     // /var/tmp/otc-acme-hook-65534 is taken (root's, open to all): refused.
     let setup = format!("{FRESH_TMP}mkdir -m 755 /var/tmp/otc-acme-hook-65534\n");
-    let r = whole_run(&sim, &setup, "echo \"tmp: $(ls -A /tmp)\"\n");
+    let r = whole_run(&sim, &setup, "echo \"tmp: $(ls -A /var/tmp/tmp)\"\n");
     assert_eq!(
         r.stderr.matches("recorded TXT value").count(),
         0,

@@ -106,23 +106,11 @@ fn within_budget(
     );
 }
 
-/// Whether the authoritative DNS of the simulator serves `v` anywhere.
-fn served_by_dns(sim: &Sim, v: &str) -> bool {
-    sim.state_json()["dns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
-        .filter(|r| r["type"] == "TXT")
-        .flat_map(|r| r["records"].as_array().unwrap().clone())
-        .any(|x| x.as_str().unwrap().trim_matches('"') == v)
-}
-
 #[test]
 fn otc_run_of_20_challenges_within_budget() {
     let sim = start(common::base_seed());
     within_budget("otc", BUDGET, &sim, &|| cmd(&sim), &|v| {
-        served_by_dns(&sim, v)
+        common::served_by_dns(&sim, v)
     });
     common::assert_foreign_intact(&sim);
 }
@@ -150,16 +138,16 @@ fn ovh_run_of_20_challenges_within_budget() {
         c
     };
     within_budget("ovh", BUDGET_PER_VALUE, &sim, &base, &|v| {
-        served_by_dns(&sim, v)
+        common::served_by_dns(&sim, v)
     });
-    assert!(served_by_dns(&sim, "foreign-keep"));
+    assert!(common::served_by_dns(&sim, "foreign-keep"));
 }
 
 #[test]
 fn ncp_run_of_20_challenges_within_budget() {
     let sim = common::ncp::start(common::ncp::seed());
     within_budget("ncp", BUDGET, &sim, &|| common::ncp::cmd(&sim), &|v| {
-        served_by_dns(&sim, v)
+        common::served_by_dns(&sim, v)
     });
     common::ncp::assert_foreign_intact(&sim);
 }

@@ -150,18 +150,6 @@ fn ovh_seed() -> Value {
     })
 }
 
-/// Whether the authoritative DNS of the simulator serves `v` anywhere.
-fn served_by_dns(sim: &Sim, v: &str) -> bool {
-    sim.state_json()["dns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
-        .filter(|r| r["type"] == "TXT")
-        .flat_map(|r| r["records"].as_array().unwrap().clone())
-        .any(|x| x.as_str().unwrap().trim_matches('"') == v)
-}
-
 #[test]
 fn ovh_later_cleanup_hooks_make_no_request() {
     let sim = start_cloud(ovh_seed(), "ovh");
@@ -172,8 +160,10 @@ fn ovh_later_cleanup_hooks_make_no_request() {
             .env("OVH_CLIENT_SECRET", "SA-SECRET-ALL-000000000001");
         c
     };
-    cleanup_costs_the_first_hook_only("ovh", &sim, &run_of, &base, &|v| served_by_dns(&sim, v));
-    assert!(served_by_dns(&sim, "foreign-keep"));
+    cleanup_costs_the_first_hook_only("ovh", &sim, &run_of, &base, &|v| {
+        common::served_by_dns(&sim, v)
+    });
+    assert!(common::served_by_dns(&sim, "foreign-keep"));
 }
 
 #[test]
@@ -181,7 +171,7 @@ fn ncp_later_cleanup_hooks_make_no_request() {
     let sim = common::ncp::start(common::ncp::seed());
     let run_of = challenges("ncp");
     cleanup_costs_the_first_hook_only("ncp", &sim, &run_of, &|| common::ncp::cmd(&sim), &|v| {
-        served_by_dns(&sim, v)
+        common::served_by_dns(&sim, v)
     });
     common::ncp::assert_foreign_intact(&sim);
     common::ncp::assert_no_rollback(&sim);
@@ -213,7 +203,7 @@ fn ncp_a_removal_whose_apply_failed_is_published_by_the_next_cleanup_hook() {
             .env("CERTBOT_ALL_DOMAINS", &all);
         let r = run(&sim, &mut c);
         counts.push(request_log(&sim.log_json()).len());
-        let still_served = run_of.iter().any(|(_, v)| served_by_dns(&sim, v));
+        let still_served = run_of.iter().any(|(_, v)| common::served_by_dns(&sim, v));
         match i {
             0 => {
                 assert_eq!(r.code, 1, "the apply failed: {}", r.stderr);
@@ -332,7 +322,7 @@ fn ncp_a_run_over_two_domains_publishes_the_failed_one_and_only_it() {
         ("x.example.test".to_string(), "two-dom-x-value".to_string()),
     ];
     hooks(&sim, "auth", &run_of, &|| common::ncp::cmd(&sim));
-    assert!(run_of.iter().all(|(_, v)| served_by_dns(&sim, v)));
+    assert!(run_of.iter().all(|(_, v)| common::served_by_dns(&sim, v)));
     common::configure(
         &sim,
         json!({"faults": [{"kind": "status", "status": 400, "count": 1,
@@ -341,8 +331,14 @@ fn ncp_a_run_over_two_domains_publishes_the_failed_one_and_only_it() {
     let base = || common::ncp::cmd(&sim);
     let (first, _) = hook_at(&sim, &base, "cleanup", &run_of, 0);
     assert_eq!(first.code, 1, "the apply of 121 failed: {}", first.stderr);
-    assert!(!served_by_dns(&sim, "two-dom-x-value"), "120 was applied");
-    assert!(served_by_dns(&sim, "two-dom-y-value"), "121 not yet");
+    assert!(
+        !common::served_by_dns(&sim, "two-dom-x-value"),
+        "120 was applied"
+    );
+    assert!(
+        common::served_by_dns(&sim, "two-dom-y-value"),
+        "121 not yet"
+    );
     let (last, made) = hook_at(&sim, &base, "cleanup", &run_of, 1);
     assert_eq!(last.code, 0, "{}\n{}", last.stdout, last.stderr);
     let applies: Vec<&String> = made.iter().filter(|m| m.contains("/apply/")).collect();
@@ -352,7 +348,7 @@ fn ncp_a_run_over_two_domains_publishes_the_failed_one_and_only_it() {
         "only the failed domain is applied again: {made:?}"
     );
     assert!(
-        !served_by_dns(&sim, "two-dom-y-value"),
+        !common::served_by_dns(&sim, "two-dom-y-value"),
         "121's removal published"
     );
     eprintln!("ncp, two domains, one apply failing: last cleanup hook: {made:?}");

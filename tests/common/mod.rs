@@ -208,6 +208,19 @@ pub fn txt_set(sim: &Sim, zone_type: &str, zone: &str, name: &str) -> Option<(Ve
     Some((values, rs["ttl"].as_u64().unwrap_or(0)))
 }
 
+/// Whether the simulator's authoritative DNS serves TXT value `v` at any
+/// name of any zone (every cloud's simulator fills the same `dns` view).
+pub fn served_by_dns(sim: &Sim, v: &str) -> bool {
+    sim.state_json()["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
+        .filter(|r| r["type"] == "TXT")
+        .flat_map(|r| r["records"].as_array().unwrap().clone())
+        .any(|x| x.as_str().unwrap().trim_matches('"') == v)
+}
+
 /// One request of the simulator's log.
 #[derive(Debug, Clone)]
 pub struct Req {

@@ -51,20 +51,9 @@ fn phase(
     run_of: &[(String, String)],
     base: &dyn Fn() -> Command,
 ) -> Vec<String> {
-    let all = run_of
-        .iter()
-        .map(|(d, _)| d.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-    let n = run_of.len();
     reset_log(sim);
-    for (i, (d, v)) in run_of.iter().enumerate() {
-        let mut c = base();
-        c.arg(hook)
-            .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-            .env("CERTBOT_VALIDATION", v)
-            .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
-            .env("CERTBOT_ALL_DOMAINS", &all);
+    for (i, (d, _)) in run_of.iter().enumerate() {
+        let mut c = common::certbot_hook_of(base(), hook, run_of, i);
         let r: Run = run(sim, &mut c);
         assert_eq!(r.code, 0, "{hook} {d}:\n{}\n{}", r.stdout, r.stderr);
     }

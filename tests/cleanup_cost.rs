@@ -32,21 +32,10 @@ fn hooks(
     run_of: &[(String, String)],
     base: &dyn Fn() -> Command,
 ) -> Vec<Vec<String>> {
-    let all = run_of
-        .iter()
-        .map(|(d, _)| d.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-    let n = run_of.len();
     let mut per_hook = Vec::new();
-    for (i, (d, v)) in run_of.iter().enumerate() {
+    for (i, (d, _)) in run_of.iter().enumerate() {
         reset_log(sim);
-        let mut c = base();
-        c.arg(hook)
-            .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-            .env("CERTBOT_VALIDATION", v)
-            .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
-            .env("CERTBOT_ALL_DOMAINS", &all);
+        let mut c = common::certbot_hook_of(base(), hook, run_of, i);
         let r: Run = run(sim, &mut c);
         assert_eq!(r.code, 0, "{hook} {d}:\n{}\n{}", r.stdout, r.stderr);
         per_hook.push(
@@ -232,22 +221,8 @@ fn hook_at(
     run_of: &[(String, String)],
     i: usize,
 ) -> (Run, Vec<String>) {
-    let all = run_of
-        .iter()
-        .map(|(d, _)| d.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-    let (d, v) = &run_of[i];
     reset_log(sim);
-    let mut c = base();
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-        .env("CERTBOT_VALIDATION", v)
-        .env(
-            "CERTBOT_REMAINING_CHALLENGES",
-            (run_of.len() - 1 - i).to_string(),
-        )
-        .env("CERTBOT_ALL_DOMAINS", &all);
+    let mut c = common::certbot_hook_of(base(), hook, run_of, i);
     let r = run(sim, &mut c);
     let made = request_log(&sim.log_json())
         .into_iter()

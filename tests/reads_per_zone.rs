@@ -102,21 +102,11 @@ fn run_hooks_of(
     mk: &dyn Fn() -> Command,
     classify: fn(&[Req]) -> Calls,
 ) -> Vec<Calls> {
-    let all = run_
-        .iter()
-        .map(|(d, _)| d.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
     let n = run_.len();
     let mut out = Vec::new();
-    for (i, (d, v)) in run_.iter().enumerate() {
+    for (i, (d, _)) in run_.iter().enumerate() {
         reset_log(sim);
-        let mut c = mk();
-        c.arg(hook)
-            .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-            .env("CERTBOT_VALIDATION", v)
-            .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
-            .env("CERTBOT_ALL_DOMAINS", &all);
+        let mut c = common::certbot_hook_of(mk(), hook, run_, i);
         let r: Run = run(sim, &mut c);
         assert_eq!(r.code, 0, "{hook} {d}: {}{}", r.stdout, r.stderr);
         let calls = classify(&request_log(&sim.log_json()));

@@ -208,6 +208,32 @@ pub fn txt_set(sim: &Sim, zone_type: &str, zone: &str, name: &str) -> Option<(Ve
     Some((values, rs["ttl"].as_u64().unwrap_or(0)))
 }
 
+/// `base` as certbot runs hook `i` of the run `run_of` (challenges in certbot's
+/// order as `(domain, value)`, a wildcard as `*.name`): `hook` with
+/// `CERTBOT_DOMAIN`, `CERTBOT_VALIDATION`, the countdown and every domain.
+pub fn certbot_hook_of(
+    mut base: Command,
+    hook: &str,
+    run_of: &[(String, String)],
+    i: usize,
+) -> Command {
+    let all = run_of
+        .iter()
+        .map(|(d, _)| d.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let (d, v) = &run_of[i];
+    base.arg(hook)
+        .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
+        .env("CERTBOT_VALIDATION", v)
+        .env(
+            "CERTBOT_REMAINING_CHALLENGES",
+            (run_of.len() - 1 - i).to_string(),
+        )
+        .env("CERTBOT_ALL_DOMAINS", all);
+    base
+}
+
 /// Whether the simulator's authoritative DNS serves TXT value `v` at any
 /// name of any zone (every cloud's simulator fills the same `dns` view).
 pub fn served_by_dns(sim: &Sim, v: &str) -> bool {

@@ -76,6 +76,12 @@ struct Planned {
     after: Vec<String>,
 }
 
+/// Whether another host's stale read-modify-write could undo this write:
+/// an update of a set that stays (see [`Hook::last_write`]).
+fn raceable(p: &Planned) -> bool {
+    p.before.exists() && !p.after.is_empty()
+}
+
 impl Hook<'_> {
     /// Locks every name of `groups`, in name order (two hosts locking the
     /// same names never wait on each other in a circle).
@@ -156,6 +162,7 @@ impl Hook<'_> {
         });
         let mut singles: Vec<(Zone, usize)> = Vec::new();
         for (z, ks, r) in batched {
+            let races = ks.iter().any(|&k| raceable(&plan[k]));
             match r {
                 Some(Ok(sets)) if sets.len() == ks.len() => {
                     for (k, set) in ks.into_iter().zip(sets) {
@@ -178,7 +185,7 @@ impl Hook<'_> {
                 }
                 None => singles.extend(ks.into_iter().map(|k| (z.clone(), k))),
             }
-            self.wrote(&z);
+            self.wrote(&z, races);
         }
         let written = run_all(self.settings.parallel, singles, |(z, k)| {
             let p = &plan[k];
@@ -187,8 +194,8 @@ impl Hook<'_> {
         for (k, r) in written {
             out[k] = Some(r.into());
         }
-        for z in plan.iter().map(|p| &groups[p.i].zone) {
-            self.wrote(z);
+        for p in plan {
+            self.wrote(&groups[p.i].zone, raceable(p));
         }
         out.into_iter()
             .map(|r| r.expect("every planned write has an answer"))
@@ -868,9 +875,10 @@ impl Flow<'_> {
     /// holds there (and ours) that another host's read-modify-write dropped
     /// (OTC has no conditional update); at most [`MAX_READDS`] times a value.
     /// Nothing to read when a read during the nameserver wait, late enough
-    /// after the last write, found them all in place.
+    /// after the last write, found them all in place, or when every write
+    /// created its set (no stale read-modify-write can undo a create).
     fn keep(&self, names: &[NameAt], own: &[Own]) -> Result<()> {
-        if !self.hook.api.whole_set_writes() {
+        if !self.hook.api.whole_set_writes() || self.hook.last_write.get().is_none() {
             return Ok(());
         }
         loop {
@@ -1015,9 +1023,10 @@ impl Flow<'_> {
     /// At least a second after the removal (and after every removal again),
     /// reads `groups` and removes whatever a racing read-modify-write of another
     /// host brought back, until a read finds none of it; at most
-    /// [`MAX_REREMOVALS`] times.
+    /// [`MAX_REREMOVALS`] times. Nothing to read when every removal deleted
+    /// its whole set (a stale update of a deleted set's id finds it gone).
     fn removed_stays_removed(&self, groups: &[Group]) -> Result<()> {
-        if !self.hook.api.whole_set_writes() {
+        if !self.hook.api.whole_set_writes() || self.hook.last_write.get().is_none() {
             return Ok(());
         }
         let mut attempt = 0;
@@ -1540,6 +1549,46 @@ mod tests {
         std::fs::remove_dir_all(d).ok();
     }
 
+    /// Where writes replace whole sets, a run reads again a second after its
+    /// last write only if that write updated a set another host could have
+    /// read before it: a create (a second create of the name is refused) or
+    /// a deleted set (a stale update finds its id gone) is never re-read.
+    fn only_an_update_is_read_again_a_second_later<F: Fake>() {
+        use crate::clock::Clock;
+        let r = rig::<F>();
+        let api = Counted::new(&r.fake);
+        r.fake.seed(&name(1), &["theirs"]);
+        let run = |fqdn: &str, value: &str, step: &'static str| {
+            let mut h = hook(&api, &r, None);
+            // Polls for a pending set well apart from the second's re-read.
+            h.settings.poll = Duration::from_millis(100);
+            let f = flow(h, &r);
+            let start = r.clock.elapsed();
+            let env = Challenge::from_lego_args(step, &[fqdn.into(), value.into()], false).unwrap();
+            if step == "present" {
+                f.auth(&env).unwrap();
+            } else {
+                f.cleanup(&env).unwrap();
+            }
+            f.hook.commit(step).unwrap();
+            r.fake.time_passes();
+            (f.hook.last_write.get().is_some(), r.clock.elapsed() - start)
+        };
+        let whole = r.fake.whole_set_writes();
+        // The pause before the re-read is a second give or take its jitter.
+        let paused = |took: Duration| took >= Duration::from_millis(800);
+        for (fqdn, raced) in [(name(0), false), (name(1), true)] {
+            let (marked, took) = run(&fqdn, "ours", "present");
+            assert_eq!(marked, raced && whole, "{}: auth at {fqdn}", F::SHAPE);
+            assert_eq!(paused(took), raced && whole, "{}: {took:?}", F::SHAPE);
+            let (marked, took) = run(&fqdn, "ours", "cleanup");
+            assert_eq!(marked, raced && whole, "{}: cleanup at {fqdn}", F::SHAPE);
+            assert_eq!(paused(took), raced && whole, "{}: {took:?}", F::SHAPE);
+        }
+        assert!(r.fake.values(&name(0)).is_empty());
+        assert_eq!(r.fake.values(&name(1)), vec!["theirs"]);
+    }
+
     macro_rules! each_shape {
         ($($test:ident),* $(,)?) => {
             mod set_with_pending {
@@ -1561,5 +1610,6 @@ mod tests {
         certbot_run_keeps_the_budget,
         calls_overlap_within_the_limit,
         created_ids_are_journaled_and_told_to_cleanup,
+        only_an_update_is_read_again_a_second_later,
     );
 }

@@ -57,7 +57,12 @@ pub struct Hook<'a> {
     pub settings: Settings,
     /// Lock directory and journal; `None` in unit tests.
     pub local: Option<&'a Local>,
-    /// When (on the clock's `elapsed`) the last write of this run was sent.
+    /// When (on the clock's `elapsed`) this run last sent a write another
+    /// host's stale read-modify-write could undo: an update of a whole set
+    /// that stays (OTC PUT). A create can't be undone that way (a second
+    /// create of the name is refused, DNS.0312), nor a deleted set (a stale
+    /// update of its id finds it gone), so neither needs the re-read a
+    /// second later. `None`: no such write.
     pub last_write: Cell<Option<Duration>>,
     /// The certbot run the values written belong to, when batched.
     pub run: std::cell::RefCell<Option<RunTag>>,
@@ -504,9 +509,12 @@ impl Hook<'_> {
         }
     }
 
-    /// Marks that a write to `zone` was just sent (its outcome may be unknown).
-    pub(super) fn wrote(&self, zone: &Zone) {
-        self.last_write.set(Some(self.clock.elapsed()));
+    /// Marks that a write to `zone` was just sent (its outcome may be
+    /// unknown); `raceable`: see [`Hook::last_write`].
+    pub(super) fn wrote(&self, zone: &Zone, raceable: bool) {
+        if raceable && self.api.whole_set_writes() {
+            self.last_write.set(Some(self.clock.elapsed()));
+        }
         self.mark_dirty(zone);
     }
 
@@ -659,7 +667,7 @@ impl Hook<'_> {
                 Some(records) => {
                     journal(State::Sending);
                     let written = self.api.write(&zone, &before, &records, self.settings.ttl);
-                    self.wrote(&zone);
+                    self.wrote(&zone, !creating);
                     match written {
                         Ok(set) => {
                             let how = if creating && self.api.whole_set_writes() {
@@ -845,7 +853,7 @@ impl Hook<'_> {
                 ),
             };
             let result = self.api.write(zone, &set, &rest, self.settings.ttl);
-            self.wrote(zone);
+            self.wrote(zone, !rest.is_empty());
             sent = true;
             match result {
                 Ok(_) => {

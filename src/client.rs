@@ -49,6 +49,9 @@ pub struct Net {
     pub retry: RetryPolicy,
     pub proxy: ProxyConfig,
     pub trust: Trust,
+    /// Requests of a run that may go out at once (`--parallel`): a provider
+    /// whose read takes several calls sends them side by side.
+    pub parallel: usize,
 }
 
 impl Net {

@@ -28,6 +28,7 @@ pub mod http;
 pub mod keyfile;
 pub mod local;
 pub mod options;
+pub mod pool;
 pub mod propagation;
 pub mod provider;
 pub mod providers;

@@ -182,6 +182,7 @@ impl Options {
                 wait_once: !g.no_wait_once,
             },
             net: Net {
+                parallel: g.parallel,
                 http_timeout: Duration::from_secs(g.http_timeout),
                 retry: RetryPolicy {
                     retries: g.retries,

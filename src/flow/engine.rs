@@ -15,13 +15,13 @@ use std::collections::HashMap;
 
 use super::contracts::Challenge;
 use super::hook::{Hook, Written, api_err, plural};
-use super::pool::run_all;
 use super::run::{group_by_name, removed_early};
 use super::types::id_of;
 pub use super::types::{Group, NameAt, Own};
 use crate::api_error::ApiResult;
 use crate::error::{Error, Result};
 use crate::local::{Guard, State};
+use crate::pool::run_all;
 use crate::propagation::{Checker, Nameserver, Target};
 use crate::provider::{Change, Kind, TxtAt, Zone};
 use crate::txt::{self, Removal};

@@ -6,14 +6,14 @@
 //! - [`engine`]: the plan (one read per zone, before→after per name) and its
 //!   execution, the wait once, mend and keep ([`Flow`](engine::Flow)).
 //! - [`hook`]: the careful per-name write loop, the slow path a name falls back to.
-//! - [`pool`]: the bounded executor the engine's independent requests go out on.
 //! - [`types`]: the named types they share (a name and its zone, a name's values).
 
 pub mod contracts;
 pub mod engine;
 pub mod hook;
-pub mod pool;
 pub mod run;
 pub mod types;
 
-pub use pool::run_all;
+/// The bounded executor the engine's independent requests go out on (a
+/// provider's own side-by-side reads use it too).
+pub use crate::pool::run_all;

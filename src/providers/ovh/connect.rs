@@ -224,7 +224,7 @@ pub fn with_transport(
         base: cfg.dns_endpoint.clone(),
     });
     Ok(OvhConnection {
-        dns: OvhDns::new(sender.clone()),
+        dns: OvhDns::new(sender.clone()).with_parallel(net.parallel),
         sender,
         identity,
     })
@@ -325,6 +325,7 @@ mod tests {
             },
             proxy: ProxyConfig::default(),
             trust: Default::default(),
+            parallel: 4,
         };
         let report = Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink())));
         with_transport(c, t.clone(), &net, Arc::new(FakeClock::new(now)), &report).unwrap()

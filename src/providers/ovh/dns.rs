@@ -7,7 +7,11 @@
 //!   name (it may be filtered by IAM), `GET /domain/zone/{candidate}` for the
 //!   name's suffixes, longest first, up to the first found;
 //! - nameservers: `GET /domain/zone/{zone}` (`nameServers`);
-//! - read: `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
+//! - read of several names: one `GET /domain/zone/{zone}/record?fieldType=TXT`
+//!   (every TXT id of the zone), then `GET …/record/{id}` for each id not yet
+//!   known, side by side, when those are fewer than the names; else, and for
+//!   one name: per name, side by side,
+//!   `GET /domain/zone/{zone}/record?fieldType=TXT&subDomain={sub}` → ids,
 //!   then `GET …/record/{id}` for each id not yet known to this process (an id
 //!   is never reused, and our records are never changed in place: a record
 //!   read or created once is known for the process); the filter is case-insensitive and
@@ -199,6 +203,12 @@ pub fn sub_domain(name: &str, zone: &Zone) -> Option<String> {
     name.strip_suffix(&format!(".{zone}")).map(str::to_string)
 }
 
+/// Whether `rec` is a TXT record at `sub`: DNS names compare
+/// case-insensitively, but never as patterns (the API's filter is one).
+fn at_sub(rec: &Record, sub: &str) -> bool {
+    rec.sub_domain.eq_ignore_ascii_case(sub) && rec.field_type.eq_ignore_ascii_case("TXT")
+}
+
 /// OVHcloud DNS over an injected [`Sender`].
 pub struct OvhDns<S> {
     sender: S,
@@ -214,6 +224,8 @@ pub struct OvhDns<S> {
     /// create. A listing still names the ids at a name on every read (so a
     /// record gone or new is seen); only ids not here are read one by one.
     known: std::sync::Mutex<std::collections::HashMap<u64, Record>>,
+    /// Calls of one read that go out at once (`--parallel`).
+    parallel: usize,
 }
 
 impl<S: Sender> OvhDns<S> {
@@ -224,7 +236,55 @@ impl<S: Sender> OvhDns<S> {
             listing: Default::default(),
             not_zones: Default::default(),
             known: Default::default(),
+            parallel: 1,
         }
+    }
+
+    /// Sends a read's several calls up to `n` at once.
+    pub fn with_parallel(mut self, n: usize) -> Self {
+        self.parallel = n.max(1);
+        self
+    }
+
+    /// The TXT records at each of `subs` from one listing of the zone's TXT
+    /// ids, reading by id those not known (side by side); `None` when those
+    /// are as many as the names or more: a listing per name costs less then.
+    fn zone_records(&self, zone: &Zone, subs: &[String]) -> ApiResult<Option<Vec<Vec<Record>>>> {
+        let seg = zone_segment(&zone.id)?;
+        let r = self.call(
+            "GET",
+            &format!("/domain/zone/{seg}/record?fieldType=TXT"),
+            None,
+            Some(action::RECORD_GET),
+        )?;
+        let ids: Vec<u64> = decode("GET …/record", &r.body)?;
+        let unknown: Vec<u64> = {
+            let known = crate::sync::lock(&self.known);
+            ids.iter()
+                .copied()
+                .filter(|id| !known.contains_key(id))
+                .collect()
+        };
+        if unknown.len() >= subs.len() {
+            return Ok(None);
+        }
+        // Every unknown id read, or an error: never a partial read.
+        for got in crate::pool::run_all(self.parallel, unknown, |id| self.get_record(&seg, id)) {
+            got?;
+        }
+        let known = crate::sync::lock(&self.known);
+        Ok(Some(
+            subs.iter()
+                .map(|sub| {
+                    ids.iter()
+                        // Not known now: deleted between the listing and its read.
+                        .filter_map(|id| known.get(id))
+                        .filter(|rec| at_sub(rec, sub))
+                        .cloned()
+                        .collect()
+                })
+                .collect(),
+        ))
     }
 
     /// One call; a non-2xx answer becomes an [`ApiError`] needing `action`.
@@ -323,10 +383,7 @@ impl<S: Sender> OvhDns<S> {
                 // Deleted between the listing and now: it holds no value.
                 continue;
             };
-            // DNS names compare case-insensitively, but never as patterns.
-            if rec.sub_domain.eq_ignore_ascii_case(sub)
-                && rec.field_type.eq_ignore_ascii_case("TXT")
-            {
+            if at_sub(&rec, sub) {
                 out.push(rec);
             }
         }
@@ -452,25 +509,42 @@ impl<S: Sender> Provider for OvhDns<S> {
     }
 
     fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
-        names
+        let subs = names
             .iter()
             .map(|name| {
-                let sub = sub_domain(name, zone).ok_or_else(|| {
-                    ApiError::Decode(format!("{name} is not in zone {}", zone.name))
-                })?;
-                let recs = self.records_at(zone, &sub)?;
+                sub_domain(name, zone)
+                    .ok_or_else(|| ApiError::Decode(format!("{name} is not in zone {}", zone.name)))
+            })
+            .collect::<ApiResult<Vec<String>>>()?;
+        let by_zone = if subs.len() > 1 {
+            self.zone_records(zone, &subs)?
+        } else {
+            None
+        };
+        let recs = match by_zone {
+            Some(recs) => recs,
+            None => crate::pool::run_all(self.parallel, subs.iter().collect(), |sub| {
+                self.records_at(zone, sub)
+            })
+            .into_iter()
+            .collect::<ApiResult<Vec<_>>>()?,
+        };
+        Ok(names
+            .iter()
+            .zip(recs)
+            .map(|(name, recs)| {
                 if recs.is_empty() {
-                    return Ok(TxtAt::absent(name));
+                    return TxtAt::absent(name);
                 }
-                Ok(TxtAt {
+                TxtAt {
                     name: name.clone(),
                     ttl: recs.iter().find_map(|r| r.ttl),
                     records: recs.iter().map(|r| r.target.clone()).collect(),
                     ids: recs.iter().map(|r| r.id.to_string()).collect(),
                     status: Status::Settled,
-                })
+                }
             })
-            .collect()
+            .collect())
     }
 
     fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
@@ -768,6 +842,89 @@ mod tests {
             ["dns10.ovh.net", "ns10.ovh.net"]
         );
         assert!(dns.zone_named("bad/../name").is_err());
+    }
+
+    #[test]
+    fn several_names_are_read_from_one_zone_listing_when_it_costs_less() {
+        const ZONE_TXT: &str = "/domain/zone/example.com/record?fieldType=TXT";
+        let names: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|n| format!("_acme-challenge.{n}.example.com."))
+            .collect();
+        let f = Fake::default()
+            .on("GET", ZONE_TXT, 200, "[10,11,12]")
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/10",
+                200,
+                &rec(10, "_acme-challenge.A", "va"),
+            )
+            // Someone else's TXT elsewhere in the zone.
+            .on(
+                "GET",
+                "/domain/zone/example.com/record/11",
+                200,
+                &rec(11, "", "v=spf1 -all"),
+            );
+        // 12 is ours, known from the journal: never read by id. 10 and 11
+        // are fewer than the 3 names: read by id, side by side.
+        let dns = OvhDns::new(&f).with_parallel(4);
+        dns.known(
+            &zone(),
+            &names[2],
+            &[("12".into(), "vc".into()), ("99".into(), "gone".into())],
+        );
+        let at = dns.read(&zone(), &names).unwrap();
+        assert_eq!(at[0].records, ["va"]);
+        assert_eq!(at[0].ids, ["10"]);
+        assert_eq!(at[1], TxtAt::absent(&names[1]));
+        assert_eq!(
+            (at[2].records.clone(), at[2].ids.clone()),
+            (vec!["vc".to_string()], vec!["12".to_string()]),
+            "the known record 99 is not listed: not there"
+        );
+        let mut sent = f.sent();
+        sent.sort();
+        assert_eq!(
+            sent,
+            [
+                "GET /domain/zone/example.com/record/10",
+                "GET /domain/zone/example.com/record/11",
+                "GET /domain/zone/example.com/record?fieldType=TXT",
+            ]
+        );
+        // Read again in the same process: the listing alone.
+        dns.read(&zone(), &names).unwrap();
+        assert_eq!(f.sent().len(), 4);
+
+        // As many unknown ids as names: a listing per name instead.
+        let per = |n: &str| format!("{ZONE_TXT}&subDomain=_acme-challenge.{n}");
+        let f = Fake::default()
+            .on("GET", ZONE_TXT, 200, "[20,21,22]")
+            .on("GET", &per("a"), 200, "[]")
+            .on("GET", &per("b"), 200, "[]")
+            .on("GET", &per("c"), 200, "[]");
+        let at = OvhDns::new(&f)
+            .with_parallel(4)
+            .read(&zone(), &names)
+            .unwrap();
+        assert!(at.iter().all(|t| !t.exists()));
+        let mut sent = f.sent();
+        sent.sort();
+        let mut want = vec![format!("GET {ZONE_TXT}")];
+        want.extend(["a", "b", "c"].map(|n| format!("GET {}", per(n))));
+        want.sort();
+        assert_eq!(sent, want);
+
+        // An unknown id whose read fails: an error, never a partial read.
+        let f = Fake::default().on("GET", ZONE_TXT, 200, "[30]").on(
+            "GET",
+            "/domain/zone/example.com/record/30",
+            503,
+            "",
+        );
+        let e = OvhDns::new(&f).read(&zone(), &names).unwrap_err();
+        assert!(e.is_transient());
     }
 
     #[test]

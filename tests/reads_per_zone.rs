@@ -161,11 +161,11 @@ fn otc_certbot_run_lists_zones_once_per_process_and_reads_the_zone_once() {
     // The journal names each value's zone: no zone discovery in cleanup.
     assert_eq!(first.zones, 0, "{first:?}");
     assert_eq!(first.writes, 11, "{first:?}");
-    // The engine reads each zone once for every name (one listing per zone),
-    // then the re-check a second after the removal is the first hook's (one
-    // listing per zone again); every later hook, the last included, decides
-    // from the journal alone.
-    assert_eq!(first.listings, 2 + 2, "{first:?}");
+    // The engine reads each zone once for every name (one listing per zone);
+    // every set held only the run's values and was deleted whole, so there is
+    // no re-check a second later (a stale update finds a deleted set's id
+    // gone); every later hook, the last included, decides from the journal alone.
+    assert_eq!(first.listings, 2, "{first:?}");
     assert!(cleanup[1..].iter().all(|c| c.total() == 0), "{cleanup:?}");
     common::assert_foreign_intact(&sim);
 }
@@ -201,19 +201,21 @@ fn ovh_certbot_run_gets_only_records_it_does_not_know() {
     // 15 values (5 pairs + 5 names) at 10 names; one foreign record at p0.
     assert_eq!(last.writes, 15, "{last:?}");
     assert_eq!(last.zones, 1, "zone discovery once per process: {last:?}");
-    // Each name listed before its write (and p0, which holds a record, once
-    // more right before it); the run's reads together: one listing a name.
-    // Only the foreign record is read by id: ours answered with their bodies.
-    assert_eq!(last.gets, 1, "{last:?}");
+    // The run's names read together: one listing of the zone's TXT ids, and
+    // the zone's three TXT records not known (foreign, fewer than the names)
+    // read by id; ours answered their creates with their bodies.
+    assert_eq!(last.listings, 1, "{last:?}");
+    assert_eq!(last.gets, 3, "{last:?}");
     let cleanup = run_hooks(&sim, "ovh", "cleanup", &mk, ovh_calls);
     let first = cleanup[0];
     assert_eq!(first.writes, 15, "{first:?}");
     // The journal names each value's zone: no zone discovery.
     assert_eq!(first.zones, 0, "{first:?}");
-    // A new process knows our records from the journal (their ids): only the
-    // foreign record is read by id; one id listing a name (the plan's read).
-    assert_eq!(first.gets, 1, "{first:?}");
-    assert_eq!(first.listings, 10, "one listing a name: {first:?}");
+    // A new process knows our records from the journal (their ids): one
+    // listing of the zone's TXT ids (the plan's read), and only the three
+    // foreign records read by id.
+    assert_eq!(first.gets, 3, "{first:?}");
+    assert_eq!(first.listings, 1, "one listing of the zone: {first:?}");
     let foreign: Vec<String> = sim.state_json()["ovh"]["zones"][0]["records"]
         .as_array()
         .unwrap()
@@ -298,10 +300,10 @@ fn otc_names_of_any_shape_are_read_with_one_listing_of_the_zone() {
         );
     }
     let cleanup = run_hooks_of(&sim, &run_, "otc", "cleanup", &mk, otc_calls);
-    // The engine's one read of the zone for every name, then the re-check a
-    // second after the removal: one listing each, in the first hook (was one
-    // read per name before the engine); the later hooks make no call.
-    assert_eq!(cleanup[0].listings, 1 + 1, "{cleanup:?}");
+    // The engine's one read of the zone for every name, in the first hook
+    // (was one read per name before the engine); each set deleted whole, so
+    // no re-check a second later; the later hooks make no call.
+    assert_eq!(cleanup[0].listings, 1, "{cleanup:?}");
     assert!(cleanup[1..].iter().all(|c| c.total() == 0), "{cleanup:?}");
     common::assert_foreign_intact(&sim);
 }

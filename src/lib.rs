@@ -32,6 +32,7 @@ pub mod pool;
 pub mod propagation;
 pub mod provider;
 pub mod providers;
+pub mod random;
 pub mod redact;
 pub mod report;
 pub mod session;

@@ -20,6 +20,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod defaults;
+pub mod encoding;
 pub mod error;
 #[cfg(test)]
 pub mod fake;

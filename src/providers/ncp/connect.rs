@@ -15,6 +15,7 @@ use super::{Keys, metadata, sign};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
+use crate::encoding::percent_encode_keep_at;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
 use crate::provider::{Connection, Provider};
@@ -60,7 +61,11 @@ fn request_target(r: &Outgoing) -> String {
         if !query.is_empty() {
             query.push('&');
         }
-        query.push_str(&format!("{}={}", dns::encode(k), dns::encode(v)));
+        query.push_str(&format!(
+            "{}={}",
+            percent_encode_keep_at(k),
+            percent_encode_keep_at(v)
+        ));
     }
     if query.is_empty() {
         r.url.path.clone()

@@ -55,7 +55,11 @@ pub fn target(url: &Url, query: &[(String, String)]) -> String {
         if !q.is_empty() {
             q.push('&');
         }
-        q.push_str(&format!("{}={}", super::escape(k), super::escape(v)));
+        q.push_str(&format!(
+            "{}={}",
+            crate::encoding::percent_encode(k),
+            crate::encoding::percent_encode(v)
+        ));
     }
     if !q.is_empty() {
         t.push('?');
@@ -253,7 +257,7 @@ impl Connection for OvhConnection {
         Some(match zone {
             Some(z) => self.sender.url(&format!(
                 "/domain/zone/{}",
-                super::escape(z.id.trim_end_matches('.'))
+                crate::encoding::percent_encode(z.id.trim_end_matches('.'))
             )),
             None => self.sender.url("/domain/zone"),
         })

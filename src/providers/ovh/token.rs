@@ -38,8 +38,8 @@ pub fn reuse_until(fetched: i64, lifetime: u64) -> i64 {
 pub fn form_body(client_id: &str, client_secret: &str) -> String {
     format!(
         "grant_type=client_credentials&client_id={}&client_secret={}&scope=all",
-        super::escape(client_id),
-        super::escape(client_secret)
+        crate::encoding::percent_encode(client_id),
+        crate::encoding::percent_encode(client_secret)
     )
 }
 

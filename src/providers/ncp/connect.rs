@@ -128,13 +128,7 @@ struct ClientSender {
 
 impl Sender for ClientSender {
     fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_string())),
-            None => (path_and_query, None),
-        };
-        let mut url = self.base.clone();
-        url.path = format!("{}{path}", self.base.path.trim_end_matches('/'));
-        url.query = query;
+        let url = self.base.join(path_and_query);
         self.client.send(method, &url, &[], body)
     }
 }
@@ -247,10 +241,7 @@ impl Connection for NcpConnection {
 
     /// The domain listing, one item: cheap, signed, and needs the DNS permission.
     fn probe_url(&self) -> Url {
-        let mut url = self.base.clone();
-        url.path = format!("{}/ncpdns/domain", url.path.trim_end_matches('/'));
-        url.query = Some("page=0&size=1".into());
-        url
+        self.base.join("/ncpdns/domain?page=0&size=1")
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {

@@ -478,15 +478,10 @@ struct Record {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    use serde_json::error::Category;
     serde_json::from_slice(body).map_err(|e| {
         ApiError::Decode(format!(
             "not a Global DNS answer ({})",
-            match e.classify() {
-                Category::Data => "missing or wrong fields",
-                Category::Eof => "truncated JSON",
-                _ => "invalid JSON",
-            }
+            crate::api_error::json_problem(&e)
         ))
     })
 }

@@ -18,14 +18,7 @@ pub use crate::redact::redact;
 
 fn target(raw: &str, opts: &Options) -> Result<Url> {
     if raw.starts_with('/') {
-        let mut u = opts.dns_endpoint.clone();
-        let (path, query) = match raw.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_string())),
-            None => (raw, None),
-        };
-        u.path = format!("{}{}", u.path.trim_end_matches('/'), path);
-        u.query = query;
-        return Ok(u);
+        return Ok(opts.dns_endpoint.join(raw));
     }
     let u = Url::parse(raw).map_err(|e| Error::rejected("api", e))?;
     u.require_tls_unless_loopback("URL")

@@ -162,6 +162,18 @@ impl fmt::Display for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Why serde refused a JSON document, in a few words that quote none of it
+/// (an answer may hold secrets): for "not a … answer (…)" messages.
+pub fn json_problem(e: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Io => "i/o",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "missing or wrong fields",
+        Category::Eof => "truncated JSON",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +204,27 @@ mod tests {
         );
         assert!(ApiError::Transport(TransportError::Timeout("x".into())).is_transient());
         assert_eq!(ApiError::Credentials("x".into()).kind(), Kind::Auth);
+    }
+
+    #[test]
+    fn json_problems_name_the_category_and_quote_nothing() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Doc {
+            token: String,
+        }
+        let problem = |body: &str| json_problem(&serde_json::from_str::<Doc>(body).unwrap_err());
+        assert_eq!(problem("<html>SECRET"), "invalid JSON");
+        assert_eq!(problem(r#"{"token":"SECRET"#), "truncated JSON");
+        assert_eq!(problem(r#"{"other":"SECRET"}"#), "missing or wrong fields");
+        assert_eq!(problem(r#"{"token":7}"#), "missing or wrong fields");
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("reset"))
+            }
+        }
+        let io = serde_json::from_reader::<_, Doc>(Broken).unwrap_err();
+        assert_eq!(json_problem(&io), "i/o");
     }
 }

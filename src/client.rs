@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::api_error::{ApiError, ApiResult};
 use crate::clock::Clock;
@@ -180,15 +180,6 @@ pub struct Client {
     refreshing: Mutex<()>,
 }
 
-fn jitter(d: Duration) -> Duration {
-    // Spread retries of many hosts; no need for a real RNG here.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|t| t.subsec_nanos())
-        .unwrap_or(0);
-    d + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
-}
-
 /// Methods safe to send again after an unknown outcome. A POST or PUT may have
 /// been applied, and a repeated PUT would write back what we read before: the
 /// hook re-reads the state instead of repeating them.
@@ -303,7 +294,10 @@ impl Client {
         let mut after_401 = false;
         loop {
             let (generation, result) = self.send_once(method, url, query, body);
-            let backoff = jitter(self.policy.base * 2u32.pow(attempt.min(5)));
+            // Up to half as much again: retries of many hosts spread out.
+            let backoff = self
+                .clock
+                .jittered(self.policy.base * 2u32.pow(attempt.min(5)), 0.5);
             let retry_in = match &result {
                 Ok(resp)
                     if resp.status == 401 && !after_401 && self.auth.credentials_refused(resp) =>
@@ -421,7 +415,7 @@ mod tests {
 
     impl Clock for StepClock {
         fn now(&self) -> std::time::SystemTime {
-            UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.elapsed()
+            std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.elapsed()
         }
         fn elapsed(&self) -> Duration {
             *crate::sync::lock(&self.offset)

@@ -445,6 +445,21 @@ impl Url {
         }
     }
 
+    /// `path_and_query` (from its `/`) under this URL's path, whose trailing
+    /// `/` goes; the query is what follows `?` there, none without:
+    /// `https://h/v1/` joined with `/zones?a=b` is `https://h/v1/zones?a=b`.
+    pub fn join(&self, path_and_query: &str) -> Url {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_string())),
+            None => (path_and_query, None),
+        };
+        Url {
+            path: format!("{}{path}", self.path.trim_end_matches('/')),
+            query,
+            ..self.clone()
+        }
+    }
+
     /// `scheme://host[:port]`.
     pub fn origin(&self) -> String {
         format!("{}://{}", self.scheme, self.host_header())
@@ -550,6 +565,29 @@ mod tests {
         let u = Url::parse("http://[::1]:53/").unwrap();
         assert_eq!(u.host_header(), "[::1]:53");
         assert!(u.is_loopback());
+    }
+
+    #[test]
+    fn join_appends_under_the_base_path() {
+        let base = Url::parse("https://h:8443/dns/v1/").unwrap();
+        let u = base.join("/ncpdns/domain?page=0&size=1");
+        assert_eq!(
+            (
+                u.host_header().as_str(),
+                u.path.as_str(),
+                u.query.as_deref()
+            ),
+            ("h:8443", "/dns/v1/ncpdns/domain", Some("page=0&size=1"))
+        );
+        // The base's own query never carries over; no `?`, no query.
+        let base = Url::parse("https://h/v1?x=1").unwrap();
+        assert_eq!(base.join("/zones").path, "/v1/zones");
+        assert_eq!(base.join("/zones").query, None);
+        assert_eq!(base.join("/zones?").query.as_deref(), Some(""));
+        // A bare origin: the path is the joined one.
+        let base = Url::parse("http://127.0.0.1:8").unwrap();
+        assert_eq!(base.join("/auth/time").path, "/auth/time");
+        assert_eq!(base.join("").path, "");
     }
 
     #[test]

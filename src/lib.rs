@@ -3,10 +3,11 @@
 //! offers one.
 //!
 //! Shared modules name no cloud: the run engine ([`flow`], [`local`]),
-//! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
-//! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
-//! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
-//! context, [`options`], [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
+//! pure logic ([`txt`], [`zone`], [`encoding`]), the [`propagation`] check,
+//! the seam every cloud implements ([`provider`], [`api_error`]), transport
+//! ([`http`], [`client`]), time and randomness ([`clock`], [`random`]), the
+//! CLI ([`cli`] clap only, [`app`] dispatch, [`world`] context, [`options`],
+//! [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
 //! Each cloud is one folder under [`providers`]. The simulator is its own
 //! crate, `otc-sim` (sim/). See docs/architecture.md.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod defaults;
+pub mod encoding;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
@@ -32,6 +34,7 @@ pub mod pool;
 pub mod propagation;
 pub mod provider;
 pub mod providers;
+pub mod random;
 pub mod redact;
 pub mod report;
 pub mod session;

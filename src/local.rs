@@ -43,20 +43,6 @@ pub fn current_uid() -> u32 {
     rustix::process::getuid().as_raw()
 }
 
-/// `n` random bytes as hex, for temp file and directory names.
-pub fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    if rustix::rand::getrandom(&mut buf[..], rustix::rand::GetRandomFlags::empty()).is_err() {
-        // Never happens on Linux ≥ 3.17; the name stays unique enough with the time.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        buf = t.to_le_bytes()[..n.min(16)].to_vec();
-    }
-    hex::encode(buf)
-}
-
 fn is_private(st: &rustix::fs::Stat, uid: u32) -> bool {
     FileType::from_raw_mode(st.st_mode) == FileType::Directory
         && st.st_uid == uid
@@ -144,7 +130,7 @@ impl StateDir {
 
     /// Replaces `name` atomically: a fresh temp file (exclusive, random name) renamed into place.
     fn replace(&self, name: &str, contents: &[u8]) -> std::io::Result<()> {
-        let tmp = format!("{name}.{}.tmp", random_hex(8));
+        let tmp = format!("{name}.{}.tmp", crate::random::hex(8));
         let mut f = self.open_file(&tmp, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)?;
         let written = f.write_all(contents);
         drop(f);
@@ -357,7 +343,7 @@ pub fn state_dir_for(
         .filter(|t| t.starts_with('/'))
         .map(PathBuf::from)
         .unwrap_or_else(|| host.at("/tmp"));
-    let d = tmp.join(format!("otc-acme-hook-{uid}-{}", random_hex(8)));
+    let d = tmp.join(format!("otc-acme-hook-{uid}-{}", crate::random::hex(8)));
     let mut s = private_dir_at(&d, uid)?.ok_or_else(|| {
         refused(format!(
             "could not create a private directory {}",
@@ -823,7 +809,7 @@ impl Local {
                 if blind {
                     entries.retain(|e| !broken(e));
                 }
-                random_hex(8)
+                crate::random::hex(8)
             } else {
                 match open_runs(&entries, &endpoint, all, remaining + 1, now, ancestors)
                     .into_iter()

@@ -73,17 +73,8 @@ pub fn held() -> Vec<String> {
 fn forms(v: &str) -> Vec<String> {
     let json = serde_json::to_string(v).expect("a string serialises");
     let json = json[1..json.len() - 1].to_string();
-    let mut upper = String::new();
-    let mut lower = String::new();
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            upper.push(b as char);
-            lower.push(b as char);
-        } else {
-            upper.push_str(&format!("%{b:02X}"));
-            lower.push_str(&format!("%{b:02x}"));
-        }
-    }
+    let upper = crate::encoding::percent_encode(v);
+    let lower = crate::encoding::percent_encode_lower(v);
     let plus = upper.replace("%20", "+");
     let mut out = vec![v.to_string()];
     for f in [json, upper, lower, plus] {

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use otc_acme_hook::propagation::wire::{QType, query};
-use otc_acme_hook::providers::otc::sign::encode;
+use otc_acme_hook::encoding::percent_encode;
 use simple_dns::rdata::{CNAME, NS, OPT, RData, TXT};
 use simple_dns::{
     CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, ResourceRecord, TYPE,
@@ -142,8 +142,8 @@ fn sign_seeds(dir: &Path) {
             .map(|p| {
                 format!(
                     "{}={}",
-                    encode(p[0].as_str().unwrap()),
-                    encode(p[1].as_str().unwrap())
+                    percent_encode(p[0].as_str().unwrap()),
+                    percent_encode(p[1].as_str().unwrap())
                 )
             })
             .collect::<Vec<_>>()
@@ -152,7 +152,7 @@ fn sign_seeds(dir: &Path) {
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v.as_str().unwrap())))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v.as_str().unwrap())))
             .collect::<Vec<_>>()
             .join("&");
         let url = if query.is_empty() {

@@ -148,7 +148,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
 
-    let enc = sign::base64(rest);
+    let enc = otc_acme_hook::encoding::base64(rest);
     assert_eq!(enc.len(), rest.len().div_ceil(3) * 4);
     assert_eq!(b64_decode(&enc).as_deref(), Some(rest), "base64 {enc:?}");
 

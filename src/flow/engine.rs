@@ -837,7 +837,10 @@ impl Flow<'_> {
         if let Some(t) = self.hook.last_write.get() {
             let since = self.hook.clock.elapsed().saturating_sub(t);
             let after = RECHECK_AFTER
-                + super::hook::jittered(std::time::Duration::from_millis(150))
+                + self
+                    .hook
+                    .clock
+                    .jittered(std::time::Duration::from_millis(150), 1.0)
                 - std::time::Duration::from_millis(150);
             if since < after {
                 self.hook.clock.sleep(after - since);
@@ -1070,9 +1073,11 @@ impl Flow<'_> {
                 self.hook.cleanup_many(&g.zone, &g.name, &g.values)?;
             }
             // Hosts that collided once don't re-check in step.
-            self.hook
+            let pause = self
+                .hook
                 .clock
-                .sleep(super::hook::jittered(std::time::Duration::from_millis(100)));
+                .jittered(std::time::Duration::from_millis(100), 1.0);
+            self.hook.clock.sleep(pause);
         }
     }
 }

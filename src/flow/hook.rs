@@ -145,14 +145,6 @@ fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>, secs: u64) ->
     }
 }
 
-/// A pause of `base` plus up to as much again, at random: hosts that collided
-/// once don't collide again in step.
-pub fn jittered(base: Duration) -> Duration {
-    let r = crate::local::random_hex(2);
-    let n = u16::from_str_radix(&r, 16).unwrap_or(0);
-    base + base.mul_f64(f64::from(n) / f64::from(u16::MAX))
-}
-
 pub(super) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -570,7 +562,7 @@ impl Hook<'_> {
     fn contend(&self, step: &'static str, fqdn: &str, round: &mut u32) -> Result<()> {
         let base =
             (Duration::from_millis(100) * 2u32.pow((*round).min(5))).min(MAX_CONTENTION_PAUSE);
-        let pause = jittered(base);
+        let pause = self.clock.jittered(base, 1.0);
         if self.clock.elapsed() + pause >= self.settings.deadline {
             return Err(gave_up(step, fqdn, None, self.clock.elapsed().as_secs()));
         }

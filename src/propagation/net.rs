@@ -2,7 +2,6 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use super::wire::{self, Answer, QType};
@@ -37,17 +36,6 @@ pub trait DnsQuery {
 /// The real thing.
 pub struct NetDns {
     pub timeout: Duration,
-}
-
-static NEXT_ID: AtomicU16 = AtomicU16::new(0);
-
-fn next_id() -> u16 {
-    // Unpredictable enough for a check that talks to known servers directly.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    (nanos as u16) ^ NEXT_ID.fetch_add(0x9e37, Ordering::Relaxed)
 }
 
 fn unreachable_kind(e: &std::io::Error) -> bool {
@@ -140,7 +128,7 @@ impl DnsQuery for NetDns {
         qtype: QType,
         recursion: bool,
     ) -> Result<Answer, QueryError> {
-        let id = next_id();
+        let id = crate::random::u16();
         let msg = wire::query(id, name, qtype, recursion).map_err(QueryError::Failed)?;
         let a = self.udp(server, &msg, id, name)?;
         if a.truncated {

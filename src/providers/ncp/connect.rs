@@ -15,6 +15,7 @@ use super::{Keys, metadata, sign};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
+use crate::encoding::percent_encode_keep_at;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
 use crate::provider::{Connection, Provider};
@@ -60,7 +61,11 @@ fn request_target(r: &Outgoing) -> String {
         if !query.is_empty() {
             query.push('&');
         }
-        query.push_str(&format!("{}={}", dns::encode(k), dns::encode(v)));
+        query.push_str(&format!(
+            "{}={}",
+            percent_encode_keep_at(k),
+            percent_encode_keep_at(v)
+        ));
     }
     if query.is_empty() {
         r.url.path.clone()
@@ -123,13 +128,7 @@ struct ClientSender {
 
 impl Sender for ClientSender {
     fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_string())),
-            None => (path_and_query, None),
-        };
-        let mut url = self.base.clone();
-        url.path = format!("{}{path}", self.base.path.trim_end_matches('/'));
-        url.query = query;
+        let url = self.base.join(path_and_query);
         self.client.send(method, &url, &[], body)
     }
 }
@@ -242,10 +241,7 @@ impl Connection for NcpConnection {
 
     /// The domain listing, one item: cheap, signed, and needs the DNS permission.
     fn probe_url(&self) -> Url {
-        let mut url = self.base.clone();
-        url.path = format!("{}/ncpdns/domain", url.path.trim_end_matches('/'));
-        url.query = Some("page=0&size=1".into());
-        url
+        self.base.join("/ncpdns/domain?page=0&size=1")
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {

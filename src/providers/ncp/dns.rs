@@ -33,6 +33,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, ApiResult, Kind};
+use crate::encoding::percent_encode_keep_at;
 use crate::http::Response;
 use crate::provider::{Change, Provider, TxtAt, Zone};
 use crate::txt::unquote;
@@ -183,8 +184,10 @@ impl<'a> NcpDns<'a> {
             }
         }
         let bare = want.trim_end_matches('.');
-        let domains: Vec<Domain> =
-            self.all_pages("/ncpdns/domain", &format!("domainName={}", encode(bare)))?;
+        let domains: Vec<Domain> = self.all_pages(
+            "/ncpdns/domain",
+            &format!("domainName={}", percent_encode_keep_at(bare)),
+        )?;
         // The filter may over-match (a part of the name): exact compare.
         let found = match domains.into_iter().find(|d| absolute(&d.name) == want) {
             Some(d) => Some(self.remember(d)?),
@@ -200,7 +203,7 @@ impl<'a> NcpDns<'a> {
     /// search by record name finds for it (it over-matches: pick exactly).
     fn list_txt(&self, zone: &Zone, host: Option<&str>) -> ApiResult<Vec<Record>> {
         let query = match host {
-            Some(h) => format!("recordType=TXT&searchContent={}", encode(h)),
+            Some(h) => format!("recordType=TXT&searchContent={}", percent_encode_keep_at(h)),
             None => "recordType=TXT".to_string(),
         };
         self.all_pages(&format!("/ncpdns/record/{}", zone.id), &query)
@@ -475,15 +478,10 @@ struct Record {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    use serde_json::error::Category;
     serde_json::from_slice(body).map_err(|e| {
         ApiError::Decode(format!(
             "not a Global DNS answer ({})",
-            match e.classify() {
-                Category::Data => "missing or wrong fields",
-                Category::Eof => "truncated JSON",
-                _ => "invalid JSON",
-            }
+            crate::api_error::json_problem(&e)
         ))
     })
 }
@@ -522,20 +520,6 @@ pub fn host_in(name: &str, zone: &Zone) -> ApiResult<String> {
         Some(h) if !h.is_empty() => Ok(h.to_string()),
         _ => Err(local_error(format!("{n} is not in zone {z}"))),
     }
-}
-
-/// Percent-encodes a query value: unreserved characters and `@` stay as
-/// they are (what is sent is what is signed).
-pub fn encode(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The API gateway's fix for a call the identity may not make (`401`/`210`).

@@ -40,7 +40,7 @@ pub fn signature(
     // HMAC takes keys of any length: new_from_slice cannot fail.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC key");
     mac.update(string_to_sign(method, path_and_query, timestamp_ms, access).as_bytes());
-    base64(&mac.finalize().into_bytes())
+    crate::encoding::base64(&mac.finalize().into_bytes())
 }
 
 /// The three headers that authenticate a request at `timestamp_ms`
@@ -100,29 +100,6 @@ pub fn skew_beyond_window(date_header: &str, local_now_ms: i64) -> Option<i64> {
     (skew.abs() > WINDOW_MS - 1000).then_some(skew)
 }
 
-/// Standard base64 (RFC 4648 §4) with padding: the signature's encoding.
-/// (certbot's base64url is the other alphabet, unpadded; 20 lines beat a crate.)
-pub fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,23 +107,6 @@ mod tests {
     use serde_json::Value;
 
     const VECTORS: &str = include_str!("../../../tests/fixtures/ncp-signing-vectors.json");
-
-    #[test]
-    fn base64_rfc4648_known_answers() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
-        // The two characters that differ from base64url.
-        assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
-    }
 
     #[test]
     fn every_shared_vector_byte_for_byte() {

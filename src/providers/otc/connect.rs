@@ -142,10 +142,7 @@ impl Connection for OtcConnection {
     }
 
     fn probe_url(&self) -> Url {
-        let mut url = self.endpoint.clone();
-        url.path = format!("{}/v2/zones", url.path.trim_end_matches('/'));
-        url.query = Some("limit=1".into());
-        url
+        self.endpoint.join("/v2/zones?limit=1")
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {

@@ -50,11 +50,7 @@ impl OtcDns {
     }
 
     fn url(&self, path: &str) -> Url {
-        let mut u = self.endpoint.clone();
-        let base = u.path.trim_end_matches('/');
-        u.path = format!("{base}{path}");
-        u.query = None;
-        u
+        self.endpoint.join(path)
     }
 
     fn get_json<T: DeserializeOwned>(&self, url: &Url, q: &[(String, String)]) -> ApiResult<T> {

@@ -2,6 +2,7 @@
 //! the credentials and the time. No I/O: the HTTP layer sends exactly the
 //! query string and body bytes that [`sign`] hashed.
 
+use crate::encoding::percent_encode;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -75,19 +76,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Percent-encodes every byte except `A-Za-z0-9-_.~`, upper-case hex.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Decodes `%XX` escapes; anything malformed is kept literally. `+` stays `+`.
 pub fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -116,7 +104,7 @@ fn hex_val(b: u8) -> Option<u8> {
 pub fn canonical_uri(path: &str) -> String {
     let mut out: String = path
         .split('/')
-        .map(|seg| encode(&decode(seg)))
+        .map(|seg| percent_encode(&decode(seg)))
         .collect::<Vec<_>>()
         .join("/");
     if !out.starts_with('/') {
@@ -130,8 +118,10 @@ pub fn canonical_uri(path: &str) -> String {
 
 /// Canonical query: pairs sorted by key then value, both encoded.
 pub fn canonical_query(pairs: &[(String, String)]) -> String {
-    let mut enc: Vec<(String, String)> =
-        pairs.iter().map(|(k, v)| (encode(k), encode(v))).collect();
+    let mut enc: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (percent_encode(k), percent_encode(v)))
+        .collect();
     enc.sort();
     enc.iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -320,7 +310,7 @@ mod tests {
 
     #[test]
     fn encoding_rules() {
-        assert_eq!(encode("a b+c/ü~"), "a%20b%2Bc%2F%C3%BC~");
+        assert_eq!(percent_encode("a b+c/ü~"), "a%20b%2Bc%2F%C3%BC~");
         assert_eq!(decode("a%20b+%zz%4"), "a b+%zz%4");
         assert_eq!(canonical_uri("/v2/zones"), "/v2/zones/");
         assert_eq!(canonical_uri("/"), "/");

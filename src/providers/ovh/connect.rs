@@ -40,11 +40,8 @@ pub fn unauthenticated(target: &str, time_url: &str) -> bool {
 
 /// `{api}/auth/time` for an API base (with or without a trailing slash).
 fn time_url(base: &Url) -> String {
-    format!(
-        "{}{}/auth/time",
-        base.origin(),
-        base.path.trim_end_matches('/')
-    )
+    let u = base.join("/auth/time");
+    format!("{}{}", u.origin(), u.path)
 }
 
 /// The URL exactly as sent: the URL's own query, then `query` encoded.
@@ -55,7 +52,11 @@ pub fn target(url: &Url, query: &[(String, String)]) -> String {
         if !q.is_empty() {
             q.push('&');
         }
-        q.push_str(&format!("{}={}", super::escape(k), super::escape(v)));
+        q.push_str(&format!(
+            "{}={}",
+            crate::encoding::percent_encode(k),
+            crate::encoding::percent_encode(v)
+        ));
     }
     if !q.is_empty() {
         t.push('?');
@@ -117,22 +118,10 @@ pub struct OvhSender {
     base: Url,
 }
 
-impl OvhSender {
-    fn url(&self, path_query: &str) -> Url {
-        let (path, query) = match path_query.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_string())),
-            None => (path_query, None),
-        };
-        let mut u = self.base.clone();
-        u.path = format!("{}{path}", self.base.path.trim_end_matches('/'));
-        u.query = query;
-        u
-    }
-}
-
 impl Sender for Arc<OvhSender> {
     fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        self.client.send(method, &self.url(path_query), &[], body)
+        self.client
+            .send(method, &self.base.join(path_query), &[], body)
     }
 }
 
@@ -243,7 +232,7 @@ impl Connection for OvhConnection {
     /// credentials ([`unauthenticated`]), so [`Connection::credentials_probe`]
     /// shows they work.
     fn probe_url(&self) -> Url {
-        self.sender.url("/auth/time")
+        self.sender.base.join("/auth/time")
     }
 
     /// `GET /domain/zone/{zone}` (`dnsZone:apiovh:get`, which finding the zone
@@ -251,11 +240,11 @@ impl Connection for OvhConnection {
     /// listing `GET /domain/zone`, which such a policy may refuse.
     fn credentials_probe(&self, zone: Option<&Zone>) -> Option<Url> {
         Some(match zone {
-            Some(z) => self.sender.url(&format!(
+            Some(z) => self.sender.base.join(&format!(
                 "/domain/zone/{}",
-                super::escape(z.id.trim_end_matches('.'))
+                crate::encoding::percent_encode(z.id.trim_end_matches('.'))
             )),
-            None => self.sender.url("/domain/zone"),
+            None => self.sender.base.join("/domain/zone"),
         })
     }
 
@@ -351,7 +340,7 @@ mod tests {
             "http://127.0.0.1:1/1.0/",
         );
         let conn = conn(&c, &t, 1_700_000_000);
-        let url = conn.sender.url("/domain/zone");
+        let url = conn.sender.base.join("/domain/zone");
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
         // A second 401 in the same process is answered as it is.
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 401);
@@ -390,7 +379,7 @@ mod tests {
             "http://127.0.0.1:1/1.0",
         );
         let conn = conn(&c, &t, 1_700_000_000);
-        let url = conn.sender.url("/domain/zone");
+        let url = conn.sender.base.join("/domain/zone");
         assert_eq!(conn.send("GET", &url, None).unwrap().status, 200);
         assert_eq!(
             auth_of(&crate::sync::lock(&t.sent)[3]).as_deref(),

@@ -366,7 +366,7 @@ impl<S: Sender> OvhDns<S> {
             "GET",
             &format!(
                 "/domain/zone/{seg}/record?fieldType=TXT&subDomain={}",
-                super::escape(sub)
+                crate::encoding::percent_encode(sub)
             ),
             None,
             Some(action::RECORD_GET),
@@ -1267,7 +1267,7 @@ mod tests {
             Some("_acme-challenge.a.b")
         );
         assert_eq!(sub_domain("xexample.com.", &zone()), None);
-        assert_eq!(crate::providers::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
+        assert_eq!(crate::encoding::percent_encode("a b+c_d"), "a%20b%2Bc_d");
     }
 
     const NAME: &str = "_acme-challenge.www.example.com.";

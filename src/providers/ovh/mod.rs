@@ -20,17 +20,3 @@ pub mod flags;
 pub mod setup;
 pub mod sign;
 pub mod token;
-
-/// Percent-encodes everything but `A-Za-z0-9-._~`: valid in a query and in
-/// a form body alike.
-pub(crate) fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for &b in v.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}

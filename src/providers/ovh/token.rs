@@ -38,8 +38,8 @@ pub fn reuse_until(fetched: i64, lifetime: u64) -> i64 {
 pub fn form_body(client_id: &str, client_secret: &str) -> String {
     format!(
         "grant_type=client_credentials&client_id={}&client_secret={}&scope=all",
-        super::escape(client_id),
-        super::escape(client_secret)
+        crate::encoding::percent_encode(client_id),
+        crate::encoding::percent_encode(client_secret)
     )
 }
 
@@ -71,7 +71,7 @@ pub fn parse_answer(resp: &Response, client_id: &str, client_secret: &str) -> Ap
         let a: TokenAnswer = serde_json::from_slice(&resp.body).map_err(|e| {
             ApiError::Decode(format!(
                 "the token endpoint's answer is not a token ({})",
-                e.classify_name()
+                crate::api_error::json_problem(&e)
             ))
         })?;
         if !a.token_type.eq_ignore_ascii_case("bearer") || a.access_token.is_empty() {
@@ -125,20 +125,6 @@ pub fn parse_answer(resp: &Response, client_id: &str, client_secret: &str) -> Ap
         400 | 401 | 403 => e.with_kind(Kind::Auth).with_hint(INVALID_CLIENT_HINT),
         _ => e,
     })
-}
-
-/// Why a 2xx could not be read, as a decode error.
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "unreadable",
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not JSON",
-            serde_json::error::Category::Data => "fields missing",
-        }
-    }
 }
 
 /// Fetches and caches a service account's bearer token.

@@ -539,14 +539,17 @@ fn nameservers_from_the_listing_else_the_lookup_else_none_for_the_resolver() {
 
 #[test]
 fn query_values_are_encoded_as_sent() {
-    assert_eq!(encode("_acme-challenge.www"), "_acme-challenge.www");
-    assert_eq!(encode("@"), "@");
-    assert_eq!(encode("한글.kr"), "%ED%95%9C%EA%B8%80.kr");
-    assert_eq!(encode("a b&c=d"), "a%20b%26c%3Dd");
+    assert_eq!(
+        percent_encode_keep_at("_acme-challenge.www"),
+        "_acme-challenge.www"
+    );
+    assert_eq!(percent_encode_keep_at("@"), "@");
+    assert_eq!(percent_encode_keep_at("한글.kr"), "%ED%95%9C%EA%B8%80.kr");
+    assert_eq!(percent_encode_keep_at("a b&c=d"), "a%20b%26c%3Dd");
     // `@` stays literal and survives URL parsing (what is signed is what is sent).
     let u = Url::parse(&format!(
         "https://h/dns/v1/ncpdns/record/1?searchContent={}",
-        encode("@")
+        percent_encode_keep_at("@")
     ))
     .unwrap();
     assert_eq!(u.query.as_deref(), Some("searchContent=@"));

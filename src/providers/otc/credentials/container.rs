@@ -149,11 +149,9 @@ pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
             ));
         };
         let token = read_token(file, "CCE token file")?;
-        let mut url = endpoint.clone();
-        url.path = format!(
-            "{}/api/v3/projects/{project}/clusters/{cluster}/assume-agency-for-pod-identity",
-            url.path.trim_end_matches('/')
-        );
+        let url = endpoint.join(&format!(
+            "/api/v3/projects/{project}/clusters/{cluster}/assume-agency-for-pod-identity"
+        ));
         let body = json!({"token": token.expose()}).to_string();
         return post(
             ctx.api_transport,

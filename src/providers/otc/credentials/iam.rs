@@ -30,13 +30,6 @@ pub enum AgencyDomain {
     Id(String),
 }
 
-fn iam_url(iam: &Url, path: &str) -> Url {
-    let mut u = iam.clone();
-    u.path = format!("{}{path}", u.path.trim_end_matches('/'));
-    u.query = None;
-    u
-}
-
 fn json_headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut h = vec![("Content-Type".to_string(), "application/json".to_string())];
     h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -58,7 +51,7 @@ pub fn credentials_from_token(
     duration: u32,
     source: &'static str,
 ) -> Result<Credentials> {
-    let url = iam_url(iam, "/v3.0/OS-CREDENTIAL/securitytokens");
+    let url = iam.join("/v3.0/OS-CREDENTIAL/securitytokens");
     let body =
         json!({"auth":{"identity":{"methods":["token"],"token":{"duration_seconds":duration}}}});
     let resp = t
@@ -100,7 +93,7 @@ pub fn token_from_id_token(
     id_token: &Secret,
     project_id: &str,
 ) -> Result<Secret> {
-    let url = iam_url(iam, "/v3.0/OS-AUTH/id-token/tokens");
+    let url = iam.join("/v3.0/OS-AUTH/id-token/tokens");
     let body =
         json!({"auth":{"id_token":{"id":id_token.expose()},"scope":{"project":{"id":project_id}}}});
     let resp = t
@@ -140,7 +133,7 @@ pub fn assume(
     assume_role.insert(dkey.into(), Value::from(dval));
     assume_role.insert("duration_seconds".into(), Value::from(agency.duration));
     let body = json!({"auth":{"identity":{"methods":["assume_role"],"assume_role":assume_role}}});
-    let url = iam_url(iam, "/v3.0/OS-CREDENTIAL/securitytokens");
+    let url = iam.join("/v3.0/OS-CREDENTIAL/securitytokens");
     let resp = client
         .send("POST", &url, &[], Some(body.to_string().as_bytes()))
         .map_err(|e| Error::failed("credentials", format!("IAM {}: {e}", url.origin())))?;
@@ -165,7 +158,7 @@ pub fn assume(
     role.insert("xrole_name".into(), Value::from(agency.name.as_str()));
     let body = json!({"auth":{"identity":{"methods":["assume_role"],"assume_role":role},
                       "scope":{"project":{"name":agency.project_name}}}});
-    let url = iam_url(iam, "/v3/auth/tokens");
+    let url = iam.join("/v3/auth/tokens");
     let resp = client
         .send("POST", &url, &[], Some(body.to_string().as_bytes()))
         .map_err(|e| Error::failed("credentials", format!("IAM {}: {e}", url.origin())))?;

@@ -38,7 +38,7 @@ pub fn parse_as(body: &[u8], source: &'static str) -> std::result::Result<Creden
     let env: Envelope = serde_json::from_slice(body).map_err(|e| {
         format!(
             "unexpected answer (not a credential document: {})",
-            e.classify_name()
+            crate::api_error::json_problem(&e)
         )
     })?;
     let w = env.credential;
@@ -54,20 +54,6 @@ pub fn parse_as(body: &[u8], source: &'static str) -> std::result::Result<Creden
     c.expires_at = w.expires_at;
     c.refreshable = true;
     Ok(c)
-}
-
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "i/o",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "missing or wrong fields",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
-    }
 }
 
 /// The optional metadata-token handshake: `Some(token)` on 200, `None` when

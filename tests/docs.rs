@@ -182,8 +182,8 @@ fn variables_in(text: &str) -> BTreeSet<String> {
 
 /// Variables documented besides clap's, each with the file that reads it.
 const EXTRA_VARIABLES: &[(&str, &str)] = &[
-    ("OS_ACCESS_SECRET", "src/providers/otc/setup.rs"),
-    ("OS_ACCESS_TOKEN", "src/providers/otc/setup.rs"),
+    ("OS_ACCESS_SECRET", "src/providers/otc/config.rs"),
+    ("OS_ACCESS_TOKEN", "src/providers/otc/config.rs"),
     ("OTC_ACME_HOOK_BIN", "packaging/acme.sh/dns_otc_hook.sh"),
     ("NCLOUD_ACCESS_KEY_ID", "src/providers/ncp/credentials.rs"),
     ("NCLOUD_ACCESS_KEY", "src/providers/ncp/credentials.rs"),
@@ -378,7 +378,7 @@ fn configuration_md_documents_ncp_defaults_and_variables() {
 
 #[test]
 fn configuration_md_cloud_profiles_match_the_code() {
-    use otc_acme_hook::providers::otc::setup::profile;
+    use otc_acme_hook::providers::otc::config::profile;
     let md = read("docs/configuration.md");
     let otc = profile("otc", "REGION");
     let huawei = profile("huawei", "REGION");

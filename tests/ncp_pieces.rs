@@ -17,7 +17,7 @@ use otc_acme_hook::provider::TxtAt;
 use otc_acme_hook::provider::{CloudInput, Connection};
 use otc_acme_hook::providers::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
 use otc_acme_hook::providers::ncp::credentials::RealFiles;
-use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, setup};
+use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, config};
 use otc_acme_hook::report::{Level, Report};
 use otc_sim::ncp::{MetadataMode, NcpSeed, NcpState, Request};
 
@@ -132,7 +132,7 @@ fn conn(sim: &Arc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
 
 /// A connection as a run makes it: nothing configured but the endpoints.
 fn configured(sim: &Arc<InProcess>) -> NcpConnection {
-    let cfg = setup::configure(&CloudInput {
+    let cfg = config::configure(&CloudInput {
         cloud: "ncp".into(),
         dns_endpoint: Some(BASE.into()),
         metadata_url: Some(MD.into()),

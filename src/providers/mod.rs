@@ -42,9 +42,9 @@ pub struct CloudFlags {
 /// A cloud's settings, validated before any network call.
 #[derive(Debug, Clone)]
 pub enum CloudConfig {
-    Otc(otc::setup::OtcConfig),
-    Ovh(ovh::setup::OvhConfig),
-    Ncp(ncp::setup::NcpConfig),
+    Otc(otc::config::OtcConfig),
+    Ovh(ovh::config::OvhConfig),
+    Ncp(ncp::config::NcpConfig),
 }
 
 impl CloudConfig {
@@ -63,9 +63,9 @@ impl CloudConfig {
 pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     out.extend(
-        otc::setup::ENV_READ_BY_HAND
+        otc::config::ENV_READ_BY_HAND
             .iter()
-            .map(|n| (*n, otc::setup::ENV_READ_BY_HAND_WHAT)),
+            .map(|n| (*n, otc::config::ENV_READ_BY_HAND_WHAT)),
     );
     out.extend(ovh::credentials::HAND_READ.iter().map(|n| {
         (
@@ -74,9 +74,9 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
         )
     }));
     out.extend(
-        ncp::setup::ENV_READ_BY_HAND
+        ncp::config::ENV_READ_BY_HAND
             .iter()
-            .map(|n| (*n, ncp::setup::ENV_READ_BY_HAND_WHAT)),
+            .map(|n| (*n, ncp::config::ENV_READ_BY_HAND_WHAT)),
     );
     out
 }
@@ -86,9 +86,9 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
 /// URL or a path to a secret is not one.
 pub fn secret_variables() -> Vec<&'static str> {
     let mut out = Vec::new();
-    out.extend(otc::setup::SECRET_VARIABLES);
+    out.extend(otc::config::SECRET_VARIABLES);
     out.extend(ovh::credentials::SECRET_VARIABLES);
-    out.extend(ncp::setup::SECRET_VARIABLES);
+    out.extend(ncp::config::SECRET_VARIABLES);
     out
 }
 
@@ -97,9 +97,9 @@ pub fn secret_variables() -> Vec<&'static str> {
 /// config file giving any other.
 pub fn alias_groups() -> Vec<&'static [&'static str]> {
     let mut out = Vec::new();
-    out.extend(otc::setup::ALIASES);
+    out.extend(otc::config::ALIASES);
     out.extend(ovh::credentials::ALIASES);
-    out.extend(ncp::setup::ALIASES);
+    out.extend(ncp::config::ALIASES);
     out
 }
 
@@ -107,9 +107,9 @@ pub fn alias_groups() -> Vec<&'static [&'static str]> {
 /// [`env_read_by_hand`], which a test keeps equal to the union of these.
 fn read_by_hand(cloud: &str) -> &'static [&'static str] {
     match cloud {
-        "otc" | "huawei" => &otc::setup::ENV_READ_BY_HAND,
+        "otc" | "huawei" => &otc::config::ENV_READ_BY_HAND,
         "ovh" => &ovh::credentials::HAND_READ,
-        "ncp" => &ncp::setup::ENV_READ_BY_HAND,
+        "ncp" => &ncp::config::ENV_READ_BY_HAND,
         _ => &[],
     }
 }
@@ -227,21 +227,21 @@ pub fn configure(input: &CloudInput, flags: &CloudFlags) -> Result<(CloudConfig,
                 ("--token", input.flag_keys.token.is_some()),
             ] {
                 if given {
-                    warnings.push(otc::setup::command_line_secret_warning(flag));
+                    warnings.push(otc::config::command_line_secret_warning(flag));
                 }
             }
-            CloudConfig::Otc(otc::setup::configure(input, &flags.otc)?)
+            CloudConfig::Otc(otc::config::configure(input, &flags.otc)?)
         }
         "ovh" => {
-            let (cfg, w) = ovh::setup::configure_real(input, &flags.ovh)?;
+            let (cfg, w) = ovh::config::configure_real(input, &flags.ovh)?;
             warnings.extend(w);
             CloudConfig::Ovh(cfg)
         }
         "ncp" => {
             if input.flag_keys.secret.is_some() {
-                warnings.push(ncp::setup::command_line_secret_warning("--sk"));
+                warnings.push(ncp::config::command_line_secret_warning("--sk"));
             }
-            CloudConfig::Ncp(ncp::setup::configure(input)?)
+            CloudConfig::Ncp(ncp::config::configure(input)?)
         }
         other => {
             return Err(Error::rejected(

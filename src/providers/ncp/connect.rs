@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::credentials::{self, Files, RealFiles};
 use super::dns::{self, NcpDns, Sender};
-use super::setup::NcpConfig;
+use super::config::NcpConfig;
 use super::{Keys, metadata, sign};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};

@@ -6,7 +6,7 @@
 //! - [`credentials`]: the chain of sources, over injected env, files and server role.
 //! - [`metadata`]: the server role's temporary keys (metadata v2, v1 fallback).
 //! - [`dns`]: [`dns::NcpDns`], the [`crate::provider::Provider`] over an injected sender.
-//! - [`setup`]: [`setup::NcpConfig`] from the shared flags (`--cloud ncp`).
+//! - [`config`]: [`config::NcpConfig`] from the shared flags (`--cloud ncp`).
 //! - [`connect`]: [`connect::NcpConnection`], the shared client signing with [`connect::NcpAuth`].
 //!
 //! Every NCP default is defined once here.
@@ -15,7 +15,7 @@ pub mod connect;
 pub mod credentials;
 pub mod dns;
 pub mod metadata;
-pub mod setup;
+pub mod config;
 pub mod sign;
 
 use std::fmt;

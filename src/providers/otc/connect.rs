@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::credentials::iam::{self, Agency};
 use super::credentials::{self, Credentials, Kind, Source};
 use super::dns::OtcDns;
-use super::setup::OtcConfig;
+use super::config::OtcConfig;
 use super::signed::{SignedClient, status_error};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::Net;

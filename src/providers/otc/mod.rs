@@ -6,7 +6,7 @@ pub mod connect;
 pub mod credentials;
 pub mod dns;
 pub mod flags;
-pub mod setup;
+pub mod config;
 pub mod sign;
 pub mod signed;
 pub mod types;

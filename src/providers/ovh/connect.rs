@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::credentials::Auth as Creds;
 use super::dns::{OvhDns, Sender, api_error};
-use super::setup::OvhConfig;
+use super::config::OvhConfig;
 use super::token::{Authorize, Bearer, Classic, TokenSource};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing};

@@ -6,7 +6,7 @@
 //! - [`sign`]: the classic `X-Ovh-Signature`;
 //! - [`token`]: OAuth2 client credentials, and the per-request authorizers;
 //! - [`dns`]: [`dns::OvhDns`], the [`Provider`](crate::provider::Provider) over an injected sender;
-//! - [`flags`]: this cloud's own flags; [`setup`]: its settings from the CLI;
+//! - [`flags`]: this cloud's own flags; [`config`]: its settings from the CLI;
 //! - [`connect`]: the shared retrying client with OVH's `Auth`, the
 //!   provider over it, and [`connect::OvhConnection`] for `check` and `api`.
 //!
@@ -17,7 +17,7 @@ pub mod credentials;
 pub mod dns;
 pub mod endpoints;
 pub mod flags;
-pub mod setup;
+pub mod config;
 pub mod sign;
 pub mod token;
 

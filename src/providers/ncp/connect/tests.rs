@@ -72,7 +72,7 @@ fn role_doc(ak: &str, sk: &str) -> String {
 }
 
 fn config(env: &[(&str, &str)], flag_keys: InputKeys) -> NcpConfig {
-    crate::providers::ncp::setup::configure(&CloudInput {
+    crate::providers::ncp::config::configure(&CloudInput {
         cloud: "ncp".into(),
         dns_endpoint: Some("https://globaldns.apigw.ntruss.com/dns/v1".into()),
         flag_keys,

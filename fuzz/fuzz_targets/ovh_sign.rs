@@ -18,7 +18,7 @@
 use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::providers::ovh::sign::{Keys, Request, headers, signature, string_to_hash};
+use otc_acme_hook::providers::ovh::auth::{Keys, Request, headers, signature, string_to_hash};
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::credentials::{self, Files, RealFiles};
 use super::dns::{self, NcpDns, Sender};
 use super::config::NcpConfig;
-use super::{Keys, metadata, sign};
+use super::{Keys, auth, metadata};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
@@ -73,7 +73,7 @@ impl Auth for NcpAuth {
     fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
         let target = request_target(r);
         let mut headers =
-            sign::headers(&crate::sync::lock(&self.keys), r.method, &target, r.now_ms);
+            auth::headers(&crate::sync::lock(&self.keys), r.method, &target, r.now_ms);
         if r.body.is_some() {
             headers.push(("Content-Type".into(), "application/json".into()));
         }

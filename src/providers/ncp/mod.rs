@@ -2,7 +2,7 @@
 //! with API Gateway signature v2, with keys from flags, environment, a file or
 //! the server role of the instance metadata.
 //!
-//! - [`sign`]: the signature (pure) and a standard base64 encoder.
+//! - [`auth`]: the signature (pure) and a standard base64 encoder.
 //! - [`credentials`]: the chain of sources, over injected env, files and server role.
 //! - [`metadata`]: the server role's temporary keys (metadata v2, v1 fallback).
 //! - [`dns`]: [`dns::NcpDns`], the [`crate::provider::Provider`] over an injected sender.
@@ -16,7 +16,7 @@ pub mod credentials;
 pub mod dns;
 pub mod metadata;
 pub mod config;
-pub mod sign;
+pub mod auth;
 
 use std::fmt;
 

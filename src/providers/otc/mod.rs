@@ -7,6 +7,6 @@ pub mod credentials;
 pub mod dns;
 pub mod flags;
 pub mod config;
-pub mod sign;
+pub mod auth;
 pub mod signed;
 pub mod types;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::credentials::Credentials;
-use super::sign;
+use super::auth;
 use super::types::ErrorBody;
 use crate::api_error::{ApiError, ApiResult, Kind};
 pub use crate::client::RetryPolicy;
@@ -38,10 +38,10 @@ impl Auth for OtcAuth {
             .url
             .query
             .as_deref()
-            .map(sign::parse_query)
+            .map(auth::parse_query)
             .unwrap_or_default();
         query.extend_from_slice(r.query);
-        let req = sign::Request {
+        let req = auth::Request {
             method: r.method,
             host: &host,
             path: &r.url.path,
@@ -49,9 +49,9 @@ impl Auth for OtcAuth {
             headers: &headers,
             body: r.body.unwrap_or(b""),
         };
-        let date = sign::sdk_date(r.now_ms.div_euclid(1000));
+        let date = auth::sdk_date(r.now_ms.div_euclid(1000));
         let creds = crate::sync::lock(&self.creds);
-        let signed = sign::sign(&req, &creds.key(), self.project_id.as_deref(), &date);
+        let signed = auth::sign(&req, &creds.key(), self.project_id.as_deref(), &date);
         let mut target = format!("{}{}", r.url.origin(), r.url.path);
         if !signed.query_string.is_empty() {
             target.push('?');

@@ -3,7 +3,7 @@
 //!
 //! - [`endpoints`]: regions, API bases and token URLs (the defaults live here, once);
 //! - [`credentials`]: the credential chain over injected environment and files;
-//! - [`sign`]: the classic `X-Ovh-Signature`;
+//! - [`auth`]: the classic `X-Ovh-Signature`;
 //! - [`token`]: OAuth2 client credentials, and the per-request authorizers;
 //! - [`dns`]: [`dns::OvhDns`], the [`Provider`](crate::provider::Provider) over an injected sender;
 //! - [`flags`]: this cloud's own flags; [`config`]: its settings from the CLI;
@@ -18,7 +18,7 @@ pub mod dns;
 pub mod endpoints;
 pub mod flags;
 pub mod config;
-pub mod sign;
+pub mod auth;
 pub mod token;
 
 /// Percent-encodes everything but `A-Za-z0-9-._~`: valid in a query and in

@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use serde::Deserialize;
 
 use super::credentials::{Auth, Secret};
-use super::sign;
+use super::auth;
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::clock::Clock;
 use crate::http::{Response, Transport};
@@ -376,14 +376,14 @@ impl Classic {
 impl Authorize for Classic {
     fn headers(&self, method: &str, url: &str, body: &[u8]) -> ApiResult<Vec<(String, String)>> {
         let ts = self.clock.unix_secs() + self.server_delta()?;
-        let keys = sign::Keys {
+        let keys = auth::Keys {
             application_key: &self.application_key,
             application_secret: self.application_secret.expose(),
             consumer_key: self.consumer_key.expose(),
         };
-        Ok(sign::headers(
+        Ok(auth::headers(
             &keys,
-            &sign::Request {
+            &auth::Request {
                 method,
                 full_url: url,
                 body,

@@ -142,7 +142,7 @@ fn the_probe_is_signed_over_the_request_target_as_sent() {
     assert_eq!(
         header(&seen[0], "x-ncp-apigw-signature-v2"),
         Some(
-            sign::signature(
+            auth::signature(
                 "ncp_iam_BPKMKRxyzSECRETabcdefghijklmnopqrstu",
                 "GET",
                 "/dns/v1/ncpdns/domain?page=0&size=1",

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::http::Url;
-use crate::providers::ncp::sign;
+use crate::providers::ncp::auth;
 
 /// One record of the fake API.
 #[derive(Clone)]
@@ -551,7 +551,7 @@ fn query_values_are_encoded_as_sent() {
     .unwrap();
     assert_eq!(u.query.as_deref(), Some("searchContent=@"));
     assert_eq!(
-        sign::path_and_query(&u),
+        auth::path_and_query(&u),
         "/dns/v1/ncpdns/record/1?searchContent=@"
     );
 }

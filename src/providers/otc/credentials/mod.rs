@@ -61,8 +61,8 @@ impl Credentials {
     }
     /// The access key with all but its first four characters hidden, for logs.
     /// What the signer needs of them.
-    pub fn key(&self) -> super::sign::Key<'_> {
-        super::sign::Key {
+    pub fn key(&self) -> super::auth::Key<'_> {
+        super::auth::Key {
             access: self.access(),
             secret: self.secret(),
             token: self.token(),

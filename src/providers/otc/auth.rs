@@ -1,6 +1,6 @@
 //! `SDK-HMAC-SHA256` request signing, as a pure function of the request parts,
 //! the credentials and the time. No I/O: the HTTP layer sends exactly the
-//! query string and body bytes that [`sign`] hashed.
+//! query string and body bytes that [`auth`] hashed.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};

@@ -297,8 +297,8 @@ fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
     match what {
         Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
         Generate::AcmeShVars => {
-            for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
-                let kind = if crate::providers::TEMPORARY_VARIABLES.contains(&name.as_str()) {
+            for (name, secret) in crate::clouds::variables_read(cloud, &cmd) {
+                let kind = if crate::clouds::TEMPORARY_VARIABLES.contains(&name.as_str()) {
                     "temporary"
                 } else if secret {
                     "secret"

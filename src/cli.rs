@@ -70,12 +70,12 @@ pub struct Global {
     pub credentials_file: Option<String>,
     // The help names each cloud's default, from the cloud's own folder.
     #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
-          help = crate::providers::metadata_url_help(), help_heading = CREDS)]
+          help = crate::clouds::metadata_url_help(), help_heading = CREDS)]
     pub metadata_url: Option<String>,
 
     /// Cloud whose default endpoints are used
     #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = "otc",
-          value_parser = crate::providers::CLOUDS, help_heading = CLOUD)]
+          value_parser = crate::clouds::CLOUDS, help_heading = CLOUD)]
     pub cloud: String,
     /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ovh: eu (eu, ca, us); ncp: pub (or gov)] (OTC's public DNS is always in eu-de)
     #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION", help_heading = CLOUD)]
@@ -177,7 +177,7 @@ pub struct Global {
 
     /// Each cloud's own flags.
     #[command(flatten)]
-    pub clouds: crate::providers::CloudFlags,
+    pub clouds: crate::clouds::CloudFlags,
 }
 
 #[derive(Debug, Subcommand)]

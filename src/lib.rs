@@ -7,7 +7,7 @@
 //! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
 //! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
 //! context, [`options`], [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
-//! Each cloud is one folder under [`providers`]. The simulator is its own
+//! Each cloud is one folder under [`clouds`]. The simulator is its own
 //! crate, `otc-sim` (sim/). See docs/architecture.md.
 #![forbid(unsafe_code)]
 
@@ -31,7 +31,7 @@ pub mod options;
 pub mod pool;
 pub mod propagation;
 pub mod provider;
-pub mod providers;
+pub mod clouds;
 pub mod redact;
 pub mod report;
 pub mod session;

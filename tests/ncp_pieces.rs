@@ -15,9 +15,9 @@ use otc_acme_hook::clock::Clock;
 use otc_acme_hook::http::{Response, Transport, TransportError, Url};
 use otc_acme_hook::provider::TxtAt;
 use otc_acme_hook::provider::{CloudInput, Connection};
-use otc_acme_hook::providers::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
-use otc_acme_hook::providers::ncp::credentials::RealFiles;
-use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, config};
+use otc_acme_hook::clouds::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
+use otc_acme_hook::clouds::ncp::credentials::RealFiles;
+use otc_acme_hook::clouds::ncp::{Keys, metadata, resolve_metadata_url, config};
 use otc_acme_hook::report::{Level, Report};
 use otc_sim::ncp::{MetadataMode, NcpSeed, NcpState, Request};
 
@@ -295,7 +295,7 @@ fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
         sim.seen.lock().unwrap()
     );
     let mut bad = keys.clone();
-    bad.secret = otc_acme_hook::providers::ncp::Secret::new("not-the-secret");
+    bad.secret = otc_acme_hook::clouds::ncp::Secret::new("not-the-secret");
     let e = conn(&sim, bad, 0)
         .dns()
         .zone_named("example.test")

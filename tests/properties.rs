@@ -2,7 +2,7 @@
 //! the signer's canonical encoding (`auth`) and TXT set arithmetic (`txt`).
 //! The same functions are fuzzed with `cargo fuzz` (see fuzz/ and scripts/fuzz.sh).
 
-use otc_acme_hook::providers::otc::auth::{
+use otc_acme_hook::clouds::otc::auth::{
     canonical_query, canonical_uri, decode, encode, parse_query,
 };
 use otc_acme_hook::txt::{Removal, add, contains, quote, remove, unquote, validate_value};

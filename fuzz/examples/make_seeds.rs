@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use otc_acme_hook::propagation::wire::{QType, query};
-use otc_acme_hook::providers::otc::auth::encode;
+use otc_acme_hook::clouds::otc::auth::encode;
 use simple_dns::rdata::{CNAME, NS, OPT, RData, TXT};
 use simple_dns::{
     CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, ResourceRecord, TYPE,

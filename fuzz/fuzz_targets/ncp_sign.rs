@@ -1,4 +1,4 @@
-//! NAVER Cloud's API Gateway signature v2 (`providers::ncp::auth`).
+//! NAVER Cloud's API Gateway signature v2 (`clouds::ncp::auth`).
 //!
 //! Before the first input, every vector of
 //! `tests/fixtures/ncp-signing-vectors.json` (the NCP SDK's answers, and
@@ -22,10 +22,10 @@ use std::sync::Once;
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::http::Url;
-use otc_acme_hook::providers::ncp::auth::{
+use otc_acme_hook::clouds::ncp::auth::{
     self, WINDOW_MS, authorize, headers, path_and_query, skew_beyond_window, string_to_sign,
 };
-use otc_acme_hook::providers::ncp::{Keys, Secret};
+use otc_acme_hook::clouds::ncp::{Keys, Secret};
 use serde_json::Value;
 use sha2::Sha256;
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::http::Url;
-use crate::providers::ncp::auth;
+use crate::clouds::ncp::auth;
 
 /// One record of the fake API.
 #[derive(Clone)]

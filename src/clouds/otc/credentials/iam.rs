@@ -10,7 +10,7 @@ use super::{Credentials, Secret, metadata};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::{Response, Transport, Url};
-use crate::providers::otc::signed::{SignedClient, credential_status_error};
+use crate::clouds::otc::signed::{SignedClient, credential_status_error};
 use crate::report::Report;
 
 /// The agency of another account to act as.

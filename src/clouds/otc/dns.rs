@@ -425,7 +425,7 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::http::{Response, Transport, TransportError};
-    use crate::providers::otc::credentials::Credentials;
+    use crate::clouds::otc::credentials::Credentials;
     use crate::redact::Secret;
     use crate::report::{Level, Report};
     use std::sync::Arc;

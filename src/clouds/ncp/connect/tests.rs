@@ -6,7 +6,7 @@ use super::*;
 use crate::clock::FakeClock;
 use crate::http::TransportError;
 use crate::provider::{CloudInput, Keys as InputKeys};
-use crate::providers::ncp::credentials::FileText;
+use crate::clouds::ncp::credentials::FileText;
 use crate::report::{Capture, Level};
 
 type Answer = std::result::Result<Response, TransportError>;
@@ -72,7 +72,7 @@ fn role_doc(ak: &str, sk: &str) -> String {
 }
 
 fn config(env: &[(&str, &str)], flag_keys: InputKeys) -> NcpConfig {
-    crate::providers::ncp::config::configure(&CloudInput {
+    crate::clouds::ncp::config::configure(&CloudInput {
         cloud: "ncp".into(),
         dns_endpoint: Some("https://globaldns.apigw.ntruss.com/dns/v1".into()),
         flag_keys,

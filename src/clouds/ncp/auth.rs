@@ -126,7 +126,7 @@ pub fn base64(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::ncp::Secret;
+    use crate::clouds::ncp::Secret;
     use serde_json::Value;
 
     const VECTORS: &str = include_str!("../../../tests/fixtures/ncp-signing-vectors.json");

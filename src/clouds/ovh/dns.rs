@@ -1267,7 +1267,7 @@ mod tests {
             Some("_acme-challenge.a.b")
         );
         assert_eq!(sub_domain("xexample.com.", &zone()), None);
-        assert_eq!(crate::providers::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
+        assert_eq!(crate::clouds::ovh::escape("a b+c_d"), "a%20b%2Bc_d");
     }
 
     const NAME: &str = "_acme-challenge.www.example.com.";

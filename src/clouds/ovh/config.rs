@@ -92,8 +92,8 @@ pub fn configure_real(input: &CloudInput, g: &OvhArgs) -> Result<(OvhConfig, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::ovh::credentials::{FileText, Files};
-    use crate::providers::ovh::endpoints;
+    use crate::clouds::ovh::credentials::{FileText, Files};
+    use crate::clouds::ovh::endpoints;
     use std::path::Path;
 
     struct NoFiles;

@@ -278,9 +278,9 @@ mod tests {
     use crate::client::RetryPolicy;
     use crate::clock::FakeClock;
     use crate::http::ProxyConfig;
-    use crate::providers::ovh::credentials::{Found, Secret};
-    use crate::providers::ovh::endpoints::{EndpointInputs, resolve};
-    use crate::providers::ovh::token::tests::{FakeTransport, Sent, answer};
+    use crate::clouds::ovh::credentials::{Found, Secret};
+    use crate::clouds::ovh::endpoints::{EndpointInputs, resolve};
+    use crate::clouds::ovh::token::tests::{FakeTransport, Sent, answer};
     use crate::report::Level;
 
     fn token(t: &str) -> Response {

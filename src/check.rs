@@ -14,7 +14,7 @@ use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
-use crate::provider::{Connection, Memo, Provider, Zone};
+use crate::cloud_api::{Connection, Memo, DnsApi, Zone};
 use crate::report::Report;
 use crate::session;
 use crate::world::World;
@@ -213,7 +213,7 @@ fn check_credentials(lines: &mut Lines<'_>, cloud: &dyn Connection, zone: Option
 fn check_domain(
     lines: &mut Lines<'_>,
     flow: &Flow<'_>,
-    api: &dyn Provider,
+    api: &dyn DnsApi,
     query: &dyn DnsQuery,
     domain: &str,
     read_only: bool,
@@ -274,7 +274,7 @@ fn check_domain(
 fn check_nameservers(
     lines: &mut Lines<'_>,
     flow: &Flow<'_>,
-    api: &dyn Provider,
+    api: &dyn DnsApi,
     query: &dyn DnsQuery,
     z: &Zone,
 ) {

@@ -1,4 +1,4 @@
-//! In-memory fakes of the three provider shapes (see [`crate::provider`]), so
+//! In-memory fakes of the three provider shapes (see [`crate::cloud_api`]), so
 //! the shared flow is unit-tested against each without sockets:
 //!
 //! - [`SetFake`] — set-with-pending (OTC-like): one set per name with an id,
@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 
-use crate::provider::{ApiError, ApiResult, Change, Kind, Provider, Status, TxtAt, Zone};
+use crate::cloud_api::{ApiError, ApiResult, Change, Kind, DnsApi, Status, TxtAt, Zone};
 use crate::txt;
 
 /// The one zone every fake holds.
@@ -154,8 +154,8 @@ fn begin_write<F: Fake>(fake: &F, zone: &Zone, name: &str) -> ApiResult<Then> {
     }
 }
 
-/// What the tests need from a fake beyond [`Provider`].
-pub trait Fake: Provider + Sized {
+/// What the tests need from a fake beyond [`DnsApi`].
+pub trait Fake: DnsApi + Sized {
     /// The shape, for messages.
     const SHAPE: &'static str;
     /// Changes are served only once the zone is committed (OVH refresh, NCP apply).
@@ -191,11 +191,11 @@ pub trait Fake: Provider + Sized {
     fn refuse_empty_commits(&self) {
         self.core().refuse_empty.store(true, SeqCst);
     }
-    /// Calls of [`Provider::write`].
+    /// Calls of [`DnsApi::write`].
     fn writes(&self) -> u32 {
         self.core().writes.load(SeqCst)
     }
-    /// Calls of [`Provider::commit`], failed ones included.
+    /// Calls of [`DnsApi::commit`], failed ones included.
     fn commits(&self) -> u32 {
         self.core().commits.load(SeqCst)
     }
@@ -374,7 +374,7 @@ impl Fake for SetFake {
     }
 }
 
-impl Provider for SetFake {
+impl DnsApi for SetFake {
     fn name(&self) -> &str {
         "fake set-with-pending DNS"
     }
@@ -621,7 +621,7 @@ impl Fake for RecordFake {
     }
 }
 
-impl Provider for RecordFake {
+impl DnsApi for RecordFake {
     fn name(&self) -> &str {
         "fake record-per-value DNS"
     }
@@ -772,7 +772,7 @@ impl BatchFake {
     }
 }
 
-impl Provider for BatchFake {
+impl DnsApi for BatchFake {
     fn name(&self) -> &str {
         "fake batch DNS"
     }

@@ -4,7 +4,7 @@
 //!
 //! Shared modules name no cloud: the run engine ([`flow`], [`local`]),
 //! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
-//! cloud implements ([`provider`], [`api_error`]), transport ([`http`],
+//! cloud implements ([`cloud_api`], [`api_error`]), transport ([`http`],
 //! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
 //! context, [`options`], [`config`], [`defaults`]) and [`check`]/[`api_cmd`].
 //! Each cloud is one folder under [`clouds`]. The simulator is its own
@@ -30,7 +30,7 @@ pub mod local;
 pub mod options;
 pub mod pool;
 pub mod propagation;
-pub mod provider;
+pub mod cloud_api;
 pub mod clouds;
 pub mod redact;
 pub mod report;

@@ -550,7 +550,7 @@ pub struct Entry {
     pub run: Option<RunTag>,
     /// The provider's id of what holds the value, as our create answered it
     /// (OTC the recordset, OVH/NCP the record): cleanup hands it to the
-    /// provider ([`Provider::known`](crate::provider::Provider::known)). `None`
+    /// provider ([`DnsApi::known`](crate::cloud_api::DnsApi::known)). `None`
     /// in journals of older versions, and before the answer.
     pub id: Option<String>,
 }

@@ -16,7 +16,7 @@ use crate::flow::engine::Mode;
 use crate::flow::hook;
 use crate::http::{ProxyConfig, Trust};
 use crate::propagation;
-use crate::provider::{CloudInput, Keys};
+use crate::cloud_api::{CloudInput, Keys};
 use crate::clouds::{self, CloudConfig};
 use crate::report::Level;
 use crate::zone;

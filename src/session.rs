@@ -9,7 +9,7 @@ use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::Checker;
 use crate::propagation::net::DnsQuery;
-use crate::provider::{Connection, Provider};
+use crate::cloud_api::{Connection, DnsApi};
 use crate::report::Report;
 use crate::world::World;
 
@@ -24,7 +24,7 @@ pub fn flow<'a>(
     opts: &Options,
     world: &'a World,
     report: &'a Report,
-    api: &'a dyn Provider,
+    api: &'a dyn DnsApi,
     query: &'a dyn DnsQuery,
     local: Option<&'a Local>,
 ) -> Flow<'a> {

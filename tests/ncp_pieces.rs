@@ -1,7 +1,7 @@
 //! The NCP pieces of the product against the simulator's NCP module, in
 //! process (no sockets, no binary): the product's signer checked by the
 //! simulator's own verifier, the server role fetched from its metadata, a
-//! DNS-01 write, apply and removal through the provider seam and the shared
+//! DNS-01 write, apply and removal through the cloud seam and the shared
 //! client, with the simulator's clock.
 
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use otc_acme_hook::api_error::Kind;
 use otc_acme_hook::client::RetryPolicy;
 use otc_acme_hook::clock::Clock;
 use otc_acme_hook::http::{Response, Transport, TransportError, Url};
-use otc_acme_hook::provider::TxtAt;
-use otc_acme_hook::provider::{CloudInput, Connection};
+use otc_acme_hook::cloud_api::TxtAt;
+use otc_acme_hook::cloud_api::{CloudInput, Connection};
 use otc_acme_hook::clouds::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
 use otc_acme_hook::clouds::ncp::credentials::RealFiles;
 use otc_acme_hook::clouds::ncp::{Keys, metadata, resolve_metadata_url, config};
@@ -382,7 +382,7 @@ fn the_apex_is_written_read_and_removed_without_a_search() {
 /// id and no read; a foreign record untouched throughout.
 #[test]
 fn write_batch_adds_several_names_in_one_post_and_removes_them_in_one_delete() {
-    use otc_acme_hook::provider::Change;
+    use otc_acme_hook::cloud_api::Change;
     let sim = Arc::new(InProcess::new(MetadataMode::Optional));
     let keys = role_keys(&sim);
     let c = conn(&sim, keys, 0);

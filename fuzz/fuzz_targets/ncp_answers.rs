@@ -18,7 +18,7 @@ mod common;
 
 use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::provider::Provider;
+use otc_acme_hook::cloud_api::DnsApi;
 use otc_acme_hook::clouds::ncp::dns::{NcpDns, api_error};
 use otc_acme_hook::clouds::ncp::metadata;
 use otc_acme_hook::clouds::ncp::{Keys, Secret};

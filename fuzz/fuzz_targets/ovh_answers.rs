@@ -19,7 +19,7 @@ use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::api_error::{ApiResult, Kind};
 use otc_acme_hook::http::Response;
-use otc_acme_hook::provider::Provider;
+use otc_acme_hook::cloud_api::DnsApi;
 use otc_acme_hook::clouds::ovh::credentials::Secret;
 use otc_acme_hook::clouds::ovh::dns::{OvhDns, Sender, api_error};
 use otc_acme_hook::clouds::ovh::token::{Token, parse_answer};

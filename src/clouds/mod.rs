@@ -1,4 +1,4 @@
-//! One folder per cloud. Each implements the seam of [`crate::provider`] and
+//! One folder per cloud. Each implements the seam of [`crate::cloud_api`] and
 //! owns everything of its API: signer, credential sources, error codes,
 //! defaults and flags. This file is the registry: adding a cloud adds a line
 //! to each of the lists below.
@@ -11,7 +11,7 @@ use crate::client::Net;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::provider::{CloudInput, Connection};
+use crate::cloud_api::{CloudInput, Connection};
 use crate::report::Report;
 
 pub mod ncp;

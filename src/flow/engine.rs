@@ -1,9 +1,9 @@
 //! The run engine: the plan of a run and its execution. The last hook of a
 //! certbot run (and a lone hook) reads each zone's names with one
-//! [`Provider::read`](crate::provider::Provider::read), computes each name's
+//! [`DnsApi::read`](crate::cloud_api::DnsApi::read), computes each name's
 //! before→after with the TXT arithmetic (foreign values exactly as read),
 //! writes only the names that change — a zone's names in one
-//! [`write_batch`](crate::provider::Provider::write_batch) where the provider
+//! [`write_batch`](crate::cloud_api::DnsApi::write_batch) where the provider
 //! has one, else one write per name, side by side on the [`pool`](super::pool)
 //! — then commits each zone once, waits once for every name, mends what
 //! another host's write dropped, and cleans up the same way. A write whose
@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::local::{Guard, State};
 use crate::pool::run_all;
 use crate::propagation::{Checker, Nameserver, Target};
-use crate::provider::{Change, Kind, TxtAt, Zone};
+use crate::cloud_api::{Change, Kind, TxtAt, Zone};
 use crate::txt::{self, Removal};
 use crate::zone;
 
@@ -47,7 +47,7 @@ pub struct Mode {
 
 /// A write whose failure leaves the name to the careful per-name loop: it
 /// may have landed (no answer), or the name changed or is still settling.
-fn goes_slow(e: &crate::provider::ApiError) -> bool {
+fn goes_slow(e: &crate::cloud_api::ApiError) -> bool {
     e.is_transient() || matches!(e.kind(), Kind::Conflict | Kind::NotSettled)
 }
 
@@ -55,8 +55,8 @@ fn goes_slow(e: &crate::provider::ApiError) -> bool {
 enum Answer {
     Done(TxtAt),
     /// Its outcome is not known, or the name changed: the careful loop takes it.
-    Slow(crate::provider::ApiError),
-    Failed(crate::provider::ApiError),
+    Slow(crate::cloud_api::ApiError),
+    Failed(crate::cloud_api::ApiError),
 }
 
 impl From<ApiResult<TxtAt>> for Answer {
@@ -96,7 +96,7 @@ impl Hook<'_> {
     }
 
     /// The TXT values at each name of `groups`, in order: one
-    /// [`Provider::read`](crate::provider::Provider::read) per zone, the
+    /// [`DnsApi::read`](crate::cloud_api::DnsApi::read) per zone, the
     /// zones side by side. The complete, fresh read the writes are computed from.
     pub fn read_groups(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<TxtAt>> {
         let mut zones: Vec<(Zone, Vec<usize>)> = Vec::new();
@@ -171,7 +171,7 @@ impl Hook<'_> {
                 }
                 // A failed batch: every name's outcome unknown.
                 Some(Ok(_)) => {
-                    let e = crate::provider::ApiError::Decode(
+                    let e = crate::cloud_api::ApiError::Decode(
                         "the batch answer does not match the changes sent".into(),
                     );
                     for k in ks {
@@ -1087,7 +1087,7 @@ mod tests {
     use crate::local::Local;
     use crate::propagation::net::{DnsQuery, QueryError};
     use crate::propagation::wire::{Answer as DnsAnswer, QType};
-    use crate::provider::{ApiResult, Provider};
+    use crate::cloud_api::{ApiResult, DnsApi};
     use crate::report::{Capture, Level, Report};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
@@ -1095,14 +1095,14 @@ mod tests {
 
     const T0: u64 = 1_800_000_000;
 
-    /// A name and the `(id, value)` pairs [`Provider::known`] was told of it.
+    /// A name and the `(id, value)` pairs [`DnsApi::known`] was told of it.
     type Told = (String, Vec<(String, String)>);
 
     /// Every call the engine makes, counted by kind, each taking `latency`
     /// (a real sleep) with the calls in flight counted. Zone discovery is
     /// answered from one listing per process, as the real providers do.
     struct Counted<'a> {
-        inner: &'a dyn Provider,
+        inner: &'a dyn DnsApi,
         zones: Mutex<Option<Vec<Zone>>>,
         reads: AtomicU32,
         writes: AtomicU32,
@@ -1110,12 +1110,12 @@ mod tests {
         latency: Duration,
         in_flight: AtomicU32,
         peak: AtomicU32,
-        /// What [`Provider::known`] was told, per name.
+        /// What [`DnsApi::known`] was told, per name.
         told: Mutex<Vec<Told>>,
     }
 
     impl<'a> Counted<'a> {
-        fn new(inner: &'a dyn Provider) -> Self {
+        fn new(inner: &'a dyn DnsApi) -> Self {
             Counted {
                 inner,
                 zones: Mutex::new(None),
@@ -1128,7 +1128,7 @@ mod tests {
                 told: Mutex::new(Vec::new()),
             }
         }
-        fn slow(inner: &'a dyn Provider, latency: Duration) -> Self {
+        fn slow(inner: &'a dyn DnsApi, latency: Duration) -> Self {
             Counted {
                 latency,
                 ..Counted::new(inner)
@@ -1155,7 +1155,7 @@ mod tests {
         }
     }
 
-    impl Provider for Counted<'_> {
+    impl DnsApi for Counted<'_> {
         fn name(&self) -> &str {
             self.inner.name()
         }
@@ -1256,7 +1256,7 @@ mod tests {
     }
 
     fn hook<'a>(
-        api: &'a dyn Provider,
+        api: &'a dyn DnsApi,
         r: &'a Rig<impl Fake>,
         local: Option<&'a Local>,
     ) -> Hook<'a> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::local::{Entry, Guard, Local, RunTag, State};
-use crate::provider::{ApiError, Kind, Provider, Status, TxtAt, Zone};
+use crate::cloud_api::{ApiError, Kind, DnsApi, Status, TxtAt, Zone};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -51,7 +51,7 @@ impl Default for Settings {
 
 /// The flows, over a backend, a clock and a report.
 pub struct Hook<'a> {
-    pub api: &'a dyn Provider,
+    pub api: &'a dyn DnsApi,
     pub clock: &'a dyn Clock,
     pub report: &'a Report,
     pub settings: Settings,
@@ -99,7 +99,7 @@ impl ZoneValue {
 impl<'a> Hook<'a> {
     /// A hook with nothing written yet in this process.
     pub fn new(
-        api: &'a dyn Provider,
+        api: &'a dyn DnsApi,
         clock: &'a dyn Clock,
         report: &'a Report,
         settings: Settings,

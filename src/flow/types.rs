@@ -1,7 +1,7 @@
 //! The run's named types, shared by the engine, the journal's run shortcuts
 //! and the per-name loop (a leaf: it imports none of them).
 
-use crate::provider::{TxtAt, Zone};
+use crate::cloud_api::{TxtAt, Zone};
 use crate::txt;
 
 /// A TXT name of the run (after CNAME following) and the zone holding it.
@@ -18,7 +18,7 @@ pub struct Group {
     pub name: String,
     pub values: Vec<String>,
     /// What the journal knows: the id our create answered for a value, as
-    /// `(id, value)` (see [`Provider::known`](crate::provider::Provider::known)).
+    /// `(id, value)` (see [`DnsApi::known`](crate::cloud_api::DnsApi::known)).
     pub known: Vec<(String, String)>,
 }
 

@@ -9,7 +9,7 @@ use super::credentials::{ENV_ACCESS, ENV_SECRET};
 use super::{Given, Settings};
 use crate::error::Result;
 use crate::http::Url;
-use crate::provider::CloudInput;
+use crate::cloud_api::CloudInput;
 
 /// The `--cloud` values of this folder.
 pub const CLOUDS: &[&str] = &["ncp"];
@@ -96,7 +96,7 @@ pub fn configure(input: &CloudInput) -> Result<NcpConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Keys;
+    use crate::cloud_api::Keys;
 
     fn input(pairs: &[(&str, &str)]) -> CloudInput {
         CloudInput {

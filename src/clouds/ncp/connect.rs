@@ -17,7 +17,7 @@ use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::provider::{Connection, Provider};
+use crate::cloud_api::{Connection, DnsApi};
 use crate::report::Report;
 
 /// Fetches the server role's keys again.
@@ -218,7 +218,7 @@ pub fn over_keys(keys: Keys, refresh: Option<Refresh>, dns_base: Url, w: Wiring)
 }
 
 impl Connection for NcpConnection {
-    fn dns(&self) -> &dyn Provider {
+    fn dns(&self) -> &dyn DnsApi {
         &self.dns
     }
 

@@ -1,4 +1,4 @@
-//! NCP Global DNS v1 behind the provider seam ([`crate::provider::Provider`]).
+//! NCP Global DNS v1 behind the cloud seam ([`crate::cloud_api::DnsApi`]).
 //! API reference: <https://api.ncloud-docs.com/docs/en/networking-globaldns-record>
 //!
 //! - zones: `GET /ncpdns/domain?page=0&size=100` (`domainName` is optional,
@@ -16,7 +16,7 @@
 //!   one `DELETE /ncpdns/record/{domainId}` with the array of removed ids (only
 //!   ids it read), then, if it created any, a re-read to learn their ids
 //!   (the answers' bodies are not relied on);
-//!   [`Provider::write_batch`]: the same two calls for every name of a domain
+//!   [`DnsApi::write_batch`]: the same two calls for every name of a domain
 //!   at once, then one read of them all to learn the new ids (the create's
 //!   answer names none: the docs show no body, the simulator sends
 //!   `{"result":"SUCCESS"}`); a batch that only deletes needs no read;
@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::http::Response;
-use crate::provider::{Change, Provider, TxtAt, Zone};
+use crate::cloud_api::{Change, DnsApi, TxtAt, Zone};
 use crate::txt::unquote;
 use crate::zone::{absolute, candidate_zones};
 
@@ -64,7 +64,7 @@ where
 /// lookup, injected when wiring).
 pub type NsLookup<'a> = Box<dyn Fn(&Zone) -> ApiResult<Vec<String>> + Send + Sync + 'a>;
 
-/// Global DNS v1 as a [`Provider`].
+/// Global DNS v1 as a [`DnsApi`].
 pub struct NcpDns<'a> {
     sender: Box<dyn Sender + 'a>,
     ns_lookup: Option<NsLookup<'a>>,
@@ -340,7 +340,7 @@ fn pick(records: &[Record], name: &str, host: &str) -> ApiResult<TxtAt> {
     Ok(at)
 }
 
-impl Provider for NcpDns<'_> {
+impl DnsApi for NcpDns<'_> {
     fn name(&self) -> &str {
         "NCP Global DNS"
     }

@@ -1,11 +1,11 @@
-//! NAVER Cloud Platform (NCP): Global DNS v1 behind the provider seam, signed
+//! NAVER Cloud Platform (NCP): Global DNS v1 behind the cloud seam, signed
 //! with API Gateway signature v2, with keys from flags, environment, a file or
 //! the server role of the instance metadata.
 //!
 //! - [`auth`]: the signature (pure) and a standard base64 encoder.
 //! - [`credentials`]: the chain of sources, over injected env, files and server role.
 //! - [`metadata`]: the server role's temporary keys (metadata v2, v1 fallback).
-//! - [`dns`]: [`dns::NcpDns`], the [`crate::provider::Provider`] over an injected sender.
+//! - [`dns`]: [`dns::NcpDns`], the [`crate::cloud_api::DnsApi`] over an injected sender.
 //! - [`config`]: [`config::NcpConfig`] from the shared flags (`--cloud ncp`).
 //! - [`connect`]: [`connect::NcpConnection`], the shared client signing with [`connect::NcpAuth`].
 //!

@@ -9,7 +9,7 @@ use super::credentials::{Kind, Secret, Source, StaticKeys, container};
 use super::flags::OtcArgs;
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::provider::CloudInput;
+use crate::cloud_api::CloudInput;
 
 /// The default region (OTC's public DNS is in eu-de whatever the region).
 pub const DEFAULT_REGION: &str = "eu-de";

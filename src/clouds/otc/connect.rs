@@ -13,7 +13,7 @@ use crate::client::Net;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::provider::{Connection, Provider};
+use crate::cloud_api::{Connection, DnsApi};
 use crate::report::Report;
 
 /// Everything needed to (re)load credentials, owned so a refresh can run later.
@@ -118,7 +118,7 @@ pub fn connect(
 }
 
 impl Connection for OtcConnection {
-    fn dns(&self) -> &dyn Provider {
+    fn dns(&self) -> &dyn DnsApi {
         &self.dns
     }
 

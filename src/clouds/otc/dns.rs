@@ -12,7 +12,7 @@ use super::types::{
 };
 use crate::api_error::{ApiError, ApiResult};
 use crate::http::Url;
-use crate::provider::{self, Provider, Status, TxtAt};
+use crate::cloud_api::{self, DnsApi, Status, TxtAt};
 use crate::zone;
 
 /// Description of the recordsets we create.
@@ -244,14 +244,14 @@ fn txt_at(set: &RecordSet) -> TxtAt {
     }
 }
 
-fn zone_of(z: &Zone) -> provider::Zone {
-    provider::Zone {
+fn zone_of(z: &Zone) -> cloud_api::Zone {
+    cloud_api::Zone {
         id: z.id.clone(),
         name: z.name.clone(),
     }
 }
 
-fn wire_zone(z: &provider::Zone) -> Zone {
+fn wire_zone(z: &cloud_api::Zone) -> Zone {
     Zone {
         id: z.id.clone(),
         name: z.name.clone(),
@@ -284,7 +284,7 @@ impl OtcDns {
     }
 }
 
-impl Provider for OtcDns {
+impl DnsApi for OtcDns {
     fn name(&self) -> &str {
         "OTC DNS"
     }
@@ -298,7 +298,7 @@ impl Provider for OtcDns {
     }
 
     /// The zones among `fqdn`'s suffixes, from the process's one listing.
-    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<provider::Zone>> {
+    fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<cloud_api::Zone>> {
         let cands = zone::candidate_zones(fqdn);
         Ok(self
             .listing()?
@@ -310,7 +310,7 @@ impl Provider for OtcDns {
 
     /// From the process's listing when there is one; else (a forced zone,
     /// asked once a run) a listing filtered by the name: one call either way.
-    fn zone_named(&self, name: &str) -> ApiResult<Option<provider::Zone>> {
+    fn zone_named(&self, name: &str) -> ApiResult<Option<cloud_api::Zone>> {
         let want = zone::absolute(name);
         let listed = crate::sync::lock(&self.zones).clone();
         let zones = match listed {
@@ -323,14 +323,14 @@ impl Provider for OtcDns {
             .map(zone_of))
     }
 
-    fn nameservers(&self, zone: &provider::Zone) -> ApiResult<Vec<String>> {
+    fn nameservers(&self, zone: &cloud_api::Zone) -> ApiResult<Vec<String>> {
         OtcDns::nameservers(self, &wire_zone(zone))
     }
 
     /// One name: a listing filtered by it (a small answer); several names:
     /// one TXT listing of the zone, every page (of its challenge names where
     /// they all are, else of every TXT set), never one listing per name.
-    fn read(&self, zone: &provider::Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &cloud_api::Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
         let z = wire_zone(zone);
         let sets: Vec<Option<RecordSet>> = if names.len() > 1 {
             let challenges = names.iter().all(|n| n.starts_with("_acme-challenge."));
@@ -356,7 +356,7 @@ impl Provider for OtcDns {
     }
 
     /// The set read by its id: a full, fresh read of that very set.
-    fn reread(&self, zone: &provider::Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+    fn reread(&self, zone: &cloud_api::Zone, at: &TxtAt) -> ApiResult<TxtAt> {
         let Some(id) = at.ids.first() else {
             let mut v = self.read(zone, std::slice::from_ref(&at.name))?;
             return Ok(v.pop().unwrap_or_else(|| TxtAt::absent(&at.name)));
@@ -371,7 +371,7 @@ impl Provider for OtcDns {
     /// conditional update); the set deleted when nothing is left.
     fn write(
         &self,
-        zone: &provider::Zone,
+        zone: &cloud_api::Zone,
         before: &TxtAt,
         after: &[String],
         ttl: u32,
@@ -406,8 +406,8 @@ impl Provider for OtcDns {
     }
 
     /// Nothing to send: a change is served once its set is `ACTIVE`, which
-    /// [`read`](Provider::read) reports.
-    fn commit(&self, _zone: &provider::Zone) -> ApiResult<()> {
+    /// [`read`](DnsApi::read) reports.
+    fn commit(&self, _zone: &cloud_api::Zone) -> ApiResult<()> {
         Ok(())
     }
 
@@ -510,8 +510,8 @@ mod tests {
         )
     }
 
-    fn zone() -> provider::Zone {
-        provider::Zone {
+    fn zone() -> cloud_api::Zone {
+        cloud_api::Zone {
             id: "z1".into(),
             name: "example.com.".into(),
         }

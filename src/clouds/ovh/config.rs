@@ -9,7 +9,7 @@ use super::endpoints::{EndpointInputs, Endpoints};
 use super::flags::OvhArgs;
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::provider::CloudInput;
+use crate::cloud_api::CloudInput;
 
 /// Everything an OVH run needs to connect.
 #[derive(Debug, Clone)]

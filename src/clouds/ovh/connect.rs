@@ -19,7 +19,7 @@ use crate::client::{Auth, Client, Net, Outgoing};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::provider::{Connection, Provider, Zone};
+use crate::cloud_api::{Connection, DnsApi, Zone};
 use crate::report::Report;
 
 /// OVH's part of sending: authentication headers over the exact request.
@@ -231,7 +231,7 @@ pub fn with_transport(
 }
 
 impl Connection for OvhConnection {
-    fn dns(&self) -> &dyn Provider {
+    fn dns(&self) -> &dyn DnsApi {
         &self.dns
     }
 

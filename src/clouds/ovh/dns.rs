@@ -1,6 +1,6 @@
-//! OVHcloud DNS (API v1) behind the [`Provider`] seam: one record per value,
+//! OVHcloud DNS (API v1) behind the [`DnsApi`] seam: one record per value,
 //! each with an id; nothing is served until `POST /domain/zone/{zone}/refresh`
-//! ([`Provider::commit`]). Calls (ovh-api.md §2):
+//! ([`DnsApi::commit`]). Calls (ovh-api.md §2):
 //!
 //! - zones: `GET /domain/zone` (names); when that listing is refused (403: a
 //!   policy scoped to one zone may not grant it) or holds no suffix of the
@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::http::Response;
-use crate::provider::{Provider, Status, TxtAt, Zone};
+use crate::cloud_api::{DnsApi, Status, TxtAt, Zone};
 use crate::txt;
 use crate::zone::{absolute, candidate_zones};
 
@@ -414,7 +414,7 @@ impl<S: Sender> OvhDns<S> {
     }
 }
 
-impl<S: Sender> Provider for OvhDns<S> {
+impl<S: Sender> DnsApi for OvhDns<S> {
     fn name(&self) -> &str {
         "OVHcloud DNS"
     }

@@ -5,7 +5,7 @@
 //! - [`credentials`]: the credential chain over injected environment and files;
 //! - [`auth`]: the classic `X-Ovh-Signature`;
 //! - [`token`]: OAuth2 client credentials, and the per-request authorizers;
-//! - [`dns`]: [`dns::OvhDns`], the [`Provider`](crate::provider::Provider) over an injected sender;
+//! - [`dns`]: [`dns::OvhDns`], the [`DnsApi`](crate::cloud_api::DnsApi) over an injected sender;
 //! - [`flags`]: this cloud's own flags; [`config`]: its settings from the CLI;
 //! - [`connect`]: the shared retrying client with OVH's `Auth`, the
 //!   provider over it, and [`connect::OvhConnection`] for `check` and `api`.

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::clock::FakeClock;
 use crate::http::TransportError;
-use crate::provider::{CloudInput, Keys as InputKeys};
+use crate::cloud_api::{CloudInput, Keys as InputKeys};
 use crate::clouds::ncp::credentials::FileText;
 use crate::report::{Capture, Level};
 
@@ -321,14 +321,14 @@ fn a_write_is_signed_like_the_shared_vector() {
         },
     )
     .unwrap();
-    let z = crate::provider::Zone {
+    let z = crate::cloud_api::Zone {
         id: "12345".into(),
         name: "example.com.".into(),
     };
     c.dns()
         .write(
             &z,
-            &crate::provider::TxtAt::absent("_acme-challenge.example.com."),
+            &crate::cloud_api::TxtAt::absent("_acme-challenge.example.com."),
             &["v".into()],
             300,
         )

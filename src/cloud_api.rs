@@ -1,4 +1,5 @@
-//! The provider seam: what the shared hook flow needs from a cloud's DNS API.
+//! The cloud seam: what the shared code needs from a cloud (its DNS API,
+//! [`DnsApi`]; its [`Connection`] for `check` and `api`; its [`CloudInput`]).
 //!
 //! The flow (see [`crate::flow::hook`]) owns the decisions: which values to add or
 //! remove (TXT set arithmetic, foreign values always kept), when to re-read,
@@ -9,15 +10,15 @@
 //! - **OTC / Huawei Cloud DNS v2** — one *recordset* per name holding every
 //!   value. A write answers `PENDING_*` and the set must settle (`ACTIVE`)
 //!   before the next write is accepted; there is no conditional update, so a
-//!   write replaces the whole set. [`Provider::write`] creates, updates or
+//!   write replaces the whole set. [`DnsApi::write`] creates, updates or
 //!   deletes the set; [`TxtAt::status`] reports the pending state; commit has
-//!   nothing to send: the flow waits until [`Provider::read`] says settled.
+//!   nothing to send: the flow waits until [`DnsApi::read`] says settled.
 //! - **OVHcloud** — one *record per value*, each with an id; a write is one
 //!   `POST` per added value and one `DELETE` per removed id. Nothing is served
-//!   until the zone is refreshed: [`Provider::commit`] sends that refresh.
+//!   until the zone is refreshed: [`DnsApi::commit`] sends that refresh.
 //! - **NCP Global DNS** — records with ids, added and deleted in batches (one
 //!   `POST` of the added values, one `DELETE` of the removed ids). Nothing is
-//!   served until the zone's pending changes are applied: [`Provider::commit`]
+//!   served until the zone's pending changes are applied: [`DnsApi::commit`]
 //!   sends that apply.
 //!
 //! The flow asks a provider to make one name's values go from *before* (a
@@ -93,7 +94,7 @@ impl TxtAt {
 }
 
 /// What the hook flow needs from a cloud's DNS API.
-pub trait Provider: Send + Sync {
+pub trait DnsApi: Send + Sync {
     /// A short name for messages ("OTC DNS").
     fn name(&self) -> &str;
     /// Public zones that may hold `fqdn`: at least every existing zone among its
@@ -164,7 +165,7 @@ pub trait Provider: Send + Sync {
     fn known(&self, _zone: &Zone, _name: &str, _known: &[(String, String)]) {}
 }
 
-/// One name's change for [`Provider::write_batch`]: from `before` (a fresh,
+/// One name's change for [`DnsApi::write_batch`]: from `before` (a fresh,
 /// complete read) to `after`.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
@@ -175,14 +176,14 @@ pub struct Change<'a> {
 /// Remembers zone lookups and nameservers for one run: they don't change
 /// while a hook runs, and certbot's last hook looks them up for every name.
 pub struct Memo<'a> {
-    inner: &'a dyn Provider,
+    inner: &'a dyn DnsApi,
     holding: Mutex<HashMap<String, Vec<Zone>>>,
     named: Mutex<HashMap<String, Option<Zone>>>,
     nameservers: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl<'a> Memo<'a> {
-    pub fn new(inner: &'a dyn Provider) -> Self {
+    pub fn new(inner: &'a dyn DnsApi) -> Self {
         Memo {
             inner,
             holding: Default::default(),
@@ -206,7 +207,7 @@ fn memo<K: std::hash::Hash + Eq + Clone, V: Clone>(
     Ok(v)
 }
 
-impl Provider for Memo<'_> {
+impl DnsApi for Memo<'_> {
     fn name(&self) -> &str {
         self.inner.name()
     }
@@ -325,7 +326,7 @@ impl std::fmt::Debug for CloudInput {
 
 /// A cloud, connected: its DNS provider, and what `check` and `api` need.
 pub trait Connection: Send + Sync {
-    fn dns(&self) -> &dyn Provider;
+    fn dns(&self) -> &dyn DnsApi;
     /// Where the identity came from, for `check` (never a secret).
     fn identity(&self) -> String;
     /// A cheap authorized read for `check`: the API answers, and its `Date`.

@@ -271,7 +271,7 @@ fn hook(
         return Ok(());
     }
     let cloud = session::connect(opts, world, report)?;
-    let dns = crate::cloud_api::Memo::new(cloud.dns());
+    let dns = crate::cloud_api::ZoneCache::new(cloud.dns());
     let query = NetDns {
         timeout: crate::defaults::DNS_QUERY_TIMEOUT,
     };

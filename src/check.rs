@@ -8,13 +8,13 @@ use std::time::UNIX_EPOCH;
 
 use crate::api_error::Kind;
 use crate::cli::CheckArgs;
+use crate::cloud_api::{Connection, DnsApi, Zone, ZoneCache};
 use crate::error::{Error, Result};
 use crate::flow::engine::Flow;
 use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
-use crate::cloud_api::{Connection, Memo, DnsApi, Zone};
 use crate::report::Report;
 use crate::session;
 use crate::world::World;
@@ -144,7 +144,7 @@ pub fn run(
         }
     }
 
-    let dns = Memo::new(cloud.dns());
+    let dns = ZoneCache::new(cloud.dns());
     let query = NetDns {
         timeout: crate::defaults::CHECK_DNS_QUERY_TIMEOUT,
     };

@@ -11,7 +11,7 @@
 //!   value. A write answers `PENDING_*` and the set must settle (`ACTIVE`)
 //!   before the next write is accepted; there is no conditional update, so a
 //!   write replaces the whole set. [`DnsApi::write`] creates, updates or
-//!   deletes the set; [`TxtAt::status`] reports the pending state; commit has
+//!   deletes the set; [`TxtSet::status`] reports the pending state; commit has
 //!   nothing to send: the flow waits until [`DnsApi::read`] says settled.
 //! - **OVHcloud** — one *record per value*, each with an id; a write is one
 //!   `POST` per added value and one `DELETE` per removed id. Nothing is served
@@ -52,7 +52,7 @@ pub enum Status {
 
 /// The TXT values at one name, as the provider holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TxtAt {
+pub struct TxtSet {
     /// Absolute, lower-case.
     pub name: String,
     /// Every value at the name, as stored (a TXT record may come back quoted).
@@ -64,10 +64,10 @@ pub struct TxtAt {
     pub status: Status,
 }
 
-impl TxtAt {
+impl TxtSet {
     /// Nothing at `name`.
-    pub fn absent(name: &str) -> TxtAt {
-        TxtAt {
+    pub fn absent(name: &str) -> TxtSet {
+        TxtSet {
             name: name.to_string(),
             records: Vec::new(),
             ids: Vec::new(),
@@ -104,20 +104,20 @@ pub trait DnsApi: Send + Sync {
     fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>>;
     /// Host names of the zone's authoritative nameservers.
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>>;
-    /// The TXT values at each of `names` (absolute, lower-case; [`TxtAt::absent`]
+    /// The TXT values at each of `names` (absolute, lower-case; [`TxtSet::absent`]
     /// where there is nothing), in order, with as few calls as the API allows.
     /// Every value at a name, or an error: never a partial read.
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>>;
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>>;
     /// `at` read once more, right before a write is computed from it.
-    fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+    fn reread(&self, zone: &Zone, at: &TxtSet) -> ApiResult<TxtSet> {
         let mut v = self.read(zone, std::slice::from_ref(&at.name))?;
-        Ok(v.pop().unwrap_or_else(|| TxtAt::absent(&at.name)))
+        Ok(v.pop().unwrap_or_else(|| TxtSet::absent(&at.name)))
     }
     /// Makes the values at `before.name` go from `before` (a fresh read) to
     /// `after` (records as to be stored; foreign ones exactly as read). Values
     /// in both are left alone; an empty `after` leaves nothing at the name.
     /// Returns the name's state as far as the answer tells it.
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt>;
+    fn write(&self, zone: &Zone, before: &TxtSet, after: &[String], ttl: u32) -> ApiResult<TxtSet>;
     /// Publishes the zone's changes (OVH refresh, NCP apply; OTC nothing to send).
     fn commit(&self, zone: &Zone) -> ApiResult<()>;
     /// Whether a write replaces every value at the name (OTC: no conditional
@@ -154,7 +154,7 @@ pub trait DnsApi: Send + Sync {
         _zone: &Zone,
         _changes: &[Change<'_>],
         _ttl: u32,
-    ) -> Option<ApiResult<Vec<TxtAt>>> {
+    ) -> Option<ApiResult<Vec<TxtSet>>> {
         None
     }
     /// What this host's journal knows of `name` before a read: the id each of
@@ -169,22 +169,22 @@ pub trait DnsApi: Send + Sync {
 /// complete read) to `after`.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
-    pub before: &'a TxtAt,
+    pub before: &'a TxtSet,
     pub after: &'a [String],
 }
 
 /// Remembers zone lookups and nameservers for one run: they don't change
 /// while a hook runs, and certbot's last hook looks them up for every name.
-pub struct Memo<'a> {
+pub struct ZoneCache<'a> {
     inner: &'a dyn DnsApi,
     holding: Mutex<HashMap<String, Vec<Zone>>>,
     named: Mutex<HashMap<String, Option<Zone>>>,
     nameservers: Mutex<HashMap<String, Vec<String>>>,
 }
 
-impl<'a> Memo<'a> {
+impl<'a> ZoneCache<'a> {
     pub fn new(inner: &'a dyn DnsApi) -> Self {
-        Memo {
+        ZoneCache {
             inner,
             holding: Default::default(),
             named: Default::default(),
@@ -193,7 +193,7 @@ impl<'a> Memo<'a> {
     }
 }
 
-fn memo<K: std::hash::Hash + Eq + Clone, V: Clone>(
+fn cached<K: std::hash::Hash + Eq + Clone, V: Clone>(
     cache: &Mutex<HashMap<K, V>>,
     key: &K,
     get: impl FnOnce() -> ApiResult<V>,
@@ -207,30 +207,30 @@ fn memo<K: std::hash::Hash + Eq + Clone, V: Clone>(
     Ok(v)
 }
 
-impl DnsApi for Memo<'_> {
+impl DnsApi for ZoneCache<'_> {
     fn name(&self) -> &str {
         self.inner.name()
     }
     fn zones_holding(&self, fqdn: &str) -> ApiResult<Vec<Zone>> {
-        memo(&self.holding, &fqdn.to_string(), || {
+        cached(&self.holding, &fqdn.to_string(), || {
             self.inner.zones_holding(fqdn)
         })
     }
     fn zone_named(&self, name: &str) -> ApiResult<Option<Zone>> {
-        memo(&self.named, &name.to_string(), || {
+        cached(&self.named, &name.to_string(), || {
             self.inner.zone_named(name)
         })
     }
     fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-        memo(&self.nameservers, &zone.id, || self.inner.nameservers(zone))
+        cached(&self.nameservers, &zone.id, || self.inner.nameservers(zone))
     }
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         self.inner.read(zone, names)
     }
-    fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+    fn reread(&self, zone: &Zone, at: &TxtSet) -> ApiResult<TxtSet> {
         self.inner.reread(zone, at)
     }
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+    fn write(&self, zone: &Zone, before: &TxtSet, after: &[String], ttl: u32) -> ApiResult<TxtSet> {
         self.inner.write(zone, before, after, ttl)
     }
     fn commit(&self, zone: &Zone) -> ApiResult<()> {
@@ -253,7 +253,7 @@ impl DnsApi for Memo<'_> {
         zone: &Zone,
         changes: &[Change<'_>],
         ttl: u32,
-    ) -> Option<ApiResult<Vec<TxtAt>>> {
+    ) -> Option<ApiResult<Vec<TxtSet>>> {
         self.inner.write_batch(zone, changes, ttl)
     }
     fn known(&self, zone: &Zone, name: &str, known: &[(String, String)]) {

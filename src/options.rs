@@ -11,13 +11,13 @@ use clap::parser::ValueSource;
 
 use crate::cli::Global;
 use crate::client::{Net, RetryPolicy};
+use crate::cloud_api::{CloudInput, Keys};
+use crate::clouds::{self, CloudConfig};
 use crate::error::{Error, Result};
 use crate::flow::engine::Mode;
 use crate::flow::hook;
 use crate::http::{ProxyConfig, Trust};
 use crate::propagation;
-use crate::cloud_api::{CloudInput, Keys};
-use crate::clouds::{self, CloudConfig};
 use crate::report::Level;
 use crate::zone;
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::cloud_api::{Connection, DnsApi};
 use crate::error::Result;
 use crate::flow::engine::Flow;
 use crate::flow::hook::Hook;
@@ -9,7 +10,6 @@ use crate::local::Local;
 use crate::options::Options;
 use crate::propagation::Checker;
 use crate::propagation::net::DnsQuery;
-use crate::cloud_api::{Connection, DnsApi};
 use crate::report::Report;
 use crate::world::World;
 

@@ -42,7 +42,7 @@ mod tests {
         shared::<dyn crate::clock::Clock>();
         shared::<dyn crate::http::Transport>();
         shared::<dyn crate::client::Auth>();
-        shared::<crate::cloud_api::Memo<'static>>();
+        shared::<crate::cloud_api::ZoneCache<'static>>();
         shared::<crate::report::Report>();
         shared::<crate::client::Client>();
         shared::<crate::http::UreqTransport>();

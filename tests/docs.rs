@@ -187,10 +187,7 @@ const EXTRA_VARIABLES: &[(&str, &str)] = &[
     ("OTC_ACME_HOOK_BIN", "packaging/acme.sh/dns_otc_hook.sh"),
     ("NCLOUD_ACCESS_KEY_ID", "src/clouds/ncp/credentials.rs"),
     ("NCLOUD_ACCESS_KEY", "src/clouds/ncp/credentials.rs"),
-    (
-        "NCLOUD_SECRET_ACCESS_KEY",
-        "src/clouds/ncp/credentials.rs",
-    ),
+    ("NCLOUD_SECRET_ACCESS_KEY", "src/clouds/ncp/credentials.rs"),
     ("NCLOUD_SECRET_KEY", "src/clouds/ncp/credentials.rs"),
 ];
 

@@ -9,9 +9,9 @@ use clap::{Args, Command};
 
 use crate::client::Net;
 use crate::clock::Clock;
+use crate::cloud_api::{CloudInput, Connection};
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::cloud_api::{CloudInput, Connection};
 use crate::report::Report;
 
 pub mod ncp;
@@ -67,7 +67,7 @@ pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
             .iter()
             .map(|n| (*n, otc::config::ENV_READ_BY_HAND_WHAT)),
     );
-    out.extend(ovh::credentials::HAND_READ.iter().map(|n| {
+    out.extend(ovh::credentials::ENV_READ_BY_HAND.iter().map(|n| {
         (
             *n,
             "OVHcloud's variables without a flag (--cloud ovh; the OVH tools' names)",
@@ -108,7 +108,7 @@ pub fn alias_groups() -> Vec<&'static [&'static str]> {
 fn read_by_hand(cloud: &str) -> &'static [&'static str] {
     match cloud {
         "otc" | "huawei" => &otc::config::ENV_READ_BY_HAND,
-        "ovh" => &ovh::credentials::HAND_READ,
+        "ovh" => &ovh::credentials::ENV_READ_BY_HAND,
         "ncp" => &ncp::config::ENV_READ_BY_HAND,
         _ => &[],
     }

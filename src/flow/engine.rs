@@ -19,11 +19,11 @@ use super::run::{group_by_name, removed_early};
 use super::types::id_of;
 pub use super::types::{Group, NameAt, Own};
 use crate::api_error::ApiResult;
+use crate::cloud_api::{Change, Kind, TxtSet, Zone};
 use crate::error::{Error, Result};
 use crate::local::{Guard, State};
 use crate::pool::run_all;
 use crate::propagation::{Checker, Nameserver, Target};
-use crate::cloud_api::{Change, Kind, TxtAt, Zone};
 use crate::txt::{self, Removal};
 use crate::zone;
 
@@ -53,14 +53,14 @@ fn goes_slow(e: &crate::cloud_api::ApiError) -> bool {
 
 /// What became of one planned write.
 enum Answer {
-    Done(TxtAt),
+    Done(TxtSet),
     /// Its outcome is not known, or the name changed: the careful loop takes it.
     Slow(crate::cloud_api::ApiError),
     Failed(crate::cloud_api::ApiError),
 }
 
-impl From<ApiResult<TxtAt>> for Answer {
-    fn from(r: ApiResult<TxtAt>) -> Answer {
+impl From<ApiResult<TxtSet>> for Answer {
+    fn from(r: ApiResult<TxtSet>) -> Answer {
         match r {
             Ok(set) => Answer::Done(set),
             Err(e) if goes_slow(&e) => Answer::Slow(e),
@@ -72,7 +72,7 @@ impl From<ApiResult<TxtAt>> for Answer {
 /// One planned write: group `i` of the plan, from `before` to `after`.
 struct Planned {
     i: usize,
-    before: TxtAt,
+    before: TxtSet,
     after: Vec<String>,
 }
 
@@ -98,7 +98,7 @@ impl Hook<'_> {
     /// The TXT values at each name of `groups`, in order: one
     /// [`DnsApi::read`](crate::cloud_api::DnsApi::read) per zone, the
     /// zones side by side. The complete, fresh read the writes are computed from.
-    pub fn read_groups(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<TxtAt>> {
+    pub fn read_groups(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<TxtSet>> {
         let mut zones: Vec<(Zone, Vec<usize>)> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             match zones.iter_mut().find(|(z, _)| z.id == n.zone.id) {
@@ -111,7 +111,7 @@ impl Hook<'_> {
             let r = self.api.read(&z, &wanted);
             (z, idx, r)
         });
-        let mut out: Vec<Option<TxtAt>> = vec![None; names.len()];
+        let mut out: Vec<Option<TxtSet>> = vec![None; names.len()];
         for (z, idx, r) in read {
             let r = r.map_err(|e| {
                 api_err(
@@ -127,7 +127,7 @@ impl Hook<'_> {
         Ok(names
             .iter()
             .zip(out)
-            .map(|(n, at)| at.unwrap_or_else(|| TxtAt::absent(&n.name)))
+            .map(|(n, at)| at.unwrap_or_else(|| TxtSet::absent(&n.name)))
             .collect())
     }
 
@@ -1012,7 +1012,7 @@ impl Flow<'_> {
         loop {
             let read = self.hook.read_groups(step, names)?;
             let waited = self.hook.clock.elapsed() - start;
-            if !read.iter().any(TxtAt::is_pending) || waited >= self.hook.settings.timeout {
+            if !read.iter().any(TxtSet::is_pending) || waited >= self.hook.settings.timeout {
                 return Ok(read.into_iter().map(|at| at.records).collect());
             }
             self.hook.clock.sleep(pause);
@@ -1083,11 +1083,11 @@ impl Flow<'_> {
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
+    use crate::cloud_api::{ApiResult, DnsApi};
     use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
     use crate::local::Local;
     use crate::propagation::net::{DnsQuery, QueryError};
     use crate::propagation::wire::{Answer as DnsAnswer, QType};
-    use crate::cloud_api::{ApiResult, DnsApi};
     use crate::report::{Capture, Level, Report};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
@@ -1172,19 +1172,19 @@ mod tests {
         fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
             self.call(&self.other, || self.inner.nameservers(zone))
         }
-        fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+        fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
             self.call(&self.reads, || self.inner.read(zone, names))
         }
-        fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+        fn reread(&self, zone: &Zone, at: &TxtSet) -> ApiResult<TxtSet> {
             self.call(&self.reads, || self.inner.reread(zone, at))
         }
         fn write(
             &self,
             zone: &Zone,
-            before: &TxtAt,
+            before: &TxtSet,
             after: &[String],
             ttl: u32,
-        ) -> ApiResult<TxtAt> {
+        ) -> ApiResult<TxtSet> {
             self.call(&self.writes, || self.inner.write(zone, before, after, ttl))
         }
         fn write_batch(
@@ -1192,7 +1192,7 @@ mod tests {
             zone: &Zone,
             changes: &[Change<'_>],
             ttl: u32,
-        ) -> Option<ApiResult<Vec<TxtAt>>> {
+        ) -> Option<ApiResult<Vec<TxtSet>>> {
             // A provider without batches answers `None`: no call made.
             let r = self.inner.write_batch(zone, changes, ttl)?;
             Some(self.call(&self.writes, || r))
@@ -1255,11 +1255,7 @@ mod tests {
         }
     }
 
-    fn hook<'a>(
-        api: &'a dyn DnsApi,
-        r: &'a Rig<impl Fake>,
-        local: Option<&'a Local>,
-    ) -> Hook<'a> {
+    fn hook<'a>(api: &'a dyn DnsApi, r: &'a Rig<impl Fake>, local: Option<&'a Local>) -> Hook<'a> {
         Hook::new(api, &r.clock, &r.report, settings(), local)
     }
 

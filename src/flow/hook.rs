@@ -5,9 +5,9 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::cloud_api::{ApiError, DnsApi, Kind, Status, TxtSet, Zone};
 use crate::error::{Error, Result};
 use crate::local::{Entry, Guard, Local, RunTag, State};
-use crate::cloud_api::{ApiError, Kind, DnsApi, Status, TxtAt, Zone};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -125,7 +125,7 @@ impl<'a> Hook<'a> {
 pub struct Written {
     pub zone: Zone,
     pub name: String,
-    pub set: TxtAt,
+    pub set: TxtSet,
 }
 
 /// The error after the last round: the last API failure if there was one,
@@ -322,12 +322,12 @@ impl Hook<'_> {
     }
 
     /// The TXT values at `fqdn`, as listed.
-    pub(super) fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtAt> {
+    pub(super) fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtSet> {
         let mut v = self
             .api
             .read(zone, &[fqdn.to_string()])
             .map_err(|e| api_err(step, "reading the TXT records", e))?;
-        Ok(v.pop().unwrap_or_else(|| TxtAt::absent(fqdn)))
+        Ok(v.pop().unwrap_or_else(|| TxtSet::absent(fqdn)))
     }
 
     /// Publishes the changes of every zone this process (or the certbot run
@@ -441,8 +441,8 @@ impl Hook<'_> {
         &self,
         step: &'static str,
         zone: &Zone,
-        at: &TxtAt,
-    ) -> Result<Option<TxtAt>> {
+        at: &TxtSet,
+    ) -> Result<Option<TxtSet>> {
         let start = self.clock.elapsed();
         let mut last_said = start;
         // Many changes settle within a fraction of a second; later polls keep to one a second.
@@ -585,7 +585,7 @@ impl Hook<'_> {
 
     /// `at` read again right before a change, so a write is computed from a
     /// full, fresh read of that very name, never from a listing alone.
-    fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtAt) -> Result<TxtAt> {
+    fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtSet) -> Result<TxtSet> {
         self.api
             .reread(zone, at)
             .map_err(|e| api_err(step, "reading the TXT records", e))
@@ -704,7 +704,7 @@ impl Hook<'_> {
                         // Something appeared meanwhile (another hook): re-read and add.
                         Err(e) if e.kind() == Kind::Conflict && creating => {
                             let again = self.api.read(&zone, &[fqdn.to_string()]).ok();
-                            if !again.is_some_and(|v| v.iter().any(TxtAt::exists)) {
+                            if !again.is_some_and(|v| v.iter().any(TxtSet::exists)) {
                                 return Err(api_err(STEP, &format!("creating {fqdn}"), e).hint(
                                     "another record type (e.g. a CNAME) occupies this name; remove it or delegate the challenge",
                                 ));

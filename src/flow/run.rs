@@ -5,8 +5,8 @@
 
 use super::contracts::Challenge;
 use super::types::Group;
-use crate::error::Result;
 use crate::cloud_api::Zone;
+use crate::error::Result;
 
 /// An early hook of a certbot run (more challenges follow, wait-once on):
 /// records its value in the journal for the run's last hook, before any

@@ -9,8 +9,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::error::{Error, Result};
 use crate::cloud_api::{DnsApi, Zone};
+use crate::error::{Error, Result};
 use crate::report::Report;
 use net::{DnsQuery, QueryError};
 use wire::QType;

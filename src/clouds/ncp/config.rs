@@ -7,9 +7,9 @@ use std::fmt;
 
 use super::credentials::{ENV_ACCESS, ENV_SECRET};
 use super::{Given, Settings};
+use crate::cloud_api::CloudInput;
 use crate::error::Result;
 use crate::http::Url;
-use crate::cloud_api::CloudInput;
 
 /// The `--cloud` values of this folder.
 pub const CLOUDS: &[&str] = &["ncp"];

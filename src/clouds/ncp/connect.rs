@@ -8,16 +8,16 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::config::NcpConfig;
 use super::credentials::{self, Files, RealFiles};
 use super::dns::{self, NcpDns, Sender};
-use super::config::NcpConfig;
 use super::{Keys, auth, metadata};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
+use crate::cloud_api::{Connection, DnsApi};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::cloud_api::{Connection, DnsApi};
 use crate::report::Report;
 
 /// Fetches the server role's keys again.

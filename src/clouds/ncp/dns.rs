@@ -33,8 +33,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, ApiResult, Kind};
+use crate::cloud_api::{Change, DnsApi, TxtSet, Zone};
 use crate::http::Response;
-use crate::cloud_api::{Change, DnsApi, TxtAt, Zone};
 use crate::txt::unquote;
 use crate::zone::{absolute, candidate_zones};
 
@@ -206,7 +206,7 @@ impl<'a> NcpDns<'a> {
         self.all_pages(&format!("/ncpdns/record/{}", zone.id), &query)
     }
 
-    fn read_one(&self, zone: &Zone, name: &str) -> ApiResult<TxtAt> {
+    fn read_one(&self, zone: &Zone, name: &str) -> ApiResult<TxtSet> {
         let host = host_in(name, zone)?;
         // The search is by record name (the docs); whether `@` finds the apex
         // is unconfirmed, so the apex is read from every TXT record of the
@@ -218,7 +218,7 @@ impl<'a> NcpDns<'a> {
 
     /// The changes' common calls: one `POST` of every added record, one
     /// `DELETE` of every removed id, then what is there now.
-    fn batch(&self, zone: &Zone, changes: &[Change<'_>], ttl: u32) -> ApiResult<Vec<TxtAt>> {
+    fn batch(&self, zone: &Zone, changes: &[Change<'_>], ttl: u32) -> ApiResult<Vec<TxtSet>> {
         let mut added: Vec<Value> = Vec::new();
         let mut removed: Vec<Value> = Vec::new();
         let mut plans = Vec::with_capacity(changes.len());
@@ -274,7 +274,7 @@ struct Plan<'v> {
 
 /// What `before` → `after` takes: values in both are left alone; only ids
 /// that were read are ever deleted.
-fn plan<'v>(zone: &Zone, before: &'v TxtAt, after: &'v [String]) -> ApiResult<Plan<'v>> {
+fn plan<'v>(zone: &Zone, before: &'v TxtSet, after: &'v [String]) -> ApiResult<Plan<'v>> {
     if before.ids.len() != before.records.len() {
         return Err(local_error(format!(
             "{}: {} ids for {} records; read it again",
@@ -307,8 +307,8 @@ fn plan<'v>(zone: &Zone, before: &'v TxtAt, after: &'v [String]) -> ApiResult<Pl
 }
 
 /// `at` less the records of `removed` ids.
-fn without(at: &TxtAt, removed: &[String]) -> TxtAt {
-    let mut out = TxtAt {
+fn without(at: &TxtSet, removed: &[String]) -> TxtSet {
+    let mut out = TxtSet {
         records: Vec::new(),
         ids: Vec::new(),
         ..at.clone()
@@ -327,8 +327,8 @@ fn without(at: &TxtAt, removed: &[String]) -> TxtAt {
 
 /// The TXT values at `name` (host `host`) among listed records: only this
 /// very host, only TXT, not deleted (a search over-matches).
-fn pick(records: &[Record], name: &str, host: &str) -> ApiResult<TxtAt> {
-    let mut at = TxtAt::absent(&absolute(name));
+fn pick(records: &[Record], name: &str, host: &str) -> ApiResult<TxtSet> {
+    let mut at = TxtSet::absent(&absolute(name));
     for r in records {
         if !r.host.eq_ignore_ascii_case(host) || !r.rtype.eq_ignore_ascii_case("TXT") || r.del_yn {
             continue;
@@ -380,7 +380,7 @@ impl DnsApi for NcpDns<'_> {
         }
     }
 
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         if let [one] = names {
             return Ok(vec![self.read_one(zone, one)?]);
         }
@@ -401,7 +401,7 @@ impl DnsApi for NcpDns<'_> {
             .collect()
     }
 
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+    fn write(&self, zone: &Zone, before: &TxtSet, after: &[String], ttl: u32) -> ApiResult<TxtSet> {
         let p = plan(zone, before, after)?;
         if p.added.is_empty() && p.removed.is_empty() {
             return Ok(before.clone());
@@ -432,7 +432,7 @@ impl DnsApi for NcpDns<'_> {
         zone: &Zone,
         changes: &[Change<'_>],
         ttl: u32,
-    ) -> Option<ApiResult<Vec<TxtAt>>> {
+    ) -> Option<ApiResult<Vec<TxtSet>>> {
         Some(self.batch(zone, changes, ttl))
     }
 

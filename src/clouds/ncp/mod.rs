@@ -11,12 +11,12 @@
 //!
 //! Every NCP default is defined once here.
 
+pub mod auth;
+pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod dns;
 pub mod metadata;
-pub mod config;
-pub mod auth;
 
 use std::fmt;
 

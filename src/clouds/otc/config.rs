@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use super::credentials::iam::{Agency, AgencyDomain};
 use super::credentials::{Kind, Secret, Source, StaticKeys, container};
 use super::flags::OtcArgs;
+use crate::cloud_api::CloudInput;
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::cloud_api::CloudInput;
 
 /// The default region (OTC's public DNS is in eu-de whatever the region).
 pub const DEFAULT_REGION: &str = "eu-de";

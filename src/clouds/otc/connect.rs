@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
+use super::config::OtcConfig;
 use super::credentials::iam::{self, Agency};
 use super::credentials::{self, Credentials, Kind, Source};
 use super::dns::OtcDns;
-use super::config::OtcConfig;
 use super::signed::{SignedClient, status_error};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::Net;
 use crate::clock::Clock;
+use crate::cloud_api::{Connection, DnsApi};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::cloud_api::{Connection, DnsApi};
 use crate::report::Report;
 
 /// Everything needed to (re)load credentials, owned so a refresh can run later.

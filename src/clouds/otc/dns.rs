@@ -11,8 +11,8 @@ use super::types::{
     CreateBody, Links, NameServers, RecordSet, RecordSetList, UpdateBody, Zone, ZoneList,
 };
 use crate::api_error::{ApiError, ApiResult};
+use crate::cloud_api::{self, DnsApi, Status, TxtSet};
 use crate::http::Url;
-use crate::cloud_api::{self, DnsApi, Status, TxtAt};
 use crate::zone;
 
 /// Description of the recordsets we create.
@@ -228,14 +228,14 @@ impl OtcDns {
 }
 
 /// A recordset in the flow's terms.
-fn txt_at(set: &RecordSet) -> TxtAt {
+fn txt_at(set: &RecordSet) -> TxtSet {
     let status = match set.status.as_deref() {
         None | Some("ACTIVE") => Status::Settled,
         Some(p) if p.starts_with("PENDING") => Status::Pending(p.to_string()),
         // ERROR, and any state we don't know (FREEZE, DISABLE): not to be waited for.
         Some(other) => Status::Failed(other.to_string()),
     };
-    TxtAt {
+    TxtSet {
         name: set.name.to_ascii_lowercase(),
         records: set.records.clone(),
         ids: vec![set.id.clone()],
@@ -260,7 +260,7 @@ fn wire_zone(z: &cloud_api::Zone) -> Zone {
 }
 
 impl OtcDns {
-    fn remember(&self, set: &RecordSet) -> TxtAt {
+    fn remember(&self, set: &RecordSet) -> TxtSet {
         crate::sync::lock(&self.sets).insert(set.id.clone(), set.clone());
         txt_at(set)
     }
@@ -330,7 +330,7 @@ impl DnsApi for OtcDns {
     /// One name: a listing filtered by it (a small answer); several names:
     /// one TXT listing of the zone, every page (of its challenge names where
     /// they all are, else of every TXT set), never one listing per name.
-    fn read(&self, zone: &cloud_api::Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &cloud_api::Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         let z = wire_zone(zone);
         let sets: Vec<Option<RecordSet>> = if names.len() > 1 {
             let challenges = names.iter().all(|n| n.starts_with("_acme-challenge."));
@@ -350,20 +350,20 @@ impl DnsApi for OtcDns {
             .zip(sets)
             .map(|(n, s)| match s {
                 Some(s) => self.remember(&s),
-                None => TxtAt::absent(n),
+                None => TxtSet::absent(n),
             })
             .collect())
     }
 
     /// The set read by its id: a full, fresh read of that very set.
-    fn reread(&self, zone: &cloud_api::Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+    fn reread(&self, zone: &cloud_api::Zone, at: &TxtSet) -> ApiResult<TxtSet> {
         let Some(id) = at.ids.first() else {
             let mut v = self.read(zone, std::slice::from_ref(&at.name))?;
-            return Ok(v.pop().unwrap_or_else(|| TxtAt::absent(&at.name)));
+            return Ok(v.pop().unwrap_or_else(|| TxtSet::absent(&at.name)));
         };
         Ok(match self.get(&wire_zone(zone), id)? {
             Some(s) => self.remember(&s),
-            None => TxtAt::absent(&at.name),
+            None => TxtSet::absent(&at.name),
         })
     }
 
@@ -372,10 +372,10 @@ impl DnsApi for OtcDns {
     fn write(
         &self,
         zone: &cloud_api::Zone,
-        before: &TxtAt,
+        before: &TxtSet,
         after: &[String],
         ttl: u32,
-    ) -> ApiResult<TxtAt> {
+    ) -> ApiResult<TxtSet> {
         let z = wire_zone(zone);
         let Some(id) = before.ids.first() else {
             let set = self.create_txt(&z, &before.name, ttl, after, DESCRIPTION)?;
@@ -395,7 +395,7 @@ impl DnsApi for OtcDns {
             });
         if after.is_empty() {
             self.delete(&z, &set)?;
-            return Ok(TxtAt {
+            return Ok(TxtSet {
                 status: Status::Pending("PENDING_DELETE".into()),
                 records: Vec::new(),
                 ..before.clone()
@@ -424,8 +424,8 @@ impl DnsApi for OtcDns {
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
-    use crate::http::{Response, Transport, TransportError};
     use crate::clouds::otc::credentials::Credentials;
+    use crate::http::{Response, Transport, TransportError};
     use crate::redact::Secret;
     use crate::report::{Level, Report};
     use std::sync::Arc;

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::credentials::Credentials;
 use super::auth;
+use super::credentials::Credentials;
 use super::types::ErrorBody;
 use crate::api_error::{ApiError, ApiResult, Kind};
 pub use crate::client::RetryPolicy;

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use super::credentials::{self, Auth, Found, Inputs, RealFiles};
 use super::endpoints::{EndpointInputs, Endpoints};
 use super::flags::OvhArgs;
+use crate::cloud_api::CloudInput;
 use crate::error::{Error, Result};
 use crate::http::Url;
-use crate::cloud_api::CloudInput;
 
 /// Everything an OVH run needs to connect.
 #[derive(Debug, Clone)]

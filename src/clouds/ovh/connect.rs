@@ -10,16 +10,16 @@
 
 use std::sync::Arc;
 
+use super::config::OvhConfig;
 use super::credentials::Auth as Creds;
 use super::dns::{OvhDns, Sender, api_error};
-use super::config::OvhConfig;
 use super::token::{Authorize, Bearer, Classic, TokenSource};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing};
 use crate::clock::Clock;
+use crate::cloud_api::{Connection, DnsApi, Zone};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
-use crate::cloud_api::{Connection, DnsApi, Zone};
 use crate::report::Report;
 
 /// OVH's part of sending: authentication headers over the exact request.
@@ -277,10 +277,10 @@ mod tests {
     use super::*;
     use crate::client::RetryPolicy;
     use crate::clock::FakeClock;
-    use crate::http::ProxyConfig;
     use crate::clouds::ovh::credentials::{Found, Secret};
     use crate::clouds::ovh::endpoints::{EndpointInputs, resolve};
     use crate::clouds::ovh::token::tests::{FakeTransport, Sent, answer};
+    use crate::http::ProxyConfig;
     use crate::report::Level;
 
     fn token(t: &str) -> Response {

@@ -31,7 +31,7 @@ pub const ENV_APPLICATION_SECRET: &str = "OVH_APPLICATION_SECRET";
 pub const ENV_CONSUMER_KEY: &str = "OVH_CONSUMER_KEY";
 pub const ENV_ENDPOINT: &str = "OVH_ENDPOINT";
 /// The variables read by hand (no flag), which the configuration file may set too.
-pub const HAND_READ: [&str; 6] = [
+pub const ENV_READ_BY_HAND: [&str; 6] = [
     ENV_CLIENT_SECRET_FILE,
     ENV_ACCESS_TOKEN,
     ENV_APPLICATION_KEY,

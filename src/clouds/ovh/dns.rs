@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api_error::{ApiError, ApiResult, Kind};
+use crate::cloud_api::{DnsApi, Status, TxtSet, Zone};
 use crate::http::Response;
-use crate::cloud_api::{DnsApi, Status, TxtAt, Zone};
 use crate::txt;
 use crate::zone::{absolute, candidate_zones};
 
@@ -508,7 +508,7 @@ impl<S: Sender> DnsApi for OvhDns<S> {
         }
     }
 
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         let subs = names
             .iter()
             .map(|name| {
@@ -534,9 +534,9 @@ impl<S: Sender> DnsApi for OvhDns<S> {
             .zip(recs)
             .map(|(name, recs)| {
                 if recs.is_empty() {
-                    return TxtAt::absent(name);
+                    return TxtSet::absent(name);
                 }
-                TxtAt {
+                TxtSet {
                     name: name.clone(),
                     ttl: recs.iter().find_map(|r| r.ttl),
                     records: recs.iter().map(|r| r.target.clone()).collect(),
@@ -547,7 +547,7 @@ impl<S: Sender> DnsApi for OvhDns<S> {
             .collect())
     }
 
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+    fn write(&self, zone: &Zone, before: &TxtSet, after: &[String], ttl: u32) -> ApiResult<TxtSet> {
         let seg = zone_segment(&zone.id)?;
         let sub = sub_domain(&before.name, zone).ok_or_else(|| {
             ApiError::Decode(format!("{} is not in zone {}", before.name, zone.name))
@@ -618,7 +618,7 @@ impl<S: Sender> DnsApi for OvhDns<S> {
             records.push(rec.target);
             ids.push(rec.id.to_string());
         }
-        Ok(TxtAt {
+        Ok(TxtSet {
             name: before.name.clone(),
             records,
             ids,
@@ -877,7 +877,7 @@ mod tests {
         let at = dns.read(&zone(), &names).unwrap();
         assert_eq!(at[0].records, ["va"]);
         assert_eq!(at[0].ids, ["10"]);
-        assert_eq!(at[1], TxtAt::absent(&names[1]));
+        assert_eq!(at[1], TxtSet::absent(&names[1]));
         assert_eq!(
             (at[2].records.clone(), at[2].ids.clone()),
             (vec!["vc".to_string()], vec!["12".to_string()]),
@@ -975,7 +975,7 @@ mod tests {
         let at = OvhDns::new(&f)
             .read(&zone(), &["example.com.".to_string()])
             .unwrap();
-        assert_eq!(at[0], TxtAt::absent("example.com."));
+        assert_eq!(at[0], TxtSet::absent("example.com."));
         // A failing record read is an error, never a partial read.
         let f = Fake::default().on("GET", LIST, 200, "[1]").on(
             "GET",
@@ -1039,7 +1039,7 @@ mod tests {
         let w = OvhDns::new(&f)
             .write(
                 &zone(),
-                &TxtAt::absent("example.com."),
+                &TxtSet::absent("example.com."),
                 &["v".to_string()],
                 60,
             )
@@ -1061,7 +1061,7 @@ mod tests {
             )
             .on("DELETE", "/domain/zone/example.com/record/3", 200, "null");
         let dns = OvhDns::new(&f);
-        let before = TxtAt {
+        let before = TxtSet {
             name: "_acme-challenge.www.example.com.".into(),
             records: vec!["foreign".into(), "\"old\"".into()],
             ids: vec!["1".into(), "3".into()],
@@ -1090,7 +1090,7 @@ mod tests {
         OvhDns::new(&f)
             .write(
                 &zone(),
-                &TxtAt::absent("example.com."),
+                &TxtSet::absent("example.com."),
                 &["d".to_string(), "\"d\"".to_string()],
                 60,
             )
@@ -1108,7 +1108,7 @@ mod tests {
             200,
             &rec(10, "", "a"),
         );
-        let apex = TxtAt {
+        let apex = TxtSet {
             name: "example.com.".into(),
             records: vec!["gone".into()],
             ids: vec!["7".into()],
@@ -1131,7 +1131,7 @@ mod tests {
         let e = OvhDns::new(&f)
             .write(
                 &zone(),
-                &TxtAt::absent("example.com."),
+                &TxtSet::absent("example.com."),
                 &["a".to_string()],
                 60,
             )
@@ -1143,7 +1143,7 @@ mod tests {
     #[test]
     fn a_read_without_ids_is_refused_before_any_call() {
         let f = Fake::default();
-        let before = TxtAt {
+        let before = TxtSet {
             name: "example.com.".into(),
             records: vec!["a".into(), "b".into()],
             ids: vec!["1".into()],
@@ -1151,7 +1151,7 @@ mod tests {
             status: Status::Settled,
         };
         assert!(OvhDns::new(&f).write(&zone(), &before, &[], 60).is_err());
-        let before = TxtAt {
+        let before = TxtSet {
             ids: vec!["1".into(), "../2".into()],
             ..before
         };
@@ -1173,7 +1173,7 @@ mod tests {
         let e = OvhDns::new(&f)
             .write(
                 &zone(),
-                &TxtAt::absent("example.com."),
+                &TxtSet::absent("example.com."),
                 &["a".to_string()],
                 60,
             )

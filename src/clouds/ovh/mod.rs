@@ -12,13 +12,13 @@
 //!
 //! API facts: `shared/reference/ovh-api.md` of the project (copied where used).
 
+pub mod auth;
+pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod dns;
 pub mod endpoints;
 pub mod flags;
-pub mod config;
-pub mod auth;
 pub mod token;
 
 /// Percent-encodes everything but `A-Za-z0-9-._~`: valid in a query and in

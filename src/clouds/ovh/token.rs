@@ -10,8 +10,8 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
-use super::credentials::{Auth, Secret};
 use super::auth;
+use super::credentials::{Auth, Secret};
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::clock::Clock;
 use crate::http::{Response, Transport};

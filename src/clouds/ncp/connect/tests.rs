@@ -4,9 +4,9 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::clock::FakeClock;
-use crate::http::TransportError;
 use crate::cloud_api::{CloudInput, Keys as InputKeys};
 use crate::clouds::ncp::credentials::FileText;
+use crate::http::TransportError;
 use crate::report::{Capture, Level};
 
 type Answer = std::result::Result<Response, TransportError>;
@@ -328,7 +328,7 @@ fn a_write_is_signed_like_the_shared_vector() {
     c.dns()
         .write(
             &z,
-            &crate::cloud_api::TxtAt::absent("_acme-challenge.example.com."),
+            &crate::cloud_api::TxtSet::absent("_acme-challenge.example.com."),
             &["v".into()],
             300,
         )

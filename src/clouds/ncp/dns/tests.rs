@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::http::Url;
 use crate::clouds::ncp::auth;
+use crate::http::Url;
 
 /// One record of the fake API.
 #[derive(Clone)]
@@ -363,7 +363,7 @@ fn write_adds_and_removes_in_one_call_each_keeping_foreign_values() {
         let old = fake.seed(11, "_acme-challenge", "old");
         let d = dns(&fake);
         let name = "_acme-challenge.example.com.".to_string();
-        let before = d.reread(&zone(), &TxtAt::absent(&name)).unwrap();
+        let before = d.reread(&zone(), &TxtSet::absent(&name)).unwrap();
         let foreign = before.records[0].clone();
         let after = vec![foreign.clone(), "\"new1\"".into(), "new2".into()];
         crate::sync::lock(&fake.log).clear();
@@ -434,7 +434,7 @@ fn an_exact_duplicate_is_a_conflict() {
     let fake = Fake::new(true);
     let d = dns(&fake);
     let name = "_acme-challenge.example.com.".to_string();
-    let before = TxtAt::absent(&name);
+    let before = TxtSet::absent(&name);
     // Added by someone else between our read and our write.
     fake.seed(11, "_acme-challenge", "v");
     let e = d.write(&zone(), &before, &["v".into()], 300).unwrap_err();
@@ -753,7 +753,7 @@ fn a_page_error_fails_the_read_never_a_partial_one() {
 }
 
 /// One name's `Change` for `write_batch`.
-fn change<'a>(before: &'a TxtAt, after: &'a [String]) -> Change<'a> {
+fn change<'a>(before: &'a TxtSet, after: &'a [String]) -> Change<'a> {
     Change { before, after }
 }
 

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::{Credentials, Secret, metadata};
 use crate::clock::Clock;
+use crate::clouds::otc::signed::{SignedClient, credential_status_error};
 use crate::error::{Error, Result};
 use crate::http::{Response, Transport, Url};
-use crate::clouds::otc::signed::{SignedClient, credential_status_error};
 use crate::report::Report;
 
 /// The agency of another account to act as.

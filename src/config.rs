@@ -169,7 +169,7 @@ pub fn parse(text: &str, origin: &str, allowed: &BTreeSet<String>) -> Result<Vec
 
 /// Our uid.
 fn current_uid() -> Option<u32> {
-    Some(crate::local::current_uid())
+    Some(crate::host_state::current_uid())
 }
 
 /// The default file: root's in /etc, anyone else's under XDG_CONFIG_HOME (or ~/.config).

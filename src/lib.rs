@@ -2,7 +2,7 @@
 //! OVHcloud and NAVER Cloud DNS, with the cloud's workload identity where it
 //! offers one.
 //!
-//! Shared modules name no cloud: the run engine ([`flow`], [`local`]),
+//! Shared modules name no cloud: the run engine ([`flow`], [`host_state`]),
 //! pure logic ([`txt`], [`zone`]), the [`propagation`] check, the seam every
 //! cloud implements ([`cloud_api`], [`api_error`]), transport ([`http`],
 //! [`client`]), the CLI ([`cli`] clap only, [`app`] dispatch, [`world`]
@@ -26,16 +26,16 @@ pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod flow;
+pub mod host_state;
 pub mod http;
 pub mod keyfile;
-pub mod local;
 pub mod options;
 pub mod pool;
 pub mod propagation;
 pub mod redact;
 pub mod report;
-pub mod session;
 pub mod sync;
 pub mod txt;
+pub mod wiring;
 pub mod world;
 pub mod zone;

@@ -21,7 +21,7 @@ pub use super::types::{Group, NameAt, Own};
 use crate::api_error::ApiResult;
 use crate::cloud_api::{Change, Kind, TxtSet, Zone};
 use crate::error::{Error, Result};
-use crate::local::{Guard, State};
+use crate::host_state::{Guard, State};
 use crate::pool::run_all;
 use crate::propagation::{Checker, Nameserver, Target};
 use crate::txt::{self, Removal};
@@ -554,14 +554,14 @@ impl Flow<'_> {
             return Ok(false);
         }
         let now = self.hook.clock.unix_secs();
-        let (ids, deferred) = local.take_deferred(now, &all, &crate::local::ancestry())?;
+        let (ids, deferred) = local.take_deferred(now, &all, &crate::host_state::ancestry())?;
         if ids.is_empty() {
             return Ok(false);
         }
         // Values of two indistinguishable runs are written untagged, so each is
         // later removed by its own cleanup hook, never early by the other run's.
         *self.hook.run.borrow_mut() = match <[String; 1]>::try_from(ids) {
-            Ok([id]) => Some(crate::local::RunTag {
+            Ok([id]) => Some(crate::host_state::RunTag {
                 id,
                 remaining: 0,
                 all,
@@ -685,7 +685,7 @@ impl Flow<'_> {
             State::Removed => &[State::Removed],
             State::Written | State::Sending => &[State::Written, State::Sending],
         };
-        let pending: Vec<crate::local::Entry> = entries
+        let pending: Vec<crate::host_state::Entry> = entries
             .into_iter()
             .filter(|e| !e.removal_published())
             .collect();
@@ -695,12 +695,12 @@ impl Flow<'_> {
         // read-modify-write brought back: here, so later hooks need no request.
         let kept = self.removed_stays_removed(&groups);
         // Served as it lands (OTC): published now, once the re-check found it
-        // gone; else once the zone's commit is (see `Local::forget`).
+        // gone; else once the zone's commit is (see `HostState::forget`).
         let published = self.hook.api.whole_set_writes() && kept.is_ok();
         let ms = self.hook.clock.unix_ms();
         for g in &groups {
             for value in &g.values {
-                local.record(crate::local::Entry {
+                local.record(crate::host_state::Entry {
                     id: None,
                     t: self.hook.clock.unix_secs(),
                     endpoint: local.endpoint.clone(),
@@ -709,7 +709,7 @@ impl Flow<'_> {
                     name: g.name.clone(),
                     value: value.clone(),
                     state: State::Removed,
-                    run: Some(crate::local::RunTag {
+                    run: Some(crate::host_state::RunTag {
                         id: id.clone(),
                         remaining,
                         all: String::new(),
@@ -1085,7 +1085,7 @@ mod tests {
     use crate::clock::FakeClock;
     use crate::cloud_api::{ApiResult, DnsApi};
     use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
-    use crate::local::Local;
+    use crate::host_state::HostState;
     use crate::propagation::net::{DnsQuery, QueryError};
     use crate::propagation::wire::{Answer as DnsAnswer, QType};
     use crate::report::{Capture, Level, Report};
@@ -1255,7 +1255,11 @@ mod tests {
         }
     }
 
-    fn hook<'a>(api: &'a dyn DnsApi, r: &'a Rig<impl Fake>, local: Option<&'a Local>) -> Hook<'a> {
+    fn hook<'a>(
+        api: &'a dyn DnsApi,
+        r: &'a Rig<impl Fake>,
+        local: Option<&'a HostState>,
+    ) -> Hook<'a> {
         Hook::new(api, &r.clock, &r.report, settings(), local)
     }
 
@@ -1277,15 +1281,15 @@ mod tests {
         )
     }
 
-    fn local(test: &str, shape: &str) -> (std::path::PathBuf, Local) {
+    fn local(test: &str, shape: &str) -> (std::path::PathBuf, HostState) {
         let d = std::env::temp_dir().join(format!(
             "otc-engine-{}-{test}-{}",
             std::process::id(),
             shape.replace(|c: char| !c.is_ascii_alphanumeric(), "")
         ));
         let _ = std::fs::remove_dir_all(&d);
-        let l = Local {
-            dir: crate::local::state_dir(Some(&d), &Default::default())
+        let l = HostState {
+            dir: crate::host_state::state_dir(Some(&d), &Default::default())
                 .unwrap()
                 .0,
             endpoint: "https://dns.fake".into(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::cloud_api::{ApiError, DnsApi, Kind, Status, TxtSet, Zone};
 use crate::error::{Error, Result};
-use crate::local::{Entry, Guard, Local, RunTag, State};
+use crate::host_state::{Entry, Guard, HostState, RunTag, State};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -56,7 +56,7 @@ pub struct Hook<'a> {
     pub report: &'a Report,
     pub settings: Settings,
     /// Lock directory and journal; `None` in unit tests.
-    pub local: Option<&'a Local>,
+    pub local: Option<&'a HostState>,
     /// When (on the clock's `elapsed`) this run last sent a write another
     /// host's stale read-modify-write could undo: an update of a whole set
     /// that stays (OTC PUT). A create can't be undone that way (a second
@@ -103,7 +103,7 @@ impl<'a> Hook<'a> {
         clock: &'a dyn Clock,
         report: &'a Report,
         settings: Settings,
-        local: Option<&'a Local>,
+        local: Option<&'a HostState>,
     ) -> Hook<'a> {
         Hook {
             api,
@@ -148,7 +148,7 @@ fn gave_up(step: &'static str, fqdn: &str, last: Option<ApiError>, secs: u64) ->
 /// A pause of `base` plus up to as much again, at random: hosts that collided
 /// once don't collide again in step.
 pub fn jittered(base: Duration) -> Duration {
-    let r = crate::local::random_hex(2);
+    let r = crate::host_state::random_hex(2);
     let n = u16::from_str_radix(&r, 16).unwrap_or(0);
     base + base.mul_f64(f64::from(n) / f64::from(u16::MAX))
 }
@@ -889,7 +889,7 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
-    use crate::local::{Entry, Local, STALE_AFTER_SECS};
+    use crate::host_state::{Entry, HostState, STALE_AFTER_SECS};
     use crate::report::{Capture, Level};
 
     const NAME: &str = "_acme-challenge.example.com.";
@@ -913,7 +913,7 @@ mod tests {
         }
     }
 
-    fn hook<'a, F: Fake>(r: &'a Rig<F>, local: Option<&'a Local>) -> Hook<'a> {
+    fn hook<'a, F: Fake>(r: &'a Rig<F>, local: Option<&'a HostState>) -> Hook<'a> {
         Hook::new(
             &r.fake,
             &r.clock,
@@ -940,15 +940,15 @@ mod tests {
     }
 
     /// A private state directory of its own for each test and shape.
-    fn local(test: &str, shape: &str) -> (std::path::PathBuf, Local) {
+    fn local(test: &str, shape: &str) -> (std::path::PathBuf, HostState) {
         let d = std::env::temp_dir().join(format!(
             "otc-hook-{}-{test}-{}",
             std::process::id(),
             shape.replace(|c: char| !c.is_ascii_alphanumeric(), "")
         ));
         let _ = std::fs::remove_dir_all(&d);
-        let l = Local {
-            dir: crate::local::state_dir(Some(&d), &Default::default())
+        let l = HostState {
+            dir: crate::host_state::state_dir(Some(&d), &Default::default())
                 .unwrap()
                 .0,
             endpoint: "https://dns.fake".into(),

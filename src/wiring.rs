@@ -6,7 +6,7 @@ use crate::cloud_api::{Connection, DnsApi};
 use crate::error::Result;
 use crate::flow::engine::Flow;
 use crate::flow::hook::Hook;
-use crate::local::Local;
+use crate::host_state::HostState;
 use crate::options::Options;
 use crate::propagation::Checker;
 use crate::propagation::net::DnsQuery;
@@ -26,7 +26,7 @@ pub fn flow<'a>(
     report: &'a Report,
     api: &'a dyn DnsApi,
     query: &'a dyn DnsQuery,
-    local: Option<&'a Local>,
+    local: Option<&'a HostState>,
 ) -> Flow<'a> {
     Flow::new(
         Hook::new(api, world.clock.as_ref(), report, opts.hook.clone(), local),

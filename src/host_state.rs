@@ -659,13 +659,13 @@ impl Entry {
 
 /// The state directory of one run, for one DNS endpoint.
 #[derive(Debug, Clone)]
-pub struct Local {
+pub struct HostState {
     pub dir: StateDir,
     /// Journal entries and locks are keyed by endpoint too.
     pub endpoint: String,
 }
 
-impl Local {
+impl HostState {
     fn lock_file(&self, file: &str) -> Result<Guard> {
         let path = self.dir.path.join(file);
         let f = self
@@ -1054,8 +1054,8 @@ mod tests {
         }
     }
 
-    fn local(d: &Path, endpoint: &str) -> Local {
-        Local {
+    fn local(d: &Path, endpoint: &str) -> HostState {
+        HostState {
             dir: state_dir(Some(d), &HashMap::new()).unwrap().0,
             endpoint: endpoint.into(),
         }
@@ -1106,7 +1106,7 @@ mod tests {
         assert_eq!(l.read().len(), 2, "recorded once");
         let stale = l.stale(101 + STALE_AFTER_SECS);
         assert_eq!(stale, vec![entry(100, "old")]);
-        let other = Local {
+        let other = HostState {
             endpoint: "https://other".into(),
             ..l.clone()
         };
@@ -1405,7 +1405,7 @@ mod tests {
         let w = w.unwrap();
         assert!(w.contains("not batched") && w.contains("is taken"), "{w}");
         let path = s.path.clone();
-        let l = Local {
+        let l = HostState {
             dir: s,
             endpoint: "e".into(),
         };

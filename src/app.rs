@@ -299,7 +299,7 @@ fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
         Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
         Generate::AcmeShVars => {
             for (name, secret) in crate::clouds::variables_read(cloud, &cmd) {
-                let kind = if crate::clouds::TEMPORARY_VARIABLES.contains(&name.as_str()) {
+                let kind = if crate::clouds::temporary_variables().contains(&name.as_str()) {
                     "temporary"
                 } else if secret {
                     "secret"

@@ -351,6 +351,68 @@ pub trait Connection: Send + Sync {
     }
 }
 
+/// A cloud's settings, validated before any network call.
+pub trait CloudConfig: std::fmt::Debug + Send + Sync {
+    /// The DNS API base (the journal keys its entries by its origin).
+    fn dns_endpoint(&self) -> &crate::http::Url;
+    /// Connects: its credentials, client and DNS API.
+    fn connect(
+        &self,
+        net: &crate::client::Net,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+        report: &std::sync::Arc<crate::report::Report>,
+    ) -> crate::error::Result<Box<dyn Connection>>;
+}
+
+/// Reads a cloud's own flags (its clap `Args`) from the matches it is given.
+pub fn own_flags<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> crate::error::Result<T> {
+    T::from_arg_matches(m).map_err(|e| crate::error::Error::rejected("config", e.to_string()))
+}
+
+/// `(label, text)` pairs of a setting's `--help` default, in the order shown
+/// (`label: text`; an empty label shows the text alone).
+pub type HelpDefaults = &'static [(&'static str, &'static str)];
+
+/// A cloud as the registry ([`crate::clouds`]) knows it: every name,
+/// default and help text shared code may ask of it. Each cloud's `mod.rs`
+/// defines one, `CLOUD`; shared code reads nothing else of a cloud.
+pub struct Cloud {
+    /// Its values of `--cloud`; the first is the folder's.
+    pub names: &'static [&'static str],
+    /// Adds its own flags to the CLI (clap's `Args::augment_args`).
+    pub flags: fn(clap::Command) -> clap::Command,
+    /// Its settings from the shared flags (`input`) and its own (read from
+    /// `matches`), and warnings to print once.
+    pub configure: fn(
+        input: &CloudInput,
+        matches: &clap::ArgMatches,
+    ) -> crate::error::Result<(Box<dyn CloudConfig>, Vec<String>)>,
+    /// Variables it reads by hand (not through clap), which the config file
+    /// may set too, and their heading in the config template.
+    pub env_read_by_hand: &'static [&'static str],
+    pub env_read_by_hand_what: &'static str,
+    /// Its variables that hold a secret, named exactly.
+    pub secret_variables: &'static [&'static str],
+    /// Names of one setting (the primary one first).
+    pub aliases: &'static [&'static [&'static str]],
+    /// Whether it reads the key flags' variables (`--ak`/`--sk`/`--token`:
+    /// `OS_*`, OTC's names); other clouds read their own names by hand.
+    pub reads_key_variables: bool,
+    /// Whether `name` is one of its own variables, which no other cloud reads.
+    pub owns_variable: fn(name: &str) -> bool,
+    /// Variables of a short-lived token: read when set, never saved for a
+    /// renewal months later.
+    pub temporary_variables: &'static [&'static str],
+    /// `--help`'s defaults of `--region`, and a note after them.
+    pub region_help: HelpDefaults,
+    pub region_note: &'static str,
+    /// `--help`'s defaults of `--dns-endpoint` and `--metadata-url`.
+    pub dns_endpoint_help: HelpDefaults,
+    pub metadata_url_help: HelpDefaults,
+    /// `--help`'s credential sources, first found first (one sentence or more).
+    pub credentials_help: &'static str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ use crate::zone;
 #[derive(Debug)]
 pub struct Options {
     /// The selected cloud's settings.
-    pub cloud: CloudConfig,
+    pub cloud: Box<dyn CloudConfig>,
     /// Its DNS API base.
     pub dns_endpoint: crate::http::Url,
     pub hook: hook::Settings,

@@ -15,7 +15,7 @@ use crate::world::World;
 
 /// Connects to the selected cloud (credentials resolved, client built).
 pub fn connect(opts: &Options, world: &World, report: &Arc<Report>) -> Result<Box<dyn Connection>> {
-    crate::clouds::connect(&opts.cloud, &opts.net, world.clock.clone(), report)
+    crate::clouds::connect(opts.cloud.as_ref(), &opts.net, world.clock.clone(), report)
 }
 
 /// The hook flow over `api` and `query`, configured from `opts`: one wiring for the

@@ -1,124 +1,214 @@
-//! One folder per cloud. Each implements the seam of [`crate::cloud_api`] and
-//! owns everything of its API: signer, credential sources, error codes,
-//! defaults and flags. This file is the registry: adding a cloud adds a line
-//! to each of the lists below.
+//! The registry of clouds: one folder per cloud, each implementing the seam
+//! of [`crate::cloud_api`] and describing itself in one [`Cloud`] (its
+//! `mod.rs`'s `CLOUD`). Everything here is built from those descriptors:
+//! adding a cloud is its folder plus its name in the [`clouds!`] list below
+//! (docs/architecture.md, "Adding a cloud").
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use clap::{Args, Command};
+use clap::{ArgMatches, Args, Command, FromArgMatches};
 
 use crate::client::Net;
 use crate::clock::Clock;
-use crate::cloud_api::{CloudInput, Connection};
+use crate::cloud_api::{Cloud, CloudInput, Connection, HelpDefaults};
 use crate::error::{Error, Result};
-use crate::http::Url;
 use crate::report::Report;
 
-pub mod ncp;
-pub mod otc;
-pub mod ovh;
+pub use crate::cloud_api::CloudConfig;
+
+/// Declares each cloud's folder and lists its descriptor, in `--help`'s order
+/// (the first is the default of `--cloud`).
+macro_rules! clouds {
+    ($($cloud:ident),+ $(,)?) => {
+        $(pub mod $cloud;)+
+        /// Every cloud's descriptor.
+        pub const ALL: &[&Cloud] = &[$(&$cloud::CLOUD),+];
+    };
+}
+
+clouds!(otc, ovh, ncp);
+
+const fn count_names(all: &[&Cloud]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < all.len() {
+        n += all[i].names.len();
+        i += 1;
+    }
+    n
+}
+
+const fn all_names<const N: usize>(all: &[&Cloud]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut k) = (0, 0);
+    while i < all.len() {
+        let mut j = 0;
+        while j < all[i].names.len() {
+            out[k] = all[i].names[j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
 
 /// The values of `--cloud`.
-pub const CLOUDS: [&str; 4] = ["otc", "huawei", "ovh", "ncp"];
+pub const CLOUDS: [&str; count_names(ALL)] = all_names(ALL);
+
+/// `--cloud` when neither the flag, `OTC_CLOUD` nor the config file sets it.
+pub const DEFAULT: &str = CLOUDS[0];
+
+/// The cloud of a value of `--cloud`.
+pub fn find(cloud: &str) -> Option<&'static Cloud> {
+    ALL.iter().copied().find(|c| c.names.contains(&cloud))
+}
+
+/// One `[default: …]` of `--help`: each cloud's `(label, text)` pairs.
+fn defaults_help(of: fn(&Cloud) -> HelpDefaults) -> String {
+    ALL.iter()
+        .flat_map(|c| of(c).iter())
+        .map(|(label, text)| {
+            if label.is_empty() {
+                text.to_string()
+            } else {
+                format!("{label}: {text}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// `--metadata-url`'s help: each cloud's default, from its folder.
 pub fn metadata_url_help() -> String {
     format!(
-        "Instance metadata URL of the VM's temporary credentials [default: per cloud; otc, huawei: {}; ncp: {}]",
-        otc::credentials::metadata::DEFAULT_URL,
-        ncp::DEFAULT_METADATA_URL
+        "Instance metadata URL of the VM's temporary credentials [default: per cloud; {}]",
+        defaults_help(|c| c.metadata_url_help)
     )
 }
 
-/// The flags each cloud defines for itself, flattened into the CLI.
-#[derive(Debug, Args)]
-pub struct CloudFlags {
-    #[command(flatten)]
-    pub otc: otc::flags::OtcArgs,
-    #[command(flatten)]
-    pub ovh: ovh::flags::OvhArgs,
+/// `--region`'s help: each cloud's default, from its folder.
+pub fn region_help() -> String {
+    let mut out = format!(
+        "Region of the default endpoints [default: per cloud; {}]",
+        defaults_help(|c| c.region_help)
+    );
+    for c in ALL.iter().filter(|c| !c.region_note.is_empty()) {
+        out.push(' ');
+        out.push_str(c.region_note);
+    }
+    out
 }
 
-/// A cloud's settings, validated before any network call.
-#[derive(Debug, Clone)]
-pub enum CloudConfig {
-    Otc(otc::config::OtcConfig),
-    Ovh(ovh::config::OvhConfig),
-    Ncp(ncp::config::NcpConfig),
+/// `--dns-endpoint`'s help: each cloud's default, from its folder.
+pub fn dns_endpoint_help() -> String {
+    format!(
+        "DNS API endpoint [default: {}]",
+        defaults_help(|c| c.dns_endpoint_help)
+    )
 }
 
-impl CloudConfig {
-    /// The DNS API base (the journal keys its entries by its origin).
-    pub fn dns_endpoint(&self) -> &Url {
-        match self {
-            CloudConfig::Otc(c) => &c.dns_endpoint,
-            CloudConfig::Ovh(c) => &c.dns_endpoint,
-            CloudConfig::Ncp(c) => c.dns_endpoint(),
+/// The credentials paragraph of `--help`: each cloud's sources in order,
+/// the default cloud's first, wrapped as the rest of that text.
+pub fn credentials_help() -> String {
+    let mut text = String::from("Credentials, first found wins:");
+    for (i, c) in ALL.iter().enumerate() {
+        if i > 0 {
+            text.push_str(&format!(" With --cloud {}:", c.names[0]));
         }
+        text.push(' ');
+        text.push_str(c.credentials_help);
+    }
+    wrap(&text, 87)
+}
+
+/// Greedy word wrap at `width` columns.
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines.join("\n")
+}
+
+/// The flags each cloud defines for itself, flattened into the CLI: added
+/// from the descriptors; each cloud reads its own from the matches kept.
+#[derive(Clone, Default)]
+pub struct CloudFlags(ArgMatches);
+
+// The matches hold secrets (`--client-secret`): never shown.
+impl std::fmt::Debug for CloudFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CloudFlags")
+    }
+}
+
+impl FromArgMatches for CloudFlags {
+    fn from_arg_matches(m: &ArgMatches) -> std::result::Result<Self, clap::Error> {
+        Ok(CloudFlags(m.clone()))
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> std::result::Result<(), clap::Error> {
+        self.0 = m.clone();
+        Ok(())
+    }
+}
+
+impl Args for CloudFlags {
+    fn augment_args(cmd: Command) -> Command {
+        ALL.iter().fold(cmd, |cmd, c| (c.flags)(cmd))
+    }
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
     }
 }
 
 /// Variables a cloud reads by hand (not through clap), which the config file
 /// may set too, with a heading for the config template.
 pub fn env_read_by_hand() -> Vec<(&'static str, &'static str)> {
-    let mut out = Vec::new();
-    out.extend(
-        otc::config::ENV_READ_BY_HAND
-            .iter()
-            .map(|n| (*n, otc::config::ENV_READ_BY_HAND_WHAT)),
-    );
-    out.extend(ovh::credentials::ENV_READ_BY_HAND.iter().map(|n| {
-        (
-            *n,
-            "OVHcloud's variables without a flag (--cloud ovh; the OVH tools' names)",
-        )
-    }));
-    out.extend(
-        ncp::config::ENV_READ_BY_HAND
-            .iter()
-            .map(|n| (*n, ncp::config::ENV_READ_BY_HAND_WHAT)),
-    );
-    out
+    ALL.iter()
+        .flat_map(|c| {
+            c.env_read_by_hand
+                .iter()
+                .map(|n| (*n, c.env_read_by_hand_what))
+        })
+        .collect()
 }
 
 /// The variables that hold a secret (a key, a token, a password), every
 /// cloud's, named exactly: a config file that sets one must be private. A
 /// URL or a path to a secret is not one.
 pub fn secret_variables() -> Vec<&'static str> {
-    let mut out = Vec::new();
-    out.extend(otc::config::SECRET_VARIABLES);
-    out.extend(ovh::credentials::SECRET_VARIABLES);
-    out.extend(ncp::config::SECRET_VARIABLES);
-    out
+    ALL.iter()
+        .flat_map(|c| c.secret_variables.iter().copied())
+        .collect()
 }
 
 /// Names of one setting (a primary name and its aliases, or two ways of
 /// giving one secret): the environment giving any of them outranks the
 /// config file giving any other.
 pub fn alias_groups() -> Vec<&'static [&'static str]> {
-    let mut out = Vec::new();
-    out.extend(otc::config::ALIASES);
-    out.extend(ovh::credentials::ALIASES);
-    out.extend(ncp::config::ALIASES);
-    out
+    ALL.iter().flat_map(|c| c.aliases.iter().copied()).collect()
 }
 
 /// The variables a cloud reads by hand (no clap argument): its part of
 /// [`env_read_by_hand`], which a test keeps equal to the union of these.
 fn read_by_hand(cloud: &str) -> &'static [&'static str] {
-    match cloud {
-        "otc" | "huawei" => &otc::config::ENV_READ_BY_HAND,
-        "ovh" => &ovh::credentials::ENV_READ_BY_HAND,
-        "ncp" => &ncp::config::ENV_READ_BY_HAND,
-        _ => &[],
-    }
+    find(cloud).map_or(&[], |c| c.env_read_by_hand)
 }
 
 /// The shared key flags (`--ak`/`--sk`/`--token`, by argument id): every
 /// cloud reads the flags, but their variables are OTC's names (`OS_*`),
-/// which only these clouds read (other clouds read their own names by hand).
+/// which only the clouds that say so read (others read their own by hand).
 const KEY_FLAGS: [&str; 3] = ["ak", "sk", "token"];
-const KEY_VARIABLES_OF: &[&str] = otc::flags::CLOUDS;
 
 /// Every environment variable the hook reads for `cloud`, from the CLI's
 /// definition `cli` and this registry: the shared settings (each variable of
@@ -147,9 +237,9 @@ pub fn variables_read(cloud: &str, cli: &Command) -> Vec<(String, bool)> {
             flags.into_iter().map(move |(id, _)| (id, mine))
         })
         .collect();
-    let keys_mine = KEY_VARIABLES_OF.contains(&cloud);
+    let keys_mine = find(cloud).is_some_and(|c| c.reads_key_variables);
     owned.extend(KEY_FLAGS.iter().map(|id| (id.to_string(), keys_mine)));
-    let mut names: std::collections::BTreeSet<String> = args
+    let mut names: BTreeSet<String> = args
         .into_iter()
         .filter(|(id, _)| owned.iter().all(|(o, mine)| o != id || *mine))
         .map(|(_, env)| env)
@@ -167,34 +257,34 @@ pub fn variables_read(cloud: &str, cli: &Command) -> Vec<(String, bool)> {
 /// Variables that hold a session's short-lived token: read when set, never
 /// kept for a renewal months later (acme.sh's account.conf), where a stale
 /// token would beat the workload identity and fail.
-pub const TEMPORARY_VARIABLES: &[&str] =
-    &["OS_SECURITY_TOKEN", "OS_ACCESS_TOKEN", "OVH_ACCESS_TOKEN"];
+pub fn temporary_variables() -> Vec<&'static str> {
+    ALL.iter()
+        .flat_map(|c| c.temporary_variables.iter().copied())
+        .collect()
+}
 
 /// A group of one cloud's own flags: the clouds they belong to, and each
 /// flag's `(argument id, long name)`.
 pub type FlagGroup = (&'static [&'static str], Vec<(String, String)>);
 
-/// Each cloud's own flags, grouped by the clouds they belong to.
+/// Each cloud's own flags, grouped by the clouds they belong to (a cloud
+/// without flags of its own has no group).
 pub fn flag_owners() -> Vec<FlagGroup> {
-    let flags = |cmd: Command| -> Vec<(String, String)> {
-        cmd.get_arguments()
-            .map(|a| {
-                let id = a.get_id().to_string();
-                let long = a.get_long().map_or_else(|| id.clone(), str::to_string);
-                (id, long)
-            })
-            .collect()
-    };
-    vec![
-        (
-            otc::flags::CLOUDS,
-            flags(otc::flags::OtcArgs::augment_args(Command::new("otc"))),
-        ),
-        (
-            ovh::flags::CLOUDS,
-            flags(ovh::flags::OvhArgs::augment_args(Command::new("ovh"))),
-        ),
-    ]
+    ALL.iter()
+        .map(|c| {
+            let cmd = (c.flags)(Command::new(c.names[0]));
+            let flags: Vec<(String, String)> = cmd
+                .get_arguments()
+                .map(|a| {
+                    let id = a.get_id().to_string();
+                    let long = a.get_long().map_or_else(|| id.clone(), str::to_string);
+                    (id, long)
+                })
+                .collect();
+            (c.names, flags)
+        })
+        .filter(|(_, flags)| !flags.is_empty())
+        .collect()
 }
 
 /// Refuses a cloud's own flag given on the command line for another cloud.
@@ -218,62 +308,25 @@ pub fn check_flags(cloud: &str, on_command_line: &dyn Fn(&str) -> bool) -> Resul
 }
 
 /// The selected cloud's settings, and warnings to print once.
-pub fn configure(input: &CloudInput, flags: &CloudFlags) -> Result<(CloudConfig, Vec<String>)> {
-    let mut warnings = Vec::new();
-    let cfg = match input.cloud.as_str() {
-        "otc" | "huawei" => {
-            for (flag, given) in [
-                ("--sk", input.flag_keys.secret.is_some()),
-                ("--token", input.flag_keys.token.is_some()),
-            ] {
-                if given {
-                    warnings.push(otc::config::command_line_secret_warning(flag));
-                }
-            }
-            CloudConfig::Otc(otc::config::configure(input, &flags.otc)?)
-        }
-        "ovh" => {
-            let (cfg, w) = ovh::config::configure_real(input, &flags.ovh)?;
-            warnings.extend(w);
-            CloudConfig::Ovh(cfg)
-        }
-        "ncp" => {
-            if input.flag_keys.secret.is_some() {
-                warnings.push(ncp::config::command_line_secret_warning("--sk"));
-            }
-            CloudConfig::Ncp(ncp::config::configure(input)?)
-        }
-        other => {
-            return Err(Error::rejected(
-                "config",
-                format!("unknown cloud {other:?}"),
-            ));
-        }
-    };
-    Ok((cfg, warnings))
+pub fn configure(
+    input: &CloudInput,
+    flags: &CloudFlags,
+) -> Result<(Box<dyn CloudConfig>, Vec<String>)> {
+    match find(&input.cloud) {
+        Some(c) => (c.configure)(input, &flags.0),
+        None => Err(Error::rejected(
+            "config",
+            format!("unknown cloud {:?}", input.cloud),
+        )),
+    }
 }
-
-/// OTC's credential variables (clap's and the aliases), which no other cloud reads.
-const OTC_CREDENTIAL_VARS: [&str; 5] = [
-    "OS_ACCESS_KEY",
-    "OS_SECRET_KEY",
-    "OS_SECURITY_TOKEN",
-    "OS_ACCESS_SECRET",
-    "OS_ACCESS_TOKEN",
-];
 
 /// The clouds that read a variable of one cloud's own names (`OVH_*`,
 /// `NCLOUD_*`, OTC's `OS_*` keys), and that cloud's value of `--cloud`.
 fn owner_of(name: &str) -> Option<(&'static [&'static str], &'static str)> {
-    if name.starts_with("OVH_") {
-        Some((ovh::flags::CLOUDS, "ovh"))
-    } else if name.starts_with("NCLOUD_") {
-        Some((&["ncp"], "ncp"))
-    } else if OTC_CREDENTIAL_VARS.contains(&name) {
-        Some((otc::flags::CLOUDS, "otc"))
-    } else {
-        None
-    }
+    ALL.iter()
+        .find(|c| (c.owns_variable)(name))
+        .map(|c| (c.names, c.names[0]))
 }
 
 /// One warning line when variables of another cloud are set (in the
@@ -283,7 +336,7 @@ fn owner_of(name: &str) -> Option<(&'static [&'static str], &'static str)> {
 pub fn foreign_variables(
     cloud: &str,
     chosen_by: &str,
-    env: &std::collections::HashMap<String, String>,
+    env: &HashMap<String, String>,
 ) -> Option<String> {
     let mut names: Vec<&str> = Vec::new();
     let mut meant: Vec<&str> = Vec::new();
@@ -323,18 +376,14 @@ pub fn foreign_variables(
     ))
 }
 
-/// Connects to the selected cloud: its credentials, client and DNS provider.
+/// Connects to the selected cloud: its credentials, client and DNS API.
 pub fn connect(
-    cfg: &CloudConfig,
+    cfg: &dyn CloudConfig,
     net: &Net,
     clock: Arc<dyn Clock>,
     report: &Arc<Report>,
 ) -> Result<Box<dyn Connection>> {
-    Ok(match cfg {
-        CloudConfig::Otc(c) => Box::new(otc::connect::connect(c, net, clock, report)?),
-        CloudConfig::Ovh(c) => Box::new(ovh::connect::connect(c, net, clock, report)?),
-        CloudConfig::Ncp(c) => Box::new(ncp::connect::connect(c, net, clock, report)?),
-    })
+    cfg.connect(net, clock, report)
 }
 
 #[cfg(test)]

@@ -11,9 +11,6 @@ use crate::cloud_api::CloudInput;
 use crate::error::Result;
 use crate::http::Url;
 
-/// The `--cloud` values of this folder.
-pub const CLOUDS: &[&str] = &["ncp"];
-
 /// Variables read here by hand (the NCP tools' names of the keys), which a
 /// config file may set too.
 pub const ENV_READ_BY_HAND: [&str; 4] =

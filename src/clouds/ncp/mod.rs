@@ -9,16 +9,70 @@
 //! - [`config`]: [`config::NcpConfig`] from the shared flags (`--cloud ncp`).
 //! - [`connect`]: [`connect::NcpConnection`], the shared client signing with [`connect::NcpAuth`].
 //!
-//! Every NCP default is defined once here.
+//! Every NCP default is defined once here, and the cloud's descriptor,
+//! [`CLOUD`]: what the registry ([`crate::clouds`]) and `--help` know of it.
 
 pub mod auth;
 pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod dns;
+pub mod flags;
 pub mod metadata;
 
 use std::fmt;
+use std::sync::Arc;
+
+use clap::{ArgMatches, Args};
+
+use crate::client::Net;
+use crate::clock::Clock;
+use crate::cloud_api::{Cloud, CloudConfig, CloudInput, Connection};
+use crate::report::Report;
+
+pub const CLOUD: Cloud = Cloud {
+    names: flags::CLOUDS,
+    flags: flags::NcpArgs::augment_args,
+    configure,
+    env_read_by_hand: &config::ENV_READ_BY_HAND,
+    env_read_by_hand_what: config::ENV_READ_BY_HAND_WHAT,
+    secret_variables: &config::SECRET_VARIABLES,
+    aliases: &config::ALIASES,
+    reads_key_variables: false,
+    owns_variable: |name| name.starts_with("NCLOUD_"),
+    temporary_variables: &[],
+    region_help: &[("ncp", "pub (or gov)")],
+    region_note: "",
+    dns_endpoint_help: &[("ncp", DNS_ENDPOINT_PUB)],
+    metadata_url_help: &[("ncp", DEFAULT_METADATA_URL)],
+    credentials_help: "--ak/--sk; NCLOUD_ACCESS_KEY_ID / NCLOUD_SECRET_ACCESS_KEY; \
+        --credentials-file or ~/.ncloud/configure; the server role from the instance metadata.",
+};
+
+fn configure(
+    input: &CloudInput,
+    _own_flags: &ArgMatches,
+) -> crate::error::Result<(Box<dyn CloudConfig>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    if input.flag_keys.secret.is_some() {
+        warnings.push(config::command_line_secret_warning("--sk"));
+    }
+    Ok((Box::new(config::configure(input)?), warnings))
+}
+
+impl CloudConfig for config::NcpConfig {
+    fn dns_endpoint(&self) -> &crate::http::Url {
+        &self.settings.dns_base
+    }
+    fn connect(
+        &self,
+        net: &Net,
+        clock: Arc<dyn Clock>,
+        report: &Arc<Report>,
+    ) -> crate::error::Result<Box<dyn Connection>> {
+        Ok(Box::new(connect::connect(self, net, clock, report)?))
+    }
+}
 
 /// `--region` when none is given.
 pub const DEFAULT_REGION: Region = Region::Pub;

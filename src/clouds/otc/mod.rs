@@ -10,6 +10,7 @@ pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod dns;
+pub mod errors;
 pub mod flags;
 pub mod signed;
 pub mod types;

@@ -106,7 +106,7 @@ fn post(
             "credentials",
             format!(
                 "{what} answered {}",
-                crate::clouds::otc::signed::credential_status_error(&resp)
+                crate::clouds::otc::errors::credential_status_error(&resp)
             ),
         )
         .hint("check the pod's service account token and the cluster's identity settings"));

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::{Credentials, Secret, metadata};
 use crate::clock::Clock;
-use crate::clouds::otc::signed::{SignedClient, credential_status_error};
+use crate::clouds::otc::errors::credential_status_error;
+use crate::clouds::otc::signed::SignedClient;
 use crate::error::{Error, Result};
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;

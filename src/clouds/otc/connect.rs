@@ -99,7 +99,7 @@ pub fn signed_client(
 }
 
 pub struct OtcConnection {
-    dns: OtcDns,
+    dns: OtcDns<SignedClient>,
     endpoint: Url,
 }
 
@@ -124,7 +124,7 @@ impl Connection for OtcConnection {
     }
 
     fn identity(&self) -> String {
-        let creds = self.dns.client().credentials();
+        let creds = self.dns.sender().credentials();
         format!(
             "{} (access key {}{}{})",
             creds.source,
@@ -150,7 +150,7 @@ impl Connection for OtcConnection {
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {
-        self.dns.client().send(method, url, &[], body)
+        self.dns.sender().send(method, url, &[], body)
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
@@ -158,6 +158,6 @@ impl Connection for OtcConnection {
     }
 
     fn clock_offset(&self) -> i64 {
-        self.dns.client().clock_offset()
+        self.dns.sender().clock_offset()
     }
 }

@@ -6,13 +6,13 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::signed::SignedClient;
+use super::errors::status_error;
 use super::types::{
     CreateBody, Links, NameServers, RecordSet, RecordSetList, UpdateBody, Zone, ZoneList,
 };
 use crate::api_error::{ApiError, ApiResult};
 use crate::cloud_api::{self, DnsApi, Status, TxtSet};
-use crate::http::Url;
+use crate::http::{Response, Url};
 use crate::zone;
 
 /// Description of the recordsets we create.
@@ -24,8 +24,34 @@ pub const DEFAULT_ENDPOINT: &str = "https://dns.eu-de.otc.t-systems.com";
 /// Pages followed at most in one listing (500 items each).
 const MAX_PAGES: usize = 200;
 
-pub struct OtcDns {
-    client: SignedClient,
+/// Sends one DNS v2 request, signed (retries and the clock correction are
+/// the sender's: [`super::signed::SignedClient`]). Any HTTP status is an `Ok`
+/// answer; `Err` is no answer at all.
+pub trait Sender: Send + Sync {
+    fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response>;
+}
+
+impl<S: Sender + ?Sized> Sender for &S {
+    fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response> {
+        (**self).send(method, url, query, body)
+    }
+}
+
+/// OTC DNS v2 over an injected [`Sender`].
+pub struct OtcDns<S> {
+    sender: S,
     endpoint: Url,
     /// The public zones, listed once per process (every page): the last hook
     /// of a certbot run looks up the zone of every name, and zones don't come
@@ -35,18 +61,34 @@ pub struct OtcDns {
     sets: Mutex<HashMap<String, RecordSet>>,
 }
 
-impl OtcDns {
-    pub fn new(client: SignedClient, endpoint: Url) -> Self {
+impl<S: Sender> OtcDns<S> {
+    pub fn new(sender: S, endpoint: Url) -> Self {
         OtcDns {
-            client,
+            sender,
             endpoint,
             zones: Default::default(),
             sets: Default::default(),
         }
     }
 
-    pub fn client(&self) -> &SignedClient {
-        &self.client
+    pub fn sender(&self) -> &S {
+        &self.sender
+    }
+
+    /// Sends; a non-2xx answer becomes OTC's error ([`status_error`]).
+    fn call(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response> {
+        let resp = self.sender.send(method, url, query, body)?;
+        if (200..300).contains(&resp.status) {
+            Ok(resp)
+        } else {
+            Err(status_error(&resp))
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -58,7 +100,7 @@ impl OtcDns {
     }
 
     fn get_json<T: DeserializeOwned>(&self, url: &Url, q: &[(String, String)]) -> ApiResult<T> {
-        let resp = self.client.call("GET", url, q, None)?;
+        let resp = self.call("GET", url, q, None)?;
         decode(&resp.body)
     }
 
@@ -109,7 +151,7 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The DNS v2 calls, in the API's own terms.
-impl OtcDns {
+impl<S: Sender> OtcDns<S> {
     /// Public zones whose name contains `filter` (every public zone: `""`).
     pub fn public_zones(&self, filter: &str) -> ApiResult<Vec<Zone>> {
         let mut out = Vec::new();
@@ -192,7 +234,7 @@ impl OtcDns {
         })
         .map_err(|e| ApiError::Decode(e.to_string()))?;
         let url = self.url(&format!("/v2/zones/{}/recordsets", zone.id));
-        let resp = self.client.call("POST", &url, &[], Some(&body))?;
+        let resp = self.call("POST", &url, &[], Some(&body))?;
         decode(&resp.body)
     }
 
@@ -211,13 +253,13 @@ impl OtcDns {
         })
         .map_err(|e| ApiError::Decode(e.to_string()))?;
         let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
-        let resp = self.client.call("PUT", &url, &[], Some(&body))?;
+        let resp = self.call("PUT", &url, &[], Some(&body))?;
         decode(&resp.body)
     }
 
     pub fn delete(&self, zone: &Zone, set: &RecordSet) -> ApiResult<()> {
         let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
-        let resp = self.client.call("DELETE", &url, &[], None)?;
+        let resp = self.call("DELETE", &url, &[], None)?;
         // The service answers with the set (PENDING_DELETE); anything else (an HTML
         // page from a proxy, say) leaves the outcome unknown: the caller re-reads.
         if !resp.body.iter().all(u8::is_ascii_whitespace) {
@@ -259,7 +301,7 @@ fn wire_zone(z: &cloud_api::Zone) -> Zone {
     }
 }
 
-impl OtcDns {
+impl<S: Sender> OtcDns<S> {
     fn remember(&self, set: &RecordSet) -> TxtSet {
         crate::sync::lock(&self.sets).insert(set.id.clone(), set.clone());
         txt_at(set)
@@ -284,7 +326,7 @@ impl OtcDns {
     }
 }
 
-impl DnsApi for OtcDns {
+impl<S: Sender> DnsApi for OtcDns<S> {
     fn name(&self) -> &str {
         "OTC DNS"
     }
@@ -425,6 +467,7 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::clouds::otc::credentials::Credentials;
+    use crate::clouds::otc::signed::SignedClient;
     use crate::http::{Response, Transport, TransportError};
     use crate::redact::Secret;
     use crate::report::{Level, Report};
@@ -488,7 +531,7 @@ mod tests {
         }
     }
 
-    fn dns(fake: Arc<Fake>) -> OtcDns {
+    fn dns(fake: Arc<Fake>) -> OtcDns<SignedClient> {
         let creds = Credentials::new("AKTEST", Secret::new("SKTEST-0123456789"), None);
         let client = SignedClient::new(
             fake,
@@ -626,5 +669,210 @@ mod tests {
         ));
         let e = dns(looping).read(&zone(), &names).unwrap_err();
         assert!(e.to_string().contains("loop"), "{e}");
+    }
+
+    /// The DNS v2 calls over a fake [`Sender`]: no signing, no transport.
+    mod over_a_sender {
+        use super::super::*;
+        use crate::api_error::Kind;
+        use std::sync::Mutex;
+
+        /// One request as the sender got it.
+        #[derive(Debug, Clone, PartialEq)]
+        struct Sent {
+            method: String,
+            url: String,
+            query: Vec<(String, String)>,
+            body: Option<String>,
+        }
+
+        /// Answers each request with the next canned answer; records it.
+        #[derive(Default)]
+        struct FakeSender {
+            answers: Mutex<Vec<(u16, String)>>,
+            sent: Mutex<Vec<Sent>>,
+        }
+
+        impl FakeSender {
+            fn answering(answers: &[(u16, &str)]) -> Self {
+                FakeSender {
+                    answers: Mutex::new(answers.iter().map(|(s, b)| (*s, b.to_string())).collect()),
+                    sent: Mutex::default(),
+                }
+            }
+            fn sent(&self) -> Vec<Sent> {
+                crate::sync::lock(&self.sent).clone()
+            }
+        }
+
+        impl Sender for FakeSender {
+            fn send(
+                &self,
+                method: &str,
+                url: &Url,
+                query: &[(String, String)],
+                body: Option<&[u8]>,
+            ) -> ApiResult<Response> {
+                crate::sync::lock(&self.sent).push(Sent {
+                    method: method.to_string(),
+                    url: format!("{}{}", url.origin(), url.path),
+                    query: query.to_vec(),
+                    body: body.map(|b| String::from_utf8_lossy(b).into_owned()),
+                });
+                let (status, body) = crate::sync::lock(&self.answers).remove(0);
+                Ok(Response {
+                    status,
+                    headers: vec![],
+                    body: body.into_bytes(),
+                })
+            }
+        }
+
+        fn dns(answers: &[(u16, &str)]) -> OtcDns<FakeSender> {
+            OtcDns::new(
+                FakeSender::answering(answers),
+                Url::parse("https://dns.test/base/").unwrap(),
+            )
+        }
+
+        fn zone() -> Zone {
+            Zone {
+                id: "z1".into(),
+                name: "example.com.".into(),
+                zone_type: None,
+            }
+        }
+
+        const SET: &str = r#"{"id":"s1","name":"_acme-challenge.example.com.","type":"TXT","ttl":600,"records":["\"v1\""],"status":"PENDING_CREATE","description":"theirs"}"#;
+
+        #[test]
+        fn public_zones_asks_for_public_zones_by_name_and_skips_private_ones() {
+            let d = dns(&[(
+                200,
+                r#"{"zones":[{"id":"z1","name":"example.com.","zone_type":"public"},{"id":"z2","name":"example.com.","zone_type":"private"}]}"#,
+            )]);
+            let z = d.public_zones("example.com").unwrap();
+            assert_eq!(z.iter().map(|z| z.id.as_str()).collect::<Vec<_>>(), ["z1"]);
+            let sent = d.sender().sent();
+            assert_eq!(sent[0].method, "GET");
+            assert_eq!(sent[0].url, "https://dns.test/base/v2/zones");
+            assert_eq!(
+                sent[0].query,
+                q(&[("type", "public"), ("limit", "500"), ("name", "example.com")])
+            );
+        }
+
+        #[test]
+        fn nameservers_are_host_names_or_else_addresses() {
+            let d = dns(&[(
+                200,
+                r#"{"nameservers":[{"hostname":"ns1.example.net."},{"address":"192.0.2.53"}]}"#,
+            )]);
+            assert_eq!(
+                d.nameservers(&zone()).unwrap(),
+                ["ns1.example.net.", "192.0.2.53"]
+            );
+            assert_eq!(
+                d.sender().sent()[0].url,
+                "https://dns.test/base/v2/zones/z1/nameservers"
+            );
+        }
+
+        #[test]
+        fn get_of_a_set_gone_is_none_and_other_errors_are_kept() {
+            let d = dns(&[
+                (404, r#"{"code":"DNS.0305","message":"gone"}"#),
+                (200, SET),
+                (500, r#"{"code":"DNS.0001","message":"boom"}"#),
+            ]);
+            assert_eq!(d.get(&zone(), "s1").unwrap(), None);
+            let set = d.get(&zone(), "s1").unwrap().unwrap();
+            assert!(set.is_pending());
+            let e = d.get(&zone(), "s1").unwrap_err();
+            assert_eq!(e.http_status(), Some(500));
+            assert_eq!(
+                d.sender().sent()[0].url,
+                "https://dns.test/base/v2/zones/z1/recordsets/s1"
+            );
+        }
+
+        #[test]
+        fn create_posts_the_whole_set_with_our_description() {
+            let d = dns(&[(202, SET)]);
+            let set = d
+                .create_txt(
+                    &zone(),
+                    "_acme-challenge.example.com.",
+                    300,
+                    &["\"v1\"".to_string()],
+                    DESCRIPTION,
+                )
+                .unwrap();
+            assert_eq!(set.id, "s1");
+            let sent = &d.sender().sent()[0];
+            assert_eq!(sent.method, "POST");
+            assert_eq!(sent.url, "https://dns.test/base/v2/zones/z1/recordsets");
+            let body: serde_json::Value =
+                serde_json::from_str(sent.body.as_deref().unwrap()).unwrap();
+            assert_eq!(body["type"], "TXT");
+            assert_eq!(body["ttl"], 300);
+            assert_eq!(body["records"][0], "\"v1\"");
+            assert_eq!(body["description"], DESCRIPTION);
+        }
+
+        #[test]
+        fn update_sends_back_the_set_s_own_ttl_and_description() {
+            let d = dns(&[(202, SET)]);
+            let set: RecordSet = serde_json::from_str(SET).unwrap();
+            d.update_records(&zone(), &set, &["\"v1\"".into(), "\"v2\"".into()])
+                .unwrap();
+            let sent = &d.sender().sent()[0];
+            assert_eq!(sent.method, "PUT");
+            assert_eq!(sent.url, "https://dns.test/base/v2/zones/z1/recordsets/s1");
+            let body: serde_json::Value =
+                serde_json::from_str(sent.body.as_deref().unwrap()).unwrap();
+            assert_eq!(body["ttl"], 600);
+            assert_eq!(body["description"], "theirs");
+            assert_eq!(body["records"].as_array().unwrap().len(), 2);
+        }
+
+        #[test]
+        fn a_delete_answered_by_something_not_json_is_an_unknown_outcome() {
+            let set: RecordSet = serde_json::from_str(SET).unwrap();
+            let d = dns(&[(202, SET), (204, ""), (200, "<html>proxy</html>")]);
+            d.delete(&zone(), &set).unwrap();
+            d.delete(&zone(), &set).unwrap();
+            assert!(matches!(
+                d.delete(&zone(), &set).unwrap_err(),
+                ApiError::Decode(_)
+            ));
+            assert!(d.sender().sent().iter().all(|s| s.method == "DELETE"));
+        }
+
+        #[test]
+        fn otc_codes_reach_the_flow_as_neutral_kinds() {
+            let set: RecordSet = serde_json::from_str(SET).unwrap();
+            let d = dns(&[
+                (400, r#"{"code":"DNS.0312","message":"exists"}"#),
+                (400, r#"{"code":"DNS.0314","message":"pending"}"#),
+            ]);
+            let e = d
+                .create_txt(&zone(), &set.name, 300, &set.records, DESCRIPTION)
+                .unwrap_err();
+            assert_eq!(e.kind(), Kind::Conflict);
+            let e = d.update_records(&zone(), &set, &set.records).unwrap_err();
+            assert_eq!(e.kind(), Kind::NotSettled);
+        }
+
+        #[test]
+        fn a_next_page_on_another_host_is_refused_not_followed() {
+            let d = dns(&[(
+                200,
+                r#"{"recordsets":[],"links":{"next":"https://elsewhere.test/v2/zones/z1/recordsets?marker=x"}}"#,
+            )]);
+            let e = d.txt_sets(&zone(), "").unwrap_err();
+            assert!(e.to_string().contains("another host"), "{e}");
+            assert_eq!(d.sender().sent().len(), 1);
+        }
     }
 }

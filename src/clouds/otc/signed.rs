@@ -158,3 +158,16 @@ impl SignedClient {
         self.client.call(method, url, extra_query, body)
     }
 }
+
+/// OTC's DNS API goes through the shared client, signed.
+impl super::dns::Sender for SignedClient {
+    fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> ApiResult<Response> {
+        self.client.send(method, url, query, body)
+    }
+}

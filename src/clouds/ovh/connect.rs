@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use super::config::OvhConfig;
 use super::credentials::Auth as Creds;
-use super::dns::{OvhDns, Sender, api_error};
+use super::dns::{OvhDns, Sender};
+use super::errors::api_error;
 use super::token::{Authorize, Bearer, Classic, TokenSource};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing};

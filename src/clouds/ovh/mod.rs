@@ -21,8 +21,10 @@ pub mod connect;
 pub mod credentials;
 pub mod dns;
 pub mod endpoints;
+pub mod errors;
 pub mod flags;
 pub mod token;
+pub mod types;
 
 use std::sync::Arc;
 

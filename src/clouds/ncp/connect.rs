@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::config::NcpConfig;
 use super::credentials::{self, Files, RealFiles};
 use super::dns::{self, NcpDns, Sender};
+use super::errors;
 use super::{Keys, auth, metadata};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
@@ -97,12 +98,12 @@ impl Auth for NcpAuth {
 
     /// `401`/`210` is a permission the identity lacks: no fresh keys, no retry.
     fn credentials_refused(&self, resp: &Response) -> bool {
-        !dns::permission_denied(resp.status, &resp.body)
+        !errors::permission_denied(resp.status, &resp.body)
     }
 
     /// `429` Throttle/Rate Limited are waited out; Quota Exceeded is not.
     fn throttled(&self, resp: &Response) -> bool {
-        resp.status == 429 && !dns::quota_exceeded(resp.status, &resp.body)
+        resp.status == 429 && !errors::quota_exceeded(resp.status, &resp.body)
     }
 
     fn generation(&self) -> u64 {
@@ -110,7 +111,7 @@ impl Auth for NcpAuth {
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
-        dns::api_error(resp.status, &resp.body)
+        errors::api_error(resp.status, &resp.body)
     }
 }
 
@@ -253,7 +254,7 @@ impl Connection for NcpConnection {
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
-        dns::api_error(resp.status, &resp.body)
+        errors::api_error(resp.status, &resp.body)
     }
 
     fn clock_offset(&self) -> i64 {

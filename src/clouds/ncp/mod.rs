@@ -17,8 +17,10 @@ pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod dns;
+pub mod errors;
 pub mod flags;
 pub mod metadata;
+pub mod types;
 
 use std::fmt;
 use std::sync::Arc;

@@ -4,6 +4,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::clouds::ncp::errors::{
+    PERMISSION_HINT, permission_denied, quota_exceeded,
+};
+use crate::api_error::Kind;
 use crate::clouds::ncp::auth;
 use crate::http::Url;
 

@@ -545,4 +545,139 @@ mod tests {
             env_read_by_hand().into_iter().map(|(n, _)| n).collect();
         assert_eq!(by_hand, registry);
     }
+
+    /// Whether `code` holds `pat` not preceded (`before`) or not followed
+    /// (`after`) by a letter, digit or `_`.
+    fn holds_word(code: &str, pat: &str, before: bool, after: bool) -> bool {
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        code.match_indices(pat).any(|(i, _)| {
+            (!before || !ident(code[..i].chars().next_back()))
+                && (!after || !ident(code[i + pat.len()..].chars().next()))
+        })
+    }
+
+    /// The `.rs` files under `dir`, as paths relative to `root` with `/`.
+    fn rust_files(root: &std::path::Path, dir: &str, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if path.is_dir() {
+                rust_files(root, &rel, out);
+            } else if rel.ends_with(".rs") {
+                out.push(rel);
+            }
+        }
+    }
+
+    fn folders(dir: &std::path::Path) -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// docs/architecture.md's "Adding a cloud" names every registration
+    /// point: each file outside a cloud's own folder whose code (comments and
+    /// test code aside) names a cloud (a cloud module's path `x::`, a `--cloud`
+    /// value as a string, a variant named after a cloud `::X`, the `clouds!`
+    /// list); and its table names every file of every cloud folder.
+    #[test]
+    fn the_add_a_cloud_checklist_names_every_registration_point() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(root.join("docs/architecture.md")).unwrap();
+        let section = |heading: &str| -> String {
+            let start = doc.find(heading).unwrap_or_else(|| panic!("{heading}"));
+            let rest = &doc[start + heading.len()..];
+            rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+        };
+        let spans = |text: &str| -> BTreeSet<String> {
+            text.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        };
+        let checklist = spans(&section("## Adding a cloud"));
+        let table = spans(&section("## A cloud's folder"));
+
+        // Each product folder is a registered cloud, and each registered cloud a folder.
+        let product = folders(&root.join("src/clouds"));
+        let mut registered: Vec<String> = ALL.iter().map(|c| c.names[0].to_string()).collect();
+        registered.sort();
+        assert_eq!(product, registered, "src/clouds/ folders vs clouds!(…)");
+        // Every file of a cloud folder has a row (the folder's own layout, documented).
+        for cloud in &product {
+            for entry in std::fs::read_dir(root.join("src/clouds").join(cloud)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let name = name.trim_end_matches(".rs");
+                assert!(
+                    table
+                        .iter()
+                        .any(|t| t.trim_end_matches('/').trim_end_matches(".rs") == name
+                            || t.starts_with(&format!("{name}/"))
+                            || t.starts_with(&format!("{name}.rs"))),
+                    "src/clouds/{cloud}/{name}: not in docs/architecture.md's table of a cloud's folder"
+                );
+            }
+        }
+
+        let sim = folders(&root.join("sim/src/clouds"));
+        let mut words: BTreeSet<String> = product.iter().chain(&sim).cloned().collect();
+        words.extend(CLOUDS.iter().map(|c| c.to_string()));
+        let mut points = BTreeSet::new();
+        for (src, own) in [("src", "src/clouds/"), ("sim/src", "sim/src/clouds/")] {
+            let mut files = Vec::new();
+            rust_files(root, src, &mut files);
+            for file in files {
+                if file
+                    .strip_prefix(own)
+                    .is_some_and(|rest| rest.contains('/'))
+                {
+                    continue; // inside a cloud's own folder
+                }
+                let text = std::fs::read_to_string(root.join(&file)).unwrap();
+                let code: String = text[..text.find("#[cfg(test)]").unwrap_or(text.len())]
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let names_a_cloud = code.contains("clouds!(")
+                    || words.iter().any(|w| {
+                        let variant = format!("::{}{}", w[..1].to_ascii_uppercase(), &w[1..]);
+                        holds_word(&code, &format!("{w}::"), true, false)
+                            || code.contains(&format!("\"{w}\""))
+                            || holds_word(&code, &variant, false, true)
+                    });
+                if names_a_cloud {
+                    points.insert(file);
+                }
+            }
+        }
+        assert!(points.contains("src/clouds/mod.rs"), "{points:?}");
+        for p in &points {
+            assert!(
+                checklist.contains(p),
+                "{p} names a cloud, but docs/architecture.md's \"Adding a cloud\" does not name it"
+            );
+        }
+        // And the checklist names no file that is not there.
+        for n in checklist
+            .iter()
+            .filter(|n| n.ends_with(".rs") && n.contains('/') && !n.contains('<'))
+        {
+            assert!(root.join(n).exists(), "{n} is named but does not exist");
+        }
+    }
 }

@@ -369,6 +369,9 @@ pub fn own_flags<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> crate::error:
     T::from_arg_matches(m).map_err(|e| crate::error::Error::rejected("config", e.to_string()))
 }
 
+/// A cloud's settings and the warnings to print once.
+pub type Configured = crate::error::Result<(Box<dyn CloudConfig>, Vec<String>)>;
+
 /// `(label, text)` pairs of a setting's `--help` default, in the order shown
 /// (`label: text`; an empty label shows the text alone).
 pub type HelpDefaults = &'static [(&'static str, &'static str)];
@@ -383,10 +386,7 @@ pub struct Cloud {
     pub flags: fn(clap::Command) -> clap::Command,
     /// Its settings from the shared flags (`input`) and its own (read from
     /// `matches`), and warnings to print once.
-    pub configure: fn(
-        input: &CloudInput,
-        matches: &clap::ArgMatches,
-    ) -> crate::error::Result<(Box<dyn CloudConfig>, Vec<String>)>,
+    pub configure: fn(input: &CloudInput, matches: &clap::ArgMatches) -> Configured,
     /// Variables it reads by hand (not through clap), which the config file
     /// may set too, and their heading in the config template.
     pub env_read_by_hand: &'static [&'static str],

@@ -680,4 +680,50 @@ mod tests {
             assert!(root.join(n).exists(), "{n} is named but does not exist");
         }
     }
+
+    /// `--help`'s texts, built from the descriptors, are the ones the CLI
+    /// had written out before the descriptors existed.
+    #[test]
+    fn help_texts_are_built_from_each_cloud_s_descriptor() {
+        assert_eq!(CLOUDS, ["otc", "huawei", "ovh", "ncp"]);
+        assert_eq!(DEFAULT, "otc");
+        assert_eq!(
+            region_help(),
+            "Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ovh: eu \
+             (eu, ca, us); ncp: pub (or gov)] (OTC's public DNS is always in eu-de)"
+        );
+        assert_eq!(
+            dns_endpoint_help(),
+            "DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: \
+             https://dns.REGION.myhuaweicloud.com; ovh: the region's API base, e.g. \
+             https://eu.api.ovh.com/1.0; ncp: https://globaldns.apigw.ntruss.com/dns/v1]"
+        );
+        assert_eq!(
+            metadata_url_help(),
+            "Instance metadata URL of the VM's temporary credentials [default: per cloud; otc, \
+             huawei: http://169.254.169.254/openstack/latest/securitykey; ncp: \
+             http://169.254.169.254/latest/meta-data/iam/security-credentials]"
+        );
+        let creds = credentials_help();
+        assert!(creds.lines().all(|l| l.len() <= 87), "{creds}");
+        assert_eq!(
+            creds.lines().next(),
+            Some(
+                "Credentials, first found wins: --ak/--sk/--token; OS_ACCESS_KEY / OS_SECRET_KEY /"
+            )
+        );
+        assert!(
+            creds.contains(" With --cloud ovh: --client-id/--client-secret;")
+                && creds.contains("ovh.conf. With --cloud ncp: --ak/--sk;")
+                && creds.ends_with("the server role from the instance metadata."),
+            "{creds}"
+        );
+        assert_eq!(wrap("a bb ccc", 4), "a bb\nccc");
+        // No cloud is registered twice, and every one has a name.
+        let mut names = CLOUDS.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CLOUDS.len());
+        assert!(ALL.iter().all(|c| !c.names.is_empty()));
+    }
 }

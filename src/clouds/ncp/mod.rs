@@ -367,4 +367,15 @@ mod tests {
         assert!(!d.contains("TOPSECRET") && !d.contains("BPAMKR1"), "{d}");
         assert!(d.contains("ncp_"), "{d}");
     }
+
+    /// The descriptor's help texts say what this file defines.
+    #[test]
+    fn help_defaults_are_this_file_s() {
+        assert_eq!(
+            CLOUD.region_help[0].1,
+            format!("{} (or gov)", DEFAULT_REGION.as_str())
+        );
+        assert_eq!(CLOUD.dns_endpoint_help[0].1, DEFAULT_REGION.dns_endpoint());
+        assert!(CLOUD.env_read_by_hand.iter().all(|v| (CLOUD.owns_variable)(v)));
+    }
 }

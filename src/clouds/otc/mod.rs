@@ -86,3 +86,26 @@ impl CloudConfig for config::OtcConfig {
         Ok(Box::new(connect::connect(self, net, clock, report)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The descriptor's help texts say what the folder defines.
+    #[test]
+    fn help_defaults_are_the_profiles_ones() {
+        let huawei = config::profile("huawei", "REGION");
+        assert_eq!(CLOUD.dns_endpoint_help[1], ("huawei", huawei.dns.as_str()));
+        assert_eq!(
+            CLOUD.dns_endpoint_help[0].1,
+            config::profile("otc", "REGION").dns
+        );
+        for v in CLOUD
+            .secret_variables
+            .iter()
+            .chain(CLOUD.temporary_variables)
+        {
+            assert!((CLOUD.owns_variable)(v), "{v}");
+        }
+    }
+}

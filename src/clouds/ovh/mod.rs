@@ -90,3 +90,21 @@ pub(crate) fn escape(v: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The descriptor's help texts say what endpoints.rs defines.
+    #[test]
+    fn help_defaults_are_the_endpoints_ones() {
+        let regions = endpoints::REGIONS.join(", ");
+        assert_eq!(
+            CLOUD.region_help,
+            [("ovh", format!("{} ({regions})", endpoints::DEFAULT_REGION.as_str()).as_str())]
+        );
+        assert!(CLOUD.dns_endpoint_help[0].1.ends_with(endpoints::API_EU));
+        assert!(CLOUD.temporary_variables.iter().all(|v| v.starts_with("OVH_")));
+        assert!(CLOUD.env_read_by_hand.iter().all(|v| (CLOUD.owns_variable)(v)));
+    }
+}

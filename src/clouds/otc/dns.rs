@@ -270,7 +270,7 @@ impl<S: Sender> OtcDns<S> {
 }
 
 /// A recordset in the flow's terms.
-fn txt_at(set: &RecordSet) -> TxtSet {
+fn txt_set(set: &RecordSet) -> TxtSet {
     let status = match set.status.as_deref() {
         None | Some("ACTIVE") => Status::Settled,
         Some(p) if p.starts_with("PENDING") => Status::Pending(p.to_string()),
@@ -304,7 +304,7 @@ fn wire_zone(z: &cloud_api::Zone) -> Zone {
 impl<S: Sender> OtcDns<S> {
     fn remember(&self, set: &RecordSet) -> TxtSet {
         crate::sync::lock(&self.sets).insert(set.id.clone(), set.clone());
-        txt_at(set)
+        txt_set(set)
     }
 
     /// Every public zone, listed on first use only.

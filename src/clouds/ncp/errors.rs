@@ -84,3 +84,96 @@ https://globaldns.apigw.ntruss.com/dns/v1)",
         _ => e,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_shapes_become_one_line_neutral_errors() {
+        let e = api_error(
+            401,
+            br#"{"error":{"errorCode":"200","message":"Authentication Failed","details":"Invalid authentication information."}}"#,
+        );
+        assert_eq!(e.kind(), Kind::Auth);
+        assert_eq!(e.to_string(), "HTTP 401 200: Authentication Failed");
+        assert!(e.hint().unwrap().contains("NTP"));
+        let e = api_error(503, b"<html>bad gateway</html>");
+        assert_eq!(e.to_string(), "HTTP 503: no error details");
+        assert!(e.is_transient());
+        // Secrets in an error body are redacted, control characters escaped, one line.
+        let e = api_error(
+            400,
+            br#"{"result":"FAIL","error":{"errorCode":"E1","message":"bad\nsecretKey=x","secretKey":"LEAK"}}"#,
+        )
+        .to_string();
+        assert!(!e.contains("LEAK") && !e.contains('\n'), "{e}");
+    }
+
+    /// Each row of the API gateway's error table (ncp-api.md, Corrections), as
+    /// the flow sees it: kind, whether it is retried as an unknown outcome, and
+    /// the fix named.
+    #[test]
+    fn each_row_of_the_gateways_error_table() {
+        let gw = |status: u16, code: &str, message: &str| {
+            api_error(
+                status,
+                format!(r#"{{"error":{{"errorCode":"{code}","message":"{message}","details":"d"}}}}"#)
+                    .as_bytes(),
+            )
+        };
+        // 400/100 Bad Request Exception: our request is wrong; not retried.
+        let e = gw(400, "100", "Bad Request Exception");
+        assert_eq!((e.kind(), e.is_transient()), (Kind::Fatal, false));
+        // 401/200 Authentication Failed: keys, signature or clock.
+        let e = gw(401, "200", "Authentication Failed");
+        assert_eq!(e.kind(), Kind::Auth);
+        assert_eq!(e.to_string(), "HTTP 401 200: Authentication Failed");
+        assert!(e.hint().unwrap().contains("NTP"));
+        assert!(!e.hint().unwrap().contains("NCP_GLOBAL_DNS_MANAGER"));
+        // 401/210 Permission Denied: the identity lacks the DNS policy.
+        let e = gw(401, "210", "Permission Denied");
+        assert_eq!((e.kind(), e.is_transient()), (Kind::Permission, false));
+        assert_eq!(e.to_string(), "HTTP 401 210: Permission Denied");
+        assert_eq!(e.hint(), Some(PERMISSION_HINT));
+        assert!(PERMISSION_HINT.contains("NCP_GLOBAL_DNS_MANAGER"));
+        assert!(PERMISSION_HINT.contains("server role"));
+        assert!(!PERMISSION_HINT.contains("clock"));
+        // ... also when only the message says so, in any case.
+        let e = api_error(401, br#"{"error":{"message":"permission denied"}}"#);
+        assert_eq!(e.kind(), Kind::Permission);
+        // 403/230 Forbidden.
+        let e = gw(403, "230", "Forbidden");
+        assert_eq!((e.kind(), e.is_transient()), (Kind::Permission, false));
+        assert!(e.hint().unwrap().contains("NCP_GLOBAL_DNS_MANAGER"));
+        // 404/300 Not Found Exception: no such API (a wrong endpoint), not a record.
+        let e = gw(404, "300", "Not Found Exception");
+        assert_eq!(e.kind(), Kind::NotFound);
+        assert!(e.hint().unwrap().contains("--dns-endpoint"));
+        // 429/400 Quota Exceeded: not lifted by waiting; not retried.
+        let e = gw(429, "400", "Quota Exceeded");
+        assert_eq!((e.kind(), e.is_transient()), (Kind::Fatal, false));
+        assert!(e.hint().unwrap().contains("quota"));
+        assert!(quota_exceeded(429, br#"{"error":{"errorCode":"400"}}"#));
+        // 429/410 Throttle Limited and 429/420 Rate Limited: throttled, retried.
+        for code in ["410", "420"] {
+            let e = gw(429, code, "limited");
+            assert_eq!(e.kind(), Kind::Throttled, "{code}");
+            assert!(e.is_transient());
+            assert!(!quota_exceeded(
+                429,
+                format!(r#"{{"error":{{"errorCode":"{code}"}}}}"#).as_bytes()
+            ));
+        }
+        // A 401 that is not 210 is never read as a permission error.
+        assert!(!permission_denied(
+            401,
+            br#"{"error":{"errorCode":"200","message":"Authentication Failed"}}"#
+        ));
+        assert!(!permission_denied(403, br#"{"error":{"errorCode":"210"}}"#));
+        assert!(permission_denied(
+            401,
+            br#"{"error":{"errorCode":210,"message":"x"}}"#
+        ));
+    }
+}

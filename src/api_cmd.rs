@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::http::Url;
 use crate::options::Options;
 use crate::report::Report;
-use crate::session;
+use crate::wiring;
 use crate::world::World;
 
 pub use crate::redact::redact;
@@ -56,7 +56,7 @@ pub fn run(
     let method = args.method.to_ascii_uppercase();
     let url = target(&args.url, opts)?;
     let body = body(args.body.as_deref(), &mut world.stdin)?;
-    let cloud = session::connect(opts, world, report)?;
+    let cloud = wiring::connect(opts, world, report)?;
     let resp = cloud.send(&method, &url, body.as_deref()).map_err(|e| {
         Error::failed("api", format!("{method} {}{}: {e}", url.origin(), url.path))
             .hint_opt(e.hint())

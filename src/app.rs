@@ -12,11 +12,11 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use crate::cli::{Cli, Command, Generate};
 use crate::error::Result;
 use crate::flow::contracts::Challenge;
-use crate::local::Local;
+use crate::host_state::HostState;
 use crate::options::Options;
 use crate::propagation::net::NetDns;
 use crate::report::{Level, Report};
-use crate::session;
+use crate::wiring;
 use crate::world::World;
 
 /// Runs the binary: parses `args`, runs, prints the one-line error, returns the exit code.
@@ -197,7 +197,8 @@ fn run(
     let mut challenge = challenge;
     let local = match &cli.command {
         Command::Auth | Command::Present(_) | Command::Cleanup(_) | Command::Check(_) => {
-            let (dir, warning) = crate::local::state_dir(opts.lock_dir.as_deref(), &world.env)?;
+            let (dir, warning) =
+                crate::host_state::state_dir(opts.lock_dir.as_deref(), &world.env)?;
             if let Some(w) = warning {
                 report.warn(w);
             }
@@ -209,7 +210,7 @@ fn run(
                 c.remaining = None;
             }
             report.verbose(format!("state directory {}", dir.path.display()));
-            let local = Local {
+            let local = HostState {
                 dir,
                 endpoint: opts.dns_endpoint.origin(),
             };
@@ -251,7 +252,7 @@ fn hook(
     opts: &Options,
     world: &World,
     report: &std::sync::Arc<Report>,
-    local: Option<Local>,
+    local: Option<HostState>,
 ) -> Result<()> {
     let env = challenge.expect("set for the hook commands");
     let shortcut = match (verb, local.as_ref()) {
@@ -270,12 +271,12 @@ fn hook(
     if shortcut {
         return Ok(());
     }
-    let cloud = session::connect(opts, world, report)?;
-    let dns = crate::provider::Memo::new(cloud.dns());
+    let cloud = wiring::connect(opts, world, report)?;
+    let dns = crate::cloud_api::ZoneCache::new(cloud.dns());
     let query = NetDns {
         timeout: crate::defaults::DNS_QUERY_TIMEOUT,
     };
-    let flow = session::flow(opts, world, report, &dns, &query, local.as_ref());
+    let flow = wiring::flow(opts, world, report, &dns, &query, local.as_ref());
     flow.hook.sweep();
     let (step, done) = match verb {
         Verb::Cleanup => ("cleanup", flow.cleanup(&env)),
@@ -297,8 +298,8 @@ fn generate(what: &Generate, cloud: &str, world: &mut World) -> Result<()> {
     match what {
         Generate::Config => buf = crate::config::template(&cmd, cloud).into_bytes(),
         Generate::AcmeShVars => {
-            for (name, secret) in crate::providers::variables_read(cloud, &cmd) {
-                let kind = if crate::providers::TEMPORARY_VARIABLES.contains(&name.as_str()) {
+            for (name, secret) in crate::clouds::variables_read(cloud, &cmd) {
+                let kind = if crate::clouds::temporary_variables().contains(&name.as_str()) {
                     "temporary"
                 } else if secret {
                     "secret"

@@ -8,15 +8,15 @@ use std::time::UNIX_EPOCH;
 
 use crate::api_error::Kind;
 use crate::cli::CheckArgs;
+use crate::cloud_api::{Connection, DnsApi, Zone, ZoneCache};
 use crate::error::{Error, Result};
 use crate::flow::engine::Flow;
-use crate::local::Local;
+use crate::host_state::HostState;
 use crate::options::Options;
 use crate::propagation::net::{DnsQuery, NetDns};
 use crate::propagation::wire::QType;
-use crate::provider::{Connection, Memo, Provider, Zone};
 use crate::report::Report;
-use crate::session;
+use crate::wiring;
 use crate::world::World;
 use crate::zone;
 
@@ -67,7 +67,7 @@ pub fn run(
     opts: &Options,
     world: &mut World,
     report: &Arc<Report>,
-    local: Option<&Local>,
+    local: Option<&HostState>,
 ) -> Result<()> {
     let mut domains = Vec::new();
     for d in &args.domains {
@@ -88,7 +88,7 @@ pub fn run(
     lines.ok("config file", opts.config.to_string());
 
     // Credentials: the source that answered, never the secret.
-    let cloud = match session::connect(opts, world, report) {
+    let cloud = match wiring::connect(opts, world, report) {
         Ok(c) => c,
         Err(e) if e.exit == crate::error::Exit::Rejected => return Err(e),
         Err(e) => {
@@ -144,11 +144,11 @@ pub fn run(
         }
     }
 
-    let dns = Memo::new(cloud.dns());
+    let dns = ZoneCache::new(cloud.dns());
     let query = NetDns {
         timeout: crate::defaults::CHECK_DNS_QUERY_TIMEOUT,
     };
-    let mut flow = session::flow(opts, world, report, &dns, &query, local);
+    let mut flow = wiring::flow(opts, world, report, &dns, &query, local);
     flow.mode.wait_once = false;
     if cloud.credentials_probe(None).is_some() {
         lines.owed = Some(cloud.as_ref());
@@ -213,7 +213,7 @@ fn check_credentials(lines: &mut Lines<'_>, cloud: &dyn Connection, zone: Option
 fn check_domain(
     lines: &mut Lines<'_>,
     flow: &Flow<'_>,
-    api: &dyn Provider,
+    api: &dyn DnsApi,
     query: &dyn DnsQuery,
     domain: &str,
     read_only: bool,
@@ -274,7 +274,7 @@ fn check_domain(
 fn check_nameservers(
     lines: &mut Lines<'_>,
     flow: &Flow<'_>,
-    api: &dyn Provider,
+    api: &dyn DnsApi,
     query: &dyn DnsQuery,
     z: &Zone,
 ) {

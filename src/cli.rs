@@ -4,16 +4,9 @@
 
 use clap::{Args, Parser, Subcommand};
 
+/// `--help`'s text after the options: the clouds' credential sources (from
+/// their folders), then this.
 const AFTER_HELP: &str = "\
-Credentials, first found wins: --ak/--sk/--token; OS_ACCESS_KEY / OS_SECRET_KEY /
-OS_SECURITY_TOKEN; --credentials-file; a container identity (CCE pod identity, OIDC);
-the ECS metadata service (the agency attached to this VM). --agency-name then assumes
-an agency of another account with them. With --cloud ovh: --client-id/--client-secret;
-OVH_CLIENT_ID with OVH_CLIENT_SECRET, OVH_ACCESS_TOKEN or classic application keys;
-OVH_CLIENT_SECRET_FILE or the systemd credential ovh_client_secret; --credentials-file;
-ovh.conf. With --cloud ncp: --ak/--sk; NCLOUD_ACCESS_KEY_ID / NCLOUD_SECRET_ACCESS_KEY;
---credentials-file or ~/.ncloud/configure; the server role from the instance metadata.
-
 certbot:
   certbot certonly --manual --preferred-challenges dns \\
     --manual-auth-hook 'otc-acme-hook auth' --manual-cleanup-hook 'otc-acme-hook cleanup' \\
@@ -30,12 +23,16 @@ configuration); 1 any other failure. Errors are one line on stderr:
 /// ACME DNS-01 hook for Open Telekom Cloud (and Huawei Cloud, OVHcloud, NAVER Cloud) DNS,
 /// signed with the temporary credentials of the VM's identity (no access key on disk).
 #[derive(Debug, Parser)]
-#[command(name = "otc-acme-hook", version, after_help = AFTER_HELP)]
+#[command(name = "otc-acme-hook", version, after_help = after_help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+fn after_help() -> String {
+    format!("{}\n\n{AFTER_HELP}", crate::clouds::credentials_help())
 }
 
 const CREDS: &str = "Credentials";
@@ -70,19 +67,20 @@ pub struct Global {
     pub credentials_file: Option<String>,
     // The help names each cloud's default, from the cloud's own folder.
     #[arg(short = 'm', long = "metadata-url", visible_alias = "metadata", env = "OTC_METADATA_URL", global = true, value_name = "URL",
-          help = crate::providers::metadata_url_help(), help_heading = CREDS)]
+          help = crate::clouds::metadata_url_help(), help_heading = CREDS)]
     pub metadata_url: Option<String>,
 
     /// Cloud whose default endpoints are used
-    #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = "otc",
-          value_parser = crate::providers::CLOUDS, help_heading = CLOUD)]
+    #[arg(long = "cloud", env = "OTC_CLOUD", global = true, value_name = "CLOUD", default_value = crate::clouds::DEFAULT,
+          value_parser = crate::clouds::CLOUDS, help_heading = CLOUD)]
     pub cloud: String,
-    /// Region of the default endpoints [default: per cloud; otc, huawei: eu-de; ovh: eu (eu, ca, us); ncp: pub (or gov)] (OTC's public DNS is always in eu-de)
-    #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION", help_heading = CLOUD)]
+    // The help names each cloud's default, from the cloud's own folder.
+    #[arg(long = "region", env = "OTC_REGION", global = true, value_name = "REGION",
+          help = crate::clouds::region_help(), help_heading = CLOUD)]
     pub region: Option<String>,
-    /// DNS API endpoint [default: https://dns.eu-de.otc.t-systems.com; huawei: https://dns.REGION.myhuaweicloud.com;
-    /// ovh: the region's API base, e.g. https://eu.api.ovh.com/1.0; ncp: https://globaldns.apigw.ntruss.com/dns/v1]
-    #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL", help_heading = CLOUD)]
+    // The help names each cloud's default, from the cloud's own folder.
+    #[arg(long = "dns-endpoint", env = "OTC_DNS_ENDPOINT", global = true, value_name = "URL",
+          help = crate::clouds::dns_endpoint_help(), help_heading = CLOUD)]
     pub dns_endpoint: Option<String>,
     /// Extra CA certificates (PEM) to trust besides the system's, e.g. an inspecting proxy's
     #[arg(long = "ca-file", env = "OTC_CA_FILE", global = true, value_name = "FILE", help_heading = CLOUD)]
@@ -177,7 +175,7 @@ pub struct Global {
 
     /// Each cloud's own flags.
     #[command(flatten)]
-    pub clouds: crate::providers::CloudFlags,
+    pub clouds: crate::clouds::CloudFlags,
 }
 
 #[derive(Debug, Subcommand)]

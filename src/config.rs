@@ -16,7 +16,7 @@ pub const SYSTEM_PATH: &str = "/etc/otc-acme-hook/config";
 /// Variables the clouds read by hand, besides clap's `env` names (each
 /// cloud lists its own in the registry), with what they are.
 pub fn aliases() -> Vec<(&'static str, &'static str)> {
-    crate::providers::env_read_by_hand()
+    crate::clouds::env_read_by_hand()
 }
 
 /// The variable of `--config`: it names the file, so the file can't set it.
@@ -80,10 +80,10 @@ pub fn allowed_names(cmd: &clap::Command) -> BTreeSet<String> {
 }
 
 /// Whether a variable holds a secret: the file must then be private. The
-/// clouds name their secret variables exactly ([`crate::providers::secret_variables`]):
+/// clouds name their secret variables exactly ([`crate::clouds::secret_variables`]):
 /// a URL (`OTC_TOKEN_ENDPOINT`) or a path to a secret (`…_FILE`) is not one.
 pub fn is_credential(name: &str) -> bool {
-    crate::providers::secret_variables().contains(&name)
+    crate::clouds::secret_variables().contains(&name)
 }
 
 /// The file's values less those the environment gives under another name of
@@ -95,7 +95,7 @@ pub fn shadowed_by_environment(
     env: &HashMap<String, String>,
 ) -> BTreeMap<String, String> {
     let in_env = |n: &str| env.get(n).is_some_and(|v| !v.trim().is_empty());
-    for group in crate::providers::alias_groups() {
+    for group in crate::clouds::alias_groups() {
         if group.iter().any(|n| in_env(n)) {
             for n in group {
                 values.remove(*n);
@@ -169,7 +169,7 @@ pub fn parse(text: &str, origin: &str, allowed: &BTreeSet<String>) -> Result<Vec
 
 /// Our uid.
 fn current_uid() -> Option<u32> {
-    Some(crate::local::current_uid())
+    Some(crate::host_state::current_uid())
 }
 
 /// The default file: root's in /etc, anyone else's under XDG_CONFIG_HOME (or ~/.config).

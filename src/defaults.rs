@@ -1,6 +1,6 @@
 //! Every shared default, defined once: clap's defaults, the settings structs
 //! and the docs test read them from here. A cloud's own defaults (endpoints,
-//! metadata URL, region) live in its folder under `providers/`.
+//! metadata URL, region) live in its folder under `clouds/`.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! In-memory fakes of the three provider shapes (see [`crate::provider`]), so
+//! In-memory fakes of the three provider shapes (see [`crate::cloud_api`]), so
 //! the shared flow is unit-tested against each without sockets:
 //!
 //! - [`SetFake`] — set-with-pending (OTC-like): one set per name with an id,
@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 
-use crate::provider::{ApiError, ApiResult, Change, Kind, Provider, Status, TxtAt, Zone};
+use crate::cloud_api::{ApiError, ApiResult, Change, DnsApi, Kind, Status, TxtSet, Zone};
 use crate::txt;
 
 /// The one zone every fake holds.
@@ -154,8 +154,8 @@ fn begin_write<F: Fake>(fake: &F, zone: &Zone, name: &str) -> ApiResult<Then> {
     }
 }
 
-/// What the tests need from a fake beyond [`Provider`].
-pub trait Fake: Provider + Sized {
+/// What the tests need from a fake beyond [`DnsApi`].
+pub trait Fake: DnsApi + Sized {
     /// The shape, for messages.
     const SHAPE: &'static str;
     /// Changes are served only once the zone is committed (OVH refresh, NCP apply).
@@ -191,11 +191,11 @@ pub trait Fake: Provider + Sized {
     fn refuse_empty_commits(&self) {
         self.core().refuse_empty.store(true, SeqCst);
     }
-    /// Calls of [`Provider::write`].
+    /// Calls of [`DnsApi::write`].
     fn writes(&self) -> u32 {
         self.core().writes.load(SeqCst)
     }
-    /// Calls of [`Provider::commit`], failed ones included.
+    /// Calls of [`DnsApi::commit`], failed ones included.
     fn commits(&self) -> u32 {
         self.core().commits.load(SeqCst)
     }
@@ -274,11 +274,11 @@ impl SetFake {
     }
 
     /// The set at `name` as the API lists it; a listing uses up one pending read.
-    fn view(&self, name: &str, count: bool) -> TxtAt {
+    fn view(&self, name: &str, count: bool) -> TxtSet {
         self.settle();
         let mut sets = crate::sync::lock(&self.sets);
         let Some(s) = sets.get_mut(name) else {
-            return TxtAt::absent(name);
+            return TxtSet::absent(name);
         };
         let status = if s.pending > 0 {
             if count {
@@ -288,7 +288,7 @@ impl SetFake {
         } else {
             Status::Settled
         };
-        TxtAt {
+        TxtSet {
             name: name.to_string(),
             records: s.records.clone(),
             ids: vec![s.id.clone()],
@@ -374,7 +374,7 @@ impl Fake for SetFake {
     }
 }
 
-impl Provider for SetFake {
+impl DnsApi for SetFake {
     fn name(&self) -> &str {
         "fake set-with-pending DNS"
     }
@@ -392,13 +392,13 @@ impl Provider for SetFake {
         self.core.check_zone(zone)?;
         Ok(vec![NS.into()])
     }
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         self.core.check_zone(zone)?;
         let c = &self.core.reads;
         c.fetch_add(names.len() as u32, SeqCst);
         Ok(names.iter().map(|n| self.view(n, true)).collect())
     }
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], ttl: u32) -> ApiResult<TxtAt> {
+    fn write(&self, zone: &Zone, before: &TxtSet, after: &[String], ttl: u32) -> ApiResult<TxtSet> {
         let name = before.name.as_str();
         let then = begin_write(self, zone, name)?;
         self.settle();
@@ -533,7 +533,7 @@ impl Records {
             .unwrap_or_default()
     }
     /// Refuses a write computed from a read that is no longer current.
-    fn check_fresh(&self, before: &TxtAt) -> ApiResult<()> {
+    fn check_fresh(&self, before: &TxtSet) -> ApiResult<()> {
         let mut now: Vec<String> = self.at(&before.name).into_iter().map(|r| r.id).collect();
         let mut then = before.ids.clone();
         now.sort();
@@ -550,7 +550,7 @@ impl Records {
 
 /// Which of `before`'s ids go and which records of `after` are new: values in
 /// both (matched one for one, exactly as read) are left alone.
-fn diff(before: &TxtAt, after: &[String]) -> (Vec<String>, Vec<String>) {
+fn diff(before: &TxtSet, after: &[String]) -> (Vec<String>, Vec<String>) {
     let mut kept = vec![false; before.records.len()];
     let mut adds = Vec::new();
     for a in after {
@@ -621,7 +621,7 @@ impl Fake for RecordFake {
     }
 }
 
-impl Provider for RecordFake {
+impl DnsApi for RecordFake {
     fn name(&self) -> &str {
         "fake record-per-value DNS"
     }
@@ -635,7 +635,7 @@ impl Provider for RecordFake {
         self.core.check_zone(zone)?;
         Ok(vec![NS.into()])
     }
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         self.core.check_zone(zone)?;
         let c = &self.core.reads;
         c.fetch_add(names.len() as u32, SeqCst);
@@ -644,7 +644,13 @@ impl Provider for RecordFake {
             .map(|n| read_records(&self.recs, n, |c| c))
             .collect())
     }
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], _ttl: u32) -> ApiResult<TxtAt> {
+    fn write(
+        &self,
+        zone: &Zone,
+        before: &TxtSet,
+        after: &[String],
+        _ttl: u32,
+    ) -> ApiResult<TxtSet> {
         let then = begin_write(self, zone, &before.name)?;
         self.recs.check_fresh(before)?;
         let (deletes, adds) = diff(before, after);
@@ -669,12 +675,12 @@ impl Provider for RecordFake {
     }
 }
 
-fn read_records(recs: &Records, name: &str, shown: impl Fn(String) -> String) -> TxtAt {
+fn read_records(recs: &Records, name: &str, shown: impl Fn(String) -> String) -> TxtSet {
     let at = recs.at(name);
     if at.is_empty() {
-        return TxtAt::absent(name);
+        return TxtSet::absent(name);
     }
-    TxtAt {
+    TxtSet {
         name: name.to_string(),
         records: at.iter().map(|r| shown(r.content.clone())).collect(),
         ids: at.into_iter().map(|r| r.id).collect(),
@@ -752,7 +758,7 @@ impl BatchFake {
         Ok(())
     }
 
-    fn apply(&self, before: &TxtAt, after: &[String]) -> TxtAt {
+    fn apply(&self, before: &TxtSet, after: &[String]) -> TxtSet {
         let name = before.name.as_str();
         let (deletes, adds) = diff(before, after);
         if !adds.is_empty() {
@@ -772,7 +778,7 @@ impl BatchFake {
     }
 }
 
-impl Provider for BatchFake {
+impl DnsApi for BatchFake {
     fn name(&self) -> &str {
         "fake batch DNS"
     }
@@ -786,7 +792,7 @@ impl Provider for BatchFake {
         self.core.check_zone(zone)?;
         Ok(vec![NS.into()])
     }
-    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+    fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
         self.core.check_zone(zone)?;
         let c = &self.core.reads;
         c.fetch_add(names.len() as u32, SeqCst);
@@ -795,7 +801,13 @@ impl Provider for BatchFake {
             .map(|n| read_records(&self.recs, n, |c| txt::quote(&c)))
             .collect())
     }
-    fn write(&self, zone: &Zone, before: &TxtAt, after: &[String], _ttl: u32) -> ApiResult<TxtAt> {
+    fn write(
+        &self,
+        zone: &Zone,
+        before: &TxtSet,
+        after: &[String],
+        _ttl: u32,
+    ) -> ApiResult<TxtSet> {
         let then = begin_write(self, zone, &before.name)?;
         self.check_batch(&[Change { before, after }])?;
         let set = self.apply(before, after);
@@ -811,9 +823,9 @@ impl Provider for BatchFake {
         zone: &Zone,
         changes: &[Change<'_>],
         _ttl: u32,
-    ) -> Option<ApiResult<Vec<TxtAt>>> {
+    ) -> Option<ApiResult<Vec<TxtSet>>> {
         let first = changes.first()?;
-        let go = || -> ApiResult<Vec<TxtAt>> {
+        let go = || -> ApiResult<Vec<TxtSet>> {
             let then = begin_write(self, zone, &first.before.name)?;
             self.check_batch(changes)?;
             let sets = changes
@@ -841,7 +853,7 @@ mod tests {
 
     const N: &str = "_acme-challenge.example.com.";
 
-    fn read<F: Fake>(f: &F) -> TxtAt {
+    fn read<F: Fake>(f: &F) -> TxtSet {
         f.read(&f.zone(), &[N.to_string()]).unwrap().pop().unwrap()
     }
 
@@ -881,12 +893,12 @@ mod tests {
         let f = SetFake::new(2);
         let z = f.zone();
         let created = f
-            .write(&z, &TxtAt::absent(N), &["\"a\"".into()], 300)
+            .write(&z, &TxtSet::absent(N), &["\"a\"".into()], 300)
             .unwrap();
         assert_eq!(created.status, Status::Pending("PENDING_CREATE".into()));
         // A create where a set exists is a conflict.
         let e = f
-            .write(&z, &TxtAt::absent(N), &["\"b\"".into()], 300)
+            .write(&z, &TxtSet::absent(N), &["\"b\"".into()], 300)
             .unwrap_err();
         assert_eq!(e.kind(), Kind::Conflict);
         let first = read(&f);
@@ -1000,10 +1012,10 @@ mod tests {
         f.inject(Fault::LandedButTransient);
         f.inject(Fault::Foreign("theirs".into()));
         let a = vec!["\"a\"".to_string()];
-        let e = f.write(&z, &TxtAt::absent(N), &a, 300).unwrap_err();
+        let e = f.write(&z, &TxtSet::absent(N), &a, 300).unwrap_err();
         assert!(e.is_transient());
         assert!(f.values(N).is_empty(), "a transient fault changes nothing");
-        let e = f.write(&z, &TxtAt::absent(N), &a, 300).unwrap_err();
+        let e = f.write(&z, &TxtSet::absent(N), &a, 300).unwrap_err();
         assert!(e.is_transient());
         assert_eq!(f.values(N), vec!["a"], "landed");
         let e = f.write(&z, &read(&f), &[], 300).unwrap_err();

@@ -1,6 +1,6 @@
 //! Validated settings: the clap values turned into what the run uses, and
 //! every check that needs no network. The selected cloud reads its part
-//! (see [`providers::configure`]).
+//! (see [`clouds::configure`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,20 +11,20 @@ use clap::parser::ValueSource;
 
 use crate::cli::Global;
 use crate::client::{Net, RetryPolicy};
+use crate::cloud_api::{CloudInput, Keys};
+use crate::clouds::{self, CloudConfig};
 use crate::error::{Error, Result};
 use crate::flow::engine::Mode;
 use crate::flow::hook;
 use crate::http::{ProxyConfig, Trust};
 use crate::propagation;
-use crate::provider::{CloudInput, Keys};
-use crate::providers::{self, CloudConfig};
 use crate::report::Level;
 use crate::zone;
 
 #[derive(Debug)]
 pub struct Options {
     /// The selected cloud's settings.
-    pub cloud: CloudConfig,
+    pub cloud: Box<dyn CloudConfig>,
     /// Its DNS API base.
     pub dns_endpoint: crate::http::Url,
     pub hook: hook::Settings,
@@ -58,7 +58,7 @@ fn on_command_line(m: &ArgMatches, id: &str) -> bool {
 impl Options {
     pub fn from_cli(g: &Global, m: &ArgMatches, env: &HashMap<String, String>) -> Result<Options> {
         let envv = |k: &str| env.get(k).cloned().filter(|v| !v.trim().is_empty());
-        providers::check_flags(&g.cloud, &|id| on_command_line(m, id))?;
+        clouds::check_flags(&g.cloud, &|id| on_command_line(m, id))?;
 
         // Flags and environment are two sources: split clap's merged values by origin.
         let split = |id: &str, v: &Option<String>| -> (Option<String>, Option<String>) {
@@ -90,14 +90,14 @@ impl Options {
             credentials: nonblank(&g.credentials),
             credentials_file: nonblank(&g.credentials_file),
             env: env.clone(),
-            cli_flags: providers::flag_owners()
+            cli_flags: clouds::flag_owners()
                 .into_iter()
                 .flat_map(|(_, flags)| flags)
                 .map(|(id, _)| id)
                 .filter(|id| on_command_line(m, id))
                 .collect(),
         };
-        let (cloud, mut warnings) = providers::configure(&input, &g.clouds)?;
+        let (cloud, mut warnings) = clouds::configure(&input, &g.clouds)?;
         let chosen_by = if on_command_line(m, "cloud") {
             format!("--cloud {}", g.cloud)
         } else if envv("OTC_CLOUD").is_some() {
@@ -105,7 +105,7 @@ impl Options {
         } else {
             "the default: OTC_CLOUD is not set".to_string()
         };
-        if let Some(w) = providers::foreign_variables(&g.cloud, &chosen_by, env) {
+        if let Some(w) = clouds::foreign_variables(&g.cloud, &chosen_by, env) {
             warnings.insert(0, w);
         }
         let dns_endpoint = cloud.dns_endpoint().clone();

@@ -37,12 +37,12 @@ mod tests {
     #[test]
     fn the_shared_seams_are_send_and_sync() {
         fn shared<T: Send + Sync + ?Sized>() {}
-        shared::<dyn crate::provider::Provider>();
-        shared::<dyn crate::provider::Connection>();
+        shared::<dyn crate::cloud_api::DnsApi>();
+        shared::<dyn crate::cloud_api::Connection>();
         shared::<dyn crate::clock::Clock>();
         shared::<dyn crate::http::Transport>();
         shared::<dyn crate::client::Auth>();
-        shared::<crate::provider::Memo<'static>>();
+        shared::<crate::cloud_api::ZoneCache<'static>>();
         shared::<crate::report::Report>();
         shared::<crate::client::Client>();
         shared::<crate::http::UreqTransport>();

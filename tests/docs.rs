@@ -182,16 +182,13 @@ fn variables_in(text: &str) -> BTreeSet<String> {
 
 /// Variables documented besides clap's, each with the file that reads it.
 const EXTRA_VARIABLES: &[(&str, &str)] = &[
-    ("OS_ACCESS_SECRET", "src/providers/otc/setup.rs"),
-    ("OS_ACCESS_TOKEN", "src/providers/otc/setup.rs"),
+    ("OS_ACCESS_SECRET", "src/clouds/otc/config.rs"),
+    ("OS_ACCESS_TOKEN", "src/clouds/otc/config.rs"),
     ("OTC_ACME_HOOK_BIN", "packaging/acme.sh/dns_otc_hook.sh"),
-    ("NCLOUD_ACCESS_KEY_ID", "src/providers/ncp/credentials.rs"),
-    ("NCLOUD_ACCESS_KEY", "src/providers/ncp/credentials.rs"),
-    (
-        "NCLOUD_SECRET_ACCESS_KEY",
-        "src/providers/ncp/credentials.rs",
-    ),
-    ("NCLOUD_SECRET_KEY", "src/providers/ncp/credentials.rs"),
+    ("NCLOUD_ACCESS_KEY_ID", "src/clouds/ncp/credentials.rs"),
+    ("NCLOUD_ACCESS_KEY", "src/clouds/ncp/credentials.rs"),
+    ("NCLOUD_SECRET_ACCESS_KEY", "src/clouds/ncp/credentials.rs"),
+    ("NCLOUD_SECRET_KEY", "src/clouds/ncp/credentials.rs"),
 ];
 
 /// Variables the docs name as never read nor saved by the acme.sh script (an
@@ -201,7 +198,7 @@ const NEVER_READ: &[&str] = &["OS_PASSWORD", "OS_USERNAME", "OS_AUTH_URL"];
 #[test]
 fn never_read_variables_are_not_read() {
     let envs = cli_envs();
-    for cloud in otc_acme_hook::providers::CLOUDS {
+    for cloud in otc_acme_hook::clouds::CLOUDS {
         let out = std::process::Command::new(BIN)
             .env_clear()
             .args(["--cloud", cloud, "generate", "acme-sh-vars"])
@@ -352,7 +349,7 @@ fn configuration_md_names_only_real_flags_and_variables() {
 
 #[test]
 fn configuration_md_documents_ncp_defaults_and_variables() {
-    use otc_acme_hook::providers::ncp::{self, credentials};
+    use otc_acme_hook::clouds::ncp::{self, credentials};
     let md = read("docs/configuration.md");
     for v in credentials::ENV_ACCESS
         .iter()
@@ -378,7 +375,7 @@ fn configuration_md_documents_ncp_defaults_and_variables() {
 
 #[test]
 fn configuration_md_cloud_profiles_match_the_code() {
-    use otc_acme_hook::providers::otc::setup::profile;
+    use otc_acme_hook::clouds::otc::config::profile;
     let md = read("docs/configuration.md");
     let otc = profile("otc", "REGION");
     let huawei = profile("huawei", "REGION");
@@ -405,7 +402,7 @@ fn configuration_md_cloud_profiles_match_the_code() {
 
 #[test]
 fn configuration_md_ovh_endpoints_match_the_code() {
-    use otc_acme_hook::providers::ovh::endpoints::{REGIONS, Region};
+    use otc_acme_hook::clouds::ovh::endpoints::{REGIONS, Region};
     let md = read("docs/configuration.md");
     for r in REGIONS {
         let r = Region::parse(r).unwrap();

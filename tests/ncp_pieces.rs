@@ -1,7 +1,7 @@
 //! The NCP pieces of the product against the simulator's NCP module, in
 //! process (no sockets, no binary): the product's signer checked by the
 //! simulator's own verifier, the server role fetched from its metadata, a
-//! DNS-01 write, apply and removal through the provider seam and the shared
+//! DNS-01 write, apply and removal through the cloud seam and the shared
 //! client, with the simulator's clock.
 
 use std::sync::Arc;
@@ -12,12 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use otc_acme_hook::api_error::Kind;
 use otc_acme_hook::client::RetryPolicy;
 use otc_acme_hook::clock::Clock;
+use otc_acme_hook::cloud_api::TxtSet;
+use otc_acme_hook::cloud_api::{CloudInput, Connection};
+use otc_acme_hook::clouds::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
+use otc_acme_hook::clouds::ncp::credentials::RealFiles;
+use otc_acme_hook::clouds::ncp::{Keys, config, metadata, resolve_metadata_url};
 use otc_acme_hook::http::{Response, Transport, TransportError, Url};
-use otc_acme_hook::provider::TxtAt;
-use otc_acme_hook::provider::{CloudInput, Connection};
-use otc_acme_hook::providers::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
-use otc_acme_hook::providers::ncp::credentials::RealFiles;
-use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, setup};
 use otc_acme_hook::report::{Level, Report};
 use otc_sim::ncp::{MetadataMode, NcpSeed, NcpState, Request};
 
@@ -132,7 +132,7 @@ fn conn(sim: &Arc<InProcess>, keys: Keys, behind_ms: i64) -> NcpConnection {
 
 /// A connection as a run makes it: nothing configured but the endpoints.
 fn configured(sim: &Arc<InProcess>) -> NcpConnection {
-    let cfg = setup::configure(&CloudInput {
+    let cfg = config::configure(&CloudInput {
         cloud: "ncp".into(),
         dns_endpoint: Some(BASE.into()),
         metadata_url: Some(MD.into()),
@@ -167,7 +167,7 @@ fn server_role_on_a_v2_required_server_then_add_apply_remove_apply() {
     assert_eq!(names, ["sub.example.test.", "example.test."]);
     let zone = &zones[0];
 
-    let before = d.reread(zone, &TxtAt::absent(&name)).unwrap();
+    let before = d.reread(zone, &TxtSet::absent(&name)).unwrap();
     assert!(!before.exists());
     let after = d.write(zone, &before, &["token-1".into()], 300).unwrap();
     assert_eq!(after.records, ["\"token-1\""]);
@@ -295,7 +295,7 @@ fn v1_only_metadata_falls_back_and_no_secret_reaches_an_error() {
         sim.seen.lock().unwrap()
     );
     let mut bad = keys.clone();
-    bad.secret = otc_acme_hook::providers::ncp::Secret::new("not-the-secret");
+    bad.secret = otc_acme_hook::clouds::ncp::Secret::new("not-the-secret");
     let e = conn(&sim, bad, 0)
         .dns()
         .zone_named("example.test")
@@ -355,7 +355,7 @@ fn the_apex_is_written_read_and_removed_without_a_search() {
     let d = c.dns();
     let zone = d.zone_named("sub.example.test").unwrap().unwrap();
     let apex = "sub.example.test.".to_string();
-    let before = d.reread(&zone, &TxtAt::absent(&apex)).unwrap();
+    let before = d.reread(&zone, &TxtSet::absent(&apex)).unwrap();
     assert!(!before.exists());
     let after = d.write(&zone, &before, &["apex-1".into()], 300).unwrap();
     assert_eq!(after.records, ["\"apex-1\""], "found again after the write");
@@ -382,7 +382,7 @@ fn the_apex_is_written_read_and_removed_without_a_search() {
 /// id and no read; a foreign record untouched throughout.
 #[test]
 fn write_batch_adds_several_names_in_one_post_and_removes_them_in_one_delete() {
-    use otc_acme_hook::provider::Change;
+    use otc_acme_hook::cloud_api::Change;
     let sim = Arc::new(InProcess::new(MetadataMode::Optional));
     let keys = role_keys(&sim);
     let c = conn(&sim, keys, 0);
@@ -398,7 +398,7 @@ fn write_batch_adds_several_names_in_one_post_and_removes_them_in_one_delete() {
     let zones = d.zones_holding(&names[0]).unwrap();
     let zone = zones.iter().find(|z| z.name == "example.test.").unwrap();
     // A colleague's value at one of the names.
-    let foreign = d.reread(zone, &TxtAt::absent(&names[1])).unwrap();
+    let foreign = d.reread(zone, &TxtSet::absent(&names[1])).unwrap();
     let foreign = d.write(zone, &foreign, &["colleague".into()], 600).unwrap();
     sim.seen.lock().unwrap().clear();
 

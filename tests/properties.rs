@@ -1,9 +1,9 @@
 //! Property tests (proptest) of the pure pieces the hook's correctness rests on:
-//! the signer's canonical encoding (`sign`) and TXT set arithmetic (`txt`).
+//! the signer's canonical encoding (`auth`) and TXT set arithmetic (`txt`).
 //! The same functions are fuzzed with `cargo fuzz` (see fuzz/ and scripts/fuzz.sh).
 
+use otc_acme_hook::clouds::otc::auth::{canonical_query, canonical_uri, decode, parse_query};
 use otc_acme_hook::encoding::percent_encode as encode;
-use otc_acme_hook::providers::otc::sign::{canonical_query, canonical_uri, decode, parse_query};
 use otc_acme_hook::txt::{Removal, add, contains, quote, remove, unquote, validate_value};
 use proptest::prelude::*;
 

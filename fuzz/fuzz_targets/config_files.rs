@@ -25,11 +25,11 @@ use std::sync::OnceLock;
 use clap::CommandFactory;
 use common::{assert_one_line, values_replaced};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::providers::ovh::credentials::{
+use otc_acme_hook::clouds::ovh::credentials::{
     self as ovh, Auth, FileText, Files, Flags, Inputs, parse_credentials_file,
 };
-use otc_acme_hook::providers::ovh::endpoints::EndpointInputs;
-use otc_acme_hook::{config, keyfile, providers::ncp};
+use otc_acme_hook::clouds::ovh::endpoints::EndpointInputs;
+use otc_acme_hook::{config, keyfile, clouds::ncp};
 
 const ORIGIN: &str = "/etc/otc-acme-hook/config";
 

@@ -1,5 +1,5 @@
 //! The journal of values this host wrote (`local::Entry::{parse, line}`, the
-//! reader and writer `Local::read`/`Local::write` use; the file is under a
+//! reader and writer `HostState::read`/`HostState::write` use; the file is under a
 //! private state directory, but a crash or an older version may leave any
 //! text there).
 //!
@@ -13,7 +13,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::local::Entry;
+use otc_acme_hook::host_state::Entry;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

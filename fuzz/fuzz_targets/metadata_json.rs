@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::providers::otc::credentials::{Credentials, Secret, container, file, metadata};
+use otc_acme_hook::clouds::otc::credentials::{Credentials, Secret, container, file, metadata};
 
 /// Every message `metadata::parse` may return: it never quotes the body.
 const METADATA_ERRORS: [&str; 5] = [

@@ -1,6 +1,6 @@
 //! NAVER Cloud answers: Global DNS v1 bodies (domain listing pages, record
-//! pages, writes, apply) read by `providers::ncp::dns::NcpDns` over a scripted
-//! sender, error bodies (`ncp::dns::api_error`), and the metadata server's
+//! pages, writes, apply) read by `clouds::ncp::dns::NcpDns` over a scripted
+//! sender, error bodies (`ncp::errors::api_error`), and the metadata server's
 //! role credential document (`ncp::metadata::parse`).
 //!
 //! Input: the first line is the name worked on, then answers separated by
@@ -18,10 +18,11 @@ mod common;
 
 use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::provider::Provider;
-use otc_acme_hook::providers::ncp::dns::{NcpDns, api_error};
-use otc_acme_hook::providers::ncp::metadata;
-use otc_acme_hook::providers::ncp::{Keys, Secret};
+use otc_acme_hook::cloud_api::DnsApi;
+use otc_acme_hook::clouds::ncp::dns::NcpDns;
+use otc_acme_hook::clouds::ncp::errors::api_error;
+use otc_acme_hook::clouds::ncp::metadata;
+use otc_acme_hook::clouds::ncp::{Keys, Secret};
 use serde_json::Value;
 
 const FALLBACK_NAME: &str = "_acme-challenge.www.example.com.";

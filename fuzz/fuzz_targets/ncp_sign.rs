@@ -1,9 +1,9 @@
-//! NAVER Cloud's API Gateway signature v2 (`providers::ncp::sign`).
+//! NAVER Cloud's API Gateway signature v2 (`clouds::ncp::auth`).
 //!
 //! Before the first input, every vector of
 //! `tests/fixtures/ncp-signing-vectors.json` (the NCP SDK's answers, and
 //! independent ones) must give its string to sign and its three headers
-//! exactly, through `http::Url::parse` and `sign::authorize`.
+//! exactly, through `http::Url::parse` and `auth::authorize`.
 //!
 //! Input: lines (invalid UTF-8 read lossily): method, URL, timestamp in ms
 //! (unparsable: taken from the input's bytes), access key, secret key, an
@@ -22,10 +22,10 @@ use std::sync::Once;
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::http::Url;
-use otc_acme_hook::providers::ncp::sign::{
+use otc_acme_hook::clouds::ncp::auth::{
     self, WINDOW_MS, authorize, headers, path_and_query, skew_beyond_window, string_to_sign,
 };
-use otc_acme_hook::providers::ncp::{Keys, Secret};
+use otc_acme_hook::clouds::ncp::{Keys, Secret};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -128,7 +128,7 @@ fuzz_target!(|data: &[u8]| {
             sts,
             format!("{} {pq}\n{ts_text}\n{access}", method.to_ascii_uppercase())
         );
-        let sig = sign::signature(&secret, &method, pq, &ts_text, &access);
+        let sig = auth::signature(&secret, &method, pq, &ts_text, &access);
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(sts.as_bytes());
         let want = mac.finalize().into_bytes();
@@ -141,9 +141,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(
             h,
             [
-                (sign::HEADER_TIMESTAMP.to_string(), ts_text.clone()),
-                (sign::HEADER_ACCESS_KEY.to_string(), access.clone()),
-                (sign::HEADER_SIGNATURE.to_string(), sig),
+                (auth::HEADER_TIMESTAMP.to_string(), ts_text.clone()),
+                (auth::HEADER_ACCESS_KEY.to_string(), access.clone()),
+                (auth::HEADER_SIGNATURE.to_string(), sig),
             ]
         );
     }

@@ -1,6 +1,6 @@
 //! OVHcloud API answers: the DNS calls' bodies (zone listing, zone info,
-//! record ids, records, writes) read by `providers::ovh::dns::OvhDns` over a
-//! scripted sender, error bodies (`ovh::dns::api_error`), and the OAuth2 token
+//! record ids, records, writes) read by `clouds::ovh::dns::OvhDns` over a
+//! scripted sender, error bodies (`ovh::errors::api_error`), and the OAuth2 token
 //! endpoint's answer (`ovh::token::parse_answer`).
 //!
 //! Input: the first line is the name worked on, then answers separated by
@@ -19,10 +19,11 @@ use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::api_error::{ApiResult, Kind};
 use otc_acme_hook::http::Response;
-use otc_acme_hook::provider::Provider;
-use otc_acme_hook::providers::ovh::credentials::Secret;
-use otc_acme_hook::providers::ovh::dns::{OvhDns, Sender, api_error};
-use otc_acme_hook::providers::ovh::token::{Token, parse_answer};
+use otc_acme_hook::cloud_api::DnsApi;
+use otc_acme_hook::clouds::ovh::credentials::Secret;
+use otc_acme_hook::clouds::ovh::dns::{OvhDns, Sender};
+use otc_acme_hook::clouds::ovh::errors::api_error;
+use otc_acme_hook::clouds::ovh::token::{Token, parse_answer};
 
 const CLIENT_ID: &str = "EU.fuzz-client";
 const CLIENT_SECRET: &str = "fuzz-client-secret-5b1f0e7c";

@@ -1,4 +1,4 @@
-//! OVH's classic application-key signature (`providers::ovh::sign`).
+//! OVH's classic application-key signature (`clouds::ovh::sign`).
 //!
 //! Before the first input, every vector of
 //! `tests/fixtures/ovh-signing-vectors.json` (python-ovh's own answers) must
@@ -18,7 +18,7 @@
 use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::providers::ovh::sign::{Keys, Request, headers, signature, string_to_hash};
+use otc_acme_hook::clouds::ovh::auth::{Keys, Request, headers, signature, string_to_hash};
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 

@@ -1,4 +1,4 @@
-//! The signer's canonicalisation (`sign::{encode, decode, canonical_uri,
+//! The signer's canonicalisation (`auth::{encode, decode, canonical_uri,
 //! canonical_query, parse_query, sign}`) and `http::Url::parse`.
 //!
 //! Input: lines (invalid UTF-8 is read lossily), so seeds stay readable:
@@ -18,8 +18,8 @@
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::http::Url;
-use otc_acme_hook::providers::otc::credentials::{Credentials, Secret};
-use otc_acme_hook::providers::otc::sign::{self, Request};
+use otc_acme_hook::clouds::otc::credentials::{Credentials, Secret};
+use otc_acme_hook::clouds::otc::auth::{self, Request};
 use sha2::{Digest, Sha256};
 
 const SECRET: &str = "FUZZ-SECRET-KEY-0123456789abcdef";
@@ -50,8 +50,8 @@ impl Input {
         let mut t = [0u8; 8];
         body.iter().take(8).zip(&mut t).for_each(|(b, t)| *t = *b);
         Input {
-            query: sign::parse_query(&raw_query),
-            headers: sign::parse_query(&raw_headers),
+            query: auth::parse_query(&raw_query),
+            headers: auth::parse_query(&raw_headers),
             raw: url,
             method,
             path,
@@ -94,14 +94,14 @@ fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
 fn check_encoding(s: &str) {
     let e = otc_acme_hook::encoding::percent_encode(s);
     assert_canonical(&e, b"");
-    assert_eq!(sign::decode(&e), s);
+    assert_eq!(auth::decode(&e), s);
     if !s.contains('%') {
-        assert_eq!(sign::decode(s), s);
+        assert_eq!(auth::decode(s), s);
     }
 }
 
 fn check_query(pairs: &[(String, String)]) {
-    let q = sign::canonical_query(pairs);
+    let q = auth::canonical_query(pairs);
     assert_canonical(&q, b"=&");
     let encoded: Vec<(String, String)> = if q.is_empty() {
         vec![]
@@ -116,22 +116,22 @@ fn check_query(pairs: &[(String, String)]) {
     assert_eq!(encoded.len(), pairs.len());
     assert!(encoded.is_sorted(), "not sorted: {q:?}");
     // Decoded back, the same multiset of pairs.
-    let back = sign::parse_query(&q);
+    let back = auth::parse_query(&q);
     assert_eq!(sorted(back), sorted(pairs.to_vec()));
 }
 
 fn check_uri(path: &str) {
-    let c = sign::canonical_uri(path);
+    let c = auth::canonical_uri(path);
     assert!(c.starts_with('/') && c.ends_with('/'), "{c:?}");
     assert_canonical(&c, b"/");
-    assert_eq!(sign::canonical_uri(&c), c, "not idempotent for {path:?}");
+    assert_eq!(auth::canonical_uri(&c), c, "not idempotent for {path:?}");
 }
 
 fn check_raw_query(raw: &str) {
-    let pairs = sign::parse_query(raw);
+    let pairs = auth::parse_query(raw);
     assert!(pairs.len() <= raw.split('&').count());
     // Any parsed query re-encodes and parses back to itself.
-    let back = sign::parse_query(&sign::canonical_query(&pairs));
+    let back = auth::parse_query(&auth::canonical_query(&pairs));
     assert_eq!(sorted(back), sorted(pairs));
 }
 
@@ -168,7 +168,7 @@ fn check_sign(i: &Input) {
         Secret::new(SECRET),
         i.with_token.then(|| Secret::new(TOKEN)),
     );
-    let date = sign::sdk_date(i.time);
+    let date = auth::sdk_date(i.time);
     let req = Request {
         method: &i.method,
         host: "dns.example.test",
@@ -177,15 +177,15 @@ fn check_sign(i: &Input) {
         headers: &i.headers,
         body: &i.body,
     };
-    let s = sign::sign(&req, &creds.key(), i.project.as_deref(), &date);
-    let again = sign::sign(&req, &creds.key(), i.project.as_deref(), &date);
+    let s = auth::sign(&req, &creds.key(), i.project.as_deref(), &date);
+    let again = auth::sign(&req, &creds.key(), i.project.as_deref(), &date);
     assert_eq!(s.authorization, again.authorization, "not deterministic");
 
-    assert_eq!(s.query_string, sign::canonical_query(&i.query));
+    assert_eq!(s.query_string, auth::canonical_query(&i.query));
     let head = format!(
         "{}\n{}\n{}\n",
         i.method,
-        sign::canonical_uri(&i.path),
+        auth::canonical_uri(&i.path),
         s.query_string
     );
     assert!(s.canonical_request.starts_with(&head));
@@ -194,7 +194,7 @@ fn check_sign(i: &Input) {
     let request_hash = hex::encode(Sha256::digest(s.canonical_request.as_bytes()));
     assert_eq!(
         s.string_to_sign,
-        format!("{}\n{date}\n{request_hash}", sign::ALGORITHM)
+        format!("{}\n{date}\n{request_hash}", auth::ALGORITHM)
     );
 
     // Signed headers: every header name, lower-case, sorted (names holding
@@ -221,7 +221,7 @@ fn check_sign(i: &Input) {
         s.authorization,
         format!(
             "{} Access=FUZZAK0000, SignedHeaders={}, Signature={signature}",
-            sign::ALGORITHM,
+            auth::ALGORITHM,
             s.signed_headers
         )
     );
@@ -238,7 +238,7 @@ fn check_sign(i: &Input) {
         Secret::new("other secret"),
         i.with_token.then(|| Secret::new("other token")),
     );
-    let s2 = sign::sign(&req, &other.key(), i.project.as_deref(), &date);
+    let s2 = auth::sign(&req, &other.key(), i.project.as_deref(), &date);
     assert_ne!(s.authorization, s2.authorization);
     assert_eq!(
         format!("{s:?}"),

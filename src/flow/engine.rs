@@ -1,9 +1,9 @@
 //! The run engine: the plan of a run and its execution. The last hook of a
 //! certbot run (and a lone hook) reads each zone's names with one
-//! [`Provider::read`](crate::provider::Provider::read), computes each name's
+//! [`DnsApi::read`](crate::cloud_api::DnsApi::read), computes each name's
 //! before→after with the TXT arithmetic (foreign values exactly as read),
 //! writes only the names that change — a zone's names in one
-//! [`write_batch`](crate::provider::Provider::write_batch) where the provider
+//! [`write_batch`](crate::cloud_api::DnsApi::write_batch) where the provider
 //! has one, else one write per name, side by side on the [`pool`](super::pool)
 //! — then commits each zone once, waits once for every name, mends what
 //! another host's write dropped, and cleans up the same way. A write whose
@@ -19,11 +19,11 @@ use super::run::{group_by_name, removed_early};
 use super::types::id_of;
 pub use super::types::{Group, NameAt, Own};
 use crate::api_error::ApiResult;
+use crate::cloud_api::{Change, Kind, TxtSet, Zone};
 use crate::error::{Error, Result};
-use crate::local::{Guard, State};
+use crate::host_state::{Guard, State};
 use crate::pool::run_all;
 use crate::propagation::{Checker, Nameserver, Target};
-use crate::provider::{Change, Kind, TxtAt, Zone};
 use crate::txt::{self, Removal};
 use crate::zone;
 
@@ -47,20 +47,20 @@ pub struct Mode {
 
 /// A write whose failure leaves the name to the careful per-name loop: it
 /// may have landed (no answer), or the name changed or is still settling.
-fn goes_slow(e: &crate::provider::ApiError) -> bool {
+fn goes_slow(e: &crate::cloud_api::ApiError) -> bool {
     e.is_transient() || matches!(e.kind(), Kind::Conflict | Kind::NotSettled)
 }
 
 /// What became of one planned write.
 enum Answer {
-    Done(TxtAt),
+    Done(TxtSet),
     /// Its outcome is not known, or the name changed: the careful loop takes it.
-    Slow(crate::provider::ApiError),
-    Failed(crate::provider::ApiError),
+    Slow(crate::cloud_api::ApiError),
+    Failed(crate::cloud_api::ApiError),
 }
 
-impl From<ApiResult<TxtAt>> for Answer {
-    fn from(r: ApiResult<TxtAt>) -> Answer {
+impl From<ApiResult<TxtSet>> for Answer {
+    fn from(r: ApiResult<TxtSet>) -> Answer {
         match r {
             Ok(set) => Answer::Done(set),
             Err(e) if goes_slow(&e) => Answer::Slow(e),
@@ -72,7 +72,7 @@ impl From<ApiResult<TxtAt>> for Answer {
 /// One planned write: group `i` of the plan, from `before` to `after`.
 struct Planned {
     i: usize,
-    before: TxtAt,
+    before: TxtSet,
     after: Vec<String>,
 }
 
@@ -96,9 +96,9 @@ impl Hook<'_> {
     }
 
     /// The TXT values at each name of `groups`, in order: one
-    /// [`Provider::read`](crate::provider::Provider::read) per zone, the
+    /// [`DnsApi::read`](crate::cloud_api::DnsApi::read) per zone, the
     /// zones side by side. The complete, fresh read the writes are computed from.
-    pub fn read_groups(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<TxtAt>> {
+    pub fn read_groups(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<TxtSet>> {
         let mut zones: Vec<(Zone, Vec<usize>)> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             match zones.iter_mut().find(|(z, _)| z.id == n.zone.id) {
@@ -111,7 +111,7 @@ impl Hook<'_> {
             let r = self.api.read(&z, &wanted);
             (z, idx, r)
         });
-        let mut out: Vec<Option<TxtAt>> = vec![None; names.len()];
+        let mut out: Vec<Option<TxtSet>> = vec![None; names.len()];
         for (z, idx, r) in read {
             let r = r.map_err(|e| {
                 api_err(
@@ -127,7 +127,7 @@ impl Hook<'_> {
         Ok(names
             .iter()
             .zip(out)
-            .map(|(n, at)| at.unwrap_or_else(|| TxtAt::absent(&n.name)))
+            .map(|(n, at)| at.unwrap_or_else(|| TxtSet::absent(&n.name)))
             .collect())
     }
 
@@ -171,7 +171,7 @@ impl Hook<'_> {
                 }
                 // A failed batch: every name's outcome unknown.
                 Some(Ok(_)) => {
-                    let e = crate::provider::ApiError::Decode(
+                    let e = crate::cloud_api::ApiError::Decode(
                         "the batch answer does not match the changes sent".into(),
                     );
                     for k in ks {
@@ -554,14 +554,14 @@ impl Flow<'_> {
             return Ok(false);
         }
         let now = self.hook.clock.unix_secs();
-        let (ids, deferred) = local.take_deferred(now, &all, &crate::local::ancestry())?;
+        let (ids, deferred) = local.take_deferred(now, &all, &crate::host_state::ancestry())?;
         if ids.is_empty() {
             return Ok(false);
         }
         // Values of two indistinguishable runs are written untagged, so each is
         // later removed by its own cleanup hook, never early by the other run's.
         *self.hook.run.borrow_mut() = match <[String; 1]>::try_from(ids) {
-            Ok([id]) => Some(crate::local::RunTag {
+            Ok([id]) => Some(crate::host_state::RunTag {
                 id,
                 remaining: 0,
                 all,
@@ -685,7 +685,7 @@ impl Flow<'_> {
             State::Removed => &[State::Removed],
             State::Written | State::Sending => &[State::Written, State::Sending],
         };
-        let pending: Vec<crate::local::Entry> = entries
+        let pending: Vec<crate::host_state::Entry> = entries
             .into_iter()
             .filter(|e| !e.removal_published())
             .collect();
@@ -695,12 +695,12 @@ impl Flow<'_> {
         // read-modify-write brought back: here, so later hooks need no request.
         let kept = self.removed_stays_removed(&groups);
         // Served as it lands (OTC): published now, once the re-check found it
-        // gone; else once the zone's commit is (see `Local::forget`).
+        // gone; else once the zone's commit is (see `HostState::forget`).
         let published = self.hook.api.whole_set_writes() && kept.is_ok();
         let ms = self.hook.clock.unix_ms();
         for g in &groups {
             for value in &g.values {
-                local.record(crate::local::Entry {
+                local.record(crate::host_state::Entry {
                     id: None,
                     t: self.hook.clock.unix_secs(),
                     endpoint: local.endpoint.clone(),
@@ -709,7 +709,7 @@ impl Flow<'_> {
                     name: g.name.clone(),
                     value: value.clone(),
                     state: State::Removed,
-                    run: Some(crate::local::RunTag {
+                    run: Some(crate::host_state::RunTag {
                         id: id.clone(),
                         remaining,
                         all: String::new(),
@@ -1015,7 +1015,7 @@ impl Flow<'_> {
         loop {
             let read = self.hook.read_groups(step, names)?;
             let waited = self.hook.clock.elapsed() - start;
-            if !read.iter().any(TxtAt::is_pending) || waited >= self.hook.settings.timeout {
+            if !read.iter().any(TxtSet::is_pending) || waited >= self.hook.settings.timeout {
                 return Ok(read.into_iter().map(|at| at.records).collect());
             }
             self.hook.clock.sleep(pause);
@@ -1088,11 +1088,11 @@ impl Flow<'_> {
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
+    use crate::cloud_api::{ApiResult, DnsApi};
     use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
-    use crate::local::Local;
+    use crate::host_state::HostState;
     use crate::propagation::net::{DnsQuery, QueryError};
     use crate::propagation::wire::{Answer as DnsAnswer, QType};
-    use crate::provider::{ApiResult, Provider};
     use crate::report::{Capture, Level, Report};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
@@ -1100,14 +1100,14 @@ mod tests {
 
     const T0: u64 = 1_800_000_000;
 
-    /// A name and the `(id, value)` pairs [`Provider::known`] was told of it.
+    /// A name and the `(id, value)` pairs [`DnsApi::known`] was told of it.
     type Told = (String, Vec<(String, String)>);
 
     /// Every call the engine makes, counted by kind, each taking `latency`
     /// (a real sleep) with the calls in flight counted. Zone discovery is
     /// answered from one listing per process, as the real providers do.
     struct Counted<'a> {
-        inner: &'a dyn Provider,
+        inner: &'a dyn DnsApi,
         zones: Mutex<Option<Vec<Zone>>>,
         reads: AtomicU32,
         writes: AtomicU32,
@@ -1115,12 +1115,12 @@ mod tests {
         latency: Duration,
         in_flight: AtomicU32,
         peak: AtomicU32,
-        /// What [`Provider::known`] was told, per name.
+        /// What [`DnsApi::known`] was told, per name.
         told: Mutex<Vec<Told>>,
     }
 
     impl<'a> Counted<'a> {
-        fn new(inner: &'a dyn Provider) -> Self {
+        fn new(inner: &'a dyn DnsApi) -> Self {
             Counted {
                 inner,
                 zones: Mutex::new(None),
@@ -1133,7 +1133,7 @@ mod tests {
                 told: Mutex::new(Vec::new()),
             }
         }
-        fn slow(inner: &'a dyn Provider, latency: Duration) -> Self {
+        fn slow(inner: &'a dyn DnsApi, latency: Duration) -> Self {
             Counted {
                 latency,
                 ..Counted::new(inner)
@@ -1160,7 +1160,7 @@ mod tests {
         }
     }
 
-    impl Provider for Counted<'_> {
+    impl DnsApi for Counted<'_> {
         fn name(&self) -> &str {
             self.inner.name()
         }
@@ -1177,19 +1177,19 @@ mod tests {
         fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
             self.call(&self.other, || self.inner.nameservers(zone))
         }
-        fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtAt>> {
+        fn read(&self, zone: &Zone, names: &[String]) -> ApiResult<Vec<TxtSet>> {
             self.call(&self.reads, || self.inner.read(zone, names))
         }
-        fn reread(&self, zone: &Zone, at: &TxtAt) -> ApiResult<TxtAt> {
+        fn reread(&self, zone: &Zone, at: &TxtSet) -> ApiResult<TxtSet> {
             self.call(&self.reads, || self.inner.reread(zone, at))
         }
         fn write(
             &self,
             zone: &Zone,
-            before: &TxtAt,
+            before: &TxtSet,
             after: &[String],
             ttl: u32,
-        ) -> ApiResult<TxtAt> {
+        ) -> ApiResult<TxtSet> {
             self.call(&self.writes, || self.inner.write(zone, before, after, ttl))
         }
         fn write_batch(
@@ -1197,7 +1197,7 @@ mod tests {
             zone: &Zone,
             changes: &[Change<'_>],
             ttl: u32,
-        ) -> Option<ApiResult<Vec<TxtAt>>> {
+        ) -> Option<ApiResult<Vec<TxtSet>>> {
             // A provider without batches answers `None`: no call made.
             let r = self.inner.write_batch(zone, changes, ttl)?;
             Some(self.call(&self.writes, || r))
@@ -1261,9 +1261,9 @@ mod tests {
     }
 
     fn hook<'a>(
-        api: &'a dyn Provider,
+        api: &'a dyn DnsApi,
         r: &'a Rig<impl Fake>,
-        local: Option<&'a Local>,
+        local: Option<&'a HostState>,
     ) -> Hook<'a> {
         Hook::new(api, &r.clock, &r.report, settings(), local)
     }
@@ -1286,15 +1286,15 @@ mod tests {
         )
     }
 
-    fn local(test: &str, shape: &str) -> (std::path::PathBuf, Local) {
+    fn local(test: &str, shape: &str) -> (std::path::PathBuf, HostState) {
         let d = std::env::temp_dir().join(format!(
             "otc-engine-{}-{test}-{}",
             std::process::id(),
             shape.replace(|c: char| !c.is_ascii_alphanumeric(), "")
         ));
         let _ = std::fs::remove_dir_all(&d);
-        let l = Local {
-            dir: crate::local::state_dir(Some(&d), &Default::default())
+        let l = HostState {
+            dir: crate::host_state::state_dir(Some(&d), &Default::default())
                 .unwrap()
                 .0,
             endpoint: "https://dns.fake".into(),

@@ -5,9 +5,9 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::cloud_api::{ApiError, DnsApi, Kind, Status, TxtSet, Zone};
 use crate::error::{Error, Result};
-use crate::local::{Entry, Guard, Local, RunTag, State};
-use crate::provider::{ApiError, Kind, Provider, Status, TxtAt, Zone};
+use crate::host_state::{Entry, Guard, HostState, RunTag, State};
 use crate::report::Report;
 use crate::txt::{self, Removal};
 use crate::zone;
@@ -51,12 +51,12 @@ impl Default for Settings {
 
 /// The flows, over a backend, a clock and a report.
 pub struct Hook<'a> {
-    pub api: &'a dyn Provider,
+    pub api: &'a dyn DnsApi,
     pub clock: &'a dyn Clock,
     pub report: &'a Report,
     pub settings: Settings,
     /// Lock directory and journal; `None` in unit tests.
-    pub local: Option<&'a Local>,
+    pub local: Option<&'a HostState>,
     /// When (on the clock's `elapsed`) this run last sent a write another
     /// host's stale read-modify-write could undo: an update of a whole set
     /// that stays (OTC PUT). A create can't be undone that way (a second
@@ -99,11 +99,11 @@ impl ZoneValue {
 impl<'a> Hook<'a> {
     /// A hook with nothing written yet in this process.
     pub fn new(
-        api: &'a dyn Provider,
+        api: &'a dyn DnsApi,
         clock: &'a dyn Clock,
         report: &'a Report,
         settings: Settings,
-        local: Option<&'a Local>,
+        local: Option<&'a HostState>,
     ) -> Hook<'a> {
         Hook {
             api,
@@ -125,7 +125,7 @@ impl<'a> Hook<'a> {
 pub struct Written {
     pub zone: Zone,
     pub name: String,
-    pub set: TxtAt,
+    pub set: TxtSet,
 }
 
 /// The error after the last round: the last API failure if there was one,
@@ -314,12 +314,12 @@ impl Hook<'_> {
     }
 
     /// The TXT values at `fqdn`, as listed.
-    pub(super) fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtAt> {
+    pub(super) fn read_one(&self, step: &'static str, zone: &Zone, fqdn: &str) -> Result<TxtSet> {
         let mut v = self
             .api
             .read(zone, &[fqdn.to_string()])
             .map_err(|e| api_err(step, "reading the TXT records", e))?;
-        Ok(v.pop().unwrap_or_else(|| TxtAt::absent(fqdn)))
+        Ok(v.pop().unwrap_or_else(|| TxtSet::absent(fqdn)))
     }
 
     /// Publishes the changes of every zone this process (or the certbot run
@@ -433,8 +433,8 @@ impl Hook<'_> {
         &self,
         step: &'static str,
         zone: &Zone,
-        at: &TxtAt,
-    ) -> Result<Option<TxtAt>> {
+        at: &TxtSet,
+    ) -> Result<Option<TxtSet>> {
         let start = self.clock.elapsed();
         let mut last_said = start;
         // Many changes settle within a fraction of a second; later polls keep to one a second.
@@ -577,7 +577,7 @@ impl Hook<'_> {
 
     /// `at` read again right before a change, so a write is computed from a
     /// full, fresh read of that very name, never from a listing alone.
-    fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtAt) -> Result<TxtAt> {
+    fn fresh(&self, step: &'static str, zone: &Zone, at: &TxtSet) -> Result<TxtSet> {
         self.api
             .reread(zone, at)
             .map_err(|e| api_err(step, "reading the TXT records", e))
@@ -696,7 +696,7 @@ impl Hook<'_> {
                         // Something appeared meanwhile (another hook): re-read and add.
                         Err(e) if e.kind() == Kind::Conflict && creating => {
                             let again = self.api.read(&zone, &[fqdn.to_string()]).ok();
-                            if !again.is_some_and(|v| v.iter().any(TxtAt::exists)) {
+                            if !again.is_some_and(|v| v.iter().any(TxtSet::exists)) {
                                 return Err(api_err(STEP, &format!("creating {fqdn}"), e).hint(
                                     "another record type (e.g. a CNAME) occupies this name; remove it or delegate the challenge",
                                 ));
@@ -881,7 +881,7 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
-    use crate::local::{Entry, Local, STALE_AFTER_SECS};
+    use crate::host_state::{Entry, HostState, STALE_AFTER_SECS};
     use crate::report::{Capture, Level};
 
     const NAME: &str = "_acme-challenge.example.com.";
@@ -905,7 +905,7 @@ mod tests {
         }
     }
 
-    fn hook<'a, F: Fake>(r: &'a Rig<F>, local: Option<&'a Local>) -> Hook<'a> {
+    fn hook<'a, F: Fake>(r: &'a Rig<F>, local: Option<&'a HostState>) -> Hook<'a> {
         Hook::new(
             &r.fake,
             &r.clock,
@@ -932,15 +932,15 @@ mod tests {
     }
 
     /// A private state directory of its own for each test and shape.
-    fn local(test: &str, shape: &str) -> (std::path::PathBuf, Local) {
+    fn local(test: &str, shape: &str) -> (std::path::PathBuf, HostState) {
         let d = std::env::temp_dir().join(format!(
             "otc-hook-{}-{test}-{}",
             std::process::id(),
             shape.replace(|c: char| !c.is_ascii_alphanumeric(), "")
         ));
         let _ = std::fs::remove_dir_all(&d);
-        let l = Local {
-            dir: crate::local::state_dir(Some(&d), &Default::default())
+        let l = HostState {
+            dir: crate::host_state::state_dir(Some(&d), &Default::default())
                 .unwrap()
                 .0,
             endpoint: "https://dns.fake".into(),

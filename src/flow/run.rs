@@ -5,8 +5,8 @@
 
 use super::contracts::Challenge;
 use super::types::Group;
+use crate::cloud_api::Zone;
 use crate::error::Result;
-use crate::provider::Zone;
 
 /// An early hook of a certbot run (more challenges follow, wait-once on):
 /// records its value in the journal for the run's last hook, before any
@@ -14,7 +14,7 @@ use crate::provider::Zone;
 /// run to join (the caller then writes at once).
 pub fn defer_early(
     env: &Challenge,
-    local: &crate::local::Local,
+    local: &crate::host_state::HostState,
     clock: &dyn crate::clock::Clock,
     report: &crate::report::Report,
     wait_once: bool,
@@ -25,7 +25,7 @@ pub fn defer_early(
     if remaining == 0 {
         return Ok(false);
     }
-    let ancestors = crate::local::ancestry();
+    let ancestors = crate::host_state::ancestry();
     match local.defer(
         clock.unix_secs(),
         &all,
@@ -57,7 +57,7 @@ pub fn defer_early(
 /// finds the value gone and publishes the zone again.
 pub fn removed_early(
     env: &Challenge,
-    local: &crate::local::Local,
+    local: &crate::host_state::HostState,
     report: &crate::report::Report,
     wait_once: bool,
 ) -> Result<bool> {
@@ -67,7 +67,7 @@ pub fn removed_early(
     let Some((entry, id)) = local.run_of_value(&env.value) else {
         return Ok(false);
     };
-    if entry.state == crate::local::State::Deferred {
+    if entry.state == crate::host_state::State::Deferred {
         // Only this value: the run's other cleanup hooks find theirs the same way.
         local.forget(&entry.name, &entry.value)?;
         report.info(format!(
@@ -82,7 +82,7 @@ pub fn removed_early(
         local
             .run_entries(&id)
             .iter()
-            .all(|e| e.state == crate::local::State::Deferred || e.removal_published())
+            .all(|e| e.state == crate::host_state::State::Deferred || e.removal_published())
     };
     if !entry.removal_published() || !all_published() {
         return Ok(false);
@@ -101,8 +101,8 @@ pub fn removed_early(
 /// Journal entries in `states`, grouped by zone and name: one write per
 /// name, with the ids the journal knows.
 pub fn group_by_name(
-    entries: &[crate::local::Entry],
-    states: &[crate::local::State],
+    entries: &[crate::host_state::Entry],
+    states: &[crate::host_state::State],
 ) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for e in entries.iter().filter(|e| states.contains(&e.state)) {

@@ -1,7 +1,7 @@
 //! The run's named types, shared by the engine, the journal's run shortcuts
 //! and the per-name loop (a leaf: it imports none of them).
 
-use crate::provider::{TxtAt, Zone};
+use crate::cloud_api::{TxtSet, Zone};
 use crate::txt;
 
 /// A TXT name of the run (after CNAME following) and the zone holding it.
@@ -18,7 +18,7 @@ pub struct Group {
     pub name: String,
     pub values: Vec<String>,
     /// What the journal knows: the id our create answered for a value, as
-    /// `(id, value)` (see [`Provider::known`](crate::provider::Provider::known)).
+    /// `(id, value)` (see [`DnsApi::known`](crate::cloud_api::DnsApi::known)).
     pub known: Vec<(String, String)>,
 }
 
@@ -48,7 +48,7 @@ pub struct Own {
 
 /// The provider's id of what holds `value` in `set` (OTC: the recordset; OVH
 /// and NCP: the record), when the answer tells it.
-pub(super) fn id_of(set: &TxtAt, value: &str) -> Option<String> {
+pub(super) fn id_of(set: &TxtSet, value: &str) -> Option<String> {
     if set.ids.len() == set.records.len() {
         set.records
             .iter()

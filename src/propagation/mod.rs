@@ -9,8 +9,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::cloud_api::{DnsApi, Zone};
 use crate::error::{Error, Result};
-use crate::provider::{Provider, Zone};
 use crate::report::Report;
 use net::{DnsQuery, QueryError};
 use wire::QType;
@@ -143,7 +143,7 @@ fn perr(cause: impl Into<String>) -> Error {
 impl Checker<'_> {
     /// The nameservers to ask for `zone`: the `--nameserver` list, else the
     /// API's, else NS through the recursive resolver.
-    pub fn nameservers(&self, api: &dyn Provider, zone: &Zone) -> Result<Vec<Nameserver>> {
+    pub fn nameservers(&self, api: &dyn DnsApi, zone: &Zone) -> Result<Vec<Nameserver>> {
         if !self.settings.nameservers.is_empty() {
             return self
                 .settings
@@ -220,7 +220,7 @@ impl Checker<'_> {
     /// zone that holds each link. Returns the final name and its zone.
     pub fn follow_cname(
         &self,
-        api: &dyn Provider,
+        api: &dyn DnsApi,
         find_zone: &dyn Fn(&str) -> Result<Zone>,
         name: &str,
     ) -> Result<(String, Zone)> {

@@ -1,0 +1,262 @@
+//! Connecting to NCP: the keys from the chain, the shared retrying
+//! [`Client`] signing with [`NcpAuth`] (API Gateway signature v2), and the
+//! Global DNS provider over it. A 401 the clock does not explain fetches the
+//! server role's keys again once, when they came from the role; static keys
+//! are never retried (repeated failures only bring a lockout nearer).
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::config::NcpConfig;
+use super::credentials::{self, Files, RealFiles};
+use super::dns::{NcpDns, Sender};
+use super::errors;
+use super::{Keys, auth, metadata};
+use crate::api_error::{ApiError, ApiResult};
+use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
+use crate::clock::Clock;
+use crate::encoding::percent_encode_keep_at;
+use crate::cloud_api::{Connection, DnsApi};
+use crate::error::Result;
+use crate::http::{Response, Transport, Url};
+use crate::report::Report;
+
+/// Fetches the server role's keys again.
+pub type Refresh = Box<dyn Fn() -> Result<Keys> + Send + Sync>;
+
+/// NCP's part of sending: the v2 signature over the request-target exactly
+/// as sent, and its error answers read.
+pub struct NcpAuth {
+    keys: Mutex<Keys>,
+    refresh: Option<Refresh>,
+    /// Keys fetched after a 401 so far.
+    generation: AtomicU64,
+}
+
+impl NcpAuth {
+    pub fn new(keys: Keys) -> NcpAuth {
+        NcpAuth {
+            keys: Mutex::new(keys),
+            refresh: None,
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Keys from the server role can be fetched again once after a 401.
+    pub fn with_refresh(mut self, refresh: Refresh) -> NcpAuth {
+        self.refresh = Some(refresh);
+        self
+    }
+
+    pub fn keys(&self) -> Keys {
+        crate::sync::lock(&self.keys).clone()
+    }
+}
+
+/// `path?query` as it goes on the request line: the URL's own query, then
+/// the client's pairs, percent-encoded once here.
+fn request_target(r: &Outgoing) -> String {
+    let mut query = r.url.query.clone().unwrap_or_default();
+    for (k, v) in r.query {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(&format!(
+            "{}={}",
+            percent_encode_keep_at(k),
+            percent_encode_keep_at(v)
+        ));
+    }
+    if query.is_empty() {
+        r.url.path.clone()
+    } else {
+        format!("{}?{query}", r.url.path)
+    }
+}
+
+impl Auth for NcpAuth {
+    fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
+        let target = request_target(r);
+        let mut headers =
+            auth::headers(&crate::sync::lock(&self.keys), r.method, &target, r.now_ms);
+        if r.body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        headers.push(("Accept".into(), "application/json".into()));
+        Ok((format!("{}{target}", r.url.origin()), headers))
+    }
+
+    fn refresh(&self) -> ApiResult<Option<String>> {
+        let Some(refresh) = self.refresh.as_ref() else {
+            return Ok(None);
+        };
+        if !crate::sync::lock(&self.keys).refreshable {
+            return Ok(None);
+        }
+        let fresh = refresh().map_err(|e| ApiError::Credentials(e.to_string()))?;
+        let source = fresh.source.to_string();
+        *crate::sync::lock(&self.keys) = fresh;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(source))
+    }
+
+    /// `401`/`210` is a permission the identity lacks: no fresh keys, no retry.
+    fn credentials_refused(&self, resp: &Response) -> bool {
+        !errors::permission_denied(resp.status, &resp.body)
+    }
+
+    /// `429` Throttle/Rate Limited are waited out; Quota Exceeded is not.
+    fn throttled(&self, resp: &Response) -> bool {
+        resp.status == 429 && !errors::quota_exceeded(resp.status, &resp.body)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn error_of(&self, resp: &Response) -> ApiError {
+        errors::api_error(resp.status, &resp.body)
+    }
+}
+
+/// The Global DNS provider's sender: the shared client, the DNS base
+/// (`…/dns/v1`) in front of each path.
+struct ClientSender {
+    client: Arc<Client>,
+    base: Url,
+}
+
+impl Sender for ClientSender {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        let url = self.base.join(path_and_query);
+        self.client.send(method, &url, &[], body)
+    }
+}
+
+/// NCP, connected.
+pub struct NcpConnection {
+    dns: NcpDns<'static>,
+    client: Arc<Client>,
+    auth: Arc<NcpAuth>,
+    base: Url,
+}
+
+/// What [`connect_with`] takes besides the configuration (injected in tests).
+pub struct Wiring {
+    pub api: Arc<dyn Transport>,
+    pub metadata: Arc<dyn Transport>,
+    pub files: Arc<dyn Files>,
+    pub clock: Arc<dyn Clock>,
+    pub report: Arc<Report>,
+    pub retry: RetryPolicy,
+}
+
+/// Resolves the keys (the server role through the metadata transport:
+/// short timeouts, never a proxy) and builds the client and provider.
+pub fn connect(
+    cfg: &NcpConfig,
+    net: &Net,
+    clock: Arc<dyn Clock>,
+    report: &Arc<Report>,
+) -> Result<NcpConnection> {
+    connect_with(
+        cfg,
+        Wiring {
+            api: net.api_transport(),
+            metadata: Net::metadata_transport(),
+            files: Arc::new(RealFiles),
+            clock,
+            report: report.clone(),
+            retry: net.retry,
+        },
+    )
+}
+
+pub fn connect_with(cfg: &NcpConfig, w: Wiring) -> Result<NcpConnection> {
+    let s = &cfg.settings;
+    let metadata_url = s.metadata_url.clone();
+    let md = w.metadata.clone();
+    let role = move || metadata::fetch(md.as_ref(), &metadata_url);
+    let env = |k: &str| cfg.env.get(k);
+    let keys = credentials::resolve(&s.credentials, &env, w.files.as_ref(), &role, &w.report)?;
+    w.report.verbose(format!(
+        "credentials from {} (access key {}{})",
+        keys.source,
+        keys.access_hint(),
+        if keys.refreshable { ", temporary" } else { "" }
+    ));
+    let refresh: Option<Refresh> = keys.refreshable.then(|| {
+        let report = w.report.clone();
+        Box::new(move || {
+            let k = role()?;
+            report.verbose(format!("server role: fresh access key {}", k.access_hint()));
+            Ok(k)
+        }) as Refresh
+    });
+    Ok(over_keys(keys, refresh, s.dns_base.clone(), w))
+}
+
+/// The connection over keys already had; `refresh` fetches them again after a 401.
+pub fn over_keys(keys: Keys, refresh: Option<Refresh>, dns_base: Url, w: Wiring) -> NcpConnection {
+    let mut auth = NcpAuth::new(keys);
+    if let Some(r) = refresh {
+        auth = auth.with_refresh(r);
+    }
+    let auth = Arc::new(auth);
+    let client = Arc::new(Client::new(w.api, auth.clone(), w.clock, w.report).with_policy(w.retry));
+    let dns = NcpDns::new(ClientSender {
+        client: client.clone(),
+        base: dns_base.clone(),
+    });
+    NcpConnection {
+        dns,
+        client,
+        auth,
+        base: dns_base,
+    }
+}
+
+impl Connection for NcpConnection {
+    fn dns(&self) -> &dyn DnsApi {
+        &self.dns
+    }
+
+    fn identity(&self) -> String {
+        let k = self.auth.keys();
+        format!(
+            "{} (access key {}{}{})",
+            k.source,
+            k.access_hint(),
+            if k.refreshable {
+                ", temporary"
+            } else {
+                ", permanent"
+            },
+            k.expires_at
+                .as_deref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default()
+        )
+    }
+
+    /// The domain listing, one item: cheap, signed, and needs the DNS permission.
+    fn probe_url(&self) -> Url {
+        self.base.join("/ncpdns/domain?page=0&size=1")
+    }
+
+    fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {
+        self.client.send(method, url, &[], body)
+    }
+
+    fn error_of(&self, resp: &Response) -> ApiError {
+        errors::api_error(resp.status, &resp.body)
+    }
+
+    fn clock_offset(&self) -> i64 {
+        self.client.clock_offset()
+    }
+}
+
+#[cfg(test)]
+mod tests;

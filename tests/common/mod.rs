@@ -348,9 +348,11 @@ pub fn assert_foreign_intact(sim: &Sim) {
     .unwrap();
     assert_eq!(vals, vec!["private-value"], "private zone touched");
 }
+pub mod cloud;
 pub mod hostile;
 pub mod ncp;
 pub mod proxy;
+pub mod world;
 
 /// `value` is gone from the API's state, or every set holding it is on its
 /// way out (`PENDING_DELETE`): another set's deletion proves nothing.

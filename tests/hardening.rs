@@ -280,62 +280,6 @@ fn write_journal(sim: &Sim, entries: &[(i64, &str, &str)]) {
 }
 
 #[test]
-fn day_old_leftovers_are_swept_and_nothing_else() {
-    let mut seed = base_seed();
-    seed["zones"][0]["records"][0]["records"] = json!([
-        "\"foreign-keep\"",
-        "\"leftover-old\"",
-        "\"leftover-recent\""
-    ]);
-    let sim = start(seed);
-    write_journal(
-        &sim,
-        &[
-            (2 * 86_400, "_acme-challenge.example.test.", "leftover-old"),
-            (3_600, "_acme-challenge.example.test.", "leftover-recent"),
-            (
-                3 * 86_400,
-                "_acme-challenge.gone.example.test.",
-                "already-gone",
-            ),
-        ],
-    );
-    let r = certbot_one(&sim, "auth", "www.example.test", "fresh-value");
-    assert!(
-        r.stdout.contains("removing a leftover value leftover-old"),
-        "{}",
-        r.stdout
-    );
-    let vals = txt_set(
-        &sim,
-        "public",
-        "example.test.",
-        "_acme-challenge.example.test.",
-    )
-    .unwrap()
-    .0;
-    assert_eq!(
-        vals,
-        vec!["foreign-keep", "leftover-recent"],
-        "only the day-old value went"
-    );
-    assert_foreign_intact(&sim);
-    let journal = std::fs::read_to_string(lock_dir(&sim).join("journal.tsv")).unwrap();
-    assert!(
-        !journal.contains("leftover-old") && !journal.contains("already-gone"),
-        "{journal}"
-    );
-    assert!(
-        journal.contains("leftover-recent") && journal.contains("fresh-value"),
-        "{journal}"
-    );
-    // Cleanup forgets its own entry.
-    certbot_one(&sim, "cleanup", "www.example.test", "fresh-value");
-    let journal = std::fs::read_to_string(lock_dir(&sim).join("journal.tsv")).unwrap();
-    assert!(!journal.contains("fresh-value"), "{journal}");
-}
-
-#[test]
 fn sweep_failures_never_fail_the_run() {
     let sim = start(base_seed());
     write_journal(

@@ -3,8 +3,8 @@
 //! usual credentials, and a certbot command builder.
 //!
 //! Every seed holds public zones `example.test` (TXT `foreign-keep` at
-//! `_acme-challenge`, TTL 600, and `v=spf1 -all` at the apex) and
-//! `sub.example.test`, nameserver `localhost.`.
+//! `_acme-challenge`, TTL 600, `v=spf1 -all` at the apex and `lookalike` at
+//! `xacme-challenge`) and `sub.example.test`, nameserver `localhost.`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -75,6 +75,9 @@ impl Cloud {
         match self {
             Cloud::Otc => {
                 let mut s = super::base_seed();
+                s["zones"][0]["records"].as_array_mut().unwrap().push(json!(
+                    {"name": "xacme-challenge.example.test.", "type": "TXT", "ttl": 300, "records": ["\"lookalike\""]}
+                ));
                 let set = &mut s["zones"][0]["records"][0]["records"];
                 for v in extra {
                     set.as_array_mut().unwrap().push(json!(format!("\"{v}\"")));
@@ -85,6 +88,7 @@ impl Cloud {
                 let mut records = vec![
                     json!({"subDomain": "_acme-challenge", "fieldType": "TXT", "target": "\"foreign-keep\"", "ttl": 600}),
                     json!({"subDomain": "", "fieldType": "TXT", "target": "\"v=spf1 -all\"", "ttl": 3600}),
+                    json!({"subDomain": "xacme-challenge", "fieldType": "TXT", "target": "lookalike"}),
                 ];
                 for v in extra {
                     records.push(json!({"subDomain": "_acme-challenge", "fieldType": "TXT", "target": v, "ttl": 600}));
@@ -106,6 +110,9 @@ impl Cloud {
             Cloud::Ncp => {
                 let mut s = super::ncp::seed();
                 let records = s["ncp"]["domains"][0]["records"].as_array_mut().unwrap();
+                records.push(
+                    json!({"host": "xacme-challenge", "type": "TXT", "content": "lookalike"}),
+                );
                 for v in extra {
                     records.push(
                         json!({"host": "_acme-challenge", "type": "TXT", "content": v, "ttl": 600}),
@@ -204,6 +211,7 @@ impl Cloud {
 /// Builds certbot's hook commands: a cloud's command (see [`Cloud::cmd`])
 /// plus extra environment, arguments and a working directory, then
 /// `CERTBOT_*` for one challenge.
+#[derive(Clone)]
 pub struct Certbot<'a> {
     sim: &'a Sim,
     cloud: Cloud,

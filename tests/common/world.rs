@@ -18,6 +18,8 @@ use super::cloud::Cloud;
 pub struct Name {
     /// The API's view (OTC: sets not on their way out, `PENDING_DELETE`).
     pub held: Vec<String>,
+    /// [`Name::held`] as the API stores it (TXT quotes kept).
+    pub raw: Vec<String>,
     /// The TTL of the first TXT record (OTC: of the set) held at the name.
     pub ttl: Option<u64>,
     /// What the authoritative DNS serves now.
@@ -123,6 +125,7 @@ impl World {
         for z in &mut zones {
             for n in z.names.values_mut() {
                 n.held.sort();
+                n.raw.sort();
                 n.served.sort();
             }
         }
@@ -315,13 +318,10 @@ fn otc_zones(state: &Value) -> Vec<Zone> {
                 }
                 let n = names.entry(fqdn(&s(&r["name"]))).or_default();
                 n.ttl = n.ttl.or(r["ttl"].as_u64());
-                n.held.extend(
-                    r["records"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|v| unquote(v.as_str().unwrap_or(""))),
-                );
+                for v in r["records"].as_array().into_iter().flatten() {
+                    n.held.push(unquote(v.as_str().unwrap_or("")));
+                    n.raw.push(s(v));
+                }
             }
             Zone {
                 name: fqdn(&s(&z["name"])),
@@ -355,6 +355,7 @@ fn ovh_zones(state: &Value) -> Vec<Zone> {
                 let n = names.entry(owner).or_default();
                 n.ttl = n.ttl.or(r["ttl"].as_u64());
                 n.held.push(unquote(&s(&r["target"])));
+                n.raw.push(s(&r["target"]));
             }
             Zone {
                 name: fqdn(&zone),
@@ -388,6 +389,7 @@ fn ncp_zones(state: &Value) -> Vec<Zone> {
                 let n = names.entry(owner).or_default();
                 n.ttl = n.ttl.or(r["ttl"].as_u64());
                 n.held.push(unquote(&s(&r["content"])));
+                n.raw.push(s(&r["content"]));
             }
             Zone {
                 name: fqdn(&zone),

@@ -362,68 +362,6 @@ fn certbot_verbose_keeps_lines_on_stderr() {
 }
 
 #[test]
-fn invalid_input_is_rejected_before_any_network_call() {
-    let sim = start(base_seed());
-    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
-    let cases: &[Case] = &[
-        (&["auth"], &[]),
-        (&["auth"], &[("CERTBOT_DOMAIN", "example.test")]),
-        (
-            &["auth"],
-            &[
-                ("CERTBOT_DOMAIN", "exa mple.test"),
-                ("CERTBOT_VALIDATION", "x"),
-            ],
-        ),
-        (
-            &["auth"],
-            &[("CERTBOT_DOMAIN", "a..test"), ("CERTBOT_VALIDATION", "x")],
-        ),
-        (
-            &["auth"],
-            &[
-                ("CERTBOT_DOMAIN", "bücher.test"),
-                ("CERTBOT_VALIDATION", "x"),
-            ],
-        ),
-        (
-            &["cleanup"],
-            &[
-                ("CERTBOT_DOMAIN", "example.test"),
-                ("CERTBOT_VALIDATION", "a\"b"),
-            ],
-        ),
-        (
-            &["auth", "--dns-endpoint", "http://dns.example.com"],
-            &[
-                ("CERTBOT_DOMAIN", "example.test"),
-                ("CERTBOT_VALIDATION", "x"),
-            ],
-        ),
-        (
-            &["auth", "--dns-endpoint", "not a url"],
-            &[
-                ("CERTBOT_DOMAIN", "example.test"),
-                ("CERTBOT_VALIDATION", "x"),
-            ],
-        ),
-        (&["auth", "--bogus"], &[]),
-        (&["frobnicate"], &[]),
-    ];
-    for (args, envs) in cases {
-        let mut c = cmd(&sim);
-        c.args(*args).envs(envs.iter().copied());
-        let r = run(&sim, &mut c);
-        assert_eq!(r.code, 2, "{args:?} {envs:?}: {}", r.stderr);
-    }
-    assert!(
-        requests(&sim).is_empty(),
-        "a rejected run touched the network: {:?}",
-        requests(&sim)
-    );
-}
-
-#[test]
 fn help_with_secrets_in_the_environment_shows_none() {
     let sim = start(base_seed());
     for args in [

@@ -687,3 +687,18 @@ fn api_redacts_credential_headers_and_held_values() {
         }
     }
 }
+
+#[test]
+fn api_redacts_every_secret_looking_field() {
+    let body = r#"{"security_token":"L1","secret_key":"L2","client_secret":"L3","private_key":"L4","access_key_secret":"L5","id_token":"L6","passwd":"L7","nested":[{"Consumer-Key":"L8","sk":"L9"}],"name":"shown"}"#;
+    let server = common::hostile::Hostile::start(move |_, _| common::hostile::json(200, body));
+    let sim = common::start(common::base_seed());
+    let mut c = common::cmd(&sim);
+    c.args(["api", "GET", &format!("{}/anything", server.url())]);
+    let r = common::run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for leak in ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"] {
+        assert!(!r.stdout.contains(&format!("\"{leak}\"")), "{}", r.stdout);
+    }
+    assert!(r.stdout.contains("shown"), "{}", r.stdout);
+}

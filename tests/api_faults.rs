@@ -8,6 +8,7 @@ mod common;
 
 use std::io::{Read, Write};
 
+use common::cloud::Cloud;
 use common::hostile::{Hostile, json};
 use common::*;
 use otc_sim::Sim;
@@ -53,11 +54,10 @@ fn run_flow(sim: &Sim, flow: Flow) -> Run {
         Flow::CleanupShared => ("cleanup", "example.test"),
         Flow::CleanupLast => ("cleanup", "new.example.test"),
     };
-    let mut c = cmd(sim);
-    c.args([hook, "--http-timeout", "1", "--propagation-timeout", "20"])
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", VALUE)
-        .env("CERTBOT_REMAINING_CHALLENGES", "0");
+    let mut c = Cloud::Otc
+        .certbot(sim)
+        .hook_args(["--http-timeout", "1", "--propagation-timeout", "20"])
+        .challenge(hook, domain, VALUE, Some("0"), None);
     run(sim, &mut c)
 }
 
@@ -217,11 +217,10 @@ fn statuses(sim: &otc_sim::Sim) -> Vec<u64> {
 }
 
 fn auth(sim: &otc_sim::Sim, extra: &[&str]) -> Run {
-    let mut c = cmd(sim);
-    c.arg("auth")
-        .args(extra)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-resilience");
+    let mut c = Cloud::Otc
+        .certbot(sim)
+        .hook_args(extra.iter().copied())
+        .lone("auth", "example.test", "v-resilience");
     run(sim, &mut c)
 }
 
@@ -230,12 +229,11 @@ fn small_skew_is_not_blamed_and_a_401_is_not_looped() {
     // A wrong key with a right clock: one 401, then (metadata credentials) one
     // fresh fetch and one more try, never more.
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env("OS_SECRET_KEY", "wrong")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v");
+        .lone("auth", "example.test", "v");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -337,13 +335,13 @@ fn a_listing_without_records_stops_the_run_before_any_write() {
         _ => json(500, r#"{"code":"X","message":"no"}"#),
     });
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.args(["auth", "--no-dns-check", "--no-cname"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OTC_DNS_ENDPOINT", server.url())
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-partial");
+        .hook_args(["--no-dns-check", "--no-cname"])
+        .lone("auth", "example.test", "v-partial");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);

@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
+use common::cloud::Cloud;
 use common::*;
 use serde_json::json;
 
@@ -14,13 +15,16 @@ use serde_json::json;
 /// (a host of its own); its last hook must succeed.
 fn host_run(sim: &otc_sim::Sim, dir: &Path, domain: &str, values: [&str; 2]) -> Result<(), String> {
     for (i, v) in values.iter().enumerate() {
-        let out = cmd(sim)
-            .arg("auth")
+        let out = Cloud::Otc
+            .certbot(sim)
             .env("OTC_LOCK_DIR", dir)
-            .env("CERTBOT_DOMAIN", domain)
-            .env("CERTBOT_VALIDATION", v)
-            .env("CERTBOT_REMAINING_CHALLENGES", (1 - i).to_string())
-            .env("CERTBOT_ALL_DOMAINS", format!("{domain},{domain}"))
+            .challenge(
+                "auth",
+                domain,
+                v,
+                Some(&(1 - i).to_string()),
+                Some(&format!("{domain},{domain}")),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()
@@ -71,15 +75,18 @@ fn ten_hosts_on_one_name_all_succeed_and_clean_up() {
     seed["pending_delay_ms"] = json!(0);
     let sim = start(seed);
     let hook = |verb: &str, h: usize| {
-        let mut c = cmd(&sim);
-        c.args([verb, "--no-dns-check"])
+        let mut c = Cloud::Otc
+            .certbot(&sim)
             .env("OTC_LOCK_DIR", lock_dir(&sim).join(format!("fleet-{h}")))
-            .env("CERTBOT_DOMAIN", "example.test")
-            .env("CERTBOT_VALIDATION", format!("fleet-{h}"))
-            .env("CERTBOT_REMAINING_CHALLENGES", "0")
-            .env("CERTBOT_ALL_DOMAINS", "example.test")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .hook_args(["--no-dns-check"])
+            .challenge(
+                verb,
+                "example.test",
+                &format!("fleet-{h}"),
+                Some("0"),
+                Some("example.test"),
+            );
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
         c.spawn().unwrap()
     };
     for verb in ["auth", "cleanup"] {
@@ -126,12 +133,12 @@ fn two_auths_at_the_same_moment_both_land() {
             .iter()
             .zip(dirs.iter())
             .map(|(v, dir)| {
-                let mut c = cmd(&sim);
-                c.args(["auth", "--no-dns-check"])
+                let mut c = Cloud::Otc
+                    .certbot(&sim)
                     .env("OTC_LOCK_DIR", dir)
-                    .env("CERTBOT_DOMAIN", domain)
-                    .env("CERTBOT_VALIDATION", format!("{v}-{round}"))
-                    .stdout(std::process::Stdio::piped())
+                    .hook_args(["--no-dns-check"])
+                    .lone("auth", domain, &format!("{v}-{round}"));
+                c.stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped());
                 c.spawn().unwrap()
             })

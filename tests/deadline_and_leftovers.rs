@@ -5,16 +5,16 @@
 
 mod common;
 
+use common::cloud::Cloud;
 use common::*;
 use otc_sim::Sim;
 use serde_json::json;
 
 fn auth(sim: &Sim, extra: &[&str]) -> Run {
-    let mut c = cmd(sim);
-    c.arg("auth")
-        .args(extra)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-resilience");
+    let mut c = Cloud::Otc
+        .certbot(sim)
+        .hook_args(extra.iter().copied())
+        .lone("auth", "example.test", "v-resilience");
     run(sim, &mut c)
 }
 
@@ -63,18 +63,17 @@ fn a_write_cut_off_by_the_deadline_is_swept_a_day_later() {
         &sim,
         json!({"faults": [{"kind": "slow", "ms": 4000, "method": "POST", "path_prefix": "/v2/zones/"}]}),
     );
-    let mut c = cmd(&sim);
-    c.args([
-        "auth",
-        "--deadline",
-        "3",
-        "--propagation-timeout",
-        "2",
-        "--http-timeout",
-        "10",
-    ])
-    .env("CERTBOT_DOMAIN", "cut.example.test")
-    .env("CERTBOT_VALIDATION", "v-cut-off");
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args([
+            "--deadline",
+            "3",
+            "--propagation-timeout",
+            "2",
+            "--http-timeout",
+            "10",
+        ])
+        .lone("auth", "cut.example.test", "v-cut-off");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("deadline"), "{}", r.stderr);

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::cloud::Cloud;
 use common::*;
 use serde_json::json;
 
@@ -129,10 +130,10 @@ fn pending_sets_are_waited_for() {
 #[test]
 fn forced_zone() {
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.args(["auth", "--zone", "example.test"])
-        .env("CERTBOT_DOMAIN", "www.example.test")
-        .env("CERTBOT_VALIDATION", APEX);
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args(["--zone", "example.test"])
+        .lone("auth", "www.example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -147,10 +148,10 @@ fn forced_zone() {
     // Only the named zone was looked up.
     let log = sim.log_json().to_string();
     assert!(log.contains("name=example.test"), "{log}");
-    let mut c = cmd(&sim);
-    c.args(["auth", "--zone", "other.test"])
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", APEX);
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args(["--zone", "other.test"])
+        .lone("auth", "example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1);
     assert!(
@@ -188,14 +189,13 @@ fn metadata_down_exits_1_with_the_agency_hint() {
     assert!(r.stderr.contains("attach an IAM agency"), "{}", r.stderr);
 
     // Nothing listening at all: same hint.
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env(
             "OTC_METADATA_URL",
             "http://127.0.0.1:1/openstack/latest/securitykey",
         )
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", APEX);
+        .lone("auth", "example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("attach an IAM agency"), "{}", r.stderr);
@@ -218,8 +218,8 @@ fn no_agency_attached() {
 #[test]
 fn static_keys_from_env_are_used() {
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env(
             "OS_ACCESS_SECRET",
@@ -229,8 +229,7 @@ fn static_keys_from_env_are_used() {
             "OTC_METADATA_URL",
             "http://127.0.0.1:1/openstack/latest/securitykey",
         )
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", APEX);
+        .lone("auth", "example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -254,12 +253,11 @@ fn static_keys_from_env_are_used() {
 #[test]
 fn wrong_secret_key_is_rejected_by_the_simulator() {
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env("OS_SECRET_KEY", "SK-wrong-secret")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", APEX);
+        .lone("auth", "example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
@@ -276,16 +274,15 @@ fn wrong_secret_key_is_rejected_by_the_simulator() {
 #[test]
 fn secret_flag_warns() {
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.args([
-        "auth",
-        "--ak",
-        "AKSTATIC000000000001",
-        "--sk",
-        "SKstatic-secret-0000000000000000000000001",
-    ])
-    .env("CERTBOT_DOMAIN", "example.test")
-    .env("CERTBOT_VALIDATION", APEX);
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args([
+            "--ak",
+            "AKSTATIC000000000001",
+            "--sk",
+            "SKstatic-secret-0000000000000000000000001",
+        ])
+        .lone("auth", "example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // Under certbot a warning stays on stderr, alone; the audit line is on stdout.
@@ -342,12 +339,13 @@ fn certbot_success_writes_nothing_on_stderr() {
 fn certbot_verbose_keeps_lines_on_stderr() {
     let sim = start(base_seed());
     for hook in ["auth", "cleanup"] {
-        let mut c = cmd(&sim);
-        c.args([hook, "-v"])
-            .env("CERTBOT_DOMAIN", "www.example.test")
-            .env("CERTBOT_VALIDATION", APEX)
-            .env("CERTBOT_REMAINING_CHALLENGES", "0")
-            .env("CERTBOT_ALL_DOMAINS", "www.example.test");
+        let mut c = Cloud::Otc.certbot(&sim).hook_args(["-v"]).challenge(
+            hook,
+            "www.example.test",
+            APEX,
+            Some("0"),
+            Some("www.example.test"),
+        );
         let r = run(&sim, &mut c);
         assert_eq!(r.code, 0, "{hook}: {}", r.stderr);
         assert_eq!(r.stdout, "", "{hook} -v wrote on stdout");
@@ -390,10 +388,10 @@ fn help_with_secrets_in_the_environment_shows_none() {
 #[test]
 fn verbose_run_prints_no_secret() {
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.args(["auth", "-v"])
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", APEX);
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args(["-v"])
+        .lone("auth", "example.test", APEX);
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(

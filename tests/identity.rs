@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cloud::Cloud;
 use common::hostile::{Hostile, json};
 use common::proxy::Proxy;
 use common::*;
@@ -68,24 +69,26 @@ fn via(sim: &Sim, ak: &str) -> String {
 }
 
 fn auth_with(sim: &Sim, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut c = cmd(sim);
-    c.args(["auth", "-v"])
-        .args(args)
-        .envs(envs.iter().copied())
+    let mut hooks = Cloud::Otc
+        .certbot(sim)
+        .hook_args(["-v"])
+        .hook_args(args.iter().copied());
+    for (k, v) in envs {
+        hooks = hooks.env(k, v);
+    }
+    let mut c = hooks
         .env("OTC_IAM_ENDPOINT", sim.base_url())
         .env("OTC_CCE_ENDPOINT", sim.base_url())
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-identity");
+        .lone("auth", "example.test", "v-identity");
     run(sim, &mut c)
 }
 
 /// auth with `extra` arguments, not verbose, no IAM or CCE endpoint.
 fn auth_plain(sim: &Sim, extra: &[&str]) -> Run {
-    let mut c = cmd(sim);
-    c.arg("auth")
-        .args(extra)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-resilience");
+    let mut c = Cloud::Otc
+        .certbot(sim)
+        .hook_args(extra.iter().copied())
+        .lone("auth", "example.test", "v-resilience");
     run(sim, &mut c)
 }
 
@@ -378,16 +381,16 @@ fn proxy_carries_the_api_but_never_the_metadata_service() {
     // metadata service (by name here) never does. The proxy can't reach the
     // made-up host, so the run fails after the CONNECT: no traffic leaves the machine.
     let proxy = Proxy::start();
-    let mut c = cmd(&sim);
-    c.args(["auth", "--retries", "0"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env(
             "OTC_METADATA_URL",
             format!("http://localhost:{port}/openstack/latest/securitykey"),
         )
         .env("OTC_DNS_ENDPOINT", "https://dns.proxied.invalid")
         .env("HTTPS_PROXY", proxy.url())
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-proxy");
+        .hook_args(["--retries", "0"])
+        .lone("auth", "example.test", "v-proxy");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let seen = proxy.seen();
@@ -401,23 +404,22 @@ fn proxy_carries_the_api_but_never_the_metadata_service() {
     );
     // NO_PROXY exempts the API host.
     let proxy = Proxy::start();
-    let mut c = cmd(&sim);
-    c.args(["auth", "--retries", "0"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OTC_DNS_ENDPOINT", "https://dns.proxied.invalid")
         .env("HTTPS_PROXY", proxy.url())
         .env("NO_PROXY", "proxied.invalid")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-proxy2");
+        .hook_args(["--retries", "0"])
+        .lone("auth", "example.test", "v-proxy2");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
     // A loopback endpoint (the simulator here) never goes through a proxy.
     let proxy = Proxy::start();
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("HTTPS_PROXY", proxy.url())
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-proxy3");
+        .lone("auth", "example.test", "v-proxy3");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
@@ -434,8 +436,8 @@ fn the_pod_token_never_goes_through_a_proxy() {
         std::env::temp_dir().join(format!("otc-id-{}-pod-token-proxied", std::process::id()));
     std::fs::write(&token, "pod-sa-token-never-proxied").unwrap();
     let proxy = proxy::Proxy::start();
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("HTTPS_PROXY", proxy.url())
         .env("HTTP_PROXY", proxy.url())
         .env(
@@ -443,8 +445,7 @@ fn the_pod_token_never_goes_through_a_proxy() {
             sim.pod_credentials_url(),
         )
         .env("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", &token)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-pod");
+        .lone("auth", "example.test", "v-pod");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
@@ -459,14 +460,13 @@ fn error_answers_of_the_metadata_service_never_quote_a_credential_document() {
             _ => json(status, doc),
         });
         let sim = start(base_seed());
-        let mut c = cmd(&sim);
-        c.arg("auth")
+        let mut c = Cloud::Otc
+            .certbot(&sim)
             .env(
                 "OTC_METADATA_URL",
                 format!("{}/openstack/latest/securitykey", server.url()),
             )
-            .env("CERTBOT_DOMAIN", "example.test")
-            .env("CERTBOT_VALIDATION", "v-meta");
+            .lone("auth", "example.test", "v-meta");
         let r = run(&sim, &mut c);
         assert_eq!(r.code, 1, "{}", r.stderr);
         assert!(r.stderr.contains(&format!("HTTP {status}")), "{}", r.stderr);
@@ -518,15 +518,15 @@ fn credentials_file_source() {
     assert!(requests(&sim).is_empty());
 
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut c = cmd(&sim);
-    c.args(["auth", "-v"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OTC_CREDENTIALS_FILE", p)
         .env(
             "OTC_METADATA_URL",
             "http://127.0.0.1:1/openstack/latest/securitykey",
         )
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-file");
+        .hook_args(["-v"])
+        .lone("auth", "example.test", "v-file");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -550,14 +550,13 @@ fn credentials_file_source() {
 #[test]
 fn forced_source_and_skipped_sources_message() {
     let sim = start(base_seed());
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env(
             "OTC_METADATA_URL",
             "http://127.0.0.1:1/openstack/latest/securitykey",
         )
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v");
+        .lone("auth", "example.test", "v");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1);
     let line = r.stderr.trim();
@@ -572,22 +571,22 @@ fn forced_source_and_skipped_sources_message() {
         assert!(line.contains(part), "{part}: {line}");
     }
     // Forcing the file source while keys sit in the environment: refused before any call.
-    let mut c = cmd(&sim);
-    c.args(["auth", "--credentials", "file"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v");
+        .hook_args(["--credentials", "file"])
+        .lone("auth", "example.test", "v");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("forced by --credentials"), "{}", r.stderr);
     // Forcing metadata ignores keys in the environment.
-    let mut c = cmd(&sim);
-    c.args(["auth", "--credentials", "metadata", "-v"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v");
+        .hook_args(["--credentials", "metadata", "-v"])
+        .lone("auth", "example.test", "v");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(

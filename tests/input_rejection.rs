@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::cloud::Cloud;
 use common::*;
 
 #[test]
@@ -130,10 +131,7 @@ fn a_challenge_name_longer_than_dns_allows_is_rejected_before_any_call() {
         "b".repeat(49)
     );
     assert_eq!(domain.len(), 245);
-    let mut c = cmd(&sim);
-    c.arg("auth")
-        .env("CERTBOT_DOMAIN", &domain)
-        .env("CERTBOT_VALIDATION", "v-long");
+    let mut c = Cloud::Otc.certbot(&sim).lone("auth", &domain, "v-long");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("253"), "{}", r.stderr);
@@ -166,10 +164,10 @@ fn lego_writes_only_challenge_names_unless_any_name() {
 fn a_password_in_an_endpoint_url_is_refused_and_never_printed() {
     let sim = start(base_seed());
     for flag in ["--dns-endpoint", "--iam-endpoint"] {
-        let mut c = cmd(&sim);
-        c.args(["auth", flag, "https://user:PA55W0RD@dns.example.test"])
-            .env("CERTBOT_DOMAIN", "example.test")
-            .env("CERTBOT_VALIDATION", "v-userinfo");
+        let mut c = Cloud::Otc
+            .certbot(&sim)
+            .hook_args([flag, "https://user:PA55W0RD@dns.example.test"])
+            .lone("auth", "example.test", "v-userinfo");
         let r = run(&sim, &mut c);
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(!r.stderr.contains("PA55W0RD"), "{}", r.stderr);

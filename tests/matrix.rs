@@ -558,11 +558,11 @@ fn check_and_api(cloud: Cloud) {
     assert!(r.stderr.contains("HTTP 404"), "{}", r.stderr);
 }
 
-/// Ten hosts (own lock directories) run auth on one name at once, then
+/// Six hosts (own lock directories) run auth on one name at once, then
 /// cleanup at once: every value is held and served, then none is.
 fn hosts_at_once(cloud: Cloud) {
     let sim = cloud.sim();
-    let hosts = 10;
+    let hosts = 6;
     let spawn = |verb: &str, h: usize| {
         let hooks = cloud
             .certbot(&sim)

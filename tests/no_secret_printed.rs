@@ -212,10 +212,8 @@ fn cmd(name: &str) -> Command {
         .env("OTC_HTTP_TIMEOUT", "5")
         .env("OTC_RETRIES", "0")
         .env("OTC_PROPAGATION_TIMEOUT", "5")
-        .env("OTC_METADATA_URL", "http://127.0.0.1:1/nothing")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-nosecret")
-        .arg("auth");
+        .env("OTC_METADATA_URL", "http://127.0.0.1:1/nothing");
+    common::cloud::challenge_on(&mut c, "auth", "example.test", "v-nosecret", None, None);
     c
 }
 

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::cloud::challenge_on;
+
 use std::process::Command;
 
 use common::{Run, cmd_for, configure, request_log, reset_log, run, start_cloud};
@@ -74,11 +76,14 @@ fn certbot(
     left: u32,
     all: &str,
 ) -> Run {
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", value)
-        .env("CERTBOT_REMAINING_CHALLENGES", left.to_string())
-        .env("CERTBOT_ALL_DOMAINS", all);
+    challenge_on(
+        &mut c,
+        hook,
+        domain,
+        value,
+        Some(&left.to_string()),
+        Some(all),
+    );
     run(sim, &mut c)
 }
 

@@ -8,6 +8,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use common::cloud::Cloud;
 use common::*;
 
 fn scratch(name: &str) -> PathBuf {
@@ -45,11 +46,11 @@ fn mode(p: &Path) -> u32 {
 fn a_shared_lock_dir_keeps_its_mode_and_gets_a_private_subdir() {
     let sim = start(base_seed());
     let d = shared_dir("chmod");
-    let mut c = cmd(&sim);
-    c.args(["auth", "-v"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OTC_LOCK_DIR", &d)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-shared");
+        .hook_args(["-v"])
+        .lone("auth", "example.test", "v-shared");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(mode(&d), 0o1777, "the shared directory is never chmod-ed");
@@ -87,20 +88,20 @@ fn planted_symlinks_are_never_followed_and_a_taken_subdir_is_refused() {
         ]);
         assert!(out.status.success(), "{out:?}");
     }
-    let mut c = cmd(&sim);
-    c.arg("auth")
-        .env("OTC_LOCK_DIR", &d)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-planted");
+    let mut c =
+        Cloud::Otc
+            .certbot(&sim)
+            .env("OTC_LOCK_DIR", &d)
+            .lone("auth", "example.test", "v-planted");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     assert!(!created.exists(), "nothing created at a link's target");
-    let mut c = cmd(&sim);
-    c.arg("cleanup")
-        .env("OTC_LOCK_DIR", &d)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-planted");
+    let mut c = Cloud::Otc.certbot(&sim).env("OTC_LOCK_DIR", &d).lone(
+        "cleanup",
+        "example.test",
+        "v-planted",
+    );
     assert_eq!(run(&sim, &mut c).code, 0);
 
     // Another user takes the private subdirectory's name first: refused, before any request.
@@ -112,11 +113,11 @@ fn planted_symlinks_are_never_followed_and_a_taken_subdir_is_refused() {
     let out = as_other_user(&["ln", "-s", theirs.to_str().unwrap(), sub.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     let before = requests(&sim).len();
-    let mut c = cmd(&sim);
-    c.arg("auth")
-        .env("OTC_LOCK_DIR", &d2)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-taken");
+    let mut c =
+        Cloud::Otc
+            .certbot(&sim)
+            .env("OTC_LOCK_DIR", &d2)
+            .lone("auth", "example.test", "v-taken");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("is taken"), "{}", r.stderr);
@@ -126,11 +127,11 @@ fn planted_symlinks_are_never_followed_and_a_taken_subdir_is_refused() {
     // The lock dir itself a symlink: refused too.
     let link = scratch("link");
     std::os::unix::fs::symlink(&d, &link).unwrap();
-    let mut c = cmd(&sim);
-    c.arg("auth")
-        .env("OTC_LOCK_DIR", &link)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-link");
+    let mut c =
+        Cloud::Otc
+            .certbot(&sim)
+            .env("OTC_LOCK_DIR", &link)
+            .lone("auth", "example.test", "v-link");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("is a symlink"), "{}", r.stderr);
@@ -147,14 +148,14 @@ fn another_user_cannot_block_the_default_state_directory() {
             .status
             .success();
     let xdg_state = scratch("xdg-state");
-    let mut c = cmd(&sim);
-    c.env_remove("OTC_LOCK_DIR")
-        .args(["auth", "-v"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env_remove("OTC_LOCK_DIR")
+        .hook_args(["-v"])
         // A shell's runtime directory no longer moves the state elsewhere.
         .env("XDG_RUNTIME_DIR", scratch("runtime"))
         .env("XDG_STATE_HOME", &xdg_state)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-default-dir");
+        .lone("auth", "example.test", "v-default-dir");
     let r = run(&sim, &mut c);
     if planted {
         let _ = std::fs::remove_dir(blocker);
@@ -171,12 +172,11 @@ fn another_user_cannot_block_the_default_state_directory() {
         "{}",
         r.stderr
     );
-    let mut c = cmd(&sim);
-    c.env_remove("OTC_LOCK_DIR")
-        .arg("cleanup")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env_remove("OTC_LOCK_DIR")
         .env("XDG_STATE_HOME", &xdg_state)
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-default-dir");
+        .lone("cleanup", "example.test", "v-default-dir");
     assert_eq!(run(&sim, &mut c).code, 0);
     assert_foreign_intact(&sim);
 

@@ -208,15 +208,40 @@ impl Cloud {
     }
 }
 
+/// certbot's hook on any command `c`: `hook` after its arguments,
+/// `CERTBOT_DOMAIN` and `CERTBOT_VALIDATION`, and, when given,
+/// `CERTBOT_REMAINING_CHALLENGES` (`left`) and `CERTBOT_ALL_DOMAINS`
+/// (`all`). Every certbot command of the tests is built here.
+pub fn challenge_on<'c>(
+    c: &'c mut Command,
+    hook: &str,
+    domain: &str,
+    value: &str,
+    left: Option<&str>,
+    all: Option<&str>,
+) -> &'c mut Command {
+    c.arg(hook)
+        .env("CERTBOT_DOMAIN", domain)
+        .env("CERTBOT_VALIDATION", value);
+    if let Some(l) = left {
+        c.env("CERTBOT_REMAINING_CHALLENGES", l);
+    }
+    if let Some(a) = all {
+        c.env("CERTBOT_ALL_DOMAINS", a);
+    }
+    c
+}
+
 /// Builds certbot's hook commands: a cloud's command (see [`Cloud::cmd`])
-/// plus extra environment, arguments and a working directory, then
-/// `CERTBOT_*` for one challenge.
+/// plus extra environment, arguments (before or after the hook's name) and
+/// a working directory, then certbot's variables for one challenge.
 #[derive(Clone)]
 pub struct Certbot<'a> {
     sim: &'a Sim,
     cloud: Cloud,
     env: Vec<(OsString, Option<OsString>)>,
     args: Vec<OsString>,
+    after: Vec<OsString>,
     dir: Option<PathBuf>,
 }
 
@@ -227,6 +252,7 @@ impl<'a> Certbot<'a> {
             cloud,
             env: Vec::new(),
             args: Vec::new(),
+            after: Vec::new(),
             dir: None,
         }
     }
@@ -254,6 +280,12 @@ impl<'a> Certbot<'a> {
         self
     }
 
+    /// Arguments after the hook's name.
+    pub fn hook_args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, a: I) -> Self {
+        self.after.extend(a.into_iter().map(Into::into));
+        self
+    }
+
     pub fn dir(mut self, d: impl Into<PathBuf>) -> Self {
         self.dir = Some(d.into());
         self
@@ -275,8 +307,30 @@ impl<'a> Certbot<'a> {
         c
     }
 
-    /// `hook` (`auth`, `cleanup`) for `domain` (a wildcard as `*.name`) and
-    /// `value`, with `left` challenges after it in a run of `all` domains.
+    /// `hook` (`auth`, `cleanup`) with `CERTBOT_DOMAIN` and
+    /// `CERTBOT_VALIDATION`, and, when given, `CERTBOT_REMAINING_CHALLENGES`
+    /// (`left`) and `CERTBOT_ALL_DOMAINS` (`all`), as given.
+    pub fn challenge(
+        &self,
+        hook: &str,
+        domain: &str,
+        value: &str,
+        left: Option<&str>,
+        all: Option<&str>,
+    ) -> Command {
+        let mut c = self.base();
+        challenge_on(&mut c, hook, domain, value, left, all).args(&self.after);
+        c
+    }
+
+    /// A hook outside a run's countdown: `CERTBOT_DOMAIN` and
+    /// `CERTBOT_VALIDATION` only.
+    pub fn lone(&self, hook: &str, domain: &str, value: &str) -> Command {
+        self.challenge(hook, domain, value, None, None)
+    }
+
+    /// `hook` for `domain` and `value`, with `left` challenges after it in a
+    /// run of `all` domains.
     pub fn command(
         &self,
         hook: &str,
@@ -285,13 +339,7 @@ impl<'a> Certbot<'a> {
         left: usize,
         all: &str,
     ) -> Command {
-        let mut c = self.base();
-        c.arg(hook)
-            .env("CERTBOT_DOMAIN", domain.trim_start_matches("*."))
-            .env("CERTBOT_VALIDATION", value)
-            .env("CERTBOT_REMAINING_CHALLENGES", left.to_string())
-            .env("CERTBOT_ALL_DOMAINS", all);
-        c
+        self.challenge(hook, domain, value, Some(&left.to_string()), Some(all))
     }
 
     /// Runs [`Certbot::command`] (checking no secret is printed).
@@ -313,29 +361,17 @@ impl<'a> Certbot<'a> {
         r
     }
 
-    /// Hook `i` of a certbot run of `(domain, value)` challenges, in order.
+    /// Hook `i` of a certbot run of `(domain, value)` challenges in order
+    /// (a wildcard as `*.name`, which certbot passes as `name`).
     pub fn hook_of(&self, hook: &str, run_of: &[(&str, &str)], i: usize) -> Command {
         let all = run_of.iter().map(|(d, _)| *d).collect::<Vec<_>>().join(",");
         let (d, v) = run_of[i];
-        self.command(hook, d, v, run_of.len() - 1 - i, &all)
-    }
-
-    /// Runs every hook of a certbot run, each of which must succeed.
-    pub fn run_all(&self, hook: &str, run_of: &[(&str, &str)]) -> Vec<Run> {
-        (0..run_of.len())
-            .map(|i| {
-                let r = run(self.sim, &mut self.hook_of(hook, run_of, i));
-                assert_eq!(
-                    r.code,
-                    0,
-                    "{} {hook} {:?}:\nstdout: {}\nstderr: {}",
-                    self.cloud.name(),
-                    run_of[i],
-                    r.stdout,
-                    r.stderr
-                );
-                r
-            })
-            .collect()
+        self.command(
+            hook,
+            d.trim_start_matches("*."),
+            v,
+            run_of.len() - 1 - i,
+            &all,
+        )
     }
 }

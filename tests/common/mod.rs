@@ -166,11 +166,8 @@ pub fn assert_no_secrets(sim: &Sim, r: &Run) {
 /// certbot's environment for one challenge.
 pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32, all: &str) -> Run {
     let mut c = cmd(sim);
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", value)
-        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
-        .env("CERTBOT_ALL_DOMAINS", all);
+    let left = remaining.to_string();
+    cloud::challenge_on(&mut c, hook, domain, value, Some(&left), Some(all));
     run(sim, &mut c)
 }
 
@@ -223,14 +220,15 @@ pub fn certbot_hook_of(
         .collect::<Vec<_>>()
         .join(",");
     let (d, v) = &run_of[i];
-    base.arg(hook)
-        .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-        .env("CERTBOT_VALIDATION", v)
-        .env(
-            "CERTBOT_REMAINING_CHALLENGES",
-            (run_of.len() - 1 - i).to_string(),
-        )
-        .env("CERTBOT_ALL_DOMAINS", all);
+    let left = (run_of.len() - 1 - i).to_string();
+    cloud::challenge_on(
+        &mut base,
+        hook,
+        d.trim_start_matches("*."),
+        v,
+        Some(&left),
+        Some(&all),
+    );
     base
 }
 

@@ -74,11 +74,8 @@ pub fn cmd(sim: &Sim) -> Command {
 /// certbot's environment for one challenge.
 pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32, all: &str) -> Run {
     let mut c = cmd(sim);
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", value)
-        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
-        .env("CERTBOT_ALL_DOMAINS", all);
+    let left = remaining.to_string();
+    super::cloud::challenge_on(&mut c, hook, domain, value, Some(&left), Some(all));
     run(sim, &mut c)
 }
 

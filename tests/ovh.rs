@@ -7,7 +7,8 @@
 
 mod common;
 
-use common::cloud::challenge_on;
+use common::cloud::{Cloud, challenge_on};
+use common::world::World;
 
 use std::process::Command;
 
@@ -132,18 +133,7 @@ fn targets_at(sim: &Sim, sub: &str) -> Vec<String> {
 
 /// What the authoritative DNS serves now at `name`.
 fn served(sim: &Sim, name: &str) -> Vec<String> {
-    let state = sim.state_json();
-    let mut v: Vec<String> = state["dns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
-        .filter(|r| r["name"] == name && r["type"] == "TXT")
-        .flat_map(|r| r["records"].as_array().unwrap().clone())
-        .map(|v| v.as_str().unwrap().trim_matches('"').to_string())
-        .collect();
-    v.sort();
-    v
+    World::of(Cloud::Ovh, sim).served(name)
 }
 
 /// `(method, path)` of every logged request.
@@ -162,7 +152,7 @@ fn count(sim: &Sim, method: &str, suffix: &str) -> usize {
 }
 
 fn refreshes(sim: &Sim) -> usize {
-    count(sim, "POST", "/domain/zone/example.test/refresh")
+    World::of(Cloud::Ovh, sim).commits_of("example.test")
 }
 
 fn assert_foreign_intact(sim: &Sim) {

@@ -1,4 +1,5 @@
-//! certbot auth/cleanup against the simulator, with metadata credentials.
+//! certbot auth/cleanup against the OTC simulator, with metadata
+//! credentials. Scenarios every cloud passes are in matrix.rs.
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! simulator's NAVER Cloud (server role metadata v1/v2, Global DNS v1 with
 //! every signature checked, DNS serving a domain only after apply).
 //! `run()` fails any test whose output carries a secret the simulator knows.
+//! Scenarios every cloud passes are in matrix.rs; this file holds what only
+//! NCP does (metadata v1/v2, the server role, apply and rollback, keys).
 
 mod common;
 

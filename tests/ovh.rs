@@ -3,7 +3,9 @@
 //! /1.0/domain/zone…, IAM policies, refresh-then-serve DNS). Every run goes
 //! through `common::run`, which fails on any secret the simulator knows
 //! (client secrets, application secrets, consumer keys, issued tokens) in
-//! the output.
+//! the output. Scenarios every cloud passes (apex+wildcard, re-run, nested
+//! zone, day-old sweep, throttling…) are in matrix.rs; this file holds what
+//! only OVH does (classic keys, regions, IAM policies, `ovh.conf`, tokens).
 
 mod common;
 

@@ -216,14 +216,6 @@ fn statuses(sim: &otc_sim::Sim) -> Vec<u64> {
     requests(sim).into_iter().map(|(_, _, s)| s).collect()
 }
 
-fn auth(sim: &otc_sim::Sim, extra: &[&str]) -> Run {
-    let mut c = Cloud::Otc
-        .certbot(sim)
-        .hook_args(extra.iter().copied())
-        .lone("auth", "example.test", "v-resilience");
-    run(sim, &mut c)
-}
-
 #[test]
 fn small_skew_is_not_blamed_and_a_401_is_not_looped() {
     // A wrong key with a right clock: one 401, then (metadata credentials) one
@@ -251,7 +243,7 @@ fn throttling_with_retry_after_is_honoured() {
         json!({"faults": [{"kind": "429", "retry_after": 1, "count": 2, "path_prefix": "/v2/"}]}),
     );
     let t0 = std::time::Instant::now();
-    let r = auth(&sim, &[]);
+    let r = lone_auth(&sim, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         t0.elapsed() >= std::time::Duration::from_secs(2),
@@ -274,7 +266,7 @@ fn flow_control_403_is_retried_like_throttling() {
         json!({"faults": [{"kind": "status", "status": 403, "code": "DNS.0014",
         "message": "flow control", "count": 1, "path_prefix": "/v2/"}]}),
     );
-    let r = auth(&sim, &[]);
+    let r = lone_auth(&sim, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("HTTP 403; retrying"), "{}", r.stdout);
 }
@@ -286,7 +278,7 @@ fn service_unavailable_twice_then_success() {
         &sim,
         json!({"faults": [{"kind": "status", "status": 503, "count": 2, "path_prefix": "/v2/"}]}),
     );
-    let r = auth(&sim, &[]);
+    let r = lone_auth(&sim, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(statuses(&sim).iter().filter(|s| **s == 503).count(), 2);
     assert_foreign_intact(&sim);
@@ -299,7 +291,7 @@ fn retries_are_bounded() {
         &sim,
         json!({"faults": [{"kind": "status", "status": 503, "count": 50, "path_prefix": "/v2/"}]}),
     );
-    let r = auth(&sim, &["--retries", "2"]);
+    let r = lone_auth(&sim, &["--retries", "2"]);
     assert_eq!(r.code, 1);
     assert_eq!(
         statuses(&sim).iter().filter(|s| **s == 503).count(),
@@ -320,7 +312,7 @@ fn other_client_errors_are_not_retried() {
         &sim,
         json!({"faults": [{"kind": "status", "status": 400, "code": "DNS.0308", "count": 5, "path_prefix": "/v2/"}]}),
     );
-    let r = auth(&sim, &[]);
+    let r = lone_auth(&sim, &[]);
     assert_eq!(r.code, 1);
     assert_eq!(statuses(&sim).iter().filter(|s| **s == 400).count(), 1);
 }

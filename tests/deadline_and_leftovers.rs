@@ -10,18 +10,10 @@ use common::*;
 use otc_sim::Sim;
 use serde_json::json;
 
-fn auth(sim: &Sim, extra: &[&str]) -> Run {
-    let mut c = Cloud::Otc
-        .certbot(sim)
-        .hook_args(extra.iter().copied())
-        .lone("auth", "example.test", "v-resilience");
-    run(sim, &mut c)
-}
-
 #[test]
 fn deadline_shorter_than_propagation_timeout_is_refused() {
     let sim = start(base_seed());
-    let r = auth(&sim, &["--deadline", "10", "--propagation-timeout", "20"]);
+    let r = lone_auth(&sim, &["--deadline", "10", "--propagation-timeout", "20"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -36,7 +28,7 @@ fn deadline_shorter_than_propagation_timeout_is_refused() {
 fn deadline_ends_a_hanging_run() {
     let sim = start(base_seed());
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let r = auth(
+    let r = lone_auth(
         &sim,
         &[
             "--nameserver",

@@ -83,15 +83,6 @@ fn auth_with(sim: &Sim, args: &[&str], envs: &[(&str, &str)]) -> Run {
     run(sim, &mut c)
 }
 
-/// auth with `extra` arguments, not verbose, no IAM or CCE endpoint.
-fn auth_plain(sim: &Sim, extra: &[&str]) -> Run {
-    let mut c = Cloud::Otc
-        .certbot(sim)
-        .hook_args(extra.iter().copied())
-        .lone("auth", "example.test", "v-resilience");
-    run(sim, &mut c)
-}
-
 const NO_METADATA: (&str, &str) = (
     "OTC_METADATA_URL",
     "http://127.0.0.1:1/openstack/latest/securitykey",
@@ -512,7 +503,7 @@ fn credentials_file_source() {
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     let p = path.to_str().unwrap();
-    let r = auth_plain(&sim, &["--credentials-file", p]);
+    let r = lone_auth(&sim, &["--credentials-file", p]);
     assert_eq!(r.code, 2, "group-readable file refused: {}", r.stderr);
     assert!(r.stderr.contains(&format!("chmod 600 {p}")), "{}", r.stderr);
     assert!(requests(&sim).is_empty());

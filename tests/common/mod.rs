@@ -171,6 +171,16 @@ pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32,
     run(sim, &mut c)
 }
 
+/// OTC's `auth` of `v-resilience` for `example.test` outside a certbot run
+/// (no countdown), with `extra` arguments after the hook's name.
+pub fn lone_auth(sim: &Sim, extra: &[&str]) -> Run {
+    let mut c = cloud::Cloud::Otc
+        .certbot(sim)
+        .hook_args(extra.iter().copied())
+        .lone("auth", "example.test", "v-resilience");
+    run(sim, &mut c)
+}
+
 /// The values of a TXT set in a public zone, which must exist.
 pub fn public_txt(sim: &Sim, zone: &str, name: &str) -> Vec<String> {
     txt_set(sim, "public", zone, name)

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cloud::Cloud;
 use common::*;
 use otc_sim::Sim;
 use serde_json::{Value, json};
@@ -25,12 +26,13 @@ fn run_hooks(
         .iter()
         .enumerate()
         .map(|(i, (d, v))| {
-            let mut c = cmd(sim);
-            c.args([hook, "-v"])
-                .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-                .env("CERTBOT_VALIDATION", v)
-                .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
-                .env("CERTBOT_ALL_DOMAINS", &all);
+            let mut c = Cloud::Otc.certbot(sim).hook_args(["-v"]).challenge(
+                hook,
+                d.trim_start_matches("*."),
+                v,
+                Some(&(n - 1 - i).to_string()),
+                Some(&all),
+            );
             for (k, val) in extra {
                 c.env(k, val);
             }

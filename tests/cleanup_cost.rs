@@ -5,8 +5,11 @@
 
 mod common;
 
+use common::cloud::challenge_on;
+
 use std::process::Command;
 
+use common::cloud::Cloud;
 use common::{Run, cmd, cmd_for, request_log, reset_log, run, start, start_cloud};
 use otc_sim::Sim;
 use serde_json::{Value, json};
@@ -71,11 +74,15 @@ fn cleanup_costs_the_first_hook_only(
     for (i, (d, v)) in run_of.iter().enumerate() {
         reset_log(sim);
         let mut c = base();
-        c.arg("cleanup")
-            .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-            .env("CERTBOT_VALIDATION", v)
-            .env("CERTBOT_REMAINING_CHALLENGES", (n - 1 - i).to_string())
-            .env("CERTBOT_ALL_DOMAINS", &all);
+        let left = (n - 1 - i).to_string();
+        challenge_on(
+            &mut c,
+            "cleanup",
+            d.trim_start_matches("*."),
+            v,
+            Some(&left),
+            Some(&all),
+        );
         let r: Run = run(sim, &mut c);
         assert_eq!(r.code, 0, "cleanup {d}:\n{}\n{}", r.stdout, r.stderr);
         let made: Vec<String> = request_log(&sim.log_json())
@@ -184,12 +191,13 @@ fn ncp_a_removal_whose_apply_failed_is_published_by_the_next_cleanup_hook() {
     let mut counts = Vec::new();
     for (i, (d, v)) in run_of.iter().enumerate() {
         reset_log(&sim);
-        let mut c = common::ncp::cmd(&sim);
-        c.arg("cleanup")
-            .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-            .env("CERTBOT_VALIDATION", v)
-            .env("CERTBOT_REMAINING_CHALLENGES", (3 - i).to_string())
-            .env("CERTBOT_ALL_DOMAINS", &all);
+        let mut c = Cloud::Ncp.certbot(&sim).challenge(
+            "cleanup",
+            d.trim_start_matches("*."),
+            v,
+            Some(&(3 - i).to_string()),
+            Some(&all),
+        );
         let r = run(&sim, &mut c);
         counts.push(request_log(&sim.log_json()).len());
         let still_served = run_of.iter().any(|(_, v)| common::served_by_dns(&sim, v));

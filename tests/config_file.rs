@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::cloud::challenge_on;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,11 +51,7 @@ fn bare() -> Command {
 }
 
 fn hook(c: &mut Command, hook: &str, domain: &str, value: &str) {
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", value)
-        .env("CERTBOT_REMAINING_CHALLENGES", "0")
-        .env("CERTBOT_ALL_DOMAINS", domain);
+    challenge_on(c, hook, domain, value, Some("0"), Some(domain));
 }
 
 #[test]

@@ -13,7 +13,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, cmd, cmd_for, run, start, start_cloud};
+use common::cloud::Cloud;
+use common::{Run, cmd_for, run, start, start_cloud};
 use serde_json::{Value, json};
 
 const SA: (&str, &str) = ("sa-all", "SA-SECRET-ALL-000000000001");
@@ -215,12 +216,11 @@ fn the_environment_s_ncp_alias_beats_the_file_s_name() {
         "NCLOUD_ACCESS_KEY_ID=ncp_iam_BPAMKRTESTSTATIC001\nNCLOUD_SECRET_ACCESS_KEY=stale-secret-from-the-file\n",
         0o600,
     );
-    let mut c = ncp::cmd(&sim);
-    c.env("OTC_CONFIG", &f)
+    let mut c = Cloud::Ncp
+        .certbot(&sim)
+        .env("OTC_CONFIG", &f)
         .env("NCLOUD_SECRET_KEY", ncp::SK)
-        .arg("auth")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-alias");
+        .lone("auth", "example.test", "v-alias");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(ncp::txt(&sim, "example.test", "_acme-challenge").contains(&"v-alias".to_string()));
@@ -236,16 +236,15 @@ fn the_environment_s_otc_alias_beats_the_file_s_name() {
         "OS_SECRET_KEY=stale-secret-from-the-file\n",
         0o600,
     );
-    let mut c = cmd(&sim);
-    c.env("OTC_CONFIG", &f)
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("OTC_CONFIG", &f)
         .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
         .env(
             "OS_ACCESS_SECRET",
             "SKstatic-secret-0000000000000000000000001",
         )
-        .arg("auth")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-alias");
+        .lone("auth", "example.test", "v-alias");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
@@ -362,10 +361,9 @@ fn with_metadata_refused_first(sim: &otc_sim::Sim, mut c: Command, path: &str) -
 #[test]
 fn otc_metadata_refused_then_answering_is_tried_again() {
     let sim = start(common::base_seed());
-    let mut c = cmd(&sim);
-    c.arg("auth")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-metadata");
+    let c = Cloud::Otc
+        .certbot(&sim)
+        .lone("auth", "example.test", "v-metadata");
     let r = with_metadata_refused_first(&sim, c, "/openstack/latest/securitykey");
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
@@ -379,10 +377,9 @@ fn otc_metadata_refused_then_answering_is_tried_again() {
 fn ncp_metadata_refused_then_answering_is_tried_again() {
     use common::ncp;
     let sim = ncp::start(ncp::seed());
-    let mut c = ncp::cmd(&sim);
-    c.arg("auth")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-metadata");
+    let c = Cloud::Ncp
+        .certbot(&sim)
+        .lone("auth", "example.test", "v-metadata");
     let r = with_metadata_refused_first(&sim, c, ncp::METADATA_PATH);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(ncp::txt(&sim, "example.test", "_acme-challenge").contains(&"v-metadata".to_string()));
@@ -408,11 +405,11 @@ fn a_section_less_ncloud_configure_with_the_cli_s_extra_key() {
         0o600,
     );
     let auth = || {
-        let mut c = ncp::cmd(&sim);
-        c.env("HOME", &home)
-            .arg("auth")
-            .env("CERTBOT_DOMAIN", "example.test")
-            .env("CERTBOT_VALIDATION", "v-configure");
+        let mut c =
+            Cloud::Ncp
+                .certbot(&sim)
+                .env("HOME", &home)
+                .lone("auth", "example.test", "v-configure");
         run(&sim, &mut c)
     };
     let r = auth();

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::cloud::Cloud;
+use common::hostile::{Hostile, json};
 use common::proxy::Proxy;
 use common::*;
 use otc_sim::Sim;
@@ -67,14 +69,17 @@ fn via(sim: &Sim, ak: &str) -> String {
 }
 
 fn auth_with(sim: &Sim, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut c = cmd(sim);
-    c.args(["auth", "-v"])
-        .args(args)
-        .envs(envs.iter().copied())
+    let mut hooks = Cloud::Otc
+        .certbot(sim)
+        .hook_args(["-v"])
+        .hook_args(args.iter().copied());
+    for (k, v) in envs {
+        hooks = hooks.env(k, v);
+    }
+    let mut c = hooks
         .env("OTC_IAM_ENDPOINT", sim.base_url())
         .env("OTC_CCE_ENDPOINT", sim.base_url())
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-identity");
+        .lone("auth", "example.test", "v-identity");
     run(sim, &mut c)
 }
 
@@ -367,16 +372,16 @@ fn proxy_carries_the_api_but_never_the_metadata_service() {
     // metadata service (by name here) never does. The proxy can't reach the
     // made-up host, so the run fails after the CONNECT: no traffic leaves the machine.
     let proxy = Proxy::start();
-    let mut c = cmd(&sim);
-    c.args(["auth", "--retries", "0"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env(
             "OTC_METADATA_URL",
             format!("http://localhost:{port}/openstack/latest/securitykey"),
         )
         .env("OTC_DNS_ENDPOINT", "https://dns.proxied.invalid")
         .env("HTTPS_PROXY", proxy.url())
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-proxy");
+        .hook_args(["--retries", "0"])
+        .lone("auth", "example.test", "v-proxy");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let seen = proxy.seen();
@@ -390,24 +395,248 @@ fn proxy_carries_the_api_but_never_the_metadata_service() {
     );
     // NO_PROXY exempts the API host.
     let proxy = Proxy::start();
-    let mut c = cmd(&sim);
-    c.args(["auth", "--retries", "0"])
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OTC_DNS_ENDPOINT", "https://dns.proxied.invalid")
         .env("HTTPS_PROXY", proxy.url())
         .env("NO_PROXY", "proxied.invalid")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-proxy2");
+        .hook_args(["--retries", "0"])
+        .lone("auth", "example.test", "v-proxy2");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
     // A loopback endpoint (the simulator here) never goes through a proxy.
     let proxy = Proxy::start();
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("HTTPS_PROXY", proxy.url())
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-proxy3");
+        .lone("auth", "example.test", "v-proxy3");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+}
+
+#[test]
+fn the_pod_token_never_goes_through_a_proxy() {
+    let mut seed = base_seed();
+    seed["metadata"] = json!({"enabled": false});
+    seed["pod_identities"] =
+        json!([{"token": "pod-sa-token-never-proxied", "project_id": "p1", "cluster_id": "c1"}]);
+    let sim = start(seed);
+    let token =
+        std::env::temp_dir().join(format!("otc-id-{}-pod-token-proxied", std::process::id()));
+    std::fs::write(&token, "pod-sa-token-never-proxied").unwrap();
+    let proxy = proxy::Proxy::start();
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("HTTPS_PROXY", proxy.url())
+        .env("HTTP_PROXY", proxy.url())
+        .env(
+            "HC_CONTAINER_CREDENTIALS_FULL_URI",
+            sim.pod_credentials_url(),
+        )
+        .env("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", &token)
+        .lone("auth", "example.test", "v-pod");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+}
+
+#[test]
+fn error_answers_of_the_metadata_service_never_quote_a_credential_document() {
+    let doc = r#"{"credential":{"access":"AKLEAK0000","secret":"SKLEAK-secret-value","securitytoken":"TOKLEAK-token-value","expires_at":"2030-01-01T00:00:00Z"}}"#;
+    for status in [500, 203] {
+        let server = Hostile::start(move |m, _| match m {
+            "PUT" => json(404, "{}"),
+            _ => json(status, doc),
+        });
+        let sim = start(base_seed());
+        let mut c = Cloud::Otc
+            .certbot(&sim)
+            .env(
+                "OTC_METADATA_URL",
+                format!("{}/openstack/latest/securitykey", server.url()),
+            )
+            .lone("auth", "example.test", "v-meta");
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains(&format!("HTTP {status}")), "{}", r.stderr);
+        for s in ["SKLEAK", "TOKLEAK"] {
+            assert!(
+                !r.stderr.contains(s) && !r.stdout.contains(s),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn a_reset_or_stalled_metadata_token_request_falls_back_to_the_plain_get() {
+    let sim = start(base_seed());
+    for fault in [
+        json!({"kind": "reset"}),
+        json!({"kind": "slow", "ms": 5000}),
+    ] {
+        let mut f = fault.clone();
+        f["method"] = json!("PUT");
+        f["path_prefix"] = json!("/meta-data/");
+        configure(&sim, json!({"faults": [f]}));
+        let r = certbot_one(&sim, "auth", "example.test", "v-token-fallback");
+        assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    }
+    certbot_one(&sim, "cleanup", "example.test", "v-token-fallback");
+}
+
+#[cfg(unix)]
+#[test]
+fn credentials_file_source() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = start(base_seed());
+    let dir = std::env::temp_dir().join(format!("otc-cf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("credentials");
+    std::fs::write(
+        &path,
+        "# test\naccess_key = AKSTATIC000000000001\nsecret_key = SKstatic-secret-0000000000000000000000001\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let p = path.to_str().unwrap();
+    let r = lone_auth(&sim, &["--credentials-file", p]);
+    assert_eq!(r.code, 2, "group-readable file refused: {}", r.stderr);
+    assert!(r.stderr.contains(&format!("chmod 600 {p}")), "{}", r.stderr);
+    assert!(requests(&sim).is_empty());
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("OTC_CREDENTIALS_FILE", p)
+        .env(
+            "OTC_METADATA_URL",
+            "http://127.0.0.1:1/openstack/latest/securitykey",
+        )
+        .hook_args(["-v"])
+        .lone("auth", "example.test", "v-file");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("credentials from credentials file"),
+        "{}",
+        r.stderr
+    );
+    let keys: Vec<String> = sim.log_json()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["access_key"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| k == "AKSTATIC000000000001"),
+        "{keys:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn forced_source_and_skipped_sources_message() {
+    let sim = start(base_seed());
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env(
+            "OTC_METADATA_URL",
+            "http://127.0.0.1:1/openstack/latest/securitykey",
+        )
+        .lone("auth", "example.test", "v");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1);
+    let line = r.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    for part in [
+        "flags: no --ak/--sk",
+        "environment: no OS_ACCESS_KEY",
+        "credentials file: no --credentials-file",
+        "container identity: no",
+        "ECS metadata: ",
+    ] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    // Forcing the file source while keys sit in the environment: refused before any call.
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
+        .hook_args(["--credentials", "file"])
+        .lone("auth", "example.test", "v");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("forced by --credentials"), "{}", r.stderr);
+    // Forcing metadata ignores keys in the environment.
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
+        .hook_args(["--credentials", "metadata", "-v"])
+        .lone("auth", "example.test", "v");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("credentials from ECS agency"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A "proxy" that records the first request line and refuses it: shows where a
+/// request was headed without any traffic leaving the machine.
+fn refusing_proxy() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in l.incoming().take(4) {
+            let Ok(mut s) = conn else { continue };
+            let mut line = String::new();
+            let _ = BufReader::new(&s).read_line(&mut line);
+            let _ = tx.send(line.trim().to_string());
+            let _ = s.write_all(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn huawei_cloud_profile_sets_default_endpoints_and_explicit_ones_win() {
+    let sim = start(base_seed());
+    let (proxy, seen) = refusing_proxy();
+    // Where the default DNS endpoint points, per profile; OTC keeps public DNS in
+    // eu-de whatever the region.
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["--cloud", "huawei", "--region", "ap-southeast-1"],
+            "dns.ap-southeast-1.myhuaweicloud.com:443",
+        ),
+        (&["--region", "eu-nl"], "dns.eu-de.otc.t-systems.com:443"),
+    ];
+    for (profile, host) in cases {
+        let mut c = cmd(&sim);
+        c.env_remove("OTC_DNS_ENDPOINT")
+            .env("HTTPS_PROXY", &proxy)
+            .args(["api", "GET", "/v2/zones", "--retries", "0"])
+            .args(profile);
+        let r = run(&sim, &mut c);
+        assert_eq!(r.code, 1);
+        let line = seen
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(line, format!("CONNECT {host} HTTP/1.1"));
+    }
+    // An explicit endpoint wins over the profile.
+    let mut c = cmd(&sim);
+    c.args(["api", "GET", "/v2/zones", "--cloud", "huawei"]);
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

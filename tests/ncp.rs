@@ -2,6 +2,8 @@
 //! simulator's NAVER Cloud (server role metadata v1/v2, Global DNS v1 with
 //! every signature checked, DNS serving a domain only after apply).
 //! `run()` fails any test whose output carries a secret the simulator knows.
+//! Scenarios every cloud passes are in matrix.rs; this file holds what only
+//! NCP does (metadata v1/v2, the server role, apply and rollback, keys).
 
 mod common;
 
@@ -54,120 +56,6 @@ fn metadata_requests(sim: &otc_sim::Sim) -> Vec<(String, String, u64)> {
 
 fn log(sim: &otc_sim::Sim) -> Vec<Value> {
     sim.log_json()["requests"].as_array().unwrap().clone()
-}
-
-#[test]
-fn certbot_apex_and_wildcard_one_apply_per_zone_per_run_no_rollback_nothing_left() {
-    let sim = ncp::start(ncp::seed());
-    certbot_run(&sim);
-    let mut vals = ncp::txt(&sim, "example.test", "_acme-challenge");
-    vals.sort();
-    assert_eq!(vals, ["foreign-keep", APEX, WILD]);
-    // Served: the run applied before it waited for the nameservers.
-    let mut served = ncp::served(&sim, "_acme-challenge.example.test.");
-    served.sort();
-    assert_eq!(served, ["foreign-keep", APEX, WILD]);
-    assert_eq!(
-        applies(&sim),
-        [("120".to_string(), 1)],
-        "one apply for the run"
-    );
-    assert_eq!(
-        ncp::count(&sim, "POST", "/ncpdns/record/120"),
-        1,
-        "one batch"
-    );
-    assert_eq!(ncp::pending(&sim, "example.test"), 0);
-    // Signed with the server role's temporary key, never a static one.
-    let dns_keys: Vec<String> = log(&sim)
-        .iter()
-        .filter(|r| r["path"].as_str().unwrap().starts_with("/dns/v1/"))
-        .map(|r| r["access_key"].as_str().unwrap_or("").to_string())
-        .collect();
-    let issued: Vec<String> = log(&sim)
-        .iter()
-        .filter_map(|r| r["issued"].as_str().map(str::to_string))
-        .collect();
-    assert!(
-        !issued.is_empty() && dns_keys.iter().all(|k| issued.contains(k)),
-        "{dns_keys:?}"
-    );
-
-    reset_log(&sim);
-    certbot_cleanup(&sim);
-    assert_eq!(
-        ncp::txt(&sim, "example.test", "_acme-challenge"),
-        ["foreign-keep"]
-    );
-    assert_eq!(
-        ncp::served(&sim, "_acme-challenge.example.test."),
-        ["foreign-keep"]
-    );
-    assert_eq!(
-        applies(&sim),
-        [("120".to_string(), 1)],
-        "one apply for the cleanups"
-    );
-    assert_eq!(
-        ncp::count(&sim, "DELETE", "/ncpdns/record/120"),
-        1,
-        "one batch"
-    );
-    assert_eq!(ncp::pending(&sim, "example.test"), 0);
-    assert_foreign_intact(&sim);
-    assert_no_rollback(&sim);
-}
-
-#[test]
-fn a_nested_zone_is_found_by_the_longest_suffix() {
-    let sim = ncp::start(ncp::seed());
-    let all = "www.sub.example.test";
-    ok(
-        &certbot(&sim, "auth", "www.sub.example.test", APEX, 0, all),
-        "auth",
-    );
-    assert_eq!(
-        ncp::txt(&sim, "sub.example.test", "_acme-challenge.www"),
-        [APEX]
-    );
-    assert_eq!(
-        ncp::served(&sim, "_acme-challenge.www.sub.example.test."),
-        [APEX]
-    );
-    assert_eq!(applies(&sim), [("121".to_string(), 1)]);
-    ok(
-        &certbot(&sim, "cleanup", "www.sub.example.test", APEX, 0, all),
-        "cleanup",
-    );
-    assert!(ncp::txt(&sim, "sub.example.test", "_acme-challenge.www").is_empty());
-    assert!(ncp::served(&sim, "_acme-challenge.www.sub.example.test.").is_empty());
-    assert_foreign_intact(&sim);
-    assert_no_rollback(&sim);
-}
-
-#[test]
-fn a_rerun_reads_before_it_adds_and_a_cleanup_of_what_is_gone_succeeds() {
-    let sim = ncp::start(ncp::seed());
-    let one = "example.test";
-    ok(&certbot(&sim, "auth", one, APEX, 0, one), "auth");
-    reset_log(&sim);
-    // The same value again (certbot retried, or a re-run): no duplicate POST, no error.
-    ok(&certbot(&sim, "auth", one, APEX, 0, one), "auth again");
-    assert_eq!(
-        ncp::count(&sim, "POST", "/ncpdns/record/"),
-        0,
-        "nothing added twice"
-    );
-    let vals = ncp::txt(&sim, "example.test", "_acme-challenge");
-    assert_eq!(vals.iter().filter(|v| *v == APEX).count(), 1, "{vals:?}");
-
-    ok(&certbot(&sim, "cleanup", one, APEX, 0, one), "cleanup");
-    reset_log(&sim);
-    let r = certbot(&sim, "cleanup", one, APEX, 0, one);
-    ok(&r, "cleanup when gone");
-    assert_eq!(ncp::count(&sim, "DELETE", "/ncpdns/record/"), 0);
-    assert_foreign_intact(&sim);
-    assert_no_rollback(&sim);
 }
 
 #[test]
@@ -392,22 +280,6 @@ fn ncloud_configure_must_be_private_and_is_read_when_it_is() {
 }
 
 #[test]
-fn a_clock_twenty_minutes_off_is_corrected_with_one_refusal() {
-    let sim = ncp::start(ncp::seed());
-    configure(&sim, json!({"clock_offset_secs": 1200}));
-    let r = certbot(&sim, "auth", "example.test", APEX, 0, "example.test");
-    ok(&r, "auth");
-    assert!(
-        r.stderr.contains("clock is 1200 s behind the API's"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("NTP"), "{}", r.stderr);
-    let refused = log(&sim).iter().filter(|e| e["status"] == 401).count();
-    assert_eq!(refused, 1);
-}
-
-#[test]
 fn a_small_skew_is_not_blamed_and_bad_keys_are_one_line() {
     let sim = ncp::start(ncp::seed());
     let mut c = ncp::cmd(&sim);
@@ -608,118 +480,6 @@ fn a_crashed_runs_value_is_swept_a_day_later_and_published_by_the_next_run() {
             .unwrap()
             .contains("crashed-run-value")
     );
-    assert_no_rollback(&sim);
-}
-
-#[test]
-fn hosts_at_once_on_one_name_keep_every_value_and_clean_up() {
-    let sim = ncp::start(ncp::seed());
-    let hosts = 6;
-    let hook = |verb: &str, h: usize| {
-        let mut c = ncp::cmd(&sim);
-        c.arg(verb)
-            .env(
-                "OTC_LOCK_DIR",
-                common::lock_dir(&sim).join(format!("host-{h}")),
-            )
-            .env("CERTBOT_DOMAIN", "example.test")
-            .env("CERTBOT_VALIDATION", format!("host-{h}"))
-            .env("CERTBOT_REMAINING_CHALLENGES", "0")
-            .env("CERTBOT_ALL_DOMAINS", "example.test")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        c.spawn().unwrap()
-    };
-    for verb in ["auth", "cleanup"] {
-        let children: Vec<_> = (0..hosts).map(|h| hook(verb, h)).collect();
-        for (h, child) in children.into_iter().enumerate() {
-            let out = child.wait_with_output().unwrap();
-            let r = Run {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            };
-            common::assert_no_secrets(&sim, &r);
-            ok(&r, &format!("{verb} host {h}"));
-        }
-        let present = ncp::txt(&sim, "example.test", "_acme-challenge");
-        let served = ncp::served(&sim, "_acme-challenge.example.test.");
-        for h in 0..hosts {
-            let v = format!("host-{h}");
-            assert_eq!(present.contains(&v), verb == "auth", "{verb}: {present:?}");
-            assert_eq!(served.contains(&v), verb == "auth", "{verb}: {served:?}");
-        }
-    }
-    assert_foreign_intact(&sim);
-    assert_eq!(ncp::pending(&sim, "example.test"), 0);
-    assert_no_rollback(&sim);
-}
-
-#[test]
-fn a_config_file_may_select_ncp_and_hold_its_keys() {
-    use std::os::unix::fs::PermissionsExt;
-    let sim = ncp::start(ncp::seed());
-    let dir = std::env::temp_dir().join(format!("ncp-conf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("config");
-    std::fs::write(
-        &conf,
-        format!(
-            "OTC_CLOUD=ncp\nOTC_DNS_ENDPOINT={}\nNCLOUD_ACCESS_KEY_ID={AK}\nNCLOUD_SECRET_ACCESS_KEY=\"{SK}\"\n",
-            ncp::dns_base(&sim)
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut c = ncp::cmd(&sim);
-    c.env_remove("OTC_CLOUD")
-        .env_remove("OTC_DNS_ENDPOINT")
-        .env("OTC_CONFIG", &conf)
-        .args(["present", "_acme-challenge.example.test.", APEX]);
-    ok(&run(&sim, &mut c), "present");
-    assert!(
-        metadata_requests(&sim).is_empty(),
-        "the file's keys, not the role"
-    );
-    assert!(log(&sim).iter().any(|e| e["access_key"] == AK));
-    // A file holding a secret must be private.
-    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut c = ncp::cmd(&sim);
-    c.env("OTC_CONFIG", &conf)
-        .args(["cleanup", "_acme-challenge.example.test.", APEX]);
-    let r = run(&sim, &mut c);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    std::fs::remove_dir_all(&dir).ok();
-}
-
-#[test]
-fn throttling_is_waited_out_and_a_failed_apply_is_retried_without_writing_again() {
-    let sim = ncp::start(ncp::seed());
-    configure(
-        &sim,
-        json!({"faults": [
-            {"kind": "429", "count": 2, "path_prefix": "/dns/v1/ncpdns/domain", "retry_after": 0},
-            {"kind": "status", "status": 503, "count": 1, "path_prefix": "/dns/v1/ncpdns/record/apply/"}
-        ]}),
-    );
-    ok(
-        &certbot(&sim, "auth", "example.test", APEX, 0, "example.test"),
-        "auth",
-    );
-    let entries = log(&sim);
-    let faults: Vec<&str> = entries.iter().filter_map(|e| e["fault"].as_str()).collect();
-    assert_eq!(faults, ["429", "429", "status"], "{entries:?}");
-    assert_eq!(
-        ncp::count(&sim, "PUT", "/record/apply/120"),
-        2,
-        "the apply again"
-    );
-    assert_eq!(
-        ncp::count(&sim, "POST", "/ncpdns/record/120"),
-        1,
-        "never the write again"
-    );
-    assert_eq!(ncp::served(&sim, "_acme-challenge.example.test.").len(), 2);
     assert_no_rollback(&sim);
 }
 

@@ -212,10 +212,8 @@ fn cmd(name: &str) -> Command {
         .env("OTC_HTTP_TIMEOUT", "5")
         .env("OTC_RETRIES", "0")
         .env("OTC_PROPAGATION_TIMEOUT", "5")
-        .env("OTC_METADATA_URL", "http://127.0.0.1:1/nothing")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-nosecret")
-        .arg("auth");
+        .env("OTC_METADATA_URL", "http://127.0.0.1:1/nothing");
+    common::cloud::challenge_on(&mut c, "auth", "example.test", "v-nosecret", None, None);
     c
 }
 
@@ -686,4 +684,19 @@ fn api_redacts_credential_headers_and_held_values() {
             assert!(stdout.contains("fine"), "{what}: {stdout}");
         }
     }
+}
+
+#[test]
+fn api_redacts_every_secret_looking_field() {
+    let body = r#"{"security_token":"L1","secret_key":"L2","client_secret":"L3","private_key":"L4","access_key_secret":"L5","id_token":"L6","passwd":"L7","nested":[{"Consumer-Key":"L8","sk":"L9"}],"name":"shown"}"#;
+    let server = common::hostile::Hostile::start(move |_, _| common::hostile::json(200, body));
+    let sim = common::start(common::base_seed());
+    let mut c = common::cmd(&sim);
+    c.args(["api", "GET", &format!("{}/anything", server.url())]);
+    let r = common::run(&sim, &mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for leak in ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"] {
+        assert!(!r.stdout.contains(&format!("\"{leak}\"")), "{}", r.stdout);
+    }
+    assert!(r.stdout.contains("shown"), "{}", r.stdout);
 }

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::cloud::challenge_on;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -292,13 +294,15 @@ fn ovh_cmd(sim: &Sim) -> Command {
 fn every_line(sim: &Sim, hook: &dyn Fn() -> Command, cloud: &str) {
     let certbot = |verb: &str, value: &str, left: u32, extra: &[&str]| {
         let mut c = hook();
-        c.arg("-v")
-            .args(extra)
-            .arg(verb)
-            .env("CERTBOT_DOMAIN", "example.test")
-            .env("CERTBOT_VALIDATION", value)
-            .env("CERTBOT_REMAINING_CHALLENGES", left.to_string())
-            .env("CERTBOT_ALL_DOMAINS", "example.test,*.example.test");
+        c.arg("-v").args(extra);
+        challenge_on(
+            &mut c,
+            verb,
+            "example.test",
+            value,
+            Some(&left.to_string()),
+            Some("example.test,*.example.test"),
+        );
         run(sim, &mut c)
     };
     for (verb, value, left) in [

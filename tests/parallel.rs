@@ -6,15 +6,17 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 
+use common::cloud::Cloud;
 use common::*;
 
 fn auth(sim: &otc_sim::Sim, setup: impl FnOnce(&mut std::process::Command)) -> Run {
-    let mut c = cmd(sim);
-    c.arg("auth")
-        .env("CERTBOT_DOMAIN", "par.example.test")
-        .env("CERTBOT_VALIDATION", "v-parallel")
-        .env("CERTBOT_REMAINING_CHALLENGES", "0")
-        .env("CERTBOT_ALL_DOMAINS", "par.example.test");
+    let mut c = Cloud::Otc.certbot(sim).challenge(
+        "auth",
+        "par.example.test",
+        "v-parallel",
+        Some("0"),
+        Some("par.example.test"),
+    );
     setup(&mut c);
     run(sim, &mut c)
 }

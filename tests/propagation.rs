@@ -4,6 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::cloud::Cloud;
 use common::*;
 use serde_json::{Value, json};
 
@@ -87,12 +88,16 @@ fn wait_once_returns_early_then_waits_for_every_name() {
 fn wait_per_hook_mode_waits_in_every_hook() {
     let sim = start(delayed_seed(800));
     let t0 = Instant::now();
-    let mut c = cmd(&sim);
-    c.args(["auth", "--no-wait-once"])
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-one")
-        .env("CERTBOT_REMAINING_CHALLENGES", "1")
-        .env("CERTBOT_ALL_DOMAINS", "example.test,*.example.test");
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args(["--no-wait-once"])
+        .challenge(
+            "auth",
+            "example.test",
+            "v-one",
+            Some("1"),
+            Some("example.test,*.example.test"),
+        );
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -109,17 +114,16 @@ fn unreachable_or_silent_nameserver_times_out_naming_it() {
     // A UDP port with nothing behind it: queries fail, the run times out.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap();
-    let mut c = cmd(&sim);
-    c.args([
-        "auth",
-        "--no-cname",
-        "--nameserver",
-        &addr.to_string(),
-        "--propagation-timeout",
-        "3",
-    ])
-    .env("CERTBOT_DOMAIN", "example.test")
-    .env("CERTBOT_VALIDATION", "v-x");
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .hook_args([
+            "--no-cname",
+            "--nameserver",
+            &addr.to_string(),
+            "--propagation-timeout",
+            "3",
+        ])
+        .lone("auth", "example.test", "v-x");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let last = r.stderr.lines().last().unwrap();
@@ -135,12 +139,11 @@ fn unreachable_or_silent_nameserver_times_out_naming_it() {
 fn nameserver_override_and_env_list() {
     let sim = start(base_seed());
     let ns = sim.dns_addr().to_string();
-    let mut c = cmd(&sim);
-    c.arg("auth")
+    let mut c = Cloud::Otc
+        .certbot(&sim)
         .env("OTC_NAMESERVERS", format!("{ns},{ns}"))
         .env("OTC_NAMESERVER_PORT", "1")
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-ns");
+        .lone("auth", "example.test", "v-ns");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // With discovery (OTC_NAMESERVER_PORT=1 would fail), so the list was used.
@@ -154,10 +157,11 @@ fn nameserver_override_and_env_list() {
 #[test]
 fn no_dns_check_trusts_active() {
     let sim = start(delayed_seed(60_000));
-    let mut c = cmd(&sim);
-    c.args(["auth", "--no-dns-check"])
-        .env("CERTBOT_DOMAIN", "example.test")
-        .env("CERTBOT_VALIDATION", "v-api");
+    let mut c = Cloud::Otc.certbot(&sim).hook_args(["--no-dns-check"]).lone(
+        "auth",
+        "example.test",
+        "v-api",
+    );
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("DNS check disabled"), "{}", r.stdout);
@@ -218,10 +222,11 @@ fn cname_out_of_our_zones_or_looping_is_an_error() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("CNAME loop"), "{}", r.stderr);
     // --no-cname writes at the name itself, where the CNAME conflicts.
-    let mut c = cmd(&sim);
-    c.args(["auth", "--no-cname"])
-        .env("CERTBOT_DOMAIN", "alias.example.test")
-        .env("CERTBOT_VALIDATION", "v");
+    let mut c =
+        Cloud::Otc
+            .certbot(&sim)
+            .hook_args(["--no-cname"])
+            .lone("auth", "alias.example.test", "v");
     let r = run(&sim, &mut c);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("DNS.0312"), "{}", r.stderr);

@@ -166,11 +166,18 @@ pub fn assert_no_secrets(sim: &Sim, r: &Run) {
 /// certbot's environment for one challenge.
 pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32, all: &str) -> Run {
     let mut c = cmd(sim);
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", value)
-        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
-        .env("CERTBOT_ALL_DOMAINS", all);
+    let left = remaining.to_string();
+    cloud::challenge_on(&mut c, hook, domain, value, Some(&left), Some(all));
+    run(sim, &mut c)
+}
+
+/// OTC's `auth` of `v-resilience` for `example.test` outside a certbot run
+/// (no countdown), with `extra` arguments after the hook's name.
+pub fn lone_auth(sim: &Sim, extra: &[&str]) -> Run {
+    let mut c = cloud::Cloud::Otc
+        .certbot(sim)
+        .hook_args(extra.iter().copied())
+        .lone("auth", "example.test", "v-resilience");
     run(sim, &mut c)
 }
 
@@ -223,14 +230,15 @@ pub fn certbot_hook_of(
         .collect::<Vec<_>>()
         .join(",");
     let (d, v) = &run_of[i];
-    base.arg(hook)
-        .env("CERTBOT_DOMAIN", d.trim_start_matches("*."))
-        .env("CERTBOT_VALIDATION", v)
-        .env(
-            "CERTBOT_REMAINING_CHALLENGES",
-            (run_of.len() - 1 - i).to_string(),
-        )
-        .env("CERTBOT_ALL_DOMAINS", all);
+    let left = (run_of.len() - 1 - i).to_string();
+    cloud::challenge_on(
+        &mut base,
+        hook,
+        d.trim_start_matches("*."),
+        v,
+        Some(&left),
+        Some(&all),
+    );
     base
 }
 
@@ -348,9 +356,11 @@ pub fn assert_foreign_intact(sim: &Sim) {
     .unwrap();
     assert_eq!(vals, vec!["private-value"], "private zone touched");
 }
+pub mod cloud;
 pub mod hostile;
 pub mod ncp;
 pub mod proxy;
+pub mod world;
 
 /// `value` is gone from the API's state, or every set holding it is on its
 /// way out (`PENDING_DELETE`): another set's deletion proves nothing.

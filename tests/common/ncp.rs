@@ -8,6 +8,8 @@ use std::process::Command;
 use otc_sim::{CloudKind, Seed, Sim, SimOptions};
 use serde_json::{Value, json};
 
+use super::cloud::Cloud;
+use super::world::{World, fqdn};
 use super::{BIN, Run, lock_dir, run};
 
 /// The static key pair the seed knows.
@@ -74,57 +76,35 @@ pub fn cmd(sim: &Sim) -> Command {
 /// certbot's environment for one challenge.
 pub fn certbot(sim: &Sim, hook: &str, domain: &str, value: &str, remaining: u32, all: &str) -> Run {
     let mut c = cmd(sim);
-    c.arg(hook)
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", value)
-        .env("CERTBOT_REMAINING_CHALLENGES", remaining.to_string())
-        .env("CERTBOT_ALL_DOMAINS", all);
+    let left = remaining.to_string();
+    super::cloud::challenge_on(&mut c, hook, domain, value, Some(&left), Some(all));
     run(sim, &mut c)
 }
 
-/// The TXT contents (unquoted) at `host` of `domain` in the API's listing.
+/// The TXT contents (unquoted, sorted) at `host` (`@`: the apex) of
+/// `domain` in the API's listing.
 pub fn txt(sim: &Sim, domain: &str, host: &str) -> Vec<String> {
-    let state = sim.state_json();
-    let d = state["domains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == domain)
-        .unwrap_or_else(|| panic!("no domain {domain}"))
-        .clone();
-    d["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["host"] == host && r["type"] == "TXT")
-        .map(|r| r["content"].as_str().unwrap().trim_matches('"').to_string())
-        .collect()
+    let name = if host == "@" {
+        domain.to_string()
+    } else {
+        format!("{host}.{domain}")
+    };
+    World::of(Cloud::Ncp, sim)
+        .zone(domain)
+        .names
+        .get(&fqdn(&name))
+        .map(|n| n.held.clone())
+        .unwrap_or_default()
 }
 
-/// The TXT values (unquoted) the authoritative DNS serves at `name` now.
+/// The TXT values (unquoted, sorted) the authoritative DNS serves at `name` now.
 pub fn served(sim: &Sim, name: &str) -> Vec<String> {
-    let state = sim.state_json();
-    state["dns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|z| z["rrsets"].as_array().unwrap().clone())
-        .filter(|r| r["name"] == name && r["type"] == "TXT")
-        .flat_map(|r| r["records"].as_array().unwrap().clone())
-        .map(|v| v.as_str().unwrap().trim_matches('"').to_string())
-        .collect()
+    World::of(Cloud::Ncp, sim).served(name)
 }
 
 /// Pending edits of `domain` not yet applied.
 pub fn pending(sim: &Sim, domain: &str) -> u64 {
-    sim.state_json()["domains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == domain)
-        .unwrap()["pending"]
-        .as_u64()
-        .unwrap()
+    World::of(Cloud::Ncp, sim).zone(domain).pending
 }
 
 /// Requests of the log whose path contains `part`, by method.
@@ -137,16 +117,14 @@ pub fn count(sim: &Sim, method: &str, part: &str) -> usize {
 
 /// Applies per domain id in the log: (id, count), ids in order of first apply.
 pub fn applies(sim: &Sim) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = Vec::new();
-    for (m, p, _) in super::requests(sim) {
-        if let (true, Some(id)) = (m == "PUT", p.strip_prefix("/dns/v1/ncpdns/record/apply/")) {
-            match out.iter_mut().find(|(i, _)| i == id) {
-                Some((_, n)) => *n += 1,
-                None => out.push((id.to_string(), 1)),
-            }
-        }
-    }
-    out
+    let w = World::of(Cloud::Ncp, sim);
+    w.commits()
+        .into_iter()
+        .map(|(zone, n)| {
+            let id = w.zones.iter().find(|z| z.name == zone).unwrap().id.clone();
+            (id, n)
+        })
+        .collect()
 }
 
 /// The seed's foreign records are intact in the API and in DNS.

@@ -1,10 +1,15 @@
-//! No lost value under faults or concurrency, no litter, bounded resources.
-//! Every test checks that the foreign values seeded in the zone are intact.
+//! The DNS API failing or misbehaving (OTC): every fault at every step of a
+//! flow, throttling, flow control, 5xx, bounded retries, client errors not
+//! retried, a refused signature not looped, a listing missing its records,
+//! control characters and endless bodies from a server. No value is lost and
+//! the foreign values seeded are intact.
 
 mod common;
 
 use std::io::{Read, Write};
 
+use common::cloud::Cloud;
+use common::hostile::{Hostile, json};
 use common::*;
 use otc_sim::Sim;
 use serde_json::{Value, json};
@@ -49,11 +54,10 @@ fn run_flow(sim: &Sim, flow: Flow) -> Run {
         Flow::CleanupShared => ("cleanup", "example.test"),
         Flow::CleanupLast => ("cleanup", "new.example.test"),
     };
-    let mut c = cmd(sim);
-    c.args([hook, "--http-timeout", "1", "--propagation-timeout", "20"])
-        .env("CERTBOT_DOMAIN", domain)
-        .env("CERTBOT_VALIDATION", VALUE)
-        .env("CERTBOT_REMAINING_CHALLENGES", "0");
+    let mut c = Cloud::Otc
+        .certbot(sim)
+        .hook_args(["--http-timeout", "1", "--propagation-timeout", "20"])
+        .challenge(hook, domain, VALUE, Some("0"), None);
     run(sim, &mut c)
 }
 
@@ -208,204 +212,164 @@ fn fault_matrix_every_fault_at_every_step() {
     );
 }
 
-#[test]
-fn two_auths_at_the_same_moment_both_land() {
-    for round in 0..8 {
-        let mut seed = base_seed();
-        seed["pending_delay_ms"] = json!(150);
-        let sim = start(seed);
-        // Odd rounds: two hosts (separate lock directories), so the API's own
-        // conflicts (DNS.0312, DNS.0314, lost updates) are met and ridden out.
-        let dirs = if round % 2 == 0 {
-            [lock_dir(&sim), lock_dir(&sim)]
-        } else {
-            [lock_dir(&sim).join("a"), lock_dir(&sim).join("b")]
-        };
-        let domain = if round % 4 < 2 {
-            "race.example.test"
-        } else {
-            "example.test"
-        };
-        let children: Vec<_> = ["race-a", "race-b"]
-            .iter()
-            .zip(dirs.iter())
-            .map(|(v, dir)| {
-                let mut c = cmd(&sim);
-                c.args(["auth", "--no-dns-check"])
-                    .env("OTC_LOCK_DIR", dir)
-                    .env("CERTBOT_DOMAIN", domain)
-                    .env("CERTBOT_VALIDATION", format!("{v}-{round}"))
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped());
-                c.spawn().unwrap()
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "round {round}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let name = format!("_acme-challenge.{domain}.");
-        let vals = txt_set(&sim, "public", "example.test.", &name).unwrap().0;
-        for v in ["race-a", "race-b"] {
-            assert!(
-                vals.contains(&format!("{v}-{round}")),
-                "round {round}: {vals:?}"
-            );
-        }
-        assert_foreign_intact(&sim);
-    }
-}
-
-fn write_journal(sim: &Sim, entries: &[(i64, &str, &str)]) {
-    let dir = lock_dir(sim);
-    private_dir(&dir);
-    let zid = public_zone_id(sim, "example.test.");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let mut text = String::new();
-    for (age, name, value) in entries {
-        text.push_str(&format!(
-            "{}\t{}\t{zid}\texample.test.\t{name}\t{value}\n",
-            now - age,
-            sim.base_url()
-        ));
-    }
-    std::fs::write(dir.join("journal.tsv"), text).unwrap();
+fn statuses(sim: &otc_sim::Sim) -> Vec<u64> {
+    requests(sim).into_iter().map(|(_, _, s)| s).collect()
 }
 
 #[test]
-fn day_old_leftovers_are_swept_and_nothing_else() {
-    let mut seed = base_seed();
-    seed["zones"][0]["records"][0]["records"] = json!([
-        "\"foreign-keep\"",
-        "\"leftover-old\"",
-        "\"leftover-recent\""
-    ]);
-    let sim = start(seed);
-    write_journal(
-        &sim,
-        &[
-            (2 * 86_400, "_acme-challenge.example.test.", "leftover-old"),
-            (3_600, "_acme-challenge.example.test.", "leftover-recent"),
-            (
-                3 * 86_400,
-                "_acme-challenge.gone.example.test.",
-                "already-gone",
-            ),
-        ],
+fn small_skew_is_not_blamed_and_a_401_is_not_looped() {
+    // A wrong key with a right clock: one 401, then (metadata credentials) one
+    // fresh fetch and one more try, never more.
+    let sim = start(base_seed());
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env("OS_SECRET_KEY", "wrong")
+        .lone("auth", "example.test", "v");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        statuses(&sim).iter().filter(|s| **s == 401).count(),
+        1,
+        "static keys: no retry after 401"
     );
-    let r = certbot_one(&sim, "auth", "www.example.test", "fresh-value");
+}
+
+#[test]
+fn throttling_with_retry_after_is_honoured() {
+    let sim = start(base_seed());
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "429", "retry_after": 1, "count": 2, "path_prefix": "/v2/"}]}),
+    );
+    let t0 = std::time::Instant::now();
+    let r = lone_auth(&sim, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.contains("removing a leftover value leftover-old"),
+        t0.elapsed() >= std::time::Duration::from_secs(2),
+        "waited Retry-After twice"
+    );
+    assert_eq!(statuses(&sim).iter().filter(|s| **s == 429).count(), 2);
+    assert!(
+        r.stdout.contains("HTTP 429; retrying in 1.0s"),
         "{}",
         r.stdout
     );
-    let vals = txt_set(
-        &sim,
-        "public",
-        "example.test.",
-        "_acme-challenge.example.test.",
-    )
-    .unwrap()
-    .0;
-    assert_eq!(
-        vals,
-        vec!["foreign-keep", "leftover-recent"],
-        "only the day-old value went"
-    );
     assert_foreign_intact(&sim);
-    let journal = std::fs::read_to_string(lock_dir(&sim).join("journal.tsv")).unwrap();
-    assert!(
-        !journal.contains("leftover-old") && !journal.contains("already-gone"),
-        "{journal}"
-    );
-    assert!(
-        journal.contains("leftover-recent") && journal.contains("fresh-value"),
-        "{journal}"
-    );
-    // Cleanup forgets its own entry.
-    certbot_one(&sim, "cleanup", "www.example.test", "fresh-value");
-    let journal = std::fs::read_to_string(lock_dir(&sim).join("journal.tsv")).unwrap();
-    assert!(!journal.contains("fresh-value"), "{journal}");
 }
 
 #[test]
-fn sweep_failures_never_fail_the_run() {
+fn flow_control_403_is_retried_like_throttling() {
     let sim = start(base_seed());
-    write_journal(
+    configure(
         &sim,
-        &[(
-            2 * 86_400,
-            "_acme-challenge.example.test.",
-            "foreign-keep\"evil",
-        )],
+        json!({"faults": [{"kind": "status", "status": 403, "code": "DNS.0014",
+        "message": "flow control", "count": 1, "path_prefix": "/v2/"}]}),
     );
-    configure(&sim, json!({}));
-    let r = certbot_one(&sim, "auth", "www.example.test", "v-sweep");
+    let r = lone_auth(&sim, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("HTTP 403; retrying"), "{}", r.stdout);
+}
+
+#[test]
+fn service_unavailable_twice_then_success() {
+    let sim = start(base_seed());
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 503, "count": 2, "path_prefix": "/v2/"}]}),
+    );
+    let r = lone_auth(&sim, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(statuses(&sim).iter().filter(|s| **s == 503).count(), 2);
+    assert_foreign_intact(&sim);
+}
+
+#[test]
+fn retries_are_bounded() {
+    let sim = start(base_seed());
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 503, "count": 50, "path_prefix": "/v2/"}]}),
+    );
+    let r = lone_auth(&sim, &["--retries", "2"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        statuses(&sim).iter().filter(|s| **s == 503).count(),
+        3,
+        "1 try + 2 retries"
+    );
     assert!(
-        r.stderr.contains("journal: dropping an invalid entry"),
+        r.stderr.lines().last().unwrap().contains("HTTP 503"),
         "{}",
         r.stderr
     );
-    assert_foreign_intact(&sim);
 }
 
 #[test]
-fn more_invalid_input_is_rejected_before_any_network_call() {
+fn other_client_errors_are_not_retried() {
     let sim = start(base_seed());
-    let long_label = format!("{}.example.test", "a".repeat(64));
-    let long_value = "v".repeat(256);
-    let cases: Vec<Vec<(&str, &str)>> = vec![
-        vec![("CERTBOT_DOMAIN", ""), ("CERTBOT_VALIDATION", "v")],
-        vec![("CERTBOT_DOMAIN", &long_label), ("CERTBOT_VALIDATION", "v")],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", &long_value),
-        ],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", "back\\slash"),
-        ],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", "v"),
-            ("CERTBOT_REMAINING_CHALLENGES", "x"),
-        ],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", "v"),
-            ("CERTBOT_ALL_DOMAINS", "ok.test,bad domain"),
-        ],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", "v"),
-            ("OTC_DNS_ENDPOINT", "https://"),
-        ],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", "v"),
-            ("OTC_IAM_ENDPOINT", "http://iam.example.com"),
-        ],
-        vec![
-            ("CERTBOT_DOMAIN", "example.test"),
-            ("CERTBOT_VALIDATION", "v"),
-            ("OTC_NAMESERVERS", "[::1"),
-        ],
-    ];
-    for envs in cases {
-        let mut c = cmd(&sim);
-        c.arg("auth").envs(envs.iter().copied());
-        let r = run(&sim, &mut c);
-        assert_eq!(r.code, 2, "{envs:?}: {}", r.stderr);
-        assert_eq!(r.stderr.lines().count(), 1, "{envs:?}: {}", r.stderr);
-    }
-    assert!(requests(&sim).is_empty());
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 400, "code": "DNS.0308", "count": 5, "path_prefix": "/v2/"}]}),
+    );
+    let r = lone_auth(&sim, &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(statuses(&sim).iter().filter(|s| **s == 400).count(), 1);
+}
+
+#[test]
+fn a_listing_without_records_stops_the_run_before_any_write() {
+    let zones = r#"{"zones":[{"id":"z1","name":"example.test.","zone_type":"public"}],"links":{}}"#;
+    let partial = r#"{"recordsets":[{"id":"rs1","name":"_acme-challenge.example.test.","type":"TXT","ttl":600,"status":"ACTIVE"}],"links":{}}"#;
+    let server = Hostile::start(move |m, p| match (m, p) {
+        ("GET", p) if p.starts_with("/v2/zones?") => json(200, zones),
+        ("GET", p) if p.starts_with("/v2/zones/z1/recordsets") => json(200, partial),
+        _ => json(500, r#"{"code":"X","message":"no"}"#),
+    });
+    let sim = start(base_seed());
+    let mut c = Cloud::Otc
+        .certbot(&sim)
+        .env("OTC_DNS_ENDPOINT", server.url())
+        .env("OS_ACCESS_KEY", "AKSTATIC000000000001")
+        .env("OS_SECRET_KEY", "SKstatic-secret-0000000000000000000000001")
+        .hook_args(["--no-dns-check", "--no-cname"])
+        .lone("auth", "example.test", "v-partial");
+    let r = run(&sim, &mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("unreadable answer"), "{}", r.stderr);
+    let writes: Vec<String> = server
+        .seen()
+        .into_iter()
+        .filter(|s| !s.starts_with("GET"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}
+
+#[test]
+fn control_characters_from_a_server_never_reach_the_terminal() {
+    let sim = start(base_seed());
+    configure(
+        &sim,
+        json!({"faults": [{"kind": "status", "status": 400, "code": "DNS.0400",
+            "message": "bad \u{1b}[2J\u{1b}]0;owned\u{7}\r\nforged line", "method": "POST"}]}),
+    );
+    let r = certbot(
+        &sim,
+        "auth",
+        "esc.example.test",
+        "v-esc",
+        0,
+        "esc.example.test",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\r'),
+        "{:?}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{:?}", r.stderr);
+    assert!(r.stderr.contains("\\u{1b}[2J"), "{:?}", r.stderr);
 }
 
 /// A server that answers every request with an endless 200 body.

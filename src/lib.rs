@@ -19,6 +19,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod defaults;
 pub mod error;
 #[cfg(test)]

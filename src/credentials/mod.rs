@@ -1,0 +1,403 @@
+//! One credential chain for every cloud (aws-config's shape): a cloud declares
+//! its [`Source`]s as data — the name the operator sees, the `--credentials`
+//! value that selects it, and how it loads — and this engine tries them in
+//! order. A source that is not configured answers [`Attempt::NotConfigured`]
+//! with the reason, kept for `-v` and for the final "no credential source
+//! answered (…)" line; a source that is configured but broken stops the chain
+//! with its own error.
+//!
+//! When credentials resolve is the same rule for every cloud: a source that
+//! reads local material (flags, environment, files) loads at setup
+//! ([`Chain::at_setup`]), so a broken key is rejected (exit 2) before any
+//! network call; a source that needs the network (instance metadata, a
+//! token exchange) loads at first use ([`Pending::at_first_use`]), given the
+//! transports then. Local sources come first in every chain.
+//!
+//! Also shared: the key pair of every cloud that signs with one ([`KeyPair`],
+//! temporary when it carries an expiry or a token) and the rule for half of
+//! one ([`static_pair`]).
+
+mod keys;
+
+pub use keys::{KeyPair, PairHints, static_pair};
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::{Error, Exit, Result};
+pub use crate::redact::Secret;
+
+/// What one source did.
+#[derive(Debug)]
+pub enum Attempt<C> {
+    Loaded(C),
+    /// Not configured: the chain goes on; the reason is kept for the final message.
+    NotConfigured(String),
+}
+
+/// A source that reads local material: loaded at setup.
+pub type LocalLoad<C> = Arc<dyn Fn() -> Result<Attempt<C>> + Send + Sync>;
+/// A source that needs the network: loaded at first use, given `X` (transports).
+pub type NetworkLoad<C, X> = Arc<dyn Fn(&X) -> Result<Attempt<C>> + Send + Sync>;
+
+/// How a source loads, which also says when.
+pub enum Load<C, X: ?Sized> {
+    Local(LocalLoad<C>),
+    Network(NetworkLoad<C, X>),
+}
+
+impl<C, X: ?Sized> Clone for Load<C, X> {
+    fn clone(&self) -> Self {
+        match self {
+            Load::Local(f) => Load::Local(f.clone()),
+            Load::Network(f) => Load::Network(f.clone()),
+        }
+    }
+}
+
+/// One source of a chain, as data.
+pub struct Source<C, X: ?Sized = ()> {
+    /// As shown to the operator ("environment", "ECS metadata", …).
+    pub name: &'static str,
+    /// The `--credentials` value that selects it ("static", "file", …).
+    pub kind: &'static str,
+    /// The chain's last resort: when it fails after others were passed over,
+    /// its error says why each of them was ("no credential source answered
+    /// (a: …; b: …; this: its cause)").
+    pub last_resort: bool,
+    pub load: Load<C, X>,
+}
+
+impl<C, X: ?Sized> Clone for Source<C, X> {
+    fn clone(&self) -> Self {
+        Source {
+            name: self.name,
+            kind: self.kind,
+            last_resort: self.last_resort,
+            load: self.load.clone(),
+        }
+    }
+}
+
+impl<C, X: ?Sized> Source<C, X> {
+    /// A source of local material (flags, environment, files).
+    pub fn local(
+        name: &'static str,
+        kind: &'static str,
+        load: impl Fn() -> Result<Attempt<C>> + Send + Sync + 'static,
+    ) -> Self {
+        Source {
+            name,
+            kind,
+            last_resort: false,
+            load: Load::Local(Arc::new(load)),
+        }
+    }
+
+    /// A source that needs the network.
+    pub fn network(
+        name: &'static str,
+        kind: &'static str,
+        load: impl Fn(&X) -> Result<Attempt<C>> + Send + Sync + 'static,
+    ) -> Self {
+        Source {
+            name,
+            kind,
+            last_resort: false,
+            load: Load::Network(Arc::new(load)),
+        }
+    }
+
+    /// See [`Source::last_resort`].
+    pub fn last_resort(mut self) -> Self {
+        self.last_resort = true;
+        self
+    }
+}
+
+impl<C, X: ?Sized> fmt::Debug for Source<C, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// The values `--credentials` takes for a cloud.
+#[derive(Debug, Clone, Copy)]
+pub struct Kinds {
+    /// The cloud as named in the message for a value not among them ("NCP").
+    pub cloud: &'static str,
+    /// Every value; empty: the cloud has no such filter and ignores the setting.
+    pub values: &'static [&'static str],
+}
+
+impl Kinds {
+    /// The filter `--credentials` / `OTC_CREDENTIALS` sets (blank = none); a
+    /// value the cloud does not declare is a rejection.
+    pub fn only(&self, given: Option<&str>) -> Result<Option<&'static str>> {
+        let Some(c) = given.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        if self.values.is_empty() {
+            return Ok(None);
+        }
+        match self.values.iter().find(|v| **v == c) {
+            Some(v) => Ok(Some(v)),
+            None => Err(Error::rejected(
+                "config",
+                format!(
+                    "--credentials {c:?} is not one of {}'s sources ({})",
+                    self.cloud,
+                    self.values.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// How the chain ends when no source answered.
+#[derive(Debug, Clone)]
+pub struct NoneAnswered {
+    /// "no credential source answered", or a cloud's wording of it.
+    pub what: &'static str,
+    pub exit: Exit,
+    pub hint: &'static str,
+}
+
+/// What the chain passed over so far, with why.
+#[derive(Debug, Clone, Default)]
+pub struct Tried {
+    /// `name: why`, one per source passed over.
+    pub skipped: Vec<String>,
+    /// `-v` lines not yet shown (the setup phase has no report).
+    log: Vec<String>,
+}
+
+/// The answer: what loaded, which source it was, and what was passed over.
+#[derive(Debug, Clone)]
+pub struct Resolved<C> {
+    pub value: C,
+    /// The name of the source that answered.
+    pub source: &'static str,
+    pub tried: Tried,
+}
+
+impl<C> Resolved<C> {
+    /// The `-v` lines of the sources tried, in order ("credentials: flags
+    /// skipped (…)", "credentials: environment answered").
+    pub fn log(&self) -> &[String] {
+        &self.tried.log
+    }
+}
+
+/// A chain: the sources in order, the filter, the ending.
+pub struct Chain<C, X: ?Sized = ()> {
+    pub sources: Vec<Source<C, X>>,
+    /// `--credentials`: only sources of this kind.
+    pub only: Option<&'static str>,
+    pub none: NoneAnswered,
+}
+
+impl<C, X: ?Sized> Clone for Chain<C, X> {
+    fn clone(&self) -> Self {
+        Chain {
+            sources: self.sources.clone(),
+            only: self.only,
+            none: self.none.clone(),
+        }
+    }
+}
+
+impl<C, X: ?Sized> fmt::Debug for Chain<C, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chain")
+            .field("sources", &self.sources)
+            .field("only", &self.only)
+            .finish()
+    }
+}
+
+/// Where the chain stands after setup.
+pub enum Pending<C, X: ?Sized = ()> {
+    /// A local source answered.
+    Answered(Resolved<C>),
+    /// Every local source was passed over: the network sources load at first use.
+    Deferred { chain: Chain<C, X>, tried: Tried },
+}
+
+impl<C: Clone, X: ?Sized> Clone for Pending<C, X> {
+    fn clone(&self) -> Self {
+        match self {
+            Pending::Answered(r) => Pending::Answered(r.clone()),
+            Pending::Deferred { chain, tried } => Pending::Deferred {
+                chain: chain.clone(),
+                tried: tried.clone(),
+            },
+        }
+    }
+}
+
+impl<C, X: ?Sized> fmt::Debug for Pending<C, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pending::Answered(r) => f
+                .debug_struct("Answered")
+                .field("source", &r.source)
+                .finish(),
+            Pending::Deferred { chain, tried } => f
+                .debug_struct("Deferred")
+                .field("chain", chain)
+                .field("skipped", &tried.skipped)
+                .finish(),
+        }
+    }
+}
+
+impl<C, X: ?Sized> Chain<C, X> {
+    /// Loads the local sources, in order, up to the first network one. A
+    /// chain with nothing left to try after them ends here (its error is
+    /// then found before any network call).
+    pub fn at_setup(self) -> Result<Pending<C, X>> {
+        let mut tried = Tried::default();
+        let mut rest = Vec::new();
+        let mut sources = self.sources.into_iter();
+        for source in sources.by_ref() {
+            if self.only.is_some_and(|k| k != source.kind) {
+                continue;
+            }
+            let Load::Local(load) = &source.load else {
+                rest.push(source);
+                break;
+            };
+            if let Some(c) = step(&source, load(), &mut tried)? {
+                return Ok(Pending::Answered(Resolved {
+                    value: c,
+                    source: source.name,
+                    tried,
+                }));
+            }
+        }
+        rest.extend(sources.filter(|s| self.only.is_none_or(|k| k == s.kind)));
+        let chain = Chain {
+            sources: rest,
+            only: self.only,
+            none: self.none,
+        };
+        if chain.sources.is_empty() {
+            return Err(chain.none_answered(&tried));
+        }
+        Ok(Pending::Deferred { chain, tried })
+    }
+
+    /// Every source, now (tests, and a chain with no setup phase).
+    pub fn resolve(self, x: &X, log: &dyn Fn(&str)) -> Result<Resolved<C>>
+    where
+        C: Clone,
+    {
+        self.at_setup()?.at_first_use(x, log)
+    }
+
+    fn none_answered(&self, tried: &Tried) -> Error {
+        if self.only.is_some() {
+            return Error::rejected(
+                "credentials",
+                format!(
+                    "the source forced by --credentials is not configured ({})",
+                    tried.skipped.join("; ")
+                ),
+            )
+            .hint("configure it, or drop --credentials / OTC_CREDENTIALS");
+        }
+        let e = Error {
+            exit: self.none.exit,
+            step: "credentials",
+            cause: format!("{} ({})", self.none.what, tried.skipped.join("; ")),
+            hint: None,
+        };
+        e.hint(self.none.hint)
+    }
+}
+
+/// One source's attempt, recorded: `Some` when it answered.
+fn step<C, X: ?Sized>(
+    source: &Source<C, X>,
+    attempt: Result<Attempt<C>>,
+    tried: &mut Tried,
+) -> Result<Option<C>> {
+    let attempt = match attempt {
+        Ok(a) => a,
+        // The last resort failed too: say why every source before it was passed over.
+        Err(mut e) if source.last_resort && !tried.skipped.is_empty() => {
+            e.cause = format!(
+                "no credential source answered ({}; {}: {})",
+                tried.skipped.join("; "),
+                source.name,
+                e.cause
+            );
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(match attempt {
+        Attempt::Loaded(c) => {
+            tried
+                .log
+                .push(format!("credentials: {} answered", source.name));
+            Some(c)
+        }
+        Attempt::NotConfigured(why) => {
+            tried
+                .log
+                .push(format!("credentials: {} skipped ({why})", source.name));
+            tried.skipped.push(format!("{}: {why}", source.name));
+            None
+        }
+    })
+}
+
+impl<C: Clone, X: ?Sized> Pending<C, X> {
+    /// The credentials: those found at setup, or the network sources' now.
+    /// `log` takes each `-v` line, the setup phase's first. May run again
+    /// (a refresh): the network sources load anew.
+    pub fn at_first_use(&self, x: &X, log: &dyn Fn(&str)) -> Result<Resolved<C>> {
+        let (chain, tried) = match self {
+            Pending::Answered(r) => {
+                r.log().iter().for_each(|l| log(l));
+                return Ok(r.clone());
+            }
+            Pending::Deferred { chain, tried } => (chain, tried),
+        };
+        tried.log.iter().for_each(|l| log(l));
+        let mut tried = tried.clone();
+        for source in &chain.sources {
+            let attempt = match &source.load {
+                Load::Local(load) => load(),
+                Load::Network(load) => load(x),
+            };
+            let shown = tried.log.len();
+            let answer = step(source, attempt, &mut tried)?;
+            tried.log[shown..].iter().for_each(|l| log(l));
+            if let Some(c) = answer {
+                return Ok(Resolved {
+                    value: c,
+                    source: source.name,
+                    tried,
+                });
+            }
+        }
+        Err(chain.none_answered(&tried))
+    }
+
+    /// Whether the credentials were found at setup (no network source to ask).
+    pub fn answered(&self) -> Option<&Resolved<C>> {
+        match self {
+            Pending::Answered(r) => Some(r),
+            Pending::Deferred { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -26,7 +26,10 @@ fn answer(name: &'static str, kind: &'static str, v: &'static str) -> Source<Str
 }
 fn broken(name: &'static str, kind: &'static str) -> Source<String, Net> {
     Source::local(name, kind, move || {
-        Err(Error::rejected("credentials", format!("{name} is half given")))
+        Err(Error::rejected(
+            "credentials",
+            format!("{name} is half given"),
+        ))
     })
 }
 fn remote(name: &'static str, kind: &'static str, v: Option<&'static str>) -> Source<String, Net> {
@@ -106,7 +109,11 @@ fn nothing_configured_is_one_line_naming_each_source_and_why() {
 #[test]
 fn a_configured_source_that_fails_stops_the_chain_with_its_own_error() {
     let c = chain(
-        vec![skip("a", "static", "no A"), broken("b", "static"), never("c")],
+        vec![
+            skip("a", "static", "no A"),
+            broken("b", "static"),
+            never("c"),
+        ],
         None,
     );
     let e = run(c, &Net::default()).0.unwrap_err();
@@ -219,7 +226,10 @@ fn local_sources_load_at_setup_and_network_ones_at_first_use() {
     assert_eq!(net.0.load(Ordering::SeqCst), 0);
     // A broken local source is found at setup, before any network source.
     let e = chain(
-        vec![broken("env", "static"), remote("metadata", "metadata", None)],
+        vec![
+            broken("env", "static"),
+            remote("metadata", "metadata", None),
+        ],
         None,
     )
     .at_setup()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::credentials::iam::{self, Agency};
-use super::credentials::{self, Credentials, Kind, Source};
+use super::credentials::{Credentials, Ctx, Resolving};
 use super::dns::OtcDns;
 use super::setup::OtcConfig;
 use super::signed::{SignedClient, status_error};
@@ -18,8 +18,7 @@ use crate::report::Report;
 
 /// Everything needed to (re)load credentials, owned so a refresh can run later.
 struct Loader {
-    chain: Vec<Source>,
-    only: Option<Kind>,
+    credentials: Resolving,
     agency: Option<Agency>,
     iam: Url,
     api: Arc<dyn Transport>,
@@ -30,12 +29,15 @@ struct Loader {
 
 impl Loader {
     fn load(&self) -> Result<Credentials> {
-        let ctx = credentials::Ctx {
-            metadata_transport: self.metadata.as_ref(),
-            api_transport: self.api.as_ref(),
-            report: &self.report,
+        let ctx = Ctx {
+            metadata_transport: self.metadata.clone(),
+            api_transport: self.api.clone(),
+            report: self.report.clone(),
         };
-        let base = credentials::resolve(&self.chain, self.only, &ctx)?;
+        let base = self
+            .credentials
+            .at_first_use(&ctx, &|l| self.report.verbose(l))?
+            .value;
         self.report.verbose(format!(
             "credentials from {} (access key {}{})",
             base.source,
@@ -75,8 +77,7 @@ pub fn signed_client(
     report: &Arc<Report>,
 ) -> Result<SignedClient> {
     let loader = Loader {
-        chain: cfg.chain.clone(),
-        only: cfg.only,
+        credentials: cfg.credentials.clone(),
         agency: cfg.agency.clone(),
         iam: cfg.iam.clone(),
         api: net.api_transport(),

@@ -51,7 +51,12 @@ impl Auth for OtcAuth {
         };
         let date = sign::sdk_date(r.now_ms.div_euclid(1000));
         let creds = crate::sync::lock(&self.creds);
-        let signed = sign::sign(&req, &creds.key(), self.project_id.as_deref(), &date);
+        let signed = sign::sign(
+            &req,
+            &super::credentials::key(&creds),
+            self.project_id.as_deref(),
+            &date,
+        );
         let mut target = format!("{}{}", r.url.origin(), r.url.path);
         if !signed.query_string.is_empty() {
             target.push('?');

@@ -16,7 +16,6 @@ use otc_acme_hook::http::{Response, Transport, TransportError, Url};
 use otc_acme_hook::provider::TxtAt;
 use otc_acme_hook::provider::{CloudInput, Connection};
 use otc_acme_hook::providers::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
-use otc_acme_hook::providers::ncp::credentials::RealFiles;
 use otc_acme_hook::providers::ncp::{Keys, metadata, resolve_metadata_url, setup};
 use otc_acme_hook::report::{Level, Report};
 use otc_sim::ncp::{MetadataMode, NcpSeed, NcpState, Request};
@@ -104,7 +103,6 @@ fn wiring(sim: &Arc<InProcess>, behind_ms: i64) -> Wiring {
     Wiring {
         api: sim.clone(),
         metadata: sim.clone(),
-        files: Arc::new(RealFiles),
         clock: Arc::new(SimClock {
             sim: sim.clone(),
             behind_ms,

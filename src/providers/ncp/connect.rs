@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::credentials::{self, Files, RealFiles};
 use super::dns::{self, NcpDns, Sender};
 use super::setup::NcpConfig;
 use super::{Keys, metadata, sign};
@@ -146,13 +145,12 @@ pub struct NcpConnection {
 pub struct Wiring {
     pub api: Arc<dyn Transport>,
     pub metadata: Arc<dyn Transport>,
-    pub files: Arc<dyn Files>,
     pub clock: Arc<dyn Clock>,
     pub report: Arc<Report>,
     pub retry: RetryPolicy,
 }
 
-/// Resolves the keys (the server role through the metadata transport:
+/// Resolves the keys (those found at setup, or the server role through the metadata transport:
 /// short timeouts, never a proxy) and builds the client and provider.
 pub fn connect(
     cfg: &NcpConfig,
@@ -165,7 +163,6 @@ pub fn connect(
         Wiring {
             api: net.api_transport(),
             metadata: Net::metadata_transport(),
-            files: Arc::new(RealFiles),
             clock,
             report: report.clone(),
             retry: net.retry,
@@ -178,8 +175,10 @@ pub fn connect_with(cfg: &NcpConfig, w: Wiring) -> Result<NcpConnection> {
     let metadata_url = s.metadata_url.clone();
     let md = w.metadata.clone();
     let role = move || metadata::fetch(md.as_ref(), &metadata_url);
-    let env = |k: &str| cfg.env.get(k);
-    let keys = credentials::resolve(&s.credentials, &env, w.files.as_ref(), &role, &w.report)?;
+    let keys = s
+        .credentials
+        .at_first_use(&role, &|l| w.report.verbose(l))?
+        .value;
     w.report.verbose(format!(
         "credentials from {} (access key {}{})",
         keys.source,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::credentials::iam::{Agency, AgencyDomain};
-use super::credentials::{self, Given, Resolving, Secret, StaticKeys, container};
+use super::credentials::{self, Inputs, Resolving, Secret, StaticKeys, container};
 use super::flags::OtcArgs;
 use crate::error::{Error, Result};
 use crate::http::Url;
@@ -205,7 +205,7 @@ pub fn configure(input: &CloudInput, g: &OtcArgs) -> Result<OtcConfig> {
     };
     let only = credentials::KINDS.only(input.credentials.as_deref())?;
     let chain = credentials::chain(
-        Given {
+        Inputs {
             flags,
             env: environment,
             file: file(&input.credentials_file),

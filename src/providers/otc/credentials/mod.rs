@@ -58,7 +58,7 @@ pub struct Ctx {
 
 /// Where each source looks.
 #[derive(Debug, Clone, Default)]
-pub struct Given {
+pub struct Inputs {
     /// `--ak/--sk/--token` on the command line.
     pub flags: StaticKeys,
     /// `OS_ACCESS_KEY`, `OS_SECRET_KEY`/`OS_ACCESS_SECRET`, `OS_SECURITY_TOKEN`/`OS_ACCESS_TOKEN`.
@@ -89,8 +89,8 @@ fn keys(k: &StaticKeys, origin: &'static str, names: &str) -> Result<Attempt<Cre
 }
 
 /// OTC's chain: its sources in order, `only` the `--credentials` filter.
-pub fn chain(g: Given, only: Option<&'static str>) -> Chain<Credentials, Ctx> {
-    let Given {
+pub fn chain(g: Inputs, only: Option<&'static str>) -> Chain<Credentials, Ctx> {
+    let Inputs {
         flags,
         env,
         file,
@@ -166,7 +166,7 @@ mod tests {
     }
 
     /// The chain over `g`, at setup and at first use, with no network.
-    fn resolve(g: Given, only: Option<&'static str>) -> Result<Resolved<Credentials>> {
+    fn resolve(g: Inputs, only: Option<&'static str>) -> Result<Resolved<Credentials>> {
         let ctx = Ctx {
             metadata_transport: Arc::new(NoNet),
             api_transport: Arc::new(NoNet),
@@ -182,18 +182,18 @@ mod tests {
     #[test]
     fn flags_win_over_environment_and_skip_metadata() {
         let env = keys(Some("AK1"), Some("SK1"), Some("TOK"));
-        let g = Given {
+        let g = Inputs {
             flags: keys(Some("AKF"), Some("SKF"), None),
             env: env.clone(),
             metadata: metadata(),
-            ..Given::default()
+            ..Inputs::default()
         };
         let c = resolve(g, None).unwrap().value;
         assert_eq!((c.access(), c.source), ("AKF", "flags"));
-        let g = Given {
+        let g = Inputs {
             env,
             metadata: metadata(),
-            ..Given::default()
+            ..Inputs::default()
         };
         let c = resolve(g, None).unwrap().value;
         assert_eq!(
@@ -206,10 +206,10 @@ mod tests {
     #[test]
     fn half_configured_static_is_rejected() {
         for env in [keys(Some("AK"), None, None), keys(None, None, Some("T"))] {
-            let g = Given {
+            let g = Inputs {
                 env,
                 metadata: metadata(),
-                ..Given::default()
+                ..Inputs::default()
             };
             // At setup: before any network source.
             let e = chain(g, None).at_setup().unwrap_err();
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_lists_why_each_source_was_skipped() {
-        let e = resolve(Given::default(), None).unwrap_err().to_string();
+        let e = resolve(Inputs::default(), None).unwrap_err().to_string();
         for part in [
             "flags: no --ak/--sk",
             "environment: no OS_ACCESS_KEY",
@@ -232,9 +232,9 @@ mod tests {
 
     #[test]
     fn forcing_a_source_skips_the_others() {
-        let g = || Given {
+        let g = || Inputs {
             env: keys(Some("AK1"), Some("SK1"), None),
-            ..Given::default()
+            ..Inputs::default()
         };
         let e = resolve(g(), KINDS.only(Some("file")).unwrap()).unwrap_err();
         assert_eq!(e.exit.code(), 2);

@@ -6,12 +6,12 @@
 //! answered (…)" line; a source that is configured but broken stops the chain
 //! with its own error.
 //!
-//! When credentials resolve is the same rule for every cloud: a source that
-//! reads local material (flags, environment, files) loads at setup
-//! ([`Chain::at_setup`]), so a broken key is rejected (exit 2) before any
-//! network call; a source that needs the network (instance metadata, a
-//! token exchange) loads at first use ([`Pending::at_first_use`]), given the
-//! transports then. Local sources come first in every chain.
+//! When credentials resolve is the same rule for every cloud: at first use
+//! (connect), the whole chain at once ([`Chain::resolve`]). Setup only
+//! checks the settings and builds the chain. Sources that read local material
+//! (flags, environment, files) come first in every chain, so a broken key is
+//! rejected (exit 2) before any source that needs the network (instance
+//! metadata, a token exchange) is asked.
 //!
 //! Also shared: the key pair of every cloud that signs with one ([`KeyPair`],
 //! temporary when it carries an expiry or a token) and the rule for half of
@@ -28,32 +28,16 @@ use crate::error::{Error, Exit, Result};
 pub use crate::redact::Secret;
 
 /// What one source did.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Attempt<C> {
     Loaded(C),
     /// Not configured: the chain goes on; the reason is kept for the final message.
     NotConfigured(String),
 }
 
-/// A source that reads local material: loaded at setup.
-pub type LocalLoad<C> = Arc<dyn Fn() -> Result<Attempt<C>> + Send + Sync>;
-/// A source that needs the network: loaded at first use, given `X` (transports).
-pub type NetworkLoad<C, X> = Arc<dyn Fn(&X) -> Result<Attempt<C>> + Send + Sync>;
-
-/// How a source loads, which also says when.
-pub enum Load<C, X: ?Sized> {
-    Local(LocalLoad<C>),
-    Network(NetworkLoad<C, X>),
-}
-
-impl<C, X: ?Sized> Clone for Load<C, X> {
-    fn clone(&self) -> Self {
-        match self {
-            Load::Local(f) => Load::Local(f.clone()),
-            Load::Network(f) => Load::Network(f.clone()),
-        }
-    }
-}
+/// How a source loads, given `X` (what its side effects need: transports, a
+/// role fetcher); a source of local material ignores it.
+pub type Load<C, X> = Arc<dyn Fn(&X) -> Result<Attempt<C>> + Send + Sync>;
 
 /// One source of a chain, as data.
 pub struct Source<C, X: ?Sized = ()> {
@@ -86,15 +70,10 @@ impl<C, X: ?Sized> Source<C, X> {
         kind: &'static str,
         load: impl Fn() -> Result<Attempt<C>> + Send + Sync + 'static,
     ) -> Self {
-        Source {
-            name,
-            kind,
-            last_resort: false,
-            load: Load::Local(Arc::new(load)),
-        }
+        Self::network(name, kind, move |_: &X| load())
     }
 
-    /// A source that needs the network.
+    /// A source that needs `X` (the network).
     pub fn network(
         name: &'static str,
         kind: &'static str,
@@ -104,7 +83,7 @@ impl<C, X: ?Sized> Source<C, X> {
             name,
             kind,
             last_resort: false,
-            load: Load::Network(Arc::new(load)),
+            load: Arc::new(load),
         }
     }
 
@@ -171,8 +150,6 @@ pub struct NoneAnswered {
 pub struct Tried {
     /// `name: why`, one per source passed over.
     pub skipped: Vec<String>,
-    /// `-v` lines not yet shown (the setup phase has no report).
-    log: Vec<String>,
 }
 
 /// The answer: what loaded, which source it was, and what was passed over.
@@ -182,14 +159,6 @@ pub struct Resolved<C> {
     /// The name of the source that answered.
     pub source: &'static str,
     pub tried: Tried,
-}
-
-impl<C> Resolved<C> {
-    /// The `-v` lines of the sources tried, in order ("credentials: flags
-    /// skipped (…)", "credentials: environment answered").
-    pub fn log(&self) -> &[String] {
-        &self.tried.log
-    }
 }
 
 /// A chain: the sources in order, the filter, the ending.
@@ -219,84 +188,26 @@ impl<C, X: ?Sized> fmt::Debug for Chain<C, X> {
     }
 }
 
-/// Where the chain stands after setup.
-pub enum Pending<C, X: ?Sized = ()> {
-    /// A local source answered.
-    Answered(Resolved<C>),
-    /// Every local source was passed over: the network sources load at first use.
-    Deferred { chain: Chain<C, X>, tried: Tried },
-}
-
-impl<C: Clone, X: ?Sized> Clone for Pending<C, X> {
-    fn clone(&self) -> Self {
-        match self {
-            Pending::Answered(r) => Pending::Answered(r.clone()),
-            Pending::Deferred { chain, tried } => Pending::Deferred {
-                chain: chain.clone(),
-                tried: tried.clone(),
-            },
-        }
-    }
-}
-
-impl<C, X: ?Sized> fmt::Debug for Pending<C, X> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Pending::Answered(r) => f
-                .debug_struct("Answered")
-                .field("source", &r.source)
-                .finish(),
-            Pending::Deferred { chain, tried } => f
-                .debug_struct("Deferred")
-                .field("chain", chain)
-                .field("skipped", &tried.skipped)
-                .finish(),
-        }
-    }
-}
-
 impl<C, X: ?Sized> Chain<C, X> {
-    /// Loads the local sources, in order, up to the first network one. A
-    /// chain with nothing left to try after them ends here (its error is
-    /// then found before any network call).
-    pub fn at_setup(self) -> Result<Pending<C, X>> {
+    /// Tries each source in order (only those of the filter's kind); the
+    /// first that loads wins. `log` takes each `-v` line ("credentials: flags
+    /// skipped (…)", "credentials: environment answered"). May run again (a
+    /// refresh): every source loads anew.
+    pub fn resolve(&self, x: &X, log: &dyn Fn(&str)) -> Result<Resolved<C>> {
         let mut tried = Tried::default();
-        let mut rest = Vec::new();
-        let mut sources = self.sources.into_iter();
-        for source in sources.by_ref() {
+        for source in &self.sources {
             if self.only.is_some_and(|k| k != source.kind) {
                 continue;
             }
-            let Load::Local(load) = &source.load else {
-                rest.push(source);
-                break;
-            };
-            if let Some(c) = step(&source, load(), &mut tried)? {
-                return Ok(Pending::Answered(Resolved {
+            if let Some(c) = step(source, (source.load)(x), &mut tried, log)? {
+                return Ok(Resolved {
                     value: c,
                     source: source.name,
                     tried,
-                }));
+                });
             }
         }
-        rest.extend(sources.filter(|s| self.only.is_none_or(|k| k == s.kind)));
-        let chain = Chain {
-            sources: rest,
-            only: self.only,
-            none: self.none,
-        };
-        if chain.sources.is_empty() {
-            return Err(chain.none_answered(&tried));
-        }
-        Ok(Pending::Deferred { chain, tried })
-    }
-
-    /// Every source, now (tests, and a chain with no setup phase).
-    pub fn resolve(self, x: &X, log: &dyn Fn(&str)) -> Result<Resolved<C>>
-    where
-        C: Clone,
-    {
-        self.at_setup()?.at_first_use(x, log)
+        Err(self.none_answered(&tried))
     }
 
     fn none_answered(&self, tried: &Tried) -> Error {
@@ -325,6 +236,7 @@ fn step<C, X: ?Sized>(
     source: &Source<C, X>,
     attempt: Result<Attempt<C>>,
     tried: &mut Tried,
+    log: &dyn Fn(&str),
 ) -> Result<Option<C>> {
     let attempt = match attempt {
         Ok(a) => a,
@@ -342,61 +254,15 @@ fn step<C, X: ?Sized>(
     };
     Ok(match attempt {
         Attempt::Loaded(c) => {
-            tried
-                .log
-                .push(format!("credentials: {} answered", source.name));
+            log(&format!("credentials: {} answered", source.name));
             Some(c)
         }
         Attempt::NotConfigured(why) => {
-            tried
-                .log
-                .push(format!("credentials: {} skipped ({why})", source.name));
+            log(&format!("credentials: {} skipped ({why})", source.name));
             tried.skipped.push(format!("{}: {why}", source.name));
             None
         }
     })
-}
-
-impl<C: Clone, X: ?Sized> Pending<C, X> {
-    /// The credentials: those found at setup, or the network sources' now.
-    /// `log` takes each `-v` line, the setup phase's first. May run again
-    /// (a refresh): the network sources load anew.
-    pub fn at_first_use(&self, x: &X, log: &dyn Fn(&str)) -> Result<Resolved<C>> {
-        let (chain, tried) = match self {
-            Pending::Answered(r) => {
-                r.log().iter().for_each(|l| log(l));
-                return Ok(r.clone());
-            }
-            Pending::Deferred { chain, tried } => (chain, tried),
-        };
-        tried.log.iter().for_each(|l| log(l));
-        let mut tried = tried.clone();
-        for source in &chain.sources {
-            let attempt = match &source.load {
-                Load::Local(load) => load(),
-                Load::Network(load) => load(x),
-            };
-            let shown = tried.log.len();
-            let answer = step(source, attempt, &mut tried)?;
-            tried.log[shown..].iter().for_each(|l| log(l));
-            if let Some(c) = answer {
-                return Ok(Resolved {
-                    value: c,
-                    source: source.name,
-                    tried,
-                });
-            }
-        }
-        Err(chain.none_answered(&tried))
-    }
-
-    /// Whether the credentials were found at setup (no network source to ask).
-    pub fn answered(&self) -> Option<&Resolved<C>> {
-        match self {
-            Pending::Answered(r) => Some(r),
-            Pending::Deferred { .. } => None,
-        }
-    }
 }
 
 #[cfg(test)]

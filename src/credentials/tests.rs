@@ -101,7 +101,7 @@ fn nothing_configured_is_one_line_naming_each_source_and_why() {
         exit: Exit::Rejected,
         hint: "h",
     };
-    let e = c.at_setup().unwrap_err();
+    let e = c.resolve(&Net::default(), &|_| {}).unwrap_err();
     assert_eq!(e.exit.code(), 2);
     assert_eq!(e.cause, "no OVH credential source answered (a: no A)");
 }
@@ -209,22 +209,19 @@ fn the_filter_s_values_are_the_cloud_s() {
 }
 
 #[test]
-fn local_sources_load_at_setup_and_network_ones_at_first_use() {
+fn local_sources_answer_before_any_network_source_and_a_refresh_asks_again() {
     let net = Net::default();
-    // A local answer: nothing left for first use, the network never asked.
-    let p = chain(
+    // A local answer: the network never asked.
+    let c = chain(
         vec![
             answer("flags", "static", "F"),
             remote("metadata", "metadata", Some("R")),
         ],
         None,
-    )
-    .at_setup()
-    .unwrap();
-    assert_eq!(p.answered().unwrap().value, "F");
-    assert_eq!(p.at_first_use(&net, &|_| {}).unwrap().value, "F");
+    );
+    assert_eq!(c.resolve(&net, &|_| {}).unwrap().value, "F");
     assert_eq!(net.0.load(Ordering::SeqCst), 0);
-    // A broken local source is found at setup, before any network source.
+    // A broken local source stops the chain before any network source.
     let e = chain(
         vec![
             broken("env", "static"),
@@ -232,25 +229,22 @@ fn local_sources_load_at_setup_and_network_ones_at_first_use() {
         ],
         None,
     )
-    .at_setup()
+    .resolve(&net, &|_| {})
     .unwrap_err();
     assert_eq!(e.exit.code(), 2);
-    // Deferred: the setup phase's lines come first, the network loads each time asked.
-    let p = chain(
+    assert_eq!(net.0.load(Ordering::SeqCst), 0);
+    // Each resolve (a refresh) tries the sources anew, saying the same lines.
+    let c = chain(
         vec![
             skip("flags", "static", "no --ak/--sk"),
             remote("metadata", "metadata", Some("R")),
         ],
         None,
-    )
-    .at_setup()
-    .unwrap();
-    assert!(p.answered().is_none());
-    assert_eq!(net.0.load(Ordering::SeqCst), 0, "nothing sent at setup");
+    );
     for n in 1..=2 {
         let lines = Mutex::new(Vec::new());
-        let r = p
-            .at_first_use(&net, &|l| crate::sync::lock(&lines).push(l.to_string()))
+        let r = c
+            .resolve(&net, &|l| crate::sync::lock(&lines).push(l.to_string()))
             .unwrap();
         assert_eq!((r.value.as_str(), r.source), ("R", "metadata"));
         assert_eq!(net.0.load(Ordering::SeqCst), n);
@@ -262,17 +256,6 @@ fn local_sources_load_at_setup_and_network_ones_at_first_use() {
             ]
         );
     }
-    // A forced local source not configured ends at setup when no source of its kind is left.
-    let e = chain(
-        vec![
-            skip("file", "file", "no file"),
-            remote("metadata", "metadata", Some("R")),
-        ],
-        Some("file"),
-    )
-    .at_setup()
-    .unwrap_err();
-    assert!(e.cause.contains("forced by --credentials"), "{}", e.cause);
 }
 
 const HINTS: PairHints = PairHints {

@@ -150,7 +150,7 @@ pub struct Wiring {
     pub retry: RetryPolicy,
 }
 
-/// Resolves the keys (those found at setup, or the server role through the metadata transport:
+/// Resolves the keys (the server role through the metadata transport:
 /// short timeouts, never a proxy) and builds the client and provider.
 pub fn connect(
     cfg: &NcpConfig,
@@ -177,7 +177,7 @@ pub fn connect_with(cfg: &NcpConfig, w: Wiring) -> Result<NcpConnection> {
     let role = move || metadata::fetch(md.as_ref(), &metadata_url);
     let keys = s
         .credentials
-        .at_first_use(&role, &|l| w.report.verbose(l))?
+        .resolve(&role, &|l| w.report.verbose(l))?
         .value;
     w.report.verbose(format!(
         "credentials from {} (access key {}{})",

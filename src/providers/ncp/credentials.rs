@@ -3,8 +3,8 @@
 //! (`NCLOUD_ACCESS_KEY_ID`/`NCLOUD_SECRET_ACCESS_KEY`, aliases
 //! `NCLOUD_ACCESS_KEY`/`NCLOUD_SECRET_KEY`; OTC's `OS_*` are not read for
 //! this cloud); `--credentials-file` or else the NCP CLI's
-//! `~/.ncloud/configure` (local: loaded at setup); the server role from
-//! instance metadata (network: loaded at first use).
+//! `~/.ncloud/configure` (local); the server role from instance metadata
+//! (network). Resolved at connect.
 //!
 //! Pure over what is injected: the flags and environment ([`Inputs`]), files
 //! ([`Files`]) and the server role (a closure, in production
@@ -15,9 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Keys, NCLOUD_CONFIGURE, Secret};
-use crate::credentials::{
-    Attempt, Chain, Kinds, NoneAnswered, PairHints, Pending, Source, static_pair,
-};
+use crate::credentials::{Attempt, Chain, Kinds, NoneAnswered, PairHints, Source, static_pair};
 use crate::error::{Error, Exit, Result};
 use crate::keyfile;
 
@@ -36,9 +34,8 @@ pub use crate::keyfile::{FileText, Files, RealFiles};
 /// The server role's keys, fetched at first use.
 pub type Role = dyn Fn() -> Result<Keys>;
 
-/// The chain after setup: keys from flags, environment or a file, or the
-/// server role still to ask.
-pub type Resolving = Pending<Keys, Role>;
+/// NCP's chain, built at setup, resolved at connect.
+pub type NcpChain = Chain<Keys, Role>;
 
 /// Where each source looks.
 #[derive(Clone)]

@@ -123,8 +123,8 @@ pub struct Settings {
     /// The Global DNS base, `/dns/v1` included.
     pub dns_base: crate::http::Url,
     pub metadata_url: crate::http::Url,
-    /// The credential chain after setup (flags, environment and file read).
-    pub credentials: credentials::Resolving,
+    /// The credential chain, resolved at connect.
+    pub credentials: credentials::NcpChain,
 }
 
 pub use crate::redact::Secret;

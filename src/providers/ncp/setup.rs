@@ -52,8 +52,8 @@ pub fn command_line_secret_warning(flag: &str) -> String {
     )
 }
 
-/// Resolves and checks everything, the keys of flags, environment and
-/// files included; errors are rejections (exit 2).
+/// Resolves and checks everything but the keys (read at connect); errors
+/// are rejections (exit 2).
 pub fn configure(input: &CloudInput) -> Result<NcpConfig> {
     let (region, dns_base) =
         resolve_endpoint(input.region.as_deref(), input.dns_endpoint.as_deref())?;
@@ -81,7 +81,7 @@ pub fn configure(input: &CloudInput) -> Result<NcpConfig> {
             region,
             dns_base,
             metadata_url,
-            credentials: credentials::chain(given, only).at_setup()?,
+            credentials: credentials::chain(given, only),
         },
     })
 }
@@ -100,6 +100,15 @@ mod tests {
                 .collect(),
             ..CloudInput::default()
         }
+    }
+
+    /// The chain's answer when the server role does not answer.
+    fn keys(c: &NcpConfig) -> Result<crate::credentials::KeyPair> {
+        let no_role = || Err(Error::failed("credentials", "no server role here"));
+        c.settings
+            .credentials
+            .resolve(&no_role, &|_| {})
+            .map(|r| r.value)
     }
 
     #[test]
@@ -135,8 +144,8 @@ mod tests {
             token: Some("OSTOKEN".into()),
         };
         let c = configure(&i).unwrap();
-        // Found at setup, from NCP's names only.
-        let k = &c.settings.credentials.answered().unwrap().value;
+        // From NCP's names only.
+        let k = keys(&c).unwrap();
         assert_eq!((k.access.as_str(), k.source), ("NCAK", "environment"));
         let d = format!("{c:?}");
         assert!(!d.contains("NCSECRET") && !d.contains("OSSECRET"), "{d}");
@@ -150,21 +159,20 @@ mod tests {
         assert_eq!(s.region, super::super::Region::Pub);
         assert_eq!(s.dns_base.host, "globaldns.apigw.ntruss.com");
         assert_eq!(s.metadata_url.host, "169.254.169.254");
-        // Nothing local: the server role is asked at first use.
-        assert!(s.credentials.answered().is_none());
+        // Nothing local: the server role is asked.
+        assert!(keys(&NcpConfig { settings: s }).is_err());
         let mut i = input(&[]);
         i.region = Some("gov".into());
         i.flag_keys.access = Some("AK".into());
         i.flag_keys.secret = Some("SK".into());
         i.credentials = Some("metadata".into());
         i.credentials_file = Some("/etc/ncp".into());
-        let s = configure(&i).unwrap().settings;
-        assert_eq!(s.dns_base.host, "globaldns.apigw.gov-ntruss.com");
+        let c = configure(&i).unwrap();
+        assert_eq!(c.settings.dns_base.host, "globaldns.apigw.gov-ntruss.com");
         // Forced to the server role: the flags' keys are not taken.
-        assert!(s.credentials.answered().is_none());
+        assert!(keys(&c).is_err());
         i.credentials = Some("static".into());
-        let s = configure(&i).unwrap().settings;
-        assert_eq!(s.credentials.answered().unwrap().value.secret(), "SK");
+        assert_eq!(keys(&configure(&i).unwrap()).unwrap().secret(), "SK");
         for bad in [
             {
                 let mut i = input(&[]);

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::credentials::iam::{self, Agency};
-use super::credentials::{Credentials, Ctx, Resolving};
+use super::credentials::{Credentials, Ctx, OtcChain};
 use super::dns::OtcDns;
 use super::setup::OtcConfig;
 use super::signed::{SignedClient, status_error};
@@ -18,7 +18,7 @@ use crate::report::Report;
 
 /// Everything needed to (re)load credentials, owned so a refresh can run later.
 struct Loader {
-    credentials: Resolving,
+    credentials: OtcChain,
     agency: Option<Agency>,
     iam: Url,
     api: Arc<dyn Transport>,
@@ -36,7 +36,7 @@ impl Loader {
         };
         let base = self
             .credentials
-            .at_first_use(&ctx, &|l| self.report.verbose(l))?
+            .resolve(&ctx, &|l| self.report.verbose(l))?
             .value;
         self.report.verbose(format!(
             "credentials from {} (access key {}{})",

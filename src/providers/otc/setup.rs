@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::credentials::iam::{Agency, AgencyDomain};
-use super::credentials::{self, Inputs, Resolving, Secret, StaticKeys, container};
+use super::credentials::{self, Inputs, OtcChain, Secret, StaticKeys, container};
 use super::flags::OtcArgs;
 use crate::error::{Error, Result};
 use crate::http::Url;
@@ -65,8 +65,8 @@ pub fn profile(cloud: &str, region: &str) -> Profile {
 /// Everything an OTC run needs to connect.
 #[derive(Debug, Clone)]
 pub struct OtcConfig {
-    /// The credential chain after setup (flags, environment and file read).
-    pub credentials: Resolving,
+    /// The credential chain, resolved at connect.
+    pub credentials: OtcChain,
     pub agency: Option<Agency>,
     pub iam: Url,
     pub project_id: Option<String>,
@@ -215,7 +215,7 @@ pub fn configure(input: &CloudInput, g: &OtcArgs) -> Result<OtcConfig> {
         only,
     );
     Ok(OtcConfig {
-        credentials: chain.at_setup()?,
+        credentials: chain,
         agency,
         iam,
         project_id,

@@ -1,8 +1,7 @@
 //! OTC's credential sources, in the order the shared chain
-//! ([`crate::credentials`]) tries them: flags, environment, credentials file
-//! (local: loaded at setup), container identity, ECS metadata (network:
-//! loaded at first use). A delegated agency ([`iam::Agency`]) is applied on
-//! top, at connect.
+//! ([`crate::credentials`]) tries them at connect: flags, environment,
+//! credentials file (local), container identity, ECS metadata (network). A
+//! delegated agency ([`iam::Agency`]) is applied on top.
 
 pub mod container;
 pub mod file;
@@ -12,9 +11,7 @@ pub mod metadata;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::credentials::{
-    Attempt, Chain, Kinds, NoneAnswered, PairHints, Pending, Source, static_pair,
-};
+use crate::credentials::{Attempt, Chain, Kinds, NoneAnswered, PairHints, Source, static_pair};
 use crate::error::{Exit, Result};
 use crate::http::{Transport, Url};
 use crate::report::Report;
@@ -133,9 +130,8 @@ pub fn chain(g: Inputs, only: Option<&'static str>) -> Chain<Credentials, Ctx> {
     }
 }
 
-/// The chain after setup: keys found in flags, environment or file, or the
-/// network sources still to ask.
-pub type Resolving = Pending<Credentials, Ctx>;
+/// OTC's chain, built at setup, resolved at connect (and again to refresh).
+pub type OtcChain = Chain<Credentials, Ctx>;
 
 #[cfg(test)]
 mod tests {
@@ -211,8 +207,8 @@ mod tests {
                 metadata: metadata(),
                 ..Inputs::default()
             };
-            // At setup: before any network source.
-            let e = chain(g, None).at_setup().unwrap_err();
+            // Before any network source (NoNet would panic).
+            let e = resolve(g, None).unwrap_err();
             assert_eq!(e.exit.code(), 2);
         }
     }

@@ -14,12 +14,15 @@
 //! metadata, a token exchange) is asked.
 //!
 //! Also shared: the key pair of every cloud that signs with one ([`KeyPair`],
-//! temporary when it carries an expiry or a token) and the rule for half of
-//! one ([`static_pair`]).
+//! temporary when it carries an expiry or a token), the rule for half of
+//! one ([`static_pair`]), and the keys in use with their refresh after a 401
+//! ([`Refreshing`]).
 
 mod keys;
+mod refresh;
 
 pub use keys::{KeyPair, PairHints, static_pair};
+pub use refresh::{Refresh, Refreshing};
 
 use std::fmt;
 use std::sync::Arc;

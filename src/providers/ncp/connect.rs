@@ -5,8 +5,6 @@
 //! are never retried (repeated failures only bring a lockout nearer).
 
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::dns::{self, NcpDns, Sender};
 use super::setup::NcpConfig;
@@ -20,34 +18,30 @@ use crate::provider::{Connection, Provider};
 use crate::report::Report;
 
 /// Fetches the server role's keys again.
-pub type Refresh = Box<dyn Fn() -> Result<Keys> + Send + Sync>;
+pub use crate::credentials::Refresh;
+use crate::credentials::Refreshing;
 
 /// NCP's part of sending: the v2 signature over the request-target exactly
 /// as sent, and its error answers read.
 pub struct NcpAuth {
-    keys: Mutex<Keys>,
-    refresh: Option<Refresh>,
-    /// Keys fetched after a 401 so far.
-    generation: AtomicU64,
+    keys: Refreshing,
 }
 
 impl NcpAuth {
     pub fn new(keys: Keys) -> NcpAuth {
         NcpAuth {
-            keys: Mutex::new(keys),
-            refresh: None,
-            generation: AtomicU64::new(0),
+            keys: Refreshing::new(keys),
         }
     }
 
     /// Keys from the server role can be fetched again once after a 401.
-    pub fn with_refresh(mut self, refresh: Refresh) -> NcpAuth {
-        self.refresh = Some(refresh);
+    pub fn with_refresh(self, refresh: Refresh) -> NcpAuth {
+        self.keys.set_refresh(refresh);
         self
     }
 
     pub fn keys(&self) -> Keys {
-        crate::sync::lock(&self.keys).clone()
+        self.keys.current()
     }
 }
 
@@ -71,8 +65,7 @@ fn request_target(r: &Outgoing) -> String {
 impl Auth for NcpAuth {
     fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
         let target = request_target(r);
-        let mut headers =
-            sign::headers(&crate::sync::lock(&self.keys), r.method, &target, r.now_ms);
+        let mut headers = sign::headers(&self.keys.lock(), r.method, &target, r.now_ms);
         if r.body.is_some() {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
@@ -81,17 +74,7 @@ impl Auth for NcpAuth {
     }
 
     fn refresh(&self) -> ApiResult<Option<String>> {
-        let Some(refresh) = self.refresh.as_ref() else {
-            return Ok(None);
-        };
-        if !crate::sync::lock(&self.keys).refreshable {
-            return Ok(None);
-        }
-        let fresh = refresh().map_err(|e| ApiError::Credentials(e.to_string()))?;
-        let source = fresh.source.to_string();
-        *crate::sync::lock(&self.keys) = fresh;
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(source))
+        self.keys.refresh()
     }
 
     /// `401`/`210` is a permission the identity lacks: no fresh keys, no retry.
@@ -105,7 +88,7 @@ impl Auth for NcpAuth {
     }
 
     fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.keys.generation()
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {

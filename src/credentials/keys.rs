@@ -5,7 +5,7 @@ use std::fmt;
 use crate::error::{Error, Result};
 use crate::redact::Secret;
 
-use super::Attempt;
+use super::chain::Attempt;
 
 /// An access key pair; temporary when it carries a security token or an
 /// expiry, refreshable when a service hands out new ones.

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::KeyPair;
+use super::keys::KeyPair;
 use crate::api_error::{ApiError, ApiResult};
 use crate::error::Result;
 

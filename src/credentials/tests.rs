@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
-use crate::error::Exit;
+use crate::error::{Error, Exit, Result};
 
 /// What the network sources are given: here, a count of their loads.
 #[derive(Default)]

@@ -27,6 +27,8 @@ pub struct Source<C, X: ?Sized = ()> {
     /// its error says why each of them was ("no credential source answered
     /// (a: …; b: …; this: its cause)").
     pub last_resort: bool,
+    /// Needs the network: comes after every source of local material.
+    pub network: bool,
     pub load: Load<C, X>,
 }
 
@@ -36,6 +38,7 @@ impl<C, X: ?Sized> Clone for Source<C, X> {
             name: self.name,
             kind: self.kind,
             last_resort: self.last_resort,
+            network: self.network,
             load: self.load.clone(),
         }
     }
@@ -48,7 +51,10 @@ impl<C, X: ?Sized> Source<C, X> {
         kind: &'static str,
         load: impl Fn() -> Result<Attempt<C>> + Send + Sync + 'static,
     ) -> Self {
-        Self::network(name, kind, move |_: &X| load())
+        Source {
+            network: false,
+            ..Self::network(name, kind, move |_: &X| load())
+        }
     }
 
     /// A source that needs `X` (the network).
@@ -61,6 +67,7 @@ impl<C, X: ?Sized> Source<C, X> {
             name,
             kind,
             last_resort: false,
+            network: true,
             load: Arc::new(load),
         }
     }
@@ -77,6 +84,7 @@ impl<C, X: ?Sized> fmt::Debug for Source<C, X> {
         f.debug_struct("Source")
             .field("name", &self.name)
             .field("kind", &self.kind)
+            .field("network", &self.network)
             .finish()
     }
 }
@@ -172,6 +180,7 @@ impl<C, X: ?Sized> Chain<C, X> {
     /// skipped (…)", "credentials: environment answered"). May run again (a
     /// refresh): every source loads anew.
     pub fn resolve(&self, x: &X, log: &dyn Fn(&str)) -> Result<Resolved<C>> {
+        debug_assert!(self.local_first(), "{:?}", self.sources);
         let mut tried = Tried::default();
         for source in &self.sources {
             if self.only.is_some_and(|k| k != source.kind) {
@@ -186,6 +195,12 @@ impl<C, X: ?Sized> Chain<C, X> {
             }
         }
         Err(self.none_answered(&tried))
+    }
+
+    /// Whether every source of local material comes before every network
+    /// one: a broken key is then rejected before the network is asked.
+    pub fn local_first(&self) -> bool {
+        self.sources.is_sorted_by_key(|s| s.network)
     }
 
     fn none_answered(&self, tried: &Tried) -> Error {

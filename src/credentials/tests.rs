@@ -209,6 +209,26 @@ fn the_filter_s_values_are_the_cloud_s() {
 }
 
 #[test]
+fn local_sources_come_first() {
+    let good = chain(
+        vec![
+            skip("flags", "static", "x"),
+            remote("metadata", "metadata", None),
+        ],
+        None,
+    );
+    assert!(good.local_first());
+    let bad = chain(
+        vec![
+            remote("metadata", "metadata", None),
+            skip("flags", "static", "x"),
+        ],
+        None,
+    );
+    assert!(!bad.local_first());
+}
+
+#[test]
 fn local_sources_answer_before_any_network_source_and_a_refresh_asks_again() {
     let net = Net::default();
     // A local answer: the network never asked.

@@ -335,6 +335,31 @@ mod tests {
     }
 
     #[test]
+    fn sources_in_order_local_first() {
+        let c = chain(
+            super::Inputs {
+                ak: None,
+                sk: None,
+                credentials_file: None,
+                env: HashMap::new(),
+                files: Arc::new(FakeFiles::default()),
+            },
+            None,
+        );
+        let names: Vec<_> = c.sources.iter().map(|s| (s.name, s.network)).collect();
+        assert_eq!(
+            names,
+            [
+                ("flags", false),
+                ("environment", false),
+                ("credentials file", false),
+                ("server role", true)
+            ]
+        );
+        assert!(c.local_first());
+    }
+
+    #[test]
     fn aliases_are_read_and_os_names_are_not() {
         let env = [("NCLOUD_ACCESS_KEY", "AKA"), ("NCLOUD_SECRET_KEY", "SKA")];
         let (k, _) = run(&Cli::default(), &env, &FakeFiles::default(), &role_never);

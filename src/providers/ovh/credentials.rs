@@ -1058,6 +1058,27 @@ mod tests {
     }
 
     #[test]
+    fn sources_in_order_all_local() {
+        let i = Inputs {
+            flags: Flags::default(),
+            env: HashMap::new(),
+            files: Arc::new(FakeFiles::default()),
+        };
+        let (_, c, _) = setup(i, EndpointInputs::default()).unwrap();
+        let names: Vec<_> = c.sources.iter().map(|s| (s.name, s.network)).collect();
+        assert_eq!(
+            names,
+            [
+                ("flags", false),
+                ("environment", false),
+                ("secret files", false),
+                ("credentials file", false),
+                ("ovh.conf", false)
+            ]
+        );
+    }
+
+    #[test]
     fn debug_never_shows_a_secret() {
         let d = format!("{:?}", sa("cid", "TOPSECRET"));
         assert!(!d.contains("TOPSECRET") && d.contains("cid"), "{d}");

@@ -242,6 +242,29 @@ mod tests {
     }
 
     #[test]
+    fn sources_in_order_local_first() {
+        let c = chain(
+            Inputs {
+                metadata: metadata(),
+                ..Inputs::default()
+            },
+            None,
+        );
+        let names: Vec<_> = c.sources.iter().map(|s| (s.name, s.network)).collect();
+        assert_eq!(
+            names,
+            [
+                ("flags", false),
+                ("environment", false),
+                ("credentials file", false),
+                ("container identity", true),
+                ("ECS metadata", true)
+            ]
+        );
+        assert!(c.local_first());
+    }
+
+    #[test]
     fn debug_redacts() {
         let c = Credentials::new(
             "AKIDEXAMPLE",

@@ -291,6 +291,37 @@ mod tests {
     }
 
     #[test]
+    fn the_sdk_ini_syntax() {
+        let p = Path::new("/etc/ovh.conf");
+        let e = read(
+            "k0 = top\n; c\n# c\n[ovh-eu]\nClient_ID: a\nsecret = \"q\"\n",
+            p,
+            &SDK_INI,
+        )
+        .unwrap();
+        let got: Vec<_> = e
+            .iter()
+            .map(|e| (e.section.as_deref(), e.key.as_str(), e.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(""), "k0", "top"),
+                (Some("ovh-eu"), "client_id", "a"),
+                (Some("ovh-eu"), "secret", "\"q\"")
+            ]
+        );
+        let err = read("[a]\nLEAKME\n", p, &SDK_INI).unwrap_err();
+        assert_eq!(
+            err.cause,
+            "/etc/ovh.conf line 2: expected `key = value` or `[section]`"
+        );
+        // Our own files take no `:` and keep their wording.
+        let err = entries("a: LEAKME\n", p).unwrap_err();
+        assert_eq!(err.cause, "/etc/ovh.conf: line 1: expected `key = value`");
+    }
+
+    #[test]
     fn private_files_only() {
         assert!(require_private("credentials file", Path::new("f"), 0o600).is_ok());
         let e = require_private("credentials file", Path::new("/x/f"), 0o644).unwrap_err();

@@ -2,7 +2,7 @@
 //! ([`crate::credentials`]) tries them, as pure logic over injected inputs
 //! (flags, the environment, a file reader), so every path is unit-tested
 //! without touching the process environment or the disk. Every source reads
-//! local material: all load at setup.
+//! local material; setup builds the chain, connect resolves it.
 //!
 //! Three kinds of credentials: a **service account** (OAuth2 client
 //! credentials, preferred), a **pre-minted bearer** (`OVH_ACCESS_TOKEN`, as lego
@@ -11,7 +11,7 @@
 //! `ovh.conf`. A service account id and its secret may come from two of the
 //! first three (an id in the environment, the secret in a systemd credential).
 //! Two kinds given together are refused (exit 2): which one was meant is not
-//! ours to guess (checked before the chain runs).
+//! ours to guess (checked when the first source is asked, before any is taken).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -615,7 +615,7 @@ fn chain(i: Inputs, conf: OvhConf, section: &str) -> OvhChain {
     let part = |n: usize| {
         let (i, made) = (i.clone(), made.clone());
         move || match made.get_or_init(|| explicit(&i)) {
-            Ok(parts) => Ok(<[Attempt<Loaded>; 3]>::clone(parts)[n].clone()),
+            Ok(parts) => Ok(parts[n].clone()),
             Err(e) => Err(Error::clone(e)),
         }
     };

@@ -21,7 +21,7 @@ impl Exit {
 }
 
 /// Printed as one line: `<step>: <cause>[; <hint>]`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     pub exit: Exit,
     pub step: &'static str,

@@ -20,6 +20,24 @@ pub struct FileText {
 /// Reads files (injected so tests need no disk).
 pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<FileText>;
+    /// Whether another user could have put a file in `dir` (writable by group
+    /// or others, sticky or not); a directory that can't be examined counts.
+    fn dir_open_to_others(&self, _dir: &Path) -> bool {
+        false
+    }
+    /// Whether something exists at `path`, looked at without opening it.
+    fn exists(&self, path: &Path) -> bool {
+        self.read(path).is_ok()
+    }
+}
+
+/// [`Files::read`], a missing file being `None`.
+pub fn read_if_any(files: &dyn Files, path: &Path) -> std::io::Result<Option<FileText>> {
+    match files.read(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The real file system.
@@ -54,6 +72,15 @@ impl Files for RealFiles {
             mode: stat.st_mode & 0o7777,
             text,
         })
+    }
+
+    fn dir_open_to_others(&self, dir: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir).map_or(true, |m| m.permissions().mode() & 0o022 != 0)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok()
     }
 }
 
@@ -101,15 +128,21 @@ pub fn require_private_or_credential(
     .hint(format!("chmod 400 {}", path.display())))
 }
 
-/// Refuses a secret's file that group or others may read.
+/// Refuses a secret's file that group or others may read (`what` names
+/// it before its path; empty: the path alone).
 pub fn require_private(what: &str, path: &Path, mode: u32) -> Result<()> {
     if mode & 0o077 == 0 {
         return Ok(());
     }
+    let what = if what.is_empty() {
+        String::new()
+    } else {
+        format!("{what} ")
+    };
     Err(Error::rejected(
         "credentials",
         format!(
-            "{what} {} is readable by group or others (mode {:o})",
+            "{what}{} is readable by group or others (mode {:o})",
             path.display(),
             mode & 0o777
         ),
@@ -129,12 +162,58 @@ pub struct Entry {
     pub value: String,
 }
 
+/// How a file's lines are written.
+#[derive(Debug, Clone, Copy)]
+pub struct Syntax {
+    /// Sections and `;` comments in every file, not only in one with a `[section]` line.
+    pub always_sections: bool,
+    /// `key: value` as well as `key = value`.
+    pub colon: bool,
+    /// Keys compared in lower case.
+    pub lowercase_keys: bool,
+    /// One pair of double quotes removed from a value.
+    pub unquote: bool,
+    /// The error for a line that is none of these (never quoting it).
+    pub bad_line: fn(&Path, usize) -> String,
+}
+
+/// The credentials files (ours, and the clouds' CLIs'): `key = value`,
+/// `#` comments, `[section]`s and `;` comments when the file has a section.
+pub const CREDENTIALS_FILE: Syntax = Syntax {
+    always_sections: false,
+    colon: false,
+    lowercase_keys: false,
+    unquote: true,
+    bad_line: |path, n| format!("{}: line {n}: expected `key = value`", path.display()),
+};
+
+/// The SDKs' INI files (`ovh.conf`, as Python's configparser reads them):
+/// `[section]`s, `#`/`;` comments, `key = value` or `key: value`, keys in
+/// any case, values as written.
+pub const SDK_INI: Syntax = Syntax {
+    always_sections: true,
+    colon: true,
+    lowercase_keys: true,
+    unquote: false,
+    bad_line: |path, n| {
+        format!(
+            "{} line {n}: expected `key = value` or `[section]`",
+            path.display()
+        )
+    },
+};
+
 /// The lines of a credentials file: `key = value`, `#` comments (and `;` in
 /// a file with sections), blank lines. Errors name the line, never its value.
 pub fn entries(text: &str, path: &Path) -> Result<Vec<Entry>> {
+    read(text, path, &CREDENTIALS_FILE)
+}
+
+/// The entries of `text` written in `syntax`. Errors name the line, never its value.
+pub fn read(text: &str, path: &Path, syntax: &Syntax) -> Result<Vec<Entry>> {
     let bad = |msg: String| Error::rejected("credentials", format!("{}: {msg}", path.display()));
-    let ini = text.lines().any(|l| l.trim_start().starts_with('['));
-    let mut section: Option<String> = None;
+    let ini = syntax.always_sections || text.lines().any(|l| l.trim_start().starts_with('['));
+    let mut section: Option<String> = syntax.always_sections.then(String::new);
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -143,23 +222,43 @@ pub fn entries(text: &str, path: &Path) -> Result<Vec<Entry>> {
         }
         if ini && line.starts_with('[') {
             let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+                if syntax.always_sections {
+                    return Err(Error::rejected(
+                        "credentials",
+                        (syntax.bad_line)(path, i + 1),
+                    ));
+                }
                 return Err(bad(format!("line {}: expected `[section]`", i + 1)));
             };
             section = Some(name.trim().to_string());
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(bad(format!("line {}: expected `key = value`", i + 1)));
+        let split = line
+            .split_once('=')
+            .or_else(|| line.split_once(':').filter(|_| syntax.colon));
+        let Some((k, v)) = split else {
+            return Err(Error::rejected(
+                "credentials",
+                (syntax.bad_line)(path, i + 1),
+            ));
         };
         let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .unwrap_or(v);
+        let v = if syntax.unquote {
+            v.strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(v)
+        } else {
+            v
+        };
+        let k = k.trim();
         out.push(Entry {
             line: i + 1,
             section: section.clone(),
-            key: k.trim().to_string(),
+            key: if syntax.lowercase_keys {
+                k.to_ascii_lowercase()
+            } else {
+                k.to_string()
+            },
             value: v.to_string(),
         });
     }
@@ -189,6 +288,37 @@ mod tests {
         let err = entries("a = 1\nSECRETVALUE\n", p).unwrap_err();
         assert!(err.cause.contains("line 2"), "{}", err.cause);
         assert!(!err.cause.contains("SECRETVALUE"));
+    }
+
+    #[test]
+    fn the_sdk_ini_syntax() {
+        let p = Path::new("/etc/ovh.conf");
+        let e = read(
+            "k0 = top\n; c\n# c\n[ovh-eu]\nClient_ID: a\nsecret = \"q\"\n",
+            p,
+            &SDK_INI,
+        )
+        .unwrap();
+        let got: Vec<_> = e
+            .iter()
+            .map(|e| (e.section.as_deref(), e.key.as_str(), e.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(""), "k0", "top"),
+                (Some("ovh-eu"), "client_id", "a"),
+                (Some("ovh-eu"), "secret", "\"q\"")
+            ]
+        );
+        let err = read("[a]\nLEAKME\n", p, &SDK_INI).unwrap_err();
+        assert_eq!(
+            err.cause,
+            "/etc/ovh.conf line 2: expected `key = value` or `[section]`"
+        );
+        // Our own files take no `:` and keep their wording.
+        let err = entries("a: LEAKME\n", p).unwrap_err();
+        assert_eq!(err.cause, "/etc/ovh.conf: line 1: expected `key = value`");
     }
 
     #[test]

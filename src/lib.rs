@@ -22,6 +22,7 @@ pub mod clock;
 pub mod cloud_api;
 pub mod clouds;
 pub mod config;
+pub mod credentials;
 pub mod defaults;
 pub mod encoding;
 pub mod error;

@@ -15,7 +15,6 @@ use otc_acme_hook::clock::Clock;
 use otc_acme_hook::cloud_api::TxtSet;
 use otc_acme_hook::cloud_api::{CloudInput, Connection};
 use otc_acme_hook::clouds::ncp::connect::{NcpConnection, Wiring, connect_with, over_keys};
-use otc_acme_hook::clouds::ncp::credentials::RealFiles;
 use otc_acme_hook::clouds::ncp::{Keys, config, metadata, resolve_metadata_url};
 use otc_acme_hook::http::{Response, Transport, TransportError, Url};
 use otc_acme_hook::report::{Level, Report};
@@ -104,7 +103,6 @@ fn wiring(sim: &Arc<InProcess>, behind_ms: i64) -> Wiring {
     Wiring {
         api: sim.clone(),
         metadata: sim.clone(),
-        files: Arc::new(RealFiles),
         clock: Arc::new(SimClock {
             sim: sim.clone(),
             behind_ms,

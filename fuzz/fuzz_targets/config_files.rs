@@ -156,25 +156,24 @@ fn fuzz_ovh_file(text: &str) {
 }
 
 /// `./ovh.conf` holds the text (owner-only); no other file exists.
-struct OneConf<'a>(&'a str);
+struct OneConf(String);
 
-impl Files for OneConf<'_> {
-    fn read(&self, path: &Path) -> std::io::Result<Option<FileText>> {
-        Ok((path == Path::new("./ovh.conf")).then(|| FileText {
-            text: self.0.to_string(),
-            mode: Some(0o600),
-        }))
+impl Files for OneConf {
+    fn read(&self, path: &Path) -> std::io::Result<FileText> {
+        (path == Path::new("./ovh.conf"))
+            .then(|| FileText {
+                text: self.0.clone(),
+                mode: 0o600,
+            })
+            .ok_or_else(|| std::io::ErrorKind::NotFound.into())
     }
 }
 
 fn ovh_conf(text: &str) -> otc_acme_hook::error::Result<(String, String, String)> {
-    let flags = Flags::default();
-    let env = |_: &str| None;
-    let files = OneConf(text);
     let inputs = Inputs {
-        flags: &flags,
-        env: &env,
-        files: &files,
+        flags: Flags::default(),
+        env: Default::default(),
+        files: std::sync::Arc::new(OneConf(text.to_string())),
     };
     ovh::resolve(&inputs, EndpointInputs::default()).map(|(ep, found, warnings)| {
         (

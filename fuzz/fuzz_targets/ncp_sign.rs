@@ -57,7 +57,7 @@ fn b64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 fn keys(access: &str, secret: &str) -> Keys {
-    Keys::new(access, Secret::new(secret), "fuzz")
+    Keys::new(access, Secret::new(secret), None).from_source("fuzz")
 }
 
 fn check_vectors() {

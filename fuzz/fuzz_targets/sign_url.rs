@@ -18,7 +18,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::http::Url;
-use otc_acme_hook::clouds::otc::credentials::{Credentials, Secret};
+use otc_acme_hook::clouds::otc::credentials::{self, Credentials, Secret};
 use otc_acme_hook::clouds::otc::auth::{self, Request};
 use sha2::{Digest, Sha256};
 
@@ -177,8 +177,8 @@ fn check_sign(i: &Input) {
         headers: &i.headers,
         body: &i.body,
     };
-    let s = auth::sign(&req, &creds.key(), i.project.as_deref(), &date);
-    let again = auth::sign(&req, &creds.key(), i.project.as_deref(), &date);
+    let s = auth::sign(&req, &credentials::key(&creds), i.project.as_deref(), &date);
+    let again = auth::sign(&req, &credentials::key(&creds), i.project.as_deref(), &date);
     assert_eq!(s.authorization, again.authorization, "not deterministic");
 
     assert_eq!(s.query_string, auth::canonical_query(&i.query));
@@ -238,7 +238,7 @@ fn check_sign(i: &Input) {
         Secret::new("other secret"),
         i.with_token.then(|| Secret::new("other token")),
     );
-    let s2 = auth::sign(&req, &other.key(), i.project.as_deref(), &date);
+    let s2 = auth::sign(&req, &credentials::key(&other), i.project.as_deref(), &date);
     assert_ne!(s.authorization, s2.authorization);
     assert_eq!(
         format!("{s:?}"),

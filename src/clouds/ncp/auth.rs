@@ -124,7 +124,8 @@ mod tests {
                 vec["string_to_sign"].as_str().unwrap(),
                 "vector {n}"
             );
-            let keys = Keys::new(s("access_key"), Secret::new(s("secret_key")), "test");
+            let keys =
+                Keys::new(s("access_key"), Secret::new(s("secret_key")), None).from_source("test");
             let got = authorize(&keys, s("method"), &url, ts.parse().unwrap());
             assert_eq!(
                 got,

@@ -2,13 +2,13 @@
 //! network call. NCP reads its own environment names (`NCLOUD_*`); the
 //! `OS_*` values clap gathered for OTC are never looked at.
 
-use std::collections::HashMap;
-use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use super::credentials::{ENV_ACCESS, ENV_SECRET};
-use super::{Given, Settings};
+use super::credentials::{self, ENV_ACCESS, ENV_SECRET, Inputs, RealFiles};
+use super::{Secret, Settings, resolve_endpoint, resolve_metadata_url};
 use crate::cloud_api::CloudInput;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::Url;
 
 /// Variables read here by hand (the NCP tools' names of the keys), which a
@@ -30,29 +30,10 @@ fn read_by_hand() -> impl Iterator<Item = &'static str> {
         .chain(["HOME", crate::keyfile::CREDENTIALS_DIRECTORY])
 }
 
-/// The few environment values NCP reads, kept for `connect`; never printed.
-#[derive(Clone, Default)]
-pub struct EnvSnapshot(HashMap<String, String>);
-
-impl EnvSnapshot {
-    pub fn get(&self, k: &str) -> Option<String> {
-        self.0.get(k).cloned().filter(|v| !v.trim().is_empty())
-    }
-}
-
-impl fmt::Debug for EnvSnapshot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut names: Vec<&String> = self.0.keys().collect();
-        names.sort();
-        f.debug_tuple("EnvSnapshot").field(&names).finish()
-    }
-}
-
 /// Everything an NCP run needs to connect.
 #[derive(Debug, Clone)]
 pub struct NcpConfig {
     pub settings: Settings,
-    pub env: EnvSnapshot,
 }
 
 impl NcpConfig {
@@ -68,25 +49,37 @@ pub fn command_line_secret_warning(flag: &str) -> String {
     )
 }
 
+/// Resolves and checks everything but the keys (read at connect); errors
+/// are rejections (exit 2).
 pub fn configure(input: &CloudInput) -> Result<NcpConfig> {
-    let path = input.credentials_file.as_deref().map(std::path::Path::new);
+    let (region, dns_base) =
+        resolve_endpoint(input.region.as_deref(), input.dns_endpoint.as_deref())?;
+    let metadata_url = resolve_metadata_url(input.metadata_url.as_deref())?;
     // Only what was typed: OS_ACCESS_KEY/OS_SECRET_KEY/OS_SECURITY_TOKEN are OTC's.
-    let settings = Settings::resolve(&Given {
-        region: input.region.as_deref(),
-        dns_endpoint: input.dns_endpoint.as_deref(),
-        metadata_url: input.metadata_url.as_deref(),
-        ak: input.flag_keys.access.as_deref(),
-        sk: input.flag_keys.secret.as_deref(),
-        token: input.flag_keys.token.as_deref(),
-        credentials_file: path,
-        credentials: input.credentials.as_deref(),
-    })?;
-    let env = read_by_hand()
-        .filter_map(|k| input.env.get(k).map(|v| (k.to_string(), v.clone())))
-        .collect();
+    let keys = &input.flag_keys;
+    if keys.token.as_deref().is_some_and(|t| !t.is_empty()) {
+        return Err(
+            Error::rejected("credentials", "NCP keys take no security token (--token)")
+                .hint("drop --token; give --ak and --sk, or use the server role"),
+        );
+    }
+    let only = credentials::KINDS.only(input.credentials.as_deref())?;
+    let given = Inputs {
+        ak: keys.access.clone(),
+        sk: keys.secret.clone().map(Secret::new),
+        credentials_file: input.credentials_file.as_deref().map(PathBuf::from),
+        env: read_by_hand()
+            .filter_map(|k| input.env.get(k).map(|v| (k.to_string(), v.clone())))
+            .collect(),
+        files: Arc::new(RealFiles),
+    };
     Ok(NcpConfig {
-        settings,
-        env: EnvSnapshot(env),
+        settings: Settings {
+            region,
+            dns_base,
+            metadata_url,
+            credentials: credentials::chain(given, only),
+        },
     })
 }
 
@@ -104,6 +97,15 @@ mod tests {
                 .collect(),
             ..CloudInput::default()
         }
+    }
+
+    /// The chain's answer when the server role does not answer.
+    fn keys(c: &NcpConfig) -> Result<crate::credentials::KeyPair> {
+        let no_role = || Err(Error::failed("credentials", "no server role here"));
+        c.settings
+            .credentials
+            .resolve(&no_role, &|_| {})
+            .map(|r| r.value)
     }
 
     #[test]
@@ -139,11 +141,54 @@ mod tests {
             token: Some("OSTOKEN".into()),
         };
         let c = configure(&i).unwrap();
-        assert!(c.settings.credentials.ak.is_none());
-        assert_eq!(c.env.get("NCLOUD_ACCESS_KEY_ID").as_deref(), Some("NCAK"));
-        assert_eq!(c.env.get("OS_SECRET_KEY"), None);
+        // From NCP's names only.
+        let k = keys(&c).unwrap();
+        assert_eq!((k.access.as_str(), k.source), ("NCAK", "environment"));
         let d = format!("{c:?}");
         assert!(!d.contains("NCSECRET") && !d.contains("OSSECRET"), "{d}");
+    }
+
+    /// Was `ncp::tests::settings_resolve_and_reject_before_the_network`
+    /// (over `Settings::resolve` and its `Inputs`, which `configure` replaces).
+    #[test]
+    fn settings_resolve_and_reject_before_the_network() {
+        let s = configure(&input(&[])).unwrap().settings;
+        assert_eq!(s.region, super::super::Region::Pub);
+        assert_eq!(s.dns_base.host, "globaldns.apigw.ntruss.com");
+        assert_eq!(s.metadata_url.host, "169.254.169.254");
+        // Nothing local: the server role is asked.
+        assert!(keys(&NcpConfig { settings: s }).is_err());
+        let mut i = input(&[]);
+        i.region = Some("gov".into());
+        i.flag_keys.access = Some("AK".into());
+        i.flag_keys.secret = Some("SK".into());
+        i.credentials = Some("metadata".into());
+        i.credentials_file = Some("/etc/ncp".into());
+        let c = configure(&i).unwrap();
+        assert_eq!(c.settings.dns_base.host, "globaldns.apigw.gov-ntruss.com");
+        // Forced to the server role: the flags' keys are not taken.
+        assert!(keys(&c).is_err());
+        i.credentials = Some("static".into());
+        assert_eq!(keys(&configure(&i).unwrap()).unwrap().secret(), "SK");
+        for bad in [
+            {
+                let mut i = input(&[]);
+                i.flag_keys.token = Some("T".into());
+                i
+            },
+            {
+                let mut i = input(&[]);
+                i.credentials = Some("container".into());
+                i
+            },
+            {
+                let mut i = input(&[]);
+                i.region = Some("eu-de".into());
+                i
+            },
+        ] {
+            assert_eq!(configure(&bad).unwrap_err().exit.code(), 2);
+        }
     }
 
     #[test]

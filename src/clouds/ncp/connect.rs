@@ -5,11 +5,8 @@
 //! are never retried (repeated failures only bring a lockout nearer).
 
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::config::NcpConfig;
-use super::credentials::{self, Files, RealFiles};
 use super::dns::{NcpDns, Sender};
 use super::errors;
 use super::{Keys, auth, metadata};
@@ -23,34 +20,30 @@ use crate::http::{Response, Transport, Url};
 use crate::report::Report;
 
 /// Fetches the server role's keys again.
-pub type Refresh = Box<dyn Fn() -> Result<Keys> + Send + Sync>;
+pub use crate::credentials::Refresh;
+use crate::credentials::Refreshing;
 
 /// NCP's part of sending: the v2 signature over the request-target exactly
 /// as sent, and its error answers read.
 pub struct NcpAuth {
-    keys: Mutex<Keys>,
-    refresh: Option<Refresh>,
-    /// Keys fetched after a 401 so far.
-    generation: AtomicU64,
+    keys: Refreshing,
 }
 
 impl NcpAuth {
     pub fn new(keys: Keys) -> NcpAuth {
         NcpAuth {
-            keys: Mutex::new(keys),
-            refresh: None,
-            generation: AtomicU64::new(0),
+            keys: Refreshing::new(keys),
         }
     }
 
     /// Keys from the server role can be fetched again once after a 401.
-    pub fn with_refresh(mut self, refresh: Refresh) -> NcpAuth {
-        self.refresh = Some(refresh);
+    pub fn with_refresh(self, refresh: Refresh) -> NcpAuth {
+        self.keys.set_refresh(refresh);
         self
     }
 
     pub fn keys(&self) -> Keys {
-        crate::sync::lock(&self.keys).clone()
+        self.keys.current()
     }
 }
 
@@ -78,8 +71,7 @@ fn request_target(r: &Outgoing) -> String {
 impl Auth for NcpAuth {
     fn prepare(&self, r: &Outgoing) -> ApiResult<(String, Vec<(String, String)>)> {
         let target = request_target(r);
-        let mut headers =
-            auth::headers(&crate::sync::lock(&self.keys), r.method, &target, r.now_ms);
+        let mut headers = auth::headers(&self.keys.lock(), r.method, &target, r.now_ms);
         if r.body.is_some() {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
@@ -88,17 +80,7 @@ impl Auth for NcpAuth {
     }
 
     fn refresh(&self) -> ApiResult<Option<String>> {
-        let Some(refresh) = self.refresh.as_ref() else {
-            return Ok(None);
-        };
-        if !crate::sync::lock(&self.keys).refreshable {
-            return Ok(None);
-        }
-        let fresh = refresh().map_err(|e| ApiError::Credentials(e.to_string()))?;
-        let source = fresh.source.to_string();
-        *crate::sync::lock(&self.keys) = fresh;
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(source))
+        self.keys.refresh()
     }
 
     /// `401`/`210` is a permission the identity lacks: no fresh keys, no retry.
@@ -112,7 +94,7 @@ impl Auth for NcpAuth {
     }
 
     fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.keys.generation()
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
@@ -146,7 +128,6 @@ pub struct NcpConnection {
 pub struct Wiring {
     pub api: Arc<dyn Transport>,
     pub metadata: Arc<dyn Transport>,
-    pub files: Arc<dyn Files>,
     pub clock: Arc<dyn Clock>,
     pub report: Arc<Report>,
     pub retry: RetryPolicy,
@@ -165,7 +146,6 @@ pub fn connect(
         Wiring {
             api: net.api_transport(),
             metadata: Net::metadata_transport(),
-            files: Arc::new(RealFiles),
             clock,
             report: report.clone(),
             retry: net.retry,
@@ -178,8 +158,10 @@ pub fn connect_with(cfg: &NcpConfig, w: Wiring) -> Result<NcpConnection> {
     let metadata_url = s.metadata_url.clone();
     let md = w.metadata.clone();
     let role = move || metadata::fetch(md.as_ref(), &metadata_url);
-    let env = |k: &str| cfg.env.get(k);
-    let keys = credentials::resolve(&s.credentials, &env, w.files.as_ref(), &role, &w.report)?;
+    let keys = s
+        .credentials
+        .resolve(&role, &|l| w.report.verbose(l))?
+        .value;
     w.report.verbose(format!(
         "credentials from {} (access key {}{})",
         keys.source,

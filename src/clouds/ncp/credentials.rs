@@ -1,28 +1,44 @@
-//! NCP's credential chain, first found wins: `--ak/--sk`; the environment
+//! NCP's credential sources, in the order the shared chain
+//! ([`crate::credentials`]) tries them: `--ak/--sk`; the environment
 //! (`NCLOUD_ACCESS_KEY_ID`/`NCLOUD_SECRET_ACCESS_KEY`, aliases
 //! `NCLOUD_ACCESS_KEY`/`NCLOUD_SECRET_KEY`; OTC's `OS_*` are not read for
 //! this cloud); `--credentials-file` or else the NCP CLI's
-//! `~/.ncloud/configure`; the server role from instance metadata.
+//! `~/.ncloud/configure` (local); the server role from instance metadata
+//! (network). Resolved at connect.
 //!
-//! Pure over what is injected: the flags ([`Inputs`]), the environment (a
-//! getenv closure), files ([`Files`]) and the server role (a closure, in
-//! production [`super::metadata::fetch`]). A source not configured passes to
-//! the next, its reason kept for the final message; one configured but broken
-//! stops the chain.
+//! Pure over what is injected: the flags and environment ([`Inputs`]), files
+//! ([`Files`]) and the server role (a closure, in production
+//! [`super::metadata::fetch`]).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Keys, NCLOUD_CONFIGURE, Secret};
-use crate::error::{Error, Result};
+use crate::credentials::{Attempt, Chain, Kinds, NoneAnswered, PairHints, Source, static_pair};
+use crate::error::{Error, Exit, Result};
 use crate::keyfile;
-use crate::report::Report;
 
 /// The environment names, in order of preference.
 pub const ENV_ACCESS: [&str; 2] = ["NCLOUD_ACCESS_KEY_ID", "NCLOUD_ACCESS_KEY"];
 pub const ENV_SECRET: [&str; 2] = ["NCLOUD_SECRET_ACCESS_KEY", "NCLOUD_SECRET_KEY"];
 
-/// What the command line (and its variables) gave for credentials.
-#[derive(Debug, Clone, Default)]
+/// The values `--credentials` takes here.
+pub const KINDS: Kinds = Kinds {
+    cloud: "NCP",
+    values: &["static", "file", "metadata"],
+};
+
+pub use crate::keyfile::{FileText, Files, RealFiles};
+
+/// The server role's keys, fetched at first use.
+pub type Role = dyn Fn() -> Result<Keys>;
+
+/// NCP's chain, built at setup, resolved at connect.
+pub type NcpChain = Chain<Keys, Role>;
+
+/// Where each source looks.
+#[derive(Clone)]
 pub struct Inputs {
     /// `--ak`
     pub ak: Option<String>,
@@ -30,148 +46,93 @@ pub struct Inputs {
     pub sk: Option<Secret>,
     /// `--credentials-file` / `OTC_CREDENTIALS_FILE`
     pub credentials_file: Option<PathBuf>,
-    /// `--credentials static|file|metadata`: only that kind of source.
-    pub only: Option<SourceKind>,
+    /// The variables NCP reads (blank = unset); never printed.
+    pub env: HashMap<String, String>,
+    pub files: Arc<dyn Files>,
 }
 
-/// The kinds `--credentials` can force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceKind {
-    Static,
-    File,
-    Metadata,
-}
-
-impl SourceKind {
-    pub fn parse(s: &str) -> Option<SourceKind> {
-        match s {
-            "static" => Some(SourceKind::Static),
-            "file" => Some(SourceKind::File),
-            "metadata" => Some(SourceKind::Metadata),
-            _ => None,
-        }
+impl Inputs {
+    fn env(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned().filter(|v| !v.trim().is_empty())
+    }
+    fn first(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|n| self.env(n))
     }
 }
 
-pub use crate::keyfile::{FileText, Files, RealFiles};
+const HINTS_FLAGS: PairHints = PairHints {
+    no_secret: "give --sk with --ak, or drop --ak to use the server role",
+    no_access: "give --ak with --sk",
+    token_alone: "",
+};
+const HINTS_ENV: PairHints = PairHints {
+    no_secret: "set NCLOUD_SECRET_ACCESS_KEY, or unset the access key to use the server role",
+    no_access: "set NCLOUD_ACCESS_KEY_ID",
+    token_alone: "",
+};
 
-/// What one source did: keys, or why it was passed over.
-enum Attempt {
-    Loaded(Keys),
-    NotConfigured(String),
-}
-
-/// Resolves the keys. `env` answers variable names (blank = unset);
-/// `server_role` is called only when every earlier source was passed over.
-pub fn resolve(
-    inputs: &Inputs,
-    env: &dyn Fn(&str) -> Option<String>,
-    files: &dyn Files,
-    server_role: &dyn Fn() -> Result<Keys>,
-    report: &Report,
-) -> Result<Keys> {
-    let get = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
-    };
-    let mut skipped: Vec<String> = Vec::new();
-    let sources: [(&str, SourceKind); 4] = [
-        ("flags", SourceKind::Static),
-        ("environment", SourceKind::Static),
-        ("credentials file", SourceKind::File),
-        ("server role", SourceKind::Metadata),
-    ];
-    for (name, kind) in sources {
-        if inputs.only.is_some_and(|k| k != kind) {
-            continue;
-        }
-        let attempt = match name {
-            "flags" => static_pair(inputs.ak.clone(), inputs.sk.clone(), "flags", "--ak/--sk")?,
-            "environment" => static_pair(
-                get(&ENV_ACCESS),
-                get(&ENV_SECRET).map(Secret::new),
-                "environment",
-                "NCLOUD_ACCESS_KEY_ID/NCLOUD_SECRET_ACCESS_KEY",
-            )?,
-            "credentials file" => from_file(inputs, env, files)?,
-            _ => match server_role() {
-                Ok(k) => Attempt::Loaded(k),
-                // The last resort failed too: say why every source before it was passed over.
-                Err(mut e) if !skipped.is_empty() => {
-                    e.cause = format!(
-                        "no credential source answered ({}; server role: {})",
-                        skipped.join("; "),
-                        e.cause
-                    );
-                    return Err(e);
-                }
-                Err(e) => return Err(e),
-            },
-        };
-        match attempt {
-            Attempt::Loaded(k) => {
-                report.verbose(format!("credentials: {name} answered"));
-                return Ok(k);
-            }
-            Attempt::NotConfigured(why) => {
-                report.verbose(format!("credentials: {name} skipped ({why})"));
-                skipped.push(format!("{name}: {why}"));
-            }
-        }
-    }
-    // Only reached when --credentials forced a source that is not configured.
-    Err(Error::rejected(
-        "credentials",
-        format!(
-            "the source forced by --credentials is not configured ({})",
-            skipped.join("; ")
-        ),
-    )
-    .hint("configure it, or drop --credentials / OTC_CREDENTIALS"))
-}
-
-fn static_pair(
+/// A pair from one source; NCP keys are taken trimmed.
+fn pair(
     ak: Option<String>,
     sk: Option<Secret>,
     origin: &'static str,
     names: &str,
-) -> Result<Attempt> {
-    let ak = ak.filter(|a| !a.trim().is_empty());
-    let sk = sk.filter(|s| !s.expose().is_empty());
-    match (ak, sk) {
-        (None, None) => Ok(Attempt::NotConfigured(format!("no {names}"))),
-        // A pair comes from one source: name the half missing there.
-        (Some(_), None) => Err(Error::rejected(
-            "credentials",
-            format!("an access key was given ({origin}) but no secret key"),
-        )
-        .hint(if origin == "flags" {
-            "give --sk with --ak, or drop --ak to use the server role"
-        } else {
-            "set NCLOUD_SECRET_ACCESS_KEY, or unset the access key to use the server role"
-        })),
-        (None, Some(_)) => Err(Error::rejected(
-            "credentials",
-            format!("a secret key was given ({origin}) but no access key"),
-        )
-        .hint(if origin == "flags" {
-            "give --ak with --sk"
-        } else {
-            "set NCLOUD_ACCESS_KEY_ID"
-        })),
-        (Some(ak), Some(sk)) => Ok(Attempt::Loaded(Keys::new(ak.trim(), sk, origin))),
+    hints: &PairHints,
+) -> Result<Attempt<Keys>> {
+    static_pair(
+        ak.as_deref().map(str::trim),
+        sk.as_ref(),
+        None,
+        origin,
+        names,
+        hints,
+    )
+}
+
+/// NCP's chain: its sources in order, `only` the `--credentials` filter.
+pub fn chain(g: Inputs, only: Option<&'static str>) -> Chain<Keys, Role> {
+    let (flags, env, file) = (g.clone(), g.clone(), g);
+    Chain {
+        sources: vec![
+            Source::local("flags", "static", move || {
+                pair(
+                    flags.ak.clone(),
+                    flags.sk.clone(),
+                    "flags",
+                    "--ak/--sk",
+                    &HINTS_FLAGS,
+                )
+            }),
+            Source::local("environment", "static", move || {
+                pair(
+                    env.first(&ENV_ACCESS),
+                    env.first(&ENV_SECRET).map(Secret::new),
+                    "environment",
+                    "NCLOUD_ACCESS_KEY_ID/NCLOUD_SECRET_ACCESS_KEY",
+                    &HINTS_ENV,
+                )
+            }),
+            Source::local("credentials file", "file", move || from_file(&file)),
+            Source::network("server role", "metadata", |role: &Role| {
+                role().map(Attempt::Loaded)
+            })
+            .last_resort(),
+        ],
+        only,
+        // Reached only when --credentials forced a source that is not
+        // configured: the server role, last, always answers or fails.
+        none: NoneAnswered {
+            what: "no credential source answered",
+            exit: Exit::Failed,
+            hint: super::metadata::ROLE_HINT,
+        },
     }
 }
 
-fn from_file(
-    inputs: &Inputs,
-    env: &dyn Fn(&str) -> Option<String>,
-    files: &dyn Files,
-) -> Result<Attempt> {
-    let (path, explicit) = match &inputs.credentials_file {
+fn from_file(g: &Inputs) -> Result<Attempt<Keys>> {
+    let (path, explicit) = match &g.credentials_file {
         Some(p) => (p.clone(), true),
-        None => match env("HOME").filter(|h| !h.trim().is_empty()) {
+        None => match g.env("HOME") {
             Some(home) => (Path::new(&home).join(NCLOUD_CONFIGURE), false),
             None => {
                 return Ok(Attempt::NotConfigured(
@@ -180,7 +141,7 @@ fn from_file(
             }
         },
     };
-    let file = match files.read(&path) {
+    let file = match g.files.read(&path) {
         Ok(f) => f,
         Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Attempt::NotConfigured(format!(
@@ -199,7 +160,7 @@ fn from_file(
         "credentials file",
         &path,
         file.mode,
-        env(keyfile::CREDENTIALS_DIRECTORY).as_deref(),
+        g.env(keyfile::CREDENTIALS_DIRECTORY).as_deref(),
     )?;
     parse(&file.text, &path).map(Attempt::Loaded)
 }
@@ -258,16 +219,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Keys> {
             "needs access_key and secret_key".into()
         }));
     };
-    Ok(Keys::new(ak, Secret::new(sk), "credentials file"))
+    Ok(Keys::new(ak, Secret::new(sk), None).from_source("credentials file"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Level;
-    use std::collections::HashMap;
+    use crate::report::{Level, Report};
 
-    #[derive(Default)]
+    #[derive(Default, Clone)]
     struct FakeFiles(HashMap<PathBuf, FileText>);
     impl FakeFiles {
         fn with(mut self, p: &str, mode: u32, text: &str) -> Self {
@@ -290,16 +250,17 @@ mod tests {
         }
     }
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
+    /// What the command line gave (the chain's [`super::Inputs`] without env and files).
+    #[derive(Default)]
+    struct Cli {
+        ak: Option<String>,
+        sk: Option<Secret>,
+        credentials_file: Option<PathBuf>,
+        only: Option<&'static str>,
     }
 
     fn role_ok() -> Result<Keys> {
-        let mut k = Keys::new("ROLEAK", Secret::new("ROLESK"), "server role");
+        let mut k = Keys::new("ROLEAK", Secret::new("ROLESK"), None).from_source("server role");
         k.refreshable = true;
         Ok(k)
     }
@@ -312,14 +273,26 @@ mod tests {
     }
 
     fn run(
-        inputs: &Inputs,
+        inputs: &Cli,
         env: &[(&str, &str)],
         files: &FakeFiles,
-        role: &dyn Fn() -> Result<Keys>,
+        role: &Role,
     ) -> (Result<Keys>, String) {
         let out = crate::report::Capture::default();
         let report = Report::new(Level::Verbose, Box::new(out.clone()));
-        let r = resolve(inputs, &env_of(env), files, role, &report);
+        let given = super::Inputs {
+            ak: inputs.ak.clone(),
+            sk: inputs.sk.clone(),
+            credentials_file: inputs.credentials_file.clone(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            files: Arc::new(files.clone()),
+        };
+        let r = chain(given, inputs.only)
+            .resolve(role, &|l| report.verbose(l))
+            .map(|r| r.value);
         (r, out.text())
     }
 
@@ -328,7 +301,7 @@ mod tests {
 
     #[test]
     fn flags_then_env_then_file_then_role() {
-        let flags = Inputs {
+        let flags = Cli {
             ak: Some("AKF".into()),
             sk: Some(Secret::new("SKF")),
             ..Default::default()
@@ -345,26 +318,51 @@ mod tests {
         );
         let (k, _) = run(&flags, &env, &files, &role_never);
         assert_eq!((k.unwrap().access.as_str()), "AKF");
-        let (k, _) = run(&Inputs::default(), &env, &files, &role_never);
+        let (k, _) = run(&Cli::default(), &env, &files, &role_never);
         let k = k.unwrap();
         assert_eq!(
             (k.access.as_str(), k.secret.expose(), k.source),
             ("AKE", "SKE", "environment")
         );
-        let (k, log) = run(&Inputs::default(), &[HOME], &files, &role_never);
+        let (k, log) = run(&Cli::default(), &[HOME], &files, &role_never);
         let k = k.unwrap();
         assert_eq!((k.access.as_str(), k.source), ("AKC", "credentials file"));
         assert!(log.contains("environment skipped"), "{log}");
-        let (k, log) = run(&Inputs::default(), &[HOME], &FakeFiles::default(), &role_ok);
+        let (k, log) = run(&Cli::default(), &[HOME], &FakeFiles::default(), &role_ok);
         let k = k.unwrap();
         assert_eq!((k.access.as_str(), k.refreshable), ("ROLEAK", true));
         assert!(log.contains("server role answered"), "{log}");
     }
 
     #[test]
+    fn sources_in_order_local_first() {
+        let c = chain(
+            super::Inputs {
+                ak: None,
+                sk: None,
+                credentials_file: None,
+                env: HashMap::new(),
+                files: Arc::new(FakeFiles::default()),
+            },
+            None,
+        );
+        let names: Vec<_> = c.sources.iter().map(|s| (s.name, s.network)).collect();
+        assert_eq!(
+            names,
+            [
+                ("flags", false),
+                ("environment", false),
+                ("credentials file", false),
+                ("server role", true)
+            ]
+        );
+        assert!(c.local_first());
+    }
+
+    #[test]
     fn aliases_are_read_and_os_names_are_not() {
         let env = [("NCLOUD_ACCESS_KEY", "AKA"), ("NCLOUD_SECRET_KEY", "SKA")];
-        let (k, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_never);
+        let (k, _) = run(&Cli::default(), &env, &FakeFiles::default(), &role_never);
         assert_eq!(k.unwrap().access, "AKA");
         // The primary names win over the aliases.
         let env = [
@@ -373,14 +371,14 @@ mod tests {
             ("NCLOUD_ACCESS_KEY_ID", "AKP"),
             ("NCLOUD_SECRET_ACCESS_KEY", "SKP"),
         ];
-        let (k, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_never);
+        let (k, _) = run(&Cli::default(), &env, &FakeFiles::default(), &role_never);
         assert_eq!(k.unwrap().secret.expose(), "SKP");
         let env = [
             ("OS_ACCESS_KEY", "AKO"),
             ("OS_SECRET_KEY", "SKO"),
             ("NCLOUD_ACCESS_KEY_ID", " "),
         ];
-        let (k, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_ok);
+        let (k, _) = run(&Cli::default(), &env, &FakeFiles::default(), &role_ok);
         assert_eq!(
             k.unwrap().access,
             "ROLEAK",
@@ -391,11 +389,11 @@ mod tests {
     #[test]
     fn half_a_pair_is_rejected_naming_the_missing_half() {
         let env = [("NCLOUD_ACCESS_KEY_ID", "AK")];
-        let (e, _) = run(&Inputs::default(), &env, &FakeFiles::default(), &role_never);
+        let (e, _) = run(&Cli::default(), &env, &FakeFiles::default(), &role_never);
         let e = e.unwrap_err();
         assert_eq!(e.exit.code(), 2);
         assert!(e.to_string().contains("NCLOUD_SECRET_ACCESS_KEY"), "{e}");
-        let flags = Inputs {
+        let flags = Cli {
             sk: Some(Secret::new("SKONLY")),
             ..Default::default()
         };
@@ -411,7 +409,7 @@ mod tests {
             0o644,
             "[DEFAULT]\nncloud_access_key_id = A\nncloud_secret_access_key = S\n",
         );
-        let (e, _) = run(&Inputs::default(), &[HOME], &files, &role_never);
+        let (e, _) = run(&Cli::default(), &[HOME], &files, &role_never);
         let e = e.unwrap_err();
         assert_eq!(e.exit.code(), 2);
         let e = e.to_string();
@@ -434,7 +432,7 @@ mod tests {
                 0o400,
                 "# ours\naccess_key = AKX\nsecret_key = \"S X\"\n",
             );
-        let given = |p: &str| Inputs {
+        let given = |p: &str| Cli {
             credentials_file: Some(PathBuf::from(p)),
             ..Default::default()
         };
@@ -532,12 +530,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_says_why_each_source_was_passed_over() {
-        let (e, _) = run(
-            &Inputs::default(),
-            &[HOME],
-            &FakeFiles::default(),
-            &role_down,
-        );
+        let (e, _) = run(&Cli::default(), &[HOME], &FakeFiles::default(), &role_down);
         let e = e.unwrap_err();
         assert_eq!(e.exit.code(), 1);
         let e = e.to_string();
@@ -560,27 +553,17 @@ mod tests {
             ("NCLOUD_SECRET_ACCESS_KEY", "SK"),
             HOME,
         ];
-        let only = |k| Inputs {
+        let only = |k| Cli {
             only: Some(k),
             ..Default::default()
         };
-        let (k, _) = run(
-            &only(SourceKind::Metadata),
-            &env,
-            &FakeFiles::default(),
-            &role_ok,
-        );
+        let (k, _) = run(&only("metadata"), &env, &FakeFiles::default(), &role_ok);
         assert_eq!(k.unwrap().access, "ROLEAK");
-        let (e, _) = run(
-            &only(SourceKind::File),
-            &env,
-            &FakeFiles::default(),
-            &role_never,
-        );
+        let (e, _) = run(&only("file"), &env, &FakeFiles::default(), &role_never);
         let e = e.unwrap_err();
         assert_eq!(e.exit.code(), 2);
         assert!(e.to_string().contains("forced by --credentials"), "{e}");
-        assert_eq!(SourceKind::parse("container"), None);
+        assert_eq!(KINDS.only(Some("container")).unwrap_err().exit.code(), 2);
     }
 
     #[cfg(unix)]

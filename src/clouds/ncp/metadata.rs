@@ -78,7 +78,7 @@ pub fn parse(body: &[u8], role: &str) -> std::result::Result<Keys, String> {
             "server role {role:?}: the credential document lacks AccessKeyId or SecretAccessKey"
         ));
     };
-    let mut k = Keys::new(ak, Secret::new(sk), "server role");
+    let mut k = Keys::new(ak, Secret::new(sk), None).from_source("server role");
     k.expires_at = w.expiration.filter(|e| !e.is_empty());
     k.refreshable = true;
     Ok(k)

@@ -179,106 +179,14 @@ pub struct Settings {
     /// The Global DNS base, `/dns/v1` included.
     pub dns_base: crate::http::Url,
     pub metadata_url: crate::http::Url,
-    pub credentials: credentials::Inputs,
-}
-
-/// The shared flags' values as given (flag or variable; `None` when unset).
-#[derive(Debug, Clone, Default)]
-pub struct Given<'a> {
-    pub region: Option<&'a str>,
-    pub dns_endpoint: Option<&'a str>,
-    pub metadata_url: Option<&'a str>,
-    pub ak: Option<&'a str>,
-    pub sk: Option<&'a str>,
-    /// `--token`: NCP keys have none, so giving one is a mistake.
-    pub token: Option<&'a str>,
-    pub credentials_file: Option<&'a std::path::Path>,
-    /// `--credentials`
-    pub credentials: Option<&'a str>,
-}
-
-impl Settings {
-    /// Resolves and checks everything; errors are rejections (exit 2).
-    pub fn resolve(g: &Given<'_>) -> crate::error::Result<Settings> {
-        use crate::error::Error;
-        let (region, dns_base) = resolve_endpoint(g.region, g.dns_endpoint)?;
-        let metadata_url = resolve_metadata_url(g.metadata_url)?;
-        if g.token.is_some_and(|t| !t.is_empty()) {
-            return Err(Error::rejected(
-                "credentials",
-                "NCP keys take no security token (--token)",
-            )
-            .hint("drop --token; give --ak and --sk, or use the server role"));
-        }
-        let only = match g.credentials.map(str::trim).filter(|c| !c.is_empty()) {
-            None => None,
-            Some(c) => Some(credentials::SourceKind::parse(c).ok_or_else(|| {
-                Error::rejected(
-                    "config",
-                    format!(
-                        "--credentials {c:?} is not one of NCP's sources (static, file, metadata)"
-                    ),
-                )
-            })?),
-        };
-        Ok(Settings {
-            region,
-            dns_base,
-            metadata_url,
-            credentials: credentials::Inputs {
-                ak: g.ak.map(str::to_string),
-                sk: g.sk.map(Secret::new),
-                credentials_file: g.credentials_file.map(std::path::Path::to_path_buf),
-                only,
-            },
-        })
-    }
+    /// The credential chain, resolved at connect.
+    pub credentials: credentials::NcpChain,
 }
 
 pub use crate::redact::Secret;
 
 /// An NCP access key pair (an API key, or a server role's temporary one).
-#[derive(Clone)]
-pub struct Keys {
-    pub access: String,
-    pub secret: Secret,
-    /// Where they came from, for `-v` and `check` ("flags", "server role", …).
-    pub source: &'static str,
-    /// RFC 3339, for temporary keys.
-    pub expires_at: Option<String>,
-    /// From a service that hands out new ones (the server role): worth
-    /// fetching again after a 401.
-    pub refreshable: bool,
-}
-
-impl Keys {
-    pub fn new(access: impl Into<String>, secret: Secret, source: &'static str) -> Keys {
-        Keys {
-            access: access.into(),
-            secret,
-            source,
-            expires_at: None,
-            refreshable: false,
-        }
-    }
-
-    /// The access key with all but its first four characters hidden, for logs.
-    pub fn access_hint(&self) -> String {
-        let head: String = self.access.chars().take(4).collect();
-        format!("{head}…")
-    }
-}
-
-impl fmt::Debug for Keys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keys")
-            .field("access", &self.access_hint())
-            .field("secret", &self.secret)
-            .field("source", &self.source)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
+pub type Keys = crate::credentials::KeyPair;
 
 #[cfg(test)]
 mod tests {
@@ -324,45 +232,8 @@ mod tests {
     }
 
     #[test]
-    fn settings_resolve_and_reject_before_the_network() {
-        let s = Settings::resolve(&Given::default()).unwrap();
-        assert_eq!(s.region, Region::Pub);
-        assert_eq!(s.dns_base.host, "globaldns.apigw.ntruss.com");
-        assert_eq!(s.metadata_url.host, "169.254.169.254");
-        assert!(s.credentials.only.is_none() && s.credentials.ak.is_none());
-        let s = Settings::resolve(&Given {
-            region: Some("gov"),
-            ak: Some("AK"),
-            sk: Some("SK"),
-            credentials: Some("metadata"),
-            credentials_file: Some(std::path::Path::new("/etc/ncp")),
-            ..Given::default()
-        })
-        .unwrap();
-        assert_eq!(s.dns_base.host, "globaldns.apigw.gov-ntruss.com");
-        assert_eq!(s.credentials.only, Some(credentials::SourceKind::Metadata));
-        assert_eq!(s.credentials.sk.unwrap().expose(), "SK");
-        for bad in [
-            Given {
-                token: Some("T"),
-                ..Given::default()
-            },
-            Given {
-                credentials: Some("container"),
-                ..Given::default()
-            },
-            Given {
-                region: Some("eu-de"),
-                ..Given::default()
-            },
-        ] {
-            assert_eq!(Settings::resolve(&bad).unwrap_err().exit.code(), 2);
-        }
-    }
-
-    #[test]
     fn keys_debug_redacts() {
-        let k = Keys::new("ncp_iam_BPAMKR1", Secret::new("TOPSECRET"), "flags");
+        let k = Keys::new("ncp_iam_BPAMKR1", Secret::new("TOPSECRET"), None).from_source("flags");
         let d = format!("{k:?}");
         assert!(!d.contains("TOPSECRET") && !d.contains("BPAMKR1"), "{d}");
         assert!(d.contains("ncp_"), "{d}");

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::credentials::iam::{Agency, AgencyDomain};
-use super::credentials::{Kind, Secret, Source, StaticKeys, container};
+use super::credentials::{self, Inputs, OtcChain, Secret, StaticKeys, container};
 use super::flags::OtcArgs;
 use crate::cloud_api::CloudInput;
 use crate::error::{Error, Result};
@@ -65,9 +65,8 @@ pub fn profile(cloud: &str, region: &str) -> Profile {
 /// Everything an OTC run needs to connect.
 #[derive(Debug, Clone)]
 pub struct OtcConfig {
-    pub chain: Vec<Source>,
-    /// `--credentials`: only this kind of source.
-    pub only: Option<Kind>,
+    /// The credential chain, resolved at connect.
+    pub credentials: OtcChain,
     pub agency: Option<Agency>,
     pub iam: Url,
     pub project_id: Option<String>,
@@ -204,15 +203,19 @@ pub fn configure(input: &CloudInput, g: &OtcArgs) -> Result<OtcConfig> {
             })
         }
     };
+    let only = credentials::KINDS.only(input.credentials.as_deref())?;
+    let chain = credentials::chain(
+        Inputs {
+            flags,
+            env: environment,
+            file: file(&input.credentials_file),
+            container,
+            metadata: Some(metadata_url),
+        },
+        only,
+    );
     Ok(OtcConfig {
-        chain: vec![
-            Source::Flags(flags),
-            Source::Env(environment),
-            Source::File(file(&input.credentials_file)),
-            Source::Container(Box::new(container)),
-            Source::Metadata(metadata_url),
-        ],
-        only: input.credentials.as_deref().and_then(Kind::parse),
+        credentials: chain,
         agency,
         iam,
         project_id,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::config::OtcConfig;
 use super::credentials::iam::{self, Agency};
-use super::credentials::{self, Credentials, Kind, Source};
+use super::credentials::{Credentials, Ctx, OtcChain};
 use super::dns::OtcDns;
 use super::errors::status_error;
 use super::signed::SignedClient;
@@ -19,8 +19,7 @@ use crate::report::Report;
 
 /// Everything needed to (re)load credentials, owned so a refresh can run later.
 struct Loader {
-    chain: Vec<Source>,
-    only: Option<Kind>,
+    credentials: OtcChain,
     agency: Option<Agency>,
     iam: Url,
     api: Arc<dyn Transport>,
@@ -31,12 +30,15 @@ struct Loader {
 
 impl Loader {
     fn load(&self) -> Result<Credentials> {
-        let ctx = credentials::Ctx {
-            metadata_transport: self.metadata.as_ref(),
-            api_transport: self.api.as_ref(),
-            report: &self.report,
+        let ctx = Ctx {
+            metadata_transport: self.metadata.clone(),
+            api_transport: self.api.clone(),
+            report: self.report.clone(),
         };
-        let base = credentials::resolve(&self.chain, self.only, &ctx)?;
+        let base = self
+            .credentials
+            .resolve(&ctx, &|l| self.report.verbose(l))?
+            .value;
         self.report.verbose(format!(
             "credentials from {} (access key {}{})",
             base.source,
@@ -76,8 +78,7 @@ pub fn signed_client(
     report: &Arc<Report>,
 ) -> Result<SignedClient> {
     let loader = Loader {
-        chain: cfg.chain.clone(),
-        only: cfg.only,
+        credentials: cfg.credentials.clone(),
         agency: cfg.agency.clone(),
         iam: cfg.iam.clone(),
         api: net.api_transport(),

@@ -3,8 +3,7 @@
 //! error answers read by [`super::errors`]. Retries, the clock correction and
 //! the one retry after a 401 are the shared [`Client`]'s.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::auth;
 use super::credentials::Credentials;
@@ -17,14 +16,12 @@ use crate::http::{Response, Transport, Url};
 use crate::report::Report;
 
 /// Re-fetches temporary credentials (metadata, container, agency) after a 401.
-pub type Refresh = Box<dyn Fn() -> crate::error::Result<Credentials> + Send + Sync>;
+pub use crate::credentials::Refresh;
+use crate::credentials::Refreshing;
 
 struct OtcAuth {
-    creds: Mutex<Credentials>,
+    creds: Refreshing,
     project_id: Option<String>,
-    refresh: Mutex<Option<Refresh>>,
-    /// Credentials fetched after a 401 so far.
-    generation: AtomicU64,
 }
 
 impl Auth for OtcAuth {
@@ -50,8 +47,13 @@ impl Auth for OtcAuth {
             body: r.body.unwrap_or(b""),
         };
         let date = auth::sdk_date(r.now_ms.div_euclid(1000));
-        let creds = crate::sync::lock(&self.creds);
-        let signed = auth::sign(&req, &creds.key(), self.project_id.as_deref(), &date);
+        let creds = self.creds.lock();
+        let signed = auth::sign(
+            &req,
+            &super::credentials::key(&creds),
+            self.project_id.as_deref(),
+            &date,
+        );
         let mut target = format!("{}{}", r.url.origin(), r.url.path);
         if !signed.query_string.is_empty() {
             target.push('?');
@@ -61,19 +63,11 @@ impl Auth for OtcAuth {
     }
 
     fn refresh(&self) -> ApiResult<Option<String>> {
-        let refresh = crate::sync::lock(&self.refresh);
-        let Some(refresh) = refresh.as_ref() else {
-            return Ok(None);
-        };
-        let fresh = refresh().map_err(|e| ApiError::Credentials(e.to_string()))?;
-        let source = fresh.source.to_string();
-        *crate::sync::lock(&self.creds) = fresh;
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(source))
+        self.creds.refresh()
     }
 
     fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.creds.generation()
     }
 
     /// OTC also throttles with 403 `DNS.0014` (flow control).
@@ -101,10 +95,8 @@ impl SignedClient {
         report: Arc<Report>,
     ) -> Self {
         let auth = Arc::new(OtcAuth {
-            creds: Mutex::new(creds),
+            creds: Refreshing::new(creds),
             project_id,
-            refresh: Mutex::new(None),
-            generation: AtomicU64::new(0),
         });
         SignedClient {
             client: Client::new(transport, auth.clone(), clock, report),
@@ -114,7 +106,7 @@ impl SignedClient {
 
     /// Temporary credentials can be fetched again once after a 401.
     pub fn with_refresh(self, refresh: Refresh) -> Self {
-        *crate::sync::lock(&self.auth.refresh) = Some(refresh);
+        self.auth.creds.set_refresh(refresh);
         self
     }
 
@@ -128,7 +120,7 @@ impl SignedClient {
     }
 
     pub fn credentials(&self) -> Credentials {
-        crate::sync::lock(&self.auth.creds).clone()
+        self.auth.creds.current()
     }
 
     /// The clock correction in force (seconds), learnt from a 401.

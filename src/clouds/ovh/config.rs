@@ -3,8 +3,9 @@
 //! and the credential chain, with every check that needs no network.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use super::credentials::{self, Auth, Found, Inputs, RealFiles};
+use super::credentials::{self, Auth, Found, Inputs, OvhChain, RealFiles};
 use super::endpoints::{EndpointInputs, Endpoints};
 use super::flags::OvhArgs;
 use crate::cloud_api::CloudInput;
@@ -17,10 +18,23 @@ pub struct OvhConfig {
     pub endpoints: Endpoints,
     /// The API base (including `/1.0`) as a URL.
     pub dns_endpoint: Url,
-    /// The credentials found, and where.
-    pub found: Found,
-    /// The token URL, for a service account.
-    pub token_url: Option<String>,
+    /// The credential chain, resolved at connect ([`OvhConfig::credentials`]).
+    pub credentials: OvhChain,
+}
+
+impl OvhConfig {
+    /// The credentials found, and the token URL (for a service account).
+    /// Rejections (exit 2): nothing here touches the network.
+    pub fn credentials(&self) -> Result<(Found, Option<String>)> {
+        let found = credentials::found(&self.credentials)?;
+        let token_url = match found.auth {
+            Auth::ServiceAccount { .. } => {
+                Some(self.endpoints.token_url_for_service_account()?.to_string())
+            }
+            _ => None,
+        };
+        Ok((found, token_url))
+    }
 }
 
 fn nonblank(s: &Option<String>) -> Option<String> {
@@ -32,7 +46,7 @@ fn nonblank(s: &Option<String>) -> Option<String> {
 pub fn configure(
     input: &CloudInput,
     g: &OvhArgs,
-    files: &dyn credentials::Files,
+    files: Arc<dyn credentials::Files>,
 ) -> Result<(OvhConfig, Vec<String>)> {
     let k = &input.flag_keys;
     if k.access.is_some() || k.secret.is_some() || k.token.is_some() {
@@ -47,16 +61,16 @@ pub fn configure(
         client_id: nonblank(&g.client_id).filter(|_| cli("client_id")),
         client_secret: nonblank(&g.client_secret).filter(|_| cli("client_secret")),
         credentials_file: nonblank(&input.credentials_file).map(PathBuf::from),
+        only: credentials::KINDS.only(input.credentials.as_deref())?,
     };
     let mut warnings = Vec::new();
     if flags.client_secret.is_some() {
         warnings.push(credentials::CLIENT_SECRET_FLAG_WARNING.to_string());
     }
-    let env = |name: &str| input.env.get(name).cloned();
-    let (endpoints, found, skipped) = credentials::resolve(
-        &Inputs {
-            flags: &flags,
-            env: &env,
+    let (endpoints, chain, skipped) = credentials::setup(
+        Inputs {
+            flags,
+            env: input.env.clone(),
             files,
         },
         EndpointInputs {
@@ -67,18 +81,13 @@ pub fn configure(
         },
     )?;
     warnings.extend(skipped);
-    let token_url = match found.auth {
-        Auth::ServiceAccount { .. } => Some(endpoints.token_url_for_service_account()?.to_string()),
-        _ => None,
-    };
     let dns_endpoint = Url::parse(&endpoints.api_base)
         .map_err(|e| Error::rejected("config", format!("--dns-endpoint: {e}")))?;
     Ok((
         OvhConfig {
             endpoints,
             dns_endpoint,
-            found,
-            token_url,
+            credentials: chain,
         },
         warnings,
     ))
@@ -86,7 +95,7 @@ pub fn configure(
 
 /// [`configure`] over the real file system.
 pub fn configure_real(input: &CloudInput, g: &OvhArgs) -> Result<(OvhConfig, Vec<String>)> {
-    configure(input, g, &RealFiles)
+    configure(input, g, Arc::new(RealFiles))
 }
 
 #[cfg(test)]
@@ -98,8 +107,8 @@ mod tests {
 
     struct NoFiles;
     impl Files for NoFiles {
-        fn read(&self, _: &Path) -> std::io::Result<Option<FileText>> {
-            Ok(None)
+        fn read(&self, _: &Path) -> std::io::Result<FileText> {
+            Err(std::io::ErrorKind::NotFound.into())
         }
     }
 
@@ -135,19 +144,20 @@ mod tests {
 
     #[test]
     fn flags_and_environment_are_told_apart() {
-        let (c, w) = configure(&input(&SA, &[]), &args(&SA, &[]), &NoFiles).unwrap();
-        assert_eq!(c.found.source, "environment");
+        let (c, w) = configure(&input(&SA, &[]), &args(&SA, &[]), Arc::new(NoFiles)).unwrap();
+        let (found, token_url) = c.credentials().unwrap();
+        assert_eq!(found.source, "environment");
         assert!(w.is_empty());
-        assert_eq!(c.token_url.as_deref(), Some(endpoints::TOKEN_EU));
+        assert_eq!(token_url.as_deref(), Some(endpoints::TOKEN_EU));
         assert_eq!(c.dns_endpoint.origin(), "https://eu.api.ovh.com");
         let flags = [("client_id", "fid"), ("client_secret", "fs")];
         let (c, w) = configure(
             &input(&SA, &["client_id", "client_secret"]),
             &args(&SA, &flags),
-            &NoFiles,
+            Arc::new(NoFiles),
         )
         .unwrap();
-        assert_eq!(c.found.source, "flags");
+        assert_eq!(c.credentials().unwrap().0.source, "flags");
         assert_eq!(w, [credentials::CLIENT_SECRET_FLAG_WARNING]);
         assert!(!format!("{c:?}").contains("fs\""), "{c:?}");
     }
@@ -156,33 +166,43 @@ mod tests {
     fn regions_classic_keys_and_rejections() {
         let mut i = input(&SA, &[]);
         i.region = Some("ca".into());
-        let (c, _) = configure(&i, &args(&SA, &[]), &NoFiles).unwrap();
+        let (c, _) = configure(&i, &args(&SA, &[]), Arc::new(NoFiles)).unwrap();
         assert_eq!(c.endpoints.api_base, endpoints::API_CA);
-        assert_eq!(c.token_url.as_deref(), Some(endpoints::TOKEN_CA));
+        assert_eq!(
+            c.credentials().unwrap().1.as_deref(),
+            Some(endpoints::TOKEN_CA)
+        );
         let classic = [
             ("OVH_APPLICATION_KEY", "ak"),
             ("OVH_APPLICATION_SECRET", "as"),
             ("OVH_CONSUMER_KEY", "ck"),
         ];
-        let (c, _) = configure(&input(&classic, &[]), &args(&classic, &[]), &NoFiles).unwrap();
-        assert_eq!(c.token_url, None);
+        let (c, _) = configure(
+            &input(&classic, &[]),
+            &args(&classic, &[]),
+            Arc::new(NoFiles),
+        )
+        .unwrap();
+        assert_eq!(c.credentials().unwrap().1, None);
         // OTC's keys on the command line are refused.
         let mut i = input(&SA, &[]);
         i.flag_keys.secret = Some("x".into());
-        let e = configure(&i, &args(&SA, &[]), &NoFiles).unwrap_err();
+        let e = configure(&i, &args(&SA, &[]), Arc::new(NoFiles)).unwrap_err();
         assert_eq!(e.exit.code(), 2);
         // OTC's environment keys are simply not read.
         let mut i = input(&SA, &[]);
         i.os_keys.access = Some("AK".into());
-        assert!(configure(&i, &args(&SA, &[]), &NoFiles).is_ok());
+        assert!(configure(&i, &args(&SA, &[]), Arc::new(NoFiles)).is_ok());
         // An API base of no region: a service account needs --token-endpoint.
         let env = [SA[0], SA[1], ("OVH_ENDPOINT", "http://127.0.0.1:9/1.0")];
-        let e = configure(&input(&env, &[]), &args(&env, &[]), &NoFiles).unwrap_err();
+        // Found when the credentials are (at connect), before any network call.
+        let (c, _) = configure(&input(&env, &[]), &args(&env, &[]), Arc::new(NoFiles)).unwrap();
+        let e = c.credentials().unwrap_err();
         assert_eq!(e.exit.code(), 2);
         assert!(e.to_string().contains("--token-endpoint"), "{e}");
         let mut g = args(&env, &[]);
         g.token_endpoint = Some("http://127.0.0.1:9/auth/oauth2/token".into());
-        let (c, _) = configure(&input(&env, &[]), &g, &NoFiles).unwrap();
+        let (c, _) = configure(&input(&env, &[]), &g, Arc::new(NoFiles)).unwrap();
         assert_eq!(c.dns_endpoint.path, "/1.0");
     }
 }

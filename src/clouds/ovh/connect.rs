@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::config::OvhConfig;
-use super::credentials::Auth as Creds;
+use super::credentials::{Auth as Creds, Found};
 use super::dns::{OvhDns, Sender};
 use super::errors::api_error;
 use super::token::{Authorize, Bearer, Classic, TokenSource};
@@ -129,16 +129,18 @@ impl Sender for Arc<OvhSender> {
 /// The authorizer for what the chain found.
 fn authorizer(
     cfg: &OvhConfig,
+    found: &Found,
+    token_url: Option<&str>,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
 ) -> Box<dyn Authorize> {
-    match cfg.found.auth.clone() {
+    match found.auth.clone() {
         Creds::ServiceAccount {
             client_id,
             client_secret,
         } => Box::new(Bearer::Fetched(TokenSource::new(
             transport,
-            cfg.token_url.as_deref().unwrap_or_default(),
+            token_url.unwrap_or_default(),
             &client_id,
             client_secret,
             clock,
@@ -184,12 +186,19 @@ pub fn with_transport(
     clock: Arc<dyn Clock>,
     report: &Arc<Report>,
 ) -> Result<OvhConnection> {
-    let inner = authorizer(cfg, transport.clone(), clock.clone());
-    let mut identity = format!("{} from {}", inner.describe(), cfg.found.source);
-    match &cfg.found.auth {
+    let (found, token_url) = cfg.credentials()?;
+    let inner = authorizer(
+        cfg,
+        &found,
+        token_url.as_deref(),
+        transport.clone(),
+        clock.clone(),
+    );
+    let mut identity = format!("{} from {}", inner.describe(), found.source);
+    match &found.auth {
         Creds::ServiceAccount { .. } => identity.push_str(&format!(
             " (OAuth2 token from {})",
-            cfg.token_url.as_deref().unwrap_or_default()
+            token_url.as_deref().unwrap_or_default()
         )),
         Creds::Classic { .. } => {
             identity.push_str(" (signed with the API's clock, read once from /auth/time)")
@@ -197,15 +206,15 @@ pub fn with_transport(
         Creds::AccessToken(_) => {}
     }
     report.verbose(format!("credentials: {identity}"));
-    if !cfg.found.skipped.is_empty() {
+    if !found.skipped.is_empty() {
         report.verbose(format!(
             "credential sources skipped: {}",
-            cfg.found.skipped.join("; ")
+            found.skipped.join("; ")
         ));
     }
     let auth = Arc::new(OvhAuth {
         inner,
-        token_url: cfg.token_url.clone(),
+        token_url,
         time_url: time_url(&cfg.dns_endpoint),
     });
     let client = Client::new(transport, auth, clock, report.clone()).with_policy(net.retry);
@@ -267,10 +276,11 @@ mod tests {
     use super::*;
     use crate::client::RetryPolicy;
     use crate::clock::FakeClock;
-    use crate::clouds::ovh::credentials::{Found, Secret};
+    use crate::credentials::{Attempt, Chain, NoneAnswered, Source};
+    use crate::http::ProxyConfig;
+    use crate::clouds::ovh::credentials::Secret;
     use crate::clouds::ovh::endpoints::{EndpointInputs, resolve};
     use crate::clouds::ovh::token::tests::{FakeTransport, Sent, answer};
-    use crate::http::ProxyConfig;
     use crate::report::Level;
 
     fn token(t: &str) -> Response {
@@ -296,12 +306,18 @@ mod tests {
         .unwrap();
         OvhConfig {
             dns_endpoint: Url::parse(&endpoints.api_base).unwrap(),
-            token_url: endpoints.token_url.clone(),
             endpoints,
-            found: Found {
-                auth,
-                source: "environment".into(),
-                skipped: vec![],
+            // A chain of one source: the environment, holding `auth`.
+            credentials: Chain {
+                sources: vec![Source::local("environment", "static", move || {
+                    Ok(Attempt::Loaded((auth.clone(), "environment".into())))
+                })],
+                only: None,
+                none: NoneAnswered {
+                    what: "none",
+                    exit: crate::error::Exit::Rejected,
+                    hint: "",
+                },
             },
         }
     }

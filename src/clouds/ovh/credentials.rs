@@ -1,6 +1,8 @@
-//! The OVH credential chain, as pure logic over injected inputs (flags, a
-//! `getenv`, a file reader), so every path is unit-tested without touching
-//! the process environment or the disk.
+//! OVH's credential sources, in the order the shared chain
+//! ([`crate::credentials`]) tries them, as pure logic over injected inputs
+//! (flags, the environment, a file reader), so every path is unit-tested
+//! without touching the process environment or the disk. Every source reads
+//! local material; setup builds the chain, connect resolves it.
 //!
 //! Three kinds of credentials: a **service account** (OAuth2 client
 //! credentials, preferred), a **pre-minted bearer** (`OVH_ACCESS_TOKEN`, as lego
@@ -9,15 +11,19 @@
 //! `ovh.conf`. A service account id and its secret may come from two of the
 //! first three (an id in the environment, the secret in a systemd credential).
 //! Two kinds given together are refused (exit 2): which one was meant is not
-//! ours to guess. A source that is not configured passes to the next, its
-//! reason kept for the final message (as OTC's chain does); one that is
-//! configured but broken stops the chain.
+//! ours to guess (checked when the first source is asked, before any is taken).
 
-use std::fmt;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::endpoints::{self, EndpointInputs, Endpoints};
-use crate::error::{Error, Result};
+use crate::credentials::{Attempt, Chain, Kinds, NoneAnswered, Source};
+use crate::error::{Error, Exit, Result};
+use crate::keyfile;
+
+pub use crate::keyfile::{FileText, Files, RealFiles};
+pub use crate::redact::Secret;
 
 /// Warning for a secret given as a flag (shown like `--sk`'s).
 pub const CLIENT_SECRET_FLAG_WARNING: &str = "--client-secret on the command line is visible in `ps` and is stored in certbot's renewal conf; prefer --credentials-file, OVH_CLIENT_SECRET_FILE or a systemd credential (ovh_client_secret)";
@@ -55,29 +61,6 @@ pub const SYSTEMD_CREDENTIAL: &str = "ovh_client_secret";
 /// `ovh.conf` files, lowest precedence first (later files override earlier
 /// keys, as in the OVH SDKs); `~` is `$HOME`.
 pub const CONF_FILES: [&str; 3] = ["/etc/ovh.conf", "~/.ovh.conf", "./ovh.conf"];
-
-/// A string that never prints itself.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The value, held so no printed line can carry it (`crate::redact::hold`).
-    pub fn new(s: impl Into<String>) -> Self {
-        let s = s.into();
-        crate::redact::hold(&s);
-        Secret(s)
-    }
-    /// The value, for a request only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::redact::REDACTED)
-    }
-}
 
 /// How API calls authenticate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,108 +112,65 @@ pub struct Flags {
     pub client_secret: Option<String>,
     /// `--credentials-file` / `OTC_CREDENTIALS_FILE`.
     pub credentials_file: Option<PathBuf>,
+    /// `--credentials`, through [`KINDS`]: always `None` (OVH declares no value).
+    pub only: Option<&'static str>,
 }
 
-/// A file's text and permission bits.
-pub struct FileText {
-    pub text: String,
-    /// `st_mode & 0o777` where known (unix).
-    pub mode: Option<u32>,
-}
-
-/// Reads files; `Ok(None)` is "no such file".
-pub trait Files: Send + Sync {
-    fn read(&self, path: &Path) -> std::io::Result<Option<FileText>>;
-    /// Whether another user could have put a file in `dir` (writable by group
-    /// or others, sticky or not); a directory that can't be examined counts.
-    fn dir_open_to_others(&self, _dir: &Path) -> bool {
-        false
-    }
-    /// Whether something exists at `path`, looked at without opening it.
-    fn exists(&self, path: &Path) -> bool {
-        matches!(self.read(path), Ok(Some(_)))
-    }
-}
-
-/// The real file system.
-pub struct RealFiles;
-
-/// Through the shared reader (owner and mode from the opened file, regular
-/// files only); a missing file is `None`.
-impl Files for RealFiles {
-    fn read(&self, path: &Path) -> std::io::Result<Option<FileText>> {
-        match crate::keyfile::Files::read(&crate::keyfile::RealFiles, path) {
-            Ok(f) => Ok(Some(FileText {
-                text: f.text,
-                mode: Some(f.mode & 0o777),
-            })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn dir_open_to_others(&self, dir: &Path) -> bool {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(dir).map_or(true, |m| m.permissions().mode() & 0o022 != 0)
-    }
-
-    fn exists(&self, path: &Path) -> bool {
-        std::fs::symlink_metadata(path).is_ok()
-    }
-}
+/// `--credentials` does not apply to OVH: the setting is ignored, as it always was.
+pub const KINDS: Kinds = Kinds {
+    cloud: "OVH",
+    values: &[],
+};
 
 /// Everything the chain reads, injected.
-pub struct Inputs<'a> {
-    pub flags: &'a Flags,
+#[derive(Clone)]
+pub struct Inputs {
+    pub flags: Flags,
     /// The process environment (blank counts as unset).
-    pub env: &'a dyn Fn(&str) -> Option<String>,
-    pub files: &'a dyn Files,
+    pub env: HashMap<String, String>,
+    pub files: Arc<dyn Files>,
 }
 
-impl Inputs<'_> {
-    fn env(&self, k: &str) -> Option<String> {
-        (self.env)(k).filter(|v| !v.trim().is_empty())
+/// Names, never a secret: the variables' names only, no client secret.
+impl std::fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.env.keys().collect();
+        names.sort();
+        f.debug_struct("Inputs")
+            .field("client_id", &self.flags.client_id)
+            .field("credentials_file", &self.flags.credentials_file)
+            .field("env", &names)
+            .finish()
     }
 }
 
-/// A file holding a secret must be its owner's only (OTC's credentials-file rule).
-fn owner_only(path: &Path, f: &FileText) -> Result<()> {
-    match f.mode {
-        Some(mode) if mode & 0o077 != 0 => Err(Error::rejected(
-            "credentials",
-            format!(
-                "{} is readable by group or others (mode {:o})",
-                path.display(),
-                mode & 0o777
-            ),
-        )
-        .hint(format!("chmod 600 {}", path.display()))),
-        _ => Ok(()),
+impl Inputs {
+    fn env(&self, k: &str) -> Option<String> {
+        self.env.get(k).cloned().filter(|v| !v.trim().is_empty())
     }
 }
 
 /// A secret file must be its owner's only; a systemd credential (under
 /// `$CREDENTIALS_DIRECTORY`) unwritable by group and others.
-fn private(i: &Inputs<'_>, path: &Path, what: &str, f: &FileText) -> Result<()> {
-    match f.mode {
-        Some(mode) => crate::keyfile::require_private_or_credential(
-            what,
-            path,
-            mode,
-            i.env(ENV_CREDENTIALS_DIRECTORY).as_deref(),
-        ),
-        None => Ok(()),
-    }
+fn private(i: &Inputs, path: &Path, what: &str, f: &FileText) -> Result<()> {
+    keyfile::require_private_or_credential(
+        what,
+        path,
+        f.mode,
+        i.env(ENV_CREDENTIALS_DIRECTORY).as_deref(),
+    )
 }
 
-fn read_secret_file(i: &Inputs<'_>, path: &Path, what: &str) -> Result<Option<String>> {
+fn read_secret_file(i: &Inputs, path: &Path, what: &str) -> Result<Option<String>> {
     let unreadable = |e: String| {
         Error::rejected(
             "credentials",
             format!("cannot read {what} {}: {e}", path.display()),
         )
     };
-    let Some(f) = i.files.read(path).map_err(|e| unreadable(e.to_string()))? else {
+    let Some(f) =
+        keyfile::read_if_any(i.files.as_ref(), path).map_err(|e| unreadable(e.to_string()))?
+    else {
         return Ok(None);
     };
     private(i, path, what, &f)?;
@@ -242,11 +182,12 @@ fn read_secret_file(i: &Inputs<'_>, path: &Path, what: &str) -> Result<Option<St
 }
 
 /// The `ovh.conf` files merged: later files override earlier keys.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct OvhConf {
-    /// (section, key) → (value, file it came from, that file's mode).
+    /// (section, key, value, index of the file it came from).
     entries: Vec<(String, String, String, usize)>,
-    files: Vec<(PathBuf, Option<u32>)>,
+    /// Each file read, with its mode.
+    files: Vec<(PathBuf, u32)>,
     /// Files passed over, with why: one warning line each.
     pub skipped: Vec<String>,
 }
@@ -257,7 +198,7 @@ impl OvhConf {
     /// the config file: owned by us or root and writable by no one else, else
     /// skipped (never read) with a warning. `./ovh.conf` is not even looked
     /// at in a directory others can write (`/tmp`): anyone could have put it there.
-    pub fn load(i: &Inputs<'_>) -> Result<OvhConf> {
+    pub fn load(i: &Inputs) -> Result<OvhConf> {
         let mut conf = OvhConf::default();
         for name in CONF_FILES {
             let path = match name.strip_prefix("~/") {
@@ -273,7 +214,7 @@ impl OvhConf {
                 }
                 continue;
             }
-            let f = match i.files.read(&path) {
+            let f = match keyfile::read_if_any(i.files.as_ref(), &path) {
                 Ok(Some(f)) => f,
                 Ok(None) => continue,
                 Err(e) => {
@@ -281,10 +222,10 @@ impl OvhConf {
                     continue;
                 }
             };
-            if let Some(mode) = f.mode.filter(|m| m & 0o022 != 0) {
+            if f.mode & 0o022 != 0 {
                 conf.skip(
                     &path,
-                    &format!("writable by group or others (mode {:o})", mode & 0o777),
+                    &format!("writable by group or others (mode {:o})", f.mode & 0o777),
                 );
                 continue;
             }
@@ -299,32 +240,13 @@ impl OvhConf {
             .push(format!("{} skipped: {why}", path.display()));
     }
 
+    /// Later entries (of this file, and of later files) override earlier ones.
     fn parse(&mut self, text: &str, file: usize) -> Result<()> {
-        let mut section = String::new();
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            if let Some(s) = line.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-                section = s.trim().to_string();
-                continue;
-            }
-            let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) else {
-                // Name the line, never its text: it may hold a secret.
-                return Err(Error::rejected(
-                    "credentials",
-                    format!(
-                        "{} line {}: expected `key = value` or `[section]`",
-                        self.files[file].0.display(),
-                        n + 1
-                    ),
-                ));
-            };
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
+        for e in keyfile::read(text, &self.files[file].0, &keyfile::SDK_INI)? {
+            let section = e.section.unwrap_or_default();
             self.entries
-                .retain(|(s, key, _, _)| !(s == &section && key == &k));
-            self.entries.push((section.clone(), k, v, file));
+                .retain(|(s, key, _, _)| !(s == &section && key == &e.key));
+            self.entries.push((section, e.key, e.value, file));
         }
         Ok(())
     }
@@ -366,14 +288,12 @@ fn both_kinds(what: String) -> Error {
     .hint("keep the service account (OVH_CLIENT_ID/OVH_CLIENT_SECRET, preferred) and unset the others, or the other kind alone")
 }
 
-/// What one source did.
-enum Attempt {
-    Loaded(Auth, String),
-    NotConfigured(String),
-}
+/// What a source loads: the credentials, and where they came from
+/// ("flags + environment", "./ovh.conf", …).
+type Loaded = (Auth, String);
 
 /// A service account's secret from the secret files, with where it came from.
-fn secret_from_files(i: &Inputs<'_>) -> Result<Option<(String, String)>> {
+fn secret_from_files(i: &Inputs) -> Result<Option<(String, String)>> {
     if let Some(p) = i.env(ENV_CLIENT_SECRET_FILE) {
         let path = PathBuf::from(&p);
         return match read_secret_file(i, &path, ENV_CLIENT_SECRET_FILE)? {
@@ -398,8 +318,8 @@ fn secret_from_files(i: &Inputs<'_>) -> Result<Option<(String, String)>> {
 
 /// Flags, environment and secret files: the pieces of a service account
 /// (an id and a secret may come from two of them), a token, classic keys.
-fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
-    let f = i.flags;
+fn explicit(i: &Inputs) -> Result<[Attempt<Loaded>; 3]> {
+    let f = &i.flags;
     let nb = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let (f_id, f_secret) = (nb(&f.client_id), nb(&f.client_secret));
     let (e_id, e_secret) = (i.env(ENV_CLIENT_ID), i.env(ENV_CLIENT_SECRET));
@@ -445,7 +365,7 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
     );
     let mut files = none("no OVH_CLIENT_SECRET_FILE or $CREDENTIALS_DIRECTORY/ovh_client_secret");
     if let Some(t) = token {
-        env = Attempt::Loaded(Auth::AccessToken(Secret::new(t)), "environment".into());
+        env = Attempt::Loaded((Auth::AccessToken(Secret::new(t)), "environment".into()));
     } else if classic_given {
         let missing: Vec<&str> = classic
             .iter()
@@ -463,14 +383,14 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
             .hint("set all three of OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY, or use a service account (OVH_CLIENT_ID/OVH_CLIENT_SECRET)"));
         }
         let v = |n: usize| classic[n].1.clone().unwrap_or_default();
-        env = Attempt::Loaded(
+        env = Attempt::Loaded((
             Auth::Classic {
                 application_key: v(0),
                 application_secret: Secret::new(v(1)),
                 consumer_key: Secret::new(v(2)),
             },
             "environment".into(),
-        );
+        ));
     } else {
         // The id from the flags, else the environment; the secret from the
         // flags, else the environment, else the secret files.
@@ -504,7 +424,7 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
                         &mut files
                     }
                 };
-                *slot = Attempt::Loaded(auth, source);
+                *slot = Attempt::Loaded((auth, source));
             }
             (Some((_, from)), None) => {
                 return Err(Error::rejected(
@@ -523,7 +443,7 @@ fn explicit(i: &Inputs<'_>) -> Result<(Attempt, Attempt, Attempt)> {
             (None, None) => {}
         }
     }
-    Ok((flags, env, files))
+    Ok([flags, env, files])
 }
 
 /// `--credentials-file`: `client_id = …`, `client_secret = …` lines (`#`
@@ -568,7 +488,7 @@ pub fn parse_credentials_file(text: &str, path: &Path) -> Result<Auth> {
     }
 }
 
-fn credentials_file(i: &Inputs<'_>) -> Result<Attempt> {
+fn credentials_file(i: &Inputs) -> Result<Attempt<Loaded>> {
     let Some(path) = &i.flags.credentials_file else {
         return Ok(Attempt::NotConfigured(
             "no --credentials-file / OTC_CREDENTIALS_FILE".into(),
@@ -580,19 +500,17 @@ fn credentials_file(i: &Inputs<'_>) -> Result<Attempt> {
             format!("cannot read credentials file {}: {e}", path.display()),
         )
     };
-    let f = i
-        .files
-        .read(path)
+    let f = keyfile::read_if_any(i.files.as_ref(), path)
         .map_err(|e| cannot(e.to_string()))?
         .ok_or_else(|| cannot("no such file".into()))?;
     private(i, path, "credentials file", &f)?;
-    Ok(Attempt::Loaded(
+    Ok(Attempt::Loaded((
         parse_credentials_file(&f.text, path)?,
         "credentials file".into(),
-    ))
+    )))
 }
 
-fn from_conf(conf: &OvhConf, section: &str) -> Result<Attempt> {
+fn from_conf(conf: &OvhConf, section: &str) -> Result<Attempt<Loaded>> {
     let get = |k: &str| conf.get(section, k);
     let sa = [get("client_id"), get("client_secret")];
     let classic = [
@@ -629,13 +547,7 @@ fn from_conf(conf: &OvhConf, section: &str) -> Result<Attempt> {
     // Every file a secret came from must be owner-only.
     for (_, file) in parts.iter().flatten().skip(1) {
         let (path, mode) = &conf.files[*file];
-        owner_only(
-            path,
-            &FileText {
-                text: String::new(),
-                mode: *mode,
-            },
-        )?;
+        keyfile::require_private("", path, *mode)?;
     }
     let v = |n: usize| parts[n].map(|(v, _)| v.to_string()).unwrap_or_default();
     let source = conf.files[parts[0].map(|(_, f)| f).unwrap_or(0)]
@@ -654,57 +566,77 @@ fn from_conf(conf: &OvhConf, section: &str) -> Result<Attempt> {
             consumer_key: Secret::new(v(2)),
         }
     };
-    Ok(Attempt::Loaded(auth, source))
+    Ok(Attempt::Loaded((auth, source)))
 }
 
-/// Resolves endpoints and credentials. `ep` holds `--region`, `--dns-endpoint`,
-/// `--token-endpoint` as given; `OVH_ENDPOINT` and `ovh.conf`'s default
-/// endpoint are filled in here. Errors are rejections (exit 2): nothing here
-/// touches the network. Also returns the warnings to print (an `ovh.conf` skipped).
-pub fn resolve(i: &Inputs<'_>, mut ep: EndpointInputs) -> Result<(Endpoints, Found, Vec<String>)> {
-    let conf = OvhConf::load(i)?;
+/// OVH's chain, built at setup, resolved at connect.
+pub type OvhChain = Chain<Loaded>;
+
+/// Resolves the endpoints and builds the credential chain. `ep` holds
+/// `--region`, `--dns-endpoint`, `--token-endpoint` as given; `OVH_ENDPOINT`
+/// and `ovh.conf`'s default endpoint are filled in here. Errors are
+/// rejections (exit 2): nothing here touches the network. Also returns the
+/// warnings to print (an `ovh.conf` skipped).
+pub fn setup(i: Inputs, mut ep: EndpointInputs) -> Result<(Endpoints, OvhChain, Vec<String>)> {
+    let conf = OvhConf::load(&i)?;
     if ep.ovh_endpoint.is_none() {
         ep.ovh_endpoint = i.env(ENV_ENDPOINT);
     }
     ep.conf_endpoint = conf.default_endpoint().map(str::to_string);
     let endpoints = endpoints::resolve(&ep)?;
-    let (flags, env, files) = explicit(i)?;
-    let mut skipped = Vec::new();
-    let mut take = |name: &str, attempt: Attempt| match attempt {
-        Attempt::Loaded(auth, source) => Some((auth, source)),
-        Attempt::NotConfigured(why) => {
-            skipped.push(format!("{name}: {why}"));
-            None
+    let warnings = conf.skipped.clone();
+    let chain = chain(i, conf, &endpoints.conf_section);
+    Ok((endpoints, chain, warnings))
+}
+
+/// What the chain found, and what it passed over (for `-v`).
+pub fn found(chain: &OvhChain) -> Result<Found> {
+    let r = chain.resolve(&(), &|_| {})?;
+    let (auth, source) = r.value;
+    Ok(Found {
+        auth,
+        source,
+        skipped: r.tried.skipped,
+    })
+}
+
+/// [`setup`] and [`found`] at once (tests, fuzzing).
+pub fn resolve(i: &Inputs, ep: EndpointInputs) -> Result<(Endpoints, Found, Vec<String>)> {
+    let (endpoints, chain, warnings) = setup(i.clone(), ep)?;
+    Ok((endpoints, found(&chain)?, warnings))
+}
+
+/// OVH's chain: flags, environment and secret files (their attempts made
+/// together, once, by [`explicit`]: one service account may span two of
+/// them, and two kinds given together are refused before any is taken), then
+/// the credentials file and `ovh.conf`, read only when reached.
+fn chain(i: Inputs, conf: OvhConf, section: &str) -> OvhChain {
+    let made = Arc::new(std::sync::OnceLock::new());
+    let part = |n: usize| {
+        let (i, made) = (i.clone(), made.clone());
+        move || match made.get_or_init(|| explicit(&i)) {
+            Ok(parts) => Ok(parts[n].clone()),
+            Err(e) => Err(Error::clone(e)),
         }
     };
-    let found = take("flags", flags)
-        .or_else(|| take("environment", env))
-        .or_else(|| take("secret files", files));
-    // The files are read only when nothing before them is configured.
-    let found = match found {
-        Some(f) => Some(f),
-        None => take("credentials file", credentials_file(i)?),
-    };
-    let found = match found {
-        Some(f) => Some(f),
-        None => take("ovh.conf", from_conf(&conf, &endpoints.conf_section)?),
-    };
-    if let Some((auth, source)) = found {
-        return Ok((
-            endpoints,
-            Found {
-                auth,
-                source,
-                skipped,
-            },
-            conf.skipped,
-        ));
+    let section = section.to_string();
+    let only = i.flags.only;
+    let file = i.clone();
+    Chain {
+        sources: vec![
+            Source::local("flags", "static", part(0)),
+            Source::local("environment", "static", part(1)),
+            Source::local("secret files", "file", part(2)),
+            Source::local("credentials file", "file", move || credentials_file(&file)),
+            Source::local("ovh.conf", "file", move || from_conf(&conf, &section)),
+        ],
+        only,
+        none: NoneAnswered {
+            what: "no OVH credential source answered",
+            exit: Exit::Rejected,
+            hint: "create a service account, set OVH_CLIENT_ID and put its secret in a file of mode 600 named by OVH_CLIENT_SECRET_FILE (or the systemd credential ovh_client_secret, or --credentials-file; OVH_CLIENT_SECRET last); see docs/setup.md",
+        },
     }
-    Err(Error::rejected(
-        "credentials",
-        format!("no OVH credential source answered ({})", skipped.join("; ")),
-    )
-    .hint("create a service account, set OVH_CLIENT_ID and put its secret in a file of mode 600 named by OVH_CLIENT_SECRET_FILE (or the systemd credential ovh_client_secret, or --credentials-file; OVH_CLIENT_SECRET last); see docs/setup.md"))
 }
 
 #[cfg(test)]
@@ -712,7 +644,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    #[derive(Default)]
+    #[derive(Default, Clone)]
     struct FakeFiles(
         HashMap<PathBuf, (String, u32)>,
         /// Directories another user may write.
@@ -720,7 +652,7 @@ mod tests {
         /// Files another user owns (the real reader refuses them).
         Vec<PathBuf>,
         /// Every path read.
-        std::sync::Mutex<Vec<PathBuf>>,
+        Arc<std::sync::Mutex<Vec<PathBuf>>>,
     );
     impl FakeFiles {
         fn with(mut self, p: &str, text: &str, mode: u32) -> Self {
@@ -737,7 +669,7 @@ mod tests {
         }
     }
     impl Files for FakeFiles {
-        fn read(&self, path: &Path) -> std::io::Result<Option<FileText>> {
+        fn read(&self, path: &Path) -> std::io::Result<FileText> {
             crate::sync::lock(&self.3).push(path.into());
             if self.2.iter().any(|p| p == path) {
                 return Err(std::io::Error::new(
@@ -745,10 +677,13 @@ mod tests {
                     "owned by uid 1001, neither this user nor root",
                 ));
             }
-            Ok(self.0.get(path).map(|(t, m)| FileText {
-                text: t.clone(),
-                mode: Some(*m),
-            }))
+            self.0
+                .get(path)
+                .map(|(t, m)| FileText {
+                    text: t.clone(),
+                    mode: *m,
+                })
+                .ok_or_else(|| std::io::ErrorKind::NotFound.into())
         }
         fn dir_open_to_others(&self, dir: &Path) -> bool {
             self.1.iter().any(|d| d == dir)
@@ -771,12 +706,11 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let getenv = move |k: &str| env.get(k).cloned();
         resolve(
             &Inputs {
-                flags,
-                env: &getenv,
-                files,
+                flags: flags.clone(),
+                env,
+                files: Arc::new(files.clone()),
             },
             EndpointInputs::default(),
         )
@@ -1121,6 +1055,27 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part}: {text}");
         }
+    }
+
+    #[test]
+    fn sources_in_order_all_local() {
+        let i = Inputs {
+            flags: Flags::default(),
+            env: HashMap::new(),
+            files: Arc::new(FakeFiles::default()),
+        };
+        let (_, c, _) = setup(i, EndpointInputs::default()).unwrap();
+        let names: Vec<_> = c.sources.iter().map(|s| (s.name, s.network)).collect();
+        assert_eq!(
+            names,
+            [
+                ("flags", false),
+                ("environment", false),
+                ("secret files", false),
+                ("credentials file", false),
+                ("ovh.conf", false)
+            ]
+        );
     }
 
     #[test]

@@ -1,11 +1,9 @@
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Mutex;
 
 use super::*;
 use crate::clock::FakeClock;
 use crate::cloud_api::{CloudInput, Keys as InputKeys};
-use crate::clouds::ncp::credentials::FileText;
 use crate::http::TransportError;
 use crate::report::{Capture, Level};
 
@@ -51,13 +49,6 @@ fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
     })
 }
 
-struct NoFiles;
-impl Files for NoFiles {
-    fn read(&self, _: &Path) -> std::io::Result<FileText> {
-        Err(std::io::ErrorKind::NotFound.into())
-    }
-}
-
 fn header<'a>(s: &'a Seen, k: &str) -> Option<&'a str> {
     s.2.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
 }
@@ -101,7 +92,6 @@ fn wire_retrying(
         Wiring {
             api,
             metadata: md,
-            files: Arc::new(NoFiles),
             clock: Arc::new(FakeClock::new(T)),
             report: Arc::new(Report::new(Level::Verbose, Box::new(out.clone()))),
             retry: RetryPolicy {
@@ -314,7 +304,6 @@ fn a_write_is_signed_like_the_shared_vector() {
         Wiring {
             api: api.clone(),
             metadata: Script::new(vec![]),
-            files: Arc::new(NoFiles),
             clock: Arc::new(clock),
             report: Arc::new(Report::new(Level::Quiet, Box::new(out))),
             retry: RetryPolicy::default(),

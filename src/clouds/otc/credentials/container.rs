@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Attempt, Credentials, Ctx, Secret, iam};
+use super::{Credentials, Ctx, Secret, iam};
+use crate::credentials::Attempt;
 use crate::error::{Error, Result};
 use crate::http::Url;
 
@@ -114,7 +115,7 @@ fn post(
     parse_pod(&resp.body).map_err(|m| Error::failed("credentials", format!("{what}: {m}")))
 }
 
-pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
+pub fn load(cfg: &Config, ctx: &Ctx) -> Result<Attempt<Credentials>> {
     let json = ("Content-Type".to_string(), "application/json".to_string());
     if let Some(uri) = &cfg.hc_uri {
         let file = cfg
@@ -128,7 +129,7 @@ pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
         ];
         // The node-local endpoint (plain http, its token in clear) never goes through a proxy.
         return post(
-            ctx.metadata_transport,
+            ctx.metadata_transport.as_ref(),
             uri,
             &headers,
             "{}",
@@ -154,7 +155,7 @@ pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
         ));
         let body = json!({"token": token.expose()}).to_string();
         return post(
-            ctx.api_transport,
+            ctx.api_transport.as_ref(),
             &url,
             &[json],
             &body,
@@ -171,9 +172,10 @@ pub fn load(cfg: &Config, ctx: &Ctx<'_>) -> Result<Attempt> {
             ));
         };
         let jwt = read_token(file, "OIDC token file")?;
-        let token = iam::token_from_id_token(ctx.api_transport, iam_url, idp, &jwt, project)?;
+        let token =
+            iam::token_from_id_token(ctx.api_transport.as_ref(), iam_url, idp, &jwt, project)?;
         let mut c = iam::credentials_from_token(
-            ctx.api_transport,
+            ctx.api_transport.as_ref(),
             iam_url,
             &token,
             900,

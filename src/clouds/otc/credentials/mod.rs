@@ -1,89 +1,32 @@
-//! Credentials and the chain of sources that yields them.
-//!
-//! The chain is data: [`Source`]s tried in a fixed order — flags, environment,
-//! credentials file, container identity, ECS metadata. A source that is not
-//! configured passes to the next ([`Attempt::NotConfigured`], its reason kept
-//! for the final message); one that is configured but fails stops the chain
-//! with its error. A delegated agency ([`iam::Agency`]) is applied on top.
+//! OTC's credential sources, in the order the shared chain
+//! ([`crate::credentials`]) tries them at connect: flags, environment,
+//! credentials file (local), container identity, ECS metadata (network). A
+//! delegated agency ([`iam::Agency`]) is applied on top.
 
 pub mod container;
 pub mod file;
 pub mod iam;
 pub mod metadata;
 
-use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::credentials::{Attempt, Chain, Kinds, NoneAnswered, PairHints, Source, static_pair};
+use crate::error::{Exit, Result};
 use crate::http::{Transport, Url};
 use crate::report::Report;
 
 pub use crate::redact::Secret;
 
 /// An access key pair, temporary when it carries a security token.
-#[derive(Clone)]
-pub struct Credentials {
-    access: String,
-    secret: Secret,
-    token: Option<Secret>,
-    /// Where they came from, for `-v` and `check` ("environment", "ECS agency", …).
-    pub source: &'static str,
-    pub expires_at: Option<String>,
-    /// A project id that came with them (credentials file).
-    pub project_id: Option<String>,
-    /// Fetched from a service that hands out new ones (metadata, container, agency):
-    /// worth fetching again after a 401.
-    pub refreshable: bool,
-}
+pub type Credentials = crate::credentials::KeyPair;
 
-impl Credentials {
-    pub fn new(access: impl Into<String>, secret: Secret, token: Option<Secret>) -> Self {
-        Credentials {
-            access: access.into(),
-            secret,
-            token,
-            source: "given",
-            expires_at: None,
-            project_id: None,
-            refreshable: false,
-        }
-    }
-    pub fn access(&self) -> &str {
-        &self.access
-    }
-    pub fn secret(&self) -> &str {
-        self.secret.expose()
-    }
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_ref().map(Secret::expose)
-    }
-    pub fn is_temporary(&self) -> bool {
-        self.token.is_some()
-    }
-    /// The access key with all but its first four characters hidden, for logs.
-    /// What the signer needs of them.
-    pub fn key(&self) -> super::auth::Key<'_> {
-        super::auth::Key {
-            access: self.access(),
-            secret: self.secret(),
-            token: self.token(),
-        }
-    }
-
-    pub fn access_hint(&self) -> String {
-        let head: String = self.access.chars().take(4).collect();
-        format!("{head}…")
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access", &self.access_hint())
-            .field("secret", &self.secret)
-            .field("token", &self.token.as_ref().map(|_| "** redacted **"))
-            .field("source", &self.source)
-            .field("expires_at", &self.expires_at)
-            .finish()
+/// What the signer needs of them.
+pub fn key(c: &Credentials) -> super::auth::Key<'_> {
+    super::auth::Key {
+        access: c.access(),
+        secret: c.secret(),
+        token: c.token(),
     }
 }
 
@@ -95,186 +38,105 @@ pub struct StaticKeys {
     pub token: Option<Secret>,
 }
 
-/// Which sources `--credentials` allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Static,
-    File,
-    Container,
-    Metadata,
-}
+/// The values `--credentials` takes here.
+pub const KINDS: Kinds = Kinds {
+    cloud: "OTC",
+    values: &["static", "file", "container", "metadata"],
+};
 
-impl Kind {
-    pub fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "static" => Some(Kind::Static),
-            "file" => Some(Kind::File),
-            "container" => Some(Kind::Container),
-            "metadata" => Some(Kind::Metadata),
-            _ => None,
-        }
-    }
-}
-
-/// One credential source of the chain.
-#[derive(Debug, Clone)]
-pub enum Source {
-    /// `--ak/--sk/--token` on the command line.
-    Flags(StaticKeys),
-    /// `OS_ACCESS_KEY`, `OS_SECRET_KEY`/`OS_ACCESS_SECRET`, `OS_SECURITY_TOKEN`/`OS_ACCESS_TOKEN`.
-    Env(StaticKeys),
-    /// `--credentials-file`: `key = value` lines, owner-only.
-    File(Option<std::path::PathBuf>),
-    /// A container identity (CCE pod identity, OIDC workload identity).
-    Container(Box<container::Config>),
-    /// ECS metadata: the temporary credentials of the VM's agency.
-    Metadata(Url),
-}
-
-impl Source {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Source::Flags(_) => "flags",
-            Source::Env(_) => "environment",
-            Source::File(_) => "credentials file",
-            Source::Container(_) => "container identity",
-            Source::Metadata(_) => "ECS metadata",
-        }
-    }
-
-    pub fn kind(&self) -> Kind {
-        match self {
-            Source::Flags(_) | Source::Env(_) => Kind::Static,
-            Source::File(_) => Kind::File,
-            Source::Container(_) => Kind::Container,
-            Source::Metadata(_) => Kind::Metadata,
-        }
-    }
-}
-
-/// What one source did.
-pub enum Attempt {
-    Loaded(Credentials),
-    /// Not configured: the chain goes on; the reason is kept for the final message.
-    NotConfigured(String),
-}
-
-/// Side effects the sources need, injected.
-pub struct Ctx<'a> {
+/// Side effects the network sources need, given at first use.
+pub struct Ctx {
     /// Never a proxy, short timeouts: the link-local metadata service.
-    pub metadata_transport: &'a dyn Transport,
+    pub metadata_transport: Arc<dyn Transport>,
     /// Cloud APIs (IAM, CCE): proxy and trust as configured.
-    pub api_transport: &'a dyn Transport,
-    pub report: &'a Report,
+    pub api_transport: Arc<dyn Transport>,
+    pub report: Arc<Report>,
 }
 
-impl Source {
-    /// Loads from this source; `Err` is a configured source that failed.
-    pub fn load(&self, ctx: &Ctx<'_>) -> Result<Attempt> {
-        match self {
-            Source::Flags(keys) => load_static(keys, "flags", "--ak/--sk"),
-            Source::Env(keys) => load_static(keys, "environment", "OS_ACCESS_KEY/OS_SECRET_KEY"),
-            Source::File(None) => Ok(Attempt::NotConfigured(
+/// Where each source looks.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// `--ak/--sk/--token` on the command line.
+    pub flags: StaticKeys,
+    /// `OS_ACCESS_KEY`, `OS_SECRET_KEY`/`OS_ACCESS_SECRET`, `OS_SECURITY_TOKEN`/`OS_ACCESS_TOKEN`.
+    pub env: StaticKeys,
+    /// `--credentials-file`: `key = value` lines, owner-only.
+    pub file: Option<PathBuf>,
+    /// A container identity (CCE pod identity, OIDC workload identity).
+    pub container: container::Config,
+    /// ECS metadata: the temporary credentials of the VM's agency.
+    pub metadata: Option<Url>,
+}
+
+const HINTS_FLAGS_AND_ENV: PairHints = PairHints {
+    no_secret: "set OS_SECRET_KEY (or --sk), or unset OS_ACCESS_KEY to use the ECS agency",
+    no_access: "set OS_ACCESS_KEY (or --ak)",
+    token_alone: "give the access and secret key too, or drop the token to use the ECS agency",
+};
+
+fn keys(k: &StaticKeys, origin: &'static str, names: &str) -> Result<Attempt<Credentials>> {
+    static_pair(
+        k.access.as_deref(),
+        k.secret.as_ref(),
+        k.token.as_ref(),
+        origin,
+        names,
+        &HINTS_FLAGS_AND_ENV,
+    )
+}
+
+/// OTC's chain: its sources in order, `only` the `--credentials` filter.
+pub fn chain(g: Inputs, only: Option<&'static str>) -> Chain<Credentials, Ctx> {
+    let Inputs {
+        flags,
+        env,
+        file,
+        container,
+        metadata,
+    } = g;
+    let mut sources = vec![
+        Source::local("flags", "static", move || {
+            keys(&flags, "flags", "--ak/--sk")
+        }),
+        Source::local("environment", "static", move || {
+            keys(&env, "environment", "OS_ACCESS_KEY/OS_SECRET_KEY")
+        }),
+        Source::local("credentials file", "file", move || match &file {
+            None => Ok(Attempt::NotConfigured(
                 "no --credentials-file / OTC_CREDENTIALS_FILE".into(),
             )),
-            Source::File(Some(path)) => file::load(path).map(Attempt::Loaded),
-            Source::Container(cfg) => container::load(cfg, ctx),
-            Source::Metadata(url) => {
-                metadata::fetch(ctx.metadata_transport, url).map(Attempt::Loaded)
-            }
-        }
+            Some(path) => file::load(path).map(Attempt::Loaded),
+        }),
+        Source::network("container identity", "container", move |ctx: &Ctx| {
+            container::load(&container, ctx)
+        }),
+    ];
+    if let Some(url) = metadata {
+        sources.push(
+            Source::network("ECS metadata", "metadata", move |ctx: &Ctx| {
+                metadata::fetch(ctx.metadata_transport.as_ref(), &url).map(Attempt::Loaded)
+            })
+            .last_resort(),
+        );
+    }
+    Chain {
+        sources,
+        only,
+        none: NoneAnswered {
+            what: "no credential source answered",
+            exit: Exit::Failed,
+            hint: "attach an IAM agency with the DNS Administrator role to this ECS, or give keys in a credentials file of mode 600 (--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY",
+        },
     }
 }
 
-fn load_static(keys: &StaticKeys, origin: &'static str, names: &str) -> Result<Attempt> {
-    match (&keys.access, &keys.secret) {
-        (None, None) => {
-            if keys.token.is_some() {
-                return Err(Error::rejected(
-                    "credentials",
-                    format!(
-                        "a security token was given ({origin}) without access key and secret key"
-                    ),
-                )
-                .hint(
-                    "give the access and secret key too, or drop the token to use the ECS agency",
-                ));
-            }
-            Ok(Attempt::NotConfigured(format!("no {names}")))
-        }
-        (Some(_), None) => Err(Error::rejected(
-            "credentials",
-            format!("an access key was given ({origin}) but no secret key"),
-        )
-        .hint("set OS_SECRET_KEY (or --sk), or unset OS_ACCESS_KEY to use the ECS agency")),
-        (None, Some(_)) => Err(Error::rejected(
-            "credentials",
-            format!("a secret key was given ({origin}) but no access key"),
-        )
-        .hint("set OS_ACCESS_KEY (or --ak)")),
-        (Some(ak), Some(sk)) => {
-            let mut c = Credentials::new(ak.clone(), sk.clone(), keys.token.clone());
-            c.source = origin;
-            Ok(Attempt::Loaded(c))
-        }
-    }
-}
-
-/// Tries each source in order (only those of kind `only`, when forced); the
-/// first that loads wins.
-pub fn resolve(chain: &[Source], only: Option<Kind>, ctx: &Ctx<'_>) -> Result<Credentials> {
-    let mut skipped = Vec::new();
-    for source in chain {
-        if only.is_some_and(|k| k != source.kind()) {
-            continue;
-        }
-        let attempt = match source.load(ctx) {
-            Ok(a) => a,
-            // The metadata service is the chain's last resort: when it fails too, say why
-            // every source before it was passed over.
-            Err(mut e) if matches!(source, Source::Metadata(_)) && !skipped.is_empty() => {
-                e.cause = format!(
-                    "no credential source answered ({}; ECS metadata: {})",
-                    skipped.join("; "),
-                    e.cause
-                );
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        };
-        match attempt {
-            Attempt::Loaded(c) => {
-                ctx.report
-                    .verbose(format!("credentials: {} answered", source.name()));
-                return Ok(c);
-            }
-            Attempt::NotConfigured(why) => {
-                ctx.report
-                    .verbose(format!("credentials: {} skipped ({why})", source.name()));
-                skipped.push(format!("{}: {why}", source.name()));
-            }
-        }
-    }
-    if only.is_some() {
-        return Err(Error::rejected(
-            "credentials",
-            format!(
-                "the source forced by --credentials is not configured ({})",
-                skipped.join("; ")
-            ),
-        )
-        .hint("configure it, or drop --credentials / OTC_CREDENTIALS"));
-    }
-    Err(Error::failed(
-        "credentials",
-        format!("no credential source answered ({})", skipped.join("; ")),
-    )
-    .hint("attach an IAM agency with the DNS Administrator role to this ECS, or give keys in a credentials file of mode 600 (--credentials-file), or set OS_ACCESS_KEY and OS_SECRET_KEY"))
-}
+/// OTC's chain, built at setup, resolved at connect (and again to refresh).
+pub type OtcChain = Chain<Credentials, Ctx>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::Resolved;
     use crate::http::{Response, TransportError};
     use crate::report::Level;
 
@@ -299,25 +161,37 @@ mod tests {
         }
     }
 
-    fn with_ctx<T>(f: impl FnOnce(&Ctx<'_>) -> T) -> T {
-        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
-        f(&Ctx {
-            metadata_transport: &NoNet,
-            api_transport: &NoNet,
-            report: &report,
-        })
+    /// The chain over `g`, at setup and at first use, with no network.
+    fn resolve(g: Inputs, only: Option<&'static str>) -> Result<Resolved<Credentials>> {
+        let ctx = Ctx {
+            metadata_transport: Arc::new(NoNet),
+            api_transport: Arc::new(NoNet),
+            report: Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
+        };
+        chain(g, only).resolve(&ctx, &|_| {})
+    }
+
+    fn metadata() -> Option<Url> {
+        Some(Url::parse("http://127.0.0.1:9/x").unwrap())
     }
 
     #[test]
     fn flags_win_over_environment_and_skip_metadata() {
-        let chain = [
-            Source::Flags(keys(Some("AKF"), Some("SKF"), None)),
-            Source::Env(keys(Some("AK1"), Some("SK1"), Some("TOK"))),
-            Source::Metadata(Url::parse("http://127.0.0.1:9/x").unwrap()),
-        ];
-        let c = with_ctx(|ctx| resolve(&chain, None, ctx)).unwrap();
+        let env = keys(Some("AK1"), Some("SK1"), Some("TOK"));
+        let g = Inputs {
+            flags: keys(Some("AKF"), Some("SKF"), None),
+            env: env.clone(),
+            metadata: metadata(),
+            ..Inputs::default()
+        };
+        let c = resolve(g, None).unwrap().value;
         assert_eq!((c.access(), c.source), ("AKF", "flags"));
-        let c = with_ctx(|ctx| resolve(&chain[1..], None, ctx)).unwrap();
+        let g = Inputs {
+            env,
+            metadata: metadata(),
+            ..Inputs::default()
+        };
+        let c = resolve(g, None).unwrap().value;
         assert_eq!(
             (c.access(), c.token(), c.source),
             ("AK1", Some("TOK"), "environment")
@@ -327,25 +201,21 @@ mod tests {
 
     #[test]
     fn half_configured_static_is_rejected() {
-        let e = with_ctx(|ctx| resolve(&[Source::Env(keys(Some("AK"), None, None))], None, ctx))
-            .unwrap_err();
-        assert_eq!(e.exit.code(), 2);
-        let e = with_ctx(|ctx| resolve(&[Source::Env(keys(None, None, Some("T")))], None, ctx))
-            .unwrap_err();
-        assert_eq!(e.exit.code(), 2);
+        for env in [keys(Some("AK"), None, None), keys(None, None, Some("T"))] {
+            let g = Inputs {
+                env,
+                metadata: metadata(),
+                ..Inputs::default()
+            };
+            // Before any network source (NoNet would panic).
+            let e = resolve(g, None).unwrap_err();
+            assert_eq!(e.exit.code(), 2);
+        }
     }
 
     #[test]
     fn nothing_configured_lists_why_each_source_was_skipped() {
-        let chain = [
-            Source::Flags(StaticKeys::default()),
-            Source::Env(StaticKeys::default()),
-            Source::File(None),
-            Source::Container(Box::default()),
-        ];
-        let e = with_ctx(|ctx| resolve(&chain, None, ctx))
-            .unwrap_err()
-            .to_string();
+        let e = resolve(Inputs::default(), None).unwrap_err().to_string();
         for part in [
             "flags: no --ak/--sk",
             "environment: no OS_ACCESS_KEY",
@@ -358,15 +228,40 @@ mod tests {
 
     #[test]
     fn forcing_a_source_skips_the_others() {
-        let chain = [
-            Source::Env(keys(Some("AK1"), Some("SK1"), None)),
-            Source::File(None),
-        ];
-        let e = with_ctx(|ctx| resolve(&chain, Some(Kind::File), ctx)).unwrap_err();
+        let g = || Inputs {
+            env: keys(Some("AK1"), Some("SK1"), None),
+            ..Inputs::default()
+        };
+        let e = resolve(g(), KINDS.only(Some("file")).unwrap()).unwrap_err();
         assert_eq!(e.exit.code(), 2);
         assert!(e.to_string().contains("forced by --credentials"), "{e}");
-        let c = with_ctx(|ctx| resolve(&chain, Some(Kind::Static), ctx)).unwrap();
+        let c = resolve(g(), KINDS.only(Some("static")).unwrap())
+            .unwrap()
+            .value;
         assert_eq!(c.access(), "AK1");
+    }
+
+    #[test]
+    fn sources_in_order_local_first() {
+        let c = chain(
+            Inputs {
+                metadata: metadata(),
+                ..Inputs::default()
+            },
+            None,
+        );
+        let names: Vec<_> = c.sources.iter().map(|s| (s.name, s.network)).collect();
+        assert_eq!(
+            names,
+            [
+                ("flags", false),
+                ("environment", false),
+                ("credentials file", false),
+                ("container identity", true),
+                ("ECS metadata", true)
+            ]
+        );
+        assert!(c.local_first());
     }
 
     #[test]

@@ -286,6 +286,11 @@ pub struct CloudInput {
     pub cli_flags: Vec<String>,
 }
 
+/// A setting given blank (`--region ''`, `OS_REGION=`) counts as not given.
+pub fn nonblank(s: &Option<String>) -> Option<String> {
+    s.clone().filter(|v| !v.trim().is_empty())
+}
+
 /// Static keys as given (blank values already dropped). Its `Debug` shows
 /// which are set, never a secret.
 #[derive(Clone, Default)]

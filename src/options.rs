@@ -11,6 +11,7 @@ use clap::parser::ValueSource;
 
 use crate::cli::Global;
 use crate::client::{Net, RetryPolicy};
+use crate::cloud_api::nonblank;
 use crate::cloud_api::{CloudInput, Keys};
 use crate::clouds::{self, CloudConfig};
 use crate::error::{Error, Result};
@@ -38,10 +39,6 @@ pub struct Options {
     pub warnings: Vec<String>,
     /// The configuration file read (set by the caller, which read it before parsing).
     pub config: crate::config::Status,
-}
-
-fn nonblank(s: &Option<String>) -> Option<String> {
-    s.clone().filter(|v| !v.trim().is_empty())
 }
 
 fn config_err(cause: impl Into<String>) -> Error {

@@ -1,4 +1,4 @@
-//! The journal of values this host wrote (`local::Entry::{parse, line}`, the
+//! The journal of values this host wrote (`host_state::Entry::{parse, line}`, the
 //! reader and writer `HostState::read`/`HostState::write` use; the file is under a
 //! private state directory, but a crash or an older version may leave any
 //! text there).

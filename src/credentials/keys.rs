@@ -7,8 +7,8 @@ use crate::redact::Secret;
 
 use super::chain::Attempt;
 
-/// An access key pair; temporary when it carries a security token or an
-/// expiry, refreshable when a service hands out new ones.
+/// An access key pair, with the security token and expiry where its source
+/// gives them; refreshable when a service hands out new ones.
 #[derive(Clone)]
 pub struct KeyPair {
     pub access: String,
@@ -53,6 +53,9 @@ impl KeyPair {
     pub fn token(&self) -> Option<&str> {
         self.token.as_ref().map(Secret::expose)
     }
+    /// Whether it carries a security token (OTC's temporary keys, signed
+    /// with `X-Security-Token`); keys with only an expiry (NCP's server role)
+    /// are signed as static ones.
     pub fn is_temporary(&self) -> bool {
         self.token.is_some()
     }

@@ -119,8 +119,9 @@ pub fn chain(g: Inputs, only: Option<&'static str>) -> Chain<Keys, Role> {
             .last_resort(),
         ],
         only,
-        // Reached only when --credentials forced a source that is not
-        // configured: the server role, last, always answers or fails.
+        // Not reached in practice: the server role, last, always answers or
+        // fails, and a source forced by --credentials that is not configured
+        // gets the chain's own "forced by --credentials" line.
         none: NoneAnswered {
             what: "no credential source answered",
             exit: Exit::Failed,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::credentials::iam::{Agency, AgencyDomain};
 use super::credentials::{self, Inputs, OtcChain, Secret, StaticKeys, container};
 use super::flags::OtcArgs;
+use crate::cloud_api::nonblank;
 use crate::cloud_api::CloudInput;
 use crate::error::{Error, Result};
 use crate::http::Url;
@@ -75,10 +76,6 @@ pub struct OtcConfig {
 
 fn config_err(cause: impl Into<String>) -> Error {
     Error::rejected("config", cause)
-}
-
-fn nonblank(s: &Option<String>) -> Option<String> {
-    s.clone().filter(|v| !v.trim().is_empty())
 }
 
 /// An endpoint URL: https, or http on loopback only.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::credentials::{self, Auth, Found, Inputs, OvhChain, RealFiles};
 use super::endpoints::{EndpointInputs, Endpoints};
 use super::flags::OvhArgs;
+use crate::cloud_api::nonblank;
 use crate::cloud_api::CloudInput;
 use crate::error::{Error, Result};
 use crate::http::Url;
@@ -35,10 +36,6 @@ impl OvhConfig {
         };
         Ok((found, token_url))
     }
-}
-
-fn nonblank(s: &Option<String>) -> Option<String> {
-    s.clone().filter(|v| !v.trim().is_empty())
 }
 
 /// `flags` holds this cloud's flags given on the command line (their ids):

@@ -105,8 +105,8 @@ pub struct Found {
 
 /// Command-line values only (clap's flag/env merge split apart by the caller;
 /// the credentials file's `OTC_CREDENTIALS_FILE` counts here too: it has no
-/// flag-less rival).
-#[derive(Debug, Clone, Default)]
+/// flag-less rival). Its `Debug` never shows the secret.
+#[derive(Clone, Default)]
 pub struct Flags {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
@@ -114,6 +114,20 @@ pub struct Flags {
     pub credentials_file: Option<PathBuf>,
     /// `--credentials`, through [`KINDS`]: always `None` (OVH declares no value).
     pub only: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Flags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flags")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| crate::redact::REDACTED),
+            )
+            .field("credentials_file", &self.credentials_file)
+            .field("only", &self.only)
+            .finish()
+    }
 }
 
 /// `--credentials` does not apply to OVH: the setting is ignored, as it always was.
@@ -181,8 +195,9 @@ fn read_secret_file(i: &Inputs, path: &Path, what: &str) -> Result<Option<String
     Ok(Some(v.to_string()))
 }
 
-/// The `ovh.conf` files merged: later files override earlier keys.
-#[derive(Debug, Default, Clone)]
+/// The `ovh.conf` files merged: later files override earlier keys. Its
+/// `Debug` names the keys, never their values (secrets among them).
+#[derive(Default, Clone)]
 pub struct OvhConf {
     /// (section, key, value, index of the file it came from).
     entries: Vec<(String, String, String, usize)>,
@@ -190,6 +205,21 @@ pub struct OvhConf {
     files: Vec<(PathBuf, u32)>,
     /// Files passed over, with why: one warning line each.
     pub skipped: Vec<String>,
+}
+
+impl std::fmt::Debug for OvhConf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(section, key, _, _)| format!("[{section}] {key}"))
+            .collect();
+        f.debug_struct("OvhConf")
+            .field("keys", &keys)
+            .field("files", &self.files)
+            .field("skipped", &self.skipped)
+            .finish()
+    }
 }
 
 impl OvhConf {
@@ -1082,5 +1112,32 @@ mod tests {
     fn debug_never_shows_a_secret() {
         let d = format!("{:?}", sa("cid", "TOPSECRET"));
         assert!(!d.contains("TOPSECRET") && d.contains("cid"), "{d}");
+    }
+
+    /// Held in the options for the whole run, before the chain resolves (and
+    /// registers the secret for masking): their `Debug` shows no value.
+    #[test]
+    fn flags_and_ovh_conf_debug_show_no_secret() {
+        let flags = Flags {
+            client_id: Some("cid".into()),
+            client_secret: Some("FLAGSECRET".into()),
+            ..Default::default()
+        };
+        let d = format!("{flags:?}");
+        assert!(!d.contains("FLAGSECRET") && d.contains("cid"), "{d}");
+        let conf = OvhConf {
+            entries: vec![(
+                "ovh-eu".into(),
+                "application_secret".into(),
+                "CONFSECRET".into(),
+                0,
+            )],
+            ..Default::default()
+        };
+        let d = format!("{conf:?}");
+        assert!(
+            !d.contains("CONFSECRET") && d.contains("application_secret"),
+            "{d}"
+        );
     }
 }

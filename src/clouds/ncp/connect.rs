@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use super::config::NcpConfig;
-use super::dns::{NcpDns, Sender};
+use super::dns::NcpDns;
 use super::errors;
 use super::{Keys, auth, metadata};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
 use crate::encoding::percent_encode_keep_at;
-use crate::cloud_api::{Connection, DnsApi};
+use crate::cloud_api::{Connection, DnsApi, Sender};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;

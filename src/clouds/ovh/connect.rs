@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use super::config::OvhConfig;
 use super::credentials::{Auth as Creds, Found};
-use super::dns::{OvhDns, Sender};
+use super::dns::OvhDns;
 use super::errors::api_error;
 use super::token::{Authorize, Bearer, Classic, TokenSource};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing};
 use crate::clock::Clock;
-use crate::cloud_api::{Connection, DnsApi, Zone};
+use crate::cloud_api::{Connection, DnsApi, Sender, Zone};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;

@@ -51,6 +51,27 @@ impl<S: Sender + ?Sized> Sender for &S {
     }
 }
 
+impl<S: Sender + ?Sized> Sender for std::sync::Arc<S> {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        (**self).send(method, path_and_query, body)
+    }
+}
+
+/// A cloud's API through the shared client, its base in front of each path
+/// (OVH's `…/1.0`, NCP's `…/dns/v1`): the [`Sender`]
+/// its `dns.rs` is written over. The query travels in the path.
+pub struct BaseSender {
+    pub client: crate::client::Client,
+    pub base: crate::http::Url,
+}
+
+impl Sender for BaseSender {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        self.client
+            .send(method, &self.base.join(path_and_query), &[], body)
+    }
+}
+
 /// A closure as a [`Sender`] (tests and fuzz targets script answers so).
 pub struct FnSender<F>(pub F);
 

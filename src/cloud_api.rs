@@ -32,6 +32,57 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 pub use crate::api_error::{ApiError, ApiResult, Kind};
+use crate::http::Response;
+
+/// Sends one request to a cloud's API: how each cloud's `dns.rs` reaches it,
+/// so that file is pure request/answer logic, unit-tested over a fake.
+/// Authentication, retries and the transport are the sender's business.
+///
+/// `path_and_query` is relative to the sender's base (the cloud's API base,
+/// which the sender puts in front), query already encoded; `body` is JSON.
+/// Any HTTP answer is `Ok`, non-2xx included; `Err` only when there was none.
+pub trait Sender: Send + Sync {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
+}
+
+impl<S: Sender + ?Sized> Sender for &S {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        (**self).send(method, path_and_query, body)
+    }
+}
+
+impl<S: Sender + ?Sized> Sender for std::sync::Arc<S> {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        (**self).send(method, path_and_query, body)
+    }
+}
+
+/// A cloud's API through the shared client, its base in front of each path
+/// (OVH's `…/1.0`, NCP's `…/dns/v1`): the [`Sender`]
+/// its `dns.rs` is written over. The query travels in the path.
+pub struct BaseSender {
+    pub client: crate::client::Client,
+    pub base: crate::http::Url,
+}
+
+impl Sender for BaseSender {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        self.client
+            .send(method, &self.base.join(path_and_query), &[], body)
+    }
+}
+
+/// A closure as a [`Sender`] (tests and fuzz targets script answers so).
+pub struct FnSender<F>(pub F);
+
+impl<F> Sender for FnSender<F>
+where
+    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response> + Send + Sync,
+{
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        (self.0)(method, path_and_query, body)
+    }
+}
 
 /// A zone of the provider: its id (OVH: the zone's name) and absolute name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ mod common;
 
 use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::cloud_api::DnsApi;
+use otc_acme_hook::cloud_api::{DnsApi, FnSender};
 use otc_acme_hook::clouds::ncp::dns::NcpDns;
 use otc_acme_hook::clouds::ncp::errors::api_error;
 use otc_acme_hook::clouds::ncp::metadata;
@@ -34,7 +34,9 @@ fn fuzz_dns(data: &[u8]) {
         n if n.contains('.') && n.len() < 200 => n.to_ascii_lowercase(),
         _ => FALLBACK_NAME.to_string(),
     };
-    let dns = NcpDns::new(|m: &str, p: &str, _b: Option<&[u8]>| script.answer(m, p));
+    let dns = NcpDns::new(FnSender(|m: &str, p: &str, _b: Option<&[u8]>| {
+        script.answer(m, p)
+    }));
     let zones = match dns.zones_holding(&name) {
         Ok(z) => z,
         Err(e) => return check_api_error("zones_holding", &e),

@@ -18,12 +18,12 @@ mod common;
 use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::api_error::{ApiResult, Kind};
-use otc_acme_hook::http::Response;
-use otc_acme_hook::cloud_api::DnsApi;
+use otc_acme_hook::cloud_api::{DnsApi, Sender};
 use otc_acme_hook::clouds::ovh::credentials::Secret;
-use otc_acme_hook::clouds::ovh::dns::{OvhDns, Sender};
+use otc_acme_hook::clouds::ovh::dns::OvhDns;
 use otc_acme_hook::clouds::ovh::errors::api_error;
 use otc_acme_hook::clouds::ovh::token::{Token, parse_answer};
+use otc_acme_hook::http::Response;
 
 const CLIENT_ID: &str = "EU.fuzz-client";
 const CLIENT_SECRET: &str = "fuzz-client-secret-5b1f0e7c";

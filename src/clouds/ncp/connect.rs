@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use super::config::NcpConfig;
-use super::dns::{NcpDns, Sender};
+use super::dns::NcpDns;
 use super::errors;
 use super::{Keys, auth, metadata};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing, RetryPolicy};
 use crate::clock::Clock;
 use crate::encoding::percent_encode_keep_at;
-use crate::cloud_api::{Connection, DnsApi};
+use crate::cloud_api::{BaseSender, Connection, DnsApi};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;
@@ -102,26 +102,12 @@ impl Auth for NcpAuth {
     }
 }
 
-/// The Global DNS provider's sender: the shared client, the DNS base
-/// (`…/dns/v1`) in front of each path.
-struct ClientSender {
-    client: Arc<Client>,
-    base: Url,
-}
-
-impl Sender for ClientSender {
-    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        let url = self.base.join(path_and_query);
-        self.client.send(method, &url, &[], body)
-    }
-}
-
 /// NCP, connected.
 pub struct NcpConnection {
     dns: NcpDns<'static>,
-    client: Arc<Client>,
+    /// The shared client and the DNS base (`…/dns/v1`).
+    sender: Arc<BaseSender>,
     auth: Arc<NcpAuth>,
-    base: Url,
 }
 
 /// What [`connect_with`] takes besides the configuration (injected in tests).
@@ -186,16 +172,14 @@ pub fn over_keys(keys: Keys, refresh: Option<Refresh>, dns_base: Url, w: Wiring)
         auth = auth.with_refresh(r);
     }
     let auth = Arc::new(auth);
-    let client = Arc::new(Client::new(w.api, auth.clone(), w.clock, w.report).with_policy(w.retry));
-    let dns = NcpDns::new(ClientSender {
-        client: client.clone(),
-        base: dns_base.clone(),
+    let sender = Arc::new(BaseSender {
+        client: Client::new(w.api, auth.clone(), w.clock, w.report).with_policy(w.retry),
+        base: dns_base,
     });
     NcpConnection {
-        dns,
-        client,
+        dns: NcpDns::new(sender.clone()),
+        sender,
         auth,
-        base: dns_base,
     }
 }
 
@@ -224,11 +208,11 @@ impl Connection for NcpConnection {
 
     /// The domain listing, one item: cheap, signed, and needs the DNS permission.
     fn probe_url(&self) -> Url {
-        self.base.join("/ncpdns/domain?page=0&size=1")
+        self.sender.base.join("/ncpdns/domain?page=0&size=1")
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {
-        self.client.send(method, url, &[], body)
+        self.sender.client.send(method, url, &[], body)
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
@@ -236,7 +220,7 @@ impl Connection for NcpConnection {
     }
 
     fn clock_offset(&self) -> i64 {
-        self.client.clock_offset()
+        self.sender.client.clock_offset()
     }
 }
 

@@ -24,7 +24,9 @@
 //!   it would discard everybody's pending edits of the zone.
 //!
 //! Requests go through an injected [`Sender`] (signing, retries and the
-//! transport are its business), so this file is pure request/answer logic.
+//! transport are its business), so this file is pure request/answer logic;
+//! its paths are relative to the DNS base (`/ncpdns/...`, the base's
+//! `/dns/v1` is the sender's to add and sign).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -34,7 +36,7 @@ use serde_json::{Value, json};
 use super::errors::api_error;
 use super::types::{Domain, Page, Record};
 use crate::api_error::{ApiError, ApiResult};
-use crate::cloud_api::{Change, DnsApi, TxtSet, Zone};
+use crate::cloud_api::{Change, DnsApi, Sender, TxtSet, Zone};
 use crate::encoding::percent_encode_keep_at;
 use crate::http::Response;
 use crate::txt::unquote;
@@ -44,23 +46,6 @@ use crate::zone::{absolute, candidate_zones};
 pub const PAGE_SIZE: u32 = 100;
 /// Pages followed at most; beyond, the listing is an error, never a partial read.
 const MAX_PAGES: u32 = 100;
-
-/// Sends one request to the Global DNS API.
-pub trait Sender: Send + Sync {
-    /// `path_and_query` is relative to the DNS base (`/ncpdns/...`, the base's
-    /// `/dns/v1` is the sender's to add and sign); `body` is JSON. Any HTTP
-    /// answer is `Ok`, non-2xx included; `Err` only when there was none.
-    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
-}
-
-impl<F> Sender for F
-where
-    F: Fn(&str, &str, Option<&[u8]>) -> ApiResult<Response> + Send + Sync,
-{
-    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        self(method, path_and_query, body)
-    }
-}
 
 /// The NS names of a zone, asked of the resolver (the propagation module's
 /// lookup, injected when wiring).

@@ -8,7 +8,7 @@ use super::credentials::iam::{self, Agency};
 use super::credentials::{Credentials, Ctx, OtcChain};
 use super::dns::OtcDns;
 use super::errors::status_error;
-use super::signed::SignedClient;
+use super::signed::{DnsSender, SignedClient};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::Net;
 use crate::clock::Clock;
@@ -100,7 +100,7 @@ pub fn signed_client(
 }
 
 pub struct OtcConnection {
-    dns: OtcDns<SignedClient>,
+    dns: OtcDns<DnsSender>,
     endpoint: Url,
 }
 
@@ -112,7 +112,7 @@ pub fn connect(
 ) -> Result<OtcConnection> {
     Ok(OtcConnection {
         dns: OtcDns::new(
-            signed_client(cfg, net, clock, report)?,
+            DnsSender::new(signed_client(cfg, net, clock, report)?, &cfg.dns_endpoint),
             cfg.dns_endpoint.clone(),
         ),
         endpoint: cfg.dns_endpoint.clone(),
@@ -125,7 +125,7 @@ impl Connection for OtcConnection {
     }
 
     fn identity(&self) -> String {
-        let creds = self.dns.sender().credentials();
+        let creds = self.dns.sender().client().credentials();
         format!(
             "{} (access key {}{}{})",
             creds.source,
@@ -148,7 +148,7 @@ impl Connection for OtcConnection {
     }
 
     fn send(&self, method: &str, url: &Url, body: Option<&[u8]>) -> ApiResult<Response> {
-        self.dns.sender().send(method, url, &[], body)
+        self.dns.sender().client().send(method, url, &[], body)
     }
 
     fn error_of(&self, resp: &Response) -> ApiError {
@@ -156,6 +156,6 @@ impl Connection for OtcConnection {
     }
 
     fn clock_offset(&self) -> i64 {
-        self.dns.sender().clock_offset()
+        self.dns.sender().client().clock_offset()
     }
 }

@@ -11,7 +11,8 @@ use super::types::{
     CreateBody, Links, NameServers, RecordSet, RecordSetList, UpdateBody, Zone, ZoneList,
 };
 use crate::api_error::{ApiError, ApiResult};
-use crate::cloud_api::{self, DnsApi, Status, TxtSet};
+use crate::cloud_api::{self, DnsApi, Sender, Status, TxtSet};
+use crate::encoding::percent_encode;
 use crate::http::{Response, Url};
 use crate::zone;
 
@@ -24,34 +25,14 @@ pub const DEFAULT_ENDPOINT: &str = "https://dns.eu-de.otc.t-systems.com";
 /// Pages followed at most in one listing (500 items each).
 const MAX_PAGES: usize = 200;
 
-/// Sends one DNS v2 request, signed (retries and the clock correction are
-/// the sender's: [`super::signed::SignedClient`]). Any HTTP status is an `Ok`
-/// answer; `Err` is no answer at all.
-pub trait Sender: Send + Sync {
-    fn send(
-        &self,
-        method: &str,
-        url: &Url,
-        query: &[(String, String)],
-        body: Option<&[u8]>,
-    ) -> ApiResult<Response>;
-}
-
-impl<S: Sender + ?Sized> Sender for &S {
-    fn send(
-        &self,
-        method: &str,
-        url: &Url,
-        query: &[(String, String)],
-        body: Option<&[u8]>,
-    ) -> ApiResult<Response> {
-        (**self).send(method, url, query, body)
-    }
-}
-
-/// OTC DNS v2 over an injected [`Sender`].
+/// OTC DNS v2 over an injected [`Sender`] (signing, retries and the clock
+/// correction are its business: [`super::signed::DnsSender`]), whose base is
+/// the endpoint's origin: paths here are absolute on that host, as the
+/// pagination links name them.
 pub struct OtcDns<S> {
     sender: S,
+    /// Its path is put in front of every call's; its origin is the only one
+    /// a pagination link may point to.
     endpoint: Url,
     /// The public zones, listed once per process (every page): the last hook
     /// of a certbot run looks up the zone of every name, and zones don't come
@@ -76,14 +57,8 @@ impl<S: Sender> OtcDns<S> {
     }
 
     /// Sends; a non-2xx answer becomes OTC's error ([`status_error`]).
-    fn call(
-        &self,
-        method: &str,
-        url: &Url,
-        query: &[(String, String)],
-        body: Option<&[u8]>,
-    ) -> ApiResult<Response> {
-        let resp = self.sender.send(method, url, query, body)?;
+    fn call(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        let resp = self.sender.send(method, path_and_query, body)?;
         if (200..300).contains(&resp.status) {
             Ok(resp)
         } else {
@@ -91,19 +66,29 @@ impl<S: Sender> OtcDns<S> {
         }
     }
 
-    fn url(&self, path: &str) -> Url {
-        self.endpoint.join(path)
+    /// `path` under the endpoint's path, with `query` encoded (the signer
+    /// decodes it again and signs it sorted).
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> String {
+        let mut out = self.endpoint.join(path).path;
+        for (i, (k, v)) in query.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(&percent_encode(k));
+            out.push('=');
+            out.push_str(&percent_encode(v));
+        }
+        out
     }
 
-    fn get_json<T: DeserializeOwned>(&self, url: &Url, q: &[(String, String)]) -> ApiResult<T> {
-        let resp = self.call("GET", url, q, None)?;
+    fn get_json<T: DeserializeOwned>(&self, path_and_query: &str) -> ApiResult<T> {
+        let resp = self.call("GET", path_and_query, None)?;
         decode(&resp.body)
     }
 
     /// Follows `links.next` (same origin only: a signed request never goes
     /// elsewhere). A listing is complete or an error: a link seen before (a
     /// loop) or past [`MAX_PAGES`] is never taken for the end of the list.
-    fn next_page(&self, links: Option<Links>, seen: &mut Vec<String>) -> ApiResult<Option<Url>> {
+    /// The next page's path and query, as the link has them.
+    fn next_page(&self, links: Option<Links>, seen: &mut Vec<String>) -> ApiResult<Option<String>> {
         let Some(next) = links.and_then(|l| l.next).filter(|n| !n.is_empty()) else {
             return Ok(None);
         };
@@ -125,7 +110,10 @@ impl<S: Sender> OtcDns<S> {
                 url.origin()
             )));
         }
-        Ok(Some(url))
+        Ok(Some(match url.query {
+            Some(q) => format!("{}?{q}", url.path),
+            None => url.path,
+        }))
     }
 }
 
@@ -139,13 +127,6 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     })
 }
 
-fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
 /// The DNS v2 calls, in the API's own terms.
 impl<S: Sender> OtcDns<S> {
     /// Public zones whose name contains `filter` (every public zone: `""`).
@@ -156,21 +137,19 @@ impl<S: Sender> OtcDns<S> {
         if !filter.is_empty() {
             query.push(("name", filter));
         }
-        let mut page: ZoneList = self.get_json(&self.url("/v2/zones"), &q(&query))?;
+        let mut page: ZoneList = self.get_json(&self.url("/v2/zones", &query))?;
         loop {
             out.extend(page.zones.into_iter().filter(Zone::is_public));
             match self.next_page(page.links, &mut seen)? {
-                Some(url) => page = self.get_json(&url, &[])?,
+                Some(next) => page = self.get_json(&next)?,
                 None => return Ok(out),
             }
         }
     }
 
     pub fn nameservers(&self, zone: &Zone) -> ApiResult<Vec<String>> {
-        let ns: NameServers = self.get_json(
-            &self.url(&format!("/v2/zones/{}/nameservers", zone.id)),
-            &[],
-        )?;
+        let ns: NameServers =
+            self.get_json(&self.url(&format!("/v2/zones/{}/nameservers", zone.id), &[]))?;
         Ok(ns
             .nameservers
             .into_iter()
@@ -187,10 +166,8 @@ impl<S: Sender> OtcDns<S> {
         if !filter.is_empty() {
             query.insert(0, ("name", filter));
         }
-        let mut page: RecordSetList = self.get_json(
-            &self.url(&format!("/v2/zones/{}/recordsets", zone.id)),
-            &q(&query),
-        )?;
+        let mut page: RecordSetList =
+            self.get_json(&self.url(&format!("/v2/zones/{}/recordsets", zone.id), &query))?;
         loop {
             out.extend(
                 page.recordsets
@@ -198,15 +175,15 @@ impl<S: Sender> OtcDns<S> {
                     .filter(|r| r.rtype.eq_ignore_ascii_case("TXT")),
             );
             match self.next_page(page.links, &mut seen)? {
-                Some(url) => page = self.get_json(&url, &[])?,
+                Some(next) => page = self.get_json(&next)?,
                 None => return Ok(out),
             }
         }
     }
 
     pub fn get(&self, zone: &Zone, id: &str) -> ApiResult<Option<RecordSet>> {
-        let url = self.url(&format!("/v2/zones/{}/recordsets/{id}", zone.id));
-        match self.get_json(&url, &[]) {
+        let url = self.url(&format!("/v2/zones/{}/recordsets/{id}", zone.id), &[]);
+        match self.get_json(&url) {
             Ok(rs) => Ok(Some(rs)),
             Err(e) if e.http_status() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -229,8 +206,8 @@ impl<S: Sender> OtcDns<S> {
             description,
         })
         .map_err(|e| ApiError::Decode(e.to_string()))?;
-        let url = self.url(&format!("/v2/zones/{}/recordsets", zone.id));
-        let resp = self.call("POST", &url, &[], Some(&body))?;
+        let url = self.url(&format!("/v2/zones/{}/recordsets", zone.id), &[]);
+        let resp = self.call("POST", &url, Some(&body))?;
         decode(&resp.body)
     }
 
@@ -248,14 +225,14 @@ impl<S: Sender> OtcDns<S> {
             description: set.description.as_deref(),
         })
         .map_err(|e| ApiError::Decode(e.to_string()))?;
-        let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
-        let resp = self.call("PUT", &url, &[], Some(&body))?;
+        let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id), &[]);
+        let resp = self.call("PUT", &url, Some(&body))?;
         decode(&resp.body)
     }
 
     pub fn delete(&self, zone: &Zone, set: &RecordSet) -> ApiResult<()> {
-        let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id));
-        let resp = self.call("DELETE", &url, &[], None)?;
+        let url = self.url(&format!("/v2/zones/{}/recordsets/{}", zone.id, set.id), &[]);
+        let resp = self.call("DELETE", &url, None)?;
         // The service answers with the set (PENDING_DELETE); anything else (an HTML
         // page from a proxy, say) leaves the outcome unknown: the caller re-reads.
         if !resp.body.iter().all(u8::is_ascii_whitespace) {
@@ -463,7 +440,7 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::clouds::otc::credentials::Credentials;
-    use crate::clouds::otc::signed::SignedClient;
+    use crate::clouds::otc::signed::{DnsSender, SignedClient};
     use crate::http::{Response, Transport, TransportError};
     use crate::redact::Secret;
     use crate::report::{Level, Report};
@@ -527,7 +504,7 @@ mod tests {
         }
     }
 
-    fn dns(fake: Arc<Fake>) -> OtcDns<SignedClient> {
+    fn dns(fake: Arc<Fake>) -> OtcDns<DnsSender> {
         let creds = Credentials::new("AKTEST", Secret::new("SKTEST-0123456789"), None);
         let client = SignedClient::new(
             fake,
@@ -536,7 +513,8 @@ mod tests {
             Arc::new(FakeClock::new(1_700_000_000)),
             Arc::new(Report::new(Level::Quiet, Box::new(std::io::sink()))),
         );
-        OtcDns::new(client, Url::parse(BASE).unwrap())
+        let endpoint = Url::parse(BASE).unwrap();
+        OtcDns::new(DnsSender::new(client, &endpoint), endpoint)
     }
 
     fn zone_json(id: &str, name: &str) -> String {
@@ -595,6 +573,26 @@ mod tests {
                 .iter()
                 .all(|u| !u.contains("name="))
         );
+    }
+
+    #[test]
+    fn the_query_goes_out_as_signed_whatever_its_characters() {
+        // The query travels encoded in the path to the sender, which the signer
+        // decodes into pairs again: the wire must be the canonical query of the
+        // pairs themselves (sorted, each encoded once), as before.
+        let fake = Arc::new(Fake::default().on("/recordsets?", 200, r#"{"recordsets":[]}"#));
+        let filter = "a b+c%2F/é*&=.example.com.";
+        dns(fake.clone()).txt_sets(&wire_zone(&zone()), filter).unwrap();
+        let pairs = [("name", filter), ("type", "TXT"), ("limit", "500")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(
+            *crate::sync::lock(&fake.seen),
+            [format!(
+                "{BASE}/v2/zones/z1/recordsets?{}",
+                crate::clouds::otc::auth::canonical_query(&pairs)
+            )]
+        );
+        assert!(crate::sync::lock(&fake.seen)[0].contains("name=a%20b%2Bc%252F%2F%C3%A9%2A%26%3D.example.com."));
     }
 
     #[test]
@@ -701,18 +699,21 @@ mod tests {
             }
         }
 
+        /// Its base is the endpoint's origin; the query is read back into pairs.
         impl Sender for FakeSender {
             fn send(
                 &self,
                 method: &str,
-                url: &Url,
-                query: &[(String, String)],
+                path_and_query: &str,
                 body: Option<&[u8]>,
             ) -> ApiResult<Response> {
+                let (path, query) = path_and_query
+                    .split_once('?')
+                    .unwrap_or((path_and_query, ""));
                 crate::sync::lock(&self.sent).push(Sent {
                     method: method.to_string(),
-                    url: format!("{}{}", url.origin(), url.path),
-                    query: query.to_vec(),
+                    url: format!("https://dns.test{path}"),
+                    query: crate::clouds::otc::auth::parse_query(query),
                     body: body.map(|b| String::from_utf8_lossy(b).into_owned()),
                 });
                 let (status, body) = crate::sync::lock(&self.answers).remove(0);
@@ -722,6 +723,13 @@ mod tests {
                     body: body.into_bytes(),
                 })
             }
+        }
+
+        fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         }
 
         fn dns(answers: &[(u16, &str)]) -> OtcDns<FakeSender> {

@@ -11,6 +11,7 @@ use super::errors::status_error;
 use crate::api_error::{ApiError, ApiResult};
 pub use crate::client::RetryPolicy;
 use crate::client::{Auth, Client, Outgoing};
+use crate::cloud_api::Sender;
 use crate::clock::Clock;
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;
@@ -151,15 +152,36 @@ impl SignedClient {
     }
 }
 
-/// OTC's DNS API goes through the shared client, signed.
-impl super::dns::Sender for SignedClient {
-    fn send(
-        &self,
-        method: &str,
-        url: &Url,
-        query: &[(String, String)],
-        body: Option<&[u8]>,
-    ) -> ApiResult<Response> {
-        self.client.send(method, url, query, body)
+/// OTC's DNS API through the shared client, signed. Its base is the DNS
+/// endpoint's origin: [`OtcDns`](super::dns::OtcDns) sends absolute paths
+/// (the endpoint's path in front), as DNS v2's pagination links name them.
+/// The query travels in the path; the signer decodes it into pairs
+/// ([`auth::parse_query`]) and sends it as signed.
+pub struct DnsSender {
+    client: SignedClient,
+    origin: Url,
+}
+
+impl DnsSender {
+    pub fn new(client: SignedClient, endpoint: &Url) -> Self {
+        DnsSender {
+            client,
+            origin: Url {
+                path: String::new(),
+                query: None,
+                ..endpoint.clone()
+            },
+        }
+    }
+
+    pub fn client(&self) -> &SignedClient {
+        &self.client
+    }
+}
+
+impl Sender for DnsSender {
+    fn send(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
+        self.client
+            .send(method, &self.origin.join(path_and_query), &[], body)
     }
 }

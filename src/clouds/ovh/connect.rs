@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use super::config::OvhConfig;
 use super::credentials::{Auth as Creds, Found};
-use super::dns::{OvhDns, Sender};
+use super::dns::OvhDns;
 use super::errors::api_error;
 use super::token::{Authorize, Bearer, Classic, TokenSource};
 use crate::api_error::{ApiError, ApiResult};
 use crate::client::{Auth, Client, Net, Outgoing};
 use crate::clock::Clock;
-use crate::cloud_api::{Connection, DnsApi, Zone};
+use crate::cloud_api::{BaseSender, Connection, DnsApi, Zone};
 use crate::error::Result;
 use crate::http::{Response, Transport, Url};
 use crate::report::Report;
@@ -113,19 +113,6 @@ impl Auth for OvhAuth {
     }
 }
 
-/// Sends the DNS provider's calls through the shared client, relative to the API base.
-pub struct OvhSender {
-    client: Client,
-    base: Url,
-}
-
-impl Sender for Arc<OvhSender> {
-    fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        self.client
-            .send(method, &self.base.join(path_query), &[], body)
-    }
-}
-
 /// The authorizer for what the chain found.
 fn authorizer(
     cfg: &OvhConfig,
@@ -162,8 +149,8 @@ fn authorizer(
 }
 
 pub struct OvhConnection {
-    dns: OvhDns<Arc<OvhSender>>,
-    sender: Arc<OvhSender>,
+    dns: OvhDns<Arc<BaseSender>>,
+    sender: Arc<BaseSender>,
     identity: String,
 }
 
@@ -218,7 +205,7 @@ pub fn with_transport(
         time_url: time_url(&cfg.dns_endpoint),
     });
     let client = Client::new(transport, auth, clock, report.clone()).with_policy(net.retry);
-    let sender = Arc::new(OvhSender {
+    let sender = Arc::new(BaseSender {
         client,
         base: cfg.dns_endpoint.clone(),
     });
@@ -275,6 +262,7 @@ impl Connection for OvhConnection {
 mod tests {
     use super::*;
     use crate::client::RetryPolicy;
+    use crate::cloud_api::Sender;
     use crate::clock::FakeClock;
     use crate::credentials::{Attempt, Chain, NoneAnswered, Source};
     use crate::http::ProxyConfig;

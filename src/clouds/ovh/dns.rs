@@ -22,30 +22,19 @@
 //! - commit: one `POST /domain/zone/{zone}/refresh`.
 //!
 //! Requests go through an injected [`Sender`] (authentication, transport and
-//! retries are its business), so all of this is tested without sockets.
+//! retries are its business), so all of this is tested without sockets; its
+//! paths are relative to the API base (which includes `/1.0`), e.g.
+//! `/domain/zone/example.com/record?fieldType=TXT`.
 
 use serde::Deserialize;
 
 use super::errors::api_error;
 use super::types::{NewRecord, Record, ZoneInfo};
 use crate::api_error::{ApiError, ApiResult, Kind};
-use crate::cloud_api::{DnsApi, Status, TxtSet, Zone};
+use crate::cloud_api::{DnsApi, Sender, Status, TxtSet, Zone};
 use crate::http::Response;
 use crate::txt;
 use crate::zone::{absolute, candidate_zones};
-
-/// Sends one API request; `path_query` is relative to the API base (which
-/// includes `/1.0`), e.g. `/domain/zone/example.com/record?fieldType=TXT`.
-/// Any HTTP status is an `Ok` answer; `Err` is no answer at all.
-pub trait Sender: Send + Sync {
-    fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response>;
-}
-
-impl<S: Sender + ?Sized> Sender for &S {
-    fn send(&self, method: &str, path_query: &str, body: Option<&[u8]>) -> ApiResult<Response> {
-        (**self).send(method, path_query, body)
-    }
-}
 
 /// The IAM actions of the calls (ovh-api.md §1.5).
 pub mod action {

@@ -5,7 +5,7 @@
 //! (`GET {api}/auth/time`, unauthenticated, once per process).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use super::auth;
 use super::credentials::{Auth, Secret};
 use crate::api_error::{ApiError, ApiResult, Kind};
 use crate::clock::Clock;
+use crate::credentials::Refreshing;
 use crate::http::{Response, Transport};
 
 /// The fix for a refused service account secret.
@@ -127,22 +128,20 @@ pub fn parse_answer(resp: &Response, client_id: &str, client_secret: &str) -> Ap
     })
 }
 
-/// Fetches and caches a service account's bearer token.
+/// A token and until when it is used (unix seconds), when it ends at all.
+type Held = Option<(Secret, Option<i64>)>;
+
+/// Fetches and caches a service account's bearer token: when to fetch is
+/// decided here, holding and fetching (one thread at a time: threads needing
+/// a token at once wait for one rather than each fetching their own) is the
+/// shared [`Refreshing`]'s.
 pub struct TokenSource {
-    transport: Arc<dyn Transport>,
-    url: String,
     client_id: String,
-    secret: Secret,
     clock: Arc<dyn Clock>,
-    /// The token and until when it is used (unix seconds), when it ends at all.
-    current: Mutex<Option<(Secret, Option<i64>)>>,
-    /// Held while a token is fetched: threads needing one at once wait for it
-    /// rather than each fetching their own.
-    fetching: Mutex<()>,
+    /// Its generation counts the tokens received so far.
+    token: Refreshing<Held>,
     renewed_after_401: AtomicBool,
-    fetches: AtomicU32,
-    /// Tokens received so far.
-    received: AtomicU64,
+    fetches: Arc<AtomicU32>,
 }
 
 impl TokenSource {
@@ -153,17 +152,35 @@ impl TokenSource {
         secret: Secret,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let fetches = Arc::new(AtomicU32::new(0));
+        let token = Refreshing::new(None);
+        token.set_fetch({
+            let (fetches, url, client_id, clock) =
+                (fetches.clone(), url.to_string(), client_id.to_string(), clock.clone());
+            Box::new(move || {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                let body = form_body(&client_id, secret.expose());
+                let headers = vec![
+                    (
+                        "Content-Type".to_string(),
+                        "application/x-www-form-urlencoded".to_string(),
+                    ),
+                    ("Accept".to_string(), "application/json".to_string()),
+                ];
+                let resp = transport
+                    .send("POST", &url, &headers, body.as_bytes())
+                    .map_err(ApiError::Transport)?;
+                let t = parse_answer(&resp, &client_id, secret.expose())?;
+                let until = t.expires_in.map(|s| reuse_until(clock.unix_secs(), s));
+                Ok(Some((t.access, until)))
+            })
+        });
         TokenSource {
-            transport,
-            url: url.to_string(),
             client_id: client_id.to_string(),
-            secret,
             clock,
-            current: Mutex::new(None),
-            fetching: Mutex::new(()),
+            token,
             renewed_after_401: AtomicBool::new(false),
-            fetches: AtomicU32::new(0),
-            received: AtomicU64::new(0),
+            fetches,
         }
     }
 
@@ -176,44 +193,23 @@ impl TokenSource {
         self.fetches.load(Ordering::SeqCst)
     }
 
-    /// Sends the token request; the caller holds `fetching`.
-    fn fetch(&self) -> ApiResult<Secret> {
-        self.fetches.fetch_add(1, Ordering::SeqCst);
-        let body = form_body(&self.client_id, self.secret.expose());
-        let headers = vec![
-            (
-                "Content-Type".to_string(),
-                "application/x-www-form-urlencoded".to_string(),
-            ),
-            ("Accept".to_string(), "application/json".to_string()),
-        ];
-        let resp = self
-            .transport
-            .send("POST", &self.url, &headers, body.as_bytes())
-            .map_err(ApiError::Transport)?;
-        let t = parse_answer(&resp, &self.client_id, self.secret.expose())?;
-        let until = t.expires_in.map(|s| reuse_until(self.clock.unix_secs(), s));
-        *crate::sync::lock(&self.current) = Some((t.access.clone(), until));
-        self.received.fetch_add(1, Ordering::SeqCst);
-        Ok(t.access)
-    }
-
     /// The current token, fetched when there is none or it is about to end.
     pub fn bearer(&self) -> ApiResult<Secret> {
-        if let Some(t) = self.usable() {
+        if let Some(t) = self.usable(&self.token.lock()) {
             return Ok(t);
         }
-        let _one = crate::sync::lock(&self.fetching);
-        // Another thread may have fetched while this one waited.
-        if let Some(t) = self.usable() {
-            return Ok(t);
+        match self.token.fetch_unless(|held| self.usable(held).is_some())? {
+            Some(Some((t, _))) => Ok(t),
+            // Another thread fetched while this one waited.
+            _ => self.token.current().map(|(t, _)| t).ok_or_else(|| {
+                ApiError::Credentials("no OAuth2 token was fetched".into())
+            }),
         }
-        self.fetch()
     }
 
-    fn usable(&self) -> Option<Secret> {
+    fn usable(&self, held: &Held) -> Option<Secret> {
         let now = self.clock.unix_secs();
-        match &*crate::sync::lock(&self.current) {
+        match held {
             Some((t, until)) if until.is_none_or(|u| now < u) => Some(t.clone()),
             _ => None,
         }
@@ -221,13 +217,17 @@ impl TokenSource {
 
     /// After a 401: a new token, once per process. `false`: already done, give up.
     pub fn renew_after_401(&self) -> ApiResult<bool> {
-        let _one = crate::sync::lock(&self.fetching);
         if self.renewed_after_401.swap(true, Ordering::SeqCst) {
             // A request signed before another thread's renewal never gets
             // here: the client sees the new generation and just sends again.
             return Ok(false);
         }
-        self.fetch().map(|_| true)
+        self.token.fetch_unless(|_| false).map(|_| true)
+    }
+
+    /// Tokens received so far.
+    fn generation(&self) -> u64 {
+        self.token.generation()
     }
 }
 
@@ -276,7 +276,7 @@ impl Authorize for Bearer {
     }
     fn generation(&self) -> u64 {
         match self {
-            Bearer::Fetched(s) => s.received.load(Ordering::SeqCst),
+            Bearer::Fetched(s) => s.generation(),
             Bearer::Static(_) => 0,
         }
     }

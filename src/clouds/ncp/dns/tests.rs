@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::api_error::Kind;
+use crate::cloud_api::FnSender;
 use crate::clouds::ncp::auth;
 use crate::http::Url;
 
@@ -192,7 +193,7 @@ impl Fake {
 }
 
 fn dns(fake: &Fake) -> NcpDns<'_> {
-    NcpDns::new(move |m: &str, p: &str, b: Option<&[u8]>| fake.handle(m, p, b))
+    NcpDns::new(FnSender(move |m: &str, p: &str, b: Option<&[u8]>| fake.handle(m, p, b)))
 }
 
 fn zone() -> Zone {
@@ -465,44 +466,44 @@ fn commit_is_one_apply_and_never_a_rollback() {
 
 #[test]
 fn unreadable_or_partial_answers_are_errors_not_empty_reads() {
-    let d = NcpDns::new(|_: &str, _: &str, _: Option<&[u8]>| {
+    let d = NcpDns::new(FnSender(|_: &str, _: &str, _: Option<&[u8]>| {
         resp(
             200,
             json!({"content": [{"id": 1, "host": "_acme-challenge", "type": "TXT"}]}),
         )
-    });
+    }));
     let e = d
         .read(&zone(), &["_acme-challenge.example.com.".into()])
         .unwrap_err();
     assert!(e.is_transient(), "{e}");
-    let d = NcpDns::new(|_: &str, _: &str, _: Option<&[u8]>| {
+    let d = NcpDns::new(FnSender(|_: &str, _: &str, _: Option<&[u8]>| {
         Ok(Response {
             status: 200,
             headers: vec![],
             body: b"<html>".to_vec(),
         })
-    });
+    }));
     assert!(d.zone_named("example.com").is_err());
     // A listing that never ends is refused rather than cut short.
-    let d = NcpDns::new(|_: &str, _: &str, _: Option<&[u8]>| {
+    let d = NcpDns::new(FnSender(|_: &str, _: &str, _: Option<&[u8]>| {
         resp(
             200,
             json!({"content": [{"id": 1, "name": "x.com"}], "last": false}),
         )
-    });
+    }));
     let e = d.zone_named("example.com").unwrap_err();
     assert!(e.to_string().contains("partial"), "{e}");
 }
 
 #[test]
 fn nameservers_from_the_listing_else_the_lookup_else_none_for_the_resolver() {
-    let d = NcpDns::new(|_: &str, _: &str, _: Option<&[u8]>| {
+    let d = NcpDns::new(FnSender(|_: &str, _: &str, _: Option<&[u8]>| {
         resp(
             200,
             json!({"content": [{"id": 11, "name": "example.com", "nameServers": ["ns-a.example."]}],
                    "last": true}),
         )
-    });
+    }));
     let z = d.zone_named("example.com").unwrap().unwrap();
     assert_eq!(d.nameservers(&z).unwrap(), ["ns-a.example."]);
     let fake = Fake::new(true);
@@ -651,7 +652,7 @@ fn a_page_error_fails_the_read_never_a_partial_one() {
         (200, "<html>"),
     ] {
         let calls = std::sync::atomic::AtomicU32::new(0);
-        let d = NcpDns::new(|m: &str, p: &str, b: Option<&[u8]>| {
+        let d = NcpDns::new(FnSender(|m: &str, p: &str, b: Option<&[u8]>| {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if p.contains("page=1") {
                 return Ok(Response {
@@ -661,7 +662,7 @@ fn a_page_error_fails_the_read_never_a_partial_one() {
                 });
             }
             fake.handle(m, p, b)
-        });
+        }));
         let e = d.read(&zone(), &names()).unwrap_err();
         assert!(e.is_transient(), "{e}");
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);

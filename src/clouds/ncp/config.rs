@@ -2,14 +2,122 @@
 //! network call. NCP reads its own environment names (`NCLOUD_*`); the
 //! `OS_*` values clap gathered for OTC are never looked at.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::credentials::{self, ENV_ACCESS, ENV_SECRET, Inputs, RealFiles};
-use super::{Secret, Settings, resolve_endpoint, resolve_metadata_url};
+use super::Secret;
 use crate::cloud_api::CloudInput;
 use crate::error::{Error, Result};
 use crate::http::Url;
+
+/// `--region` when none is given.
+pub const DEFAULT_REGION: Region = Region::Pub;
+/// Global DNS v1 base of the public region (including `/dns/v1`, which is signed).
+pub const DNS_ENDPOINT_PUB: &str = "https://globaldns.apigw.ntruss.com/dns/v1";
+/// Global DNS v1 base of the government region.
+pub const DNS_ENDPOINT_GOV: &str = "https://globaldns.apigw.gov-ntruss.com/dns/v1";
+/// Where the server role's temporary keys are read (`--metadata-url` default for NCP).
+pub const DEFAULT_METADATA_URL: &str =
+    "http://169.254.169.254/latest/meta-data/iam/security-credentials";
+/// Global DNS's authoritative nameservers, used when neither the API nor an NS
+/// lookup names them.
+pub const NAMESERVERS: [&str; 2] = ["ns1-1.ns-ncloud.com", "ns1-2.ns-ncloud.com"];
+/// The NCP CLI's credentials file, relative to the home directory.
+pub const NCLOUD_CONFIGURE: &str = ".ncloud/configure";
+
+/// NCP's sites: `pub` (public) or `gov`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    Pub,
+    Gov,
+}
+
+impl Region {
+    /// `pub` or `gov` (case-insensitive); anything else is a message naming both.
+    pub fn parse(s: &str) -> std::result::Result<Region, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pub" => Ok(Region::Pub),
+            "gov" => Ok(Region::Gov),
+            other => Err(format!(
+                "unknown NCP region {other:?} (pub or gov; --region / OTC_REGION)"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Pub => "pub",
+            Region::Gov => "gov",
+        }
+    }
+
+    /// The region's Global DNS v1 base.
+    pub fn dns_endpoint(self) -> &'static str {
+        match self {
+            Region::Pub => DNS_ENDPOINT_PUB,
+            Region::Gov => DNS_ENDPOINT_GOV,
+        }
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Region and Global DNS base as configured: `--region` (default `pub`), and
+/// `--dns-endpoint` (the base including `/dns/v1`) overriding the region's.
+/// Errors are rejections (exit 2): nothing was sent yet.
+pub fn resolve_endpoint(
+    region: Option<&str>,
+    dns_endpoint: Option<&str>,
+) -> crate::error::Result<(Region, crate::http::Url)> {
+    use crate::error::Error;
+    let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
+        None => DEFAULT_REGION,
+        Some(r) => Region::parse(r).map_err(|m| Error::rejected("config", m))?,
+    };
+    let raw = dns_endpoint
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .unwrap_or(region.dns_endpoint());
+    let url = crate::http::Url::parse(raw.trim_end_matches('/'))
+        .map_err(|m| Error::rejected("config", format!("--dns-endpoint: {m}")))?;
+    if url.query.is_some() {
+        return Err(Error::rejected(
+            "config",
+            "--dns-endpoint must not carry a query (give the base, e.g. https://globaldns.apigw.ntruss.com/dns/v1)",
+        ));
+    }
+    url.require_tls_unless_loopback("DNS endpoint")
+        .map_err(|m| Error::rejected("config", m))?;
+    Ok((region, url))
+}
+
+/// The server role's metadata URL: `--metadata-url` / `OTC_METADATA_URL`
+/// when given, else [`DEFAULT_METADATA_URL`]. A bad URL is a rejection.
+pub fn resolve_metadata_url(given: Option<&str>) -> crate::error::Result<crate::http::Url> {
+    let raw = given
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or(DEFAULT_METADATA_URL);
+    crate::http::Url::parse(raw)
+        .map_err(|m| crate::error::Error::rejected("config", format!("--metadata-url: {m}")))
+}
+
+/// What NCP takes from the shared flags, checked before any network call.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub region: Region,
+    /// The Global DNS base, `/dns/v1` included.
+    pub dns_base: crate::http::Url,
+    pub metadata_url: crate::http::Url,
+    /// The credential chain, resolved at connect.
+    pub credentials: credentials::NcpChain,
+}
 
 /// Variables read here by hand (the NCP tools' names of the keys), which a
 /// config file may set too.
@@ -86,6 +194,45 @@ pub fn configure(input: &CloudInput) -> Result<NcpConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_and_endpoints() {
+        let (r, u) = resolve_endpoint(None, None).unwrap();
+        assert_eq!(r, Region::Pub);
+        assert_eq!(u.origin(), "https://globaldns.apigw.ntruss.com");
+        assert_eq!(u.path, "/dns/v1");
+        let (r, u) = resolve_endpoint(Some("GOV"), None).unwrap();
+        assert_eq!(r, Region::Gov);
+        assert_eq!(u.host, "globaldns.apigw.gov-ntruss.com");
+        assert_eq!(u.path, "/dns/v1");
+        let (_, u) = resolve_endpoint(Some("gov"), Some("http://127.0.0.1:9/dns/v1/")).unwrap();
+        assert_eq!(
+            (u.origin().as_str(), u.path.as_str()),
+            ("http://127.0.0.1:9", "/dns/v1")
+        );
+        let e = resolve_endpoint(Some("fin"), None).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(e.to_string().contains("pub or gov"), "{e}");
+        let e = resolve_endpoint(None, Some("http://dns.example/dns/v1")).unwrap_err();
+        assert_eq!(e.exit.code(), 2);
+        assert!(resolve_endpoint(None, Some("https://h/dns/v1?x=1")).is_err());
+    }
+
+    #[test]
+    fn metadata_url_default_and_override() {
+        let u = resolve_metadata_url(None).unwrap();
+        assert_eq!(u.origin(), "http://169.254.169.254");
+        assert_eq!(u.path, "/latest/meta-data/iam/security-credentials");
+        let u = resolve_metadata_url(Some(
+            "http://127.0.0.1:8/latest/meta-data/iam/security-credentials",
+        ))
+        .unwrap();
+        assert_eq!(u.origin(), "http://127.0.0.1:8");
+        assert_eq!(
+            resolve_metadata_url(Some("nope")).unwrap_err().exit.code(),
+            2
+        );
+    }
     use crate::cloud_api::Keys;
 
     fn input(pairs: &[(&str, &str)]) -> CloudInput {
@@ -153,7 +300,7 @@ mod tests {
     #[test]
     fn settings_resolve_and_reject_before_the_network() {
         let s = configure(&input(&[])).unwrap().settings;
-        assert_eq!(s.region, super::super::Region::Pub);
+        assert_eq!(s.region, Region::Pub);
         assert_eq!(s.dns_base.host, "globaldns.apigw.ntruss.com");
         assert_eq!(s.metadata_url.host, "169.254.169.254");
         // Nothing local: the server role is asked.

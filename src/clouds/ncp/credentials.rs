@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Keys, NCLOUD_CONFIGURE, Secret};
+use super::config::NCLOUD_CONFIGURE;
+use super::{Keys, Secret};
 use crate::credentials::{Attempt, Chain, Kinds, NoneAnswered, PairHints, Source, static_pair};
 use crate::error::{Error, Exit, Result};
 use crate::keyfile;

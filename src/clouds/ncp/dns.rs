@@ -83,7 +83,7 @@ impl<'a> NcpDns<'a> {
 
     /// Where nameservers come from when the API does not name them: an NS
     /// lookup. Without one, none: the shared propagation check then asks the
-    /// resolver for NS (for NCP's domains, [`super::NAMESERVERS`]).
+    /// resolver for NS (for NCP's domains, [`super::config::NAMESERVERS`]).
     pub fn with_ns_lookup(mut self, lookup: NsLookup<'a>) -> Self {
         self.ns_lookup = Some(lookup);
         self

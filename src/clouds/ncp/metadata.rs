@@ -179,7 +179,7 @@ fn status_line(what: &str, r: &Response) -> String {
 }
 
 /// The server role's temporary keys, `url` being
-/// `…/latest/meta-data/iam/security-credentials` ([`super::DEFAULT_METADATA_URL`]).
+/// `…/latest/meta-data/iam/security-credentials` ([`super::config::DEFAULT_METADATA_URL`]).
 pub fn fetch(t: &dyn Transport, url: &Url) -> Result<Keys> {
     let mut s = Session {
         t,

@@ -9,8 +9,8 @@
 use std::fs;
 use std::path::Path;
 
-use otc_acme_hook::propagation::wire::{QType, query};
 use otc_acme_hook::encoding::percent_encode;
+use otc_acme_hook::propagation::wire::{QType, query};
 use simple_dns::rdata::{CNAME, NS, OPT, RData, TXT};
 use simple_dns::{
     CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, ResourceRecord, TYPE,
@@ -152,7 +152,13 @@ fn sign_seeds(dir: &Path) {
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v.as_str().unwrap())))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    percent_encode(k),
+                    percent_encode(v.as_str().unwrap())
+                )
+            })
             .collect::<Vec<_>>()
             .join("&");
         let url = if query.is_empty() {

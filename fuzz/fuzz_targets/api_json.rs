@@ -9,11 +9,11 @@
 
 use libfuzzer_sys::fuzz_target;
 use otc_acme_hook::api_error::Kind;
-use otc_acme_hook::http::Response;
 use otc_acme_hook::clouds::otc::errors::status_error;
 use otc_acme_hook::clouds::otc::types::{
     ErrorBody, NameServers, RecordSet, RecordSetList, Zone, ZoneList,
 };
+use otc_acme_hook::http::Response;
 use otc_acme_hook::redact::{error_excerpt, escape_controls};
 use serde_json::Value;
 

@@ -29,7 +29,7 @@ use otc_acme_hook::clouds::ovh::credentials::{
     self as ovh, Auth, FileText, Files, Flags, Inputs, parse_credentials_file,
 };
 use otc_acme_hook::clouds::ovh::endpoints::EndpointInputs;
-use otc_acme_hook::{config, keyfile, clouds::ncp};
+use otc_acme_hook::{clouds::ncp, config, keyfile};
 
 const ORIGIN: &str = "/etc/otc-acme-hook/config";
 

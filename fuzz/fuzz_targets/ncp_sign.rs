@@ -21,11 +21,11 @@ use std::sync::Once;
 
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::http::Url;
 use otc_acme_hook::clouds::ncp::auth::{
     self, WINDOW_MS, authorize, headers, path_and_query, skew_beyond_window, string_to_sign,
 };
 use otc_acme_hook::clouds::ncp::{Keys, Secret};
+use otc_acme_hook::http::Url;
 use serde_json::Value;
 use sha2::Sha256;
 

@@ -17,9 +17,9 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::http::Url;
-use otc_acme_hook::clouds::otc::credentials::{self, Credentials, Secret};
 use otc_acme_hook::clouds::otc::auth::{self, Request};
+use otc_acme_hook::clouds::otc::credentials::{self, Credentials, Secret};
+use otc_acme_hook::http::Url;
 use sha2::{Digest, Sha256};
 
 const SECRET: &str = "FUZZ-SECRET-KEY-0123456789abcdef";

@@ -580,6 +580,98 @@ mod tests {
         assert_eq!(clock.sleeps.get(), 1, "an ended pause costs nothing");
     }
 
+    /// The pool's workers share one client: a 429 to one worker's request pauses
+    /// every worker, not just the one that got it: with 8 workers sending 200 requests
+    /// (20 ms each, half a second of work), the 9th answered `429
+    /// Retry-After: 1`, no request goes out while the pause lasts (without the
+    /// shared pause the other workers would go on sending through it), and
+    /// every one is answered after it.
+    #[test]
+    fn a_429_pauses_every_worker_sharing_the_client() {
+        use crate::pool::run_all;
+        use std::time::Instant;
+
+        struct Api {
+            start: Instant,
+            /// When each request arrived; when the 429 was answered.
+            arrived: Mutex<Vec<Duration>>,
+            throttled_at: Mutex<Option<Duration>>,
+        }
+        impl Transport for Api {
+            fn send(
+                &self,
+                _: &str,
+                _: &str,
+                _: &[(String, String)],
+                _: &[u8],
+            ) -> Result<Response, TransportError> {
+                let n = {
+                    let mut a = crate::sync::lock(&self.arrived);
+                    a.push(self.start.elapsed());
+                    a.len()
+                };
+                std::thread::sleep(Duration::from_millis(20));
+                let mut response = Response {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                };
+                if n == 9 {
+                    response.status = 429;
+                    response.headers = vec![("Retry-After".into(), "1".into())];
+                    *crate::sync::lock(&self.throttled_at) = Some(self.start.elapsed());
+                }
+                Ok(response)
+            }
+        }
+        let api = Arc::new(Api {
+            start: Instant::now(),
+            arrived: Mutex::default(),
+            throttled_at: Mutex::default(),
+        });
+        let report = Arc::new(crate::report::Report::new(
+            crate::report::Level::Quiet,
+            Box::new(std::io::sink()),
+        ));
+        let client = Client::new(
+            api.clone(),
+            Arc::new(Open),
+            Arc::new(crate::clock::SystemClock::default()),
+            report,
+        )
+        .with_policy(RetryPolicy {
+            retries: 2,
+            base: Duration::from_millis(10),
+        });
+        let url = Url::parse("https://dns.example/v2/zones").unwrap();
+        let answers = run_all(8, (0..200).collect(), |_: u32| {
+            client.send("GET", &url, &[], None).map(|r| r.status)
+        });
+        assert!(answers.iter().all(|a| matches!(a, Ok(200))), "{answers:?}");
+        let at = crate::sync::lock(&api.throttled_at).expect("the 9th was throttled");
+        let arrived = crate::sync::lock(&api.arrived).clone();
+        assert_eq!(arrived.len(), 201, "200 and the throttled one again");
+        // Requests already past the gate when the 429 came may still land
+        // just after it; none starts while the pause lasts.
+        let during: Vec<&Duration> = arrived
+            .iter()
+            .filter(|t| {
+                **t > at + Duration::from_millis(150) && **t < at + Duration::from_millis(850)
+            })
+            .collect();
+        assert!(
+            during.is_empty(),
+            "sent during the pause: {during:?} (429 at {at:?})"
+        );
+        let after = arrived
+            .iter()
+            .filter(|t| **t >= at + Duration::from_millis(850))
+            .count();
+        // Before it: the first 16, and at most one more per worker that was
+        // past the gate when the 429 came.
+        assert!(after >= 201 - 24, "{after} after the pause: {arrived:?}");
+    }
+
     /// Credentials `old` until refreshed, then `new`; counts the fetches.
     struct Refreshing {
         generation: std::sync::atomic::AtomicU64,

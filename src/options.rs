@@ -171,6 +171,7 @@ impl Options {
                 resolver: nonblank(&g.resolver),
                 timeout: Duration::from_secs(g.propagation_timeout),
                 settle: Duration::from_secs(g.settle),
+                parallel: g.parallel,
                 ..propagation::Settings::default()
             },
             mode: Mode {

@@ -108,6 +108,8 @@ pub struct Settings {
     /// First DNS poll interval; grows to `max_interval`.
     pub interval: Duration,
     pub max_interval: Duration,
+    /// Questions of one poll asked at once (`--parallel`).
+    pub parallel: usize,
 }
 
 impl Default for Settings {
@@ -120,6 +122,7 @@ impl Default for Settings {
             settle: Duration::from_secs(crate::defaults::SETTLE_SECS),
             interval: crate::defaults::DNS_POLL_FIRST,
             max_interval: crate::defaults::DNS_POLL_MAX,
+            parallel: crate::defaults::PARALLEL,
         }
     }
 }
@@ -313,59 +316,32 @@ impl Checker<'_> {
         let mut any_reached = false;
         loop {
             let mut still = Vec::new();
-            for &(ti, ni) in &pending {
-                let t = &targets[ti];
-                let ns = &t.nameservers[ni];
-                let mut reached = false;
-                let mut served = false;
-                for addr in &ns.addrs {
-                    match self.dns.ask(*addr, &t.name, QType::Txt, false) {
-                        Ok(a) => {
-                            reached = true;
-                            let missing: Vec<&String> =
-                                t.values.iter().filter(|v| !a.txt.contains(v)).collect();
-                            self.report.verbose(format!(
-                                "{} ({addr}) {}{}: {} TXT at {}, {} of ours missing",
-                                ns.name,
-                                a.rcode,
-                                if a.via_tcp {
-                                    " over TCP (UDP answer truncated)"
-                                } else {
-                                    ""
-                                },
-                                a.txt.len(),
-                                t.name,
-                                missing.len()
-                            ));
-                            if missing.is_empty() {
-                                served = true;
-                                break;
-                            }
-                            last_miss = format!(
-                                "{} ({addr}) does not serve {:?} at {}",
-                                ns.name, missing[0], t.name
-                            );
-                        }
-                        Err(QueryError::Unreachable(m)) => {
-                            self.report.verbose(format!("skipping unreachable {m}"));
-                        }
-                        Err(QueryError::Failed(m)) => {
-                            reached = true;
-                            last_miss = format!("{} did not answer for {}: {m}", ns.name, t.name);
-                            self.report.verbose(&last_miss);
-                        }
-                    }
+            // Every (name, nameserver) still to be seen, asked side by side (a
+            // run of many names waits one round trip a poll, not one per
+            // question); what they found is said in order.
+            let asked = {
+                let targets: &[Target] = targets;
+                crate::pool::run_all(self.settings.parallel, pending.clone(), |(ti, ni)| {
+                    ask_one(self.dns, &targets[ti], ni)
+                })
+            };
+            for (&(ti, ni), a) in pending.iter().zip(asked) {
+                for line in &a.lines {
+                    self.report.verbose(line);
                 }
-                any_reached |= reached;
-                if !reached {
+                if let Some(m) = a.miss {
+                    last_miss = m;
+                }
+                any_reached |= a.reached;
+                if !a.reached {
                     // No address of this server is reachable from here: skipped, not waited for.
                     self.report.info(format!(
                         "cannot reach nameserver {} from this host; not waiting for it",
-                        ns.name
+                        targets[ti].nameservers[ni].name
                     ));
                     continue;
                 }
-                if !served {
+                if !a.served {
                     still.push((ti, ni));
                 }
             }
@@ -412,12 +388,76 @@ impl Checker<'_> {
     }
 }
 
+/// What one nameserver said of one name this poll.
+struct Asked {
+    /// An address of it answered (or failed to, but was reached).
+    reached: bool,
+    /// It serves every value of the target.
+    served: bool,
+    /// Why not, when it was reached and does not.
+    miss: Option<String>,
+    /// What `-v` says of it, in order.
+    lines: Vec<String>,
+}
+
+/// Asks each address of `target`'s nameserver `ni` for the TXT values at the
+/// name, up to the first that serves them all.
+fn ask_one(dns: &dyn DnsQuery, t: &Target, ni: usize) -> Asked {
+    let ns = &t.nameservers[ni];
+    let mut out = Asked {
+        reached: false,
+        served: false,
+        miss: None,
+        lines: Vec::new(),
+    };
+    for addr in &ns.addrs {
+        match dns.ask(*addr, &t.name, QType::Txt, false) {
+            Ok(a) => {
+                out.reached = true;
+                let missing: Vec<&String> =
+                    t.values.iter().filter(|v| !a.txt.contains(v)).collect();
+                out.lines.push(format!(
+                    "{} ({addr}) {}{}: {} TXT at {}, {} of ours missing",
+                    ns.name,
+                    a.rcode,
+                    if a.via_tcp {
+                        " over TCP (UDP answer truncated)"
+                    } else {
+                        ""
+                    },
+                    a.txt.len(),
+                    t.name,
+                    missing.len()
+                ));
+                if missing.is_empty() {
+                    out.served = true;
+                    break;
+                }
+                out.miss = Some(format!(
+                    "{} ({addr}) does not serve {:?} at {}",
+                    ns.name, missing[0], t.name
+                ));
+            }
+            Err(QueryError::Unreachable(m)) => {
+                out.lines.push(format!("skipping unreachable {m}"));
+            }
+            Err(QueryError::Failed(m)) => {
+                out.reached = true;
+                let m = format!("{} did not answer for {}: {m}", ns.name, t.name);
+                out.lines.push(m.clone());
+                out.miss = Some(m);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::report::{Capture, Level};
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
     use wire::Answer;
 
     #[test]
@@ -465,7 +505,7 @@ mod tests {
 
     /// Serves the value from the third query on; the v6 address is unreachable.
     struct Slow {
-        calls: Cell<u32>,
+        calls: AtomicU32,
     }
     impl DnsQuery for Slow {
         fn ask(
@@ -478,8 +518,8 @@ mod tests {
             if server.is_ipv6() {
                 return Err(QueryError::Unreachable("no v6".into()));
             }
-            self.calls.set(self.calls.get() + 1);
-            let txt = if self.calls.get() >= 3 {
+            let n = self.calls.fetch_add(1, SeqCst) + 1;
+            let txt = if n >= 3 {
                 vec!["ours".to_string(), "other".to_string()]
             } else {
                 vec!["other".to_string()]
@@ -521,16 +561,83 @@ mod tests {
         }]
     }
 
+    /// Serves every question after a real pause, counting the questions in flight.
+    struct Latent {
+        in_flight: AtomicU32,
+        peak: AtomicU32,
+    }
+    impl DnsQuery for Latent {
+        fn ask(
+            &self,
+            _: SocketAddr,
+            _: &str,
+            _: QType,
+            _: bool,
+        ) -> std::result::Result<Answer, QueryError> {
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(now, SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            self.in_flight.fetch_sub(1, SeqCst);
+            Ok(Answer {
+                rcode: "NOERROR".into(),
+                txt: vec!["ours".to_string()],
+                ..Answer::default()
+            })
+        }
+    }
+
+    /// A poll asks its questions side by side, at most `parallel` at once
+    /// (one at a time with 1), and says what each found in order.
+    #[test]
+    fn a_poll_asks_its_questions_side_by_side() {
+        let targets: Vec<Target> = (0..6)
+            .map(|i| Target {
+                name: format!("_acme-challenge.n{i}.example.test."),
+                values: vec!["ours".into()],
+                nameservers: ["ns1.", "ns2."]
+                    .iter()
+                    .map(|n| Nameserver {
+                        name: n.to_string(),
+                        addrs: vec!["127.0.0.1:53".parse().unwrap()],
+                    })
+                    .collect(),
+            })
+            .collect();
+        for parallel in [4, 1] {
+            let dns = Latent {
+                in_flight: AtomicU32::new(0),
+                peak: AtomicU32::new(0),
+            };
+            let clock = FakeClock::new(1_700_000_000);
+            let cap = Capture::default();
+            let report = Report::new(Level::Verbose, Box::new(cap.clone()));
+            let mut c = checker(&dns, &clock, &report, 10);
+            c.settings.parallel = parallel;
+            c.wait(&targets).unwrap();
+            let peak = dns.peak.load(SeqCst);
+            if parallel == 1 {
+                assert_eq!(peak, 1);
+            } else {
+                assert!((2..=4).contains(&peak), "peak {peak}");
+            }
+            let text = cap.text();
+            let said: Vec<usize> = (0..6)
+                .map(|i| text.find(&format!("at _acme-challenge.n{i}.")).unwrap())
+                .collect();
+            assert!(said.windows(2).all(|w| w[0] < w[1]), "in order: {text}");
+        }
+    }
+
     #[test]
     fn waits_until_served_with_backoff() {
         let dns = Slow {
-            calls: Cell::new(0),
+            calls: AtomicU32::new(0),
         };
         let clock = FakeClock::new(1_700_000_000);
         let cap = Capture::default();
         let report = Report::new(Level::Normal, Box::new(cap.clone()));
         checker(&dns, &clock, &report, 10).wait(&target()).unwrap();
-        assert_eq!(dns.calls.get(), 3);
+        assert_eq!(dns.calls.load(SeqCst), 3);
         // 200 ms then 300 ms.
         assert_eq!(clock.elapsed(), Duration::from_millis(500));
         assert!(cap.text().contains("all nameservers serve"));

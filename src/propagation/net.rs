@@ -22,8 +22,8 @@ impl std::fmt::Display for QueryError {
     }
 }
 
-/// Asks one server one question.
-pub trait DnsQuery {
+/// Asks one server one question. `Sync`: a poll asks its questions side by side.
+pub trait DnsQuery: Sync {
     fn ask(
         &self,
         server: SocketAddr,

@@ -847,6 +847,24 @@ impl DnsApi for BatchFake {
     }
 }
 
+/// A test written once over `F: Fake`, run against each shape: makes
+/// `set_with_pending::T`, `record_per_value::T` and `batch_apply::T` of each
+/// generic test function `T` of the calling module.
+macro_rules! each_shape {
+    ($($test:ident),* $(,)?) => {
+        mod set_with_pending {
+            $(#[test] fn $test() { super::$test::<$crate::fake::SetFake>() })*
+        }
+        mod record_per_value {
+            $(#[test] fn $test() { super::$test::<$crate::fake::RecordFake>() })*
+        }
+        mod batch_apply {
+            $(#[test] fn $test() { super::$test::<$crate::fake::BatchFake>() })*
+        }
+    };
+}
+pub(crate) use each_shape;
+
 #[cfg(test)]
 mod tests {
     use super::*;

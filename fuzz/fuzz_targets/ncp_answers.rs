@@ -18,7 +18,7 @@ mod common;
 
 use common::{Script, check_api_error};
 use libfuzzer_sys::fuzz_target;
-use otc_acme_hook::cloud_api::{DnsApi, FnSender};
+use otc_acme_hook::cloud_api::FnSender;
 use otc_acme_hook::clouds::ncp::dns::NcpDns;
 use otc_acme_hook::clouds::ncp::errors::api_error;
 use otc_acme_hook::clouds::ncp::metadata;
@@ -37,36 +37,7 @@ fn fuzz_dns(data: &[u8]) {
     let dns = NcpDns::new(FnSender(|m: &str, p: &str, _b: Option<&[u8]>| {
         script.answer(m, p)
     }));
-    let zones = match dns.zones_holding(&name) {
-        Ok(z) => z,
-        Err(e) => return check_api_error("zones_holding", &e),
-    };
-    for zone in zones.iter().take(2) {
-        if let Err(e) = dns.nameservers(zone) {
-            check_api_error("nameservers", &e);
-        }
-        let names = [name.clone()];
-        let read = match dns.read(zone, &names) {
-            Ok(r) => r,
-            Err(e) => {
-                check_api_error("read", &e);
-                continue;
-            }
-        };
-        assert_eq!(read.len(), 1, "one answer per name");
-        let at = &read[0];
-        assert_eq!(at.name, name);
-        assert_eq!(at.ids.len(), at.records.len(), "one id per record");
-        let mut after = at.records.clone();
-        after.push("\"fuzz-token-value\"".into());
-        match dns.write(zone, at, &after, 300) {
-            Ok(w) => assert_eq!(w.name, name),
-            Err(e) => check_api_error("write", &e),
-        }
-        if let Err(e) = dns.commit(zone) {
-            check_api_error("commit", &e);
-        }
-    }
+    common::drive_dns(&dns, &name, 300);
     assert!(script.calls.lock().unwrap().len() < 2000, "too many calls");
 }
 

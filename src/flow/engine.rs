@@ -1089,7 +1089,7 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::cloud_api::{ApiResult, DnsApi};
-    use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
+    use crate::fake::{Fake, Fault};
     use crate::host_state::HostState;
     use crate::propagation::net::{DnsQuery, QueryError};
     use crate::propagation::wire::{Answer as DnsAnswer, QType};
@@ -1594,21 +1594,7 @@ mod tests {
         assert_eq!(r.fake.values(&name(1)), vec!["theirs"]);
     }
 
-    macro_rules! each_shape {
-        ($($test:ident),* $(,)?) => {
-            mod set_with_pending {
-                $(#[test] fn $test() { super::$test::<super::SetFake>() })*
-            }
-            mod record_per_value {
-                $(#[test] fn $test() { super::$test::<super::RecordFake>() })*
-            }
-            mod batch_apply {
-                $(#[test] fn $test() { super::$test::<super::BatchFake>() })*
-            }
-        };
-    }
-
-    each_shape!(
+    crate::fake::each_shape!(
         plan_reads_once_and_writes_only_changes,
         conflict_on_one_name_goes_slow_for_that_name_only,
         unknown_outcome_is_read_again_not_repeated,

@@ -880,7 +880,7 @@ impl Hook<'_> {
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
-    use crate::fake::{BatchFake, Fake, Fault, RecordFake, SetFake};
+    use crate::fake::{Fake, Fault, SetFake};
     use crate::host_state::{Entry, HostState, STALE_AFTER_SECS};
     use crate::report::{Capture, Level};
 
@@ -1426,21 +1426,7 @@ mod tests {
         assert!(r.out.text().contains("waiting for"), "{}", r.out.text());
     }
 
-    macro_rules! each_shape {
-        ($($test:ident),* $(,)?) => {
-            mod set_with_pending {
-                $(#[test] fn $test() { super::$test::<super::SetFake>() })*
-            }
-            mod record_per_value {
-                $(#[test] fn $test() { super::$test::<super::RecordFake>() })*
-            }
-            mod batch_apply {
-                $(#[test] fn $test() { super::$test::<super::BatchFake>() })*
-            }
-        };
-    }
-
-    each_shape!(
+    crate::fake::each_shape!(
         apex_and_wildcard_values_go_in_one_write,
         foreign_value_kept_on_every_path,
         rerun_writes_nothing,

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use otc_acme_hook::api_error::{ApiError, ApiResult};
+use otc_acme_hook::cloud_api::DnsApi;
 use otc_acme_hook::http::Response;
 
 /// A scripted API: the fuzz input split into answers, served in order.
@@ -112,4 +113,41 @@ pub fn values_replaced(text: &str, keys: &[&str], seps: &[char]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// One hook's calls over a cloud's DNS client answering from a script: zones
+/// holding `name`, then for (at most two of) them nameservers, a read of the
+/// name, a write adding a value, a commit. Every error is one line; a read
+/// gives the name asked, with one id per record.
+pub fn drive_dns(dns: &dyn DnsApi, name: &str, ttl: u32) {
+    let zones = match dns.zones_holding(name) {
+        Ok(z) => z,
+        Err(e) => return check_api_error("zones_holding", &e),
+    };
+    for zone in zones.iter().take(2) {
+        if let Err(e) = dns.nameservers(zone) {
+            check_api_error("nameservers", &e);
+        }
+        let names = [name.to_string()];
+        let read = match dns.read(zone, &names) {
+            Ok(r) => r,
+            Err(e) => {
+                check_api_error("read", &e);
+                continue;
+            }
+        };
+        assert_eq!(read.len(), 1, "one answer per name");
+        let at = &read[0];
+        assert_eq!(at.name, name);
+        assert_eq!(at.ids.len(), at.records.len(), "one id per record");
+        let mut after = at.records.clone();
+        after.push("\"fuzz-token-value\"".into());
+        match dns.write(zone, at, &after, ttl) {
+            Ok(w) => assert_eq!(w.name, name),
+            Err(e) => check_api_error("write", &e),
+        }
+        if let Err(e) = dns.commit(zone) {
+            check_api_error("commit", &e);
+        }
+    }
 }

@@ -38,8 +38,12 @@ pub const METADATA_CONNECT_RETRIES: [Duration; 2] =
 pub const DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(1);
 /// The same for `check`, which asks once.
 pub const CHECK_DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
-/// The nameservers are asked again after this, growing to the maximum.
+/// The nameservers are asked again this often for the first
+/// `DNS_POLL_FAST_FOR` of a wait (a poll asks each server one question until
+/// its last name is served, so this costs a server 5 questions a second),
+/// then every `DNS_POLL_MAX`.
 pub const DNS_POLL_FIRST: Duration = Duration::from_millis(200);
+pub const DNS_POLL_FAST_FOR: Duration = Duration::from_secs(10);
 pub const DNS_POLL_MAX: Duration = Duration::from_millis(500);
 /// How often a long wait looks at the API again for values another host dropped.
 pub const RECHECK_API_EVERY: Duration = Duration::from_secs(3);

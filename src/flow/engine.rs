@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use super::contracts::Challenge;
-use super::hook::{Hook, Written, api_err, plural};
+use super::hook::{Hook, Note, Written, api_err, plural};
 use super::run::{group_by_name, removed_early};
 use super::types::id_of;
 pub use super::types::{Group, NameAt, Own};
@@ -214,6 +214,8 @@ impl Hook<'_> {
         let mut out: Vec<Option<Written>> = vec![None; groups.len()];
         let mut slow: Vec<usize> = Vec::new();
         let mut plan: Vec<Planned> = Vec::new();
+        // Groups whose values are all in place already, journaled as written.
+        let mut present: Vec<usize> = Vec::new();
         for (i, (g, before)) in groups.iter().zip(read).enumerate() {
             if before.is_pending() {
                 slow.push(i);
@@ -233,9 +235,7 @@ impl Hook<'_> {
                     ));
                     // Present is not published: see `auth_many`.
                     if !self.adopt_unapplied(&g.zone, &g.name, &before.records) {
-                        for v in &g.values {
-                            self.remember(&g.zone, &g.name, v, State::Written);
-                        }
+                        present.push(i);
                     }
                     out[i] = Some(Written {
                         zone: g.zone.clone(),
@@ -246,13 +246,28 @@ impl Hook<'_> {
                 Some(after) => plan.push(Planned { i, before, after }),
             }
         }
-        for p in &plan {
-            let g = &groups[p.i];
-            for v in &g.values {
-                self.remember(&g.zone, &g.name, v, State::Sending);
-            }
-        }
+        // One journal rewrite for the run: the present values as written, the
+        // planned ones as sending before any request goes out.
+        let notes = |is: &mut dyn Iterator<Item = usize>, state: State| -> Vec<Note<'_>> {
+            is.flat_map(|i| {
+                let g = &groups[i];
+                g.values.iter().map(move |v| Note {
+                    zone: &g.zone,
+                    name: &g.name,
+                    value: v,
+                    state,
+                    id: None,
+                })
+            })
+            .collect()
+        };
+        let mut journal = notes(&mut present.iter().copied(), State::Written);
+        journal.extend(notes(&mut plan.iter().map(|p| p.i), State::Sending));
+        self.remember_all(journal);
         let answers = self.send(groups, &plan);
+        let mut landed: Vec<Note<'_>> = Vec::new();
+        // Groups whose values stay unpublished until their zone's commit.
+        let mut unapplied: Vec<usize> = Vec::new();
         let mut first_error = None;
         for (p, r) in plan.iter().zip(answers) {
             let g = &groups[p.i];
@@ -286,10 +301,16 @@ impl Hook<'_> {
                         } else {
                             State::Written
                         };
-                        self.remember_id(&g.zone, &g.name, v, state, id_of(&set, v));
+                        landed.push(Note {
+                            zone: &g.zone,
+                            name: &g.name,
+                            value: v,
+                            state,
+                            id: id_of(&set, v),
+                        });
                     }
                     if later {
-                        self.adopt_unapplied(&g.zone, &g.name, &g.values);
+                        unapplied.push(p.i);
                     }
                     out[p.i] = Some(Written {
                         zone: g.zone.clone(),
@@ -313,6 +334,11 @@ impl Hook<'_> {
                     first_error.get_or_insert(api_err(STEP, &format!("{doing} {}", g.name), e));
                 }
             }
+        }
+        self.remember_all(landed);
+        for i in unapplied {
+            let g = &groups[i];
+            self.adopt_unapplied(&g.zone, &g.name, &g.values);
         }
         if let Some(e) = first_error {
             return Err(e);
@@ -378,6 +404,7 @@ impl Hook<'_> {
         }
         let answers = self.send(groups, &plan);
         let mut sent = !plan.is_empty();
+        let mut removed: Vec<(&Zone, &str, &[String])> = Vec::new();
         let mut first_error = None;
         for (p, r) in plan.iter().zip(answers) {
             let g = &groups[p.i];
@@ -399,7 +426,7 @@ impl Hook<'_> {
                         g.name,
                         g.zone.name
                     ));
-                    self.forget_when_published(&g.zone, &g.name, &g.values);
+                    removed.push((&g.zone, &g.name, &g.values));
                 }
                 Answer::Slow(e) => {
                     self.report.verbose(format!(
@@ -413,6 +440,7 @@ impl Hook<'_> {
                 }
             }
         }
+        self.forget_all_when_published(&removed);
         if let Some(e) = first_error {
             return Err(e);
         }
@@ -462,6 +490,33 @@ impl Flow<'_> {
             self.checker.follow_cname(self.hook.api, &find, fqdn)?
         };
         Ok(NameAt { zone, name })
+    }
+
+    /// [`effective_name`](Self::effective_name) of each of `fqdns`: their
+    /// zones first (one listing, kept), then whether each is a CNAME, asked
+    /// side by side; only a CNAME's chain is followed name by name.
+    pub fn effective_names(&self, step: &'static str, fqdns: &[String]) -> Result<Vec<NameAt>> {
+        let zones = fqdns
+            .iter()
+            .map(|f| self.hook.find_zone(step, f))
+            .collect::<Result<Vec<Zone>>>()?;
+        let cnames = if self.mode.cname && self.mode.dns_check {
+            self.checker.cname_targets(self.hook.api, fqdns, &zones)?
+        } else {
+            vec![None; fqdns.len()]
+        };
+        fqdns
+            .iter()
+            .zip(zones)
+            .zip(cnames)
+            .map(|((fqdn, zone), cname)| match cname {
+                None => Ok(NameAt {
+                    zone,
+                    name: fqdn.clone(),
+                }),
+                Some(_) => self.effective_name(step, fqdn),
+            })
+            .collect()
     }
 
     pub fn auth(&self, env: &Challenge) -> Result<()> {
@@ -580,13 +635,19 @@ impl Flow<'_> {
         let mut pairs: Vec<(String, String)> =
             deferred.into_iter().map(|e| (e.name, e.value)).collect();
         pairs.push((env.fqdn.clone(), env.value.clone()));
-        let mut resolved: HashMap<String, NameAt> = HashMap::new();
+        let mut distinct: Vec<String> = Vec::new();
+        for (fqdn, _) in &pairs {
+            if !distinct.contains(fqdn) {
+                distinct.push(fqdn.clone());
+            }
+        }
+        let resolved: HashMap<String, NameAt> = distinct
+            .iter()
+            .cloned()
+            .zip(self.effective_names("auth", &distinct)?)
+            .collect();
         let mut groups: Vec<Group> = Vec::new();
         for (fqdn, value) in pairs {
-            if !resolved.contains_key(&fqdn) {
-                let found = self.effective_name("auth", &fqdn)?;
-                resolved.insert(fqdn.clone(), found);
-            }
             let at = &resolved[&fqdn];
             match groups.iter_mut().find(|g| g.name == at.name) {
                 Some(g) if g.values.contains(&value) => {}

@@ -120,6 +120,16 @@ impl<'a> Hook<'a> {
     }
 }
 
+/// One value to journal (see [`Hook::remember_all`]).
+pub(super) struct Note<'n> {
+    pub zone: &'n Zone,
+    pub name: &'n str,
+    pub value: &'n str,
+    pub state: State,
+    /// The provider's id of what holds it, where our create's answer told it.
+    pub id: Option<String>,
+}
+
 /// Where a value was written.
 #[derive(Debug, Clone)]
 pub struct Written {
@@ -179,27 +189,48 @@ impl Hook<'_> {
         state: State,
         id: Option<String>,
     ) {
-        if let Some(l) = self.local {
-            let e = Entry {
-                t: self.clock.unix_secs(),
+        self.remember_all(vec![Note {
+            zone,
+            name: fqdn,
+            value,
+            state,
+            id,
+        }]);
+    }
+
+    /// Journals every note with one rewrite of the journal (a run's hundred
+    /// values are noted at once, not one file rewrite per value between requests).
+    pub(super) fn remember_all(&self, notes: Vec<Note<'_>>) {
+        let Some(l) = self.local else { return };
+        let t = self.clock.unix_secs();
+        let run = self.run.borrow().clone();
+        let entries = notes
+            .into_iter()
+            .map(|n| Entry {
+                t,
                 endpoint: l.endpoint.clone(),
-                zone_id: zone.id.clone(),
-                zone_name: zone.name.clone(),
-                name: fqdn.to_string(),
-                value: value.to_string(),
-                state,
-                run: self.run.borrow().clone(),
-                id,
-            };
-            if let Err(err) = l.record(e) {
-                self.report.warn(format!("journal: {err}"));
-            }
+                zone_id: n.zone.id.clone(),
+                zone_name: n.zone.name.clone(),
+                name: n.name.to_string(),
+                value: n.value.to_string(),
+                state: n.state,
+                run: run.clone(),
+                id: n.id,
+            })
+            .collect();
+        if let Err(err) = l.record_all(entries) {
+            self.report.warn(format!("journal: {err}"));
         }
     }
 
     pub(super) fn forget(&self, fqdn: &str, value: &str) {
+        self.forget_all(&[(fqdn.to_string(), value.to_string())]);
+    }
+
+    /// Forgets every `(name, value)` with one rewrite of the journal.
+    pub(super) fn forget_all(&self, values: &[(String, String)]) {
         if let Some(l) = self.local
-            && let Err(err) = l.forget(fqdn, value)
+            && let Err(err) = l.forget_all(values)
         {
             self.report.warn(format!("journal: {err}"));
         }
@@ -340,18 +371,27 @@ impl Hook<'_> {
                         *all = rest;
                         done
                     };
-                    for p in done {
-                        self.forget(&p.name, &p.value);
-                    }
+                    let done: Vec<(String, String)> =
+                        done.into_iter().map(|p| (p.name, p.value)).collect();
+                    self.forget_all(&done);
                     let applied: Vec<ZoneValue> = {
                         let mut all = self.unapplied.borrow_mut();
                         let (done, rest) = all.drain(..).partition(|p| p.zone_id == z.id);
                         *all = rest;
                         done
                     };
-                    for p in applied {
-                        self.remember(&z, &p.name, &p.value, State::Written);
-                    }
+                    self.remember_all(
+                        applied
+                            .iter()
+                            .map(|p| Note {
+                                zone: &z,
+                                name: &p.name,
+                                value: &p.value,
+                                state: State::Written,
+                                id: None,
+                            })
+                            .collect(),
+                    );
                 }
                 Err(e) => {
                     // A value written again after the journal held it as written
@@ -402,15 +442,25 @@ impl Hook<'_> {
     /// now where a write is served as it lands (OTC), else once the zone's
     /// commit has published the removal.
     pub(super) fn forget_when_published(&self, zone: &Zone, fqdn: &str, values: &[String]) {
+        self.forget_all_when_published(&[(zone, fqdn, values)]);
+    }
+
+    /// [`forget_when_published`](Self::forget_when_published) for several
+    /// names, with one rewrite of the journal.
+    pub(super) fn forget_all_when_published(&self, gone: &[(&Zone, &str, &[String])]) {
         if self.api.whole_set_writes() {
-            for v in values {
-                self.forget(fqdn, v);
-            }
+            let named: Vec<(String, String)> = gone
+                .iter()
+                .flat_map(|(_, n, vs)| vs.iter().map(|v| (n.to_string(), v.clone())))
+                .collect();
+            self.forget_all(&named);
             return;
         }
         let mut pending = self.unpublished.borrow_mut();
-        for v in values {
-            pending.push(ZoneValue::new(zone, fqdn, v));
+        for (zone, fqdn, values) in gone {
+            for v in values.iter() {
+                pending.push(ZoneValue::new(zone, fqdn, v));
+            }
         }
     }
 
@@ -603,9 +653,18 @@ impl Hook<'_> {
         let shown = values.join(", ");
         let value = shown.as_str();
         let journal = |state| {
-            for v in values {
-                self.remember(zone, fqdn, v, state);
-            }
+            self.remember_all(
+                values
+                    .iter()
+                    .map(|v| Note {
+                        zone,
+                        name: fqdn,
+                        value: v,
+                        state,
+                        id: None,
+                    })
+                    .collect(),
+            )
         };
         let add_all = |records: &[String]| txt::add_all(records, values);
         let holds_all = |records: &[String]| values.iter().all(|v| txt::contains(records, v));

@@ -105,8 +105,9 @@ pub struct Settings {
     pub resolver: Option<String>,
     pub timeout: Duration,
     pub settle: Duration,
-    /// First DNS poll interval; grows to `max_interval`.
+    /// Time between polls for the first `fast_for` of a wait, then `max_interval`.
     pub interval: Duration,
+    pub fast_for: Duration,
     pub max_interval: Duration,
     /// Questions of one poll asked at once (`--parallel`).
     pub parallel: usize,
@@ -121,6 +122,7 @@ impl Default for Settings {
             timeout: crate::defaults::PROPAGATION_TIMEOUT,
             settle: Duration::from_secs(crate::defaults::SETTLE_SECS),
             interval: crate::defaults::DNS_POLL_FIRST,
+            fast_for: crate::defaults::DNS_POLL_FAST_FOR,
             max_interval: crate::defaults::DNS_POLL_MAX,
             parallel: crate::defaults::PARALLEL,
         }
@@ -232,28 +234,8 @@ impl Checker<'_> {
         let mut zone = find_zone(&current)?;
         for _ in 0..8 {
             let servers = self.nameservers(api, &zone)?;
-            let mut target = None;
-            let mut asked = false;
-            'ask: for ns in &servers {
-                for addr in &ns.addrs {
-                    match self.dns.ask(*addr, &current, QType::Cname, false) {
-                        Ok(a) => {
-                            asked = true;
-                            target = a.cname;
-                            break 'ask;
-                        }
-                        Err(e) => self.report.verbose(format!("CNAME query at {addr}: {e}")),
-                    }
-                }
-            }
-            if !asked {
-                return Err(perr(format!(
-                    "no nameserver of {} answered for {current}",
-                    zone.name
-                ))
-                .hint("check that port 53 is reachable, or pass --no-cname"));
-            }
-            let Some(t) = target else {
+            let Some(t) = self.said_cname(&zone, &current, ask_cname(self.dns, &servers, &current))?
+            else {
                 return Ok((current, zone));
             };
             if seen.contains(&t) {
@@ -281,6 +263,56 @@ impl Checker<'_> {
             "cname",
             format!("CNAME chain from {name} is longer than 8 links"),
         ))
+    }
+
+    /// The CNAME target at each of `names` (in `zones`), asked of each zone's
+    /// nameservers side by side (`--parallel`): a run of many names costs one
+    /// round trip, not one a name. `None`: not a CNAME.
+    pub fn cname_targets(
+        &self,
+        api: &dyn DnsApi,
+        names: &[String],
+        zones: &[Zone],
+    ) -> Result<Vec<Option<String>>> {
+        let mut servers: Vec<(String, Vec<Nameserver>)> = Vec::new();
+        for z in zones {
+            if !servers.iter().any(|(id, _)| *id == z.id) {
+                servers.push((z.id.clone(), self.nameservers(api, z)?));
+            }
+        }
+        let of = |z: &Zone| {
+            servers
+                .iter()
+                .find(|(id, _)| *id == z.id)
+                .map(|(_, s)| s.as_slice())
+                .unwrap_or_default()
+        };
+        let dns = self.dns;
+        let asked = crate::pool::run_all(
+            self.settings.parallel,
+            (0..names.len()).collect(),
+            |i| ask_cname(dns, of(&zones[i]), &names[i]),
+        );
+        names
+            .iter()
+            .zip(zones)
+            .zip(asked)
+            .map(|((n, z), a)| self.said_cname(z, n, a))
+            .collect()
+    }
+
+    /// What [`ask_cname`] found at `name`, its misses said with `-v`.
+    fn said_cname(&self, zone: &Zone, name: &str, a: CnameAsked) -> Result<Option<String>> {
+        for line in &a.misses {
+            self.report.verbose(line);
+        }
+        match a.answer {
+            Some(target) => Ok(target),
+            None => Err(
+                perr(format!("no nameserver of {} answered for {name}", zone.name))
+                    .hint("check that port 53 is reachable, or pass --no-cname"),
+            ),
+        }
     }
 
     /// Waits until every nameserver of every target serves all its values.
@@ -316,16 +348,13 @@ impl Checker<'_> {
         let mut any_reached = false;
         loop {
             let mut still = Vec::new();
-            // Every (name, nameserver) still to be seen, asked side by side (a
-            // run of many names waits one round trip a poll, not one per
-            // question); what they found is said in order.
-            let asked = {
-                let targets: &[Target] = targets;
-                crate::pool::run_all(self.settings.parallel, pending.clone(), |(ti, ni)| {
-                    ask_one(self.dns, &targets[ti], ni)
-                })
-            };
+            let asked = self.poll(targets, &pending);
             for (&(ti, ni), a) in pending.iter().zip(asked) {
+                let Some(a) = a else {
+                    // Not asked this poll: its nameserver's lead is not served yet.
+                    still.push((ti, ni));
+                    continue;
+                };
                 for line in &a.lines {
                     self.report.verbose(line);
                 }
@@ -383,8 +412,82 @@ impl Checker<'_> {
                 ));
             }
             self.clock.sleep(interval);
-            interval = (interval.mul_f64(1.5)).min(self.settings.max_interval);
+            if self.clock.elapsed() - start >= self.settings.fast_for {
+                interval = self.settings.max_interval;
+            }
         }
+    }
+
+    /// One poll over the `pending` (target, nameserver) pairs: each
+    /// nameserver is asked first for its last pending name (its *lead*: the
+    /// name written last, served last), and for the rest only when the lead
+    /// is served (or the server can't be reached). A wait of many names thus
+    /// asks each server one question a poll until the values arrive, not one
+    /// per name; polls can then be close together. Questions go out side by
+    /// side (`--parallel`); the answers come back in `pending`'s order, `None`
+    /// for a question not asked.
+    fn poll(&self, targets: &[Target], pending: &[(usize, usize)]) -> Vec<Option<Asked>> {
+        let server = |k: usize| {
+            let (ti, ni) = pending[k];
+            targets[ti].nameservers[ni].name.as_str()
+        };
+        let mut leads: Vec<usize> = Vec::new();
+        for k in (0..pending.len()).rev() {
+            if !leads.iter().any(|&l| server(l) == server(k)) {
+                leads.push(k);
+            }
+        }
+        let ask = |ks: Vec<usize>| {
+            crate::pool::run_all(self.settings.parallel, ks, |k| {
+                let (ti, ni) = pending[k];
+                (k, ask_one(self.dns, &targets[ti], ni))
+            })
+        };
+        let mut out: Vec<Option<Asked>> = pending.iter().map(|_| None).collect();
+        let mut not_yet: Vec<&str> = Vec::new();
+        for (k, a) in ask(leads) {
+            if a.reached && !a.served {
+                not_yet.push(server(k));
+            }
+            out[k] = Some(a);
+        }
+        let rest: Vec<usize> = (0..pending.len())
+            .filter(|&k| out[k].is_none() && !not_yet.contains(&server(k)))
+            .collect();
+        for (k, a) in ask(rest) {
+            out[k] = Some(a);
+        }
+        out
+    }
+}
+
+/// The CNAME question at one name: the first answer of its nameservers.
+struct CnameAsked {
+    /// `Some(target)` once a server answered (`target` `None`: no CNAME).
+    answer: Option<Option<String>>,
+    /// Servers that did not answer, for `-v`.
+    misses: Vec<String>,
+}
+
+/// Asks the nameservers in order for a CNAME at `name`, up to the first answer.
+fn ask_cname(dns: &dyn DnsQuery, servers: &[Nameserver], name: &str) -> CnameAsked {
+    let mut misses = Vec::new();
+    for ns in servers {
+        for addr in &ns.addrs {
+            match dns.ask(*addr, name, QType::Cname, false) {
+                Ok(a) => {
+                    return CnameAsked {
+                        answer: Some(a.cname),
+                        misses,
+                    };
+                }
+                Err(e) => misses.push(format!("CNAME query at {addr}: {e}")),
+            }
+        }
+    }
+    CnameAsked {
+        answer: None,
+        misses,
     }
 }
 
@@ -628,6 +731,194 @@ mod tests {
         }
     }
 
+    /// Serves `_acme-challenge.n{i}.` from `at_ms(i)` on the fake clock;
+    /// counts the questions and notes every (name, server) seen served.
+    struct Timed<'c> {
+        clock: &'c FakeClock,
+        at_ms: fn(usize) -> u64,
+        questions: AtomicU32,
+        asked: std::sync::Mutex<Vec<(u64, String, SocketAddr, bool)>>,
+    }
+    impl DnsQuery for Timed<'_> {
+        fn ask(
+            &self,
+            server: SocketAddr,
+            name: &str,
+            _: QType,
+            _: bool,
+        ) -> std::result::Result<Answer, QueryError> {
+            self.questions.fetch_add(1, SeqCst);
+            let i: usize = name
+                .trim_start_matches("_acme-challenge.n")
+                .split('.')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("a test name");
+            let now = self.clock.elapsed().as_millis() as u64;
+            let served = now >= (self.at_ms)(i);
+            crate::sync::lock(&self.asked).push((now, name.to_string(), server, served));
+            Ok(Answer {
+                rcode: "NOERROR".into(),
+                txt: if served { vec!["ours".into()] } else { Vec::new() },
+                ..Answer::default()
+            })
+        }
+    }
+
+    /// Six names on two nameservers (different ports of one host).
+    fn six_names_two_servers() -> Vec<Target> {
+        (0..6)
+            .map(|i| Target {
+                name: format!("_acme-challenge.n{i}.example.test."),
+                values: vec!["ours".into()],
+                nameservers: [("ns1.", 5301), ("ns2.", 5302)]
+                    .iter()
+                    .map(|(n, port)| Nameserver {
+                        name: n.to_string(),
+                        addrs: vec![SocketAddr::from(([127, 0, 0, 1], *port))],
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// While nothing is served, a poll asks each nameserver one question,
+    /// for its last name; once that one is served, the rest in the same poll.
+    #[test]
+    fn a_poll_asks_each_server_its_last_name_until_that_one_is_served() {
+        let clock = FakeClock::new(1_700_000_000);
+        let dns = Timed {
+            clock: &clock,
+            at_ms: |_| 1000,
+            questions: AtomicU32::new(0),
+            asked: Default::default(),
+        };
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        checker(&dns, &clock, &report, 10)
+            .wait(&six_names_two_servers())
+            .unwrap();
+        // Polls at 0, 200, 400, 600 and 800 ms: two questions each; at
+        // 1000 ms both leads are served and the other 10 pairs are asked.
+        assert_eq!(clock.elapsed(), Duration::from_millis(1000));
+        assert_eq!(dns.questions.load(SeqCst), 5 * 2 + 12);
+        let asked = crate::sync::lock(&dns.asked);
+        assert!(
+            asked
+                .iter()
+                .filter(|(t, ..)| *t < 1000)
+                .all(|(_, n, ..)| n == "_acme-challenge.n5.example.test."),
+            "{asked:?}"
+        );
+    }
+
+    /// Names served one after another, the last name first: the wait still
+    /// ends only once every (name, nameserver) was seen serving.
+    #[test]
+    fn a_served_lead_never_stands_for_the_other_names() {
+        let clock = FakeClock::new(1_700_000_000);
+        let dns = Timed {
+            clock: &clock,
+            at_ms: |i| (5 - i as u64) * 100,
+            questions: AtomicU32::new(0),
+            asked: Default::default(),
+        };
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        let targets = six_names_two_servers();
+        checker(&dns, &clock, &report, 10).wait(&targets).unwrap();
+        let asked = crate::sync::lock(&dns.asked);
+        for t in &targets {
+            for ns in &t.nameservers {
+                assert!(
+                    asked
+                        .iter()
+                        .any(|(_, n, a, served)| *n == t.name && *a == ns.addrs[0] && *served),
+                    "{} at {} never seen served: {asked:?}",
+                    t.name,
+                    ns.name
+                );
+            }
+        }
+        // n0, served last (500 ms), is seen at the poll of 600 ms.
+        assert_eq!(clock.elapsed(), Duration::from_millis(600));
+    }
+
+    /// The first 10 s of a wait poll every 200 ms, then every 500 ms.
+    #[test]
+    fn polls_slow_down_after_the_first_seconds() {
+        let clock = FakeClock::new(1_700_000_000);
+        let dns = Timed {
+            clock: &clock,
+            at_ms: |_| 12_000,
+            questions: AtomicU32::new(0),
+            asked: Default::default(),
+        };
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        let one: Vec<Target> = six_names_two_servers().into_iter().take(1).collect();
+        checker(&dns, &clock, &report, 60).wait(&one).unwrap();
+        let asked = crate::sync::lock(&dns.asked);
+        let times: Vec<u64> = asked.iter().map(|(t, ..)| *t).collect();
+        let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0).collect();
+        // Two servers asked at each poll time.
+        assert!(gaps[..49].iter().all(|g| *g == 200), "{gaps:?}");
+        assert!(gaps[50..].iter().all(|g| *g == 500), "{gaps:?}");
+        assert_eq!(clock.elapsed(), Duration::from_millis(12_000));
+    }
+
+    /// A CNAME at `_acme-challenge.n1.`; the port-5309 server never answers.
+    struct Cnames;
+    impl DnsQuery for Cnames {
+        fn ask(
+            &self,
+            server: SocketAddr,
+            name: &str,
+            q: QType,
+            _: bool,
+        ) -> std::result::Result<Answer, QueryError> {
+            assert_eq!(q, QType::Cname);
+            if server.port() == 5309 {
+                return Err(QueryError::Failed("timed out".into()));
+            }
+            Ok(Answer {
+                rcode: "NOERROR".into(),
+                cname: name
+                    .starts_with("_acme-challenge.n1.")
+                    .then(|| "_acme-challenge.elsewhere.test.".to_string()),
+                ..Answer::default()
+            })
+        }
+    }
+
+    /// Every name's CNAME question is asked (a silent first server is passed
+    /// over); no answering server at all is an error naming the fix.
+    #[test]
+    fn cname_questions_of_a_run_are_asked_side_by_side() {
+        let clock = FakeClock::new(0);
+        let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
+        let api = crate::fake::SetFake::new(0);
+        let zone = Zone {
+            name: "example.test.".into(),
+            id: "z1".into(),
+        };
+        let names: Vec<String> = (0..3)
+            .map(|i| format!("_acme-challenge.n{i}.example.test."))
+            .collect();
+        let zones = vec![zone.clone(); 3];
+        let mut c = checker(&Cnames, &clock, &report, 10);
+        c.settings.nameservers = vec!["127.0.0.1:5309".into(), "127.0.0.1:5301".into()];
+        let found = c.cname_targets(&api, &names, &zones).unwrap();
+        assert_eq!(
+            found,
+            [None, Some("_acme-challenge.elsewhere.test.".into()), None]
+        );
+        c.settings.nameservers = vec!["127.0.0.1:5309".into()];
+        let e = c.cname_targets(&api, &names, &zones).unwrap_err();
+        assert!(
+            e.to_string().contains("no nameserver of example.test. answered")
+                && e.to_string().contains("--no-cname"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn waits_until_served_with_backoff() {
         let dns = Slow {
@@ -638,8 +929,8 @@ mod tests {
         let report = Report::new(Level::Normal, Box::new(cap.clone()));
         checker(&dns, &clock, &report, 10).wait(&target()).unwrap();
         assert_eq!(dns.calls.load(SeqCst), 3);
-        // 200 ms then 300 ms.
-        assert_eq!(clock.elapsed(), Duration::from_millis(500));
+        // Two polls 200 ms apart.
+        assert_eq!(clock.elapsed(), Duration::from_millis(400));
         assert!(cap.text().contains("all nameservers serve"));
     }
 

@@ -994,10 +994,22 @@ impl HostState {
     /// but not known to be taken and published (its zone's commit, where the
     /// cloud has one, did not succeed in the run that wrote it).
     pub fn sending_at(&self, name: &str) -> Vec<String> {
-        self.read()
-            .into_iter()
-            .filter(|e| e.endpoint == self.endpoint && e.name == name && e.state == State::Sending)
-            .map(|e| e.value)
+        self.sending_at_each(&[name]).pop().unwrap_or_default()
+    }
+
+    /// [`sending_at`](Self::sending_at) of each of `names`, from one read of the journal.
+    pub fn sending_at_each(&self, names: &[&str]) -> Vec<Vec<String>> {
+        let all = self.read();
+        names
+            .iter()
+            .map(|name| {
+                all.iter()
+                    .filter(|e| {
+                        e.endpoint == self.endpoint && e.name == *name && e.state == State::Sending
+                    })
+                    .map(|e| e.value.clone())
+                    .collect()
+            })
             .collect()
     }
 

@@ -19,7 +19,7 @@ use super::run::{group_by_name, removed_early};
 use super::types::id_of;
 pub use super::types::{Group, NameAt, Own};
 use crate::api_error::ApiResult;
-use crate::cloud_api::{Change, Kind, TxtSet, Zone};
+use crate::cloud_api::{Change, DnsApi, Kind, TxtSet, Zone};
 use crate::error::{Error, Result};
 use crate::host_state::{Guard, State};
 use crate::pool::run_all;
@@ -82,6 +82,45 @@ fn raceable(p: &Planned) -> bool {
     p.before.exists() && !p.after.is_empty()
 }
 
+/// [`Hook::read_groups`], with only what a thread of its own needs.
+fn read_zones(
+    api: &dyn DnsApi,
+    parallel: usize,
+    step: &'static str,
+    names: &[NameAt],
+) -> Result<Vec<TxtSet>> {
+    let mut zones: Vec<(Zone, Vec<usize>)> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match zones.iter_mut().find(|(z, _)| z.id == n.zone.id) {
+            Some((_, idx)) => idx.push(i),
+            None => zones.push((n.zone.clone(), vec![i])),
+        }
+    }
+    let read = run_all(parallel, zones, |(z, idx)| {
+        let wanted: Vec<String> = idx.iter().map(|&i| names[i].name.clone()).collect();
+        let r = api.read(&z, &wanted);
+        (z, idx, r)
+    });
+    let mut out: Vec<Option<TxtSet>> = vec![None; names.len()];
+    for (z, idx, r) in read {
+        let r = r.map_err(|e| {
+            api_err(
+                step,
+                &format!("reading the TXT records of zone {}", z.name),
+                e,
+            )
+        })?;
+        for (i, at) in idx.into_iter().zip(r) {
+            out[i] = Some(at);
+        }
+    }
+    Ok(names
+        .iter()
+        .zip(out)
+        .map(|(n, at)| at.unwrap_or_else(|| TxtSet::absent(&n.name)))
+        .collect())
+}
+
 impl Hook<'_> {
     /// Locks every name of `groups`, in name order (two hosts locking the
     /// same names never wait on each other in a circle).
@@ -99,36 +138,7 @@ impl Hook<'_> {
     /// [`DnsApi::read`](crate::cloud_api::DnsApi::read) per zone, the
     /// zones side by side. The complete, fresh read the writes are computed from.
     pub fn read_groups(&self, step: &'static str, names: &[NameAt]) -> Result<Vec<TxtSet>> {
-        let mut zones: Vec<(Zone, Vec<usize>)> = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            match zones.iter_mut().find(|(z, _)| z.id == n.zone.id) {
-                Some((_, idx)) => idx.push(i),
-                None => zones.push((n.zone.clone(), vec![i])),
-            }
-        }
-        let read = run_all(self.settings.parallel, zones, |(z, idx)| {
-            let wanted: Vec<String> = idx.iter().map(|&i| names[i].name.clone()).collect();
-            let r = self.api.read(&z, &wanted);
-            (z, idx, r)
-        });
-        let mut out: Vec<Option<TxtSet>> = vec![None; names.len()];
-        for (z, idx, r) in read {
-            let r = r.map_err(|e| {
-                api_err(
-                    step,
-                    &format!("reading the TXT records of zone {}", z.name),
-                    e,
-                )
-            })?;
-            for (i, at) in idx.into_iter().zip(r) {
-                out[i] = Some(at);
-            }
-        }
-        Ok(names
-            .iter()
-            .zip(out)
-            .map(|(n, at)| at.unwrap_or_else(|| TxtSet::absent(&n.name)))
-            .collect())
+        read_zones(self.api, self.settings.parallel, step, names)
     }
 
     /// Sends the planned writes: per zone one batch where the provider has
@@ -207,10 +217,21 @@ impl Hook<'_> {
     /// not have landed, or met a change, goes down [`Hook::auth_many`] alone.
     /// Nothing is committed here.
     pub fn add_planned(&self, groups: &[Group]) -> Result<Vec<Written>> {
-        const STEP: &str = "auth";
-        let mut guards = self.lock_all(groups)?;
+        let guards = self.lock_all(groups)?;
         let names: Vec<NameAt> = groups.iter().map(Group::at).collect();
-        let read = self.read_groups(STEP, &names)?;
+        let read = self.read_groups("auth", &names)?;
+        self.add_read(groups, guards, read)
+    }
+
+    /// [`add_planned`](Self::add_planned) from `read`, the fresh read of
+    /// every name of `groups`, taken under `guards`, their locks.
+    fn add_read(
+        &self,
+        groups: &[Group],
+        mut guards: Vec<(String, Option<Guard>)>,
+        read: Vec<TxtSet>,
+    ) -> Result<Vec<Written>> {
+        const STEP: &str = "auth";
         let mut out: Vec<Option<Written>> = vec![None; groups.len()];
         let mut slow: Vec<usize> = Vec::new();
         let mut plan: Vec<Planned> = Vec::new();
@@ -336,10 +357,17 @@ impl Hook<'_> {
             }
         }
         self.remember_all(landed);
-        for i in unapplied {
-            let g = &groups[i];
-            self.adopt_unapplied(&g.zone, &g.name, &g.values);
-        }
+        let unapplied: Vec<(&Zone, &str, &[String])> = unapplied
+            .into_iter()
+            .map(|i| {
+                (
+                    &groups[i].zone,
+                    groups[i].name.as_str(),
+                    groups[i].values.as_slice(),
+                )
+            })
+            .collect();
+        self.adopt_unapplied_each(&unapplied);
         if let Some(e) = first_error {
             return Err(e);
         }
@@ -492,31 +520,79 @@ impl Flow<'_> {
         Ok(NameAt { zone, name })
     }
 
-    /// [`effective_name`](Self::effective_name) of each of `fqdns`: their
-    /// zones first (one listing, kept), then whether each is a CNAME, asked
-    /// side by side; only a CNAME's chain is followed name by name.
-    pub fn effective_names(&self, step: &'static str, fqdns: &[String]) -> Result<Vec<NameAt>> {
-        let zones = fqdns
+    /// Adds a run's `(fqdn, value)` pairs, grouped by the name each goes to
+    /// (after CNAMEs): the groups and what each write left. Where CNAMEs are
+    /// followed, the names are locked and read as given while their CNAME
+    /// questions are out (a round trip fewer; a challenge name is seldom a
+    /// CNAME); if one is, that read is dropped, unused, and the names found
+    /// are locked and read again.
+    fn add_run_values(&self, pairs: &[(String, String)]) -> Result<(Vec<Group>, Vec<Written>)> {
+        let mut distinct: Vec<String> = Vec::new();
+        for (fqdn, _) in pairs {
+            if !distinct.contains(fqdn) {
+                distinct.push(fqdn.clone());
+            }
+        }
+        let zones = distinct
             .iter()
-            .map(|f| self.hook.find_zone(step, f))
+            .map(|f| self.hook.find_zone("auth", f))
             .collect::<Result<Vec<Zone>>>()?;
-        let cnames = if self.mode.cname && self.mode.dns_check {
-            self.checker.cname_targets(self.hook.api, fqdns, &zones)?
-        } else {
-            vec![None; fqdns.len()]
+        let group = |at: &[NameAt]| {
+            let mut groups: Vec<Group> = Vec::new();
+            for (fqdn, value) in pairs {
+                let i = distinct.iter().position(|d| d == fqdn).expect("listed");
+                match groups.iter_mut().find(|g| g.name == at[i].name) {
+                    Some(g) if g.values.contains(value) => {}
+                    Some(g) => g.values.push(value.clone()),
+                    None => groups.push(Group::new(
+                        at[i].zone.clone(),
+                        at[i].name.clone(),
+                        vec![value.clone()],
+                    )),
+                }
+            }
+            groups
         };
-        fqdns
+        let given: Vec<NameAt> = distinct
             .iter()
-            .zip(zones)
-            .zip(cnames)
-            .map(|((fqdn, zone), cname)| match cname {
-                None => Ok(NameAt {
-                    zone,
-                    name: fqdn.clone(),
-                }),
-                Some(_) => self.effective_name(step, fqdn),
+            .zip(&zones)
+            .map(|(name, zone)| NameAt {
+                zone: zone.clone(),
+                name: name.clone(),
             })
-            .collect()
+            .collect();
+        if !(self.mode.cname && self.mode.dns_check) {
+            let groups = group(&given);
+            let written = self.hook.add_planned(&groups)?;
+            return Ok((groups, written));
+        }
+        let groups = group(&given);
+        let guards = self.hook.lock_all(&groups)?;
+        let names: Vec<NameAt> = groups.iter().map(Group::at).collect();
+        let (api, parallel) = (self.hook.api, self.hook.settings.parallel);
+        let (cnames, read) = std::thread::scope(|s| {
+            let read = s.spawn(|| read_zones(api, parallel, "auth", &names));
+            let cnames = self.checker.cname_targets(api, &distinct, &zones);
+            (cnames, read.join())
+        });
+        let cnames = cnames?;
+        if cnames.iter().all(Option::is_none) {
+            let read = read.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            let written = self.hook.add_read(&groups, guards, read)?;
+            return Ok((groups, written));
+        }
+        drop(guards);
+        let found = given
+            .into_iter()
+            .zip(cnames)
+            .map(|(at, cname)| match cname {
+                None => Ok(at),
+                Some(_) => self.effective_name("auth", &at.name),
+            })
+            .collect::<Result<Vec<NameAt>>>()?;
+        let groups = group(&found);
+        let written = self.hook.add_planned(&groups)?;
+        Ok((groups, written))
     }
 
     pub fn auth(&self, env: &Challenge) -> Result<()> {
@@ -635,27 +711,7 @@ impl Flow<'_> {
         let mut pairs: Vec<(String, String)> =
             deferred.into_iter().map(|e| (e.name, e.value)).collect();
         pairs.push((env.fqdn.clone(), env.value.clone()));
-        let mut distinct: Vec<String> = Vec::new();
-        for (fqdn, _) in &pairs {
-            if !distinct.contains(fqdn) {
-                distinct.push(fqdn.clone());
-            }
-        }
-        let resolved: HashMap<String, NameAt> = distinct
-            .iter()
-            .cloned()
-            .zip(self.effective_names("auth", &distinct)?)
-            .collect();
-        let mut groups: Vec<Group> = Vec::new();
-        for (fqdn, value) in pairs {
-            let at = &resolved[&fqdn];
-            match groups.iter_mut().find(|g| g.name == at.name) {
-                Some(g) if g.values.contains(&value) => {}
-                Some(g) => g.values.push(value),
-                None => groups.push(Group::new(at.zone.clone(), at.name.clone(), vec![value])),
-            }
-        }
-        let written = self.hook.add_planned(&groups)?;
+        let (groups, written) = self.add_run_values(&pairs)?;
         let settle_first = written.iter().any(|w| !w.set.is_settled());
         let names: Vec<NameAt> = groups
             .iter()

@@ -565,27 +565,41 @@ impl Hook<'_> {
     /// commit): their zone is to be committed, and they become `Written` once
     /// it is. `true` when there were any.
     pub(super) fn adopt_unapplied(&self, zone: &Zone, fqdn: &str, present: &[String]) -> bool {
-        let Some(l) = self.local else { return false };
+        self.adopt_unapplied_each(&[(zone, fqdn, present)])[0]
+    }
+
+    /// [`adopt_unapplied`](Self::adopt_unapplied) at several names, from one
+    /// read of the journal.
+    pub(super) fn adopt_unapplied_each(&self, at: &[(&Zone, &str, &[String])]) -> Vec<bool> {
+        let Some(l) = self.local else {
+            return vec![false; at.len()];
+        };
         if self.api.whole_set_writes() {
-            return false;
+            return vec![false; at.len()];
         }
-        let sent: Vec<String> = l
-            .sending_at(fqdn)
-            .into_iter()
-            .filter(|v| txt::contains(present, v))
-            .collect();
-        if sent.is_empty() {
-            return false;
-        }
-        self.mark_dirty(zone);
-        let mut unapplied = self.unapplied.borrow_mut();
-        for v in sent {
-            let e = ZoneValue::new(zone, fqdn, &v);
-            if !unapplied.contains(&e) {
-                unapplied.push(e);
-            }
-        }
-        true
+        let names: Vec<&str> = at.iter().map(|(_, n, _)| *n).collect();
+        let sending = l.sending_at_each(&names);
+        at.iter()
+            .zip(sending)
+            .map(|((zone, fqdn, present), sending)| {
+                let sent: Vec<String> = sending
+                    .into_iter()
+                    .filter(|v| txt::contains(present, v))
+                    .collect();
+                if sent.is_empty() {
+                    return false;
+                }
+                self.mark_dirty(zone);
+                let mut unapplied = self.unapplied.borrow_mut();
+                for v in sent {
+                    let e = ZoneValue::new(zone, fqdn, &v);
+                    if !unapplied.contains(&e) {
+                        unapplied.push(e);
+                    }
+                }
+                true
+            })
+            .collect()
     }
 
     /// Values that earlier hooks of the certbot run this hook finishes sent to

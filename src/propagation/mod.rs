@@ -234,7 +234,8 @@ impl Checker<'_> {
         let mut zone = find_zone(&current)?;
         for _ in 0..8 {
             let servers = self.nameservers(api, &zone)?;
-            let Some(t) = self.said_cname(&zone, &current, ask_cname(self.dns, &servers, &current))?
+            let Some(t) =
+                self.said_cname(&zone, &current, ask_cname(self.dns, &servers, &current))?
             else {
                 return Ok((current, zone));
             };
@@ -288,11 +289,9 @@ impl Checker<'_> {
                 .unwrap_or_default()
         };
         let dns = self.dns;
-        let asked = crate::pool::run_all(
-            self.settings.parallel,
-            (0..names.len()).collect(),
-            |i| ask_cname(dns, of(&zones[i]), &names[i]),
-        );
+        let asked = crate::pool::run_all(self.settings.parallel, (0..names.len()).collect(), |i| {
+            ask_cname(dns, of(&zones[i]), &names[i])
+        });
         names
             .iter()
             .zip(zones)
@@ -308,10 +307,11 @@ impl Checker<'_> {
         }
         match a.answer {
             Some(target) => Ok(target),
-            None => Err(
-                perr(format!("no nameserver of {} answered for {name}", zone.name))
-                    .hint("check that port 53 is reachable, or pass --no-cname"),
-            ),
+            None => Err(perr(format!(
+                "no nameserver of {} answered for {name}",
+                zone.name
+            ))
+            .hint("check that port 53 is reachable, or pass --no-cname")),
         }
     }
 
@@ -759,7 +759,11 @@ mod tests {
             crate::sync::lock(&self.asked).push((now, name.to_string(), server, served));
             Ok(Answer {
                 rcode: "NOERROR".into(),
-                txt: if served { vec!["ours".into()] } else { Vec::new() },
+                txt: if served {
+                    vec!["ours".into()]
+                } else {
+                    Vec::new()
+                },
                 ..Answer::default()
             })
         }
@@ -857,7 +861,11 @@ mod tests {
         checker(&dns, &clock, &report, 60).wait(&one).unwrap();
         let asked = crate::sync::lock(&dns.asked);
         let times: Vec<u64> = asked.iter().map(|(t, ..)| *t).collect();
-        let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0).collect();
+        let gaps: Vec<u64> = times
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|g| *g > 0)
+            .collect();
         // Two servers asked at each poll time.
         assert!(gaps[..49].iter().all(|g| *g == 200), "{gaps:?}");
         assert!(gaps[50..].iter().all(|g| *g == 500), "{gaps:?}");
@@ -913,7 +921,8 @@ mod tests {
         c.settings.nameservers = vec!["127.0.0.1:5309".into()];
         let e = c.cname_targets(&api, &names, &zones).unwrap_err();
         assert!(
-            e.to_string().contains("no nameserver of example.test. answered")
+            e.to_string()
+                .contains("no nameserver of example.test. answered")
                 && e.to_string().contains("--no-cname"),
             "{e}"
         );

@@ -1711,7 +1711,85 @@ mod tests {
         assert_eq!(r.fake.values(&name(1)), vec!["theirs"]);
     }
 
+    /// Answers a CNAME question only once the API was asked to read (up to
+    /// 2 s), noting whether it was; every TXT question with every value.
+    struct ReadFirst<'a> {
+        api: &'a Counted<'a>,
+        values: Vec<String>,
+        saw_read: Mutex<Vec<bool>>,
+    }
+    impl DnsQuery for ReadFirst<'_> {
+        fn ask(
+            &self,
+            _: std::net::SocketAddr,
+            _: &str,
+            q: QType,
+            _: bool,
+        ) -> std::result::Result<DnsAnswer, QueryError> {
+            if q == QType::Cname {
+                let start = std::time::Instant::now();
+                while self.api.reads() == 0 && start.elapsed() < Duration::from_secs(2) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                crate::sync::lock(&self.saw_read).push(self.api.reads() > 0);
+                return Ok(DnsAnswer::default());
+            }
+            Ok(DnsAnswer {
+                rcode: "NOERROR".into(),
+                txt: self.values.clone(),
+                ..DnsAnswer::default()
+            })
+        }
+    }
+
+    /// A run's last hook reads its names while their CNAME questions are
+    /// out: the read has started before any CNAME question is answered.
+    fn a_run_reads_its_names_while_their_cname_questions_are_out<F: Fake>() {
+        let r = rig::<F>();
+        let (d, l) = local("cname-overlap", F::SHAPE);
+        let all: Vec<String> = (0..3).map(|i| format!("n{i}.example.com")).collect();
+        let joined = all.join(",");
+        let env = |i: usize| {
+            let m: std::collections::HashMap<String, String> = [
+                ("CERTBOT_DOMAIN", all[i].clone()),
+                ("CERTBOT_VALIDATION", format!("val{i}")),
+                ("CERTBOT_REMAINING_CHALLENGES", (2 - i).to_string()),
+                ("CERTBOT_ALL_DOMAINS", joined.clone()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            Challenge::from_certbot_env(&m).unwrap()
+        };
+        for i in 0..2 {
+            assert!(
+                super::super::run::defer_early(&env(i), &l, &r.clock, &r.report, true).unwrap()
+            );
+        }
+        let api = Counted::new(&r.fake);
+        let dns = ReadFirst {
+            api: &api,
+            values: (0..3).map(|i| format!("val{i}")).collect(),
+            saw_read: Mutex::default(),
+        };
+        let mut f = flow(hook(&api, &r, Some(&l)), &r);
+        f.checker.dns = &dns;
+        f.checker.settings.nameservers = vec!["127.0.0.1:5301".into()];
+        f.mode.dns_check = true;
+        f.mode.cname = true;
+        f.auth(&env(2)).unwrap();
+        f.hook.commit("auth").unwrap();
+        let saw = crate::sync::lock(&dns.saw_read).clone();
+        assert_eq!(saw, [true, true, true], "{}", F::SHAPE);
+        r.fake.time_passes();
+        for i in 0..3 {
+            assert_eq!(r.fake.served(&name(i)).len(), 1, "{}", F::SHAPE);
+        }
+        std::fs::remove_dir_all(d).ok();
+    }
+
     crate::fake::each_shape!(
+        a_run_reads_its_names_while_their_cname_questions_are_out,
         plan_reads_once_and_writes_only_changes,
         conflict_on_one_name_goes_slow_for_that_name_only,
         unknown_outcome_is_read_again_not_repeated,

@@ -1420,7 +1420,7 @@ fn print_latency(rows: &[LatencyRow]) {
             None => ("—".to_string(), "—".to_string()),
         };
         println!(
-            "| {} | {} | {} | {auth:.1} | {auth_goal} | {cleanup:.1} | {cleanup_goal} | {} ({} + {}) | {} | {} | {} |",
+            "| {} | {} | {} | {auth:.2} | {auth_goal} | {cleanup:.2} | {cleanup_goal} | {} ({} + {}) | {} | {} | {} |",
             r.cloud.name(),
             r.n,
             r.txt_names,

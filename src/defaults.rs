@@ -39,9 +39,10 @@ pub const DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(1);
 /// The same for `check`, which asks once.
 pub const CHECK_DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 /// The nameservers are asked again this often for the first
-/// `DNS_POLL_FAST_FOR` of a wait (a poll asks each server one question until
-/// its last name is served, so this costs a server 5 questions a second),
-/// then every `DNS_POLL_MAX`.
+/// `DNS_POLL_FAST_FOR` of a wait, then every `DNS_POLL_MAX`. A poll asks each
+/// server one question (its last pending name) until that one is served,
+/// then its other pending names: 5 questions a second while nothing has
+/// arrived, at most every pending name 5 times a second while values arrive.
 pub const DNS_POLL_FIRST: Duration = Duration::from_millis(200);
 pub const DNS_POLL_FAST_FOR: Duration = Duration::from_secs(10);
 pub const DNS_POLL_MAX: Duration = Duration::from_millis(500);

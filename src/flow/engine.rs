@@ -524,8 +524,9 @@ impl Flow<'_> {
     /// (after CNAMEs): the groups and what each write left. Where CNAMEs are
     /// followed, the names are locked and read as given while their CNAME
     /// questions are out (a round trip fewer; a challenge name is seldom a
-    /// CNAME); if one is, that read is dropped, unused, and the names found
-    /// are locked and read again.
+    /// CNAME; the locks are held that round trip longer); if one is, that
+    /// read is dropped, unused, the locks released, and the names found are
+    /// locked and read again.
     fn add_run_values(&self, pairs: &[(String, String)]) -> Result<(Vec<Group>, Vec<Written>)> {
         let mut distinct: Vec<String> = Vec::new();
         for (fqdn, _) in pairs {
@@ -575,9 +576,11 @@ impl Flow<'_> {
             let cnames = self.checker.cname_targets(api, &distinct, &zones);
             (cnames, read.join())
         });
+        // A panic on the read's thread is this thread's, whatever the CNAMEs say.
+        let read = read.unwrap_or_else(|p| std::panic::resume_unwind(p));
         let cnames = cnames?;
         if cnames.iter().all(Option::is_none) {
-            let read = read.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            let read = read?;
             let written = self.hook.add_read(&groups, guards, read)?;
             return Ok((groups, written));
         }

@@ -872,8 +872,13 @@ mod tests {
         assert_eq!(clock.elapsed(), Duration::from_millis(12_000));
     }
 
-    /// A CNAME at `_acme-challenge.n1.`; the port-5309 server never answers.
-    struct Cnames;
+    /// A CNAME at `_acme-challenge.n1.`; the port-5309 server never answers;
+    /// the others answer after a real pause, the questions in flight counted.
+    #[derive(Default)]
+    struct Cnames {
+        in_flight: AtomicU32,
+        peak: AtomicU32,
+    }
     impl DnsQuery for Cnames {
         fn ask(
             &self,
@@ -886,6 +891,10 @@ mod tests {
             if server.port() == 5309 {
                 return Err(QueryError::Failed("timed out".into()));
             }
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(now, SeqCst);
+            std::thread::sleep(Duration::from_millis(50));
+            self.in_flight.fetch_sub(1, SeqCst);
             Ok(Answer {
                 rcode: "NOERROR".into(),
                 cname: name
@@ -911,13 +920,15 @@ mod tests {
             .map(|i| format!("_acme-challenge.n{i}.example.test."))
             .collect();
         let zones = vec![zone.clone(); 3];
-        let mut c = checker(&Cnames, &clock, &report, 10);
+        let dns = Cnames::default();
+        let mut c = checker(&dns, &clock, &report, 10);
         c.settings.nameservers = vec!["127.0.0.1:5309".into(), "127.0.0.1:5301".into()];
         let found = c.cname_targets(&api, &names, &zones).unwrap();
         assert_eq!(
             found,
             [None, Some("_acme-challenge.elsewhere.test.".into()), None]
         );
+        assert!(dns.peak.load(SeqCst) >= 2, "asked one after another");
         c.settings.nameservers = vec!["127.0.0.1:5309".into()];
         let e = c.cname_targets(&api, &names, &zones).unwrap_err();
         assert!(
@@ -929,7 +940,7 @@ mod tests {
     }
 
     #[test]
-    fn waits_until_served_with_backoff() {
+    fn waits_until_served_polling_every_200_ms() {
         let dns = Slow {
             calls: AtomicU32::new(0),
         };

@@ -1540,6 +1540,27 @@ mod tests {
     /// TXT names, one zone), hooks as certbot runs them (each a process of its
     /// own: a hook and a journal shared): auth + cleanup stay within
     /// 2 × names + 6 × zones + 4 calls (record per value: 2 × values + …).
+    /// Challenge `i` of a certbot run for the domains `all` (value `val{i}`),
+    /// with the environment certbot gives its hooks.
+    fn certbot_challenge(all: &[String], i: usize) -> Challenge {
+        let m: std::collections::HashMap<String, String> = [
+            (
+                "CERTBOT_DOMAIN",
+                all[i].trim_start_matches("*.").to_string(),
+            ),
+            ("CERTBOT_VALIDATION", format!("val{i}")),
+            (
+                "CERTBOT_REMAINING_CHALLENGES",
+                (all.len() - 1 - i).to_string(),
+            ),
+            ("CERTBOT_ALL_DOMAINS", all.join(",")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Challenge::from_certbot_env(&m).unwrap()
+    }
+
     fn certbot_run_keeps_the_budget<F: Fake>() {
         let r = rig::<F>();
         let (d, l) = local("budget", F::SHAPE);
@@ -1550,23 +1571,7 @@ mod tests {
                 all.push(format!("*.n{i}.example.com"));
             }
         }
-        let joined = all.join(",");
-        let env = |i: usize| {
-            let domain = all[i].trim_start_matches("*.");
-            let m: std::collections::HashMap<String, String> = [
-                ("CERTBOT_DOMAIN", domain.to_string()),
-                ("CERTBOT_VALIDATION", format!("val{i}")),
-                (
-                    "CERTBOT_REMAINING_CHALLENGES",
-                    (all.len() - 1 - i).to_string(),
-                ),
-                ("CERTBOT_ALL_DOMAINS", joined.clone()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-            Challenge::from_certbot_env(&m).unwrap()
-        };
+        let env = |i: usize| certbot_challenge(&all, i);
         let mut auth_calls = 0;
         for i in 0..all.len() {
             let c = env(i);
@@ -1751,19 +1756,7 @@ mod tests {
         let r = rig::<F>();
         let (d, l) = local("cname-overlap", F::SHAPE);
         let all: Vec<String> = (0..3).map(|i| format!("n{i}.example.com")).collect();
-        let joined = all.join(",");
-        let env = |i: usize| {
-            let m: std::collections::HashMap<String, String> = [
-                ("CERTBOT_DOMAIN", all[i].clone()),
-                ("CERTBOT_VALIDATION", format!("val{i}")),
-                ("CERTBOT_REMAINING_CHALLENGES", (2 - i).to_string()),
-                ("CERTBOT_ALL_DOMAINS", joined.clone()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-            Challenge::from_certbot_env(&m).unwrap()
-        };
+        let env = |i: usize| certbot_challenge(&all, i);
         for i in 0..2 {
             assert!(
                 super::super::run::defer_early(&env(i), &l, &r.clock, &r.report, true).unwrap()

@@ -739,6 +739,16 @@ mod tests {
         questions: AtomicU32,
         asked: std::sync::Mutex<Vec<(u64, String, SocketAddr, bool)>>,
     }
+    impl<'c> Timed<'c> {
+        fn new(clock: &'c FakeClock, at_ms: fn(usize) -> u64) -> Self {
+            Timed {
+                clock,
+                at_ms,
+                questions: AtomicU32::new(0),
+                asked: Default::default(),
+            }
+        }
+    }
     impl DnsQuery for Timed<'_> {
         fn ask(
             &self,
@@ -791,12 +801,7 @@ mod tests {
     #[test]
     fn a_poll_asks_each_server_its_last_name_until_that_one_is_served() {
         let clock = FakeClock::new(1_700_000_000);
-        let dns = Timed {
-            clock: &clock,
-            at_ms: |_| 1000,
-            questions: AtomicU32::new(0),
-            asked: Default::default(),
-        };
+        let dns = Timed::new(&clock, |_| 1000);
         let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
         checker(&dns, &clock, &report, 10)
             .wait(&six_names_two_servers())
@@ -820,12 +825,7 @@ mod tests {
     #[test]
     fn a_served_lead_never_stands_for_the_other_names() {
         let clock = FakeClock::new(1_700_000_000);
-        let dns = Timed {
-            clock: &clock,
-            at_ms: |i| (5 - i as u64) * 100,
-            questions: AtomicU32::new(0),
-            asked: Default::default(),
-        };
+        let dns = Timed::new(&clock, |i| (5 - i as u64) * 100);
         let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
         let targets = six_names_two_servers();
         checker(&dns, &clock, &report, 10).wait(&targets).unwrap();
@@ -850,12 +850,7 @@ mod tests {
     #[test]
     fn polls_slow_down_after_the_first_seconds() {
         let clock = FakeClock::new(1_700_000_000);
-        let dns = Timed {
-            clock: &clock,
-            at_ms: |_| 12_000,
-            questions: AtomicU32::new(0),
-            asked: Default::default(),
-        };
+        let dns = Timed::new(&clock, |_| 12_000);
         let report = Report::new(Level::Quiet, Box::new(std::io::sink()));
         let one: Vec<Target> = six_names_two_servers().into_iter().take(1).collect();
         checker(&dns, &clock, &report, 60).wait(&one).unwrap();
